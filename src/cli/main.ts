@@ -1,0 +1,153 @@
+/**
+ * argv → options → command. The only module that reads argv, decides exit codes and prints
+ * user errors. Command modules are imported lazily so `migrate --help` stays quick.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { BugError, isMigrateError } from "../errors.ts";
+import { ExitCode, exitCodeFor } from "../exit-codes.ts";
+import { formatError } from "./format-error.ts";
+import { VERSION } from "./version.ts";
+
+type Handler = (...args: unknown[]) => Promise<number>;
+
+/** Lazily import `./commands/<name>.ts` and call its `run` with commander's arguments. */
+function lazy(name: string): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const module = (await import(`./commands/${name}.ts`)) as { run: Handler };
+    const code = await module.run(...args.slice(0, -1));
+    process.exitCode = code;
+  };
+}
+
+const outputOption = () =>
+  new Option("--output <format>", "event output: auto (terminal view or plain lines), plain, json (NDJSON), github")
+    .choices(["auto", "plain", "json", "github"])
+    .default("auto");
+
+export function buildProgram(): Command {
+  const program = new Command("migrate")
+    .description("Move bureau systems into government-cloud tenants, driven by a YAML plan.")
+    .version(VERSION, "-V, --version")
+    .showSuggestionAfterError(true)
+    .configureHelp({ sortSubcommands: false })
+    .exitOverride();
+
+  program
+    .command("validate")
+    .description("Check plans against the schema and every rule; print located diagnostics.")
+    .argument("<plan...>", "plan files")
+    .option("--json", "diagnostics as JSON")
+    .option("--inventory <file>", "inventory JSON from `migrate inventory` (CPU architecture, sizes)")
+    .addOption(outputOption())
+    .addHelpText("after", "\nExample:\n  $ migrate validate plans/*.yaml\n")
+    .action(lazy("validate"));
+
+  program
+    .command("plan")
+    .description("Dry run: show, wave by wave, exactly what apply would do. Executes nothing.")
+    .argument("<plan>", "plan file")
+    .option("--json", "machine-readable plan (versioned schema)")
+    .option("--inventory <file>", "inventory JSON: sizes and transfer-time estimates")
+    .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 nothing to do, 2 work pending, 1 error.\nExample:\n  $ migrate plan plans/henan-finance.yaml\n",
+    )
+    .action(lazy("plan"));
+
+  program
+    .command("schema")
+    .description("Print the plan's JSON Schema (for editors and CI).")
+    .addHelpText("after", "\nExample:\n  $ migrate schema > plan.schema.json\n")
+    .action(lazy("schema"));
+
+  program
+    .command("inventory")
+    .description("Collect facts from every source and target host over SSH; report drift against the plan.")
+    .argument("<plan>", "plan file")
+    .option("--out <file>", "write the inventory JSON here")
+    .option("--json", "print the inventory JSON on stdout")
+    .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
+    .addOption(outputOption())
+    .addHelpText("after", "\nExample:\n  $ migrate inventory plans/henan-finance.yaml --out inventory.json\n")
+    .action(lazy("inventory"));
+
+  program
+    .command("apply")
+    .description("Run the plan: snapshot, transfer, reconfigure, cutover, verify. Resumes from the journal.")
+    .argument("<plan>", "plan file")
+    .option("-y, --yes", "do not ask for confirmation (required when not on a terminal)")
+    .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
+    .option("--ignore-window", "allow cutovers outside their maintenance window")
+    .option("--only <workloads>", "comma-separated workload names")
+    .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
+    .addOption(outputOption())
+    .addHelpText("after", "\nExample:\n  $ migrate apply plans/henan-finance.yaml --yes\n")
+    .action(lazy("apply"));
+
+  program
+    .command("status")
+    .description("Show each wave, bureau and workload from the journal (also while apply runs).")
+    .argument("<plan>", "plan file")
+    .option("--json", "machine-readable status")
+    .option("--state-dir <dir>", "journal directory")
+    .addHelpText("after", "\nExample:\n  $ migrate status plans/henan-finance.yaml\n")
+    .action(lazy("status"));
+
+  program
+    .command("rollback")
+    .description("Undo a workload's cutover: traffic back to the source, source services started.")
+    .argument("<plan>", "plan file")
+    .argument("<workload>", "workload name")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("--state-dir <dir>", "journal directory")
+    .addHelpText("after", "\nExample:\n  $ migrate rollback plans/henan-finance.yaml land-revenue --yes\n")
+    .action(lazy("rollback"));
+
+  program
+    .command("report")
+    .description("Sign-off report per run and bureau, from the journal.")
+    .argument("<plan>", "plan file")
+    .addOption(new Option("--format <format>", "md or html").choices(["md", "html"]).default("md"))
+    .option("--out <file>", "write the report here instead of stdout")
+    .option("--bureau <name>", "only this bureau")
+    .option("--state-dir <dir>", "journal directory")
+    .addHelpText("after", "\nExample:\n  $ migrate report plans/henan-finance.yaml --format html --out signoff.html\n")
+    .action(lazy("report"));
+
+  program
+    .command("logs")
+    .description("Pretty-print a run's structured log (default: the latest run).")
+    .argument("<plan>", "plan file")
+    .argument("[run]", "run id")
+    .option("--state-dir <dir>", "journal directory")
+    .addHelpText("after", "\nExample:\n  $ migrate logs plans/henan-finance.yaml\n")
+    .action(lazy("logs"));
+
+  program
+    .command("completion")
+    .description("Print a shell completion script.")
+    .addArgument(new Command().createArgument("<shell>", "bash or zsh").choices(["bash", "zsh"]))
+    .addHelpText("after", '\nExample:\n  $ eval "$(migrate completion bash)"\n')
+    .action(lazy("completion"));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
+        return ExitCode.ok;
+      }
+      return ExitCode.usage;
+    }
+    process.stderr.write(formatError(error));
+    if (isMigrateError(error) && !(error instanceof BugError)) return exitCodeFor(error.kind);
+    return ExitCode.error;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Typed engine events. The engine reports only through `onEvent`; the ink view, plain lines,
+ * NDJSON and GitHub annotations are all fed by these (see src/render). `v` versions the NDJSON
+ * schema documented in the README.
+ */
+export const STEPS = ["snapshot", "transfer", "reconfigure", "cutover", "verify"] as const;
+export type StepName = (typeof STEPS)[number];
+
+export type EngineEvent =
+  | { type: "run-start"; runId: string; plan: string; planHash: string; workloads: number; at: string }
+  | { type: "wave-start"; wave: number; workloads: string[]; at: string }
+  | { type: "wave-end"; wave: number; at: string }
+  | { type: "step-start"; workload: string; step: StepName; attempt: number; at: string }
+  | {
+      type: "step-progress";
+      workload: string;
+      step: StepName;
+      bytesDone: number;
+      bytesTotal: number;
+      filesDone: number;
+      filesTotal: number;
+      rateBps: number;
+      at: string;
+    }
+  | { type: "step-end"; workload: string; step: StepName; durationMs: number; outputs: Record<string, unknown>; at: string }
+  | { type: "step-skip"; workload: string; step: StepName; reason: string; at: string }
+  | {
+      type: "step-fail";
+      workload: string;
+      step: StepName;
+      kind: string;
+      message: string;
+      retryable: boolean;
+      attempt: number;
+      willRetry: boolean;
+      at: string;
+    }
+  | { type: "cutover-freeze"; workload: string; at: string }
+  | { type: "rollback-start"; workload: string; reason: string; at: string }
+  | { type: "rollback-end"; workload: string; ok: boolean; message?: string; at: string }
+  | { type: "workload-end"; workload: string; status: WorkloadStatus; reason?: string; downtimeMs?: number; at: string }
+  | { type: "log"; level: "info" | "warn" | "error"; message: string; workload?: string; at: string }
+  | { type: "run-end"; runId: string; status: "succeeded" | "failed" | "interrupted"; counts: Record<WorkloadStatus, number>; at: string };
+
+export type WorkloadStatus = "pending" | "running" | "succeeded" | "failed" | "skipped" | "rolled-back" | "interrupted";
+
+export type OnEvent = (event: EngineEvent) => void;

@@ -1,0 +1,190 @@
+/**
+ * The plan contract (shared/PLAN-FORMAT.md) as a zod schema. Types come from here; the JSON
+ * Schema in schema/plan.schema.json is generated from it. Shape only: cross-references and
+ * policy (classification, zones, CPU architecture, cycles) are checked in rules.ts.
+ */
+import { z } from "zod";
+
+export const SAFE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Host and service names may also carry dots and underscores (systemd units, FQDN-like labels). */
+export const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$/;
+export const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9@._:-]{0,254}$/;
+export const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+export const DB_NAME = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
+export const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
+export const DURATION = /^(\d+)(ms|s|m|h)$/;
+export const BANDWIDTH = /^(\d+(?:\.\d+)?)(B|KiB|MiB|GiB|KB|MB|GB)\/s$/;
+
+export const ZONES = ["internet", "egov-extranet", "egov-intranet"] as const;
+export const Zone = z.enum(ZONES);
+/** Protection order: a workload may only move to a zone at least as protected as its own. */
+export const ZONE_RANK: Record<z.infer<typeof Zone>, number> = {
+  internet: 0,
+  "egov-extranet": 1,
+  "egov-intranet": 2,
+};
+
+export const ARCHES = ["x86_64", "aarch64", "loongarch64", "mips64el", "riscv64", "sw_64"] as const;
+export const Arch = z.enum(ARCHES);
+
+export const WORKLOAD_KINDS = ["portal", "tax-collection", "licensing", "generic"] as const;
+export const HASHES = ["sha256", "sm3"] as const;
+export const DB_ENGINES = ["postgresql", "mysql", "mariadb"] as const;
+
+const safeName = z.string().regex(SAFE_NAME, "must be lower-case letters, digits and dashes (e.g. land-revenue)");
+const hostName = z.string().regex(HOST_NAME, "must be letters, digits, '.', '_' or '-'");
+const envName = z.string().regex(ENV_NAME, "must name an environment variable (e.g. FIN_KEY_PASS)");
+const duration = z.string().regex(DURATION, "must be a duration like 90s, 15m or 2h");
+const absolutePath = z.string().min(1);
+const address = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9.:[\]_-]+$/, "must be an IP address or host name");
+
+export const Auth = z.union([
+  z.strictObject({ agent: z.literal(true) }),
+  z.strictObject({
+    keyFile: z.string().min(1).describe("Path to a private key file; ~ expands to the home directory."),
+    passphraseEnv: envName.optional().describe("Environment variable holding the key's passphrase."),
+  }),
+]);
+
+export const Host = z.strictObject({
+  name: hostName,
+  address,
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, "must be a POSIX user name"),
+  auth: Auth,
+  hostKey: z
+    .string()
+    .regex(FINGERPRINT, "must be an OpenSSH SHA256 fingerprint (ssh-keygen -lf key.pub)")
+    .optional()
+    .describe("Pinned host key fingerprint; without it ~/.ssh/known_hosts is used; unknown keys are refused."),
+  via: hostName.optional().describe("Jump host (bastion): the name of another host in the plan."),
+});
+
+export const Tenant = z.strictObject({
+  name: safeName,
+  cloud: z.string().min(1),
+  zone: Zone,
+  maxClassification: z.number().int().min(1).max(4),
+  arch: Arch,
+  hosts: z.array(Host).min(1),
+});
+
+export const Window = z.strictObject({
+  start: z.string().describe('ISO 8601 with offset, e.g. "2026-12-05T22:00+08:00"'),
+  end: z.string(),
+});
+
+export const Database = z.strictObject({
+  engine: z.enum(DB_ENGINES),
+  name: z.string().regex(DB_NAME, "must be a plain database name"),
+  user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  passwordEnv: envName.optional(),
+});
+
+export const Rewrite = z.strictObject({
+  files: z.array(absolutePath).min(1),
+  replace: z.record(z.string().min(1), z.string()),
+});
+
+export const Cutover = z.discriminatedUnion("strategy", [
+  z.strictObject({
+    strategy: z.literal("proxy"),
+    gateway: hostName.describe("A host in the plan running nginx."),
+    upstreamFile: absolutePath.describe("nginx file holding the upstream block; rewritten atomically."),
+    upstreamPort: z.number().int().min(1).max(65535).default(80),
+  }),
+  z.strictObject({
+    strategy: z.literal("dns"),
+    server: address,
+    zone: z.string().min(1),
+    record: z.string().min(1),
+    ttl: z.number().int().min(0).default(60),
+    keyFile: z.string().min(1).optional().describe("TSIG key file for nsupdate -k."),
+  }),
+  z.strictObject({
+    strategy: z.literal("command"),
+    host: hostName,
+    run: z.string().min(1),
+    undo: z.string().min(1),
+  }),
+]);
+
+export const Check = z.union([
+  z.strictObject({
+    http: z.strictObject({
+      url: z.string().url(),
+      status: z.number().int().min(100).max(599).default(200),
+      contains: z.string().optional(),
+      from: hostName.optional().describe("Host that makes the request; default: the orchestrator."),
+    }),
+  }),
+  z.strictObject({ tcp: z.strictObject({ host: hostName, port: z.number().int().min(1).max(65535) }) }),
+  z.strictObject({
+    rowCount: z.strictObject({ database: z.string().regex(DB_NAME), tables: z.array(z.string().min(1)).min(1) }),
+  }),
+  z.strictObject({ command: z.strictObject({ host: hostName, run: z.string().min(1) }) }),
+]);
+
+export const Workload = z.strictObject({
+  name: safeName,
+  bureau: z.string().min(1),
+  kind: z.enum(WORKLOAD_KINDS),
+  classification: z.number().int().min(1).max(5),
+  zone: Zone,
+  portable: z.boolean().default(false),
+  wave: z.number().int().min(1),
+  dependsOn: z.array(safeName).default([]),
+  source: hostName,
+  target: hostName,
+  window: Window.optional(),
+  downtimeBudget: duration.optional().describe("Longest the source may be frozen before the target is verified."),
+  hash: z.enum(HASHES).default("sha256").describe("Manifest hash; sm3 for national-standard audits."),
+  paths: z.array(absolutePath).default([]),
+  databases: z.array(Database).default([]),
+  services: z.array(z.string().regex(SERVICE_NAME, "must be a service unit name")).default([]),
+  rewrite: z.array(Rewrite).default([]),
+  commands: z.array(z.string().min(1)).default([]).describe("Run on the target after rewrites, in order."),
+  cutover: Cutover.optional(),
+  verify: z.array(Check).default([]),
+});
+
+export const Defaults = z.strictObject({
+  concurrency: z.number().int().min(1).max(256).default(8),
+  perHostConcurrency: z.number().int().min(1).max(64).default(2),
+  perTenantConcurrency: z.number().int().min(1).max(256).default(4),
+  retries: z.number().int().min(0).max(20).default(3),
+  bandwidth: z.string().regex(BANDWIDTH, "must be a rate like 100MiB/s").optional(),
+  timezone: z.string().default("Asia/Shanghai"),
+  stateDir: z.string().optional().describe("Journal directory; default .migrate/ beside the plan."),
+});
+
+export const Plan = z.strictObject({
+  $schema: z.string().optional(),
+  apiVersion: z.literal("migrate/v1"),
+  kind: z.literal("MigrationPlan"),
+  metadata: z.strictObject({
+    name: safeName,
+    owner: z.string().min(1),
+    description: z.string().optional(),
+  }),
+  defaults: Defaults.default(Defaults.parse({})),
+  sources: z.array(Host).default([]),
+  tenants: z.array(Tenant).default([]),
+  workloads: z.array(Workload).default([]),
+});
+
+export type Plan = z.infer<typeof Plan>;
+export type PlanInput = z.input<typeof Plan>;
+export type Host = z.infer<typeof Host>;
+export type Tenant = z.infer<typeof Tenant>;
+export type Workload = z.infer<typeof Workload>;
+export type Database = z.infer<typeof Database>;
+export type Cutover = z.infer<typeof Cutover>;
+export type Check = z.infer<typeof Check>;
+export type Zone = z.infer<typeof Zone>;
+export type Arch = z.infer<typeof Arch>;
+export type Auth = z.infer<typeof Auth>;
