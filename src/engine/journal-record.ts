@@ -1,0 +1,80 @@
+/**
+ * The journal's record shape: one JSON object per line, append-only, fsynced. Shared by the
+ * writer (engine), `status`, `plan` (what remains), and the sign-off report.
+ * `v` is the record format version.
+ */
+import type { StepName, WorkloadStatus } from "./events.ts";
+
+export type JournalRecord =
+  | {
+      v: 1;
+      type: "run-start";
+      runId: string;
+      at: string;
+      planFile: string;
+      planName: string;
+      planHash: string;
+      /** Per-workload hash of the plan inputs its steps depend on, to name what changed on resume. */
+      workloadHashes: Record<string, string>;
+      operator: { user: string; host: string; pid: number; version: string; argv: string[] };
+    }
+  | {
+      v: 1;
+      type: "step-start";
+      runId: string;
+      at: string;
+      workload: string;
+      step: StepName | "rollback";
+      /** `${workload}/${step}`: a step whose key has a step-finish record never runs again. */
+      key: string;
+      attempt: number;
+      inputHash: string;
+    }
+  | {
+      v: 1;
+      type: "step-checkpoint";
+      runId: string;
+      at: string;
+      workload: string;
+      step: StepName | "rollback";
+      key: string;
+      /** Resumable progress, e.g. files already verified on the target. */
+      data: Record<string, unknown>;
+    }
+  | {
+      v: 1;
+      type: "step-finish";
+      runId: string;
+      at: string;
+      workload: string;
+      step: StepName | "rollback";
+      key: string;
+      inputHash: string;
+      durationMs: number;
+      /** Manifest digest, bytes, files sent, row counts, downtime, rewrite before/after hashes... */
+      outputs: Record<string, unknown>;
+    }
+  | {
+      v: 1;
+      type: "step-fail";
+      runId: string;
+      at: string;
+      workload: string;
+      step: StepName | "rollback";
+      key: string;
+      attempt: number;
+      error: { kind: string; message: string; retryable: boolean; hint?: string; host?: string; command?: string; exitCode?: number | null };
+      willRetry: boolean;
+    }
+  | { v: 1; type: "step-interrupted"; runId: string; at: string; workload: string; step: StepName | "rollback"; key: string }
+  | {
+      v: 1;
+      type: "workload-end";
+      runId: string;
+      at: string;
+      workload: string;
+      status: WorkloadStatus;
+      reason?: string;
+      downtimeMs?: number;
+    }
+  | { v: 1; type: "run-end"; runId: string; at: string; status: "succeeded" | "failed" | "interrupted" };
