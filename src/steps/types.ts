@@ -1,0 +1,56 @@
+/**
+ * The Step seam (Temporal's activity idea): a step gets everything it may touch through its
+ * context — remotes, signal, checkpoint — so the engine decides order, retries and journaling
+ * while the step only changes hosts. Steps are idempotent: check what is true, act, record.
+ */
+import type { StepName } from "../engine/events.ts";
+import type { Plan, Workload } from "../plan/schema.ts";
+import type { Remote } from "../remote/types.ts";
+
+export interface Progress {
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  rateBps: number;
+}
+
+/** A shared bandwidth budget: transfers `take(bytes)` before sending; one budget for all of them. */
+export interface Throttle {
+  take(bytes: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface StepLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface StepContext {
+  plan: Plan;
+  workload: Workload;
+  /** Connected remote for a host named in the plan (pooled, one connection per host). */
+  remote(hostName: string): Promise<Remote>;
+  signal: AbortSignal;
+  log: StepLogger;
+  /** Directory for this workload's local artefacts (manifests), inside the state directory. */
+  workDir: string;
+  /** Outputs journaled by earlier finished steps of this workload, e.g. the snapshot manifest digest. */
+  outputsOf(step: StepName): Record<string, unknown> | undefined;
+  /** Progress saved by an interrupted earlier attempt of this step, if any. */
+  lastCheckpoint: Record<string, unknown> | undefined;
+  /** Journal resumable progress (fsynced) so a crash does not repeat finished work. */
+  checkpoint(data: Record<string, unknown>): Promise<void>;
+  progress(progress: Progress): void;
+  throttle: Throttle;
+  now(): Date;
+  options: { ignoreWindow: boolean };
+}
+
+export interface Step {
+  readonly name: StepName;
+  /** Do the step; the returned outputs are journaled with the step's finish record. */
+  run(context: StepContext): Promise<Record<string, unknown>>;
+  /** Undo what run() changed (cutover: traffic back to the source, source services started). */
+  undo?(context: StepContext): Promise<void>;
+}
