@@ -31,7 +31,9 @@ export const WORKLOAD_KINDS = ["portal", "tax-collection", "licensing", "generic
 export const HASHES = ["sha256", "sm3"] as const;
 export const DB_ENGINES = ["postgresql", "mysql", "mariadb"] as const;
 
-const safeName = z.string().regex(SAFE_NAME, "must be lower-case letters, digits and dashes (e.g. land-revenue)");
+const safeName = z
+  .string()
+  .regex(SAFE_NAME, "must be lower-case letters, digits and dashes (e.g. land-revenue)");
 const hostName = z.string().regex(HOST_NAME, "must be letters, digits, '.', '_' or '-'");
 const envName = z.string().regex(ENV_NAME, "must name an environment variable (e.g. FIN_KEY_PASS)");
 const duration = z.string().regex(DURATION, "must be a duration like 90s, 15m or 2h");
@@ -59,7 +61,9 @@ export const Host = z.strictObject({
     .string()
     .regex(FINGERPRINT, "must be an OpenSSH SHA256 fingerprint (ssh-keygen -lf key.pub)")
     .optional()
-    .describe("Pinned host key fingerprint; without it ~/.ssh/known_hosts is used; unknown keys are refused."),
+    .describe(
+      "Pinned host key fingerprint; without it ~/.ssh/known_hosts is used; unknown keys are refused.",
+    ),
   via: hostName.optional().describe("Jump host (bastion): the name of another host in the plan."),
 });
 
@@ -80,7 +84,10 @@ export const Window = z.strictObject({
 export const Database = z.strictObject({
   engine: z.enum(DB_ENGINES),
   name: z.string().regex(DB_NAME, "must be a plain database name"),
-  user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/).optional(),
+  user: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/)
+    .optional(),
   port: z.number().int().min(1).max(65535).optional(),
   passwordEnv: envName.optional(),
 });
@@ -124,7 +131,10 @@ export const Check = z.union([
   }),
   z.strictObject({ tcp: z.strictObject({ host: hostName, port: z.number().int().min(1).max(65535) }) }),
   z.strictObject({
-    rowCount: z.strictObject({ database: z.string().regex(DB_NAME), tables: z.array(z.string().min(1)).min(1) }),
+    rowCount: z.strictObject({
+      database: z.string().regex(DB_NAME),
+      tables: z.array(z.string().min(1)).min(1),
+    }),
   }),
   z.strictObject({ command: z.strictObject({ host: hostName, run: z.string().min(1) }) }),
 ]);
@@ -141,7 +151,9 @@ export const Workload = z.strictObject({
   source: hostName,
   target: hostName,
   window: Window.optional(),
-  downtimeBudget: duration.optional().describe("Longest the source may be frozen before the target is verified."),
+  downtimeBudget: duration
+    .optional()
+    .describe("Longest the source may be frozen before the target is verified."),
   hash: z.enum(HASHES).default("sha256").describe("Manifest hash; sm3 for national-standard audits."),
   paths: z.array(absolutePath).default([]),
   databases: z.array(Database).default([]),

@@ -1,0 +1,138 @@
+/**
+ * Plan text → plan + every diagnostic, in one pass: YAML syntax (located by the yaml library),
+ * schema (zod issues mapped back to YAML nodes), then the semantic rules. Pure and synchronous.
+ */
+import { LineCounter, parseDocument } from "yaml";
+import { compareDiagnostics, type Diagnostic, type Finding } from "./diagnostics.ts";
+import type { InventoryFacts } from "./inventory-facts.ts";
+import { partialPlan } from "./partial-plan.ts";
+import { buildContext } from "./rules/context.ts";
+import { RULES } from "./rules/index.ts";
+import { inlineKeyMaterial } from "./rules/secrets.ts";
+import { Plan } from "./schema.ts";
+import { locate } from "./yaml-locate.ts";
+import { issueFindings } from "./zod-issues.ts";
+
+export interface Analysis {
+  plan: Plan | undefined;
+  diagnostics: Diagnostic[];
+}
+
+function yamlDiagnostic(
+  file: string,
+  lineCounter: LineCounter,
+  severity: "error" | "warning",
+  e: { pos: [number, number]; message: string; code: string },
+): Diagnostic {
+  const start = lineCounter.linePos(e.pos[0]);
+  const end = lineCounter.linePos(e.pos[1]);
+  const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+  return {
+    file,
+    line: start.line,
+    column: start.col,
+    endLine: end.line,
+    endColumn: end.col,
+    severity,
+    code: "yaml",
+    message: severity === "error" ? `YAML syntax error: ${message}` : `YAML: ${message}`,
+    path: [],
+  };
+}
+
+export function analyzePlanText(
+  file: string,
+  text: string,
+  options: { inventory?: InventoryFacts } = {},
+): Analysis {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const yamlWarnings = document.warnings.map((w) => yamlDiagnostic(file, lineCounter, "warning", w));
+  if (document.errors.length > 0) {
+    const errors = document.errors.map((e) => yamlDiagnostic(file, lineCounter, "error", e));
+    return { plan: undefined, diagnostics: [...errors, ...yamlWarnings].sort(compareDiagnostics) };
+  }
+  let raw: unknown;
+  try {
+    raw = document.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    const finding: Finding = {
+      severity: "error",
+      code: "yaml",
+      message: `YAML: ${(error as Error).message}`,
+      path: [],
+    };
+    return { plan: undefined, diagnostics: [toDiagnostic(finding)] };
+  }
+  if (raw === null || raw === undefined) {
+    const finding: Finding = {
+      severity: "error",
+      code: "empty",
+      message: "the plan is empty; start with apiVersion: migrate/v1 and kind: MigrationPlan",
+      path: [],
+    };
+    return { plan: undefined, diagnostics: [toDiagnostic(finding)] };
+  }
+
+  const findings: Finding[] = inlineKeyMaterial(raw);
+  const parsed = Plan.safeParse(raw);
+  let plan: Plan | undefined;
+  let partial = undefined as ReturnType<typeof partialPlan>;
+  if (parsed.success) {
+    plan = parsed.data;
+    partial = {
+      plan,
+      index: identity(plan),
+      skipped: { hosts: new Set(), tenants: new Set(), workloads: new Set(), repaired: new Set() },
+    };
+  } else {
+    for (const issue of parsed.error.issues) findings.push(...issueFindings(issue, raw));
+    partial = partialPlan(raw, parsed.error.issues);
+  }
+  if (partial) {
+    const context = buildContext(partial.plan, partial.index, partial.skipped, options.inventory);
+    for (const rule of RULES) findings.push(...rule(context));
+  }
+  const diagnostics = dedupe(findings.map(toDiagnostic)).sort(compareDiagnostics);
+  const valid = !diagnostics.some((d) => d.severity === "error");
+  return {
+    plan: valid ? plan : undefined,
+    diagnostics: [...diagnostics, ...yamlWarnings].sort(compareDiagnostics),
+  };
+
+  function toDiagnostic(finding: Finding): Diagnostic {
+    const at = locate(document, lineCounter, finding.path, finding.atKey);
+    const d: Diagnostic = {
+      file,
+      line: at.line,
+      column: at.column,
+      endLine: at.endLine,
+      endColumn: at.endColumn,
+      severity: finding.severity,
+      code: finding.code,
+      message: finding.message,
+      path: finding.path,
+    };
+    if (finding.hint !== undefined) d.hint = finding.hint;
+    return d;
+  }
+}
+
+function identity(plan: Plan) {
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  return {
+    sources: range(plan.sources.length),
+    tenants: range(plan.tenants.length),
+    workloads: range(plan.workloads.length),
+  };
+}
+
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.line}:${d.column}:${d.severity}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

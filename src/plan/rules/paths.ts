@@ -1,0 +1,84 @@
+/**
+ * Paths are absolute and normalized, with no `..`, NUL or newline: they reach rsync, nginx and
+ * remote shells, and a relative or climbing path would touch files nobody reviewed.
+ */
+import { posix } from "node:path";
+import type { Finding, PlanPath } from "../diagnostics.ts";
+import { error, type Rule, warning } from "./context.ts";
+
+/** Why `path` is not an acceptable absolute path, or undefined. */
+export function pathProblem(path: string): string | undefined {
+  if (path.includes("\0")) return "contains a NUL byte";
+  if (/[\n\r]/.test(path)) return "contains a newline";
+  if (!path.startsWith("/")) return "must be absolute (start with /)";
+  if (path.split("/").includes("..")) return "must not contain '..'";
+  const normal = posix.normalize(path);
+  if (normal !== path && !(path.endsWith("/") && normal === path.slice(0, -1))) {
+    return `must be normalized (write ${JSON.stringify(normal)})`;
+  }
+  return undefined;
+}
+
+function check(path: string, at: PlanPath, what: string, out: Finding[]): void {
+  const problem = pathProblem(path);
+  if (problem) out.push(error("path", `${what} ${JSON.stringify(path)} ${problem}`, at));
+}
+
+function isUnder(file: string, dir: string): boolean {
+  const base = dir.endsWith("/") ? dir : `${dir}/`;
+  return file === dir || file.startsWith(base);
+}
+
+export const paths: Rule = (context) => {
+  const out: Finding[] = [];
+  context.plan.workloads.forEach((w, i) => {
+    const at = (...rest: PlanPath) => context.workloadPath(i, ...rest);
+    w.paths.forEach((p, j) => {
+      check(p, at("paths", j), "path", out);
+      if (p === "/" || p === "")
+        out.push(
+          error(
+            "path",
+            "refusing to transfer the whole root file system; list the application's directories",
+            at("paths", j),
+          ),
+        );
+    });
+    w.rewrite.forEach((rewrite, r) => {
+      rewrite.files.forEach((file, f) => {
+        const where = at("rewrite", r, "files", f);
+        const before = out.length;
+        check(file, where, "rewrite file", out);
+        if (out.length === before && !w.paths.some((dir) => isUnder(file, dir))) {
+          out.push(
+            warning(
+              "rewrite-outside-paths",
+              `rewrite file ${JSON.stringify(file)} is not under any of the workload's paths; it must already exist on the target`,
+              where,
+            ),
+          );
+        }
+      });
+    });
+    if (w.cutover?.strategy === "proxy")
+      check(w.cutover.upstreamFile, at("cutover", "upstreamFile"), "upstreamFile", out);
+  });
+  const keyFiles = [
+    ...context.plan.sources.map((h, i) => ({ h, at: ["sources", context.index.sources[i]!] as PlanPath })),
+    ...context.plan.tenants.flatMap((t, ti) =>
+      t.hosts.map((h, hi) => ({ h, at: ["tenants", context.index.tenants[ti]!, "hosts", hi] as PlanPath })),
+    ),
+  ];
+  for (const { h, at } of keyFiles) {
+    if ("keyFile" in h.auth && /[\0\n\r]/.test(h.auth.keyFile)) {
+      out.push(
+        error("path", `keyFile ${JSON.stringify(h.auth.keyFile)} contains a NUL byte or newline`, [
+          ...at,
+          "auth",
+          "keyFile",
+        ]),
+      );
+    }
+  }
+  return out;
+};

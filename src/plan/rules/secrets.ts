@@ -1,0 +1,47 @@
+/**
+ * Secrets are never inline: only agent, key-file and environment-variable references. Keys that
+ * look like inline secrets get their own message (instead of "unknown key"), and values that are
+ * private keys are refused wherever they appear.
+ */
+import type { Finding, PlanPath } from "../diagnostics.ts";
+
+import { error } from "./context.ts";
+
+const SECRET_KEY =
+  /^(password|passwd|pass|passphrase|secret|token|apikey|api_key|privatekey|private_key|key)$/i;
+
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+export const SECRET_MESSAGE = (key: string): string =>
+  `"${key}": secrets must not be inline; use passphraseEnv/passwordEnv (the name of an environment variable) or auth: { agent: true }`;
+
+const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
+function scan(value: unknown, path: PlanPath, out: Finding[]): void {
+  if (typeof value === "string") {
+    if (value.includes("-----BEGIN") && PRIVATE_KEY.test(value)) {
+      out.push(
+        error(
+          "inline-secret",
+          "a private key is written inline; secrets must not be inline: use auth: { keyFile: <path> } with passphraseEnv",
+          path,
+        ),
+      );
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) scan(value[i], [...path, i], out);
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) scan(item, [...path, key], out);
+  }
+}
+
+/** Runs on the raw document so it also covers entries with schema errors. */
+export function inlineKeyMaterial(raw: unknown): Finding[] {
+  const out: Finding[] = [];
+  scan(raw, [], out);
+  return out;
+}
