@@ -1,0 +1,94 @@
+/**
+ * The file manifest: what a set of paths looks like on one host. Computed on the source at
+ * snapshot and at cutover, and on the target to verify. Pure: parsing lives in parse.ts.
+ */
+import { createHash } from "node:crypto";
+
+export const ENTRY_TYPES = ["file", "dir", "symlink", "fifo", "char", "block"] as const;
+export type EntryType = (typeof ENTRY_TYPES)[number];
+
+export interface ManifestEntry {
+  path: string;
+  type: EntryType;
+  size: number;
+  /** Permission bits including setuid/setgid/sticky, e.g. 0o4750. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Seconds since the epoch as printed by find's %T@ (nanosecond digits, exact text). */
+  mtime: string;
+  /** Symlink target, byte for byte. */
+  target?: string;
+  /** Content hash (sha256 or sm3 hex) of regular files. */
+  hash?: string;
+  nlink: number;
+  /** Identity and change time: hard-link groups and the quick "unchanged since" check. Not digested. */
+  dev: string;
+  ino: string;
+  ctime: string;
+}
+
+export type HashAlgorithm = "sha256" | "sm3";
+
+export interface Manifest {
+  hash: HashAlgorithm;
+  roots: string[];
+  entries: ManifestEntry[];
+}
+
+/** Byte order, so the canonical form does not depend on the locale of either host. */
+export function comparePaths(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+export function sortEntries(entries: ManifestEntry[]): ManifestEntry[] {
+  return [...entries].sort((a, b) => comparePaths(a.path, b.path));
+}
+
+/**
+ * The fields that must be equal on both hosts. Directory sizes and link counts depend on the
+ * file system, and identity (dev, inode, ctime) differs by nature, so they are left out.
+ */
+export function canonicalLine(entry: ManifestEntry): string {
+  const isDir = entry.type === "dir";
+  return JSON.stringify([
+    entry.path,
+    entry.type,
+    isDir ? 0 : entry.size,
+    entry.mode,
+    entry.uid,
+    entry.gid,
+    entry.mtime,
+    entry.target ?? "",
+    entry.hash ?? "",
+    isDir ? 0 : entry.nlink,
+  ]);
+}
+
+/** sha256 over the canonical sorted manifest: equal digests mean equal trees. */
+export function manifestDigest(manifest: Manifest): string {
+  const digest = createHash("sha256");
+  digest.update(`${manifest.hash}\n`);
+  for (const entry of sortEntries(manifest.entries)) digest.update(`${canonicalLine(entry)}\n`);
+  return `sha256:${digest.digest("hex")}`;
+}
+
+export function sameContent(a: ManifestEntry, b: ManifestEntry): boolean {
+  return canonicalLine(a) === canonicalLine(b);
+}
+
+export function totalBytes(entries: readonly ManifestEntry[]): number {
+  return entries.reduce((sum, entry) => sum + (entry.type === "file" ? entry.size : 0), 0);
+}
+
+/** One manifest per line: a header line, then one entry per line (JSONL). */
+export function toJsonl(manifest: Manifest): string {
+  const header = JSON.stringify({ hash: manifest.hash, roots: manifest.roots });
+  return `${[header, ...sortEntries(manifest.entries).map((entry) => JSON.stringify(entry))].join("\n")}\n`;
+}
+
+export function fromJsonl(text: string): Manifest {
+  const lines = text.split("\n").filter((line) => line.length > 0);
+  const header = JSON.parse(lines[0] ?? "{}") as { hash: HashAlgorithm; roots: string[] };
+  return { hash: header.hash, roots: header.roots, entries: lines.slice(1).map((line) => JSON.parse(line)) };
+}

@@ -1,0 +1,115 @@
+import { createHash } from "node:crypto";
+import { chmod, link, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sh } from "../../../src/remote/shell.ts";
+import { collectManifest } from "../../../src/steps/manifest/collect.ts";
+import { fromJsonl, manifestDigest, toJsonl } from "../../../src/steps/manifest/model.ts";
+import { parseManifestOutput } from "../../../src/steps/manifest/parse.ts";
+import { LocalRemote } from "../../support/local-remote.ts";
+
+const NASTY = ["sp ace", "quo'te\"", "中文文件", "-dash", "new\nline", "back\\slash", "$(id)"];
+
+describe("manifest parser", () => {
+  it("reads metadata triples and hashes with any bytes in names", () => {
+    const hash = "a".repeat(64);
+    const output = Buffer.from(
+      `f 3 644 0 0 1.5 1.5 1 2 1\0/x/new\nline\0\0l 4 777 0 0 2.0 2.0 1 3 1\0/x/l\0a b\0#hashes\0${hash}  /x/new\nline\0`,
+    );
+    const entries = parseManifestOutput(output);
+    expect(entries.map((e) => [e.path, e.type, e.hash, e.target])).toEqual([
+      ["/x/l", "symlink", undefined, "a b"],
+      ["/x/new\nline", "file", hash, undefined],
+    ]);
+  });
+
+  it("refuses names that are not UTF-8 instead of mangling them", () => {
+    const output = Buffer.concat([
+      Buffer.from("f 1 644 0 0 1 1 1 1 1\0/x/"),
+      Buffer.from([0xd6, 0xd0]),
+      Buffer.from("\0\0#hashes\0"),
+    ]);
+    expect(() => parseManifestOutput(output)).toThrow(/not valid UTF-8/);
+  });
+
+  it("leaves out files that vanished before they were hashed", () => {
+    const entries = parseManifestOutput(Buffer.from("f 1 644 0 0 1 1 1 1 1\0/gone\0\0#hashes\0"));
+    expect(entries).toEqual([]);
+  });
+});
+
+describe("manifest script on a real host shell", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "manifest-"));
+    await mkdir(join(dir, "empty"));
+    for (const name of NASTY) await writeFile(join(dir, name), `content of ${name}`);
+    await link(join(dir, "-dash"), join(dir, "hard"));
+    await symlink("中文文件", join(dir, "sym"));
+    await chmod(join(dir, "sp ace"), 0o4750);
+    await utimes(join(dir, "中文文件"), 1_600_000_000.25, 1_600_000_000.25);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("lists every entry with type, mode, link target, link count and hash", async () => {
+    const entries = await collectManifest(new LocalRemote(), [dir], {
+      mode: "tree",
+      hash: "sha256",
+      signal: AbortSignal.timeout(10_000),
+      timeoutMs: 10_000,
+    });
+    const byName = new Map(entries.map((e) => [e.path.slice(dir.length + 1), e]));
+    for (const name of NASTY) expect(byName.get(name)?.type).toBe("file");
+    expect(byName.get("empty")?.type).toBe("dir");
+    expect(byName.get("sym")?.target).toBe("中文文件");
+    expect(byName.get("sp ace")?.mode).toBe(0o4750);
+    expect(byName.get("hard")?.nlink).toBe(2);
+    expect(byName.get("hard")?.ino).toBe(byName.get("-dash")?.ino);
+    expect(byName.get("中文文件")?.mtime).toBe("1600000000.2500000000");
+    expect(byName.get("-dash")?.hash).toBe(createHash("sha256").update("content of -dash").digest("hex"));
+  });
+
+  it("hashes with SM3 through openssl when asked", async () => {
+    const [entry] = await collectManifest(new LocalRemote(), [join(dir, "中文文件")], {
+      mode: "list",
+      hash: "sm3",
+      signal: AbortSignal.timeout(10_000),
+      timeoutMs: 10_000,
+    });
+    const probe = await new LocalRemote().check(
+      sh`printf %s ${"content of 中文文件"} | openssl dgst -sm3 -r`,
+    );
+    const expected = probe.stdout.split(" ")[0];
+    expect(entry?.hash).toBe(expected);
+  });
+
+  it("digest is stable through JSONL and changes when a mode changes", async () => {
+    const options = {
+      mode: "tree",
+      hash: "sha256",
+      signal: AbortSignal.timeout(10_000),
+      timeoutMs: 10_000,
+    } as const;
+    const manifest = {
+      hash: "sha256" as const,
+      roots: [dir],
+      entries: await collectManifest(new LocalRemote(), [dir], options),
+    };
+    expect(manifestDigest(fromJsonl(toJsonl(manifest)))).toBe(manifestDigest(manifest));
+    await chmod(join(dir, "-dash"), 0o600);
+    const changed = { ...manifest, entries: await collectManifest(new LocalRemote(), [dir], options) };
+    expect(manifestDigest(changed)).not.toBe(manifestDigest(manifest));
+  });
+
+  it("reports a missing root as a non-retryable error naming the path", async () => {
+    await expect(
+      collectManifest(new LocalRemote(), [join(dir, "nope")], {
+        mode: "tree",
+        hash: "sha256",
+        signal: AbortSignal.timeout(10_000),
+        timeoutMs: 10_000,
+      }),
+    ).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/does not exist.*nope/) });
+  });
+});
