@@ -16,6 +16,10 @@ export type JournalRecord =
       planHash: string;
       /** Per-workload hash of the plan inputs its steps depend on, to name what changed on resume. */
       workloadHashes: Record<string, string>;
+      /** Per workload, a hash per top-level field (and per referenced host), to say which fields changed. */
+      workloadFieldHashes?: Record<string, Record<string, string>>;
+      /** `apply` or `rollback`; absent in records written before rollback existed. */
+      command?: "apply" | "rollback";
       operator: { user: string; host: string; pid: number; version: string; argv: string[] };
     }
   | {
@@ -63,10 +67,26 @@ export type JournalRecord =
       step: StepName | "rollback";
       key: string;
       attempt: number;
-      error: { kind: string; message: string; retryable: boolean; hint?: string; host?: string; command?: string; exitCode?: number | null };
+      error: {
+        kind: string;
+        message: string;
+        retryable: boolean;
+        hint?: string;
+        host?: string;
+        command?: string;
+        exitCode?: number | null;
+      };
       willRetry: boolean;
     }
-  | { v: 1; type: "step-interrupted"; runId: string; at: string; workload: string; step: StepName | "rollback"; key: string }
+  | {
+      v: 1;
+      type: "step-interrupted";
+      runId: string;
+      at: string;
+      workload: string;
+      step: StepName | "rollback";
+      key: string;
+    }
   | {
       v: 1;
       type: "workload-end";
@@ -76,5 +96,16 @@ export type JournalRecord =
       status: WorkloadStatus;
       reason?: string;
       downtimeMs?: number;
+      /** The workload's downtimeBudget in ms, and whether the measured downtime went over it. */
+      downtimeBudgetMs?: number;
+      budgetExceeded?: boolean;
+    }
+  | {
+      v: 1;
+      type: "lock-recovered";
+      runId: string;
+      at: string;
+      /** The holder of the stale lock (its process was dead) that this run took over. */
+      previous: { pid: number; host: string; user: string; startedAt: string; command: string };
     }
   | { v: 1; type: "run-end"; runId: string; at: string; status: "succeeded" | "failed" | "interrupted" };

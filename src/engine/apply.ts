@@ -1,0 +1,230 @@
+/**
+ * `apply` as a function: refuse a plan that changed under finished steps, journal the run,
+ * schedule what remains wave by wave, and report through events only. The caller owns the lock,
+ * the journal file, the SSH pool and the terminal.
+ */
+import { randomBytes } from "node:crypto";
+import { hostname, userInfo } from "node:os";
+import { UserError } from "../errors.ts";
+import { closestNames } from "../plan/did-you-mean.ts";
+import type { Plan } from "../plan/schema.ts";
+import type { Remote } from "../remote/types.ts";
+import type { Step, Throttle } from "../steps/types.ts";
+import { type OnEvent, STEPS, type StepName, type WorkloadStatus } from "./events.ts";
+import { tenantOf, workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
+import type { Journal } from "./journal.ts";
+import { summarize } from "./journal-read.ts";
+import type { LockHolder } from "./lock.ts";
+import { findPlanChanges, planChangedError } from "./resume-check.ts";
+import { DEFAULT_BACKOFF } from "./retry.ts";
+import { type SchedulerWorkload, schedule } from "./scheduler.ts";
+import { type Clock, type RunContext, systemClock, type WorkloadMemory } from "./step-runner.ts";
+import { UNLIMITED } from "./throttle.ts";
+import { runWorkload } from "./workload-runner.ts";
+
+export interface ApplyOptions {
+  plan: Plan;
+  planFile: string;
+  planHash: string;
+  journal: Journal;
+  steps: Readonly<Record<StepName, Step>>;
+  remote(host: string, signal: AbortSignal): Promise<Remote>;
+  onEvent: OnEvent;
+  signal: AbortSignal;
+  workDir(workload: string): string;
+  only?: readonly string[];
+  ignoreWindow?: boolean;
+  throttle?: Throttle;
+  clock?: Clock;
+  backoff?: { baseMs: number; maxMs: number };
+  random?: () => number;
+  /** Journaled as `lock-recovered` when this run took over a stale lock. */
+  recoveredLock?: LockHolder;
+  failAfter?: string;
+  version?: string;
+  argv?: string[];
+}
+
+export interface ApplyResult {
+  runId: string;
+  status: "succeeded" | "failed" | "interrupted";
+  /** Every selected workload: its end in this run, or its state from earlier runs. */
+  outcomes: Map<string, WorkloadStatus>;
+  counts: Record<WorkloadStatus, number>;
+}
+
+export function newRunId(now: Date): string {
+  return `${now
+    .toISOString()
+    .replaceAll(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
+}
+
+export function selectWorkloads(plan: Plan, only: readonly string[] | undefined): Plan["workloads"] {
+  if (!only || only.length === 0) return plan.workloads;
+  const known = plan.workloads.map((workload) => workload.name);
+  for (const name of only) {
+    if (known.includes(name)) continue;
+    const close = closestNames(name, known);
+    throw new UserError("usage", `--only names ${name}, which is not a workload of this plan`, {
+      hint: close.length ? `did you mean ${close.join(", ")}?` : `workloads: ${known.join(", ")}`,
+    });
+  }
+  return plan.workloads.filter((workload) => only.includes(workload.name));
+}
+
+export function emptyCounts(): Record<WorkloadStatus, number> {
+  return { pending: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, "rolled-back": 0, interrupted: 0 };
+}
+
+function operator(options: ApplyOptions) {
+  let user = "unknown";
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep "unknown"
+  }
+  return {
+    user,
+    host: hostname(),
+    pid: process.pid,
+    version: options.version ?? "dev",
+    argv: options.argv ?? [],
+  };
+}
+
+export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
+  const { plan, journal } = options;
+  const clock = options.clock ?? systemClock;
+  const selected = selectWorkloads(plan, options.only);
+  const summary = summarize(journal.records);
+  const changes = findPlanChanges(plan, journal.records, summary);
+  if (changes.length > 0) throw planChangedError(changes);
+
+  const runId = newRunId(clock.now());
+  const fieldHashes = Object.fromEntries(plan.workloads.map((w) => [w.name, workloadFieldHashes(plan, w)]));
+  const hashes = Object.fromEntries(
+    Object.entries(fieldHashes).map(([name, f]) => [name, workloadInputHash(f)]),
+  );
+  const started = clock.now().toISOString();
+  journal.append({
+    v: 1,
+    type: "run-start",
+    runId,
+    at: started,
+    planFile: options.planFile,
+    planName: plan.metadata.name,
+    planHash: options.planHash,
+    workloadHashes: hashes,
+    workloadFieldHashes: fieldHashes,
+    command: "apply",
+    operator: operator(options),
+  });
+  if (options.recoveredLock) {
+    journal.append({ v: 1, type: "lock-recovered", runId, at: started, previous: options.recoveredLock });
+  }
+  options.onEvent({
+    type: "run-start",
+    runId,
+    plan: plan.metadata.name,
+    planHash: options.planHash,
+    workloads: selected.length,
+    at: started,
+  });
+
+  const run: RunContext = {
+    plan,
+    runId,
+    journal,
+    remote: options.remote,
+    emit: options.onEvent,
+    signal: options.signal,
+    throttle: options.throttle ?? UNLIMITED,
+    clock,
+    retry: { retries: plan.defaults.retries, ...(options.backoff ?? DEFAULT_BACKOFF) },
+    ignoreWindow: options.ignoreWindow ?? false,
+    workDir: options.workDir,
+    ...(options.random ? { random: options.random } : {}),
+  };
+
+  const prior = new Map<string, WorkloadStatus>();
+  const jobs = new Map<string, { memory: WorkloadMemory; steps: StepName[] }>();
+  for (const workload of plan.workloads) {
+    const done = summary.workloads.get(workload.name);
+    const steps = STEPS.filter((step) => !done?.completed.has(`${workload.name}/${step}`));
+    if (steps.length === 0) prior.set(workload.name, "succeeded");
+    const memory: WorkloadMemory = {
+      workload,
+      inputHash: hashes[workload.name] as string,
+      outputs: new Map(),
+      checkpoints: new Map(),
+    };
+    for (const step of STEPS) {
+      const state = done?.steps[step];
+      if (state?.state === "finished" && state.outputs && done?.completed.has(`${workload.name}/${step}`)) {
+        memory.outputs.set(step, state.outputs);
+      }
+      if (state?.lastCheckpoint) memory.checkpoints.set(`${workload.name}/${step}`, state.lastCheckpoint);
+    }
+    jobs.set(workload.name, { memory, steps });
+  }
+
+  const waves = new Map<number, SchedulerWorkload[]>();
+  for (const workload of selected) {
+    if ((jobs.get(workload.name)?.steps.length ?? 0) === 0) continue;
+    const item: SchedulerWorkload = {
+      name: workload.name,
+      wave: workload.wave,
+      host: workload.source,
+      tenant: tenantOf(plan, workload.target)?.name ?? workload.target,
+      dependsOn: workload.dependsOn,
+    };
+    waves.set(workload.wave, [...(waves.get(workload.wave) ?? []), item]);
+  }
+
+  const at = () => clock.now().toISOString();
+  const results = await schedule({
+    waves: [...waves.entries()].sort(([a], [b]) => a - b).map(([wave, workloads]) => ({ wave, workloads })),
+    limits: {
+      concurrency: plan.defaults.concurrency,
+      perHost: plan.defaults.perHostConcurrency,
+      perTenant: plan.defaults.perTenantConcurrency,
+    },
+    prior,
+    signal: options.signal,
+    run: (item) => {
+      const job = jobs.get(item.name)!;
+      return runWorkload(run, { ...job, implementations: options.steps, failAfter: options.failAfter });
+    },
+    skip: (item, reason) => {
+      journal.append({
+        v: 1,
+        type: "workload-end",
+        runId,
+        at: at(),
+        workload: item.name,
+        status: "skipped",
+        reason,
+      });
+      options.onEvent({ type: "workload-end", workload: item.name, status: "skipped", reason, at: at() });
+    },
+    onWaveStart: (wave, names) => options.onEvent({ type: "wave-start", wave, workloads: names, at: at() }),
+    onWaveEnd: (wave) => options.onEvent({ type: "wave-end", wave, at: at() }),
+  });
+
+  const outcomes = new Map<string, WorkloadStatus>();
+  const counts = emptyCounts();
+  for (const workload of selected) {
+    const status = results.get(workload.name) ?? prior.get(workload.name) ?? "pending";
+    outcomes.set(workload.name, status);
+    counts[status]++;
+  }
+  const status = options.signal.aborted
+    ? "interrupted"
+    : counts.succeeded === selected.length
+      ? "succeeded"
+      : "failed";
+  journal.append({ v: 1, type: "run-end", runId, at: at(), status });
+  options.onEvent({ type: "run-end", runId, status, counts, at: at() });
+  return { runId, status, outcomes, counts };
+}

@@ -1,0 +1,54 @@
+/**
+ * One bandwidth budget shared by every transfer of a run (a token bucket in its virtual-time
+ * form): each `take(bytes)` reserves the next slot on a single timeline, so concurrent transfers
+ * together never exceed the rate, with at most one second's worth of burst.
+ */
+import { UserError } from "../errors.ts";
+import type { Throttle } from "../steps/types.ts";
+import { sleep } from "./retry.ts";
+
+const UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+};
+
+/** "100MiB/s" → bytes per second. */
+export function parseBandwidth(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(B|KiB|MiB|GiB|KB|MB|GB)\/s$/.exec(text);
+  if (!match) throw new UserError("invalid-plan", `bandwidth "${text}" is not a rate like 100MiB/s`);
+  return Number(match[1]) * (UNITS[match[2] as string] as number);
+}
+
+export const UNLIMITED: Throttle = { take: async () => {} };
+
+export class TokenBucket implements Throttle {
+  readonly bytesPerSecond: number;
+  readonly #now: () => number;
+  /** Time (ms) at which every byte reserved so far has been paid for. */
+  #paidUntil: number;
+
+  constructor(bytesPerSecond: number, now: () => number = () => performance.now()) {
+    if (!(bytesPerSecond > 0)) throw new RangeError("bandwidth must be positive");
+    this.bytesPerSecond = bytesPerSecond;
+    this.#now = now;
+    this.#paidUntil = now() - 1_000;
+  }
+
+  async take(bytes: number, signal?: AbortSignal): Promise<void> {
+    const now = this.#now();
+    // Unused time older than one second does not accumulate: that caps the burst.
+    const start = Math.max(this.#paidUntil, now - 1_000);
+    this.#paidUntil = start + (bytes / this.bytesPerSecond) * 1_000;
+    const wait = this.#paidUntil - now;
+    if (wait > 0) await sleep(wait, signal);
+  }
+}
+
+export function createThrottle(bandwidth: string | undefined): Throttle {
+  return bandwidth ? new TokenBucket(parseBandwidth(bandwidth)) : UNLIMITED;
+}

@@ -1,0 +1,168 @@
+/**
+ * One workload from its first remaining step to its end: window check before cutover, downtime
+ * budget before verify, automatic rollback (the cutover's undo) when cutover or verify fails or
+ * is interrupted, and exactly one `workload-end` record saying how it ended and why.
+ */
+import type { Step } from "../steps/types.ts";
+import type { StepName, WorkloadStatus } from "./events.ts";
+import { attemptStep, type RunContext, type WorkloadMemory } from "./step-runner.ts";
+import { downtimeBudgetMs, windowRefusal } from "./window.ts";
+
+/** A rollback after Ctrl-C runs on its own deadline: the run's signal is already aborted. */
+export const ROLLBACK_DEADLINE_MS = 5 * 60_000;
+
+export interface WorkloadRun {
+  memory: WorkloadMemory;
+  /** Remaining steps in order (finished ones are already left out). */
+  steps: readonly StepName[];
+  implementations: Readonly<Record<StepName, Step>>;
+  /** Test-only fault injection: fail the workload right after this step key finished. */
+  failAfter?: string | undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<WorkloadStatus> {
+  const { memory } = job;
+  const name = memory.workload.name;
+  const budgetMs = downtimeBudgetMs(memory.workload);
+  const end = (
+    status: WorkloadStatus,
+    extra: { reason?: string; downtimeMs?: number; budgetExceeded?: boolean } = {},
+  ) => {
+    const at = run.clock.now().toISOString();
+    const budget = budgetMs === undefined ? {} : { downtimeBudgetMs: budgetMs };
+    run.journal.append({
+      v: 1,
+      type: "workload-end",
+      runId: run.runId,
+      at,
+      workload: name,
+      status,
+      ...extra,
+      ...budget,
+    });
+    const { budgetExceeded: _ignored, ...event } = extra;
+    run.emit({ type: "workload-end", workload: name, status, ...event, at });
+    return status;
+  };
+  const frozenAt = (): number | undefined => {
+    const value = memory.outputs.get("cutover")?.frozenAt;
+    return typeof value === "string" ? Date.parse(value) : undefined;
+  };
+
+  for (const step of job.steps) {
+    if (run.signal.aborted) return end("interrupted", { reason: `stopped before ${step}` });
+    if (step === "cutover" && !run.ignoreWindow) {
+      const refusal = windowRefusal(memory.workload, run.clock.now());
+      if (refusal) return end("failed", { reason: refusal });
+    }
+    if (step === "verify" && budgetMs !== undefined) {
+      const since = frozenAt();
+      const elapsed = since === undefined ? 0 : run.clock.now().getTime() - since;
+      if (elapsed > budgetMs) {
+        const reason = `downtime budget ${memory.workload.downtimeBudget} exceeded before verification (source frozen ${Math.round(elapsed / 1000)}s)`;
+        return end(...(await rollBack(run, job, reason, run.signal)));
+      }
+    }
+    const implementation = job.implementations[step];
+    const result = await attemptStep(run, memory, step, run.signal, (context) => implementation.run(context));
+    const inCutover = step === "cutover" || step === "verify";
+    if (!result.ok && result.interrupted) {
+      if (!inCutover) return end("interrupted", { reason: `interrupted during ${step}` });
+      // Never leave a frozen source behind on Ctrl-C: traffic goes back to it.
+      const [status, detail] = await rollBack(
+        run,
+        job,
+        `interrupted during ${step}`,
+        AbortSignal.timeout(ROLLBACK_DEADLINE_MS),
+      );
+      return end(status === "rolled-back" ? "interrupted" : status, detail);
+    }
+    if (!result.ok) {
+      const reason = `${step} failed: ${describe(result.error)}`;
+      return inCutover ? end(...(await rollBack(run, job, reason, run.signal))) : end("failed", { reason });
+    }
+    if (step === "cutover") {
+      const at = frozenAt();
+      if (at === undefined)
+        memory.outputs.set("cutover", { ...result.outputs, frozenAt: result.startedAt.toISOString() });
+      run.emit({
+        type: "cutover-freeze",
+        workload: name,
+        at: new Date(at ?? result.startedAt.getTime()).toISOString(),
+      });
+    }
+    if (job.failAfter === `${name}/${step}`) {
+      return end("failed", {
+        reason: `injected fault after ${job.failAfter} (MIGRATE_FAIL_AFTER, a test-only switch)`,
+      });
+    }
+    if (step === "verify") {
+      const since = frozenAt();
+      if (since === undefined) return end("succeeded");
+      const downtimeMs = result.finishedAt.getTime() - since;
+      const budgetExceeded = budgetMs !== undefined && downtimeMs > budgetMs;
+      if (budgetExceeded) {
+        const message = `downtime ${Math.round(downtimeMs / 1000)}s exceeded the budget ${memory.workload.downtimeBudget} (verified; not rolled back)`;
+        run.emit({ type: "log", level: "warn", message, workload: name, at: run.clock.now().toISOString() });
+        return end("succeeded", { downtimeMs, budgetExceeded, reason: message });
+      }
+      return end("succeeded", { downtimeMs, ...(budgetMs === undefined ? {} : { budgetExceeded: false }) });
+    }
+  }
+  return end("succeeded");
+}
+
+/**
+ * Traffic back to the source and its services started: the cutover step's undo, journaled as
+ * step "rollback". The workload ends rolled-back, or failed when even the undo failed.
+ */
+async function rollBack(
+  run: RunContext,
+  job: WorkloadRun,
+  reason: string,
+  signal: AbortSignal,
+): Promise<[WorkloadStatus, { reason: string }]> {
+  const outcome = await undoCutover(run, job.memory, job.implementations.cutover, reason, signal);
+  if (outcome.ok)
+    return [
+      "rolled-back",
+      { reason: `${reason}; rolled back (traffic to the source, source services started)` },
+    ];
+  return [
+    "failed",
+    {
+      reason: `${reason}; ROLLBACK FAILED: ${outcome.message} — check the gateway and the source by hand, then run \`migrate rollback\``,
+    },
+  ];
+}
+
+/** Run the cutover's undo through the journal; shared by automatic and `migrate rollback`. */
+export async function undoCutover(
+  run: RunContext,
+  memory: WorkloadMemory,
+  cutover: Step,
+  reason: string,
+  signal: AbortSignal,
+): Promise<{ ok: true } | { ok: false; message: string }> {
+  const name = memory.workload.name;
+  run.emit({ type: "rollback-start", workload: name, reason, at: run.clock.now().toISOString() });
+  const undo = cutover.undo?.bind(cutover);
+  const result = await attemptStep(run, memory, "rollback", signal, async (context) => {
+    if (!undo) throw new Error("the cutover step has no undo");
+    await undo(context);
+    return { reason };
+  });
+  const message = result.ok ? undefined : result.interrupted ? "interrupted" : describe(result.error);
+  run.emit({
+    type: "rollback-end",
+    workload: name,
+    ok: result.ok,
+    ...(message ? { message } : {}),
+    at: run.clock.now().toISOString(),
+  });
+  return result.ok ? { ok: true } : { ok: false, message: message ?? "failed" };
+}
