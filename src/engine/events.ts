@@ -22,7 +22,14 @@ export type EngineEvent =
       rateBps: number;
       at: string;
     }
-  | { type: "step-end"; workload: string; step: StepName; durationMs: number; outputs: Record<string, unknown>; at: string }
+  | {
+      type: "step-end";
+      workload: string;
+      step: StepName;
+      durationMs: number;
+      outputs: Record<string, unknown>;
+      at: string;
+    }
   | { type: "step-skip"; workload: string; step: StepName; reason: string; at: string }
   | {
       type: "step-fail";
@@ -38,10 +45,30 @@ export type EngineEvent =
   | { type: "cutover-freeze"; workload: string; at: string }
   | { type: "rollback-start"; workload: string; reason: string; at: string }
   | { type: "rollback-end"; workload: string; ok: boolean; message?: string; at: string }
-  | { type: "workload-end"; workload: string; status: WorkloadStatus; reason?: string; downtimeMs?: number; at: string }
+  | {
+      type: "workload-end";
+      workload: string;
+      status: WorkloadStatus;
+      reason?: string;
+      downtimeMs?: number;
+      at: string;
+    }
   | { type: "log"; level: "info" | "warn" | "error"; message: string; workload?: string; at: string }
-  | { type: "run-end"; runId: string; status: "succeeded" | "failed" | "interrupted"; counts: Record<WorkloadStatus, number>; at: string };
+  | {
+      type: "run-end";
+      runId: string;
+      status: "succeeded" | "failed" | "interrupted";
+      counts: Record<WorkloadStatus, number>;
+      at: string;
+    };
 
-export type WorkloadStatus = "pending" | "running" | "succeeded" | "failed" | "skipped" | "rolled-back" | "interrupted";
+export type WorkloadStatus =
+  | "pending"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "rolled-back"
+  | "interrupted";
 
 export type OnEvent = (event: EngineEvent) => void;
