@@ -1,0 +1,50 @@
+import type { EngineEvent } from "../engine/events.ts";
+import type { Diagnostic } from "../plan/diagnostics.ts";
+import type { WorkloadInfo } from "./run-state.ts";
+
+export type OutputMode = "auto" | "plain" | "json" | "github";
+
+export interface RendererOptions {
+  mode: OutputMode;
+  /** Data stream (NDJSON in json mode). Default process.stdout. */
+  stdout?: NodeJS.WriteStream;
+  /** Progress stream: the live view and plain lines go here. Default process.stderr. */
+  stderr?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  /** Whether stderr is a terminal; default stderr.isTTY. `auto` shows the live view only then. */
+  isTTY?: boolean;
+  /** Default: NO_COLOR set (or TERM=dumb) in the environment. */
+  noColor?: boolean;
+  /** Plan workloads (bureau, wave, downtime budget): events name workloads, the plan groups them. */
+  workloads?: WorkloadInfo[];
+  /** Heading of the live view, e.g. "apply henan-finance". */
+  title?: string;
+  /** First Ctrl-C / q / SIGINT: stop gracefully (the command aborts its AbortController). */
+  onInterrupt?: () => void;
+  /** Shown after an interrupt, e.g. "migrate apply plans/x.yaml --yes". */
+  resumeCommand?: string;
+}
+
+export interface RunSummary {
+  /** One closing sentence, e.g. where the report is or what to run next. */
+  message?: string;
+}
+
+export interface Renderer {
+  onEvent(event: EngineEvent): void;
+  diagnostics(list: readonly Diagnostic[]): void;
+  /** Print totals (or the final frame) and release the terminal. */
+  done(summary?: RunSummary): Promise<void>;
+  /** Release the terminal and signal handlers without totals (idempotent). */
+  close(): Promise<void>;
+}
+
+export const ABORT_HINT = "press Ctrl-C again to abort at once";
+
+/** Exit code for the second Ctrl-C: abort at once. */
+export const HARD_ABORT_EXIT = 130;
+
+export function stoppingMessage(resumeCommand: string | undefined): string {
+  const resume = resumeCommand ? `; resume with: ${resumeCommand}` : "";
+  return `stopping… in-flight steps are being journaled${resume}`;
+}

@@ -1,0 +1,60 @@
+/**
+ * The live view in a real terminal (tmux): the renderer is driven by a replayed engine event
+ * stream at real speed (test/support/replay-events.ts). The real-apply twin is tui-apply.test.ts.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { openTerminal, type Terminal } from "../support/tmux.ts";
+
+const root = new URL("../..", import.meta.url).pathname;
+let term: Terminal | undefined;
+afterEach(() => term?.kill());
+
+const replay = (tickMs: number) => `node --import tsx test/support/replay-events.ts auto ${tickMs}`;
+
+describe("live view in a terminal", () => {
+  it("shows waves, bureaus, a transfer bar with rate and ETA, and totals", async () => {
+    term = openTerminal(replay(150), { cwd: root });
+    const screen = await term.waitFor(/transfer\s+\[#+\.+\] \d+% .* MiB\/s ETA \d+:\d\d/);
+    expect(screen).toMatch(/Wave 1 · running/);
+    expect(screen).toMatch(/Wave 2 · pending · 1 workload\(s\) · food-and-drug/);
+    expect(screen).toMatch(/^ {2}finance$/m);
+    expect(screen).toMatch(/^ {2}housing-fund-centre$/m);
+    expect(screen).toMatch(/Totals: 0\/4 succeeded/);
+    expect(screen).toContain("q or Ctrl-C: stop gracefully");
+  });
+
+  it("runs to the end: finished workloads above, downtime, failure reason, exit 0", async () => {
+    term = openTerminal(replay(5), { cwd: root });
+    const screen = await term.waitFor(/EXIT=0/);
+    expect(screen).toMatch(
+      /✔ finance-portal\s+succeeded\s+wave 1 · finance · downtime 650 ms \/ budget 5:00/,
+    );
+    expect(screen).toMatch(/↺ housing-fund\s+rolled-back .*verify: returned 502/);
+    expect(screen).toMatch(/Wave 2 · done/);
+    expect(screen).toMatch(/Totals: 3\/4 succeeded · 0 failed · 1 rolled back · 0 running · 2\.50 GiB moved/);
+  });
+
+  it("q stops gracefully: says how to resume, in-flight workloads end interrupted, exit 130", async () => {
+    term = openTerminal(replay(150), { cwd: root });
+    await term.waitFor(/transfer\s+\[#/);
+    term.send("q");
+    const stopping = await term.waitFor(/stopping… in-flight steps are being journaled/);
+    expect(stopping).toContain("resume with: migrate apply demo.yaml --yes");
+    expect(stopping).toContain("press Ctrl-C again to abort at once");
+    const end = await term.waitFor(/EXIT=130/);
+    expect(end).toMatch(/■ land-revenue\s+interrupted/);
+    expect(end).toContain("Interrupted. Resume with: migrate apply demo.yaml --yes");
+  });
+
+  it("a second Ctrl-C aborts at once with exit 130", async () => {
+    term = openTerminal(replay(150), { cwd: root });
+    await term.waitFor(/transfer\s+\[#/);
+    term.send("C-c");
+    await term.waitFor(/stopping…/);
+    term.send("C-c");
+    const end = await term.waitFor(/EXIT=130/, 5000);
+    expect(end).toContain("aborted");
+    // Aborted before the replay's graceful ending could print its interrupted workloads.
+    expect(end).not.toContain("Interrupted. Resume with");
+  });
+});

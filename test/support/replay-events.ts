@@ -1,0 +1,58 @@
+/**
+ * TEST HARNESS: drives the real renderer (createRenderer, mode from argv, default auto) with the
+ * scripted event stream at real speed, so terminal tests (tmux) see the live view exactly as an
+ * operator would. `q`/Ctrl-C behave as in apply: in-flight workloads end "interrupted".
+ * Usage: tsx test/support/replay-events.ts [auto|plain|json|github] [tickMs]
+ */
+import type { EngineEvent } from "../../src/engine/events.ts";
+import { createRenderer, type OutputMode } from "../../src/render/index.ts";
+import { SCENARIO_WORKLOADS, type ScriptedEvent, scenario } from "./event-scenario.ts";
+
+const mode = (process.argv[2] ?? "auto") as OutputMode;
+const tickMs = Number(process.argv[3] ?? 150);
+const abort = new AbortController();
+const renderer = await createRenderer({
+  mode,
+  workloads: SCENARIO_WORKLOADS,
+  title: "apply demo",
+  resumeCommand: "migrate apply demo.yaml --yes",
+  onInterrupt: () => abort.abort(),
+});
+
+const emit = (event: ScriptedEvent["event"]) =>
+  renderer.onEvent({ ...event, at: new Date().toISOString() } as EngineEvent);
+const started = new Set<string>();
+const ended = new Set<string>();
+let status: "succeeded" | "interrupted" = "succeeded";
+
+for (const { after, event } of scenario({ transferSteps: 60, tickMs })) {
+  await new Promise((resolve) => setTimeout(resolve, after));
+  if (abort.signal.aborted) {
+    status = "interrupted";
+    break;
+  }
+  if (event.type === "step-start") started.add(event.workload);
+  if (event.type === "workload-end") ended.add(event.workload);
+  emit(event);
+}
+
+if (status === "interrupted") {
+  // What the engine does on abort: in-flight steps are journaled interrupted, then the run ends.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  for (const workload of started) {
+    if (!ended.has(workload))
+      emit({ type: "workload-end", workload, status: "interrupted", reason: "stopped by operator" });
+  }
+  const counts = {
+    pending: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    "rolled-back": 0,
+    interrupted: 0,
+  };
+  emit({ type: "run-end", runId: "20261205T140000Z-demo", status, counts });
+}
+await renderer.done({ message: status === "interrupted" ? "Run interrupted." : "Run finished." });
+process.exitCode = status === "interrupted" ? 130 : 0;

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { byBureau, initialState, reduce, totals } from "../../../src/render/run-state.ts";
+import { SCENARIO_WORKLOADS, scenario, stamped } from "../../support/event-scenario.ts";
+
+describe("run state", () => {
+  it("folds a whole run into final statuses, bytes moved and downtime", () => {
+    const state = initialState(SCENARIO_WORKLOADS);
+    for (const event of stamped(scenario({ transferSteps: 5 }))) reduce(state, event);
+    const t = totals(state);
+    expect(t.planned).toBe(4);
+    expect(t.counts.succeeded).toBe(3);
+    expect(t.counts["rolled-back"]).toBe(1);
+    expect(t.bytesMoved).toBe(2.5 * 1024 ** 3);
+    expect(state.workloads.get("finance-portal")?.downtimeMs).toBe(650);
+    expect(state.workloads.get("housing-fund")?.reason).toBe("verify: returned 502");
+    expect(state.status).toBe("succeeded");
+    expect(state.finished).toEqual(["finance-portal", "housing-fund", "land-revenue", "drug-approvals"]);
+    expect([...state.waves.values()]).toEqual(["done", "done"]);
+  });
+
+  it("tracks the current step, its progress and the cutover freeze while running", () => {
+    const events = stamped(scenario({ transferSteps: 4 }));
+    const state = initialState(SCENARIO_WORKLOADS);
+    const upTo = events.findIndex((e) => e.type === "step-progress" && e.bytesDone > 2 * 1024 ** 3);
+    for (const event of events.slice(0, upTo + 1)) reduce(state, event);
+    const land = state.workloads.get("land-revenue");
+    expect(land?.status).toBe("running");
+    expect(land?.step).toBe("transfer");
+    expect(land?.progress?.bytesTotal).toBe(2.5 * 1024 ** 3);
+    expect(state.waves.get(1)).toBe("running");
+    expect(state.waves.get(2)).toBe("pending");
+    const freeze = events.findIndex((e) => e.type === "cutover-freeze");
+    for (const event of events.slice(upTo + 1, freeze + 1)) reduce(state, event);
+    expect(state.workloads.get("finance-portal")?.frozenAt).toBe(Date.parse(events[freeze]!.at));
+  });
+
+  it("derives downtime from the freeze when workload-end does not carry it", () => {
+    const state = initialState();
+    reduce(state, { type: "cutover-freeze", workload: "w", at: "2026-12-05T14:00:00.000Z" });
+    reduce(state, {
+      type: "workload-end",
+      workload: "w",
+      status: "succeeded",
+      at: "2026-12-05T14:00:42.000Z",
+    });
+    expect(state.workloads.get("w")?.downtimeMs).toBe(42_000);
+    expect(state.workloads.get("w")?.bureau).toBe("(unknown bureau)");
+  });
+
+  it("groups workloads by bureau in name order", () => {
+    const state = initialState(SCENARIO_WORKLOADS);
+    const groups = byBureau(state.workloads.values()).map(([b, v]) => [b, v.map((x) => x.name)]);
+    expect(groups).toEqual([
+      ["finance", ["finance-portal", "land-revenue"]],
+      ["food-and-drug", ["drug-approvals"]],
+      ["housing-fund-centre", ["housing-fund"]],
+    ]);
+  });
+});
