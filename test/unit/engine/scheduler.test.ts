@@ -1,0 +1,149 @@
+import { describe, expect, it } from "vitest";
+import type { WorkloadStatus } from "../../../src/engine/events.ts";
+import { type SchedulerWorkload, schedule } from "../../../src/engine/scheduler.ts";
+
+function workload(name: string, extra: Partial<SchedulerWorkload> = {}): SchedulerWorkload {
+  return { name, wave: 1, host: "h1", tenant: "t1", dependsOn: [], ...extra };
+}
+
+/** Counts concurrent runs, overall and per key, while each run waits a few event-loop turns. */
+function tracker() {
+  let inFlight = 0;
+  const max = { global: 0, host: new Map<string, number>(), tenant: new Map<string, number>() };
+  const now = { host: new Map<string, number>(), tenant: new Map<string, number>() };
+  const order: string[] = [];
+  const bump = (map: Map<string, number>, peak: Map<string, number>, key: string, by: number) => {
+    map.set(key, (map.get(key) ?? 0) + by);
+    peak.set(key, Math.max(peak.get(key) ?? 0, map.get(key) ?? 0));
+  };
+  const run = async (w: SchedulerWorkload, status: WorkloadStatus = "succeeded") => {
+    order.push(w.name);
+    inFlight++;
+    max.global = Math.max(max.global, inFlight);
+    bump(now.host, max.host, w.host, 1);
+    bump(now.tenant, max.tenant, w.tenant, 1);
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    inFlight--;
+    bump(now.host, max.host, w.host, -1);
+    bump(now.tenant, max.tenant, w.tenant, -1);
+    return status;
+  };
+  return { run, max, order };
+}
+
+describe("scheduler", () => {
+  it("never exceeds the global, per-host and per-tenant limits", async () => {
+    const workloads = Array.from({ length: 60 }, (_, i) =>
+      workload(`w${i}`, { host: `h${i % 5}`, tenant: `t${i % 3}` }),
+    );
+    const t = tracker();
+    const results = await schedule({
+      waves: [{ wave: 1, workloads }],
+      limits: { concurrency: 8, perHost: 2, perTenant: 3 },
+      prior: new Map(),
+      run: (w) => t.run(w),
+      skip: () => {},
+      signal: new AbortController().signal,
+    });
+    expect(results.size).toBe(60);
+    expect(t.max.global).toBeLessThanOrEqual(8);
+    expect(Math.max(...t.max.host.values())).toBeLessThanOrEqual(2);
+    expect(Math.max(...t.max.tenant.values())).toBe(3);
+    // The limits bind: with 3 tenants × 3 the global 8 is reached.
+    expect(t.max.global).toBe(8);
+  });
+
+  it("runs waves in order: nothing of wave 2 starts before wave 1 ended", async () => {
+    const t = tracker();
+    const events: string[] = [];
+    await schedule({
+      waves: [
+        { wave: 1, workloads: [workload("a"), workload("b", { host: "h2" })] },
+        { wave: 2, workloads: [workload("c", { wave: 2 })] },
+      ],
+      limits: { concurrency: 8, perHost: 2, perTenant: 8 },
+      prior: new Map(),
+      run: async (w) => {
+        events.push(`start ${w.name}`);
+        const status = await t.run(w);
+        events.push(`end ${w.name}`);
+        return status;
+      },
+      skip: () => {},
+      onWaveStart: (wave) => events.push(`wave ${wave}`),
+      signal: new AbortController().signal,
+    });
+    expect(events.indexOf("start c")).toBeGreaterThan(events.indexOf("end a"));
+    expect(events.indexOf("start c")).toBeGreaterThan(events.indexOf("end b"));
+    expect(events.indexOf("wave 2")).toBeGreaterThan(events.indexOf("end b"));
+  });
+
+  it("starts a workload only after its dependency in the same wave succeeded", async () => {
+    const t = tracker();
+    await schedule({
+      waves: [{ wave: 1, workloads: [workload("app", { dependsOn: ["db"], host: "h2" }), workload("db")] }],
+      limits: { concurrency: 8, perHost: 8, perTenant: 8 },
+      prior: new Map(),
+      run: (w) => t.run(w),
+      skip: () => {},
+      signal: new AbortController().signal,
+    });
+    expect(t.order).toEqual(["db", "app"]);
+  });
+
+  it("skips dependents of a failed workload, transitively, with the reason", async () => {
+    const skipped: Record<string, string> = {};
+    const results = await schedule({
+      waves: [
+        { wave: 1, workloads: [workload("db"), workload("other", { host: "h2" })] },
+        {
+          wave: 2,
+          workloads: [
+            workload("app", { wave: 2, dependsOn: ["db"] }),
+            workload("web", { wave: 2, dependsOn: ["app"] }),
+          ],
+        },
+      ],
+      limits: { concurrency: 8, perHost: 8, perTenant: 8 },
+      prior: new Map(),
+      run: async (w) => (w.name === "db" ? "failed" : "succeeded"),
+      skip: (w, reason) => {
+        skipped[w.name] = reason;
+      },
+      signal: new AbortController().signal,
+    });
+    expect(skipped).toEqual({ app: "dependency db failed", web: "dependency app was skipped" });
+    expect(results.get("other")).toBe("succeeded");
+  });
+
+  it("treats dependencies finished in an earlier run as satisfied", async () => {
+    const t = tracker();
+    const results = await schedule({
+      waves: [{ wave: 2, workloads: [workload("app", { wave: 2, dependsOn: ["db"] })] }],
+      limits: { concurrency: 1, perHost: 1, perTenant: 1 },
+      prior: new Map([["db", "succeeded"]]),
+      run: (w) => t.run(w),
+      skip: () => {},
+      signal: new AbortController().signal,
+    });
+    expect(results.get("app")).toBe("succeeded");
+  });
+
+  it("starts nothing new once aborted", async () => {
+    const controller = new AbortController();
+    const started: string[] = [];
+    await schedule({
+      waves: [{ wave: 1, workloads: [workload("a"), workload("b"), workload("c")] }],
+      limits: { concurrency: 1, perHost: 1, perTenant: 1 },
+      prior: new Map(),
+      run: async (w) => {
+        started.push(w.name);
+        controller.abort();
+        return "interrupted";
+      },
+      skip: () => {},
+      signal: controller.signal,
+    });
+    expect(started).toEqual(["a"]);
+  });
+});
