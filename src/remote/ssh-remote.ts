@@ -1,0 +1,291 @@
+/**
+ * `Remote` over a pooled ssh2 connection: each command is one exec channel, bounded per
+ * connection. Success and failure settle to the same RunResult; a deadline or an abort kills the
+ * command (signal KILL, then channel close) and is reported as timedOut / canceled.
+ */
+import { type Readable, Transform, type Writable } from "node:stream";
+import type { Client, ClientChannel } from "ssh2";
+import { InterruptedError, RemoteError } from "../errors.ts";
+import type { OnCommand } from "./audit.ts";
+import { killRemoteGroup, PidSniffer, withPidReport } from "./remote-kill.ts";
+import type { Semaphore } from "./semaphore.ts";
+import type { ShellCommand } from "./shell.ts";
+import type { Remote, RunOptions, RunResult, StreamHandle } from "./types.ts";
+
+/** Every remote operation has a deadline; callers with long transfers pass their own. */
+export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_MAX_BUFFER = 16 * 1024 * 1024;
+const STDERR_TAIL = 64 * 1024;
+
+export interface SshRemoteDeps {
+  connection(signal?: AbortSignal): Promise<Client>;
+  semaphore: Semaphore;
+  onCommand?: OnCommand;
+}
+
+type Mode = { kind: "run"; maxBuffer: number } | { kind: "stream" };
+
+interface Attached {
+  done: Promise<RunResult>;
+  stdin?: Writable;
+  stdout?: Readable;
+}
+
+function counter(onBytes: (n: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      onBytes(chunk.length);
+      callback(null, chunk);
+    },
+  });
+}
+
+/** Keep the last `limit` bytes of a growing text. */
+function tail(text: string, limit: number): string {
+  return text.length > limit ? text.slice(text.length - limit) : text;
+}
+
+export class SshRemote implements Remote {
+  constructor(
+    readonly host: string,
+    private readonly deps: SshRemoteDeps,
+  ) {}
+
+  async run(command: ShellCommand, options: RunOptions = {}): Promise<RunResult> {
+    const attached = await this.start(command, options, {
+      kind: "run",
+      maxBuffer: options.maxBuffer ?? DEFAULT_MAX_BUFFER,
+    });
+    return await attached.done;
+  }
+
+  async check(command: ShellCommand, options: RunOptions = {}): Promise<RunResult> {
+    return checkResult(await this.run(command, options));
+  }
+
+  async stream(
+    command: ShellCommand,
+    options: Omit<RunOptions, "stdin" | "maxBuffer"> = {},
+  ): Promise<StreamHandle> {
+    const attached = await this.start(command, options, { kind: "stream" });
+    return { stdin: attached.stdin!, stdout: attached.stdout!, done: attached.done };
+  }
+
+  private async start(command: ShellCommand, options: RunOptions, mode: Mode): Promise<Attached> {
+    const release = await this.deps.semaphore.acquire(options.signal);
+    try {
+      const { client, channel } = await this.exec(withPidReport(command).text, options.signal);
+      return this.attach(client, channel, command.text, options, mode, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Open an exec channel; a connection found dead before the command started is reopened once. */
+  private async exec(
+    text: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ client: Client; channel: ClientChannel }> {
+    for (let attempt = 0; ; attempt += 1) {
+      const client = await this.deps.connection(signal);
+      try {
+        const channel = await new Promise<ClientChannel>((resolve, reject) => {
+          client.exec(text, (error, opened) => (error ? reject(error) : resolve(opened)));
+        });
+        return { client, channel };
+      } catch (error) {
+        const notConnected = /not connected|no response/i.test((error as Error).message);
+        if (attempt === 0 && notConnected) {
+          client.end();
+          continue;
+        }
+        throw new RemoteError(
+          "unreachable",
+          `cannot open a channel on ${this.host}: ${(error as Error).message}`,
+          { host: this.host, command: text, exitCode: null },
+          { retryable: true, cause: error },
+        );
+      }
+    }
+  }
+
+  private attach(
+    client: Client,
+    channel: ClientChannel,
+    command: string,
+    options: RunOptions,
+    mode: Mode,
+    release: () => void,
+  ): Attached {
+    const started = performance.now();
+    let bytesIn = 0;
+    let bytesOut = 0;
+    let stdout = "";
+    let stdoutBytes = 0;
+    let stderr = "";
+    let exitCode: number | null = null;
+    let signalName: string | null = null;
+    let timedOut = false;
+    let canceled = false;
+    let note = "";
+
+    const sniffer = new PidSniffer();
+    let killRequested = false;
+    const killGroup = (pid: number) => {
+      // Close our side only once the group is dead, so output already in flight is not lost.
+      void killRemoteGroup(client, pid).then(() => setTimeout(() => channel.close(), 2000).unref());
+    };
+    const kill = () => {
+      if (killRequested) return;
+      killRequested = true;
+      if (sniffer.pid !== undefined) killGroup(sniffer.pid);
+      // No PID yet (the shell has not started): closing is the best left; a late PID still kills.
+      else setTimeout(() => channel.close(), 2000).unref();
+    };
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, timeoutMs);
+    const onAbort = () => {
+      canceled = true;
+      kill();
+    };
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+
+    const addStderr = (chunk: Buffer) => {
+      bytesIn += chunk.length;
+      stderr = tail(stderr + chunk.toString("utf8"), mode.kind === "run" ? mode.maxBuffer : STDERR_TAIL);
+    };
+    channel.stderr.on("data", (chunk: Buffer) => {
+      const hadPid = sniffer.pid !== undefined;
+      const own = sniffer.push(chunk);
+      if (own.length > 0) addStderr(own);
+      if (!hadPid && sniffer.pid !== undefined && killRequested) killGroup(sniffer.pid);
+    });
+    channel.stderr.on("end", () => {
+      const rest = sniffer.flush();
+      if (rest.length > 0) addStderr(rest);
+    });
+    channel.on("exit", (code: number | null, signal?: string) => {
+      exitCode = typeof code === "number" ? code : null;
+      signalName = signal ?? null;
+    });
+    // A write after the remote side closed surfaces here; the outcome is read from exit/close.
+    channel.on("error", () => {});
+
+    const attached: Partial<Attached> = {};
+    if (mode.kind === "run") {
+      channel.on("data", (chunk: Buffer) => {
+        bytesIn += chunk.length;
+        stdoutBytes += chunk.length;
+        if (stdoutBytes > mode.maxBuffer) {
+          if (!note) {
+            note = `\nmigrate: stdout exceeded maxBuffer (${mode.maxBuffer} bytes); command killed`;
+            kill();
+          }
+          return;
+        }
+        stdout += chunk.toString("utf8");
+      });
+      feedStdin(channel, options.stdin, (n) => {
+        bytesOut += n;
+      });
+    } else {
+      const stdoutCounter = counter((n) => {
+        bytesIn += n;
+      });
+      const stdinCounter = counter((n) => {
+        bytesOut += n;
+      });
+      channel.pipe(stdoutCounter);
+      stdinCounter.pipe(channel);
+      attached.stdout = stdoutCounter;
+      attached.stdin = stdinCounter;
+    }
+
+    const done = new Promise<RunResult>((resolve) => {
+      channel.once("close", () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        release();
+        const result: RunResult = {
+          host: this.host,
+          command,
+          exitCode: timedOut || canceled ? null : exitCode,
+          signal: timedOut || canceled ? (signalName ?? "KILL") : signalName,
+          stdout,
+          stderr: stderr + note,
+          durationMs: Math.round(performance.now() - started),
+          timedOut,
+          canceled,
+          bytesOut,
+          bytesIn,
+        };
+        if (note && result.signal === null) result.signal = "KILL";
+        this.deps.onCommand?.({
+          host: result.host,
+          command,
+          exitCode: result.exitCode,
+          signal: result.signal,
+          durationMs: result.durationMs,
+          bytesIn,
+          bytesOut,
+          timedOut,
+          canceled,
+        });
+        resolve(result);
+      });
+    });
+    return { ...attached, done };
+  }
+}
+
+function feedStdin(channel: ClientChannel, stdin: RunOptions["stdin"], count: (n: number) => void): void {
+  if (stdin === undefined) {
+    // Commands that read stdin must see EOF, not hang until the deadline.
+    channel.end();
+  } else if (typeof stdin === "string" || Buffer.isBuffer(stdin)) {
+    const data = typeof stdin === "string" ? Buffer.from(stdin, "utf8") : stdin;
+    count(data.length);
+    channel.end(data);
+  } else {
+    stdin.on("data", (chunk: Buffer | string) => count(Buffer.byteLength(chunk)));
+    stdin.pipe(channel);
+  }
+}
+
+/** Turn a failed RunResult into the typed error (host, command, exit code, stderr tail). */
+export function checkResult(result: RunResult): RunResult {
+  if (result.exitCode === 0) return result;
+  const failure = {
+    host: result.host,
+    command: result.command,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    stderrTail: tail(result.stderr, 2000).trim(),
+  };
+  const short = result.command.length > 120 ? `${result.command.slice(0, 117)}...` : result.command;
+  if (result.canceled) throw new InterruptedError(`interrupted: ${short} on ${result.host}`);
+  if (result.timedOut) {
+    throw new RemoteError(
+      "timeout",
+      `${short} on ${result.host} timed out after ${result.durationMs} ms`,
+      failure,
+    );
+  }
+  if (result.exitCode === null && result.signal === null) {
+    throw new RemoteError(
+      "unreachable",
+      `connection to ${result.host} was lost while running ${short}`,
+      failure,
+      {
+        retryable: true,
+      },
+    );
+  }
+  const how = result.exitCode === null ? `signal ${result.signal}` : `exit code ${result.exitCode}`;
+  const stderr = failure.stderrTail ? `: ${failure.stderrTail.split("\n").slice(-3).join(" / ")}` : "";
+  throw new RemoteError("remote", `${short} failed on ${result.host} (${how})${stderr}`, failure);
+}
