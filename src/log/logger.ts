@@ -1,0 +1,61 @@
+/**
+ * One structured log per run: `<state dir>/runs/<runId>/log.ndjson` (pino, one JSON object a
+ * line, ISO time, level label). Written synchronously so the last lines before a crash or a
+ * hard Ctrl-C are on disk. Every entry passes the Scrubber; pino's own `redact` censors the
+ * usual secret field names as a second guard.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import pino, { type Logger } from "pino";
+import { REDACTED, type Scrubber } from "./scrub.ts";
+
+export const LOG_FILE = "log.ndjson";
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const REDACT_KEYS = ["key", "passphrase", "password", "token", "secret", "authorization", "privateKey"];
+const REDACT_PATHS = [...REDACT_KEYS, ...REDACT_KEYS.map((key) => `*.${key}`)];
+
+export interface FileLoggerOptions {
+  file: string;
+  scrubber: Scrubber;
+  level?: LogLevel;
+  /** Fields on every line, e.g. { runId, plan }. */
+  base?: Record<string, unknown>;
+}
+
+export interface FileLogger {
+  logger: Logger;
+  /** Flush and close the file. */
+  close(): void;
+}
+
+export function createFileLogger(options: FileLoggerOptions): FileLogger {
+  mkdirSync(dirname(options.file), { recursive: true });
+  const destination = pino.destination({ dest: options.file, sync: true, mkdir: true });
+  const { scrubber } = options;
+  const logger = pino(
+    {
+      level: options.level ?? "info",
+      base: options.base ?? {},
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      hooks: {
+        // Scrub every argument, the message included, before pino serializes it.
+        logMethod(args, method) {
+          const clean = args.map((arg) => scrubber.value(arg)) as Parameters<typeof method>;
+          method.apply(this, clean);
+        },
+      },
+    },
+    destination,
+  );
+  return {
+    logger,
+    close() {
+      destination.flushSync();
+      destination.end();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * `migrate logs`: the run log as aligned, readable lines, without pino-pretty.
+ * `14:02:11.532 INFO  fin-app-01  remote command  exit 0  120 ms  in 1.2 KiB out 0 B  $ systemctl stop x`
+ */
+import type { Palette } from "../render/colour.ts";
+import { formatBytes, formatDuration } from "../render/format.ts";
+
+const SHOWN = new Set([
+  "time",
+  "level",
+  "msg",
+  "runId",
+  "plan",
+  "event",
+  "host",
+  "workload",
+  "step",
+  "command",
+]);
+const AUDIT = new Set(["exitCode", "durationMs", "bytesIn", "bytesOut", "signal", "timedOut", "canceled"]);
+
+function levelText(level: unknown, c: Palette): string {
+  const label =
+    typeof level === "number"
+      ? ({ 10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal" }[level] ??
+        String(level))
+      : String(level);
+  const text = label.toUpperCase().padEnd(5);
+  if (label === "error" || label === "fatal") return c.red(text);
+  if (label === "warn") return c.yellow(text);
+  return label === "info" ? c.green(text) : c.dim(text);
+}
+
+function timeText(time: unknown): string {
+  if (typeof time === "string") return time.slice(11, 23) || time;
+  if (typeof time === "number") return new Date(time).toISOString().slice(11, 23);
+  return "--:--:--.---";
+}
+
+function value(v: unknown): string {
+  return typeof v === "string" ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v);
+}
+
+/** One log entry (a parsed line) as text; the rest of its fields as key=value. */
+export function formatLogEntry(entry: Record<string, unknown>, c: Palette): string {
+  const parts = [c.dim(timeText(entry.time)), levelText(entry.level, c)];
+  const where = [entry.host, entry.workload, entry.step].filter((item) => typeof item === "string").join(" ");
+  if (where) parts.push(c.cyan(where));
+  parts.push(String(entry.msg ?? entry.event ?? ""));
+  if (entry.event === "remote-command") {
+    const exit =
+      entry.exitCode === 0 ? c.green("exit 0") : c.red(`exit ${entry.exitCode ?? entry.signal ?? "?"}`);
+    parts.push(exit, formatDuration(Number(entry.durationMs ?? 0)));
+    parts.push(
+      `in ${formatBytes(Number(entry.bytesIn ?? 0))} out ${formatBytes(Number(entry.bytesOut ?? 0))}`,
+    );
+    if (entry.timedOut) parts.push(c.red("timed out"));
+    if (entry.canceled) parts.push(c.yellow("canceled"));
+  }
+  const rest = Object.entries(entry)
+    .filter(([key, v]) => !SHOWN.has(key) && !AUDIT.has(key) && v !== undefined)
+    .map(([key, v]) => `${key}=${value(v)}`);
+  if (rest.length > 0) parts.push(c.dim(rest.join(" ")));
+  if (typeof entry.command === "string") parts.push(`\n    $ ${entry.command}`);
+  return parts.join("  ");
+}
+
+/** Format a whole log file's text; lines that are not JSON are passed through unchanged. */
+export function formatLog(text: string, c: Palette): string {
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => {
+      try {
+        return formatLogEntry(JSON.parse(line) as Record<string, unknown>, c);
+      } catch {
+        return line;
+      }
+    })
+    .join("\n");
+}
