@@ -55,6 +55,11 @@ export interface SyncAction extends Base {
   /** Per-transfer bandwidth limit from the plan defaults, e.g. "100MiB/s". */
   bandwidth?: string;
   phase: "initial" | "final";
+  /**
+   * Files under `path` left alone: in the final sync, the files reconfigure rewrote on the
+   * target (copying them again would undo the rewrite).
+   */
+  exclude: string[];
   bytes?: number;
   files?: number;
 }
@@ -130,6 +135,8 @@ export interface ManifestVerifyAction extends Base {
   host: string;
   path: string;
   hash: HashAlgorithm;
+  /** Files under `path` that reconfigure rewrote, so they differ from the snapshot by design. */
+  exclude: string[];
 }
 
 export type CheckSpec =

@@ -52,6 +52,12 @@ export function formatBytes(bytes: number): string {
   return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
+/** Rewritten files under `dir`: they differ from the source on purpose after reconfigure. */
+function rewrittenUnder(workload: Workload, dir: string): string[] {
+  const base = dir.endsWith("/") ? dir : `${dir}/`;
+  return workload.rewrite.flatMap((r) => r.files).filter((file) => file === dir || file.startsWith(base));
+}
+
 function sizeOf(inputs: StepInputs, path: string): { bytes: number; files: number } | undefined {
   return inputs.inventory?.hosts[inputs.workload.source]?.paths?.[path];
 }
@@ -87,6 +93,8 @@ function syncs(inputs: StepInputs, phase: SyncAction["phase"], paths: readonly s
   const bandwidth = plan.defaults.bandwidth;
   return paths.map((path) => {
     const size = sizeOf(inputs, path);
+    const exclude = phase === "final" ? rewrittenUnder(inputs.workload, path) : [];
+    const keep = exclude.length > 0 ? `, keeping rewritten ${exclude.join(", ")}` : "";
     const action: SyncAction = {
       type: "sync",
       from: source.name,
@@ -94,7 +102,8 @@ function syncs(inputs: StepInputs, phase: SyncAction["phase"], paths: readonly s
       path,
       tool: "rsync",
       phase,
-      summary: `${phase === "final" ? "final sync" : "copy"} ${path} ${source.name} -> ${target.name} with rsync${bandwidth ? ` at ${bandwidth}` : ""}${sizeText(size)}`,
+      exclude,
+      summary: `${phase === "final" ? "final sync" : "copy"} ${path} ${source.name} -> ${target.name} with rsync${bandwidth ? ` at ${bandwidth}` : ""}${sizeText(size)}${keep}`,
     };
     if (bandwidth !== undefined) action.bandwidth = bandwidth;
     if (size) Object.assign(action, size);
@@ -314,12 +323,17 @@ function checkAction(check: Check, inputs: StepInputs): CheckAction {
 
 export function verifyActions(inputs: StepInputs): Action[] {
   const { workload, target } = inputs;
-  const manifests: Action[] = workload.paths.map((path) => ({
-    type: "manifest-verify",
-    host: target.name,
-    path,
-    hash: workload.hash,
-    summary: `compare ${path} on ${target.name} with the snapshot manifest (${workload.hash})`,
-  }));
+  const manifests: Action[] = workload.paths.map((path) => {
+    const exclude = rewrittenUnder(workload, path);
+    const except = exclude.length > 0 ? ` except rewritten ${exclude.join(", ")}` : "";
+    return {
+      type: "manifest-verify",
+      host: target.name,
+      path,
+      hash: workload.hash,
+      exclude,
+      summary: `compare ${path} on ${target.name} with the snapshot manifest (${workload.hash})${except}`,
+    };
+  });
   return [...manifests, ...workload.verify.map((check) => checkAction(check, inputs))];
 }

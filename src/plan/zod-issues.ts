@@ -65,14 +65,16 @@ function unknownKeys(path: PlanPath, keys: string[], root: unknown): Finding[] {
       };
     }
     const where = path.length === 0 ? "at the top level" : `in ${label(path)}`;
-    return {
+    const suggestion = didYouMean(key, known);
+    const finding: Finding = {
       severity: "error",
       code: "unknown-key",
-      message: `unknown key "${key}" ${where}${didYouMean(key, known)}`,
+      message: `unknown key "${key}" ${where}${suggestion}`,
       path: keyPath,
       atKey: true,
-      hint: known.length > 0 ? `allowed keys: ${known.join(", ")}` : undefined,
     };
+    if (suggestion === "" && known.length > 0) finding.hint = `allowed keys: ${known.join(", ")}`;
+    return finding;
   });
 }
 
