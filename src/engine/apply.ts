@@ -7,17 +7,18 @@ import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { UserError } from "../errors.ts";
 import { closestNames } from "../plan/did-you-mean.ts";
-import type { Plan } from "../plan/schema.ts";
+import type { Plan, Workload } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
 import type { Step, Throttle } from "../steps/types.ts";
 import { type OnEvent, STEPS, type StepName, type WorkloadStatus } from "./events.ts";
-import { tenantOf, workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
+import { workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
 import type { Journal } from "./journal.ts";
-import { summarize } from "./journal-read.ts";
+import { summarize, type WorkloadSummary } from "./journal-read.ts";
 import type { LockHolder } from "./lock.ts";
+import { planRun } from "./planner.ts";
 import { findPlanChanges, planChangedError } from "./resume-check.ts";
 import { DEFAULT_BACKOFF } from "./retry.ts";
-import { type SchedulerWorkload, schedule } from "./scheduler.ts";
+import { type ScheduleOptions, type SchedulerWorkload, schedule } from "./scheduler.ts";
 import { type Clock, type RunContext, systemClock, type WorkloadMemory } from "./step-runner.ts";
 import { UNLIMITED } from "./throttle.ts";
 import { runWorkload } from "./workload-runner.ts";
@@ -93,6 +94,28 @@ function operator(options: ApplyOptions) {
   };
 }
 
+/** What earlier runs left for this workload: outputs of still-valid steps, last checkpoints. */
+function memoryOf(
+  workload: Workload,
+  hashes: Record<string, string>,
+  done: WorkloadSummary | undefined,
+): WorkloadMemory {
+  const memory: WorkloadMemory = {
+    workload,
+    inputHash: hashes[workload.name] as string,
+    outputs: new Map(),
+    checkpoints: new Map(),
+  };
+  for (const step of STEPS) {
+    const key = `${workload.name}/${step}`;
+    const state = done?.steps[step];
+    if (state?.state === "finished" && state.outputs && done?.completed.has(key))
+      memory.outputs.set(step, state.outputs);
+    if (state?.lastCheckpoint) memory.checkpoints.set(key, state.lastCheckpoint);
+  }
+  return memory;
+}
+
 export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const { plan, journal } = options;
   const clock = options.clock ?? systemClock;
@@ -147,44 +170,39 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     ...(options.random ? { random: options.random } : {}),
   };
 
+  // Apply carries out exactly what the planner says remains (the same data `migrate plan` shows).
+  const completed = new Set<string>();
+  for (const done of summary.workloads.values()) for (const key of done.completed) completed.add(key);
+  const runPlan = planRun(plan, { completed, planHash: options.planHash });
+  const chosen = new Set(selected.map((workload) => workload.name));
   const prior = new Map<string, WorkloadStatus>();
   const jobs = new Map<string, { memory: WorkloadMemory; steps: StepName[] }>();
-  for (const workload of plan.workloads) {
-    const done = summary.workloads.get(workload.name);
-    const steps = STEPS.filter((step) => !done?.completed.has(`${workload.name}/${step}`));
-    if (steps.length === 0) prior.set(workload.name, "succeeded");
-    const memory: WorkloadMemory = {
-      workload,
-      inputHash: hashes[workload.name] as string,
-      outputs: new Map(),
-      checkpoints: new Map(),
-    };
-    for (const step of STEPS) {
-      const state = done?.steps[step];
-      if (state?.state === "finished" && state.outputs && done?.completed.has(`${workload.name}/${step}`)) {
-        memory.outputs.set(step, state.outputs);
-      }
-      if (state?.lastCheckpoint) memory.checkpoints.set(`${workload.name}/${step}`, state.lastCheckpoint);
+  const waves: ScheduleOptions["waves"][number][] = [];
+  for (const wave of runPlan.waves) {
+    const items: SchedulerWorkload[] = [];
+    for (const planned of wave.workloads) {
+      const steps = planned.steps.filter((step) => step.status === "pending").map((step) => step.name);
+      if (steps.length === 0) prior.set(planned.name, "succeeded");
+      if (steps.length === 0 || !chosen.has(planned.name)) continue;
+      const workload = plan.workloads.find((item) => item.name === planned.name)!;
+      jobs.set(planned.name, {
+        memory: memoryOf(workload, hashes, summary.workloads.get(planned.name)),
+        steps,
+      });
+      items.push({
+        name: planned.name,
+        wave: planned.wave,
+        host: planned.source,
+        tenant: planned.tenant.name,
+        dependsOn: planned.dependsOn,
+      });
     }
-    jobs.set(workload.name, { memory, steps });
-  }
-
-  const waves = new Map<number, SchedulerWorkload[]>();
-  for (const workload of selected) {
-    if ((jobs.get(workload.name)?.steps.length ?? 0) === 0) continue;
-    const item: SchedulerWorkload = {
-      name: workload.name,
-      wave: workload.wave,
-      host: workload.source,
-      tenant: tenantOf(plan, workload.target)?.name ?? workload.target,
-      dependsOn: workload.dependsOn,
-    };
-    waves.set(workload.wave, [...(waves.get(workload.wave) ?? []), item]);
+    if (items.length > 0) waves.push({ wave: wave.wave, workloads: items });
   }
 
   const at = () => clock.now().toISOString();
   const results = await schedule({
-    waves: [...waves.entries()].sort(([a], [b]) => a - b).map(([wave, workloads]) => ({ wave, workloads })),
+    waves,
     limits: {
       concurrency: plan.defaults.concurrency,
       perHost: plan.defaults.perHostConcurrency,
