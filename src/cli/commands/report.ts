@@ -1,0 +1,39 @@
+/** `migrate report <plan>`: the sign-off document (Markdown or self-contained HTML) from the journal. */
+import { writeFile } from "node:fs/promises";
+import { readJournal } from "../../engine/journal-read.ts";
+import { journalPath } from "../../engine/state-dir.ts";
+import { UserError } from "../../errors.ts";
+import { ExitCode } from "../../exit-codes.ts";
+import { closestNames } from "../../plan/did-you-mean.ts";
+import { renderHtml } from "../../report/html.ts";
+import { renderMarkdown } from "../../report/markdown.ts";
+import { buildReport } from "../../report/model.ts";
+import { resolvePlanState } from "../../report/plan-state.ts";
+
+export interface ReportOptions {
+  format: "md" | "html";
+  out?: string;
+  bureau?: string;
+  stateDir?: string;
+}
+
+export async function run(planFile: string, options: ReportOptions): Promise<number> {
+  const { loaded, root, planName } = await resolvePlanState(planFile, options.stateDir);
+  const bureaus = [...new Set(loaded.plan.workloads.map((w) => w.bureau))];
+  if (options.bureau !== undefined && !bureaus.includes(options.bureau)) {
+    const close = closestNames(options.bureau, bureaus);
+    throw new UserError("usage", `--bureau ${options.bureau} is not a bureau of plan ${planName}`, {
+      hint: close.length > 0 ? `did you mean ${close.join(", ")}?` : `bureaus: ${bureaus.join(", ")}`,
+    });
+  }
+  const { records } = await readJournal(journalPath(root, planName));
+  const model = buildReport({ plan: loaded.plan, planFile, records, bureau: options.bureau, now: new Date() });
+  const text = options.format === "html" ? renderHtml(model) : renderMarkdown(model);
+  if (options.out) {
+    await writeFile(options.out, text);
+    process.stderr.write(`report written to ${options.out} (${model.runs.length} run(s), ${model.overall.migrated}/${model.overall.planned} systems migrated)\n`);
+  } else {
+    process.stdout.write(text);
+  }
+  return ExitCode.ok;
+}

@@ -1,0 +1,150 @@
+/** The sign-off report as Markdown (GitHub-flavoured tables), from the ReportModel only. */
+import type { ReportModel, RunReport } from "./model.ts";
+import {
+  bytesText,
+  commandLine,
+  dash,
+  digestText,
+  downtimeText,
+  durationText,
+  operatorText,
+  runDuration,
+  verificationText,
+  whenText,
+} from "./text.ts";
+
+function cell(text: string | number): string {
+  return String(text).replaceAll("\\", "\\\\").replaceAll("|", "\\|").replaceAll(/\r?\n/g, " ");
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  if (rows.length === 0) return "_None._\n";
+  const line = (cells: (string | number)[]) => `| ${cells.map(cell).join(" | ")} |`;
+  return `${[line(head), `|${head.map(() => " --- ").join("|")}|`, ...rows.map(line)].join("\n")}\n`;
+}
+
+function runSection(run: RunReport): string {
+  const out: string[] = [];
+  out.push(`## Run ${run.runId} (${run.command}, ${run.status})\n`);
+  out.push(
+    table(
+      ["", ""],
+      [
+        ["Started", whenText(run.startedAt)],
+        ["Ended", whenText(run.endedAt)],
+        ["Duration", runDuration(run)],
+        ["Run by", operatorText(run)],
+        ["Command", `\`${commandLine(run)}\``],
+        ["Plan hash", `\`${run.planHash}\``],
+        ["Systems moved", `${run.systemsMoved} of ${run.workloads.length}`],
+        ["Bytes moved", bytesText(run.bytesMoved)],
+      ],
+    ),
+  );
+  out.push("### Systems\n");
+  out.push(
+    table(
+      ["Workload", "Bureau", "Wave", "Source → target", "Status", "Bytes", "Files", "Downtime vs budget"],
+      run.workloads.map((w) => [
+        w.name,
+        w.bureau,
+        w.wave,
+        `${w.source} → ${w.target}`,
+        w.reason ? `${w.status}: ${w.reason}` : w.status,
+        bytesText(w.bytes),
+        w.files ?? dash,
+        downtimeText(w),
+      ]),
+    ),
+  );
+  out.push("### Step timings\n");
+  out.push(
+    table(
+      ["Workload", "Step", "Status", "Attempts", "Started", "Duration"],
+      run.workloads.flatMap((w) =>
+        w.steps.map((s) => [
+          w.name,
+          s.step,
+          s.status,
+          s.attempts,
+          whenText(s.startedAt),
+          durationText(s.durationMs),
+        ]),
+      ),
+    ),
+  );
+  out.push("### Manifest digests and verification\n");
+  out.push(
+    table(
+      ["Workload", "Manifest digest", "Verification", "Checks"],
+      run.workloads.map((w) => [
+        w.name,
+        digestText(w),
+        verificationText(w),
+        w.verification.checks
+          .map((c) => `${c.ok ? "✔" : "✘"} ${c.name}${c.detail ? ` (${c.detail})` : ""}`)
+          .join("; ") || dash,
+      ]),
+    ),
+  );
+  const failures = run.workloads.flatMap((w) =>
+    w.failures.map((f) => [
+      w.name,
+      f.step,
+      whenText(f.at),
+      `${f.kind}${f.willRetry ? " (retried)" : ""}`,
+      `${f.message}${f.host ? ` [${f.host}]` : ""}`,
+    ]),
+  );
+  const rollbacks = run.workloads.flatMap((w) =>
+    w.rollback
+      ? [
+          [
+            w.name,
+            whenText(w.rollback.at),
+            w.rollback.ok ? "done" : `FAILED${w.rollback.message ? `: ${w.rollback.message}` : ""}`,
+            durationText(w.rollback.durationMs),
+          ],
+        ]
+      : [],
+  );
+  out.push("### Failures\n");
+  out.push(table(["Workload", "Step", "At", "Kind", "Message"], failures));
+  out.push("### Rollbacks\n");
+  out.push(table(["Workload", "At", "Result", "Duration"], rollbacks));
+  return out.join("\n");
+}
+
+export function renderMarkdown(model: ReportModel): string {
+  const out: string[] = [];
+  out.push(
+    `# Migration sign-off report: ${model.plan.name}${model.bureau ? ` (bureau ${model.bureau})` : ""}\n`,
+  );
+  out.push(
+    `Owner: ${model.plan.owner}  \nPlan file: \`${model.plan.file}\`  \nGenerated: ${whenText(model.generatedAt)}  \n` +
+      `Runs: ${model.runs.length}\n`,
+  );
+  if (model.plan.description) out.push(`${model.plan.description}\n`);
+  out.push("## Progress by bureau (all runs)\n");
+  out.push(
+    table(
+      ["Bureau", "Systems migrated", "Planned", "Percent"],
+      [
+        ...model.progress.map((b) => [b.bureau, b.migrated, b.planned, `${b.percent} %`]),
+        ["**Total**", model.overall.migrated, model.overall.planned, `${model.overall.percent} %`],
+      ],
+    ),
+  );
+  out.push(
+    table(
+      ["Bureau", "Workload", "Latest status", "Run"],
+      model.progress.flatMap((b) => b.workloads.map((w) => [b.bureau, w.name, w.status, w.runId ?? dash])),
+    ),
+  );
+  for (const run of [...model.runs].reverse()) out.push(runSection(run));
+  out.push("## Acceptance\n");
+  for (const b of model.progress) {
+    out.push(`Accepted by (${b.bureau}): ______________________  Date: ____________\n`);
+  }
+  return out.join("\n");
+}

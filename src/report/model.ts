@@ -1,0 +1,322 @@
+/**
+ * The sign-off report as data: a pure fold of journal records and the plan. Markdown and HTML
+ * render this model and nothing else, so both documents always say the same thing.
+ */
+import type { StepName, WorkloadStatus } from "../engine/events.ts";
+import type { JournalRecord } from "../engine/journal-record.ts";
+import type { Plan } from "../plan/schema.ts";
+import { type CheckResult, checkResults, numberField, stringField } from "./outputs.ts";
+
+type StepKey = StepName | "rollback";
+type Rec<T extends JournalRecord["type"]> = Extract<JournalRecord, { type: T }>;
+
+export interface StepReport {
+  step: StepKey;
+  status: "finished" | "failed" | "interrupted" | "running";
+  attempts: number;
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+}
+
+export interface FailureReport {
+  step: StepKey;
+  at: string;
+  kind: string;
+  message: string;
+  attempt: number;
+  willRetry: boolean;
+  host?: string;
+  command?: string;
+}
+
+export interface WorkloadReport {
+  name: string;
+  bureau: string;
+  kind: string;
+  wave: number;
+  source: string;
+  target: string;
+  status: WorkloadStatus;
+  reason?: string;
+  steps: StepReport[];
+  bytes?: number;
+  files?: number;
+  digest?: { algorithm?: string; value: string };
+  targetDigest?: string;
+  verification: { ran: boolean; ok?: boolean; checks: CheckResult[] };
+  downtimeMs?: number;
+  downtimeBudgetMs?: number;
+  budgetExceeded?: boolean;
+  failures: FailureReport[];
+  rollback?: { at: string; ok: boolean; durationMs?: number; message?: string };
+}
+
+export interface RunReport {
+  runId: string;
+  command: string;
+  status: string;
+  startedAt: string;
+  endedAt?: string;
+  planHash: string;
+  operator?: { user: string; host: string; pid: number; version: string; argv: string[] };
+  workloads: WorkloadReport[];
+  bytesMoved: number;
+  systemsMoved: number;
+}
+
+export interface BureauProgress {
+  bureau: string;
+  planned: number;
+  migrated: number;
+  percent: number;
+  /** Latest status of each planned workload across every run. */
+  workloads: { name: string; status: WorkloadStatus; runId?: string }[];
+}
+
+export interface ReportModel {
+  plan: { name: string; owner: string; file: string; description?: string };
+  generatedAt: string;
+  bureau?: string;
+  runs: RunReport[];
+  progress: BureauProgress[];
+  overall: { planned: number; migrated: number; percent: number };
+}
+
+export interface ReportInput {
+  plan: Plan;
+  planFile: string;
+  records: readonly JournalRecord[];
+  /** Only this bureau's workloads and progress. */
+  bureau?: string;
+  now: Date;
+}
+
+const percentOf = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 1000) / 10);
+
+export function buildReport(input: ReportInput): ReportModel {
+  const { plan } = input;
+  const workloadsByName = new Map(plan.workloads.map((w) => [w.name, w]));
+  const inScope = (name: string) =>
+    input.bureau === undefined || workloadsByName.get(name)?.bureau === input.bureau;
+  const runIds = [...new Set(input.records.map((r) => r.runId))];
+  const runs = runIds
+    .map((runId) =>
+      buildRun(
+        runId,
+        input.records.filter((r) => r.runId === runId),
+        workloadsByName,
+        inScope,
+      ),
+    )
+    .filter(
+      (run): run is RunReport =>
+        run !== undefined && (input.bureau === undefined || run.workloads.length > 0),
+    );
+  const progress = buildProgress(plan, input.records, input.bureau);
+  const planned = progress.reduce((sum, b) => sum + b.planned, 0);
+  const migrated = progress.reduce((sum, b) => sum + b.migrated, 0);
+  return {
+    plan: {
+      name: plan.metadata.name,
+      owner: plan.metadata.owner,
+      file: input.planFile,
+      ...(plan.metadata.description ? { description: plan.metadata.description } : {}),
+    },
+    generatedAt: input.now.toISOString(),
+    ...(input.bureau ? { bureau: input.bureau } : {}),
+    runs,
+    progress,
+    overall: { planned, migrated, percent: percentOf(migrated, planned) },
+  };
+}
+
+function buildRun(
+  runId: string,
+  records: readonly JournalRecord[],
+  plan: Map<string, Plan["workloads"][number]>,
+  inScope: (name: string) => boolean,
+): RunReport | undefined {
+  const start = records.find((r): r is Rec<"run-start"> => r.type === "run-start");
+  if (!start) return undefined;
+  const end = records.find((r): r is Rec<"run-end"> => r.type === "run-end");
+  const names = [...new Set(records.flatMap((r) => ("workload" in r ? [r.workload] : [])))].filter(inScope);
+  const workloads = names.map((name) =>
+    buildWorkload(
+      name,
+      records.filter((r) => "workload" in r && r.workload === name),
+      plan.get(name),
+    ),
+  );
+  return {
+    runId,
+    command: start.command ?? "apply",
+    status: end?.status ?? "incomplete",
+    startedAt: start.at,
+    ...(end ? { endedAt: end.at } : {}),
+    planHash: start.planHash,
+    operator: start.operator,
+    workloads: workloads.sort(
+      (a, b) => a.wave - b.wave || a.bureau.localeCompare(b.bureau) || a.name.localeCompare(b.name),
+    ),
+    bytesMoved: workloads.reduce((sum, w) => sum + (w.bytes ?? 0), 0),
+    systemsMoved: workloads.filter((w) => w.status === "succeeded").length,
+  };
+}
+
+function buildWorkload(
+  name: string,
+  records: readonly JournalRecord[],
+  planned: Plan["workloads"][number] | undefined,
+): WorkloadReport {
+  const steps = new Map<StepKey, StepReport>();
+  const outputs = new Map<StepKey, Record<string, unknown>>();
+  const failures: FailureReport[] = [];
+  let end: Rec<"workload-end"> | undefined;
+  for (const r of records) {
+    if (r.type === "step-start") {
+      const previous = steps.get(r.step);
+      steps.set(r.step, {
+        step: r.step,
+        status: "running",
+        attempts: r.attempt,
+        startedAt: previous?.startedAt ?? r.at,
+      });
+    } else if (r.type === "step-finish") {
+      const s = steps.get(r.step) ?? { step: r.step, attempts: 1, startedAt: r.at, status: "running" };
+      steps.set(r.step, { ...s, status: "finished", endedAt: r.at, durationMs: r.durationMs });
+      outputs.set(r.step, r.outputs);
+    } else if (r.type === "step-fail") {
+      failures.push({
+        step: r.step,
+        at: r.at,
+        kind: r.error.kind,
+        message: r.error.message,
+        attempt: r.attempt,
+        willRetry: r.willRetry,
+        ...(r.error.host ? { host: r.error.host } : {}),
+        ...(r.error.command ? { command: r.error.command } : {}),
+      });
+      const s = steps.get(r.step);
+      if (s && !r.willRetry)
+        steps.set(r.step, {
+          ...s,
+          status: "failed",
+          endedAt: r.at,
+          durationMs: Date.parse(r.at) - Date.parse(s.startedAt),
+        });
+    } else if (r.type === "step-interrupted") {
+      const s = steps.get(r.step);
+      if (s)
+        steps.set(r.step, {
+          ...s,
+          status: "interrupted",
+          endedAt: r.at,
+          durationMs: Date.parse(r.at) - Date.parse(s.startedAt),
+        });
+    } else if (r.type === "workload-end") {
+      end = r;
+    }
+  }
+  const snapshot = outputs.get("snapshot");
+  const transfer = outputs.get("transfer");
+  const verify = outputs.get("verify");
+  const verifyStep = steps.get("verify");
+  const checks = checkResults(verify);
+  const digest =
+    stringField(snapshot, "manifestDigest", "digest") ?? stringField(transfer, "manifestDigest", "digest");
+  const algorithm = stringField(snapshot, "hash", "algorithm") ?? planned?.hash;
+  const rollbackStep = steps.get("rollback");
+  const rollbackFailure = failures.findLast((f) => f.step === "rollback");
+  const downtimeBudgetMs = end?.downtimeBudgetMs ?? parseDuration(planned?.downtimeBudget);
+  const downtimeMs = end?.downtimeMs;
+  const bytes = numberField(transfer, "bytes", "bytesSent", "bytesTransferred");
+  const files = numberField(transfer, "files", "filesSent", "filesTransferred");
+  const targetDigest =
+    stringField(transfer, "targetDigest", "targetManifestDigest") ?? stringField(verify, "targetDigest");
+  return {
+    name,
+    bureau: planned?.bureau ?? "(not in plan)",
+    kind: planned?.kind ?? "?",
+    wave: planned?.wave ?? 0,
+    source: planned?.source ?? "?",
+    target: planned?.target ?? "?",
+    status: end?.status ?? (failures.some((f) => !f.willRetry) ? "failed" : "interrupted"),
+    ...(end?.reason ? { reason: end.reason } : {}),
+    steps: [...steps.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
+    ...(bytes !== undefined ? { bytes } : {}),
+    ...(files !== undefined ? { files } : {}),
+    ...(digest ? { digest: { value: digest, ...(algorithm ? { algorithm } : {}) } } : {}),
+    ...(targetDigest ? { targetDigest } : {}),
+    verification: {
+      ran: verifyStep !== undefined,
+      ...(verifyStep?.status === "finished"
+        ? { ok: checks.every((c) => c.ok) }
+        : verifyStep?.status === "failed"
+          ? { ok: false }
+          : {}),
+      checks,
+    },
+    ...(downtimeMs !== undefined ? { downtimeMs } : {}),
+    ...(downtimeBudgetMs !== undefined ? { downtimeBudgetMs } : {}),
+    ...(downtimeMs !== undefined && downtimeBudgetMs !== undefined
+      ? { budgetExceeded: end?.budgetExceeded ?? downtimeMs > downtimeBudgetMs }
+      : {}),
+    failures,
+    ...(rollbackStep
+      ? {
+          rollback: {
+            at: rollbackStep.startedAt,
+            ok: rollbackStep.status === "finished",
+            ...(rollbackStep.durationMs !== undefined ? { durationMs: rollbackStep.durationMs } : {}),
+            ...(rollbackFailure ? { message: rollbackFailure.message } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+export function parseDuration(text: string | undefined): number | undefined {
+  const match = text ? /^(\d+)(ms|s|m|h)$/.exec(text) : null;
+  return match ? Number(match[1]) * (UNIT_MS[match[2] as string] ?? 0) : undefined;
+}
+
+/** Per bureau: planned workloads and how many are on the cloud now (latest status succeeded). */
+function buildProgress(
+  plan: Plan,
+  records: readonly JournalRecord[],
+  only: string | undefined,
+): BureauProgress[] {
+  const latest = new Map<string, { status: WorkloadStatus; runId: string }>();
+  for (const r of records) {
+    if (r.type === "workload-end") latest.set(r.workload, { status: r.status, runId: r.runId });
+    // A rollback finished outside apply's own workload-end still puts traffic back on the source.
+    if (r.type === "step-finish" && r.step === "rollback")
+      latest.set(r.workload, { status: "rolled-back", runId: r.runId });
+  }
+  const bureaus = new Map<string, BureauProgress>();
+  for (const w of plan.workloads) {
+    if (only !== undefined && w.bureau !== only) continue;
+    const entry = bureaus.get(w.bureau) ?? {
+      bureau: w.bureau,
+      planned: 0,
+      migrated: 0,
+      percent: 0,
+      workloads: [],
+    };
+    const state = latest.get(w.name);
+    entry.planned += 1;
+    if (state?.status === "succeeded") entry.migrated += 1;
+    entry.workloads.push({
+      name: w.name,
+      status: state?.status ?? "pending",
+      ...(state ? { runId: state.runId } : {}),
+    });
+    bureaus.set(w.bureau, entry);
+  }
+  return [...bureaus.values()]
+    .map((b) => ({ ...b, percent: percentOf(b.migrated, b.planned) }))
+    .sort((a, b) => a.bureau.localeCompare(b.bureau));
+}

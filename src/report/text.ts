@@ -1,0 +1,61 @@
+/** Small shared wording for both report formats, so Markdown and HTML say the same things. */
+import { formatBytes, formatDuration } from "../render/format.ts";
+import type { RunReport, WorkloadReport } from "./model.ts";
+
+export const dash = "—";
+
+export function bytesText(bytes: number | undefined): string {
+  return bytes === undefined ? dash : formatBytes(bytes);
+}
+
+export function durationText(ms: number | undefined): string {
+  return ms === undefined ? dash : formatDuration(ms);
+}
+
+/** "12.4 s of 5 min 00 s (within budget)" */
+export function downtimeText(w: WorkloadReport): string {
+  if (w.downtimeMs === undefined)
+    return w.downtimeBudgetMs === undefined
+      ? dash
+      : `not measured (budget ${formatDuration(w.downtimeBudgetMs)})`;
+  if (w.downtimeBudgetMs === undefined) return `${formatDuration(w.downtimeMs)} (no budget set)`;
+  const verdict = w.budgetExceeded ? "OVER BUDGET" : "within budget";
+  return `${formatDuration(w.downtimeMs)} of ${formatDuration(w.downtimeBudgetMs)} (${verdict})`;
+}
+
+export function verificationText(w: WorkloadReport): string {
+  if (!w.verification.ran) return "not run";
+  if (w.verification.ok === undefined) return "incomplete";
+  const passed = w.verification.checks.filter((c) => c.ok).length;
+  const counts =
+    w.verification.checks.length > 0 ? ` (${passed}/${w.verification.checks.length} checks)` : "";
+  return `${w.verification.ok ? "passed" : "FAILED"}${counts}`;
+}
+
+export function digestText(w: WorkloadReport): string {
+  if (!w.digest) return dash;
+  const match =
+    w.targetDigest === undefined
+      ? ""
+      : w.targetDigest === w.digest.value
+        ? " (target matches)"
+        : " (TARGET DIFFERS)";
+  return `${w.digest.algorithm ? `${w.digest.algorithm}:` : ""}${w.digest.value}${match}`;
+}
+
+export function whenText(iso: string | undefined): string {
+  return iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : dash;
+}
+
+export function runDuration(run: RunReport): string {
+  return run.endedAt ? formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt)) : dash;
+}
+
+export function operatorText(run: RunReport): string {
+  const o = run.operator;
+  return o ? `${o.user}@${o.host} (pid ${o.pid}, migrate ${o.version})` : dash;
+}
+
+export function commandLine(run: RunReport): string {
+  return run.operator ? run.operator.argv.join(" ") : dash;
+}
