@@ -46,35 +46,69 @@ export function sortEntries(entries: ManifestEntry[]): ManifestEntry[] {
 }
 
 /**
- * The fields that must be equal on both hosts. Directory sizes and link counts depend on the
- * file system, and identity (dev, inode, ctime) differs by nature, so they are left out.
+ * Hard-link structure in a host-independent form: every member of a group of entries sharing
+ * one inode names the group's first path. Members outside the listed entries do not count, so
+ * a link to a file outside the workload's paths does not make the trees differ.
  */
-export function canonicalLine(entry: ManifestEntry): string {
-  const isDir = entry.type === "dir";
+export function linkGroups(entries: readonly ManifestEntry[]): Map<string, string> {
+  const byInode = new Map<string, string[]>();
+  for (const entry of entries) {
+    if (entry.type !== "file" || entry.nlink < 2) continue;
+    const key = `${entry.dev}:${entry.ino}`;
+    byInode.set(key, [...(byInode.get(key) ?? []), entry.path]);
+  }
+  const groups = new Map<string, string>();
+  for (const members of byInode.values()) {
+    if (members.length < 2) continue;
+    const first = [...members].sort(comparePaths)[0]!;
+    for (const member of members) groups.set(member, first);
+  }
+  return groups;
+}
+
+/**
+ * The fields that must be equal on both hosts. Directory sizes and link counts depend on the
+ * file system, and identity (dev, inode, ctime) differs by nature, so they are left out; hard
+ * links enter as the group's first path.
+ */
+export function canonicalLine(entry: ManifestEntry, linkGroup = ""): string {
   return JSON.stringify([
     entry.path,
     entry.type,
-    isDir ? 0 : entry.size,
+    entry.type === "dir" ? 0 : entry.size,
     entry.mode,
     entry.uid,
     entry.gid,
     entry.mtime,
     entry.target ?? "",
     entry.hash ?? "",
-    isDir ? 0 : entry.nlink,
+    linkGroup,
   ]);
+}
+
+/** Canonical line of every entry by path, hard-link groups computed within these entries. */
+export function canonicalLines(entries: readonly ManifestEntry[]): Map<string, string> {
+  const groups = linkGroups(entries);
+  return new Map(entries.map((entry) => [entry.path, canonicalLine(entry, groups.get(entry.path))]));
 }
 
 /** sha256 over the canonical sorted manifest: equal digests mean equal trees. */
 export function manifestDigest(manifest: Manifest): string {
   const digest = createHash("sha256");
   digest.update(`${manifest.hash}\n`);
-  for (const entry of sortEntries(manifest.entries)) digest.update(`${canonicalLine(entry)}\n`);
+  const lines = canonicalLines(manifest.entries);
+  for (const entry of sortEntries(manifest.entries)) digest.update(`${lines.get(entry.path)}\n`);
   return `sha256:${digest.digest("hex")}`;
 }
 
-export function sameContent(a: ManifestEntry, b: ManifestEntry): boolean {
-  return canonicalLine(a) === canonicalLine(b);
+/** Paths whose canonical lines differ (or that are missing on the actual side). */
+export function mismatchedPaths(
+  expected: readonly ManifestEntry[],
+  actual: readonly ManifestEntry[],
+): string[] {
+  const want = canonicalLines(expected);
+  const have = canonicalLines(actual);
+  return [...want].filter(([path, line]) => have.get(path) !== line).map(([path]) => path);
 }
 
 export function totalBytes(entries: readonly ManifestEntry[]): number {

@@ -1,0 +1,70 @@
+/**
+ * PostgreSQL: pg_dump in custom format, pg_restore on the target, exact per-table row counts.
+ * Commands run as the database's OS user (default postgres) through runuser, so peer auth works
+ * the way it does for the bureau's own DBAs; SQL travels on stdin, never through the shell.
+ */
+import { RemoteError } from "../../errors.ts";
+import type { Database } from "../../plan/schema.ts";
+import { type ShellCommand, sh } from "../../remote/shell.ts";
+import type { Remote } from "../../remote/types.ts";
+
+function user(db: Database): string {
+  return db.user ?? "postgres";
+}
+
+function port(db: Database): number {
+  return db.port ?? 5432;
+}
+
+/** The dump on stdout (custom format: compressed, restorable table by table). */
+export function pgDumpCommand(db: Database): ShellCommand {
+  return sh`runuser -u ${user(db)} -- pg_dump -Fc -p ${port(db)} -d ${db.name}`;
+}
+
+/** Restore a dump file on the target, creating the database first when it is missing. */
+export function pgRestoreCommand(db: Database, file: string): ShellCommand {
+  const u = user(db);
+  const p = port(db);
+  return sh`{ runuser -u ${u} -- psql -X -At -p ${p} -d ${db.name} -c 'select 1' >/dev/null 2>&1 || runuser -u ${u} -- createdb -p ${p} ${db.name}; } && runuser -u ${u} -- pg_restore --clean --if-exists --no-owner --exit-on-error -p ${p} -d ${db.name} < ${file}`;
+}
+
+/** Exact count(*) of every user table, via query_to_xml so one statement counts them all. */
+const ROW_COUNTS_SQL = `
+select format('%s.%s', table_schema, table_name) || chr(9) ||
+  (xpath('/row/c/text()', query_to_xml(format('select count(*) as c from %I.%I', table_schema, table_name), false, true, '')))[1]::text
+from information_schema.tables
+where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')
+order by 1;
+`;
+
+export function parseRowCounts(output: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of output.split("\n")) {
+    const [table, count] = line.split("\t");
+    if (table && count !== undefined) counts[table] = Number(count);
+  }
+  return counts;
+}
+
+export async function pgRowCounts(
+  remote: Remote,
+  db: Database,
+  signal: AbortSignal,
+): Promise<Record<string, number>> {
+  const command = sh`runuser -u ${user(db)} -- psql -X -At -v ON_ERROR_STOP=1 -p ${port(db)} -d ${db.name} -f -`;
+  const result = await remote.run(command, { stdin: ROW_COUNTS_SQL, signal, timeoutMs: 10 * 60_000 });
+  if (result.exitCode !== 0) {
+    throw new RemoteError(
+      result.timedOut ? "timeout" : "remote",
+      `cannot count rows of ${db.name} on ${remote.host}`,
+      {
+        host: remote.host,
+        command: result.command,
+        exitCode: result.exitCode,
+        stderrTail: result.stderr.slice(-2000),
+      },
+      { retryable: result.timedOut },
+    );
+  }
+  return parseRowCounts(result.stdout);
+}

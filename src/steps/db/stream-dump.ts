@@ -1,0 +1,57 @@
+/**
+ * A fresh dump streamed straight from the source's dump command into a file on the target,
+ * through the orchestrator's meter (shared bandwidth budget), without a copy on the source.
+ */
+import { pipeline } from "node:stream/promises";
+import { RemoteError } from "../../errors.ts";
+import type { Database } from "../../plan/schema.ts";
+import { sh } from "../../remote/shell.ts";
+import type { Remote } from "../../remote/types.ts";
+import { MeterStream } from "../../transfer/meter.ts";
+import { TREE_MS } from "../support.ts";
+import type { Throttle } from "../types.ts";
+import { engineFor } from "./engines.ts";
+
+export async function streamDump(
+  source: Remote,
+  target: Remote,
+  db: Database,
+  file: string,
+  options: { signal: AbortSignal; throttle: Throttle; onBytes: (bytes: number) => void },
+): Promise<number> {
+  const timing = { signal: options.signal, timeoutMs: TREE_MS };
+  const sink = await target.stream(
+    sh`umask 077 && mkdir -p ${file.replace(/\/[^/]*$/, "")} && cat > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file}`,
+    timing,
+  );
+  const dump = await source.stream(engineFor(db).dump(db), timing);
+  dump.stdin.on("error", () => {});
+  dump.stdin.end();
+  const meter = new MeterStream(options.throttle, options.signal, options.onBytes);
+  const [piped, dumped, stored] = await Promise.allSettled([
+    pipeline(dump.stdout, meter, sink.stdin, { signal: options.signal }),
+    dump.done,
+    sink.done,
+  ]);
+  for (const [remote, outcome] of [
+    [source, dumped],
+    [target, stored],
+  ] as const) {
+    if (outcome.status === "rejected") throw outcome.reason;
+    if (outcome.value.exitCode !== 0) {
+      throw new RemoteError(
+        outcome.value.timedOut ? "timeout" : "remote",
+        `streaming the dump of ${db.name} failed on ${remote.host}`,
+        {
+          host: remote.host,
+          command: outcome.value.command,
+          exitCode: outcome.value.exitCode,
+          stderrTail: outcome.value.stderr.slice(-2000),
+        },
+        { retryable: true },
+      );
+    }
+  }
+  if (piped.status === "rejected") throw piped.reason;
+  return meter.bytes;
+}

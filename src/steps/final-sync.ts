@@ -1,0 +1,135 @@
+/**
+ * The final delta sync inside the cutover, with the source frozen: list the source again, hash
+ * only what changed since the snapshot, delete on the target what the source no longer has,
+ * send what differs, re-apply rewrites the source changed, and move each database again as a
+ * fresh dump restored on the target with row counts equal to the frozen source's.
+ */
+import { RemoteError } from "../errors.ts";
+import { sh } from "../remote/shell.ts";
+import type { Remote } from "../remote/types.ts";
+import { carryHashes, insideRoots, planDelta } from "../transfer/delta.ts";
+import { ProgressTracker } from "../transfer/meter.ts";
+import { syncEntries } from "../transfer/sync.ts";
+import { dumpFile, engineFor } from "./db/engines.ts";
+import { streamDump } from "./db/stream-dump.ts";
+import { collectManifest } from "./manifest/collect.ts";
+import { nulList } from "./manifest/script.ts";
+import { restoreDatabase, rewriteBackupDir, rewriteTargets } from "./reconfigure.ts";
+import { rewriteFile } from "./rewrite.ts";
+import type { DatabaseSnapshot } from "./snapshot.ts";
+import { hostWorkDir, latestManifest, QUICK_MS, saveManifest, TREE_MS } from "./support.ts";
+import type { StepContext } from "./types.ts";
+
+export async function finalSync(
+  context: StepContext,
+  source: Remote,
+  target: Remote,
+): Promise<Record<string, unknown>> {
+  const { workload, signal } = context;
+  const snapshot = await latestManifest(context, ["snapshot"]);
+  const listing = { mode: "tree", hash: "none", signal, timeoutMs: TREE_MS } as const;
+  const sourceListing = await collectManifest(source, workload.paths, listing);
+  const carried = carryHashes(snapshot.entries, sourceListing);
+  const hashed = await collectManifest(source, carried.needHash, {
+    ...listing,
+    mode: "list",
+    hash: workload.hash,
+  });
+  const fresh = new Map(hashed.map((entry) => [entry.path, entry]));
+  // A file that vanished between listing and hashing is left out, like in the snapshot.
+  const entries = carried.entries
+    .map((entry) => (entry.type === "file" && entry.hash === undefined ? fresh.get(entry.path) : entry))
+    .filter((entry) => entry !== undefined);
+  const final = await saveManifest(context, "final", { hash: workload.hash, roots: workload.paths, entries });
+
+  const targetListing = await collectManifest(target, workload.paths, listing);
+  const rewritten = new Set(rewriteTargets(context).map((rewrite) => rewrite.file));
+  const delta = planDelta(entries, snapshot.entries, targetListing, rewritten);
+  const outside = delta.remove.filter((path) => !insideRoots(path, workload.paths));
+  if (outside.length > 0) throw new Error(`refusing to delete outside the workload's paths: ${outside[0]}`);
+  if (delta.remove.length > 0) {
+    const sorted = [...delta.remove].sort().reverse();
+    await target.check(sh`xargs -0 -r rm -rf --`, { stdin: nulList(sorted), signal, timeoutMs: TREE_MS });
+  }
+  const sent = await syncEntries({
+    source,
+    target,
+    entries: delta.send,
+    hash: workload.hash,
+    signal,
+    throttle: context.throttle,
+    progress: (progress) => context.progress(progress),
+  });
+  const again = new Set(delta.rewriteAgain);
+  const rewrites = [];
+  for (const { file, replace } of rewriteTargets(context)) {
+    rewrites.push(
+      await rewriteFile(target, file, replace, rewriteBackupDir(context), signal, again.has(file)),
+    );
+  }
+
+  const databases = await moveDatabases(context, source, target);
+  return {
+    manifestFile: final.file,
+    manifestDigest: final.digest,
+    delta: {
+      filesHashed: carried.needHash.length,
+      filesSent: delta.send.filter((entry) => entry.type !== "dir").length,
+      dirsRestored: delta.send.filter((entry) => entry.type === "dir").length,
+      filesDeleted: delta.remove.length,
+      bytesSent: sent.bytesSent,
+      rewrittenAgain: delta.rewriteAgain.length,
+    },
+    rewrites: rewrites.map(({ file, before, after, replacements }) => ({
+      file,
+      before,
+      after,
+      replacements,
+    })),
+    databases,
+  };
+}
+
+async function moveDatabases(context: StepContext, source: Remote, target: Remote) {
+  const { workload, signal } = context;
+  const result: { name: string; rowCounts: Record<string, number>; dumpBytes: number }[] = [];
+  if (workload.databases.length === 0) return result;
+  await target.check(sh`mkdir -p -m 700 ${hostWorkDir(workload)}`, { signal, timeoutMs: QUICK_MS });
+  const tracker = new ProgressTracker(0, workload.databases.length, (progress) => context.progress(progress));
+  for (const db of workload.databases) {
+    const file = dumpFile(hostWorkDir(workload), db).replace(/\.dump$/, ".final.dump");
+    const bytes = await streamDump(source, target, db, file, {
+      signal,
+      throttle: context.throttle,
+      onBytes: (n) => tracker.addBytes(n),
+    });
+    // The source is frozen, so its counts now are the counts the target must have exactly.
+    const sourceCounts = await engineFor(db).rowCounts(source, db, signal);
+    const snap: DatabaseSnapshot = {
+      engine: db.engine,
+      name: db.name,
+      dumpFile: file,
+      dumpSha256: "",
+      rowCounts: sourceCounts,
+    };
+    const counts = await restoreDatabase(target, db, snap, file, signal);
+    const differ = Object.keys({ ...sourceCounts, ...counts }).filter(
+      (table) => sourceCounts[table] !== counts[table],
+    );
+    if (differ.length > 0) {
+      throw new RemoteError(
+        "remote",
+        `row counts of ${db.name} differ after the final restore: ${differ.join(", ")}`,
+        {
+          host: target.host,
+          command: "row counts",
+          exitCode: null,
+        },
+      );
+    }
+    tracker.addFiles(1);
+    result.push({ name: db.name, rowCounts: counts, dumpBytes: bytes });
+  }
+  tracker.flush();
+  return result;
+}

@@ -1,0 +1,127 @@
+/**
+ * reconfigure: on the target, the plan's rewrites (before/after hashes journaled, originals
+ * kept for undo), then the declared commands in order, then each database restored from the
+ * transferred dump and its row counts compared with the source's.
+ */
+import { RemoteError } from "../errors.ts";
+import type { Database } from "../plan/schema.ts";
+import { sh } from "../remote/shell.ts";
+import type { Remote } from "../remote/types.ts";
+import { engineFor } from "./db/engines.ts";
+import { type RewriteRecord, rewriteFile, undoRewrite } from "./rewrite.ts";
+import type { DatabaseSnapshot } from "./snapshot.ts";
+import { hostWorkDir, readState, TREE_MS, writeState } from "./support.ts";
+import type { Step, StepContext } from "./types.ts";
+
+const COMMAND_MS = 10 * 60_000;
+const REWRITES_STATE = "rewrites.json";
+
+export function rewriteBackupDir(context: StepContext): string {
+  return `${hostWorkDir(context.workload)}/rewrite`;
+}
+
+/** Every (file, replacements) pair of the plan, in plan order. */
+export function rewriteTargets(context: StepContext): { file: string; replace: Record<string, string> }[] {
+  return context.workload.rewrite.flatMap((rule) =>
+    rule.files.map((file) => ({ file, replace: rule.replace })),
+  );
+}
+
+export async function applyRewrites(
+  context: StepContext,
+  target: Remote,
+  fromCurrent: boolean,
+): Promise<RewriteRecord[]> {
+  const records: RewriteRecord[] = [];
+  for (const { file, replace } of rewriteTargets(context)) {
+    const record = await rewriteFile(
+      target,
+      file,
+      replace,
+      rewriteBackupDir(context),
+      context.signal,
+      fromCurrent,
+    );
+    records.push(record);
+    // Kept locally at once: an undo must find the originals even if this step never finishes.
+    await writeState(context, REWRITES_STATE, records);
+  }
+  return records;
+}
+
+function countsDiffer(expected: Record<string, number>, actual: Record<string, number>): string[] {
+  return Object.entries(expected)
+    .filter(([table, rows]) => actual[table] !== rows)
+    .map(([table, rows]) => `${table}: source ${rows}, target ${actual[table] ?? "missing"}`);
+}
+
+/** Restore a dump on the target and require at least the source's row count in every table. */
+export async function restoreDatabase(
+  target: Remote,
+  db: Database,
+  snapshot: DatabaseSnapshot,
+  file: string,
+  signal: AbortSignal,
+): Promise<Record<string, number>> {
+  const engine = engineFor(db);
+  await target.check(engine.restore(db, file), { signal, timeoutMs: TREE_MS });
+  const counts = await engine.rowCounts(target, db, signal);
+  const short = Object.entries(snapshot.rowCounts)
+    .filter(([table, rows]) => (counts[table] ?? -1) < rows)
+    .map(([table, rows]) => `${table}: source ${rows}, target ${counts[table] ?? "missing"}`);
+  if (short.length > 0) {
+    throw new RemoteError(
+      "remote",
+      `restore of ${db.name} on ${target.host} is incomplete: ${short.join("; ")}`,
+      {
+        host: target.host,
+        command: "row counts",
+        exitCode: null,
+      },
+    );
+  }
+  return counts;
+}
+
+export const reconfigure: Step = {
+  name: "reconfigure",
+  async run(context) {
+    const { workload, signal } = context;
+    const target = await context.remote(workload.target);
+    const rewrites = await applyRewrites(context, target, false);
+
+    const done =
+      typeof context.lastCheckpoint?.commandsDone === "number" ? context.lastCheckpoint.commandsDone : 0;
+    for (const [index, command] of workload.commands.entries()) {
+      if (index < done) continue;
+      context.log.info(`running on ${workload.target}: ${command}`);
+      await target.check(sh`sh -c ${command}`, { signal, timeoutMs: COMMAND_MS });
+      await context.checkpoint({ commandsDone: index + 1 });
+    }
+
+    const snapshots = (context.outputsOf("snapshot")?.databases ?? []) as DatabaseSnapshot[];
+    const databases: { name: string; rowCounts: Record<string, number>; differences: string[] }[] = [];
+    for (const db of workload.databases) {
+      const snap = snapshots.find((s) => s.name === db.name && s.engine === db.engine);
+      if (!snap) continue;
+      const rowCounts = await restoreDatabase(target, db, snap, snap.dumpFile, signal);
+      databases.push({ name: db.name, rowCounts, differences: countsDiffer(snap.rowCounts, rowCounts) });
+    }
+    return {
+      rewrites: rewrites.map(({ file, before, after, replacements }) => ({
+        file,
+        before,
+        after,
+        replacements,
+      })),
+      commandsRun: workload.commands.length - done,
+      databases,
+    };
+  },
+  async undo(context) {
+    const records = await readState<RewriteRecord[]>(context, REWRITES_STATE);
+    if (!records) return;
+    const target = await context.remote(context.workload.target);
+    for (const record of records) await undoRewrite(target, record, context.signal);
+  },
+};

@@ -1,0 +1,64 @@
+/**
+ * The proxy strategy: the gateway's nginx upstream file points at the source or the target.
+ * A switch writes the new content to a hidden temp file beside it (outside the include glob),
+ * keeps a copy of the old file, renames the new one into place, runs `nginx -t` and only then
+ * `nginx -s reload`; a failing test puts the old file back, so nginx never loads a broken config.
+ */
+import { RemoteError } from "../../errors.ts";
+import { sh } from "../../remote/shell.ts";
+import type { Remote } from "../../remote/types.ts";
+import { QUICK_MS } from "../support.ts";
+
+export async function readRemoteFile(remote: Remote, file: string, signal: AbortSignal): Promise<Buffer> {
+  const result = await remote.check(sh`base64 -w0 -- ${file}`, { signal, timeoutMs: QUICK_MS });
+  return Buffer.from(result.stdout.trim(), "base64");
+}
+
+const INSTALL = `
+set -u
+file=$1
+dir=$(dirname -- "$file")
+base=$(basename -- "$file")
+tmp=$(mktemp "$dir/.$base.migrate-XXXXXX") || exit 1
+old=$(mktemp "$dir/.$base.migrate-old-XXXXXX") || exit 1
+trap 'rm -f "$tmp" "$old"' EXIT
+cat > "$tmp" || exit 1
+cp -p -- "$file" "$old" || exit 1
+chown --reference="$file" "$tmp" && chmod --reference="$file" "$tmp" || exit 1
+mv -f -- "$tmp" "$file" || exit 1
+if ! nginx -t >&2; then
+  mv -f -- "$old" "$file"
+  echo "nginx -t refused the new $file; the old one is back" >&2
+  exit 2
+fi
+nginx -s reload
+`;
+
+/** Atomically replace the upstream file and reload nginx; the old file stays if nginx refuses. */
+export async function installUpstream(
+  remote: Remote,
+  file: string,
+  content: Buffer,
+  signal: AbortSignal,
+): Promise<void> {
+  const result = await remote.run(sh`sh -c ${INSTALL} install-upstream ${file}`, {
+    stdin: content,
+    signal,
+    timeoutMs: QUICK_MS,
+  });
+  if (result.exitCode !== 0) {
+    throw new RemoteError(
+      result.timedOut ? "timeout" : "remote",
+      result.exitCode === 2
+        ? `nginx on ${remote.host} refused the new ${file}; traffic is unchanged`
+        : `could not switch ${file} on ${remote.host}`,
+      {
+        host: remote.host,
+        command: "install upstream",
+        exitCode: result.exitCode,
+        stderrTail: result.stderr.slice(-2000),
+      },
+      { retryable: result.timedOut },
+    );
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Moves a list of manifest entries from source to target in batches: send a batch as one tar
+ * stream, verify it on the target against the manifest (sizes, modes, owners, mtimes, link
+ * targets, hard links, hashes), checkpoint it, and move on. Verifying batch N overlaps sending
+ * batch N+1. Batches already verified by an earlier attempt are skipped, not resent.
+ */
+import { RemoteError } from "../errors.ts";
+import type { Remote } from "../remote/types.ts";
+import { collectManifest } from "../steps/manifest/collect.ts";
+import {
+  type HashAlgorithm,
+  type ManifestEntry,
+  mismatchedPaths,
+  totalBytes,
+} from "../steps/manifest/model.ts";
+import type { Progress, Throttle } from "../steps/types.ts";
+import { type BatchLimits, DEFAULT_BATCH_LIMITS, planBatches } from "./batches.ts";
+import { ProgressTracker } from "./meter.ts";
+import { sendBatch } from "./tar-pipe.ts";
+
+export interface SyncOptions {
+  source: Remote;
+  target: Remote;
+  entries: readonly ManifestEntry[];
+  hash: HashAlgorithm;
+  signal: AbortSignal;
+  throttle: Throttle;
+  progress: (progress: Progress) => void;
+  /** Batch indexes verified by an earlier attempt (same entries, same limits). */
+  verified?: ReadonlySet<number>;
+  /** Called, in order, after each batch is verified on the target. */
+  onVerified?: (batch: number, verified: readonly number[]) => Promise<void>;
+  limits?: BatchLimits;
+}
+
+export interface SyncResult {
+  batches: number;
+  filesSent: number;
+  filesSkipped: number;
+  bytesSent: number;
+  /** Files that changed on the source while they were sent; the target holds the newer version. */
+  changedDuringTransfer: string[];
+  durationMs: number;
+  averageBps: number;
+}
+
+/** Deadline for one batch: generous for slow links, yet a hung channel does not wait forever. */
+export function batchTimeoutMs(bytes: number): number {
+  return 120_000 + Math.ceil(bytes / (1024 * 1024)) * 1000;
+}
+
+/** Collect the batch on the target; entries that differ are accepted only if the source changed too. */
+async function verifyBatch(
+  options: SyncOptions,
+  batch: readonly ManifestEntry[],
+  bytes: number,
+): Promise<string[]> {
+  const paths = batch.map((entry) => entry.path);
+  const collect = {
+    mode: "list",
+    hash: options.hash,
+    signal: options.signal,
+    timeoutMs: batchTimeoutMs(bytes),
+  } as const;
+  const actual = await collectManifest(options.target, paths, collect);
+  const differing = mismatchedPaths(batch, actual);
+  if (differing.length === 0) return [];
+  const sourceNow = await collectManifest(options.source, differing, collect);
+  const targetNow = actual.filter((entry) => differing.includes(entry.path));
+  const stillWrong = mismatchedPaths(sourceNow, targetNow).concat(
+    differing.filter(
+      (path) => !sourceNow.some((entry) => entry.path === path) && targetNow.some((e) => e.path === path),
+    ),
+  );
+  if (stillWrong.length > 0) {
+    throw new RemoteError(
+      "remote",
+      `${stillWrong.length} file(s) differ on ${options.target.host} after transfer, e.g. ${JSON.stringify(stillWrong[0])}`,
+      { host: options.target.host, command: "verify batch", exitCode: null },
+      {
+        retryable: true,
+        hint: "the batch is sent again on retry; if it keeps failing, check the target's disk",
+      },
+    );
+  }
+  return differing;
+}
+
+export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
+  const started = Date.now();
+  const batches = planBatches(options.entries, options.limits ?? DEFAULT_BATCH_LIMITS);
+  const done = new Set(options.verified ?? []);
+  const pending = batches.filter((_, index) => !done.has(index));
+  const tracker = new ProgressTracker(
+    totalBytes(pending.flat()),
+    pending.reduce((sum, batch) => sum + batch.length, 0),
+    options.progress,
+  );
+  const result: SyncResult = {
+    batches: batches.length,
+    filesSent: 0,
+    filesSkipped: 0,
+    bytesSent: 0,
+    changedDuringTransfer: [],
+    durationMs: 0,
+    averageBps: 0,
+  };
+
+  let verifying: Promise<void> = Promise.resolve();
+  for (const [index, batch] of batches.entries()) {
+    options.signal.throwIfAborted();
+    if (done.has(index)) {
+      result.filesSkipped += batch.length;
+      continue;
+    }
+    const bytes = totalBytes(batch);
+    result.bytesSent += await sendBatch(
+      options.source,
+      options.target,
+      batch.map((entry) => entry.path),
+      {
+        signal: options.signal,
+        throttle: options.throttle,
+        onBytes: (n) => tracker.addBytes(n),
+        timeoutMs: batchTimeoutMs(bytes),
+      },
+    );
+    result.filesSent += batch.length;
+    // At most one verification runs beside the next send; wait for the previous one first.
+    await verifying;
+    verifying = verifyBatch(options, batch, bytes).then(async (changed) => {
+      result.changedDuringTransfer.push(...changed);
+      done.add(index);
+      tracker.addFiles(batch.length);
+      await options.onVerified?.(
+        index,
+        [...done].sort((a, b) => a - b),
+      );
+    });
+    // Keep a failure from surfacing as unhandled before it is awaited above or below.
+    verifying.catch(() => {});
+  }
+  await verifying;
+  tracker.flush();
+  result.durationMs = Date.now() - started;
+  result.averageBps = tracker.averageBps();
+  return result;
+}

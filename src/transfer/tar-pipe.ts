@@ -1,0 +1,69 @@
+/**
+ * One batch on the wire: GNU tar on the source reads the NUL-separated list from stdin and
+ * writes a POSIX (pax) archive — nanosecond mtimes, any name length, numeric owners — which
+ * flows through the orchestrator's meter into GNU tar on the target. Nothing is buffered
+ * beyond the stream windows, so file size does not matter.
+ */
+import { pipeline } from "node:stream/promises";
+import { RemoteError } from "../errors.ts";
+import { sh } from "../remote/shell.ts";
+import type { Remote, RunResult } from "../remote/types.ts";
+import type { Throttle } from "../steps/types.ts";
+import { MeterStream } from "./meter.ts";
+
+/** --verbatim-files-from: a listed name starting with '-' is a name, not an option. */
+export const TAR_CREATE = sh`tar -C / --null --verbatim-files-from --no-recursion -H posix --numeric-owner -cpf - -T -`;
+/** As root, tar restores owners by default; -p restores modes including setuid bits. */
+export const TAR_EXTRACT = sh`tar -C / -xpf - --numeric-owner`;
+
+/** Archive member names are relative to / so extraction never depends on tar's leading-slash handling. */
+export function tarList(paths: readonly string[]): Buffer {
+  return Buffer.from(paths.map((path) => `${path.replace(/^\/+/, "") || "."}\0`).join(""));
+}
+
+export interface SendOptions {
+  signal: AbortSignal;
+  throttle: Throttle;
+  onBytes: (bytes: number) => void;
+  timeoutMs: number;
+}
+
+function failure(host: string, command: string, result: RunResult): RemoteError {
+  return new RemoteError(
+    result.timedOut ? "timeout" : "remote",
+    `tar failed on ${host} (exit ${result.exitCode ?? result.signal})`,
+    {
+      host,
+      command,
+      exitCode: result.exitCode,
+      signal: result.signal,
+      stderrTail: result.stderr.slice(-2000),
+    },
+    // A broken pipe or a reset connection is worth another attempt; the batch is resent whole.
+    { retryable: true },
+  );
+}
+
+/** Stream the listed paths from source to target; resolves with the archive bytes sent. */
+export async function sendBatch(
+  source: Remote,
+  target: Remote,
+  paths: readonly string[],
+  options: SendOptions,
+): Promise<number> {
+  const streamOptions = { signal: options.signal, timeoutMs: options.timeoutMs };
+  const extract = await target.stream(TAR_EXTRACT, streamOptions);
+  const create = await source.stream(TAR_CREATE, streamOptions);
+  const meter = new MeterStream(options.throttle, options.signal, options.onBytes);
+  create.stdin.on("error", () => {});
+  create.stdin.end(tarList(paths));
+  const piped = pipeline(create.stdout, meter, extract.stdin, { signal: options.signal });
+  const [pipeResult, created, extracted] = await Promise.allSettled([piped, create.done, extract.done]);
+  if (created.status === "rejected") throw created.reason;
+  if (extracted.status === "rejected") throw extracted.reason;
+  // tar exits 1 when a file changed while it was read; the batch verification decides then.
+  if ((created.value.exitCode ?? 2) > 1) throw failure(source.host, TAR_CREATE.text, created.value);
+  if (extracted.value.exitCode !== 0) throw failure(target.host, TAR_EXTRACT.text, extracted.value);
+  if (pipeResult.status === "rejected") throw pipeResult.reason;
+  return meter.bytes;
+}
