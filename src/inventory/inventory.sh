@@ -1,0 +1,51 @@
+# migrate inventory: one round trip per host. Run as `sh -c THIS migrate-inventory NONCE ARGS...`
+# (see script.ts). POSIX sh; every fact is best effort, a missing tool leaves its section empty.
+n=$1; shift
+cd / || exit 1
+m() { printf '\n@@%s %s@@\n' "$n" "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+# A hung probe (a locked database, a stale NFS mount) must not hold the whole host past its deadline.
+if have timeout; then T="timeout 30"; else T=; fi
+asuser() {
+  u=$1; shift
+  if [ "$(id -un)" = "$u" ]; then "$@"
+  elif [ "$(id -u)" = 0 ] && have runuser; then runuser -u "$u" -- "$@"
+  elif [ "$(id -u)" = 0 ]; then su "$u" -s /bin/sh -c '"$0" "$@"' -- "$@"
+  else "$@"; fi
+}
+m os-release; cat /etc/os-release 2>/dev/null
+m uname; uname -s; uname -r; uname -m; uname -n
+m nproc; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN
+m meminfo; grep -E '^(MemTotal|MemAvailable):' /proc/meminfo 2>/dev/null
+if df -PB1 / >/dev/null 2>&1; then m df 1; df -PB1 2>/dev/null; else m df 1024; df -Pk 2>/dev/null; fi
+if have ss; then m listen-ss; ss -ltnpH 2>/dev/null || ss -ltnH; elif have netstat; then m listen-netstat; netstat -ltnp 2>/dev/null || netstat -ltn; fi
+if have systemctl && systemctl list-units --type=service --state=running --no-legend --plain >/dev/null 2>&1; then
+  m services-systemd; systemctl list-units --type=service --state=running --no-legend --plain 2>/dev/null
+else m services-ps; ps -eo comm= 2>/dev/null; fi
+for a in "$@"; do
+  v=${a#*:}
+  case $a in
+  path:*)
+    m path "$v"
+    if [ ! -e "$v" ]; then echo missing
+    elif find "$v" -maxdepth 0 -printf '' >/dev/null 2>&1; then
+      $T find "$v" ! -type d -printf '%s\n' 2>/dev/null | awk '{n++; s+=$1} END {printf "%.0f %.0f\n", n, s}'
+    else
+      echo "$($T find "$v" ! -type d 2>/dev/null | wc -l) $($T du -sk "$v" 2>/dev/null | awk '{printf "%.0f", $1*1024}')"
+    fi;;
+  pg:*)
+    m pg "$v"
+    if have psql; then
+      asuser postgres $T psql -XAtq -p "$v" -d postgres -c "select 'version', current_setting('server_version') union all select datname, pg_database_size(datname)::text from pg_database where datallowconn" 2>&1
+    else echo "absent|psql not installed"; fi;;
+  my:*)
+    m my "$v"
+    if have mysql; then
+      $T mysql -NB -P "$v" -e "select 'version', version() union all select table_schema, sum(data_length + index_length) from information_schema.tables group by table_schema" 2>&1
+    else echo "absent	mysql not installed"; fi;;
+  esac
+done
+for f in /var/spool/cron/crontabs/* /var/spool/cron/* /etc/crontab /etc/cron.d/*; do
+  if [ -f "$f" ] && [ -r "$f" ]; then m cron "$f"; cat "$f"; fi
+done
+m end

@@ -1,0 +1,33 @@
+/**
+ * The one shell script inventory runs per host: every fact in one round trip, each section
+ * introduced by a marker line carrying a per-run nonce so file contents cannot forge a section.
+ * The script is constant source text; plan values (paths, database ports) arrive as quoted
+ * positional arguments tagged `path:`, `pg:` or `my:`.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { type ShellCommand, sh } from "../remote/shell.ts";
+
+/** Kept as a real .sh file so it can be read and linted as shell; shipped with src/. */
+const SCRIPT = readFileSync(new URL("./inventory.sh", import.meta.url), "utf8");
+
+export interface ScriptInputs {
+  paths: readonly string[];
+  postgresPorts: readonly number[];
+  mysqlPorts: readonly number[];
+}
+
+export function newNonce(): string {
+  return randomBytes(6).toString("hex");
+}
+
+/** `sh -c SCRIPT inventory NONCE path:/srv/a pg:5432 ...` with every argument quoted. */
+export function inventoryCommand(inputs: ScriptInputs, nonce: string): ShellCommand {
+  const args = [
+    nonce,
+    ...inputs.paths.map((path) => `path:${path}`),
+    ...inputs.postgresPorts.map((port) => `pg:${port}`),
+    ...inputs.mysqlPorts.map((port) => `my:${port}`),
+  ];
+  return sh`sh -c ${SCRIPT} migrate-inventory ${args}`;
+}
