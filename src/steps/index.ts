@@ -14,3 +14,6 @@ export const stepImplementations: Readonly<Record<StepName, Step>> = {
   cutover,
   verify,
 };
+
+/** The same registry under the constant-style name some callers use. */
+export const STEP_IMPLEMENTATIONS = stepImplementations;
