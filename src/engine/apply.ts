@@ -7,13 +7,13 @@ import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { UserError } from "../errors.ts";
 import { closestNames } from "../plan/did-you-mean.ts";
-import type { Plan, Workload } from "../plan/schema.ts";
+import type { Plan } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
 import type { Step, Throttle } from "../steps/types.ts";
-import { type OnEvent, STEPS, type StepName, type WorkloadStatus } from "./events.ts";
+import type { OnEvent, StepName, WorkloadStatus } from "./events.ts";
 import { workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
 import type { Journal } from "./journal.ts";
-import { summarize, type WorkloadSummary } from "./journal-read.ts";
+import { summarize } from "./journal-read.ts";
 import type { LockHolder } from "./lock.ts";
 import { planRun } from "./planner.ts";
 import { findPlanChanges, planChangedError } from "./resume-check.ts";
@@ -21,6 +21,7 @@ import { DEFAULT_BACKOFF } from "./retry.ts";
 import { type ScheduleOptions, type SchedulerWorkload, schedule } from "./scheduler.ts";
 import { type Clock, type RunContext, systemClock, type WorkloadMemory } from "./step-runner.ts";
 import { UNLIMITED } from "./throttle.ts";
+import { memoryOf } from "./workload-memory.ts";
 import { runWorkload } from "./workload-runner.ts";
 
 export interface ApplyOptions {
@@ -78,7 +79,8 @@ export function emptyCounts(): Record<WorkloadStatus, number> {
   return { pending: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, "rolled-back": 0, interrupted: 0 };
 }
 
-function operator(options: ApplyOptions) {
+/** Who runs this: journaled with every run-start for the audit trail. */
+export function operatorInfo(version = "dev", argv: string[] = []) {
   let user = "unknown";
   try {
     user = userInfo().username;
@@ -89,31 +91,9 @@ function operator(options: ApplyOptions) {
     user,
     host: hostname(),
     pid: process.pid,
-    version: options.version ?? "dev",
-    argv: options.argv ?? [],
+    version,
+    argv,
   };
-}
-
-/** What earlier runs left for this workload: outputs of still-valid steps, last checkpoints. */
-function memoryOf(
-  workload: Workload,
-  hashes: Record<string, string>,
-  done: WorkloadSummary | undefined,
-): WorkloadMemory {
-  const memory: WorkloadMemory = {
-    workload,
-    inputHash: hashes[workload.name] as string,
-    outputs: new Map(),
-    checkpoints: new Map(),
-  };
-  for (const step of STEPS) {
-    const key = `${workload.name}/${step}`;
-    const state = done?.steps[step];
-    if (state?.state === "finished" && state.outputs && done?.completed.has(key))
-      memory.outputs.set(step, state.outputs);
-    if (state?.lastCheckpoint) memory.checkpoints.set(key, state.lastCheckpoint);
-  }
-  return memory;
 }
 
 export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
@@ -141,7 +121,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     workloadHashes: hashes,
     workloadFieldHashes: fieldHashes,
     command: "apply",
-    operator: operator(options),
+    operator: operatorInfo(options.version, options.argv),
   });
   if (options.recoveredLock) {
     journal.append({ v: 1, type: "lock-recovered", runId, at: started, previous: options.recoveredLock });

@@ -1,0 +1,108 @@
+/**
+ * `migrate rollback <plan> <workload>`: traffic back to the source and its services started,
+ * through the cutover step's undo, journaled; the next apply migrates the workload again.
+ */
+import { operatorInfo } from "../../engine/apply.ts";
+import { FileJournal } from "../../engine/journal.ts";
+import { acquireLock, describeHolder } from "../../engine/lock.ts";
+import { canPrompt, type Prompter, terminalPrompter } from "../../engine/prompter.ts";
+import { checkRollbackAllowed, rollbackWorkload } from "../../engine/rollback.ts";
+import { journalPath, lockPath, resolveStateRoot, runDir, workloadDir } from "../../engine/state-dir.ts";
+import { UserError } from "../../errors.ts";
+import { ExitCode } from "../../exit-codes.ts";
+import { createRunLog } from "../../log/run-log.ts";
+import { scrubberForPlan } from "../../log/scrub.ts";
+import { loadPlanOrThrow } from "../../plan/load.ts";
+import { planHosts, SshPool } from "../../remote/pool.ts";
+import { createRenderer } from "../../render/index.ts";
+import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
+import { VERSION } from "../version.ts";
+
+export interface RollbackCommandOptions {
+  yes?: boolean;
+  stateDir?: string;
+}
+
+export async function run(
+  file: string,
+  workload: string,
+  options: RollbackCommandOptions = {},
+  deps: { prompter: Prompter; interactive: boolean } = {
+    prompter: terminalPrompter(),
+    interactive: canPrompt(),
+  },
+): Promise<number> {
+  if (!options.yes && !deps.interactive) {
+    throw new UserError(
+      "usage",
+      "rollback changes hosts and asks first, but there is no terminal to ask on",
+      {
+        hint: `pass --yes: migrate rollback ${file} ${workload} --yes`,
+      },
+    );
+  }
+  const loaded = await loadPlanOrThrow(file);
+  const { plan } = loaded;
+  const root = resolveStateRoot(file, plan.defaults.stateDir, options.stateDir);
+  const name = plan.metadata.name;
+  const lock = await acquireLock(lockPath(root, name), `migrate rollback ${file} ${workload}`);
+  const journal = FileJournal.open(journalPath(root, name));
+  const controller = new AbortController();
+  try {
+    if (lock.recovered)
+      process.stderr.write(`migrate: took over a stale lock left by ${describeHolder(lock.recovered)}\n`);
+    checkRollbackAllowed(plan, journal.records, workload);
+    if (
+      !options.yes &&
+      !(await deps.prompter.confirm(`Send ${workload}'s traffic back to its source now?`))
+    ) {
+      process.stderr.write("Nothing was changed.\n");
+      return ExitCode.error;
+    }
+    const renderer = await createRenderer({
+      mode: "plain",
+      title: `rollback ${workload}`,
+      onInterrupt: () => controller.abort(),
+    });
+    const runLog = createRunLog({
+      runDir: (runId) => runDir(root, name, runId),
+      scrubber: scrubberForPlan(plan),
+      plan: name,
+    });
+    const pool = new SshPool({ hosts: planHosts(plan), onCommand: (audit) => runLog.onCommand(audit) });
+    try {
+      const result = await rollbackWorkload({
+        plan,
+        planFile: file,
+        planHash: loaded.hash,
+        workload,
+        journal,
+        cutover: STEP_IMPLEMENTATIONS.cutover,
+        remote: async (host) => pool.remote(host),
+        onEvent: (event) => {
+          renderer.onEvent(event);
+          runLog.onEvent(event);
+        },
+        signal: controller.signal,
+        workDir: (item) => workloadDir(root, name, item),
+        ...(lock.recovered ? { recoveredLock: lock.recovered } : {}),
+        operator: operatorInfo(VERSION, process.argv.slice(2)),
+      });
+      const ok = result.status === "rolled-back";
+      await renderer.done({
+        message: ok
+          ? `${workload} rolled back: traffic goes to the source again. \`migrate apply ${file}\` migrates it anew.`
+          : `Rollback of ${workload} did not complete: ${result.message ?? result.status}. Check the gateway and the source, then run it again.`,
+      });
+      if (result.status === "interrupted") return ExitCode.interrupted;
+      return ok ? ExitCode.ok : ExitCode.error;
+    } finally {
+      await renderer.close();
+      await pool.close();
+      runLog.close();
+    }
+  } finally {
+    journal.close();
+    lock.release();
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * `migrate status`: waves → bureaus → workloads from the journal, read-only and lock-free so it
+ * works while apply runs. A workload the journal says is running while no apply holds the lock
+ * was cut off by a crash: it is shown as interrupted.
+ */
+
+import type { Plan } from "../plan/schema.ts";
+import { STEPS, type StepName, type WorkloadStatus } from "./events.ts";
+import type { JournalContents, WorkloadSummary } from "./journal-read.ts";
+import { summarize } from "./journal-read.ts";
+import type { LockHolder } from "./lock.ts";
+
+export const STATUS_VERSION = 1;
+
+export interface WorkloadStatusView {
+  name: string;
+  status: WorkloadStatus;
+  /** The step running now, or the one that failed or was interrupted. */
+  step?: StepName | "rollback";
+  stepsDone: number;
+  stepsTotal: number;
+  reason?: string;
+  downtimeMs?: number;
+  downtimeBudgetMs?: number;
+  budgetExceeded?: boolean;
+  /** Outputs of finished steps (manifest digest, bytes, row counts...). */
+  outputs: Partial<Record<StepName, Record<string, unknown>>>;
+}
+
+export interface StatusView {
+  v: typeof STATUS_VERSION;
+  plan: string;
+  stateDir: string;
+  /** The apply (or rollback) running now, from the lock. */
+  running?: LockHolder;
+  lastRun?: { runId: string; command: string; startedAt: string; endedAt?: string; status?: string };
+  tornRecord?: { line: number };
+  waves: Array<{
+    wave: number;
+    status: "pending" | "running" | "done" | "attention";
+    bureaus: Array<{ bureau: string; workloads: WorkloadStatusView[] }>;
+  }>;
+  counts: Record<WorkloadStatus, number>;
+}
+
+function view(name: string, summary: WorkloadSummary | undefined, applyRunning: boolean): WorkloadStatusView {
+  const outputs: WorkloadStatusView["outputs"] = {};
+  for (const step of STEPS) {
+    const state = summary?.steps[step];
+    if (state?.state === "finished" && state.outputs && summary?.completed.has(`${name}/${step}`)) {
+      outputs[step] = state.outputs;
+    }
+  }
+  let status = summary?.status ?? "pending";
+  let reason = summary?.reason;
+  if (status === "running" && !applyRunning) {
+    status = "interrupted";
+    reason = `apply stopped during ${summary?.currentStep ?? "a step"} (process gone); run apply again to resume`;
+  }
+  const result: WorkloadStatusView = {
+    name,
+    status,
+    stepsDone: summary?.completed.size ?? 0,
+    stepsTotal: STEPS.length,
+    outputs,
+  };
+  if (summary?.currentStep && status !== "succeeded" && status !== "pending")
+    result.step = summary.currentStep;
+  if (reason) result.reason = reason;
+  if (summary?.downtimeMs !== undefined) result.downtimeMs = summary.downtimeMs;
+  if (summary?.downtimeBudgetMs !== undefined) result.downtimeBudgetMs = summary.downtimeBudgetMs;
+  if (summary?.budgetExceeded !== undefined) result.budgetExceeded = summary.budgetExceeded;
+  return result;
+}
+
+export function buildStatus(
+  plan: Plan,
+  stateDir: string,
+  contents: JournalContents,
+  running?: LockHolder,
+): StatusView {
+  const summary = summarize(contents.records);
+  const counts: Record<WorkloadStatus, number> = {
+    pending: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    "rolled-back": 0,
+    interrupted: 0,
+  };
+  const waves = new Map<number, Map<string, WorkloadStatusView[]>>();
+  for (const workload of plan.workloads) {
+    const item = view(workload.name, summary.workloads.get(workload.name), running !== undefined);
+    counts[item.status]++;
+    const bureaus = waves.get(workload.wave) ?? new Map<string, WorkloadStatusView[]>();
+    bureaus.set(workload.bureau, [...(bureaus.get(workload.bureau) ?? []), item]);
+    waves.set(workload.wave, bureaus);
+  }
+  const last = summary.runs.at(-1);
+  const result: StatusView = {
+    v: STATUS_VERSION,
+    plan: plan.metadata.name,
+    stateDir,
+    waves: [...waves.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([wave, bureaus]) => {
+        const all = [...bureaus.values()].flat();
+        const status = all.every((w) => w.status === "succeeded")
+          ? "done"
+          : all.some((w) => w.status === "running")
+            ? "running"
+            : all.some((w) => ["failed", "rolled-back", "skipped", "interrupted"].includes(w.status))
+              ? "attention"
+              : "pending";
+        return {
+          wave,
+          status,
+          bureaus: [...bureaus.entries()].map(([bureau, workloads]) => ({ bureau, workloads })),
+        };
+      }),
+    counts,
+  };
+  if (running) result.running = running;
+  if (last) result.lastRun = last;
+  if (contents.torn) result.tornRecord = { line: contents.torn.line };
+  return result;
+}
+
+const MARK: Record<WorkloadStatus, string> = {
+  pending: "·",
+  running: "▶",
+  succeeded: "✓",
+  failed: "✗",
+  skipped: "-",
+  "rolled-back": "↩",
+  interrupted: "‖",
+};
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Plain text for the terminal (no colour: status is often piped or watched with `watch`). */
+export function formatStatus(status: StatusView): string {
+  const lines: string[] = [];
+  const state = status.running
+    ? `apply running: pid ${status.running.pid} (${status.running.user}@${status.running.host}) since ${status.running.startedAt}`
+    : status.lastRun
+      ? `last run ${status.lastRun.runId} (${status.lastRun.command}) ${status.lastRun.status ?? "did not finish"}`
+      : "never applied";
+  lines.push(`plan ${status.plan} — ${state}`);
+  lines.push(`state ${status.stateDir}`);
+  if (status.tornRecord)
+    lines.push(
+      `note: the journal's last record (line ${status.tornRecord.line}) is torn (a crash mid-write); it is ignored`,
+    );
+  const width = Math.max(
+    8,
+    ...status.waves.flatMap((w) => w.bureaus.flatMap((b) => b.workloads.map((x) => x.name.length))),
+  );
+  for (const wave of status.waves) {
+    lines.push(`wave ${wave.wave} (${wave.status})`);
+    for (const bureau of wave.bureaus) {
+      lines.push(`  ${bureau.bureau}`);
+      for (const w of bureau.workloads) {
+        const parts = [
+          `${MARK[w.status]} ${w.name.padEnd(width)}`,
+          w.status.padEnd(11),
+          `${w.stepsDone}/${w.stepsTotal}`,
+        ];
+        if (w.step && w.status !== "succeeded") parts.push(`at ${w.step}`);
+        if (w.downtimeMs !== undefined) {
+          const budget = w.downtimeBudgetMs === undefined ? "" : ` of ${seconds(w.downtimeBudgetMs)}`;
+          parts.push(`downtime ${seconds(w.downtimeMs)}${budget}${w.budgetExceeded ? " (OVER BUDGET)" : ""}`);
+        }
+        lines.push(`    ${parts.join("  ")}`);
+        if (w.reason && w.status !== "succeeded") lines.push(`      ${w.reason}`);
+        else if (w.budgetExceeded && w.reason) lines.push(`      ${w.reason}`);
+      }
+    }
+  }
+  const counts = Object.entries(status.counts)
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${n} ${name}`)
+    .join(", ");
+  lines.push(`workloads: ${counts || "none"}`);
+  return `${lines.join("\n")}\n`;
+}
