@@ -49,7 +49,10 @@ export function analyzePlanText(
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const yamlWarnings = document.warnings.map((w) => yamlDiagnostic(file, lineCounter, "warning", w));
   if (document.errors.length > 0) {
-    const errors = document.errors.map((e) => yamlDiagnostic(file, lineCounter, "error", e));
+    // One error per line: the yaml parser's follow-on errors on the same line are noise.
+    const errors = document.errors
+      .map((e) => yamlDiagnostic(file, lineCounter, "error", e))
+      .filter((d, i, all) => i === 0 || all[i - 1]!.line !== d.line);
     return { plan: undefined, diagnostics: [...errors, ...yamlWarnings].sort(compareDiagnostics) };
   }
   let raw: unknown;

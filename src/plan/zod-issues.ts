@@ -85,9 +85,7 @@ function bestBranch(branches: Issue[][], path: PlanPath, root: unknown): Issue[]
   for (const issues of branches) {
     const missingRoot = issues.filter(
       (i) =>
-        (i.code === "invalid_type" &&
-          i.path.length === 1 &&
-          valueAt(root, [...path, ...i.path]) === undefined) ||
+        (i.path.length === 1 && valueAt(root, [...path, ...i.path]) === undefined) ||
         (i.code === "unrecognized_keys" && i.path.length === 0),
     ).length;
     const score = missingRoot * 1000 + issues.length;
@@ -117,13 +115,12 @@ function unionFindings(
     ];
   }
   const allMissRoot = issue.errors.every((branch) =>
-    branch.some(
-      (i) =>
-        i.code === "invalid_type" && i.path.length === 1 && valueAt(root, [...path, ...i.path]) === undefined,
-    ),
+    branch.some((i) => i.path.length === 1 && valueAt(root, [...path, ...i.path]) === undefined),
   );
   const rootKeys = issue.errors.flatMap((branch) =>
-    branch.filter((i) => i.code === "invalid_type" && i.path.length === 1).map((i) => String(i.path[0])),
+    branch
+      .filter((i) => i.path.length === 1 && valueAt(root, [...path, ...i.path]) === undefined)
+      .map((i) => String(i.path[0])),
   );
   if (allMissRoot && rootKeys.length === issue.errors.length && value !== null && typeof value === "object") {
     const given = Object.keys(value);
@@ -144,6 +141,19 @@ function unionFindings(
   );
 }
 
+function invalidValue(path: PlanPath, value: unknown, options: string[]): Finding[] {
+  const suggestion = typeof value === "string" ? didYouMean(value, options) : "";
+  const expected = options.length === 1 ? `must be ${options[0]}` : `must be one of ${options.join(", ")}`;
+  return [
+    {
+      severity: "error",
+      code: "invalid-value",
+      message: `${label(path)} ${describe(value)} ${expected}${suggestion}`,
+      path,
+    },
+  ];
+}
+
 export function issueFindings(issue: Issue, root: unknown): Finding[] {
   const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)) as PlanPath;
   const value = valueAt(root, path);
@@ -156,25 +166,22 @@ export function issueFindings(issue: Issue, root: unknown): Finding[] {
     case "invalid_union":
       return unionFindings(issue, path, root);
     case "invalid_type":
+    case "invalid_value":
       if (value === undefined) {
         const key = path.at(-1);
         return error("missing-key", `missing required key "${String(key)}"`, path.slice(0, -1));
       }
-      return error(
-        "invalid-type",
-        `${label(path)} must be ${typeName(issue.expected)}, got ${describe(value)}`,
-      );
+      if (issue.code === "invalid_type") {
+        return error(
+          "invalid-type",
+          `${label(path)} must be ${typeName(issue.expected)}, got ${describe(value)}`,
+        );
+      }
+      return invalidValue(path, value, issue.values.map(String));
     case "invalid_format":
       if (issue.format === "url")
         return error("invalid-format", `${label(path)} ${describe(value)} is not a valid URL`);
       return error("invalid-format", `${label(path)} ${describe(value)} ${issue.message}${shellNote(value)}`);
-    case "invalid_value": {
-      const options = issue.values.map(String);
-      const suggestion = typeof value === "string" ? didYouMean(value, options) : "";
-      const expected =
-        options.length === 1 ? `must be ${options[0]}` : `must be one of ${options.join(", ")}`;
-      return error("invalid-value", `${label(path)} ${describe(value)} ${expected}${suggestion}`);
-    }
     case "too_small":
     case "too_big": {
       const bound = String(issue.code === "too_small" ? issue.minimum : issue.maximum);

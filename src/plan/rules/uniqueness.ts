@@ -13,14 +13,14 @@ function duplicates(kind: string, entries: { name: string; path: PlanPath }[], s
     }
     const where =
       previous[0] === "sources"
-        ? "sources"
+        ? "; it is already a source host"
         : previous[0] === "tenants"
-          ? `tenant ${String(previous[1])}`
-          : kind;
+          ? "; it is already a tenant host"
+          : "";
     out.push(
       error(
         `duplicate-${kind}`,
-        `duplicate ${kind} name "${name}": already defined in ${where} (${kind} names must be unique ${scope})`,
+        `duplicate ${kind} name "${name}"${where} (${kind} names must be unique ${scope})`,
         [...path, "name"],
       ),
     );
