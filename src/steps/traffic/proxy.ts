@@ -3,6 +3,8 @@
  * A switch writes the new content to a hidden temp file beside it (outside the include glob),
  * keeps a copy of the old file, renames the new one into place, runs `nginx -t` and only then
  * `nginx -s reload`; a failing test puts the old file back, so nginx never loads a broken config.
+ * (Testing the temp file before the rename would test the old config: nginx only reads the
+ * file by its real name.)
  */
 import { RemoteError } from "../../errors.ts";
 import { sh } from "../../remote/shell.ts";
@@ -31,7 +33,21 @@ if ! nginx -t >&2; then
   echo "nginx -t refused the new $file; the old one is back" >&2
   exit 2
 fi
-nginx -s reload
+# reload is asynchronous: old workers keep serving (the old upstream) until they finish, so
+# wait for them to exit; otherwise a check right after the switch still reaches the old side.
+master=$(cat /run/nginx.pid 2>/dev/null || true)
+old=$( [ -n "$master" ] && pgrep -P "$master" | tr '\n' ' ')
+nginx -s reload || exit 1
+i=0
+while [ $i -lt 150 ]; do
+  alive=
+  for p in $old; do kill -0 "$p" 2>/dev/null && alive=1; done
+  [ -z "$alive" ] && exit 0
+  sleep 0.1
+  i=$((i + 1))
+done
+echo "old nginx workers still running 15s after reload" >&2
+exit 0
 `;
 
 /** Atomically replace the upstream file and reload nginx; the old file stays if nginx refuses. */
