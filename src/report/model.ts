@@ -133,19 +133,22 @@ export function buildReport(input: ReportInput): ReportModel {
 
 function buildRun(
   runId: string,
-  records: readonly JournalRecord[],
+  all: readonly JournalRecord[],
   plan: Map<string, Plan["workloads"][number]>,
   inScope: (name: string) => boolean,
 ): RunReport | undefined {
+  const records = all.filter((r) => r.runId === runId);
   const start = records.find((r): r is Rec<"run-start"> => r.type === "run-start");
   if (!start) return undefined;
   const end = records.find((r): r is Rec<"run-end"> => r.type === "run-end");
   const names = [...new Set(records.flatMap((r) => ("workload" in r ? [r.workload] : [])))].filter(inScope);
+  const before = all.slice(0, all.indexOf(start));
   const workloads = names.map((name) =>
     buildWorkload(
       name,
       records.filter((r) => "workload" in r && r.workload === name),
       plan.get(name),
+      earlierSnapshot(before, name),
     ),
   );
   return {
@@ -164,10 +167,23 @@ function buildRun(
   };
 }
 
+/** A resumed run skips a finished snapshot: its manifest digest is in an earlier run's record. */
+function earlierSnapshot(
+  records: readonly JournalRecord[],
+  workload: string,
+): Record<string, unknown> | undefined {
+  const found = records.findLast(
+    (r): r is Rec<"step-finish"> =>
+      r.type === "step-finish" && r.workload === workload && r.step === "snapshot",
+  );
+  return found?.outputs;
+}
+
 function buildWorkload(
   name: string,
   records: readonly JournalRecord[],
   planned: Plan["workloads"][number] | undefined,
+  priorSnapshot: Record<string, unknown> | undefined,
 ): WorkloadReport {
   const steps = new Map<StepKey, StepReport>();
   const outputs = new Map<StepKey, Record<string, unknown>>();
@@ -218,7 +234,7 @@ function buildWorkload(
       end = r;
     }
   }
-  const snapshot = outputs.get("snapshot");
+  const snapshot = outputs.get("snapshot") ?? priorSnapshot;
   const transfer = outputs.get("transfer");
   const verify = outputs.get("verify");
   const verifyStep = steps.get("verify");

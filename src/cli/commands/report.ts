@@ -27,11 +27,19 @@ export async function run(planFile: string, options: ReportOptions): Promise<num
     });
   }
   const { records } = await readJournal(journalPath(root, planName));
-  const model = buildReport({ plan: loaded.plan, planFile, records, bureau: options.bureau, now: new Date() });
+  const model = buildReport({
+    plan: loaded.plan,
+    planFile,
+    records,
+    bureau: options.bureau,
+    now: new Date(),
+  });
   const text = options.format === "html" ? renderHtml(model) : renderMarkdown(model);
   if (options.out) {
     await writeFile(options.out, text);
-    process.stderr.write(`report written to ${options.out} (${model.runs.length} run(s), ${model.overall.migrated}/${model.overall.planned} systems migrated)\n`);
+    process.stderr.write(
+      `report written to ${options.out} (${model.runs.length} run(s), ${model.overall.migrated}/${model.overall.planned} systems migrated)\n`,
+    );
   } else {
     process.stdout.write(text);
   }
