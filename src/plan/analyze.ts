@@ -13,6 +13,8 @@ import { Plan } from "./schema.ts";
 import { locate } from "./yaml-locate.ts";
 import { issueFindings } from "./zod-issues.ts";
 
+const MAX_YAML_ERRORS = 3;
+
 export interface Analysis {
   plan: Plan | undefined;
   diagnostics: Diagnostic[];
@@ -49,10 +51,12 @@ export function analyzePlanText(
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const yamlWarnings = document.warnings.map((w) => yamlDiagnostic(file, lineCounter, "warning", w));
   if (document.errors.length > 0) {
-    // One error per line: the yaml parser's follow-on errors on the same line are noise.
+    // After the first syntax error the parser's follow-on errors are mostly noise: keep one per
+    // line and at most MAX_YAML_ERRORS.
     const errors = document.errors
       .map((e) => yamlDiagnostic(file, lineCounter, "error", e))
-      .filter((d, i, all) => i === 0 || all[i - 1]!.line !== d.line);
+      .filter((d, i, all) => i === 0 || all[i - 1]!.line !== d.line)
+      .slice(0, MAX_YAML_ERRORS);
     return { plan: undefined, diagnostics: [...errors, ...yamlWarnings].sort(compareDiagnostics) };
   }
   let raw: unknown;

@@ -42,7 +42,9 @@ describe("invalid plan corpus", () => {
     const errors = result.diagnostics.filter((d) => d.severity === "error");
     const shown = errors.map(formatDiagnostic).join("\n");
     for (const e of expectations) {
-      const hit = errors.find((d) => d.line === e.line && d.column === e.column && d.message.includes(e.fragment));
+      const hit = errors.find(
+        (d) => d.line === e.line && d.column === e.column && d.message.includes(e.fragment),
+      );
       expect(hit, `expected ${e.line}:${e.column} "${e.fragment}" among:\n${shown}`).toBeDefined();
     }
   });
