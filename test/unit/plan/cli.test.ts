@@ -1,0 +1,143 @@
+/**
+ * The validate, plan and schema commands as a user runs them: the real `bin/migrate` in a child
+ * process, checking stdout, stderr and exit codes.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { STEPS } from "../../../src/engine/events.ts";
+import { journalPath } from "../../../src/engine/state-dir.ts";
+
+const root = join(import.meta.dirname, "../../..");
+const bin = join(root, "bin/migrate");
+const migrate = (...args: string[]) => execa(bin, args, { cwd: root, reject: false });
+const FINANCE = "plans/henan-finance.yaml";
+const BAD = "fixtures/plans/invalid/85-many-errors-one-pass.yaml";
+
+describe("migrate validate", () => {
+  it("exits 0 for valid plans", async () => {
+    const r = await migrate("validate", "plans/henan-finance.yaml", "plans/guizhou-fda-licensing.yaml");
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("plans/henan-finance.yaml: valid");
+  });
+
+  it("exits 1 with every error located, and no stack trace", async () => {
+    const r = await migrate("validate", BAD, FINANCE);
+    expect(r.exitCode).toBe(1);
+    const lines = r.stdout.split("\n").filter((l) => l.includes(": error: "));
+    expect(lines).toHaveLength(3);
+    for (const line of lines)
+      expect(line).toMatch(/^fixtures\/plans\/invalid\/85-many-errors-one-pass\.yaml:\d+:\d+: error: /);
+    expect(r.stdout).toContain("plans/henan-finance.yaml: valid");
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/\n\s+at /);
+  });
+
+  it("prints versioned JSON diagnostics with --json", async () => {
+    const r = await migrate("validate", "--json", BAD);
+    expect(r.exitCode).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ version: 1, valid: false, files: [{ file: BAD, valid: false, errors: 3 }] });
+    expect(doc.files[0].diagnostics[0]).toMatchObject({
+      severity: "error",
+      code: "invalid-value",
+      line: expect.any(Number),
+      column: expect.any(Number),
+    });
+  });
+
+  it("prints GitHub annotations with --output github", async () => {
+    const r = await migrate("validate", "--output", "github", BAD);
+    expect(r.stdout).toMatch(
+      /^::error file=fixtures\/plans\/invalid\/85-many-errors-one-pass\.yaml,line=\d+,col=\d+/m,
+    );
+  });
+
+  it("reports a missing file as a located error, not a crash", async () => {
+    const r = await migrate("validate", "no/such/plan.yaml");
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain("no/such/plan.yaml:1:1: error: cannot read plan: no such file");
+  });
+});
+
+describe("migrate plan", () => {
+  it("exits 2 when work is pending and prints waves, steps and undo", async () => {
+    const state = mkdtempSync(join(tmpdir(), "migrate-plan-"));
+    const r = await migrate("plan", FINANCE, "--state-dir", state);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toContain("Wave 1: 1 workload");
+    expect(r.stdout).toContain(
+      "land-revenue (finance, tax-collection, MLPS 3, egov-extranet, after finance-portal)",
+    );
+    expect(r.stdout).toContain("dump postgresql database land_revenue on fin-app-01 with pg_dump -Fc");
+    expect(r.stdout).toContain(
+      "[undo: switch /etc/nginx/conf.d/land-revenue.upstream on fin-gw-01 back to 10.20.1.12:8080 and reload]",
+    );
+    expect(r.stdout).toContain("Nothing was executed");
+  });
+
+  it("prints the versioned run plan with --json", async () => {
+    const r = await migrate(
+      "plan",
+      "--json",
+      FINANCE,
+      "--state-dir",
+      mkdtempSync(join(tmpdir(), "migrate-plan-")),
+    );
+    expect(r.exitCode).toBe(2);
+    const run = JSON.parse(r.stdout);
+    expect(run.version).toBe(1);
+    expect(run.plan.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("shows only what the journal says remains, and exits 0 when nothing does", async () => {
+    const state = mkdtempSync(join(tmpdir(), "migrate-plan-"));
+    const journal = journalPath(state, "henan-finance-2026");
+    mkdirSync(join(journal, ".."), { recursive: true });
+    const finish = (workload: string, step: string) =>
+      JSON.stringify({
+        v: 1,
+        type: "step-finish",
+        runId: "r1",
+        at: "2026-11-28T14:00:00Z",
+        workload,
+        step,
+        key: `${workload}/${step}`,
+        inputHash: "x",
+        durationMs: 1,
+        outputs: {},
+      });
+    writeFileSync(journal, `${STEPS.map((s) => finish("finance-portal", s)).join("\n")}\n`);
+    const partial = await migrate("plan", FINANCE, "--state-dir", state);
+    expect(partial.exitCode).toBe(2);
+    expect(partial.stdout).toContain("Wave 1: done (1 workloads)");
+    expect(partial.stdout).not.toContain("finance-portal (finance");
+    expect(partial.stdout).toContain("5 already done");
+
+    writeFileSync(
+      journal,
+      `${[...STEPS.map((s) => finish("finance-portal", s)), ...STEPS.map((s) => finish("land-revenue", s))].join("\n")}\n`,
+    );
+    const done = await migrate("plan", FINANCE, "--state-dir", state);
+    expect(done.exitCode).toBe(0);
+    expect(done.stdout).toContain("Nothing to do: all 2 workloads are done.");
+  });
+
+  it("exits 1 on an invalid plan with the located errors and no stack trace", async () => {
+    const r = await migrate("plan", BAD);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(
+      /^migrate: error: fixtures\/plans\/invalid\/85-many-errors-one-pass\.yaml:\d+:\d+: error: /,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("migrate schema", () => {
+  it("prints the committed JSON Schema", async () => {
+    const r = await migrate("schema");
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(root, "schema/plan.schema.json"), "utf8").trimEnd());
+  });
+});

@@ -1,0 +1,192 @@
+import { describe, expect, it } from "vitest";
+import type { Action } from "../../../src/engine/plan-actions.ts";
+import { planRun, type RunPlan } from "../../../src/engine/planner.ts";
+import { analyzePlanText } from "../../../src/plan/analyze.ts";
+import type { Plan } from "../../../src/plan/schema.ts";
+import { planText, workload } from "./plan-fixture.ts";
+
+function load(text: string): Plan {
+  const { plan, diagnostics } = analyzePlanText("plan.yaml", text);
+  if (!plan) throw new Error(diagnostics.map((d) => d.message).join("\n"));
+  return plan;
+}
+
+const actions = (run: RunPlan, name: string, step: string): Action[] =>
+  run.waves
+    .flatMap((w) => w.workloads)
+    .find((w) => w.name === name)!
+    .steps.find((s) => s.name === step)!.actions;
+
+const DB_APP = workload(
+  "app",
+  `    services: [app.service]
+    databases:
+      - { engine: postgresql, name: appdb, user: postgres, port: 5432, passwordEnv: APP_PG_PASSWORD }
+    rewrite:
+      - files: [/srv/app/app.conf]
+        replace: { "10.9.0.11": "172.16.9.11" }
+    commands: [systemctl daemon-reload]
+    cutover: { strategy: proxy, gateway: gw-01, upstreamFile: /etc/nginx/conf.d/app.upstream, upstreamPort: 8080 }
+`,
+).replace(
+  "      - tcp: { host: tgt-01, port: 22 }\n",
+  "      - rowCount: { database: appdb, tables: [t1, t2] }\n",
+);
+
+describe("planRun", () => {
+  it("lists waves in order, dependencies first, each workload with the five steps keyed workload/step", () => {
+    const plan = load(
+      planText({
+        workloads: `${workload("late", "", 2)}${workload("web", "    dependsOn: [base]\n")}${workload("base")}`,
+      }),
+    );
+    const run = planRun(plan);
+    expect(run.version).toBe(1);
+    expect(run.waves.map((w) => [w.wave, w.workloads.map((x) => x.name)])).toEqual([
+      [1, ["base", "web"]],
+      [2, ["late"]],
+    ]);
+    const web = run.waves[0]!.workloads[1]!;
+    expect(web.steps.map((s) => s.key)).toEqual([
+      "web/snapshot",
+      "web/transfer",
+      "web/reconfigure",
+      "web/cutover",
+      "web/verify",
+    ]);
+    expect(web.tenant).toEqual({ name: "ext", cloud: "test-cloud", zone: "egov-extranet", arch: "x86_64" });
+    expect(run.summary).toEqual({
+      waves: 2,
+      workloads: 3,
+      steps: 15,
+      pendingSteps: 15,
+      doneSteps: 0,
+      pendingWorkloads: 3,
+    });
+  });
+
+  it("marks journaled steps done and counts only what remains", () => {
+    const plan = load(planText({ workloads: `${workload("a")}${workload("b")}` }));
+    const done = new Set([
+      "a/snapshot",
+      "a/transfer",
+      "a/reconfigure",
+      "a/cutover",
+      "a/verify",
+      "b/snapshot",
+    ]);
+    const run = planRun(plan, { completed: done });
+    const [a, b] = run.waves[0]!.workloads;
+    expect(a!.status).toBe("done");
+    expect(b!.status).toBe("partial");
+    expect(b!.steps.map((s) => s.status)).toEqual(["done", "pending", "pending", "pending", "pending"]);
+    expect(run.summary.pendingSteps).toBe(4);
+    expect(run.summary.pendingWorkloads).toBe(1);
+  });
+
+  it("dumps databases with the engine's tool, copies and restores them, and repeats that after the freeze", () => {
+    const run = planRun(load(planText({ workloads: DB_APP })));
+    const snapshot = actions(run, "app", "snapshot");
+    expect(snapshot.map((a) => a.type)).toEqual(["manifest", "dump"]);
+    expect(snapshot[1]).toMatchObject({
+      tool: "pg_dump -Fc",
+      database: "appdb",
+      passwordEnv: "APP_PG_PASSWORD",
+      phase: "initial",
+    });
+    expect(actions(run, "app", "transfer").map((a) => a.type)).toEqual(["sync", "sync", "restore"]);
+    expect(actions(run, "app", "cutover").map((a) => a.type)).toEqual([
+      "freeze",
+      "sync",
+      "dump",
+      "sync",
+      "restore",
+      "start",
+      "proxy-switch",
+    ]);
+  });
+
+  it("keeps rewritten files out of the final sync and the manifest comparison", () => {
+    const run = planRun(load(planText({ workloads: DB_APP })));
+    const finalSync = actions(run, "app", "cutover").find((a) => a.type === "sync" && a.path === "/srv/app");
+    expect(finalSync).toMatchObject({ phase: "final", exclude: ["/srv/app/app.conf"] });
+    expect(actions(run, "app", "verify")[0]).toMatchObject({
+      type: "manifest-verify",
+      exclude: ["/srv/app/app.conf"],
+    });
+    expect(actions(run, "app", "reconfigure")).toMatchObject([
+      { type: "rewrite", host: "tgt-01", file: "/srv/app/app.conf", replace: { "10.9.0.11": "172.16.9.11" } },
+      { type: "command", host: "tgt-01", run: "systemctl daemon-reload" },
+    ]);
+  });
+
+  it("gives every cutover action an undo that reverses it", () => {
+    const run = planRun(load(planText({ workloads: DB_APP })));
+    const cutover = actions(run, "app", "cutover");
+    expect(cutover.find((a) => a.type === "proxy-switch")).toMatchObject({
+      gateway: "gw-01",
+      upstreamFile: "/etc/nginx/conf.d/app.upstream",
+      from: "10.9.0.11:8080",
+      to: "172.16.9.11:8080",
+      undo: { type: "proxy-switch", from: "172.16.9.11:8080", to: "10.9.0.11:8080" },
+    });
+    expect(cutover[0]).toMatchObject({
+      type: "freeze",
+      host: "src-01",
+      undo: { type: "start", host: "src-01", services: ["app.service"] },
+    });
+  });
+
+  it("plans dns and command cutovers with their undo", () => {
+    const plan = load(
+      planText({
+        workloads: `${workload("d", "    cutover: { strategy: dns, server: 10.9.0.53, zone: example., record: app.example., keyFile: /etc/k.key }\n")}${workload("c", '    cutover: { strategy: command, host: gw-01, run: "switch on", undo: "switch off" }\n')}`,
+      }),
+    );
+    const run = planRun(plan);
+    expect(actions(run, "d", "cutover").at(-1)).toMatchObject({
+      type: "dns-switch",
+      from: "10.9.0.11",
+      to: "172.16.9.11",
+      ttl: 60,
+      undo: { from: "172.16.9.11", to: "10.9.0.11" },
+    });
+    expect(actions(run, "c", "cutover").at(-1)).toMatchObject({
+      type: "command",
+      host: "gw-01",
+      run: "switch on",
+      undo: { run: "switch off" },
+    });
+  });
+
+  it("compares row counts between source and target with the database's engine", () => {
+    const run = planRun(load(planText({ workloads: DB_APP })));
+    expect(actions(run, "app", "verify").at(-1)).toMatchObject({
+      type: "check",
+      check: {
+        kind: "rowCount",
+        engine: "postgresql",
+        database: "appdb",
+        tables: ["t1", "t2"],
+        source: "src-01",
+        target: "tgt-01",
+      },
+    });
+  });
+
+  it("carries the window on the cutover step and inventory sizes on transfers", () => {
+    const plan = load(planText({ workloads: workload("app") }));
+    const run = planRun(plan, {
+      inventory: { hosts: { "src-01": { paths: { "/srv/app": { bytes: 5 * 1024 ** 3, files: 1200 } } } } },
+    });
+    const cutover = run.waves[0]!.workloads[0]!.steps[3]!;
+    expect(cutover.window).toEqual({ start: "2026-12-05T22:00+08:00", end: "2026-12-06T02:00+08:00" });
+    expect(actions(run, "app", "transfer")[0]).toMatchObject({ bytes: 5 * 1024 ** 3, files: 1200 });
+    expect(actions(run, "app", "transfer")[0]!.summary).toContain("(5.0 GiB, 1200 files)");
+  });
+
+  it("returns plain data that survives a JSON round trip", () => {
+    const run = planRun(load(planText({ workloads: DB_APP })), { planHash: "a".repeat(64) });
+    expect(JSON.parse(JSON.stringify(run))).toEqual(run);
+  });
+});
