@@ -4,6 +4,7 @@
  * skips it; on a developer machine the tier is skipped explicitly, with the reason, via
  * `inject("e2eSkipReason")`.
  */
+import { mkdirSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import {
   fleetDown,
@@ -13,6 +14,7 @@ import {
   registerFleetUser,
   unregisterFleetUser,
 } from "../../fixtures/fleet/index.ts";
+import { acquireExclusive } from "./exclusive.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -34,13 +36,17 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     project.provide("e2eSkipReason", `${NEEDS_ROOT}; skipping`);
     return undefined;
   }
+  const log = (line: string) => process.stderr.write(`fleet: ${line}\n`);
+  mkdirSync(".fleet", { recursive: true });
+  const release = await acquireExclusive(".fleet", log);
   const wasRunning = fleetProcesses().size > 0;
   registerFleetUser();
-  await fleetUp({ log: (line) => process.stderr.write(`fleet: ${line}\n`) });
+  await fleetUp({ log });
   project.provide("e2eSkipReason", "");
   return async () => {
     unregisterFleetUser();
     // Leave a fleet that was already up (e.g. started by .ci/run) or that another run still uses.
     if (!wasRunning && otherFleetUsers().length === 0 && process.env.FLEET_KEEP !== "1") await fleetDown();
+    release();
   };
 }
