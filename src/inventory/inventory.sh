@@ -19,8 +19,8 @@ m nproc; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN
 m meminfo; grep -E '^(MemTotal|MemAvailable):' /proc/meminfo 2>/dev/null
 if df -PB1 / >/dev/null 2>&1; then m df 1; df -PB1 2>/dev/null; else m df 1024; df -Pk 2>/dev/null; fi
 if have ss; then m listen-ss; ss -ltnpH 2>/dev/null || ss -ltnH; elif have netstat; then m listen-netstat; netstat -ltnp 2>/dev/null || netstat -ltn; fi
-if have systemctl && systemctl list-units --type=service --state=running --no-legend --plain >/dev/null 2>&1; then
-  m services-systemd; systemctl list-units --type=service --state=running --no-legend --plain 2>/dev/null
+if have systemctl && units=$(systemctl list-units --type=service --state=running --no-legend --plain 2>/dev/null); then
+  m services-systemd; printf '%s\n' "$units"
 else m services-ps; ps -eo comm= 2>/dev/null; fi
 for a in "$@"; do
   v=${a#*:}
