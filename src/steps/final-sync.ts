@@ -4,7 +4,7 @@
  * send what differs, re-apply rewrites the source changed, and move each database again as a
  * fresh dump restored on the target with row counts equal to the frozen source's.
  */
-import { RemoteError } from "../errors.ts";
+import { BugError, RemoteError } from "../errors.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { carryHashes, insideRoots, planDelta } from "../transfer/delta.ts";
@@ -46,7 +46,7 @@ export async function finalSync(
   const rewritten = new Set(rewriteTargets(context).map((rewrite) => rewrite.file));
   const delta = planDelta(entries, snapshot.entries, targetListing, rewritten);
   const outside = delta.remove.filter((path) => !insideRoots(path, workload.paths));
-  if (outside.length > 0) throw new Error(`refusing to delete outside the workload's paths: ${outside[0]}`);
+  if (outside.length > 0) throw new BugError(`refusing to delete outside the workload's paths: ${outside[0]}`);
   if (delta.remove.length > 0) {
     const sorted = [...delta.remove].sort().reverse();
     await target.check(sh`xargs -0 -r rm -rf --`, { stdin: nulList(sorted), signal, timeoutMs: TREE_MS });

@@ -11,8 +11,12 @@ import type { Remote, RunResult } from "../remote/types.ts";
 import type { Throttle } from "../steps/types.ts";
 import { MeterStream } from "./meter.ts";
 
-/** --verbatim-files-from: a listed name starting with '-' is a name, not an option. */
-export const TAR_CREATE = sh`tar -C / --null --verbatim-files-from --no-recursion -H posix --numeric-owner -cpf - -T -`;
+/**
+ * --verbatim-files-from: a listed name starting with '-' is a name, not an option.
+ * --ignore-failed-read: a file deleted on a live source since the manifest is not fatal; the
+ * batch verification sees it gone on both sides and accepts that.
+ */
+export const TAR_CREATE = sh`tar -C / --null --verbatim-files-from --no-recursion --ignore-failed-read -H posix --numeric-owner -cpf - -T -`;
 /** As root, tar restores owners by default; -p restores modes including setuid bits. */
 export const TAR_EXTRACT = sh`tar -C / -xpf - --numeric-owner`;
 
