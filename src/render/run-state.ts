@@ -128,8 +128,8 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
     }
     case "step-end": {
       const view = workload(state, event.workload);
-      const bytes = event.outputs.bytes;
-      if (typeof bytes === "number") view.bytesMoved += bytes;
+      const bytes = bytesSent(event.step, event.outputs);
+      if (bytes !== undefined) view.bytesMoved += bytes;
       else if (view.progress && view.step === event.step) view.bytesMoved += view.progress.bytesDone;
       view.progress = undefined;
       view.stepDone = true;
@@ -188,6 +188,13 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
       break;
   }
   return state;
+}
+
+/** Bytes a finished step sent: transfer's `bytesSent`, cutover's final sync `delta.bytesSent`. */
+function bytesSent(step: StepName, outputs: Record<string, unknown>): number | undefined {
+  const from = step === "cutover" ? (outputs.delta as Record<string, unknown> | undefined) : outputs;
+  const value = step === "transfer" || step === "cutover" ? from?.bytesSent : undefined;
+  return typeof value === "number" ? value : undefined;
 }
 
 export interface Totals {

@@ -239,17 +239,24 @@ function buildWorkload(
   const verify = outputs.get("verify");
   const verifyStep = steps.get("verify");
   const checks = checkResults(verify);
+  const cutover = outputs.get("cutover");
+  const finalSync = cutover?.delta as Record<string, unknown> | undefined;
+  // The verified digest is the final one (after cutover's last sync); a run that stopped
+  // earlier can only show the snapshot's.
   const digest =
-    stringField(snapshot, "manifestDigest", "digest") ?? stringField(transfer, "manifestDigest", "digest");
+    stringField(verify, "manifestDigest") ??
+    stringField(cutover, "manifestDigest") ??
+    stringField(snapshot, "manifestDigest", "digest");
   const algorithm = stringField(snapshot, "hash", "algorithm") ?? planned?.hash;
   const rollbackStep = steps.get("rollback");
   const rollbackFailure = failures.findLast((f) => f.step === "rollback");
   const downtimeBudgetMs = end?.downtimeBudgetMs ?? parseDuration(planned?.downtimeBudget);
   const downtimeMs = end?.downtimeMs;
-  const bytes = numberField(transfer, "bytes", "bytesSent", "bytesTransferred");
-  const files = numberField(transfer, "files", "filesSent", "filesTransferred");
+  const bytes = sum(numberField(transfer, "bytesSent", "bytes"), numberField(finalSync, "bytesSent"));
+  const files = sum(numberField(transfer, "filesSent", "files"), numberField(finalSync, "filesSent"));
   const targetDigest =
-    stringField(transfer, "targetDigest", "targetManifestDigest") ?? stringField(verify, "targetDigest");
+    stringField(verify, "targetManifestDigest", "targetDigest") ??
+    stringField(transfer, "targetDigest", "targetManifestDigest");
   return {
     name,
     bureau: planned?.bureau ?? "(not in plan)",
@@ -290,6 +297,11 @@ function buildWorkload(
         }
       : {}),
   };
+}
+
+function sum(...values: (number | undefined)[]): number | undefined {
+  const known = values.filter((value): value is number => value !== undefined);
+  return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0);
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

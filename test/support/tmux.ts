@@ -36,7 +36,9 @@ export function openTerminal(
     "-c",
     options.cwd,
     ...env,
-    `${command}; echo "EXIT=$?"; sleep 600`,
+    // The tmux server may have inherited CI or NO_COLOR from whoever started it; an operator's
+    // terminal has neither, and CI=true would (rightly) turn the live view off.
+    `env -u CI -u NO_COLOR ${command}; echo "EXIT=$?"; sleep 600`,
   );
   const screen = () => tmux("capture-pane", "-p", "-t", name);
   return {

@@ -47,6 +47,30 @@ describe("run state", () => {
     expect(state.workloads.get("w")?.bureau).toBe("(unknown bureau)");
   });
 
+  it("counts bytes the transfer and the final sync sent, not the snapshot's source size", () => {
+    const state = initialState();
+    const at = "2026-12-05T14:00:00.000Z";
+    reduce(state, {
+      type: "step-end",
+      workload: "w",
+      step: "snapshot",
+      durationMs: 1,
+      outputs: { bytes: 999 },
+      at,
+    });
+    reduce(state, {
+      type: "step-end",
+      workload: "w",
+      step: "transfer",
+      durationMs: 1,
+      outputs: { bytesSent: 10 },
+      at,
+    });
+    const delta = { delta: { bytesSent: 5 } };
+    reduce(state, { type: "step-end", workload: "w", step: "cutover", durationMs: 1, outputs: delta, at });
+    expect(totals(state).bytesMoved).toBe(15);
+  });
+
   it("groups workloads by bureau in name order", () => {
     const state = initialState(SCENARIO_WORKLOADS);
     const groups = byBureau(state.workloads.values()).map(([b, v]) => [b, v.map((x) => x.name)]);

@@ -26,7 +26,7 @@ describe("report model", () => {
 
   it("reports each run with operator, systems moved, bytes, step timings and retries", () => {
     expect(model.runs.map((r) => [r.runId, r.status, r.systemsMoved, r.bytesMoved])).toEqual([
-      ["20261205T140000Z-aaaaaa", "failed", 1, 2 * 1024 ** 3 + 300 * 1024 ** 2],
+      ["20261205T140000Z-aaaaaa", "failed", 1, 2 * 1024 ** 3 + 4096 + 300 * 1024 ** 2],
       ["20261206T140000Z-bbbbbb", "succeeded", 1, 1024 ** 3],
     ]);
     const run1 = model.runs[0]!;
