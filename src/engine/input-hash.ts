@@ -35,8 +35,13 @@ export function referencedHosts(workload: Workload): string[] {
   return [...names];
 }
 
+const hostsOfPlan = new WeakMap<Plan, Map<string, Host>>();
+
 function allHosts(plan: Plan): Map<string, Host> {
+  const cached = hostsOfPlan.get(plan);
+  if (cached) return cached;
   const hosts = new Map<string, Host>();
+  hostsOfPlan.set(plan, hosts);
   for (const host of plan.sources) hosts.set(host.name, host);
   for (const tenant of plan.tenants) for (const host of tenant.hosts) hosts.set(host.name, host);
   return hosts;

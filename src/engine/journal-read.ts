@@ -159,7 +159,8 @@ export function summarize(records: readonly JournalRecord[]): JournalSummary {
           lastCheckpoint: previous?.lastCheckpoint,
         };
         w.status = "running";
-        w.currentStep = record.step;
+        // A rollback keeps pointing at the step that caused it.
+        if (record.step !== "rollback" || !w.currentStep) w.currentStep = record.step;
         w.lastRunId = record.runId;
         w.reason = undefined;
         break;

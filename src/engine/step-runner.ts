@@ -110,8 +110,14 @@ export function stepContext(
   };
 }
 
+const made = new Set<string>();
+
+/** Create a workload's artefact directory once per process, not once per step. */
 function ensureDir(dir: string): string {
-  mkdirSync(dir, { recursive: true });
+  if (!made.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    made.add(dir);
+  }
   return dir;
 }
 

@@ -24,6 +24,12 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** "verify failed: …", without doubling a prefix the step's own message already has. */
+function failureReason(step: StepName, error: unknown): string {
+  const message = describe(error);
+  return message.startsWith(`${step} failed`) ? message : `${step} failed: ${message}`;
+}
+
 export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<WorkloadStatus> {
   const { memory } = job;
   const name = memory.workload.name;
@@ -82,7 +88,7 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
       return end(status === "rolled-back" ? "interrupted" : status, detail);
     }
     if (!result.ok) {
-      const reason = `${step} failed: ${describe(result.error)}`;
+      const reason = failureReason(step, result.error);
       return inCutover ? end(...(await rollBack(run, job, reason, run.signal))) : end("failed", { reason });
     }
     if (step === "cutover") {

@@ -61,7 +61,7 @@ export async function run(
   const { plan } = loaded;
   for (const warning of loaded.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`);
   const only = parseOnly(options.only);
-  selectWorkloads(plan, only);
+  const selected = selectWorkloads(plan, only);
   const root = resolveStateRoot(file, plan.defaults.stateDir, options.stateDir);
   const name = plan.metadata.name;
   const resume = `migrate apply ${file} --yes${options.stateDir ? ` --state-dir ${options.stateDir}` : ""}`;
@@ -91,7 +91,7 @@ export async function run(
         return ExitCode.error;
       }
     }
-    return await execute(file, loaded, { root, name, only, resume, journal, lock, options });
+    return await execute(file, loaded, { root, name, only, selected, resume, journal, lock, options });
   } finally {
     journal?.close();
     lock.release();
@@ -102,6 +102,7 @@ interface Prepared {
   root: string;
   name: string;
   only: string[] | undefined;
+  selected: ReturnType<typeof selectWorkloads>;
   resume: string;
   journal: FileJournal;
   lock: Awaited<ReturnType<typeof acquireLock>>;
@@ -119,7 +120,7 @@ async function execute(
   const renderer = await createRenderer({
     mode: options.output ?? "auto",
     title: `apply ${name}`,
-    workloads: plan.workloads.map((w) => {
+    workloads: prepared.selected.map((w) => {
       const budget = downtimeBudgetMs(w);
       return {
         name: w.name,
