@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import {
   fleetDown,
+  fleetPaths,
   fleetProcesses,
   fleetUp,
   otherFleetUsers,
@@ -37,11 +38,19 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined;
   }
   const log = (line: string) => process.stderr.write(`fleet: ${line}\n`);
-  mkdirSync(".fleet", { recursive: true });
-  const release = await acquireExclusive(".fleet", log);
-  const wasRunning = fleetProcesses().size > 0;
+  // Registered before waiting, so a run that finishes meanwhile does not stop the fleet under us.
   registerFleetUser();
-  await fleetUp({ log });
+  // Per fleet directory, so an isolated fleet (FLEET_DIR) does not wait for the shared one.
+  mkdirSync(fleetPaths.root, { recursive: true });
+  const release = await acquireExclusive(fleetPaths.root, log);
+  const wasRunning = fleetProcesses().size > 0;
+  try {
+    await fleetUp({ log });
+  } catch (error) {
+    release();
+    unregisterFleetUser();
+    throw error;
+  }
   project.provide("e2eSkipReason", "");
   return async () => {
     unregisterFleetUser();
