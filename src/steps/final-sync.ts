@@ -46,7 +46,8 @@ export async function finalSync(
   const rewritten = new Set(rewriteTargets(context).map((rewrite) => rewrite.file));
   const delta = planDelta(entries, snapshot.entries, targetListing, rewritten);
   const outside = delta.remove.filter((path) => !insideRoots(path, workload.paths));
-  if (outside.length > 0) throw new BugError(`refusing to delete outside the workload's paths: ${outside[0]}`);
+  if (outside.length > 0)
+    throw new BugError(`refusing to delete outside the workload's paths: ${outside[0]}`);
   if (delta.remove.length > 0) {
     const sorted = [...delta.remove].sort().reverse();
     await target.check(sh`xargs -0 -r rm -rf --`, { stdin: nulList(sorted), signal, timeoutMs: TREE_MS });
