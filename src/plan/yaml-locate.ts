@@ -63,10 +63,3 @@ export function locate(document: Document, lineCounter: LineCounter, path: PlanP
   const end = lineCounter.linePos(Math.max(range[0], range[1]));
   return { line: start.line, column: start.col, endLine: end.line, endColumn: end.col, exact: found.exact };
 }
-
-/** The value at `path` in the YAML document as written (for naming the culprit value). */
-export function valueAt(document: Document, path: PlanPath): unknown {
-  const found = walk(document, path);
-  if (!found.exact || !found.node) return undefined;
-  return isScalar(found.node) ? found.node.value : undefined;
-}

@@ -2,6 +2,7 @@
 import { advice } from "./advice.ts";
 import type { Rule } from "./context.ts";
 import { dependencies } from "./dependencies.ts";
+import { names } from "./names.ts";
 import { paths } from "./paths.ts";
 import { policy } from "./policy.ts";
 import { references } from "./references.ts";
@@ -14,6 +15,7 @@ export const RULES: readonly Rule[] = [
   dependencies,
   policy,
   paths,
+  names,
   windows,
   timezone,
   advice,

@@ -3,6 +3,7 @@
  * operator's laptop time zone), a real calendar date, and end after start.
  */
 import type { Finding } from "../diagnostics.ts";
+import { DURATION } from "../schema.ts";
 import { error, type Rule, warning } from "./context.ts";
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -28,6 +29,14 @@ export function parseWindowTime(text: string): number | string {
     if (oh > 14 || om > 59) return `has an impossible offset ${offset}`;
   }
   return Date.parse(text);
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A schema-valid duration ("90s", "15m", "2h") in milliseconds. */
+export function durationMs(text: string): number {
+  const m = DURATION.exec(text);
+  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : Number.NaN;
 }
 
 export const windows: Rule = (context) => {
@@ -61,6 +70,14 @@ export const windows: Rule = (context) => {
           "window",
           `window ends (${w.window.end}) before or when it starts (${w.window.start})`,
           context.workloadPath(i, "window", "end"),
+        ),
+      );
+    } else if (w.downtimeBudget !== undefined && durationMs(w.downtimeBudget) > end - start) {
+      out.push(
+        warning(
+          "budget-exceeds-window",
+          `downtime budget ${w.downtimeBudget} is longer than the ${Math.round((end - start) / 60_000)}-minute window`,
+          context.workloadPath(i, "downtimeBudget"),
         ),
       );
     } else if (end - start < SHORT_WINDOW_MS) {

@@ -59,6 +59,15 @@ describe("analyzePlanText", () => {
     expect(diagnostics.some((d) => d.code === "no-window" && d.severity === "warning")).toBe(true);
   });
 
+  it("warns when the downtime budget is longer than the window", () => {
+    const text = planText({ workloads: workload("app", "    downtimeBudget: 5h\n") });
+    const { plan, diagnostics } = analyze(text);
+    expect(plan).toBeDefined();
+    expect(diagnostics.map((d) => d.message)).toEqual([
+      "downtime budget 5h is longer than the 240-minute window",
+    ]);
+  });
+
   it("points an unknown key at the key itself", () => {
     const text = planText({ workloads: workload("app", "    pathz: []\n") });
     const [d] = errors(text);
