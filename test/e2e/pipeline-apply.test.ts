@@ -44,7 +44,11 @@ describe.skipIf(skipReason !== "")("pipeline: migrate apply on the fleet", () =>
     await resetFleet();
     const seeded = await sh("portal-src", SEED_ODD_TREE);
     expect(seeded.stderr).toBe("");
-    const prepared = preparePlan();
+    // Licensing is audited to the national standard: its manifests use SM3 end to end.
+    const prepared = preparePlan((plan) => {
+      const licensing = plan.workloads?.find((w) => w.name === "licensing");
+      if (licensing) licensing.hash = "sm3";
+    });
     stateDir = prepared.stateDir;
     const result = await apply(prepared.planFile, stateDir);
     exitCode = result.exitCode;
@@ -148,5 +152,9 @@ describe.skipIf(skipReason !== "")("pipeline: migrate apply on the fleet", () =>
     expect(Date.parse(String(cutover?.frozenAt))).toBeGreaterThan(0);
     const verify = finished(records, "portal/verify");
     expect(verify?.manifestDigest).toBe(verify?.targetManifestDigest);
+    expect(finished(records, "licensing/snapshot")).toMatchObject({ hash: "sm3" });
+    expect(finished(records, "licensing/verify")?.checks).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: "manifest", ok: true })]),
+    );
   });
 });

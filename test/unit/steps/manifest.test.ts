@@ -70,6 +70,21 @@ describe("manifest script on a real host shell", () => {
     expect(byName.get("-dash")?.hash).toBe(createHash("sha256").update("content of -dash").digest("hex"));
   });
 
+  it("hashes files of 1 MiB and more through openssl, with the same digest as sha256sum", async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 7, 0x5a);
+    await writeFile(join(dir, "big file"), big);
+    const entries = await collectManifest(new LocalRemote(), [join(dir, "big file"), join(dir, "-dash")], {
+      mode: "list",
+      hash: "sha256",
+      signal: AbortSignal.timeout(10_000),
+      timeoutMs: 10_000,
+    });
+    expect(entries.map((e) => e.hash)).toEqual([
+      createHash("sha256").update("content of -dash").digest("hex"),
+      createHash("sha256").update(big).digest("hex"),
+    ]);
+  });
+
   it("hashes with SM3 through openssl when asked", async () => {
     const [entry] = await collectManifest(new LocalRemote(), [join(dir, "中文文件")], {
       mode: "list",
