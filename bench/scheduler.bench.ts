@@ -114,7 +114,7 @@ export async function run(): Promise<void> {
       try {
         file.push(await engineOnce(plan, journal, work));
       } finally {
-        journal.close();
+        await journal.close();
       }
     }
     const b = median(baseline);

@@ -110,7 +110,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     Object.entries(fieldHashes).map(([name, f]) => [name, workloadInputHash(f)]),
   );
   const started = clock.now().toISOString();
-  journal.append({
+  await journal.append({
     v: 1,
     type: "run-start",
     runId,
@@ -124,7 +124,13 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     operator: operatorInfo(options.version, options.argv),
   });
   if (options.recoveredLock) {
-    journal.append({ v: 1, type: "lock-recovered", runId, at: started, previous: options.recoveredLock });
+    await journal.append({
+      v: 1,
+      type: "lock-recovered",
+      runId,
+      at: started,
+      previous: options.recoveredLock,
+    });
   }
   options.onEvent({
     type: "run-start",
@@ -181,6 +187,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   }
 
   const at = () => clock.now().toISOString();
+  const skips: Promise<void>[] = [];
   const results = await schedule({
     waves,
     limits: {
@@ -195,15 +202,18 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       return runWorkload(run, { ...job, implementations: options.steps, failAfter: options.failAfter });
     },
     skip: (item, reason) => {
-      journal.append({
-        v: 1,
-        type: "workload-end",
-        runId,
-        at: at(),
-        workload: item.name,
-        status: "skipped",
-        reason,
-      });
+      // The scheduler decides skips synchronously; their records are durable before run-end.
+      skips.push(
+        journal.append({
+          v: 1,
+          type: "workload-end",
+          runId,
+          at: at(),
+          workload: item.name,
+          status: "skipped",
+          reason,
+        }),
+      );
       options.onEvent({ type: "workload-end", workload: item.name, status: "skipped", reason, at: at() });
     },
     onWaveStart: (wave, names) => options.onEvent({ type: "wave-start", wave, workloads: names, at: at() }),
@@ -222,7 +232,8 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     : counts.succeeded === selected.length
       ? "succeeded"
       : "failed";
-  journal.append({ v: 1, type: "run-end", runId, at: at(), status });
+  await Promise.all(skips);
+  await journal.append({ v: 1, type: "run-end", runId, at: at(), status });
   options.onEvent({ type: "run-end", runId, status, counts, at: at() });
   return { runId, status, outcomes, counts };
 }

@@ -1,10 +1,12 @@
 /**
- * The journal seam: append-only records, each fsynced before `append` returns, so a crash never
- * loses a record the engine acted on. `FileJournal` is the JSONL file; `MemoryJournal` is the
- * same interface for unit tests.
+ * The journal seam: append-only records; the promise `append` returns settles once the record is
+ * fsynced, and the engine awaits it before acting on the record, so a crash never loses a record
+ * the engine acted on. `FileJournal` is the JSONL file; `MemoryJournal` is the same interface
+ * for unit tests.
  */
 import {
   closeSync,
+  fsync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
@@ -20,8 +22,9 @@ import type { JournalRecord } from "./journal-record.ts";
 export interface Journal {
   /** Every record: those read at open, then those appended. */
   readonly records: readonly JournalRecord[];
-  append(record: JournalRecord): void;
-  close(): void;
+  /** Write the record now; resolves when it (and every record before it) is durable. */
+  append(record: JournalRecord): Promise<void>;
+  close(): Promise<void>;
 }
 
 export class MemoryJournal implements Journal {
@@ -29,11 +32,11 @@ export class MemoryJournal implements Journal {
   constructor(records: JournalRecord[] = []) {
     this.records = [...records];
   }
-  append(record: JournalRecord): void {
+  async append(record: JournalRecord): Promise<void> {
     // A deep copy, as the file journal would store: later mutation by callers must not leak in.
     this.records.push(JSON.parse(JSON.stringify(record)) as JournalRecord);
   }
-  close(): void {}
+  async close(): Promise<void> {}
 }
 
 export class FileJournal implements Journal {
@@ -42,6 +45,9 @@ export class FileJournal implements Journal {
   readonly torn: TornTail | undefined;
   readonly path: string;
   #fd: number | undefined;
+  /** The fsync running now, and the one queued behind it for records written meanwhile. */
+  #inFlight: Promise<void> | undefined;
+  #next: Promise<void> | undefined;
 
   private constructor(path: string, fd: number, records: JournalRecord[], torn: TornTail | undefined) {
     this.path = path;
@@ -80,16 +86,48 @@ export class FileJournal implements Journal {
     }
   }
 
-  append(record: JournalRecord): void {
-    if (this.#fd === undefined) throw new Error("journal is closed");
-    // One write per record on an O_APPEND descriptor, then fsync: a record is on disk or torn.
+  append(record: JournalRecord): Promise<void> {
+    if (this.#fd === undefined) return Promise.reject(new Error("journal is closed"));
+    // One write per record on an O_APPEND descriptor (a record is whole or a torn last line),
+    // written now so the file order is the call order; durability follows by group commit.
     writeSync(this.#fd, `${JSON.stringify(record)}\n`);
-    fsyncSync(this.#fd);
     this.records.push(record);
+    return this.#flush();
   }
 
-  close(): void {
+  /**
+   * Group commit: every caller waits for an fsync that started after its write. Concurrent
+   * workloads share one fsync instead of queueing one each, and the event loop (and with it the
+   * SSH streams) never blocks on the disk.
+   */
+  #flush(): Promise<void> {
+    if (!this.#inFlight) {
+      this.#inFlight = this.#fsync();
+      return this.#inFlight;
+    }
+    this.#next ??= this.#inFlight.then(() => {
+      this.#next = undefined;
+      this.#inFlight = this.#fsync();
+      return this.#inFlight;
+    });
+    return this.#next;
+  }
+
+  #fsync(): Promise<void> {
+    const fd = this.#fd as number;
+    return new Promise<void>((resolve, reject) => {
+      fsync(fd, (error) => {
+        this.#inFlight = undefined;
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
     if (this.#fd === undefined) return;
+    await this.#next;
+    await this.#inFlight;
     closeSync(this.#fd);
     this.#fd = undefined;
   }

@@ -75,7 +75,7 @@ export async function rollbackWorkload(options: RollbackOptions): Promise<Rollba
   const hashes = { [workload.name]: workloadInputHash(fields) };
   const runId = newRunId(clock.now());
   const at = () => clock.now().toISOString();
-  journal.append({
+  await journal.append({
     v: 1,
     type: "run-start",
     runId,
@@ -89,7 +89,7 @@ export async function rollbackWorkload(options: RollbackOptions): Promise<Rollba
     operator: options.operator,
   });
   if (options.recoveredLock)
-    journal.append({ v: 1, type: "lock-recovered", runId, at: at(), previous: options.recoveredLock });
+    await journal.append({ v: 1, type: "lock-recovered", runId, at: at(), previous: options.recoveredLock });
   options.onEvent({
     type: "run-start",
     runId,
@@ -127,10 +127,18 @@ export async function rollbackWorkload(options: RollbackOptions): Promise<Rollba
   const reason = outcome.ok
     ? "rolled back by the operator (traffic to the source, source services started)"
     : `rollback failed: ${outcome.message}`;
-  journal.append({ v: 1, type: "workload-end", runId, at: at(), workload: workload.name, status, reason });
+  await journal.append({
+    v: 1,
+    type: "workload-end",
+    runId,
+    at: at(),
+    workload: workload.name,
+    status,
+    reason,
+  });
   options.onEvent({ type: "workload-end", workload: workload.name, status, reason, at: at() });
   const runStatus = outcome.ok ? "succeeded" : options.signal.aborted ? "interrupted" : "failed";
-  journal.append({ v: 1, type: "run-end", runId, at: at(), status: runStatus });
+  await journal.append({ v: 1, type: "run-end", runId, at: at(), status: runStatus });
   const counts = {
     pending: 0,
     running: 0,

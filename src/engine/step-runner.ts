@@ -89,7 +89,7 @@ export function stepContext(
     outputsOf: (earlier) => memory.outputs.get(earlier),
     lastCheckpoint: memory.checkpoints.get(key),
     async checkpoint(data) {
-      run.journal.append({
+      await run.journal.append({
         v: 1,
         type: "step-checkpoint",
         runId: run.runId,
@@ -140,7 +140,7 @@ export async function attemptStep(
   for (let attempt = 1; ; attempt++) {
     if (signal.aborted) return { ok: false, interrupted: true };
     const startedAt = run.clock.now();
-    run.journal.append({
+    await run.journal.append({
       ...base,
       type: "step-start",
       at: startedAt.toISOString(),
@@ -154,7 +154,7 @@ export async function attemptStep(
       const outputs = await body(stepContext(run, memory, step, key, signal));
       const durationMs = Math.round(performance.now() - t0);
       const finishedAt = run.clock.now();
-      run.journal.append({
+      await run.journal.append({
         ...base,
         type: "step-finish",
         at: finishedAt.toISOString(),
@@ -169,12 +169,12 @@ export async function attemptStep(
       return { ok: true, outputs, startedAt, finishedAt };
     } catch (error) {
       if (signal.aborted) {
-        run.journal.append({ ...base, type: "step-interrupted", at: at() });
+        await run.journal.append({ ...base, type: "step-interrupted", at: at() });
         return { ok: false, interrupted: true };
       }
       const willRetry = isRetryable(error) && attempt <= run.retry.retries;
       const detail = errorRecord(error);
-      run.journal.append({ ...base, type: "step-fail", at: at(), attempt, error: detail, willRetry });
+      await run.journal.append({ ...base, type: "step-fail", at: at(), attempt, error: detail, willRetry });
       if (label !== "rollback") {
         run.emit({ type: "step-fail", workload, step, ...pick(detail), attempt, willRetry, at: at() });
       }
@@ -182,7 +182,7 @@ export async function attemptStep(
       try {
         await sleep(backoffMs(run.retry, attempt, run.random), signal);
       } catch {
-        run.journal.append({ ...base, type: "step-interrupted", at: at() });
+        await run.journal.append({ ...base, type: "step-interrupted", at: at() });
         return { ok: false, interrupted: true };
       }
     }

@@ -34,13 +34,13 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
   const { memory } = job;
   const name = memory.workload.name;
   const budgetMs = downtimeBudgetMs(memory.workload);
-  const end = (
+  const end = async (
     status: WorkloadStatus,
     extra: { reason?: string; downtimeMs?: number; budgetExceeded?: boolean } = {},
-  ) => {
+  ): Promise<WorkloadStatus> => {
     const at = run.clock.now().toISOString();
     const budget = budgetMs === undefined ? {} : { downtimeBudgetMs: budgetMs };
-    run.journal.append({
+    await run.journal.append({
       v: 1,
       type: "workload-end",
       runId: run.runId,
@@ -70,7 +70,7 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
       const elapsed = since === undefined ? 0 : run.clock.now().getTime() - since;
       if (elapsed > budgetMs) {
         const reason = `downtime budget ${memory.workload.downtimeBudget} exceeded before verification (source frozen ${Math.round(elapsed / 1000)}s)`;
-        return end(...(await rollBack(run, job, reason, run.signal)));
+        return await end(...(await rollBack(run, job, reason, run.signal)));
       }
     }
     const implementation = job.implementations[step];

@@ -93,7 +93,7 @@ export async function run(
     }
     return await execute(file, loaded, { root, name, only, selected, resume, journal, lock, options });
   } finally {
-    journal?.close();
+    await journal?.close();
     lock.release();
   }
 }

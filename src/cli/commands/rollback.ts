@@ -102,7 +102,7 @@ export async function run(
       runLog.close();
     }
   } finally {
-    journal.close();
+    await journal.close();
     lock.release();
   }
 }

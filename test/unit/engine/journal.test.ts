@@ -50,21 +50,33 @@ describe("journal", () => {
     const root = tempDir();
     const path = journalPath(root, "p");
     const journal = FileJournal.open(path);
-    journal.append(start("a", "snapshot"));
-    journal.append(finish("a", "snapshot", { digest: "x" }));
-    journal.close();
+    await journal.append(start("a", "snapshot"));
+    await journal.append(finish("a", "snapshot", { digest: "x" }));
+    await journal.close();
     const { records, torn } = await readJournal(path);
     expect(torn).toBeUndefined();
     expect(records.map((r) => r.type)).toEqual(["step-start", "step-finish"]);
     expect(await readCompletedSteps(root, "p")).toEqual(new Set(["a/snapshot"]));
   });
 
+  it("group-commits concurrent appends: every one resolves, in call order on disk", async () => {
+    const root = tempDir();
+    const path = journalPath(root, "p");
+    const journal = FileJournal.open(path);
+    const names = Array.from({ length: 100 }, (_, i) => `w${i}`);
+    await Promise.all(names.map((name) => journal.append(finish(name, "snapshot"))));
+    const { records } = await readJournal(path);
+    expect(records.map((r) => (r.type === "step-finish" ? r.workload : ""))).toEqual(names);
+    await journal.close();
+    await expect(journal.append(finish("late", "snapshot"))).rejects.toThrow(/closed/);
+  });
+
   it("tolerates and reports a torn last record, and the writer cuts it off before appending", async () => {
     const root = tempDir();
     const path = journalPath(root, "p");
     const journal = FileJournal.open(path);
-    journal.append(finish("a", "snapshot"));
-    journal.close();
+    await journal.append(finish("a", "snapshot"));
+    await journal.close();
     appendFileSync(path, '{"v":1,"type":"step-st');
     const read = await readJournal(path);
     expect(read.records).toHaveLength(1);
@@ -72,8 +84,8 @@ describe("journal", () => {
 
     const reopened = FileJournal.open(path);
     expect(reopened.torn?.line).toBe(2);
-    reopened.append(finish("a", "transfer"));
-    reopened.close();
+    await reopened.append(finish("a", "transfer"));
+    await reopened.close();
     const after = await readJournal(path);
     expect(after.torn).toBeUndefined();
     expect(after.records.map((r) => (r.type === "step-finish" ? r.key : r.type))).toEqual([
@@ -104,8 +116,8 @@ describe("journal", () => {
     writeFileSync(path, JSON.stringify(finish("a", "snapshot")));
     expect(parseJournal(readFileSync(path, "utf8")).records).toHaveLength(1);
     const journal = FileJournal.open(path);
-    journal.append(finish("a", "transfer"));
-    journal.close();
+    await journal.append(finish("a", "transfer"));
+    await journal.close();
     expect((await readJournal(path)).records).toHaveLength(2);
   });
 
