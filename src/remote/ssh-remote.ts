@@ -124,8 +124,8 @@ export class SshRemote implements Remote {
     let stdout = "";
     let stdoutBytes = 0;
     let stderr = "";
-    let exitCode: number | null = null;
-    let signalName: string | null = null;
+    let exitCode: number | null;
+    let signalName: string | null;
     let timedOut = false;
     let canceled = false;
     let note = "";
@@ -168,11 +168,7 @@ export class SshRemote implements Remote {
       const rest = sniffer.flush();
       if (rest.length > 0) addStderr(rest);
     });
-    channel.on("exit", (code: number | null, signal?: string) => {
-      exitCode = typeof code === "number" ? code : null;
-      signalName = signal ?? null;
-    });
-    // A write after the remote side closed surfaces here; the outcome is read from exit/close.
+    // A write after the remote side closed surfaces here; the outcome is read from close.
     channel.on("error", () => {});
 
     const attached: Partial<Attached> = {};
@@ -206,7 +202,12 @@ export class SshRemote implements Remote {
     }
 
     const done = new Promise<RunResult>((resolve) => {
-      channel.once("close", () => {
+      // The exit status is taken from "close", not "exit": ssh2 may emit "exit" while parsing the
+      // same packet batch that opened the channel, before these listeners exist, whereas "close"
+      // waits for stdout to be read to its end and carries the status.
+      channel.once("close", (code?: number | null, signal?: string) => {
+        exitCode = typeof code === "number" ? code : null;
+        signalName = signal ?? null;
         clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
         release();
