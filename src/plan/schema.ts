@@ -69,16 +69,21 @@ export const Host = z.strictObject({
 
 export const Tenant = z.strictObject({
   name: safeName,
-  cloud: z.string().min(1),
-  zone: Zone,
-  maxClassification: z.number().int().min(1).max(4),
-  arch: Arch,
+  cloud: z.string().min(1).describe("The government cloud, e.g. zhongyuan-cloud."),
+  zone: Zone.describe("Network zone: internet < egov-extranet < egov-intranet (protection order)."),
+  maxClassification: z
+    .number()
+    .int()
+    .min(1)
+    .max(4)
+    .describe("Highest MLPS level the tenant is accredited for."),
+  arch: Arch.describe("CPU architecture of the tenant's hosts; non-portable workloads must match it."),
   hosts: z.array(Host).min(1),
 });
 
 export const Window = z.strictObject({
   start: z.string().describe('ISO 8601 with offset, e.g. "2026-12-05T22:00+08:00"'),
-  end: z.string(),
+  end: z.string().describe("ISO 8601 with offset, after start."),
 });
 
 export const Database = z.strictObject({
@@ -141,27 +146,51 @@ export const Check = z.union([
 
 export const Workload = z.strictObject({
   name: safeName,
-  bureau: z.string().min(1),
+  bureau: z.string().min(1).describe("The owning bureau; progress is reported per bureau."),
   kind: z.enum(WORKLOAD_KINDS),
-  classification: z.number().int().min(1).max(5),
-  zone: Zone,
-  portable: z.boolean().default(false),
-  wave: z.number().int().min(1),
-  dependsOn: z.array(safeName).default([]),
-  source: hostName,
-  target: hostName,
-  window: Window.optional(),
+  classification: z
+    .number()
+    .int()
+    .min(1)
+    .max(5)
+    .describe("MLPS level 1-4; level 5 (classified) is refused outright."),
+  zone: Zone.describe(
+    "The network zone the system belongs in; the tenant's zone must be at least as protected.",
+  ),
+  portable: z
+    .boolean()
+    .default(false)
+    .describe("true only when nothing is CPU-specific (static files, JVM, scripts)."),
+  wave: z.number().int().min(1).describe("Waves run in ascending order."),
+  dependsOn: z
+    .array(safeName)
+    .default([])
+    .describe("Workloads (same or earlier wave) that must finish first."),
+  source: hostName.describe("A host in sources."),
+  target: hostName.describe("A host of a tenant; its tenant is the workload's target tenant."),
+  window: Window.optional().describe("Maintenance window; cutover runs only inside it."),
   downtimeBudget: duration
     .optional()
     .describe("Longest the source may be frozen before the target is verified."),
   hash: z.enum(HASHES).default("sha256").describe("Manifest hash; sm3 for national-standard audits."),
-  paths: z.array(absolutePath).default([]),
+  paths: z.array(absolutePath).default([]).describe("Absolute, normalized directories or files to move."),
   databases: z.array(Database).default([]),
-  services: z.array(z.string().regex(SERVICE_NAME, "must be a service unit name")).default([]),
-  rewrite: z.array(Rewrite).default([]),
+  services: z
+    .array(z.string().regex(SERVICE_NAME, "must be a service unit name"))
+    .default([])
+    .describe("systemd units: stopped on the source at the freeze, started on the target."),
+  rewrite: z
+    .array(Rewrite)
+    .default([])
+    .describe("Literal replacements (old host names and addresses) in files on the target."),
   commands: z.array(z.string().min(1)).default([]).describe("Run on the target after rewrites, in order."),
-  cutover: Cutover.optional(),
-  verify: z.array(Check).default([]),
+  cutover: Cutover.optional().describe(
+    "How traffic moves to the target: proxy, dns or command; each has an undo.",
+  ),
+  verify: z
+    .array(Check)
+    .default([])
+    .describe("Checks that must pass before the workload counts as migrated."),
 });
 
 export const Defaults = z.strictObject({
