@@ -44,7 +44,9 @@ export const ABORT_HINT = "press Ctrl-C again to abort at once";
 /** Exit code for the second Ctrl-C: abort at once. */
 export const HARD_ABORT_EXIT = 130;
 
+export const STOPPING = "stopping… in-flight steps are being journaled";
+
 export function stoppingMessage(resumeCommand: string | undefined): string {
   const resume = resumeCommand ? `; resume with: ${resumeCommand}` : "";
-  return `stopping… in-flight steps are being journaled${resume}`;
+  return `${STOPPING}${resume}`;
 }

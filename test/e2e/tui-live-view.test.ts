@@ -39,7 +39,7 @@ describe("live view in a terminal", () => {
     await term.waitFor(/transfer\s+\[#/);
     term.send("q");
     const stopping = await term.waitFor(/stopping… in-flight steps are being journaled/);
-    expect(stopping).toContain("resume with: migrate apply demo.yaml --yes");
+    expect(stopping).toMatch(/^resume with: migrate apply demo\.yaml --yes$/m);
     expect(stopping).toContain("press Ctrl-C again to abort at once");
     const end = await term.waitFor(/EXIT=130/);
     expect(end).toMatch(/■ land-revenue\s+interrupted/);

@@ -6,7 +6,7 @@ import { Box, Static, Text } from "ink";
 import { useSyncExternalStore } from "react";
 import { formatBytes, formatClock } from "../format.ts";
 import { byBureau, totals, type WorkloadView } from "../run-state.ts";
-import { ABORT_HINT, stoppingMessage } from "../types.ts";
+import { ABORT_HINT, STOPPING } from "../types.ts";
 import type { RunStore } from "./store.ts";
 import { useNow } from "./use-now.ts";
 import { FinishedWorkload, LiveWorkload } from "./workload-line.tsx";
@@ -73,7 +73,10 @@ export function LiveView({ store, title, resumeCommand, interactive, final, clos
       <Text bold>
         {`Totals: ${t.counts.succeeded}/${t.planned} succeeded · ${t.counts.failed} failed · ${t.counts["rolled-back"]} rolled back · ${t.counts.running} running · ${formatBytes(t.bytesMoved)} moved`}
       </Text>
-      {state.stopping && !final ? <Text color="yellow">{stoppingMessage(resumeCommand)}</Text> : null}
+      {state.stopping && !final ? <Text color="yellow">{STOPPING}</Text> : null}
+      {state.stopping && !final && resumeCommand ? (
+        <Text color="yellow">{`resume with: ${resumeCommand}`}</Text>
+      ) : null}
       {state.stopping && !final && interactive ? <Text dimColor>{ABORT_HINT}</Text> : null}
       {state.status === "interrupted" && resumeCommand ? (
         <Text color="yellow">{`Interrupted. Resume with: ${resumeCommand}`}</Text>
