@@ -28,6 +28,9 @@ export async function finalSync(
   const { workload, signal } = context;
   const snapshot = await latestManifest(context, ["snapshot"]);
   const listing = { mode: "tree", hash: "none", signal, timeoutMs: TREE_MS } as const;
+  // The target's listing does not depend on the source's: both hosts work at once.
+  const targetListed = collectManifest(target, workload.paths, listing);
+  targetListed.catch(() => {});
   const sourceListing = await collectManifest(source, workload.paths, listing);
   const carried = carryHashes(snapshot.entries, sourceListing);
   const hashed = await collectManifest(source, carried.needHash, {
@@ -42,7 +45,7 @@ export async function finalSync(
     .filter((entry) => entry !== undefined);
   const final = await saveManifest(context, "final", { hash: workload.hash, roots: workload.paths, entries });
 
-  const targetListing = await collectManifest(target, workload.paths, listing);
+  const targetListing = await targetListed;
   const rewritten = new Set(rewriteTargets(context).map((rewrite) => rewrite.file));
   const delta = planDelta(entries, snapshot.entries, targetListing, rewritten);
   const outside = delta.remove.filter((path) => !insideRoots(path, workload.paths));

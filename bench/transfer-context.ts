@@ -1,0 +1,81 @@
+/**
+ * A real StepContext for benchmarks: the fleet plan plus a `bench` workload, remotes from the
+ * real SSH pool, an unlimited throttle, and checkpoints kept in memory. It lets the benchmark
+ * time the transfer and the final sync steps themselves, without the rest of apply around them.
+ */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import type { StepName } from "../src/engine/events.ts";
+import { UNLIMITED } from "../src/engine/throttle.ts";
+import { Plan } from "../src/plan/schema.ts";
+import { planHosts, SshPool } from "../src/remote/pool.ts";
+import type { StepContext } from "../src/steps/types.ts";
+
+export interface BenchRun {
+  context(step: StepName): StepContext;
+  record(step: StepName, outputs: Record<string, unknown>): void;
+  close(): Promise<void>;
+}
+
+export function benchRun(
+  planFile: string,
+  workload: { source: string; target: string; paths: string[] },
+): BenchRun {
+  const input = parse(readFileSync(planFile, "utf8"));
+  input.workloads = [
+    {
+      name: "bench",
+      bureau: "bench",
+      kind: "generic",
+      classification: 1,
+      zone: "internet",
+      portable: true,
+      wave: 1,
+      ...workload,
+    },
+  ];
+  const plan = Plan.parse(input);
+  const pool = new SshPool({ hosts: planHosts(plan) });
+  const outputs = new Map<StepName, Record<string, unknown>>();
+  const checkpoints = new Map<StepName, Record<string, unknown>>();
+  const workDir = mkdtempSync(join(tmpdir(), "bench-transfer-"));
+  const signal = new AbortController().signal;
+  return {
+    context: (step) => ({
+      plan,
+      workload: plan.workloads[0]!,
+      remote: async (host) => pool.remote(host),
+      signal,
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+      workDir,
+      outputsOf: (earlier) => outputs.get(earlier),
+      lastCheckpoint: checkpoints.get(step),
+      checkpoint: async (data) => {
+        checkpoints.set(step, data);
+      },
+      progress: () => {},
+      throttle: UNLIMITED,
+      now: () => new Date(),
+      options: { ignoreWindow: true },
+    }),
+    record: (step, data) => outputs.set(step, data),
+    close: () => pool.close(),
+  };
+}
+
+/** Peak resident set size while `body` runs, sampled every 20 ms. */
+export async function peakRss<T>(body: () => Promise<T>): Promise<{ value: T; peakBytes: number }> {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 20);
+  try {
+    const value = await body();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { value, peakBytes: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}

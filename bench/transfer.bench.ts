@@ -1,0 +1,142 @@
+/**
+ * Transfer benchmarks on the fleet, each figure against its baseline measured in the same run
+ * between the same hosts (portal-src → tgt-1; the source is reached through the bastion by
+ * every contender alike):
+ *   1. initial transfer of ≥1 GiB (many small files + a few large ones): migrate's transfer step
+ *      vs `ssh src tar c | ssh tgt tar x` (target ≥0.9× its throughput) and `rsync -a -e ssh`;
+ *   2. final delta sync with 1 % of the files changed: migrate's cutover sync vs rsync
+ *      (target ≤1.2× rsync's time);
+ *   3. the orchestrator's peak RSS while moving the ≥1 GiB (target <200 MB).
+ * BENCH_BYTES and BENCH_SMALL_FILES change the data set; BENCH_KEEP=1 keeps it for the next run.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { hostExec } from "../fixtures/fleet/host-exec.ts";
+import { readFleet, seedBulkData } from "../fixtures/fleet/index.ts";
+import { cutover } from "../src/steps/cutover.ts";
+import { snapshot } from "../src/steps/snapshot.ts";
+import { transfer } from "../src/steps/transfer.ts";
+import { benchRun, peakRss } from "./transfer-context.ts";
+
+const BYTES = Number(process.env.BENCH_BYTES ?? 1.1 * 1024 ** 3);
+const SMALL_FILES = Number(process.env.BENCH_SMALL_FILES ?? 10_000);
+// Outside the directories the fleet reset restores, so concurrent test runs leave it alone.
+const DIR = "/opt/migrate-bench";
+const MiB = 1024 * 1024;
+const KEEP = process.env.BENCH_KEEP === "1";
+const KEY_ON_SOURCE = "/root/.migrate-bench-key";
+
+async function onHost(host: string, script: string): Promise<string> {
+  const result = await hostExec(host, script, { timeoutMs: 30 * 60_000 });
+  if (result.code !== 0) throw new Error(`${host}: ${script}: ${result.stderr}`);
+  return result.stdout;
+}
+
+function timed(label: string, argv: string[]): number {
+  const started = performance.now();
+  const result = spawnSync("sh", ["-c", ...argv], {
+    stdio: ["ignore", "ignore", "pipe"],
+    maxBuffer: 64 * MiB,
+  });
+  if (result.status !== 0) throw new Error(`${label} failed: ${result.stderr}`);
+  return (performance.now() - started) / 1000;
+}
+
+function rate(bytes: number, seconds: number): string {
+  return `${(bytes / MiB / seconds).toFixed(1)} MiB/s`;
+}
+
+export async function run(): Promise<void> {
+  const fleet = readFleet();
+  const config = fleet.client.sshConfig;
+  const tgt = fleet.hosts.find((h) => h.name === "tgt-1")!.address;
+  // BENCH_KEEP=1 keeps the data set on the source for the next run (seeding takes minutes).
+  const kept = (
+    await onHost(
+      "portal-src",
+      `[ -d ${DIR} ] && echo "$(find ${DIR} -type f | wc -l) $(du -sb ${DIR} | cut -f1)" || true`,
+    )
+  )
+    .trim()
+    .split(" ")
+    .map(Number);
+  const seeded =
+    KEEP && kept.length === 2 && kept[0]! > 0
+      ? { files: kept[0]!, bytes: kept[1]! }
+      : await onHost("portal-src", `rm -rf ${DIR}`).then(() =>
+          seedBulkData("portal-src", DIR, { bytes: BYTES, smallFiles: SMALL_FILES }),
+        );
+  const load = () => `load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`;
+  console.log(`machine: ${load()} before the runs (2 cores, shared with other work)`);
+  console.log(`data: ${seeded.files} files, ${(seeded.bytes / MiB).toFixed(0)} MiB in ${DIR} on portal-src`);
+  const clearTarget = () => onHost("tgt-1", `rm -rf ${DIR} ${DIR}-rsync && sync`);
+
+  // 1a. The raw pipe: the floor any streamed copy through the orchestrator pays.
+  await clearTarget();
+  const pipe = timed("tar pipe", [
+    `ssh -F ${config} portal-src 'tar -C / -cf - opt/migrate-bench' | ssh -F ${config} tgt-1 'tar -C / -xpf -'`,
+  ]);
+  // 1b. rsync, pushed from the source straight to the target (one hop). Fleet sshd refuses agent
+  // forwarding, so the fixture client key is lent to the source host for the run.
+  await clearTarget();
+  const key = readFileSync(fleet.client.keyFile, "utf8");
+  await onHost("portal-src", `umask 077 && printf '%s' '${key}' > ${KEY_ON_SOURCE}`);
+  const rsyncCommand = (to: string) =>
+    `ssh -F ${config} portal-src "rsync -a -e 'ssh -i ${KEY_ON_SOURCE} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR' ${DIR}/ root@${tgt}:${to}/"`;
+  const rsyncInitial = timed("rsync", [rsyncCommand(`${DIR}-rsync`)]);
+
+  // 1c + 3. migrate: snapshot (manifest with hashes on the source), then the transfer step.
+  await clearTarget();
+  await onHost("tgt-1", `mkdir -p ${DIR}-rsync`);
+  const bench = benchRun(fleet.planFile, { source: "portal-src", target: "tgt-1", paths: [DIR] });
+  const snapStarted = performance.now();
+  bench.record("snapshot", await snapshot.run(bench.context("snapshot")));
+  const snapSeconds = (performance.now() - snapStarted) / 1000;
+  const rssBefore = process.memoryUsage.rss();
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const moved = await peakRss(() => transfer.run(bench.context("transfer")));
+  const ours = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  bench.record("transfer", moved.value);
+
+  console.log(`initial transfer of ${(seeded.bytes / MiB).toFixed(0)} MiB, ${seeded.files} files:`);
+  console.log(`  ssh tar | ssh tar (baseline)  ${pipe.toFixed(1)} s  ${rate(seeded.bytes, pipe)}`);
+  console.log(
+    `  rsync -a -e ssh               ${rsyncInitial.toFixed(1)} s  ${rate(seeded.bytes, rsyncInitial)}`,
+  );
+  console.log(
+    `  migrate transfer (verified)   ${ours.toFixed(1)} s  ${rate(seeded.bytes, ours)}  = ${(pipe / ours).toFixed(2)}x the pipe's throughput (target >= 0.9x)`,
+  );
+  console.log(
+    `  migrate snapshot manifest     ${snapSeconds.toFixed(1)} s (source-side listing + SHA-256, before transfer)`,
+  );
+  console.log(
+    `  orchestrator peak RSS         ${(moved.peakBytes / MiB).toFixed(0)} MiB (target < 200 MB; ${(rssBefore / MiB).toFixed(0)} MiB before the transfer)`,
+  );
+  console.log(
+    `  orchestrator CPU              ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s over ${ours.toFixed(1)} s of transfer; ${load()}`,
+  );
+
+  // 2. Final delta: change 1 % of the files (content and mtime), then sync again both ways.
+  const changed = await onHost(
+    "portal-src",
+    `n=0; find ${DIR} -type f | awk 'NR % 100 == 0' | while IFS= read -r f; do head -c 1024 /dev/urandom >> "$f"; n=$((n+1)); done; find ${DIR} -type f -newer ${DIR}/large | wc -l`,
+  );
+  await onHost("tgt-1", `rm -rf ${DIR}-rsync && cp -a ${DIR} ${DIR}-rsync`);
+  const rsyncDelta = timed("rsync delta", [rsyncCommand(`${DIR}-rsync`)]);
+  const deltaStarted = performance.now();
+  const final = await cutover.run(bench.context("cutover"));
+  const oursDelta = (performance.now() - deltaStarted) / 1000;
+  const delta = final.delta as { filesSent: number; filesHashed: number; bytesSent: number };
+  const deltaMiB = (delta.bytesSent / MiB).toFixed(1);
+  console.log(`final delta sync, ${changed.trim()} files changed:`);
+  console.log(`  rsync -a -e ssh (baseline)    ${rsyncDelta.toFixed(2)} s`);
+  console.log(
+    `  migrate final sync            ${oursDelta.toFixed(2)} s  = ${(oursDelta / rsyncDelta).toFixed(2)}x rsync's time (target <= 1.2x); ${delta.filesSent} sent (${deltaMiB} MiB), ${delta.filesHashed} re-hashed; ${load()}`,
+  );
+
+  await bench.close();
+  await onHost("tgt-1", `rm -rf ${DIR} ${DIR}-rsync`);
+  await onHost("portal-src", KEEP ? `rm -f ${KEY_ON_SOURCE}` : `rm -rf ${DIR} ${KEY_ON_SOURCE}`);
+}
