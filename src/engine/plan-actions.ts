@@ -8,8 +8,22 @@ import type { Arch, Zone } from "../plan/schema.ts";
 export type HashAlgorithm = "sha256" | "sm3";
 export type DbEngine = "postgresql" | "mysql" | "mariadb";
 
-/** Where database dumps are staged, on the source and (after transfer) on the target. */
+/**
+ * Per-workload scratch directory on the hosts (dumps, rewrite backups): `<root>/<workload>`, the
+ * same place the steps use (src/steps/support.ts hostWorkDir; a test keeps them equal).
+ */
 export const STAGING_ROOT = "/var/tmp/migrate";
+
+export const DUMP_TOOLS = {
+  postgresql: "pg_dump -Fc",
+  mysql: "mysqldump --single-transaction --routines --triggers --events",
+  mariadb: "mysqldump --single-transaction --routines --triggers --events",
+} as const;
+export const RESTORE_TOOLS = {
+  postgresql: "pg_restore --clean --if-exists --no-owner --exit-on-error",
+  mysql: "mysql",
+  mariadb: "mysql",
+} as const;
 
 interface Base {
   summary: string;
@@ -35,50 +49,67 @@ export interface DatabaseRef {
   passwordEnv?: string;
 }
 
-/** Dump a database to a file on its host. */
+/** Dump a database with its engine's tool into a file on the source, counting rows per table. */
 export interface DumpAction extends Base, DatabaseRef {
   type: "dump";
   host: string;
-  tool: "pg_dump -Fc" | "mysqldump --single-transaction";
+  tool: (typeof DUMP_TOOLS)[DbEngine];
   file: string;
-  /** "initial" while the source serves; "final" after the freeze, during cutover. */
-  phase: "initial" | "final";
 }
 
-/** Copy a directory tree (or a staged dump) from one host to another, preserving metadata. */
+/**
+ * Stream a database dump from the frozen source straight into a file on the target (final
+ * phase of the cutover; nothing is staged on the source).
+ */
+export interface StreamDumpAction extends Base, DatabaseRef {
+  type: "stream-dump";
+  from: string;
+  to: string;
+  tool: (typeof DUMP_TOOLS)[DbEngine];
+  file: string;
+}
+
+/**
+ * Move files from source to target as tar batches through the orchestrator, each verified on
+ * the target against the manifest and checkpointed. "initial": the snapshot's files (or a dump
+ * file); "final": after the freeze, only what changed since the snapshot is sent and what the
+ * source no longer has is deleted on the target, inside `path` only.
+ */
 export interface SyncAction extends Base {
   type: "sync";
   from: string;
   to: string;
   path: string;
-  tool: "rsync";
-  /** Per-transfer bandwidth limit from the plan defaults, e.g. "100MiB/s". */
-  bandwidth?: string;
+  tool: "tar";
   phase: "initial" | "final";
-  /**
-   * Files under `path` left alone: in the final sync, the files reconfigure rewrote on the
-   * target (copying them again would undo the rewrite).
-   */
-  exclude: string[];
   bytes?: number;
   files?: number;
 }
 
-/** Restore a dump file into a database on the target. */
+/**
+ * Restore a dump file on the target. "initial" (reconfigure) requires at least the source's
+ * per-table row counts from the snapshot; "final" (cutover) requires exactly the frozen
+ * source's counts.
+ */
 export interface RestoreAction extends Base, DatabaseRef {
   type: "restore";
   host: string;
-  tool: "pg_restore --clean --if-exists" | "mysql";
+  tool: (typeof RESTORE_TOOLS)[DbEngine];
   file: string;
-  phase: "initial" | "final";
+  rowCounts: "at-least-source" | "equal-to-source";
 }
 
-/** Replace literal strings in a file on the target (old host names and addresses). */
+/**
+ * Replace literal strings in a file on the target (old host names and addresses); the original
+ * is kept for undo. "final": applied again during the cutover when the final sync replaced the
+ * file with a newer source version.
+ */
 export interface RewriteAction extends Base {
   type: "rewrite";
   host: string;
   file: string;
   replace: Record<string, string>;
+  phase: "initial" | "final";
 }
 
 /** Run a shell command on a host (reconfigure commands, command cutovers and their undo). */
@@ -129,14 +160,17 @@ export interface DnsSwitchAction extends Base {
   undo?: DnsSwitchAction;
 }
 
-/** Compare the target's files with the snapshot manifest. */
+/**
+ * Hash the target's tree afresh and require it to equal the source's final manifest (taken at
+ * the freeze), no more and no fewer files.
+ */
 export interface ManifestVerifyAction extends Base {
   type: "manifest-verify";
   host: string;
   path: string;
   hash: HashAlgorithm;
-  /** Files under `path` that reconfigure rewrote, so they differ from the snapshot by design. */
-  exclude: string[];
+  /** Files under `path` that were rewritten: they must hold exactly their rewritten content. */
+  rewritten: string[];
 }
 
 export type CheckSpec =
@@ -164,6 +198,7 @@ export interface CheckAction extends Base {
 export type Action =
   | ManifestAction
   | DumpAction
+  | StreamDumpAction
   | SyncAction
   | RestoreAction
   | RewriteAction

@@ -32,7 +32,12 @@ function workloadLines(w: RunWorkload): string[] {
 
 export function runPlanText(run: RunPlan): string {
   const { summary } = run;
-  const lines = [`Plan ${run.plan.name} (${run.plan.owner})`];
+  const { concurrency, perHostConcurrency, bandwidth } = run.defaults;
+  const limit = bandwidth ? `, transfers limited to ${bandwidth} in total` : "";
+  const lines = [
+    `Plan ${run.plan.name} (${run.plan.owner})`,
+    `${concurrency} workloads at a time, ${perHostConcurrency} per source host${limit}`,
+  ];
   if (summary.pendingSteps === 0) {
     lines.push(`Nothing to do: all ${summary.workloads} workloads are done.`);
     return `${lines.join("\n")}\n`;

@@ -8,8 +8,8 @@ import type { InventoryFacts } from "../plan/inventory-facts.ts";
 import type { Host, Plan, Tenant, Workload, Zone } from "../plan/schema.ts";
 import { STEPS, type StepName } from "./events.ts";
 import type { Action, PlannedTenant } from "./plan-actions.ts";
+import { cutoverActions } from "./plan-cutover.ts";
 import {
-  cutoverActions,
   reconfigureActions,
   type StepInputs,
   snapshotActions,

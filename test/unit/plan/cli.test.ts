@@ -70,9 +70,9 @@ describe("migrate plan", () => {
     expect(r.stdout).toContain(
       "land-revenue (finance, tax-collection, MLPS 3, egov-extranet, after finance-portal)",
     );
-    expect(r.stdout).toContain("dump postgresql database land_revenue on fin-app-01 with pg_dump -Fc");
+    expect(r.stdout).toContain("dump postgresql database land_revenue on fin-app-01 with pg_dump");
     expect(r.stdout).toContain(
-      "[undo: switch /etc/nginx/conf.d/land-revenue.upstream on fin-gw-01 back to 10.20.1.12:8080 and reload]",
+      "[undo: point /etc/nginx/conf.d/land-revenue.upstream on fin-gw-01 back to 10.20.1.12:8080 and reload]",
     );
     expect(r.stdout).toContain("Nothing was executed");
   });

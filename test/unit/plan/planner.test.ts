@@ -84,7 +84,7 @@ describe("planRun", () => {
     expect(run.summary.pendingWorkloads).toBe(1);
   });
 
-  it("dumps databases with the engine's tool, copies and restores them, and repeats that after the freeze", () => {
+  it("dumps databases with the engine's tool, copies and restores them, and moves them again after the freeze", () => {
     const run = planRun(load(planText({ workloads: DB_APP })));
     const snapshot = actions(run, "app", "snapshot");
     expect(snapshot.map((a) => a.type)).toEqual(["manifest", "dump"]);
@@ -92,32 +92,43 @@ describe("planRun", () => {
       tool: "pg_dump -Fc",
       database: "appdb",
       passwordEnv: "APP_PG_PASSWORD",
-      phase: "initial",
+      file: "/var/tmp/migrate/app/postgresql-appdb.dump",
     });
-    expect(actions(run, "app", "transfer").map((a) => a.type)).toEqual(["sync", "sync", "restore"]);
+    expect(actions(run, "app", "transfer")).toMatchObject([
+      { type: "sync", path: "/srv/app", tool: "tar", phase: "initial" },
+      { type: "sync", path: "/var/tmp/migrate/app/postgresql-appdb.dump" },
+    ]);
+    expect(actions(run, "app", "reconfigure").map((a) => a.type)).toEqual(["rewrite", "command", "restore"]);
+    expect(actions(run, "app", "reconfigure")[2]).toMatchObject({ rowCounts: "at-least-source" });
     expect(actions(run, "app", "cutover").map((a) => a.type)).toEqual([
       "freeze",
       "sync",
-      "dump",
-      "sync",
+      "rewrite",
+      "stream-dump",
       "restore",
       "start",
       "proxy-switch",
     ]);
+    expect(actions(run, "app", "cutover")[4]).toMatchObject({
+      file: "/var/tmp/migrate/app/postgresql-appdb.final.dump",
+      rowCounts: "equal-to-source",
+    });
   });
 
-  it("keeps rewritten files out of the final sync and the manifest comparison", () => {
+  it("rewrites on the target, again after the final sync, and expects rewritten content in verify", () => {
     const run = planRun(load(planText({ workloads: DB_APP })));
-    const finalSync = actions(run, "app", "cutover").find((a) => a.type === "sync" && a.path === "/srv/app");
-    expect(finalSync).toMatchObject({ phase: "final", exclude: ["/srv/app/app.conf"] });
-    expect(actions(run, "app", "verify")[0]).toMatchObject({
+    const rewrite = {
+      type: "rewrite",
+      host: "tgt-01",
+      file: "/srv/app/app.conf",
+      replace: { "10.9.0.11": "172.16.9.11" },
+    };
+    expect(actions(run, "app", "reconfigure")[0]).toMatchObject({ ...rewrite, phase: "initial" });
+    expect(actions(run, "app", "cutover")[2]).toMatchObject({ ...rewrite, phase: "final" });
+    expect(actions(run, "app", "verify").at(-1)).toMatchObject({
       type: "manifest-verify",
-      exclude: ["/srv/app/app.conf"],
+      rewritten: ["/srv/app/app.conf"],
     });
-    expect(actions(run, "app", "reconfigure")).toMatchObject([
-      { type: "rewrite", host: "tgt-01", file: "/srv/app/app.conf", replace: { "10.9.0.11": "172.16.9.11" } },
-      { type: "command", host: "tgt-01", run: "systemctl daemon-reload" },
-    ]);
   });
 
   it("gives every cutover action an undo that reverses it", () => {
@@ -161,7 +172,7 @@ describe("planRun", () => {
 
   it("compares row counts between source and target with the database's engine", () => {
     const run = planRun(load(planText({ workloads: DB_APP })));
-    expect(actions(run, "app", "verify").at(-1)).toMatchObject({
+    expect(actions(run, "app", "verify")[0]).toMatchObject({
       type: "check",
       check: {
         kind: "rowCount",
@@ -188,5 +199,20 @@ describe("planRun", () => {
   it("returns plain data that survives a JSON round trip", () => {
     const run = planRun(load(planText({ workloads: DB_APP })), { planHash: "a".repeat(64) });
     expect(JSON.parse(JSON.stringify(run))).toEqual(run);
+  });
+});
+
+describe("planned paths match the steps", () => {
+  it("uses the steps' scratch directory and dump file names", async () => {
+    const { hostWorkDir } = await import("../../../src/steps/support.ts");
+    const { dumpFile } = await import("../../../src/steps/db/engines.ts");
+    const plan = load(planText({ workloads: DB_APP }));
+    const workload = plan.workloads[0]!;
+    const db = workload.databases[0]!;
+    const run = planRun(plan);
+    expect(actions(run, "app", "snapshot")[1]).toMatchObject({ file: dumpFile(hostWorkDir(workload), db) });
+    expect(actions(run, "app", "cutover")[3]).toMatchObject({
+      file: dumpFile(hostWorkDir(workload), db).replace(/\.dump$/, ".final.dump"),
+    });
   });
 });
