@@ -26,6 +26,16 @@ export const advice: Rule = (context) => {
         ),
       );
     }
+    if (w.cutover && w.services.length === 0) {
+      out.push(
+        warning(
+          "no-freeze",
+          `workload "${w.name}" has a cutover but no services, so the source is never frozen; writes after the final sync are lost`,
+          context.workloadPath(i, "name"),
+          "list the source's services (systemd units) under services",
+        ),
+      );
+    }
     if (w.paths.length === 0 && w.databases.length === 0) {
       out.push(
         warning(
