@@ -42,13 +42,17 @@ function yamlDiagnostic(
   };
 }
 
+/**
+ * YAML merge keys (`<<: *common`) are allowed so plans can share workload settings; anchors and
+ * aliases work as usual.
+ */
 export function analyzePlanText(
   file: string,
   text: string,
   options: { inventory?: InventoryFacts } = {},
 ): Analysis {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const yamlWarnings = document.warnings.map((w) => yamlDiagnostic(file, lineCounter, "warning", w));
   if (document.errors.length > 0) {
     // After the first syntax error the parser's follow-on errors are mostly noise: keep one per

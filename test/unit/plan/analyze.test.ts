@@ -68,6 +68,22 @@ describe("analyzePlanText", () => {
     ]);
   });
 
+  it("accepts anchors, aliases and merge keys for shared settings", () => {
+    const text = planText({
+      workloads: `  - &base
+    ${workload("one").slice(4)}  - <<: *base
+    name: two
+    paths: [/srv/two]
+`,
+    });
+    const { plan, diagnostics } = analyze(text);
+    expect(diagnostics).toEqual([]);
+    expect(plan?.workloads.map((w) => [w.name, w.target, w.paths])).toEqual([
+      ["one", "tgt-01", ["/srv/one"]],
+      ["two", "tgt-01", ["/srv/two"]],
+    ]);
+  });
+
   it("points an unknown key at the key itself", () => {
     const text = planText({ workloads: workload("app", "    pathz: []\n") });
     const [d] = errors(text);

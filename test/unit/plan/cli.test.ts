@@ -54,6 +54,21 @@ describe("migrate validate", () => {
     );
   });
 
+  it("checks CPU architecture against --inventory facts", async () => {
+    const plan = "fixtures/plans/invalid/70-arch-non-portable.yaml";
+    expect((await migrate("validate", plan)).exitCode).toBe(1);
+    const dir = mkdtempSync(join(tmpdir(), "migrate-inventory-"));
+    const facts = join(dir, "inventory.json");
+    writeFileSync(facts, JSON.stringify({ hosts: { "src-app-01": { arch: "aarch64" } } }));
+    const r = await migrate("validate", plan, "--inventory", facts);
+    expect(r.stdout).toContain(`${plan}: valid`);
+    expect(r.exitCode).toBe(0);
+    writeFileSync(facts, JSON.stringify({ hosts: { "src-app-01": { arch: 64 } } }));
+    const bad = await migrate("validate", plan, "--inventory", facts);
+    expect(bad.exitCode).toBe(64);
+    expect(bad.stderr).toMatch(/^migrate: error: inventory .* is malformed at hosts\.src-app-01\.arch/);
+  });
+
   it("reports a missing file as a located error, not a crash", async () => {
     const r = await migrate("validate", "no/such/plan.yaml");
     expect(r.exitCode).toBe(1);
