@@ -9,7 +9,8 @@ const root = new URL("../..", import.meta.url).pathname;
 let term: Terminal | undefined;
 afterEach(() => term?.kill());
 
-const replay = (tickMs: number) => `node --import tsx test/support/replay-events.ts auto ${tickMs}`;
+const replay = (tickMs: number, verifyMs = 300) =>
+  `node --import tsx test/support/replay-events.ts auto ${tickMs} ${verifyMs}`;
 
 describe("live view in a terminal", () => {
   it("shows waves, bureaus, a transfer bar with rate and ETA, and totals", async () => {
@@ -21,6 +22,15 @@ describe("live view in a terminal", () => {
     expect(screen).toMatch(/^ {2}housing-fund-centre$/m);
     expect(screen).toMatch(/Totals: 0\/4 succeeded/);
     expect(screen).toContain("q or Ctrl-C: stop gracefully");
+  });
+
+  it("runs a downtime clock from the freeze, beside the budget, ticking between events", async () => {
+    term = openTerminal(replay(20, 2500), { cwd: root });
+    // No event arrives while verify runs for 2.5 s: only the view's own clock moves.
+    const screen = await term.waitFor(/finance-portal\s+verify\s+DOWNTIME 0:0[2-9] \/ budget 5:00/);
+    expect(screen).toMatch(/^ {2}finance$/m);
+    const end = await term.waitFor(/EXIT=0/);
+    expect(end).toMatch(/✔ finance-portal\s+succeeded\s+wave 1 · finance · downtime 5\.1 s \/ budget 5:00/);
   });
 
   it("runs to the end: finished workloads above, downtime, failure reason, exit 0", async () => {

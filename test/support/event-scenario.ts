@@ -54,10 +54,14 @@ function steps(
   ]);
 }
 
-/** `slow` stretches the transfer so a terminal test can press q while it runs. */
-export function scenario(options: { transferSteps?: number; tickMs?: number } = {}): ScriptedEvent[] {
+/** Longer ticks stretch the transfer (and verifyMs the freeze) so a terminal test can watch them. */
+export function scenario(
+  options: { transferSteps?: number; tickMs?: number; verifyMs?: number } = {},
+): ScriptedEvent[] {
   const ticks = options.transferSteps ?? 40;
   const tick = options.tickMs ?? 100;
+  // finance-portal's verify runs while its source is frozen: it sets the downtime.
+  const verifyMs = options.verifyMs ?? 300;
   const zero = {
     pending: 0,
     running: 0,
@@ -98,14 +102,19 @@ export function scenario(options: { transferSteps?: number; tickMs?: number } = 
     },
     { after: 50, event: { type: "step-start", workload: "finance-portal", step: "cutover", attempt: 1 } },
     { after: 50, event: { type: "cutover-freeze", workload: "finance-portal" } },
-    ...steps("finance-portal", ["verify"], 300),
+    ...steps("finance-portal", ["verify"], verifyMs),
     {
       after: 50,
       event: { type: "step-end", workload: "finance-portal", step: "cutover", durationMs: 700, outputs: {} },
     },
     {
       after: 10,
-      event: { type: "workload-end", workload: "finance-portal", status: "succeeded", downtimeMs: 650 },
+      event: {
+        type: "workload-end",
+        workload: "finance-portal",
+        status: "succeeded",
+        downtimeMs: 2 * verifyMs + 50,
+      },
     },
     { after: 50, event: { type: "step-start", workload: "housing-fund", step: "verify", attempt: 1 } },
     {

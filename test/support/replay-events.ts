@@ -2,7 +2,7 @@
  * TEST HARNESS: drives the real renderer (createRenderer, mode from argv, default auto) with the
  * scripted event stream at real speed, so terminal tests (tmux) see the live view exactly as an
  * operator would. `q`/Ctrl-C behave as in apply: in-flight workloads end "interrupted".
- * Usage: tsx test/support/replay-events.ts [auto|plain|json|github] [tickMs]
+ * Usage: tsx test/support/replay-events.ts [auto|plain|json|github] [tickMs] [verifyMs]
  */
 import type { EngineEvent } from "../../src/engine/events.ts";
 import { createRenderer, type OutputMode } from "../../src/render/index.ts";
@@ -10,6 +10,7 @@ import { SCENARIO_WORKLOADS, type ScriptedEvent, scenario } from "./event-scenar
 
 const mode = (process.argv[2] ?? "auto") as OutputMode;
 const tickMs = Number(process.argv[3] ?? 150);
+const verifyMs = Number(process.argv[4] ?? 300);
 const abort = new AbortController();
 const renderer = await createRenderer({
   mode,
@@ -25,7 +26,7 @@ const started = new Set<string>();
 const ended = new Set<string>();
 let status: "succeeded" | "interrupted" = "succeeded";
 
-for (const { after, event } of scenario({ transferSteps: 60, tickMs })) {
+for (const { after, event } of scenario({ transferSteps: 60, tickMs, verifyMs })) {
   await new Promise((resolve) => setTimeout(resolve, after));
   if (abort.signal.aborted) {
     status = "interrupted";
