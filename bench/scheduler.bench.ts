@@ -133,12 +133,18 @@ export async function run(): Promise<void> {
     const records = 2 + WORKLOADS * (STEPS.length * 2 + 1);
     const per = (ms: number) => `${(ms / WORKLOADS).toFixed(2)} ms/workload`;
     console.log(`${WORKLOADS} workloads × ${STEPS.length} no-op steps, median of ${REPETITIONS}`);
-    console.log(`  baseline (bare Promise.all):      ${b.toFixed(2)} ms total, ${((b / WORKLOADS) * 1000).toFixed(1)} µs/workload`);
-    console.log(`  engine, in-memory journal:        ${m.toFixed(0)} ms wall (${per(m)}), ${mc.toFixed(0)} ms CPU (${per(mc)})`);
+    console.log(
+      `  baseline (bare Promise.all):      ${b.toFixed(2)} ms total, ${((b / WORKLOADS) * 1000).toFixed(1)} µs/workload`,
+    );
+    console.log(
+      `  engine, in-memory journal:        ${m.toFixed(0)} ms wall (${per(m)}), ${mc.toFixed(0)} ms CPU (${per(mc)})`,
+    );
     console.log(
       `  engine, JSONL journal (fsynced):  ${f.toFixed(0)} ms wall (${per(f)}), ${fc.toFixed(0)} ms CPU (${per(fc)}); ${records} records`,
     );
-    console.log(`  overhead vs baseline: ${(m - b).toFixed(0)} ms in memory, ${(f - b).toFixed(0)} ms with the durable journal`);
+    console.log(
+      `  overhead vs baseline: ${(m - b).toFixed(0)} ms in memory, ${(f - b).toFixed(0)} ms with the durable journal`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
