@@ -11,6 +11,7 @@ import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { type InventoryFacts, readInventoryFacts } from "../../plan/inventory-facts.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
+import type { Plan } from "../../plan/schema.ts";
 
 export interface PlanOptions {
   json?: boolean;
@@ -18,15 +19,29 @@ export interface PlanOptions {
   stateDir?: string;
 }
 
-/** Steps the journal records as finished; none when there is no journal yet. */
-async function completedSteps(stateRoot: string, planName: string): Promise<Set<string>> {
+interface JournalView {
+  completed: Set<string>;
+  /** Why apply would refuse to resume (the plan changed under finished steps), if it would. */
+  refusal?: string;
+}
+
+/**
+ * Steps the journal records as finished; none when there is no journal yet. The journal
+ * modules are imported only when a journal exists, so a first dry run loads nothing extra.
+ */
+async function readJournalView(plan: Plan, stateRoot: string): Promise<JournalView> {
+  const file = journalPath(stateRoot, plan.metadata.name);
   try {
-    await access(journalPath(stateRoot, planName));
+    await access(file);
   } catch {
-    return new Set();
+    return { completed: new Set() };
   }
-  const { readCompletedSteps } = await import("../../engine/journal-read.ts");
-  return readCompletedSteps(stateRoot, planName);
+  const { readCompletedSteps, readJournal, summarize } = await import("../../engine/journal-read.ts");
+  const { findPlanChanges, planChangedError } = await import("../../engine/resume-check.ts");
+  const completed = await readCompletedSteps(stateRoot, plan.metadata.name);
+  const { records } = await readJournal(file);
+  const changes = findPlanChanges(plan, records, summarize(records));
+  return changes.length > 0 ? { completed, refusal: planChangedError(changes).message } : { completed };
 }
 
 export async function run(file: string, options: PlanOptions = {}): Promise<number> {
@@ -36,9 +51,10 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
   const loaded = await loadPlanOrThrow(file, inventory ? { inventory } : {});
   for (const warning of loaded.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`);
   const root = resolveStateRoot(file, loaded.plan.defaults.stateDir, options.stateDir);
-  const completed = await completedSteps(root, loaded.plan.metadata.name);
+  const journal = await readJournalView(loaded.plan, root);
+  if (journal.refusal) process.stderr.write(`warning: apply would refuse to resume: ${journal.refusal}\n`);
   const runPlan = planRun(loaded.plan, {
-    completed,
+    completed: journal.completed,
     planHash: loaded.hash,
     ...(inventory ? { inventory } : {}),
   });

@@ -8,7 +8,9 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { STEPS } from "../../../src/engine/events.ts";
+import { workloadFieldHashes, workloadInputHash } from "../../../src/engine/input-hash.ts";
 import { journalPath } from "../../../src/engine/state-dir.ts";
+import { loadPlanOrThrow } from "../../../src/plan/load.ts";
 
 const root = join(import.meta.dirname, "../../..");
 const bin = join(root, "bin/migrate");
@@ -107,10 +109,13 @@ describe("migrate plan", () => {
   });
 
   it("shows only what the journal says remains, and exits 0 when nothing does", async () => {
+    const { plan } = await loadPlanOrThrow(join(root, FINANCE));
+    const hashOf = (name: string) =>
+      workloadInputHash(workloadFieldHashes(plan, plan.workloads.find((w) => w.name === name)!));
     const state = mkdtempSync(join(tmpdir(), "migrate-plan-"));
     const journal = journalPath(state, "henan-finance-2026");
     mkdirSync(join(journal, ".."), { recursive: true });
-    const finish = (workload: string, step: string) =>
+    const finish = (workload: string, step: string, inputHash = hashOf(workload)) =>
       JSON.stringify({
         v: 1,
         type: "step-finish",
@@ -119,7 +124,7 @@ describe("migrate plan", () => {
         workload,
         step,
         key: `${workload}/${step}`,
-        inputHash: "x",
+        inputHash,
         durationMs: 1,
         outputs: {},
       });
@@ -129,6 +134,7 @@ describe("migrate plan", () => {
     expect(partial.stdout).toContain("Wave 1: done (1 workloads)");
     expect(partial.stdout).not.toContain("finance-portal (finance");
     expect(partial.stdout).toContain("5 already done");
+    expect(partial.stderr).toBe("");
 
     writeFileSync(
       journal,
@@ -137,6 +143,33 @@ describe("migrate plan", () => {
     const done = await migrate("plan", FINANCE, "--state-dir", state);
     expect(done.exitCode).toBe(0);
     expect(done.stdout).toContain("Nothing to do: all 2 workloads are done.");
+  });
+
+  it("warns when apply would refuse to resume because the plan changed under finished steps", async () => {
+    const state = mkdtempSync(join(tmpdir(), "migrate-plan-"));
+    const journal = journalPath(state, "henan-finance-2026");
+    mkdirSync(join(journal, ".."), { recursive: true });
+    const record = {
+      v: 1,
+      type: "step-finish",
+      runId: "r1",
+      at: "2026-11-28T14:00:00Z",
+      workload: "finance-portal",
+    };
+    const stale = {
+      ...record,
+      step: "snapshot",
+      key: "finance-portal/snapshot",
+      inputHash: "stale",
+      durationMs: 1,
+      outputs: {},
+    };
+    writeFileSync(journal, `${JSON.stringify(stale)}\n`);
+    const r = await migrate("plan", FINANCE, "--state-dir", state);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(
+      "warning: apply would refuse to resume: the plan changed under steps that already finished: finance-portal",
+    );
   });
 
   it("exits 1 on an invalid plan with the located errors and no stack trace", async () => {
