@@ -16,9 +16,11 @@ const root = join(import.meta.dirname, "../../..");
 const bin = join(root, "bin/migrate");
 const migrate = (...args: string[]) => execa(bin, args, { cwd: root, reject: false });
 const FINANCE = "plans/henan-finance.yaml";
+/** Each test starts up to three CLI processes; on a busy CI machine one can take seconds. */
+const CHILD_TIMEOUT_MS = 90_000;
 const BAD = "fixtures/plans/invalid/85-many-errors-one-pass.yaml";
 
-describe("migrate validate", () => {
+describe("migrate validate", { timeout: CHILD_TIMEOUT_MS }, () => {
   it("exits 0 for valid plans", async () => {
     const r = await migrate("validate", "plans/henan-finance.yaml", "plans/guizhou-fda-licensing.yaml");
     expect(r.exitCode).toBe(0);
@@ -78,7 +80,7 @@ describe("migrate validate", () => {
   });
 });
 
-describe("migrate plan", () => {
+describe("migrate plan", { timeout: CHILD_TIMEOUT_MS }, () => {
   it("exits 2 when work is pending and prints waves, steps and undo", async () => {
     const state = mkdtempSync(join(tmpdir(), "migrate-plan-"));
     const r = await migrate("plan", FINANCE, "--state-dir", state);
@@ -182,7 +184,7 @@ describe("migrate plan", () => {
   });
 });
 
-describe("migrate schema", () => {
+describe("migrate schema", { timeout: CHILD_TIMEOUT_MS }, () => {
   it("prints the committed JSON Schema", async () => {
     const r = await migrate("schema");
     expect(r.exitCode).toBe(0);
