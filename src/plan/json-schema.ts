@@ -4,12 +4,27 @@
  * committed copy, kept equal to this by a test.
  */
 import { z } from "zod";
-import { Plan } from "./schema.ts";
+import { ABSOLUTE_PATH_PATTERN } from "./rules/paths.ts";
+import { WINDOW_TIME } from "./rules/windows.ts";
+import { Plan, Window, Workload } from "./schema.ts";
+
+/** The schema instance every absolute-path field of the plan shares. */
+const absolutePath = (Workload.shape.paths.unwrap() as z.ZodArray<z.ZodString>).element;
 
 export const PLAN_SCHEMA_FILE = "schema/plan.schema.json";
 
 export function planJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(Plan, { io: "input", target: "draft-2020-12" }) as Record<string, unknown>;
+  // Rules that zod leaves to `migrate validate` (for its better messages) still get patterns
+  // here, so editors flag relative paths and offset-less window times as you type.
+  const generated = z.toJSONSchema(Plan, {
+    io: "input",
+    target: "draft-2020-12",
+    override: ({ zodSchema, jsonSchema }) => {
+      if (zodSchema === absolutePath) jsonSchema.pattern = ABSOLUTE_PATH_PATTERN;
+      if (zodSchema === Window.shape.start || zodSchema === Window.shape.end)
+        jsonSchema.pattern = WINDOW_TIME.source;
+    },
+  }) as Record<string, unknown>;
   const { $schema, ...rest } = generated;
   return {
     $schema,

@@ -6,6 +6,12 @@ import { posix } from "node:path";
 import type { Finding, PlanPath } from "../diagnostics.ts";
 import { error, type Rule, warning } from "./context.ts";
 
+/**
+ * Editors' approximation of pathProblem for the JSON Schema: absolute, no `..` segment, no NUL
+ * or newline (normalization is left to `migrate validate`).
+ */
+export const ABSOLUTE_PATH_PATTERN = "^/(?!(.*/)?\\.\\.(/|$))[^\\n\\r\\u0000]*$";
+
 /** Why `path` is not an acceptable absolute path, or undefined. */
 export function pathProblem(path: string): string | undefined {
   if (path.includes("\0")) return "contains a NUL byte";

@@ -6,13 +6,15 @@ import type { Finding } from "../diagnostics.ts";
 import { DURATION } from "../schema.ts";
 import { error, type Rule, warning } from "./context.ts";
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})$/;
+/** ISO 8601 date-time with an explicit offset (also a pattern in the JSON Schema). */
+export const WINDOW_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})$/;
 /** Shorter windows rarely fit freeze, final sync, switch and verify. */
 export const SHORT_WINDOW_MS = 30 * 60_000;
 
 /** Milliseconds since the epoch, or a reason the text is not an acceptable window time. */
 export function parseWindowTime(text: string): number | string {
-  const m = ISO.exec(text);
+  const m = WINDOW_TIME.exec(text);
   if (!m) {
     return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text)
       ? "has no UTC offset; write it like 2026-12-05T22:00+08:00"
