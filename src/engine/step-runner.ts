@@ -41,6 +41,8 @@ export interface WorkloadMemory {
   inputHash: string;
   outputs: Map<StepName, Record<string, unknown>>;
   checkpoints: Map<string, Record<string, unknown>>;
+  /** Set once `cutover-freeze` was emitted, so the freeze is announced exactly once. */
+  freezeAnnounced?: boolean;
 }
 
 export type StepLabel = StepName | "rollback";
@@ -100,6 +102,12 @@ export function stepContext(
         data,
       });
       memory.checkpoints.set(key, data);
+      // The cutover checkpoints `frozenAt` the moment the source stops serving: announce it
+      // now, so the operator's downtime clock runs during the final sync and switch.
+      if (step === "cutover" && typeof data.frozenAt === "string" && !memory.freezeAnnounced) {
+        memory.freezeAnnounced = true;
+        run.emit({ type: "cutover-freeze", workload: name, at: data.frozenAt });
+      }
     },
     progress(progress) {
       run.emit({ type: "step-progress", workload: name, step, ...progress, at: at() });

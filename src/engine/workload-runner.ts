@@ -95,11 +95,14 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
       const at = frozenAt();
       if (at === undefined)
         memory.outputs.set("cutover", { ...result.outputs, frozenAt: result.startedAt.toISOString() });
-      run.emit({
-        type: "cutover-freeze",
-        workload: name,
-        at: new Date(at ?? result.startedAt.getTime()).toISOString(),
-      });
+      if (!memory.freezeAnnounced) {
+        memory.freezeAnnounced = true;
+        run.emit({
+          type: "cutover-freeze",
+          workload: name,
+          at: new Date(at ?? result.startedAt.getTime()).toISOString(),
+        });
+      }
     }
     if (job.failAfter === `${name}/${step}`) {
       return end("failed", {

@@ -213,6 +213,27 @@ describe("applyPlan", () => {
     expect(ends.b).toMatchObject({ status: "succeeded", downtimeMs: 200, budgetExceeded: false });
   });
 
+  it("announces the freeze once, when the cutover checkpoints frozenAt", async () => {
+    const plan = makePlan([{ name: "a" }]);
+    const steps = new RecordingSteps();
+    const order: string[] = [];
+    steps.behave = async (context, step) => {
+      if (step !== "cutover") return {};
+      const frozenAt = new Date().toISOString();
+      await context.checkpoint({ frozenAt });
+      order.push("after-checkpoint");
+      return { frozenAt };
+    };
+    const { options, events } = applyOptions(plan, steps, {
+      onEvent: (event) => {
+        events.push(event);
+        if (event.type === "cutover-freeze") order.push("freeze");
+      },
+    });
+    await applyPlan(options);
+    expect(order).toEqual(["freeze", "after-checkpoint"]);
+  });
+
   it("rolls back instead of verifying when the budget ran out before verification", async () => {
     const plan = makePlan([{ name: "a", downtimeBudget: "1s" }]);
     let clock = Date.parse("2026-12-05T15:00:00Z");
