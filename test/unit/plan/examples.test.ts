@@ -38,7 +38,7 @@ describe("example plans", () => {
   });
 
   it.each(plans)("%s passes the committed JSON Schema", (file) => {
-    const validate = new Ajv2020({ strict: false }).compile(readJson("schema/plan.schema.json"));
+    const validate = new Ajv2020({ strict: false, logger: false }).compile(readJson("schema/plan.schema.json"));
     const ok = validate(parse(readFileSync(file, "utf8")));
     expect(validate.errors ?? []).toEqual([]);
     expect(ok).toBe(true);
@@ -70,9 +70,32 @@ describe("JSON Schema", () => {
   });
 
   it("rejects unknown keys, as validate does", () => {
-    const validate = new Ajv2020({ strict: false }).compile(readJson("schema/plan.schema.json"));
+    const validate = new Ajv2020({ strict: false, logger: false }).compile(readJson("schema/plan.schema.json"));
     const plan = parse(readFileSync(plans[0]!, "utf8")) as Record<string, unknown>;
     expect(validate({ ...plan, workload: [] })).toBe(false);
+  });
+});
+
+describe("JSON Schema patterns for editors", () => {
+  const validate = new Ajv2020({ strict: false, logger: false }).compile(readJson("schema/plan.schema.json"));
+  const withWorkload = (change: (w: Record<string, unknown>) => void) => {
+    const plan = parse(readFileSync(join(root, "plans/henan-finance.yaml"), "utf8")) as {
+      workloads: Record<string, unknown>[];
+    };
+    change(plan.workloads[0]!);
+    return plan;
+  };
+  it("flags relative and climbing paths", () => {
+    expect(validate(withWorkload((w) => (w.paths = ["srv/portal"])))).toBe(false);
+    expect(validate(withWorkload((w) => (w.paths = ["/srv/../etc"])))).toBe(false);
+    expect(validate(withWorkload((w) => (w.paths = ["/srv/portal"])))).toBe(true);
+  });
+  it("flags window times without an offset", () => {
+    expect(
+      validate(
+        withWorkload((w) => (w.window = { start: "2026-12-05T22:00", end: "2026-12-06T02:00+08:00" })),
+      ),
+    ).toBe(false);
   });
 });
 
