@@ -15,6 +15,7 @@ import {
   startHost,
   stopHost,
   thawHost,
+  waitForSystems,
 } from "../../fixtures/fleet/index.ts";
 
 const skipReason = inject("e2eSkipReason");
@@ -49,7 +50,8 @@ describe.skipIf(skipReason !== "")("test fleet faults and resets", () => {
         await ssh(fleet, "lic-src", "systemctl start licensing && systemctl is-active licensing")
       ).stdout.trim(),
     ).toBe("active");
-    expect((await get(`${fleet.gateway.url}/licensing/health`)).body).toContain("ok");
+    // Type=simple: running before listening, as with systemd; wait for it to serve.
+    await waitForSystems(fleet, 30_000);
   });
 
   it("tracks every process it started by namespace, daemons included", async () => {
