@@ -7,12 +7,12 @@
  *   2. final delta sync with 1 % of the files changed: migrate's cutover sync vs rsync
  *      (target ≤1.2× rsync's time);
  *   3. the orchestrator's peak RSS while moving the ≥1 GiB (target <200 MB).
- * BENCH_BYTES and BENCH_SMALL_FILES change the data set; BENCH_KEEP=1 keeps it for the next run.
+ * BENCH_BYTES and BENCH_SMALL_FILES change the data set (kept in /var/tmp/migrate-bench-seed).
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { hostExec } from "../fixtures/fleet/host-exec.ts";
-import { readFleet, seedBulkData } from "../fixtures/fleet/index.ts";
+import { readFleet } from "../fixtures/fleet/index.ts";
 import { cutover } from "../src/steps/cutover.ts";
 import { snapshot } from "../src/steps/snapshot.ts";
 import { transfer } from "../src/steps/transfer.ts";
@@ -23,8 +23,47 @@ const SMALL_FILES = Number(process.env.BENCH_SMALL_FILES ?? 10_000);
 // Outside the directories the fleet reset restores, so concurrent test runs leave it alone.
 const DIR = "/opt/migrate-bench";
 const MiB = 1024 * 1024;
-const KEEP = process.env.BENCH_KEEP === "1";
+const SEED = "/var/tmp/migrate-bench-seed";
 const KEY_ON_SOURCE = "/root/.migrate-bench-key";
+
+/**
+ * The data set is written once on this machine under /var/tmp (the lower layer every fleet
+ * host's /var overlay shows) by one python process, then copied inside the source host:
+ * seconds, where thousands of `head` processes in the host take minutes on a busy machine.
+ */
+async function seedOnSource(): Promise<{ files: number; bytes: number }> {
+  if (!existsSync(`${SEED}/.complete`)) {
+    // A child process, so the orchestrator's RSS measured below is not inflated by the seeding.
+    const script = `
+import os, sys
+seed, total, small = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(small):
+    d = f"{seed}/small/{i // 500}"
+    os.makedirs(d, exist_ok=True)
+    open(f"{d}/f-{i}.dat", "wb").write(os.urandom(4096))
+left, n = total - small * 4096, 0
+os.makedirs(f"{seed}/large", exist_ok=True)
+while left > 0:
+    size = min(left, 256 << 20)
+    with open(f"{seed}/large/blob-{n}.bin", "wb") as f:
+        for _ in range(0, size, 16 << 20):
+            f.write(os.urandom(min(16 << 20, size - f.tell())))
+    left, n = left - size, n + 1
+open(f"{seed}/.complete", "w").close()
+`;
+    rmSync(SEED, { recursive: true, force: true });
+    const made = spawnSync("python3", ["-c", script, SEED, String(BYTES), String(SMALL_FILES)], {
+      stdio: "inherit",
+    });
+    if (made.status !== 0) throw new Error("seeding the benchmark data failed");
+  }
+  const out = await onHost(
+    "portal-src",
+    `rm -rf ${DIR} && cp -a ${SEED} ${DIR} && rm ${DIR}/.complete && echo "$(find ${DIR} -type f | wc -l) $(du -sb ${DIR} | cut -f1)"`,
+  );
+  const [files, bytes] = out.trim().split(" ").map(Number);
+  return { files: files ?? 0, bytes: bytes ?? 0 };
+}
 
 async function onHost(host: string, script: string): Promise<string> {
   const result = await hostExec(host, script, { timeoutMs: 30 * 60_000 });
@@ -50,22 +89,7 @@ export async function run(): Promise<void> {
   const fleet = readFleet();
   const config = fleet.client.sshConfig;
   const tgt = fleet.hosts.find((h) => h.name === "tgt-1")!.address;
-  // BENCH_KEEP=1 keeps the data set on the source for the next run (seeding takes minutes).
-  const kept = (
-    await onHost(
-      "portal-src",
-      `[ -d ${DIR} ] && echo "$(find ${DIR} -type f | wc -l) $(du -sb ${DIR} | cut -f1)" || true`,
-    )
-  )
-    .trim()
-    .split(" ")
-    .map(Number);
-  const seeded =
-    KEEP && kept.length === 2 && kept[0]! > 0
-      ? { files: kept[0]!, bytes: kept[1]! }
-      : await onHost("portal-src", `rm -rf ${DIR}`).then(() =>
-          seedBulkData("portal-src", DIR, { bytes: BYTES, smallFiles: SMALL_FILES }),
-        );
+  const seeded = await seedOnSource();
   const load = () => `load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`;
   console.log(`machine: ${load()} before the runs (2 cores, shared with other work)`);
   console.log(`data: ${seeded.files} files, ${(seeded.bytes / MiB).toFixed(0)} MiB in ${DIR} on portal-src`);
@@ -138,5 +162,5 @@ export async function run(): Promise<void> {
 
   await bench.close();
   await onHost("tgt-1", `rm -rf ${DIR} ${DIR}-rsync`);
-  await onHost("portal-src", KEEP ? `rm -f ${KEY_ON_SOURCE}` : `rm -rf ${DIR} ${KEY_ON_SOURCE}`);
+  await onHost("portal-src", `rm -rf ${DIR} ${KEY_ON_SOURCE}`);
 }
