@@ -19,6 +19,7 @@ export const SECRET_MESSAGE = (key: string): string =>
 
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
+/** Walks every value; `path` is one shared stack, copied only when something is found. */
 function scan(value: unknown, path: PlanPath, out: Finding[]): void {
   if (typeof value === "string") {
     if (value.includes("-----BEGIN") && PRIVATE_KEY.test(value)) {
@@ -26,16 +27,21 @@ function scan(value: unknown, path: PlanPath, out: Finding[]): void {
         error(
           "inline-secret",
           "a private key is written inline; secrets must not be inline: use auth: { keyFile: <path> } with passphraseEnv",
-          path,
+          [...path],
         ),
       );
     }
     return;
   }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) scan(value[i], [...path, i], out);
-  } else if (value !== null && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) scan(item, [...path, key], out);
+  if (value === null || typeof value !== "object") return;
+  const entries: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((item, i) => [i, item])
+    : Object.entries(value);
+  for (const [key, item] of entries) {
+    if (item === null || (typeof item !== "string" && typeof item !== "object")) continue;
+    path.push(key);
+    scan(item, path, out);
+    path.pop();
   }
 }
 
