@@ -1,0 +1,109 @@
+/**
+ * Integrity (issue 6, part 7): damage done on the target behind migrate's back is caught.
+ * 1. After the cutover's final sync, one byte of a transferred file is changed on the target
+ *    with its size and mtime kept (only a content hash can see it): verify must catch it and
+ *    roll back — the gateway points at the source again, the source serves, the target's
+ *    service is stopped.
+ * 2. The database dump is truncated on the target before it is restored: the run must fail with
+ *    a clear reason naming the database, and traffic must never leave the source.
+ * Both use the engine's test-only MIGRATE_FAIL_AFTER switch to stop at the right moment.
+ */
+import { afterAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { hostExec, resetSystems } from "../../fixtures/fleet/index.ts";
+import { derivePlan } from "../support/reliability/derived-plan.ts";
+import { fleetAddress } from "../support/reliability/host-state.ts";
+import { applyArgs, runMigrate } from "../support/reliability/migrate-process.ts";
+import { readJournalFile } from "../support/reliability/trial-checks.ts";
+
+const skipReason = inject("e2eSkipReason");
+
+async function resetFleet(): Promise<void> {
+  await resetSystems();
+  await Promise.all(["tgt-1", "tgt-2"].map((host) => hostExec(host, "systemctl start nginx")));
+}
+
+async function upstream(file: string): Promise<string> {
+  return (await hostExec("gw", `cat ${file}`)).stdout;
+}
+
+describe.skipIf(skipReason !== "")("integrity: damage on the target is caught", () => {
+  beforeEach(resetFleet);
+  afterAll(resetFleet);
+
+  it("a byte changed on the target after the final sync (same size, same mtime) fails verify and rolls back", async () => {
+    const derived = derivePlan({ workloads: ["portal"], name: "integrity-file" });
+    const first = await runMigrate(applyArgs(derived.planFile, derived.stateDir), {
+      env: { MIGRATE_FAIL_AFTER: "portal/cutover" },
+      deadlineMs: 120_000,
+    });
+    expect(first.code, first.stderr).toBe(3);
+    expect(await upstream("/etc/nginx/conf.d/portal.upstream")).toContain(`server ${fleetAddress("tgt-1")}:`);
+
+    const victim = "/srv/portal/htdocs/index.html";
+    const before = await hostExec("tgt-1", `stat -c '%s %Y' ${victim} && sha256sum < ${victim}`);
+    const flip = await hostExec(
+      "tgt-1",
+      `f=${victim}; touch -r "$f" /tmp/ref && printf 'X' | dd of="$f" bs=1 seek=100 conv=notrunc status=none && touch -r /tmp/ref "$f"`,
+    );
+    expect(flip.code, flip.stderr).toBe(0);
+    const after = await hostExec("tgt-1", `stat -c '%s %Y' ${victim} && sha256sum < ${victim}`);
+    const [sizeBefore, hashBefore] = before.stdout.split("\n");
+    const [sizeAfter, hashAfter] = after.stdout.split("\n");
+    expect(sizeAfter).toBe(sizeBefore);
+    expect(hashAfter).not.toBe(hashBefore);
+
+    const resume = await runMigrate(applyArgs(derived.planFile, derived.stateDir), { deadlineMs: 120_000 });
+    expect(resume.code).toBe(3);
+    const records = readJournalFile(derived.stateDir, derived.planName).records;
+    const fail = records.find((r) => r.type === "step-fail" && r.key === "portal/verify");
+    expect(fail).toMatchObject({ willRetry: false, error: { kind: "verify" } });
+    expect(fail?.type === "step-fail" && fail.error.message).toContain(victim);
+    expect(records.filter((r) => r.type === "workload-end").at(-1)).toMatchObject({ status: "rolled-back" });
+
+    expect(await upstream("/etc/nginx/conf.d/portal.upstream")).toContain(
+      `server ${fleetAddress("portal-src")}:`,
+    );
+    expect((await hostExec("portal-src", "systemctl is-active nginx")).stdout.trim()).toBe("active");
+    expect((await hostExec("tgt-1", "systemctl is-active nginx")).stdout.trim()).toBe("inactive");
+    const page = await fetch(`http://${fleetAddress("gw")}/portal/`, { signal: AbortSignal.timeout(10_000) });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("市政务服务网");
+  });
+
+  it("a truncated database dump on the target fails the restore with a clear reason; traffic stays on the source", async () => {
+    const derived = derivePlan({ workloads: ["tax-collection"], name: "integrity-dump" });
+    const first = await runMigrate(applyArgs(derived.planFile, derived.stateDir), {
+      env: { MIGRATE_FAIL_AFTER: "tax-collection/transfer" },
+      deadlineMs: 150_000,
+    });
+    expect(first.code, first.stderr).toBe(3);
+    const snapshot = readJournalFile(derived.stateDir, derived.planName).records.find(
+      (r) => r.type === "step-finish" && r.key === "tax-collection/snapshot",
+    );
+    const dump = (snapshot?.type === "step-finish" ? snapshot.outputs.databases : []) as {
+      dumpFile: string;
+    }[];
+    const file = dump[0]!.dumpFile;
+    const cut = await hostExec(
+      "tgt-2",
+      `size=$(stat -c %s ${file}) && truncate -s $((size / 2)) ${file} && stat -c %s ${file}`,
+    );
+    expect(cut.code, cut.stderr).toBe(0);
+
+    const resume = await runMigrate(applyArgs(derived.planFile, derived.stateDir), { deadlineMs: 150_000 });
+    expect(resume.code).toBe(3);
+    const records = readJournalFile(derived.stateDir, derived.planName).records;
+    const end = records.filter((r) => r.type === "workload-end").at(-1);
+    expect(end).toMatchObject({ status: expect.stringMatching(/failed|rolled-back/) });
+    const reason = end?.type === "workload-end" ? (end.reason ?? "") : "";
+    expect(reason).toMatch(/tax_collection|dump/);
+    expect(reason).toContain("tgt-2");
+    // Traffic never left the source, which still serves.
+    expect(await upstream("/etc/nginx/conf.d/tax.upstream")).toContain(`server ${fleetAddress("tax-src")}:`);
+    expect((await hostExec("tax-src", "systemctl is-active tax")).stdout.trim()).toBe("active");
+    const health = await fetch(`http://${fleetAddress("gw")}/tax/health`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(health.status).toBe(200);
+  });
+});
