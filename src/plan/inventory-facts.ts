@@ -68,7 +68,7 @@ export async function readInventoryFacts(file: string): Promise<InventoryFacts> 
     const issue = parsed.error.issues[0];
     throw new UserError(
       "usage",
-      `inventory ${file} is malformed at ${issue?.path.join(".")}: ${issue?.message}`,
+      `inventory ${file} is malformed at ${issue?.path.join(".") || "the top level"}: ${issue?.message}`,
     );
   }
   return parsed.data as InventoryFacts;
