@@ -38,7 +38,9 @@ describe("example plans", () => {
   });
 
   it.each(plans)("%s passes the committed JSON Schema", (file) => {
-    const validate = new Ajv2020({ strict: false, logger: false }).compile(readJson("schema/plan.schema.json"));
+    const validate = new Ajv2020({ strict: false, logger: false }).compile(
+      readJson("schema/plan.schema.json"),
+    );
     const ok = validate(parse(readFileSync(file, "utf8")));
     expect(validate.errors ?? []).toEqual([]);
     expect(ok).toBe(true);
@@ -70,7 +72,9 @@ describe("JSON Schema", () => {
   });
 
   it("rejects unknown keys, as validate does", () => {
-    const validate = new Ajv2020({ strict: false, logger: false }).compile(readJson("schema/plan.schema.json"));
+    const validate = new Ajv2020({ strict: false, logger: false }).compile(
+      readJson("schema/plan.schema.json"),
+    );
     const plan = parse(readFileSync(plans[0]!, "utf8")) as Record<string, unknown>;
     expect(validate({ ...plan, workload: [] })).toBe(false);
   });
