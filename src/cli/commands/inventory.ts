@@ -4,10 +4,10 @@
  */
 import { writeFile } from "node:fs/promises";
 import { ExitCode } from "../../exit-codes.ts";
+import { loadPlanForInventory } from "../../inventory/load-plan.ts";
 import { renderInventory } from "../../inventory/render-table.ts";
 import { runInventory } from "../../inventory/run-inventory.ts";
 import { errorsOf, formatDiagnostic } from "../../plan/diagnostics.ts";
-import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
 import { colourWanted } from "../../render/colour.ts";
 import { annotation, plainAnnotation } from "../../render/github.ts";
@@ -20,7 +20,7 @@ export interface InventoryOptions {
 }
 
 export async function run(file: string, options: InventoryOptions = {}): Promise<number> {
-  const loaded = await loadPlanOrThrow(file);
+  const loaded = await loadPlanForInventory(file);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once("SIGINT", onSigint);
