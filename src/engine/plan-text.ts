@@ -30,6 +30,7 @@ function workloadLines(w: RunWorkload): string[] {
   return lines;
 }
 
+/** What `migrate plan` prints without --json. */
 export function runPlanText(run: RunPlan): string {
   const { summary } = run;
   const { concurrency, perHostConcurrency, bandwidth } = run.defaults;

@@ -35,6 +35,7 @@ export interface Finding {
   hint?: string;
 }
 
+/** `FILE:LINE:COL: error: message` (plus the hint), the form editors and CI parse. */
 export function formatDiagnostic(d: Diagnostic): string {
   const hint = d.hint ? ` (hint: ${d.hint})` : "";
   return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}${hint}`;

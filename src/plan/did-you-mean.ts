@@ -1,5 +1,6 @@
 /** "did you mean ...": the closest known names by optimal-string-alignment (Damerau) distance. */
 
+/** Edits (insert, delete, substitute, swap neighbours) between two strings. */
 export function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;

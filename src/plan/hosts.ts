@@ -8,6 +8,7 @@ export interface FoundHost {
   tenant?: Tenant;
 }
 
+/** The host named `name`, whether a source or a tenant host, with its tenant for the latter. */
 export function findHost(plan: Plan, name: string): FoundHost | undefined {
   const source = plan.sources.find((h) => h.name === name);
   if (source) return { host: source, role: "source" };
@@ -18,6 +19,7 @@ export function findHost(plan: Plan, name: string): FoundHost | undefined {
   return undefined;
 }
 
+/** The tenant owning a target host; undefined for sources and unknown names. */
 export function tenantOfHost(plan: Plan, hostName: string): Tenant | undefined {
   return plan.tenants.find((t) => t.hosts.some((h) => h.name === hostName));
 }

@@ -43,6 +43,7 @@ const ARCH_ALIASES: Record<string, string> = {
   loong64: "loongarch64",
 };
 
+/** The plan's name for a `uname -m` architecture (arm64 → aarch64, amd64 → x86_64). */
 export function normalizeArch(arch: string): string {
   return ARCH_ALIASES[arch] ?? arch;
 }

@@ -13,6 +13,7 @@ const absolutePath = (Workload.shape.paths.unwrap() as z.ZodArray<z.ZodString>).
 
 export const PLAN_SCHEMA_FILE = "schema/plan.schema.json";
 
+/** The plan's JSON Schema (draft 2020-12) describing what a plan author may write. */
 export function planJsonSchema(): Record<string, unknown> {
   // Rules that zod leaves to `migrate validate` (for its better messages) still get patterns
   // here, so editors flag relative paths and offset-less window times as you type.

@@ -33,6 +33,7 @@ export interface LoadedPlan {
   warnings: Diagnostic[];
 }
 
+/** Read, hash and analyze a plan file; every problem comes back as a diagnostic, never thrown. */
 export async function loadPlan(file: string, options: LoadOptions = {}): Promise<LoadResult> {
   let bytes: Buffer;
   try {

@@ -44,6 +44,7 @@ function nameOf(value: unknown): string | undefined {
   return typeof name === "string" ? name : undefined;
 }
 
+/** The schema-valid rest of a rejected plan, or undefined when too little of it is usable. */
 export function partialPlan(raw: unknown, issues: readonly Issue[]): PartialPlan | undefined {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return undefined;
   const copy: Record<string, unknown> = { ...(raw as Record<string, unknown>) };

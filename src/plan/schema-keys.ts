@@ -55,6 +55,7 @@ function schemasAt(path: PlanPath, root: unknown): z.ZodType[] {
   return objects;
 }
 
+/** Keys allowed at `path`, read from the zod schema (union members matched by the given keys). */
 export function knownKeysAt(path: PlanPath, root: unknown): string[] {
   const keys = new Set<string>();
   for (const schema of schemasAt(path, root))

@@ -154,6 +154,7 @@ function invalidValue(path: PlanPath, value: unknown, options: string[]): Findin
   ];
 }
 
+/** One zod issue as findings; `root` is the raw document, for culprit values and key lists. */
 export function issueFindings(issue: Issue, root: unknown): Finding[] {
   const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)) as PlanPath;
   const value = valueAt(root, path);

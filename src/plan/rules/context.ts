@@ -43,6 +43,7 @@ export function warning(code: string, message: string, path: PlanPath, hint?: st
     : { severity: "warning", code, message, path, hint };
 }
 
+/** Index the (partial) plan for the rules: hosts by name with their role and tenant. */
 export function buildContext(
   plan: Plan,
   index: RuleContext["index"],
