@@ -40,7 +40,10 @@ export function digestText(w: WorkloadReport): string {
       : w.targetDigest === w.digest.value
         ? " (target matches)"
         : " (TARGET DIFFERS)";
-  return `${w.digest.algorithm ? `${w.digest.algorithm}:` : ""}${w.digest.value}${match}`;
+  const { algorithm, value } = w.digest;
+  // Digests from the steps already carry their algorithm ("sha256:…"); older ones may not.
+  const prefixed = !algorithm || value.startsWith(`${algorithm}:`) ? value : `${algorithm}:${value}`;
+  return `${prefixed}${match}`;
 }
 
 export function whenText(iso: string | undefined): string {
@@ -57,5 +60,8 @@ export function operatorText(run: RunReport): string {
 }
 
 export function commandLine(run: RunReport): string {
-  return run.operator ? run.operator.argv.join(" ") : dash;
+  if (!run.operator) return dash;
+  const argv = run.operator.argv;
+  // The engine records the arguments after the program name.
+  return /(^|\/)migrate$/.test(argv[0] ?? "") ? argv.join(" ") : ["migrate", ...argv].join(" ");
 }

@@ -57,7 +57,7 @@ const operator = {
   host: "jump-01",
   pid: 4242,
   version: "0.1.0",
-  argv: ["migrate", "apply", "plan.yaml", "--yes"],
+  argv: ["apply", "plan.yaml", "--yes"],
 };
 const GiB = 1024 ** 3;
 

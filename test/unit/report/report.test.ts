@@ -101,8 +101,26 @@ describe("markdown", () => {
     expect(md).toContain("| Run by | ops@jump-01 (pid 4242, migrate 0.1.0) |");
     expect(md).toContain("15.0 s of 10.0 s (OVER BUDGET)");
     expect(md).toContain("sha256:9f2c41d0 (target matches)");
+    expect(md).toContain("| Command | `migrate apply plan.yaml --yes` |");
     expect(md).toContain("Accepted by (science-and-technology): ______________________  Date: ____________");
   });
+  it("prefixes a digest with its algorithm once", () => {
+    const prefixed = buildReport({
+      plan: factoryPlan,
+      planFile: "plan.yaml",
+      now,
+      records: factoryRecords().map((r) =>
+        r.type === "step-finish" && r.step === "verify" && r.workload === "finance-portal"
+          ? {
+              ...r,
+              outputs: { ...r.outputs, manifestDigest: "sha256:9f2c", targetManifestDigest: "sha256:9f2c" },
+            }
+          : r,
+      ),
+    });
+    expect(renderMarkdown(prefixed)).toContain("| sha256:9f2c (target matches) |");
+  });
+
   it("escapes table cells", () => {
     expect(md).toContain("rsync exited 23 \\| partial transfer");
   });
