@@ -11,7 +11,6 @@ import { resolvePlanState } from "../../report/plan-state.ts";
 
 export interface LogsOptions {
   stateDir?: string;
-  json?: boolean;
 }
 
 export async function run(
@@ -37,8 +36,7 @@ export async function run(
   const text = await readFile(join(runDir(root, planName, chosen), LOG_FILE), "utf8").catch(() => {
     throw new UserError("usage", `run ${chosen} has no log file (${LOG_FILE})`);
   });
-  if (options.json) process.stdout.write(text);
-  else process.stdout.write(`${formatLog(text, palette(colourWanted(Boolean(process.stdout.isTTY))))}\n`);
+  process.stdout.write(`${formatLog(text, palette(colourWanted(Boolean(process.stdout.isTTY))))}\n`);
   return ExitCode.ok;
 }
 
