@@ -2,7 +2,14 @@
  * The human form of a run plan, for `migrate plan`: waves, workloads with their dependencies,
  * and each remaining step's actions with their undo. Steps the journal marks done are left out.
  */
-import type { Action } from "./plan-actions.ts";
+import {
+  type Action,
+  type ManifestAction,
+  type RewriteAction,
+  STAGING_ROOT,
+  type SyncAction,
+} from "./plan-actions.ts";
+import { formatBytes } from "./plan-steps.ts";
 import type { RunPlan, RunStep, RunWorkload } from "./planner.ts";
 
 function undoOf(action: Action): string {
@@ -10,11 +17,64 @@ function undoOf(action: Action): string {
   return undo ? `  [undo: ${undo.summary}]` : "";
 }
 
+function withSize(action: { path: string; bytes?: number; files?: number }): string {
+  return action.bytes === undefined
+    ? action.path
+    : `${action.path} (${formatBytes(action.bytes)}, ${action.files} files)`;
+}
+
+/**
+ * Consecutive manifests of one host, and consecutive file syncs between the same two hosts, read
+ * better as one line listing the paths; everything else is one line per action.
+ */
+function actionLines(actions: readonly Action[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < actions.length; i++) {
+    const action = actions[i]!;
+    if (
+      action.type === "manifest" ||
+      (action.type === "sync" && !action.path.startsWith(STAGING_ROOT)) ||
+      (action.type === "rewrite" && action.phase === "final")
+    ) {
+      const group = [action];
+      while (i + 1 < actions.length && sameGroup(action, actions[i + 1]!))
+        group.push(actions[++i] as typeof action);
+      if (group.length > 1) {
+        lines.push(groupSummary(group));
+        continue;
+      }
+    }
+    lines.push(`${action.summary}${undoOf(action)}`);
+  }
+  return lines;
+}
+
+function sameGroup(a: Action, b: Action): boolean {
+  if (a.type === "manifest" && b.type === "manifest") return a.host === b.host && a.hash === b.hash;
+  if (a.type === "rewrite" && b.type === "rewrite") return a.host === b.host && a.phase === b.phase;
+  if (a.type === "sync" && b.type === "sync") {
+    return a.from === b.from && a.to === b.to && a.phase === b.phase && !b.path.startsWith(STAGING_ROOT);
+  }
+  return false;
+}
+
+function groupSummary(group: (ManifestAction | SyncAction | RewriteAction)[]): string {
+  const first = group[0]!;
+  if (first.type === "rewrite") {
+    const files = group.map((a) => (a as RewriteAction).file).join(", ");
+    return `on ${first.host}, rewrite again whichever of ${files} the final sync replaced`;
+  }
+  const paths = group.map((a) => withSize(a as ManifestAction | SyncAction)).join(", ");
+  if (first.type === "manifest") return `record ${first.hash} manifests on ${first.host} of ${paths}`;
+  if (first.phase === "initial") return `copy ${first.from} -> ${first.to} in verified tar batches: ${paths}`;
+  return `final sync ${first.from} -> ${first.to} of ${paths}: send what changed since the snapshot, delete what the source no longer has`;
+}
+
 function stepLines(step: RunStep): string[] {
   const window = step.window ? ` (in window ${step.window.start} .. ${step.window.end})` : "";
   const head = `    ${step.name}${window}`;
   if (step.actions.length === 0) return [`${head}: nothing to do`];
-  return [head, ...step.actions.map((a) => `      - ${a.summary}${undoOf(a)}`)];
+  return [head, ...actionLines(step.actions).map((line) => `      - ${line}`)];
 }
 
 function workloadLines(w: RunWorkload): string[] {
