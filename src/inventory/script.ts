@@ -2,7 +2,7 @@
  * The one shell script inventory runs per host: every fact in one round trip, each section
  * introduced by a marker line carrying a per-run nonce so file contents cannot forge a section.
  * The script is constant source text; plan values (paths, database ports) arrive as quoted
- * positional arguments tagged `path:`, `pg:` or `my:`.
+ * positional arguments tagged `path:`, `pg:` or `my:` (`pg?:`, `my?:`: only if present).
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -15,6 +15,8 @@ export interface ScriptInputs {
   paths: readonly string[];
   postgresPorts: readonly number[];
   mysqlPorts: readonly number[];
+  /** Probe the databases only when their local socket exists (hosts the plan gives no database). */
+  databasesIfPresent?: boolean;
 }
 
 export function newNonce(): string {
@@ -23,11 +25,12 @@ export function newNonce(): string {
 
 /** `sh -c SCRIPT inventory NONCE path:/srv/a pg:5432 ...` with every argument quoted. */
 export function inventoryCommand(inputs: ScriptInputs, nonce: string): ShellCommand {
+  const optional = inputs.databasesIfPresent ? "?" : "";
   const args = [
     nonce,
     ...inputs.paths.map((path) => `path:${path}`),
-    ...inputs.postgresPorts.map((port) => `pg:${port}`),
-    ...inputs.mysqlPorts.map((port) => `my:${port}`),
+    ...inputs.postgresPorts.map((port) => `pg${optional}:${port}`),
+    ...inputs.mysqlPorts.map((port) => `my${optional}:${port}`),
   ];
   return sh`sh -c ${SCRIPT} migrate-inventory ${args}`;
 }

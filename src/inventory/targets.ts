@@ -39,7 +39,7 @@ export function inventoryTargets(plan: Plan): InventoryTarget[] {
       host: found.host,
       role: found.role,
       ...(found.tenant ? { tenant: found.tenant.name } : {}),
-      inputs: { paths, postgresPorts, mysqlPorts },
+      inputs: { paths, postgresPorts, mysqlPorts, databasesIfPresent: databases.length === 0 },
     });
   }
   return targets;

@@ -5,9 +5,9 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import ssh2 from "ssh2";
 import { UserError } from "../errors.ts";
 import type { Auth } from "../plan/schema.ts";
+import { ssh2 } from "./ssh2-module.ts";
 
 export type SshCredentials = { agent: string } | { privateKey: Buffer; passphrase?: string };
 

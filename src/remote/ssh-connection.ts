@@ -3,13 +3,14 @@
  * agent or key-file auth, optionally over a stream forwarded through a bastion (ProxyJump).
  */
 import type { Duplex } from "node:stream";
-import ssh2, { type Client, type ConnectConfig } from "ssh2";
+import type { Client, ConnectConfig } from "ssh2";
 import { InterruptedError, type MigrateError, UserError } from "../errors.ts";
 import type { Host } from "../plan/schema.ts";
 import { decideHostKey, fingerprintOf } from "./host-key.ts";
 import { knownHostName, knownKeyTypes, readKnownHosts } from "./known-hosts.ts";
 import { credentialsFor } from "./ssh-auth.ts";
 import { mapConnectError } from "./ssh-errors.ts";
+import { ssh2 } from "./ssh2-module.ts";
 
 export interface ConnectionSettings {
   knownHostsFile: string;
@@ -59,7 +60,6 @@ export async function connectHost({ host, settings, sock, signal }: ConnectOptio
   signal?.throwIfAborted();
   const credentials = await credentialsFor(host.name, host.auth, settings.env);
   const serverHostKey = await serverHostKeyOrder(host, settings);
-  // ssh2 is CommonJS: its classes are reached through the default export under Node ESM.
   const client = new ssh2.Client();
   let refusal: MigrateError | undefined;
   const policy = {
