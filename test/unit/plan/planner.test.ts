@@ -216,3 +216,49 @@ describe("planned paths match the steps", () => {
     });
   });
 });
+
+describe("plan-output schema coverage", () => {
+  it("accepts every action type the planner emits, with inventory sizes and journal status", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { Ajv2020 } = await import("ajv/dist/2020.js");
+    const schema = JSON.parse(
+      readFileSync(join(import.meta.dirname, "../../../schema/plan-output.schema.json"), "utf8"),
+    );
+    const plan = load(
+      planText({
+        workloads: `${DB_APP}${workload("d", "    services: [d.service]\n    cutover: { strategy: dns, server: 10.9.0.53, zone: example., record: d.example., keyFile: /etc/k.key }\n")}${workload("c", '    databases: [{ engine: mysql, name: cdb }]\n    cutover: { strategy: command, host: gw-01, run: "switch on", undo: "switch off" }\n    verify:\n      - http: { url: "http://10.9.0.2/", from: gw-01, contains: ok }\n      - command: { host: tgt-01, run: "true" }\n').replace(/ {4}verify:\n {6}- tcp: \{ host: tgt-01, port: 22 \}\n(?= {4}databases)/, "")}`,
+      }),
+    );
+    const run = planRun(plan, {
+      planHash: "b".repeat(64),
+      completed: new Set(["app/snapshot"]),
+      inventory: { hosts: { "src-01": { paths: { "/srv/app": { bytes: 10, files: 1 } } } } },
+    });
+    const types = new Set(
+      run.waves.flatMap((w) =>
+        w.workloads.flatMap((x) => x.steps.flatMap((s) => s.actions.map((a) => a.type))),
+      ),
+    );
+    expect([...types].sort()).toEqual(
+      [
+        "check",
+        "command",
+        "dns-switch",
+        "dump",
+        "freeze",
+        "manifest",
+        "manifest-verify",
+        "proxy-switch",
+        "restore",
+        "rewrite",
+        "start",
+        "stream-dump",
+        "sync",
+      ].sort(),
+    );
+    const validate = new Ajv2020({ strict: true }).compile(schema);
+    validate(JSON.parse(JSON.stringify(run)));
+    expect(validate.errors ?? []).toEqual([]);
+  });
+});
