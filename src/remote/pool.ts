@@ -22,6 +22,11 @@ export interface SshPoolOptions extends Partial<ConnectionSettings> {
   hosts: readonly Host[];
   maxChannelsPerConnection?: number;
   onCommand?: OnCommand;
+  /**
+   * false: a host that failed to connect keeps failing with the same error instead of being
+   * tried again on next use (one-shot commands such as inventory try each host once).
+   */
+  retryFailedConnections?: boolean;
 }
 
 interface Entry {
@@ -65,6 +70,7 @@ export class SshPool {
   private readonly settings: ConnectionSettings;
   private readonly lifetime = new AbortController();
   private readonly onCommand: OnCommand | undefined;
+  private readonly retryFailed: boolean;
 
   constructor(options: SshPoolOptions) {
     const env = options.env ?? process.env;
@@ -78,6 +84,7 @@ export class SshPool {
       ...(options.onHostKeyRecorded ? { onHostKeyRecorded: options.onHostKeyRecorded } : {}),
     };
     this.onCommand = options.onCommand;
+    this.retryFailed = options.retryFailedConnections ?? true;
     const limit = options.maxChannelsPerConnection ?? DEFAULT_MAX_CHANNELS;
     for (const host of options.hosts) {
       this.entries.set(host.name, { host, semaphore: new Semaphore(limit) });
@@ -118,7 +125,7 @@ export class SshPool {
           if (this.lifetime.signal.aborted) client.end();
         },
         () => {
-          if (entry.client === attempt) entry.client = undefined;
+          if (entry.client === attempt && this.retryFailed) entry.client = undefined;
         },
       );
     }
@@ -156,6 +163,11 @@ export class SshPool {
         else resolve(stream);
       });
     });
+  }
+
+  /** Start connecting to these hosts now; failures surface on their first use. */
+  prewarm(names: readonly string[]): void {
+    for (const name of names) this.connection(name).catch(() => {});
   }
 
   /** Close every connection; the pool cannot be used afterwards. */
