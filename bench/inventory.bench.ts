@@ -31,13 +31,23 @@ function ansibleInventory(fleet: Fleet): string {
   return `${lines.join("\n")}\n`;
 }
 
-async function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** Wall time of a command, or undefined when it failed (a host of the shared fleet was busy). */
+async function timed(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  completed: readonly number[] = [0],
+): Promise<number | undefined> {
   const started = performance.now();
   try {
     await exec(command, args, { cwd: root, env, maxBuffer: 256 * 1024 * 1024, timeout: 600_000 });
   } catch (error) {
-    const e = error as { code?: number; stderr?: string; stdout?: string };
-    throw new Error(`${command} ${args.join(" ")} failed (${e.code}): ${(e.stderr || e.stdout || "").slice(-2000)}`);
+    const e = error as { code?: number; stderr?: string };
+    if (typeof e.code === "number" && completed.includes(e.code)) return performance.now() - started;
+    console.log(
+      `  (discarded: ${command} exited ${e.code}: ${(e.stderr ?? "").trim().split("\n").slice(-1)[0] ?? ""})`,
+    );
+    return undefined;
   }
   return performance.now() - started;
 }
@@ -51,8 +61,10 @@ export async function run(): Promise<void> {
     const hosts = fleet.hosts.length;
     const migrateTimes: number[] = [];
     const ansibleTimes: number[] = [];
-    // One untimed round each warms the page cache and tsx's transform cache for both sides.
-    for (let i = 0; i <= REPETITIONS; i += 1) {
+    // One untimed round warms the page cache and tsx's transform cache for both sides. Other
+    // people's tests share the fleet, so a round where either side failed is run again.
+    let warm = false;
+    for (let attempt = 0; migrateTimes.length < REPETITIONS && attempt < REPETITIONS * 3; attempt += 1) {
       const controlDir = await mkdtemp(join(work, "cp-"));
       const ansibleEnv = {
         ...process.env,
@@ -61,20 +73,39 @@ export async function run(): Promise<void> {
         ANSIBLE_LOCAL_TEMP: join(work, "ansible-local"),
         ANSIBLE_NOCOLOR: "1",
       };
-      const ansible = await timed("ansible", ["all", "-i", inventory, "-m", "setup", "-f", String(hosts * 2)], ansibleEnv);
-      const migrate = await timed("./bin/migrate", ["inventory", fleet.planFile, "--json"], process.env);
-      if (i === 0) continue;
+      const ansible = await timed(
+        "ansible",
+        ["all", "-i", inventory, "-m", "setup", "-f", String(hosts * 2)],
+        ansibleEnv,
+      );
+      // Exit 1 is a completed inventory that found drift (others' tests move the fleet's systems).
+      const migrate = await timed(
+        "./bin/migrate",
+        ["inventory", fleet.planFile, "--json"],
+        process.env,
+        [0, 1],
+      );
+      if (ansible === undefined || migrate === undefined) continue;
+      if (!warm) {
+        warm = true;
+        continue;
+      }
       ansibleTimes.push(ansible);
       migrateTimes.push(migrate);
     }
+    if (migrateTimes.length === 0) throw new Error("no repetition completed on both sides; is the fleet up?");
     const migrateMedian = median(migrateTimes);
     const ansibleMedian = median(ansibleTimes);
     const ratio = migrateMedian / ansibleMedian;
     const ms = (values: number[]) => values.map((v) => Math.round(v)).join(", ");
-    console.log(`hosts: ${hosts} (sources through the bastion), repetitions: ${REPETITIONS} after one warm-up`);
+    console.log(
+      `hosts: ${hosts} (sources through the bastion), repetitions: ${REPETITIONS} after one warm-up`,
+    );
     console.log(`migrate inventory --json: median ${Math.round(migrateMedian)} ms  [${ms(migrateTimes)}]`);
     console.log(`ansible all -m setup:     median ${Math.round(ansibleMedian)} ms  [${ms(ansibleTimes)}]`);
-    console.log(`ratio migrate/ansible: ${ratio.toFixed(3)}x (target <= 0.25x) ${ratio <= 0.25 ? "PASS" : "FAIL"}`);
+    console.log(
+      `ratio migrate/ansible: ${ratio.toFixed(3)}x (target <= 0.25x) ${ratio <= 0.25 ? "PASS" : "FAIL"}`,
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }
