@@ -5,10 +5,12 @@
  * engine then rolls the cutover back.
  */
 import { RemoteError } from "../errors.ts";
+import { sh } from "../remote/shell.ts";
+import type { Remote } from "../remote/types.ts";
 import { runCheck } from "./checks.ts";
 import { collectManifest } from "./manifest/collect.ts";
 import { type ManifestEntry, manifestDigest, mismatchedPaths } from "./manifest/model.ts";
-import { latestManifest, TREE_MS } from "./support.ts";
+import { latestManifest, QUICK_MS, TREE_MS } from "./support.ts";
 import type { Step, StepContext } from "./types.ts";
 
 interface RewriteOutput {
@@ -21,6 +23,27 @@ function rewrittenHashes(context: StepContext): Map<string, string> {
     context.outputsOf("reconfigure")?.rewrites ??
     []) as RewriteOutput[];
   return new Map(records.map((record) => [record.file, record.after]));
+}
+
+/** Rewritten files whose SHA-256 on the target is the journaled after-hash. */
+async function rewritesHold(
+  context: StepContext,
+  target: Remote,
+  rewritten: Map<string, string>,
+): Promise<Set<string>> {
+  const files = [...rewritten.keys()];
+  if (files.length === 0) return new Set();
+  const result = await target.run(sh`sha256sum -z -- ${files}`, {
+    signal: context.signal,
+    timeoutMs: QUICK_MS,
+  });
+  const held = new Set<string>();
+  for (const line of result.stdout.split("\0")) {
+    const hash = line.slice(0, 64);
+    const file = line.slice(66);
+    if (rewritten.get(file) === hash) held.add(file);
+  }
+  return held;
 }
 
 async function manifestCheck(
@@ -37,12 +60,13 @@ async function manifestCheck(
   });
   const rewritten = rewrittenHashes(context);
   const onTarget = new Map(actual.map((entry) => [entry.path, entry]));
-  // A rewritten file differs from the source by design: expect its after-hash, and its new size and mtime.
+  const rewrittenOk = await rewritesHold(context, target, rewritten);
+  // A rewritten file differs from the source by design: it must hold its journaled after-hash
+  // (SHA-256, whatever the manifest's algorithm); then its content fields come from the target.
   const want: ManifestEntry[] = expected.entries.map((entry) => {
-    const after = rewritten.get(entry.path);
     const there = onTarget.get(entry.path);
-    return after !== undefined && there
-      ? { ...entry, hash: after, size: there.size, mtime: there.mtime }
+    return rewrittenOk.has(entry.path) && there
+      ? { ...entry, hash: there.hash, size: there.size, mtime: there.mtime }
       : entry;
   });
   const digest = manifestDigest({ ...expected, entries: want });
