@@ -93,7 +93,7 @@ export async function run(): Promise<void> {
   const load = () => `load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`;
   console.log(`machine: ${load()} before the runs (2 cores, shared with other work)`);
   console.log(`data: ${seeded.files} files, ${(seeded.bytes / MiB).toFixed(0)} MiB in ${DIR} on portal-src`);
-  const clearTarget = () => onHost("tgt-1", `rm -rf ${DIR} ${DIR}-rsync && sync`);
+  const clearTarget = () => onHost("tgt-1", `rm -rf ${DIR} ${DIR}-rsync`);
 
   // 1a. The raw pipe: the floor any streamed copy through the orchestrator pays.
   await clearTarget();
