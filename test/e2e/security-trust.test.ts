@@ -11,6 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { hostExec, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
 import type { PlanInput } from "../../src/plan/schema.ts";
@@ -193,6 +194,7 @@ describe.skipIf(skipReason !== "")("trust: host keys and secrets", () => {
             for (const line of ps.stdout.split("\n")) seen.add(line);
           }),
         );
+        await sleep(200);
       }
     })();
     const runs: MigrateExit[] = [];
