@@ -25,7 +25,7 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}th,td{border:1px s
 th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em;word-break:break-all}
 .ok{color:#1a7f37}.bad{color:#c62828;font-weight:600}.warn{color:#9a6700}
 .bar-outer{background:#eee;border-radius:3px;height:12px;min-width:120px}.bar-inner{background:#1a7f37;height:12px;border-radius:3px}
-svg.timeline{border:1px solid #ddd;margin:.5rem 0}svg .label,svg .tick{font:11px system-ui,sans-serif;fill:#333}svg .grid{stroke:#e3e3e3}svg .bar.failed{stroke:#c62828;stroke-width:2}
+svg.timeline{border:1px solid #ddd;margin:.5rem 0}svg .label,svg .tick{font:11px system-ui,sans-serif;fill:#333}svg .grid{stroke:#e3e3e3}svg .bar.failed{stroke:#c62828;stroke-width:2}svg .downtime{fill:#c62828}
 .meta td:first-child{width:12rem;font-weight:600}.signature{margin-top:2.5rem;display:grid;grid-template-columns:1fr 1fr;gap:2rem}
 .signature div{border-top:1px solid #333;padding-top:.3rem}
 @media print{body{margin:0;max-width:none;font-size:11px}h2{break-before:page}h2:first-of-type{break-before:auto}table,svg{break-inside:avoid}}

@@ -46,6 +46,8 @@ export interface WorkloadReport {
   targetDigest?: string;
   verification: { ran: boolean; ok?: boolean; checks: CheckResult[] };
   downtimeMs?: number;
+  /** When the source was frozen (cutover), the start of the downtime. */
+  frozenAt?: string;
   downtimeBudgetMs?: number;
   budgetExceeded?: boolean;
   failures: FailureReport[];
@@ -281,6 +283,7 @@ function buildWorkload(
       checks,
     },
     ...(downtimeMs !== undefined ? { downtimeMs } : {}),
+    ...(stringField(cutover, "frozenAt") ? { frozenAt: stringField(cutover, "frozenAt") } : {}),
     ...(downtimeBudgetMs !== undefined ? { downtimeBudgetMs } : {}),
     ...(downtimeMs !== undefined && downtimeBudgetMs !== undefined
       ? { budgetExceeded: end?.budgetExceeded ?? downtimeMs > downtimeBudgetMs }

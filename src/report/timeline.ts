@@ -62,14 +62,27 @@ export function timelineSvg(run: RunReport): string {
           `<title>${esc(title)}</title></rect>`,
       );
     }
+    if (w.frozenAt && w.downtimeMs !== undefined) {
+      // Downtime as a red rule under the row: from the freeze for as long as it was measured.
+      const from = Date.parse(w.frozenAt);
+      const dx = x(from);
+      const dw = Math.max(2, x(from + w.downtimeMs) - dx);
+      parts.push(
+        `<rect x="${dx.toFixed(1)}" y="${y + ROW - 3}" width="${dw.toFixed(1)}" height="3" class="downtime">` +
+          `<title>${esc(`${w.name} downtime ${formatClock(w.downtimeMs)}`)}</title></rect>`,
+      );
+    }
   });
-  const legend = Object.entries(STEP_COLOURS)
-    .map(
-      ([name, colour], i) =>
-        `<rect x="${LABEL + i * 110}" y="4" width="12" height="12" fill="${colour}"/>` +
-        `<text x="${LABEL + i * 110 + 16}" y="14" class="tick">${name}</text>`,
-    )
-    .join("");
+  const legend =
+    Object.entries(STEP_COLOURS)
+      .map(
+        ([name, colour], i) =>
+          `<rect x="${LABEL + i * 100}" y="4" width="12" height="12" fill="${colour}"/>` +
+          `<text x="${LABEL + i * 100 + 16}" y="14" class="tick">${name}</text>`,
+      )
+      .join("") +
+    `<rect x="${LABEL + 6 * 100}" y="9" width="12" height="3" class="downtime"/>` +
+    `<text x="${LABEL + 6 * 100 + 16}" y="14" class="tick">downtime</text>`;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" data-run="${esc(run.runId)}" viewBox="0 0 ${WIDTH} ${height}" ` +
     `width="100%" role="img" aria-label="Step timeline of run ${esc(run.runId)}">${legend}${parts.join("")}</svg>`

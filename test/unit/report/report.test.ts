@@ -143,5 +143,7 @@ describe("html", () => {
   it("has one timeline per run with a bar per step", () => {
     expect(html.match(/<svg [^>]*class="timeline"/g)).toHaveLength(2);
     expect(html.match(/class="bar failed"/g)?.length).toBe(2);
+    // finance-portal's freeze (6 s measured) is drawn under its row.
+    expect(html).toContain("<title>finance-portal downtime 0:06</title>");
   });
 });
