@@ -20,7 +20,10 @@ function lazy(name: string): (...args: unknown[]) => Promise<void> {
 }
 
 const outputOption = () =>
-  new Option("--output <format>", "event output: auto (terminal view or plain lines), plain, json (NDJSON), github")
+  new Option(
+    "--output <format>",
+    "event output: auto (terminal view or plain lines), plain, json (NDJSON), github",
+  )
     .choices(["auto", "plain", "json", "github"])
     .default("auto");
 
@@ -112,7 +115,10 @@ export function buildProgram(): Command {
     .option("--out <file>", "write the report here instead of stdout")
     .option("--bureau <name>", "only this bureau")
     .option("--state-dir <dir>", "journal directory")
-    .addHelpText("after", "\nExample:\n  $ migrate report plans/henan-finance.yaml --format html --out signoff.html\n")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ migrate report plans/henan-finance.yaml --format html --out signoff.html\n",
+    )
     .action(lazy("report"));
 
   program
@@ -141,7 +147,11 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      ) {
         return ExitCode.ok;
       }
       return ExitCode.usage;
