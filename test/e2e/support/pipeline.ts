@@ -29,13 +29,15 @@ export function apply(
   planFile: string,
   stateDir: string,
   extra: string[] = [],
-): ResultPromise<{ reject: false; cwd: string }> {
+  env: Record<string, string> = {},
+): ResultPromise<{ reject: false; cwd: string; env: Record<string, string> }> {
   return execa(
     join(REPO, "bin/migrate"),
     ["apply", planFile, "--yes", "--state-dir", stateDir, "--output", "json", ...extra],
     {
       reject: false,
       cwd: REPO,
+      env,
     },
   );
 }
