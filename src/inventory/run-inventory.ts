@@ -10,7 +10,7 @@ import { collectHost } from "./collect.ts";
 import { driftFindings } from "./drift.ts";
 import type { HostError, HostInventory } from "./host-facts.ts";
 import { locateFindings } from "./locate-findings.ts";
-import { inventoryTargets } from "./targets.ts";
+import { type InventoryTarget, inventoryTargets } from "./targets.ts";
 
 export const INVENTORY_VERSION = 1;
 
@@ -24,11 +24,14 @@ export interface InventoryReport {
   diagnostics: Diagnostic[];
 }
 
-export interface InventoryOptions {
+export interface CollectAllOptions {
   remote(hostName: string): Remote;
   signal?: AbortSignal;
   /** Deadline per host (connect + script). */
   timeoutMs?: number;
+}
+
+export interface InventoryOptions extends CollectAllOptions {
   now?: () => Date;
 }
 
@@ -39,13 +42,14 @@ function hostError(error: unknown): HostError {
   return { kind: "bug", message: error instanceof Error ? error.message : String(error) };
 }
 
-export async function runInventory(loaded: LoadedPlan, options: InventoryOptions): Promise<InventoryReport> {
-  const started = performance.now();
-  const collectedAt = (options.now?.() ?? new Date()).toISOString();
-  const targets = inventoryTargets(loaded.plan);
+/** Facts of every target, in parallel; a host that fails is recorded with its reason. */
+export async function collectAll(
+  targets: readonly InventoryTarget[],
+  options: CollectAllOptions,
+): Promise<Record<string, HostInventory>> {
   const results = await Promise.all(
     targets.map(async (target): Promise<[string, HostInventory]> => {
-      const hostStarted = performance.now();
+      const started = performance.now();
       try {
         const facts = await collectHost(options.remote(target.host.name), target, {
           timeoutMs: options.timeoutMs ?? 120_000,
@@ -65,21 +69,35 @@ export async function runInventory(loaded: LoadedPlan, options: InventoryOptions
             ...(target.tenant ? { tenant: target.tenant } : {}),
             ok: false,
             error: hostError(error),
-            durationMs: Math.round(performance.now() - hostStarted),
+            durationMs: Math.round(performance.now() - started),
           },
         ];
       }
     }),
   );
-  const hosts = Object.fromEntries(results);
+  return Object.fromEntries(results);
+}
+
+/** Drift and the report from collected facts. */
+export function inventoryReport(
+  loaded: LoadedPlan,
+  hosts: Record<string, HostInventory>,
+  timing: { collectedAt: string; durationMs: number },
+): InventoryReport {
   const diagnostics = locateFindings(loaded.file, loaded.text, driftFindings(loaded.plan, hosts));
   return {
     version: INVENTORY_VERSION,
     plan: loaded.file,
     planHash: loaded.hash,
-    collectedAt,
-    durationMs: Math.round(performance.now() - started),
+    ...timing,
     hosts,
     diagnostics,
   };
+}
+
+export async function runInventory(loaded: LoadedPlan, options: InventoryOptions): Promise<InventoryReport> {
+  const started = performance.now();
+  const collectedAt = (options.now?.() ?? new Date()).toISOString();
+  const hosts = await collectAll(inventoryTargets(loaded.plan), options);
+  return inventoryReport(loaded, hosts, { collectedAt, durationMs: Math.round(performance.now() - started) });
 }

@@ -4,10 +4,11 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { ExitCode } from "../../exit-codes.ts";
+import type { HostInventory } from "../../inventory/host-facts.ts";
 import type { InventoryReport } from "../../inventory/run-inventory.ts";
+import type { InventoryTarget } from "../../inventory/targets.ts";
 import { errorsOf, formatDiagnostic } from "../../plan/diagnostics.ts";
-import type { Host } from "../../plan/schema.ts";
-import type { SshPool, SshPoolOptions } from "../../remote/pool.ts";
+import type { SshPool } from "../../remote/pool.ts";
 import { colourWanted } from "../../render/colour.ts";
 import { annotation, plainAnnotation } from "../../render/github.ts";
 
@@ -20,49 +21,65 @@ export interface InventoryOptions {
 
 export async function run(file: string, options: InventoryOptions = {}): Promise<number> {
   // Loaded side by side: module loading is a large share of a short command's wall time.
-  const [{ SshPool, planHosts }, { earlyHosts, sameHosts }] = await Promise.all([
-    import("../../remote/pool.ts"),
-    import("../../inventory/early-hosts.ts"),
-  ]);
-  const poolFor = (hosts: readonly Host[]) =>
+  const [{ SshPool }, { earlyPlan }, { collectAll, inventoryReport }, { inventoryTargets, sameTargets }] =
+    await Promise.all([
+      import("../../remote/pool.ts"),
+      import("../../inventory/early-plan.ts"),
+      import("../../inventory/run-inventory.ts"),
+      import("../../inventory/targets.ts"),
+    ]);
+  const started = performance.now();
+  const collectedAt = new Date().toISOString();
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  const poolFor = (targets: readonly InventoryTarget[]) =>
     new SshPool({
-      hosts,
+      hosts: targets.map((t) => t.host),
       acceptNewHostKeys: options.acceptNewHostKeys ?? false,
       retryFailedConnections: false,
       onHostKeyRecorded: (host, fingerprint) =>
         process.stderr.write(`migrate: recorded new host key of ${host} (${fingerprint})\n`),
-    } satisfies SshPoolOptions);
-  // Connections open while the plan is validated (the slow part of start-up). Not when new host
-  // keys may be recorded: that must wait for a valid plan.
+    });
+  const collect = (pool: SshPool, targets: readonly InventoryTarget[]) =>
+    collectAll(targets, { remote: (name) => pool.remote(name), signal: controller.signal });
+
+  // Inventory only reads, so it starts from the plan as written while the plan is validated
+  // (the slow part of start-up), and keeps those results only if the validated plan asks
+  // exactly the same. Not when new host keys may be recorded: that waits for a valid plan.
   const text = await readFile(file, "utf8").catch(() => undefined);
-  const early = text !== undefined && !options.acceptNewHostKeys ? earlyHosts(text) : undefined;
-  let pool: SshPool | undefined;
-  if (early) {
-    pool = poolFor(early);
-    pool.prewarm(early.map((h) => h.name));
+  const early = text !== undefined && !options.acceptNewHostKeys ? earlyPlan(text) : undefined;
+  const earlyTargets = early ? inventoryTargets(early) : undefined;
+  let pool = earlyTargets ? poolFor(earlyTargets) : undefined;
+  let speculative: Promise<Record<string, HostInventory>> | undefined;
+  if (pool && earlyTargets) {
+    speculative = collect(pool, earlyTargets);
+    // An invalid plan abandons it; its rejection must not go unhandled meanwhile.
+    speculative.catch(() => {});
   }
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once("SIGINT", onSigint);
   try {
     const { loadPlanForInventory } = await import("../../inventory/load-plan.ts");
     const loaded = await loadPlanForInventory(file);
-    const hosts = planHosts(loaded.plan);
-    if (!pool || !early || !sameHosts(hosts, early)) {
+    const targets = inventoryTargets(loaded.plan);
+    let hosts: Record<string, HostInventory>;
+    if (speculative && earlyTargets && sameTargets(targets, earlyTargets)) {
+      hosts = await speculative;
+    } else {
       await pool?.close();
-      pool = poolFor(hosts);
+      pool = poolFor(targets);
+      hosts = await collect(pool, targets);
     }
-    const active = pool;
-    const { runInventory } = await import("../../inventory/run-inventory.ts");
-    const report = await runInventory(loaded, {
-      remote: (name) => active.remote(name),
-      signal: controller.signal,
+    const report = inventoryReport(loaded, hosts, {
+      collectedAt,
+      durationMs: Math.round(performance.now() - started),
     });
     await print(report, options);
     if (Object.values(report.hosts).some((facts) => !facts.ok)) return ExitCode.unreachable;
     return errorsOf(report.diagnostics).length > 0 ? ExitCode.error : ExitCode.ok;
   } finally {
     process.removeListener("SIGINT", onSigint);
+    // Stops anything still running on the hosts (an abandoned early collection) before closing.
+    controller.abort();
     await pool?.close();
   }
 }
