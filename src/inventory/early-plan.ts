@@ -19,6 +19,8 @@ const isPort = (value: unknown): value is number => typeof value === "number" &&
 function authOf(value: unknown): Auth | undefined {
   if (!isObject(value)) return undefined;
   if (value.agent === true && Object.keys(value).length === 1) return { agent: true };
+  const keys = Object.keys(value);
+  if (keys.some((k) => k !== "keyFile" && k !== "passphraseEnv")) return undefined;
   if (!isText(value.keyFile) || !optionalText(value.passphraseEnv)) return undefined;
   return isText(value.passphraseEnv)
     ? { keyFile: value.keyFile, passphraseEnv: value.passphraseEnv }
