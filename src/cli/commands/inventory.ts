@@ -21,13 +21,14 @@ export interface InventoryOptions {
 
 export async function run(file: string, options: InventoryOptions = {}): Promise<number> {
   // Loaded side by side: module loading is a large share of a short command's wall time.
-  const [{ SshPool }, { earlyPlan }, { collectAll, inventoryReport }, { inventoryTargets, sameTargets }] =
-    await Promise.all([
-      import("../../remote/pool.ts"),
-      import("../../inventory/early-plan.ts"),
-      import("../../inventory/run-inventory.ts"),
-      import("../../inventory/targets.ts"),
-    ]);
+  // Only what collection needs comes first; the validator and its schema library load while
+  // the hosts are already being asked.
+  const [{ SshPool }, { earlyPlan }, { collectAll }, { inventoryTargets, sameTargets }] = await Promise.all([
+    import("../../remote/pool.ts"),
+    import("../../inventory/early-plan.ts"),
+    import("../../inventory/collect-all.ts"),
+    import("../../inventory/targets.ts"),
+  ]);
   const started = performance.now();
   const collectedAt = new Date().toISOString();
   const controller = new AbortController();
@@ -58,7 +59,10 @@ export async function run(file: string, options: InventoryOptions = {}): Promise
     speculative.catch(() => {});
   }
   try {
-    const { loadPlanForInventory } = await import("../../inventory/load-plan.ts");
+    const [{ loadPlanForInventory }, { inventoryReport }] = await Promise.all([
+      import("../../inventory/load-plan.ts"),
+      import("../../inventory/run-inventory.ts"),
+    ]);
     const loaded = await loadPlanForInventory(file);
     const targets = inventoryTargets(loaded.plan);
     let hosts: Record<string, HostInventory>;
