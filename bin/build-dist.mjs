@@ -12,9 +12,13 @@ const src = join(root, "src");
 const dist = join(root, "dist");
 
 rmSync(dist, { recursive: true, force: true });
-execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")], {
-  stdio: "inherit",
-});
+execFileSync(
+  process.execPath,
+  [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")],
+  {
+    stdio: "inherit",
+  },
+);
 
 function copyAssets(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
