@@ -3,6 +3,7 @@
  * writer), strict about anything else, and folding records into what is done per workload.
  */
 import { readFile } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import { UserError } from "../errors.ts";
 import type { StepName, WorkloadStatus } from "./events.ts";
 import type { JournalRecord } from "./journal-record.ts";
@@ -21,8 +22,42 @@ export interface JournalContents {
   torn?: TornTail;
 }
 
-/** Parse journal text. A bad last line is reported as `torn`; a bad line before it is an error. */
-export function parseJournal(text: string, file = "journal.jsonl"): JournalContents {
+const RECORD_TYPES: ReadonlySet<string> = new Set<JournalRecord["type"]>([
+  "run-start",
+  "step-start",
+  "step-checkpoint",
+  "step-finish",
+  "step-fail",
+  "step-interrupted",
+  "workload-end",
+  "lock-recovered",
+  "run-end",
+]);
+
+const RESTORE_HINT =
+  "restore the journal from a backup; migrate never rewrites it, so another program changed it";
+
+/**
+ * The plan a journal file belongs to: journals live at `<root>/<plan name>/journal.jsonl`
+ * (state-dir.ts), so every reader that opened one for a plan checks the same thing here.
+ */
+function planOfJournalFile(file: string): string | undefined {
+  if (basename(file) !== "journal.jsonl") return undefined;
+  const dir = dirname(file);
+  return dir === "." ? undefined : basename(dir);
+}
+
+/**
+ * Parse journal text. Only a last line that is an incomplete JSON object is `torn` (a crash
+ * mid-write); anything else that is not a record this version wrote is refused at file:line, as
+ * is a journal whose run-start names another plan than `planName` (by default the plan the
+ * journal's directory is named after).
+ */
+export function parseJournal(
+  text: string,
+  file = "journal.jsonl",
+  planName: string | undefined = planOfJournalFile(file),
+): JournalContents {
   const records: JournalRecord[] = [];
   let offset = 0;
   const lines = text.split("\n");
@@ -31,31 +66,63 @@ export function parseJournal(text: string, file = "journal.jsonl"): JournalConte
     const start = offset;
     offset += Buffer.byteLength(line) + 1;
     if (line.trim() === "") continue;
-    const record = parseRecord(line);
-    if (record) {
-      // A valid last record may lack its newline; the writer adds one before appending.
-      records.push(record);
-      continue;
+    const where = `${file}:${index + 1}`;
+    const parsed = parseLine(line);
+    if (parsed === undefined) {
+      const isLast = lines.slice(index + 1).every((rest) => rest.trim() === "");
+      // A crash mid-write leaves the start of a JSON object; anything else came from elsewhere.
+      if (isLast && line.trimStart().startsWith("{")) {
+        return { records, torn: { line: index + 1, text: line, offset: start } };
+      }
+      throw new UserError("journal", `${where}: the journal is corrupt (not a journal record)`, {
+        hint: RESTORE_HINT,
+      });
     }
-    const isLast = lines.slice(index + 1).every((rest) => rest.trim() === "");
-    if (isLast) return { records, torn: { line: index + 1, text: line, offset: start } };
-    throw new UserError("journal", `${file}:${index + 1}: the journal is corrupt (not a journal record)`, {
-      hint: "restore the journal from a backup; migrate never rewrites it, so another program changed it",
-    });
+    const record = checkRecord(parsed, where);
+    if (record.type === "run-start" && planName !== undefined && record.planName !== planName) {
+      throw new UserError(
+        "journal",
+        `${where}: this journal belongs to plan ${JSON.stringify(record.planName)}, not ${JSON.stringify(planName)}`,
+        {
+          hint: "the journal was copied from another plan's state directory; move it back or pass the right --state-dir",
+        },
+      );
+    }
+    // A valid last record may lack its newline; the writer adds one before appending.
+    records.push(record);
   }
   return { records };
 }
 
-function parseRecord(line: string): JournalRecord | undefined {
+/** JSON.parse, or undefined when the line is not JSON at all. */
+function parseLine(line: string): unknown {
   try {
-    const value = JSON.parse(line) as unknown;
-    if (value && typeof value === "object" && typeof (value as { type?: unknown }).type === "string") {
-      return value as JournalRecord;
-    }
+    return JSON.parse(line) as unknown;
   } catch {
-    // not JSON: the caller decides between torn tail and corruption
+    return undefined;
   }
-  return undefined;
+}
+
+function checkRecord(value: unknown, where: string): JournalRecord {
+  if (!value || typeof value !== "object" || Array.isArray(value)) {
+    throw new UserError("journal", `${where}: the journal is corrupt (not a journal record)`, {
+      hint: RESTORE_HINT,
+    });
+  }
+  const { v, type } = value as { v?: unknown; type?: unknown };
+  if (v !== 1) {
+    throw new UserError(
+      "journal",
+      `${where}: journal record version ${JSON.stringify(v ?? null)} is not one this migrate can read (only 1)`,
+      { hint: "a newer migrate wrote this journal; use that version, or restore the journal from a backup" },
+    );
+  }
+  if (typeof type !== "string" || !RECORD_TYPES.has(type)) {
+    throw new UserError("journal", `${where}: unknown journal record type ${JSON.stringify(type ?? null)}`, {
+      hint: RESTORE_HINT,
+    });
+  }
+  return value as JournalRecord;
 }
 
 /** Read a journal file; a missing file is an empty journal. */
