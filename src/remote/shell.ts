@@ -1,7 +1,8 @@
 /**
  * The single place where values become remote shell text. Every value interpolated into a
  * `sh` template is single-quoted, so names, paths and rewrite strings with spaces, quotes,
- * `$()`, newlines or leading dashes reach the remote side literally.
+ * `$()` or newlines reach the remote side literally. Quoting cannot stop a program reading an
+ * operand that starts with `-` as an option: templates put `--` before data operands.
  */
 const brand: unique symbol = Symbol("ShellCommand");
 
@@ -21,6 +22,8 @@ export type ShellValue = string | number | ShellRaw | ShellCommand | readonly (s
 export function quote(value: string | number): string {
   const text = String(value);
   if (text.includes("\0")) throw new TypeError("a shell argument cannot contain a NUL byte");
+  // Quoting a leading-dash value changes nothing for the program; it only makes such values
+  // stand out in the audit log.
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(text) && !text.startsWith("-")) return text;
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
