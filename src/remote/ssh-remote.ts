@@ -16,6 +16,11 @@ import type { Remote, RunOptions, RunResult, StreamHandle } from "./types.ts";
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_MAX_BUFFER = 16 * 1024 * 1024;
 const STDERR_TAIL = 64 * 1024;
+/** After the remote group is killed, in-flight output gets this long before we close our side. */
+const KILL_CLOSE_DELAY_MS = 2000;
+/** A killed command whose channel still has not closed by then is settled without its status. */
+export const FORCE_SETTLE_MS = 10_000;
+const FORCED_NOTE = "\nmigrate: the channel did not close after the command was killed; stopped waiting";
 
 export interface SshRemoteDeps {
   connection(signal?: AbortSignal): Promise<Client>;
@@ -129,19 +134,30 @@ export class SshRemote implements Remote {
     let timedOut = false;
     let canceled = false;
     let note = "";
+    let settled = false;
+    let abandonStreams = () => {};
 
     const sniffer = new PidSniffer();
     let killRequested = false;
+    // Stream mode: let unread stdout flow to nowhere, so ssh2 can emit close (it waits for the end).
+    let drain = () => {};
+    // Timers that exist only once a kill was asked for; ref'd so the process waits for the outcome.
+    const killTimers: NodeJS.Timeout[] = [];
     const killGroup = (pid: number) => {
       // Close our side only once the group is dead, so output already in flight is not lost.
-      void killRemoteGroup(client, pid).then(() => setTimeout(() => channel.close(), 2000).unref());
+      void killRemoteGroup(client, pid).then(() => {
+        if (!settled) killTimers.push(setTimeout(() => channel.close(), KILL_CLOSE_DELAY_MS));
+      });
     };
     const kill = () => {
       if (killRequested) return;
       killRequested = true;
+      drain();
+      // Whatever the kill channel or the peer do, the outcome is settled by then.
+      killTimers.push(setTimeout(() => settle(undefined, undefined, FORCED_NOTE), FORCE_SETTLE_MS));
       if (sniffer.pid !== undefined) killGroup(sniffer.pid);
       // No PID yet (the shell has not started): closing is the best left; a late PID still kills.
-      else setTimeout(() => channel.close(), 2000).unref();
+      else killTimers.push(setTimeout(() => channel.close(), KILL_CLOSE_DELAY_MS));
     };
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const timer = setTimeout(() => {
@@ -153,6 +169,10 @@ export class SshRemote implements Remote {
       kill();
     };
     options.signal?.addEventListener("abort", onAbort, { once: true });
+    // ssh2 closes a channel of a dead connection only once its stdout was read to the end, which
+    // a stalled consumer never does: the connection's own close settles the command as lost.
+    const onConnectionLost = () => settle(undefined, undefined);
+    client.once("close", onConnectionLost);
 
     const addStderr = (chunk: Buffer) => {
       bytesIn += chunk.length;
@@ -197,49 +217,92 @@ export class SshRemote implements Remote {
       });
       channel.pipe(stdoutCounter);
       stdinCounter.pipe(channel);
+      drain = () => {
+        channel.unpipe(stdoutCounter);
+        channel.resume();
+      };
+      // A consumer that tore its pipeline down reads no more: drain, or close never comes.
+      stdoutCounter.on("close", () => {
+        if (!stdoutCounter.readableEnded) drain();
+      });
+      // Our stdin destroyed before it ended (its producer failed): EOF, so the command can exit.
+      stdinCounter.on("close", () => {
+        if (!stdinCounter.writableFinished && !settled) endQuietly(channel);
+      });
+      // Settled without a normal close (connection lost, forced): the streams close early, so a
+      // pipeline through them fails (premature close) instead of waiting; destroyed without an
+      // error, as a stream nobody listens to for errors must not crash the process.
+      abandonStreams = () => {
+        stdoutCounter.destroy();
+        stdinCounter.destroy();
+      };
       attached.stdout = stdoutCounter;
       attached.stdin = stdinCounter;
     }
 
+    let resolveDone!: (result: RunResult) => void;
     const done = new Promise<RunResult>((resolve) => {
-      // The exit status is taken from "close", not "exit": ssh2 may emit "exit" while parsing the
-      // same packet batch that opened the channel, before these listeners exist, whereas "close"
-      // waits for stdout to be read to its end and carries the status.
-      channel.once("close", (code?: number | null, signal?: string) => {
-        exitCode = typeof code === "number" ? code : null;
-        signalName = signal ?? null;
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-        release();
-        const result: RunResult = {
-          host: this.host,
-          command,
-          exitCode: timedOut || canceled ? null : exitCode,
-          signal: timedOut || canceled ? (signalName ?? "KILL") : signalName,
-          stdout,
-          stderr: stderr + note,
-          durationMs: Math.round(performance.now() - started),
-          timedOut,
-          canceled,
-          bytesOut,
-          bytesIn,
-        };
-        if (note && result.signal === null) result.signal = "KILL";
-        this.deps.onCommand?.({
-          host: result.host,
-          command,
-          exitCode: result.exitCode,
-          signal: result.signal,
-          durationMs: result.durationMs,
-          bytesIn,
-          bytesOut,
-          timedOut,
-          canceled,
-        });
-        resolve(result);
-      });
+      resolveDone = resolve;
     });
+    /** Settle once: from close (code, signal), or as lost / forced (both undefined). */
+    function settle(code: number | null | undefined, signal: string | null | undefined, extra = ""): void {
+      if (settled) return;
+      settled = true;
+      const normal = code !== undefined || signal !== undefined;
+      exitCode = typeof code === "number" ? code : null;
+      signalName = signal ?? null;
+      clearTimeout(timer);
+      for (const pending of killTimers) clearTimeout(pending);
+      options.signal?.removeEventListener("abort", onAbort);
+      client.off("close", onConnectionLost);
+      release();
+      if (!normal) {
+        drain();
+        abandonStreams();
+      }
+      finish(extra);
+    }
+    const finish = (extra: string) => {
+      const result: RunResult = {
+        host: this.host,
+        command,
+        exitCode: timedOut || canceled ? null : exitCode,
+        signal: timedOut || canceled ? (signalName ?? "KILL") : signalName,
+        stdout,
+        stderr: stderr + note + extra,
+        durationMs: Math.round(performance.now() - started),
+        timedOut,
+        canceled,
+        bytesOut,
+        bytesIn,
+      };
+      if (note && result.signal === null) result.signal = "KILL";
+      this.deps.onCommand?.({
+        host: result.host,
+        command,
+        exitCode: result.exitCode,
+        signal: result.signal,
+        durationMs: result.durationMs,
+        bytesIn,
+        bytesOut,
+        timedOut,
+        canceled,
+      });
+      resolveDone(result);
+    };
+    // The exit status is taken from "close", not "exit": ssh2 may emit "exit" while parsing the
+    // same packet batch that opened the channel, before these listeners exist, whereas "close"
+    // waits for stdout to be read to its end and carries the status.
+    channel.once("close", (code?: number | null, signal?: string) => settle(code ?? null, signal ?? null));
     return { ...attached, done };
+  }
+}
+
+function endQuietly(channel: ClientChannel): void {
+  try {
+    channel.end();
+  } catch {
+    // The channel is already gone: its close settles the command.
   }
 }
 
