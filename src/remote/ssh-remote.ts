@@ -135,12 +135,13 @@ export class SshRemote implements Remote {
     let canceled = false;
     let note = "";
     let settled = false;
-    let abandonStreams = () => {};
 
     const sniffer = new PidSniffer();
     let killRequested = false;
     // Stream mode: let unread stdout flow to nowhere, so ssh2 can emit close (it waits for the end).
     let drain = () => {};
+    // Stream mode: close our stdin/stdout streams early (destroyed without an error, see below).
+    let abandonStreams = () => {};
     // Timers that exist only once a kill was asked for; ref'd so the process waits for the outcome.
     const killTimers: NodeJS.Timeout[] = [];
     const killGroup = (pid: number) => {
@@ -152,7 +153,10 @@ export class SshRemote implements Remote {
     const kill = () => {
       if (killRequested) return;
       killRequested = true;
+      // The command's output is no longer wanted: drain the channel and close our streams early,
+      // so the consumer's pipeline ends now rather than waiting on a stream that would never end.
       drain();
+      abandonStreams();
       // Whatever the kill channel or the peer do, the outcome is settled by then.
       killTimers.push(setTimeout(() => settle(undefined, undefined, FORCED_NOTE), FORCE_SETTLE_MS));
       if (sniffer.pid !== undefined) killGroup(sniffer.pid);

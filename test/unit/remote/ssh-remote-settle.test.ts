@@ -3,6 +3,8 @@
  * runs no shell; it sends stdout the client never reads, then drops or stalls the connection.
  */
 import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { Client, Server, type ServerChannel, utils } from "ssh2";
 import { afterEach, describe, expect, it } from "vitest";
 import { RemoteError } from "../../../src/errors.ts";
@@ -94,5 +96,21 @@ describe("SshRemote stream: done settles", () => {
     const result = await handle.done;
     expect(result).toMatchObject({ canceled: true, exitCode: null, signal: "KILL" });
     expect(performance.now() - started).toBeLessThan(12_000);
+  }, 15_000);
+
+  it("on a deadline even when the kill is never answered, and a consumer piping stdout is released", async () => {
+    const client = await serve((stream) => {
+      stream.stderr.write("migrate-pid:4242\n");
+      stream.write(Buffer.alloc(4 * 1024 * 1024));
+    });
+    const handle = await remoteOver(client).stream(sh`cat`, { timeoutMs: 300 });
+    // A consumer that never reads: only closing stdout early can end its pipeline.
+    const stuck = new Writable({ highWaterMark: 1, write: () => {} });
+    const piped = pipeline(handle.stdout, stuck);
+    await expect(piped).rejects.toThrow(/premature close/i);
+    // This server answers the kill channel with output and no exit, so only the ref'd timer settles.
+    const result = await handle.done;
+    expect(result).toMatchObject({ timedOut: true, exitCode: null, signal: "KILL" });
+    expect(result.stderr).toMatch(/did not close after the command was killed/);
   }, 15_000);
 });
