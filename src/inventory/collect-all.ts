@@ -14,6 +14,9 @@ export interface CollectAllOptions {
   signal?: AbortSignal;
   /** Deadline per host (connect + script). */
   timeoutMs?: number;
+  /** Progress for the operator's view: a host is being asked, and how that ended. */
+  onHostStart?(hostName: string): void;
+  onHostEnd?(hostName: string, ok: boolean, detail?: string): void;
 }
 
 function hostError(error: unknown): HostError {
@@ -30,15 +33,18 @@ export async function collectAll(
   const results = await Promise.all(
     targets.map(async (target): Promise<[string, HostInventory]> => {
       const started = performance.now();
+      options.onHostStart?.(target.host.name);
       try {
         const facts = await collectHost(options.remote(target.host.name), target, {
           timeoutMs: options.timeoutMs ?? 120_000,
           ...(options.signal ? { signal: options.signal } : {}),
         });
+        options.onHostEnd?.(target.host.name, true);
         return [target.host.name, facts];
       } catch (error) {
         // Cancellation stops the whole inventory; any other failure is this host's alone.
         if (options.signal?.aborted) throw error;
+        options.onHostEnd?.(target.host.name, false, hostError(error).message);
         return [
           target.host.name,
           {

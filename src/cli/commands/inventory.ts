@@ -23,11 +23,18 @@ export async function run(file: string, options: InventoryOptions = {}): Promise
   // Loaded side by side: module loading is a large share of a short command's wall time.
   // Only what collection needs comes first; the validator and its schema library load while
   // the hosts are already being asked.
-  const [{ SshPool }, { earlyPlan }, { collectAll }, { inventoryTargets, sameTargets }] = await Promise.all([
+  const [
+    { SshPool },
+    { earlyPlan },
+    { collectAll },
+    { inventoryTargets, sameTargets },
+    { createHostProgress },
+  ] = await Promise.all([
     import("../../remote/pool.ts"),
     import("../../inventory/early-plan.ts"),
     import("../../inventory/collect-all.ts"),
     import("../../inventory/targets.ts"),
+    import("../../render/host-progress.ts"),
   ]);
   const started = performance.now();
   const collectedAt = new Date().toISOString();
@@ -42,8 +49,24 @@ export async function run(file: string, options: InventoryOptions = {}): Promise
       onHostKeyRecorded: (host, fingerprint) =>
         process.stderr.write(`migrate: recorded new host key of ${host} (${fingerprint})\n`),
     });
-  const collect = (pool: SshPool, targets: readonly InventoryTarget[]) =>
-    collectAll(targets, { remote: (name) => pool.remote(name), signal: controller.signal });
+  // Progress goes to stderr (a live table on a terminal, a line per host otherwise); stdout
+  // stays the data. Opened on first use so it lists the hosts actually asked.
+  let progress: Awaited<ReturnType<typeof createHostProgress>> | undefined;
+  const collect = async (pool: SshPool, targets: readonly InventoryTarget[]) => {
+    await progress?.close();
+    progress = await createHostProgress({
+      mode: options.json ? "json" : (options.output ?? "auto"),
+      title: `inventory of ${targets.length} hosts`,
+      hosts: targets.map((t) => ({ name: t.host.name, role: t.role })),
+    });
+    const view = progress;
+    return collectAll(targets, {
+      remote: (name) => pool.remote(name),
+      signal: controller.signal,
+      onHostStart: (name) => view.start(name),
+      onHostEnd: (name, ok, detail) => view.end(name, ok, detail),
+    });
+  };
 
   // Inventory only reads, so it starts from the plan as written while the plan is validated
   // (the slow part of start-up), and keeps those results only if the validated plan asks
@@ -73,6 +96,7 @@ export async function run(file: string, options: InventoryOptions = {}): Promise
       pool = poolFor(targets);
       hosts = await collect(pool, targets);
     }
+    await progress?.close();
     const report = inventoryReport(loaded, hosts, {
       collectedAt,
       durationMs: Math.round(performance.now() - started),
@@ -84,6 +108,7 @@ export async function run(file: string, options: InventoryOptions = {}): Promise
     process.removeListener("SIGINT", onSigint);
     // Stops anything still running on the hosts (an abandoned early collection) before closing.
     controller.abort();
+    await progress?.close();
     await pool?.close();
   }
 }
