@@ -1,0 +1,34 @@
+/** The inventory's live host table in a real terminal (tmux), against the real fleet. */
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { readFleet } from "../../fixtures/fleet/index.ts";
+import { openTerminal, type Terminal } from "../support/tmux.ts";
+
+const skipReason = inject("e2eSkipReason");
+const root = new URL("../..", import.meta.url).pathname;
+
+describe.skipIf(skipReason !== "")("inventory live view in a terminal", () => {
+  let term: Terminal | undefined;
+  afterEach(() => term?.kill());
+
+  it("lists every fleet host with its outcome while stdout stays the data", async () => {
+    const fleet = readFleet();
+    const out = join(root, ".fleet", `tui-inventory-${process.pid}.txt`);
+    term = openTerminal(`${join(root, "bin/migrate")} inventory ${fleet.planFile} > ${out}`, {
+      cwd: root,
+    });
+    const end = await term.waitFor(/EXIT=\d+/, 60_000);
+    expect(end).toContain("EXIT=0");
+    expect(end).toContain("migrate inventory of 8 hosts");
+    for (const host of ["bastion", "gw", "portal-src", "tax-src", "lic-src", "tgt-1", "tgt-2", "tgt-3"]) {
+      expect(end).toMatch(new RegExp(`✔ ${host}\\s+(source|target)\\s+ok`));
+    }
+    expect(end).toContain("Hosts: 8 ok · 0 unreachable · 0 asking · 0 waiting");
+    // The live view went to the terminal (stderr); the table on stdout is untouched by it.
+    const table = readFileSync(out, "utf8");
+    rmSync(out);
+    expect(table).toMatch(/^HOST\s+ROLE\s+STATUS/);
+    expect(table).not.toContain("Hosts: 8 ok");
+  });
+});
