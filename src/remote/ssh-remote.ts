@@ -3,13 +3,14 @@
  * connection. Success and failure settle to the same RunResult; a deadline or an abort kills the
  * command (signal KILL, then channel close) and is reported as timedOut / canceled.
  */
-import { type Readable, Transform, type Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import type { Client, ClientChannel } from "ssh2";
 import { InterruptedError, RemoteError } from "../errors.ts";
 import type { OnCommand } from "./audit.ts";
 import { killRemoteGroup, PidSniffer, withPidReport } from "./remote-kill.ts";
 import type { Semaphore } from "./semaphore.ts";
 import type { ShellCommand } from "./shell.ts";
+import { wireStreams } from "./stream-channel.ts";
 import type { Remote, RunOptions, RunResult, StreamHandle } from "./types.ts";
 
 /** Every remote operation has a deadline; callers with long transfers pass their own. */
@@ -34,15 +35,6 @@ interface Attached {
   done: Promise<RunResult>;
   stdin?: Writable;
   stdout?: Readable;
-}
-
-function counter(onBytes: (n: number) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      onBytes(chunk.length);
-      callback(null, chunk);
-    },
-  });
 }
 
 /** Keep the last `limit` bytes of a growing text. */
@@ -140,7 +132,7 @@ export class SshRemote implements Remote {
     let killRequested = false;
     // Stream mode: let unread stdout flow to nowhere, so ssh2 can emit close (it waits for the end).
     let drain = () => {};
-    // Stream mode: close our stdin/stdout streams early (destroyed without an error, see below).
+    // Stream mode: close our stdin/stdout streams early (see stream-channel.ts).
     let abandonStreams = () => {};
     // Timers that exist only once a kill was asked for; ref'd so the process waits for the outcome.
     const killTimers: NodeJS.Timeout[] = [];
@@ -213,35 +205,20 @@ export class SshRemote implements Remote {
         bytesOut += n;
       });
     } else {
-      const stdoutCounter = counter((n) => {
-        bytesIn += n;
-      });
-      const stdinCounter = counter((n) => {
-        bytesOut += n;
-      });
-      channel.pipe(stdoutCounter);
-      stdinCounter.pipe(channel);
-      drain = () => {
-        channel.unpipe(stdoutCounter);
-        channel.resume();
-      };
-      // A consumer that tore its pipeline down reads no more: drain, or close never comes.
-      stdoutCounter.on("close", () => {
-        if (!stdoutCounter.readableEnded) drain();
-      });
-      // Our stdin destroyed before it ended (its producer failed): EOF, so the command can exit.
-      stdinCounter.on("close", () => {
-        if (!stdinCounter.writableFinished && !settled) endQuietly(channel);
-      });
-      // Settled without a normal close (connection lost, forced): the streams close early, so a
-      // pipeline through them fails (premature close) instead of waiting; destroyed without an
-      // error, as a stream nobody listens to for errors must not crash the process.
-      abandonStreams = () => {
-        stdoutCounter.destroy();
-        stdinCounter.destroy();
-      };
-      attached.stdout = stdoutCounter;
-      attached.stdin = stdinCounter;
+      const wired = wireStreams(
+        channel,
+        (n) => {
+          bytesIn += n;
+        },
+        (n) => {
+          bytesOut += n;
+        },
+        () => settled,
+      );
+      drain = wired.drain;
+      abandonStreams = wired.abandon;
+      attached.stdout = wired.stdout;
+      attached.stdin = wired.stdin;
     }
 
     let resolveDone!: (result: RunResult) => void;
@@ -299,14 +276,6 @@ export class SshRemote implements Remote {
     // waits for stdout to be read to its end and carries the status.
     channel.once("close", (code?: number | null, signal?: string) => settle(code ?? null, signal ?? null));
     return { ...attached, done };
-  }
-}
-
-function endQuietly(channel: ClientChannel): void {
-  try {
-    channel.end();
-  } catch {
-    // The channel is already gone: its close settles the command.
   }
 }
 
