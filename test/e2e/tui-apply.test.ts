@@ -49,8 +49,11 @@ describe.skipIf(skipReason !== "")("live view of a real apply in a terminal", ()
       expect(screen).toContain("q or Ctrl-C: stop gracefully");
 
       term.send("q");
-      const stopping = await term.waitFor(/stopping… in-flight steps are being journaled/, 10_000);
-      expect(stopping).toContain(`\nresume with: migrate apply ${planFile} --yes --state-dir ${stateDir}\n`);
+      // A quick stop can end before a screen poll sees the transient "stopping…" frame; the
+      // final frame then carries the resume command, so either one must show it.
+      const resume = `resume with: migrate apply ${planFile} --yes --state-dir ${stateDir}\n`;
+      const stopping = await term.waitFor(/stopping… in-flight steps are being journaled|EXIT=\d+/, 10_000);
+      expect(stopping.toLowerCase()).toContain(resume.toLowerCase());
       const end = await term.waitFor(/EXIT=\d+/, 120_000);
       expect(end).toContain("EXIT=130");
       expect(end).toMatch(/■ portal\s+interrupted/);
