@@ -10,7 +10,7 @@ import { closestNames } from "../plan/did-you-mean.ts";
 import type { Plan } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
 import type { Step, Throttle } from "../steps/types.ts";
-import type { OnEvent, StepName, WorkloadStatus } from "./events.ts";
+import { emptyCounts, type OnEvent, type StepName, type WorkloadStatus } from "./events.ts";
 import { workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
 import type { Journal } from "./journal.ts";
 import { summarize } from "./journal-read.ts";
@@ -73,10 +73,6 @@ export function selectWorkloads(plan: Plan, only: readonly string[] | undefined)
     });
   }
   return plan.workloads.filter((workload) => only.includes(workload.name));
-}
-
-export function emptyCounts(): Record<WorkloadStatus, number> {
-  return { pending: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, "rolled-back": 0, interrupted: 0 };
 }
 
 /** Who runs this: journaled with every run-start for the audit trail. */

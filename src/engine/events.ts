@@ -62,13 +62,20 @@ export type EngineEvent =
       at: string;
     };
 
-export type WorkloadStatus =
-  | "pending"
-  | "running"
-  | "succeeded"
-  | "failed"
-  | "skipped"
-  | "rolled-back"
-  | "interrupted";
+export const WORKLOAD_STATUSES = [
+  "pending",
+  "running",
+  "succeeded",
+  "failed",
+  "skipped",
+  "rolled-back",
+  "interrupted",
+] as const;
+export type WorkloadStatus = (typeof WORKLOAD_STATUSES)[number];
+
+/** A zero count for every workload status (run-end events, status and the live view's totals). */
+export function emptyCounts(): Record<WorkloadStatus, number> {
+  return Object.fromEntries(WORKLOAD_STATUSES.map((status) => [status, 0])) as Record<WorkloadStatus, number>;
+}
 
 export type OnEvent = (event: EngineEvent) => void;

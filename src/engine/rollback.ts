@@ -9,7 +9,7 @@ import type { Plan } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
 import type { Step } from "../steps/types.ts";
 import { newRunId } from "./apply.ts";
-import type { OnEvent, WorkloadStatus } from "./events.ts";
+import { emptyCounts, type OnEvent, type WorkloadStatus } from "./events.ts";
 import { workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
 import type { Journal } from "./journal.ts";
 import { summarize } from "./journal-read.ts";
@@ -139,15 +139,7 @@ export async function rollbackWorkload(options: RollbackOptions): Promise<Rollba
   options.onEvent({ type: "workload-end", workload: workload.name, status, reason, at: at() });
   const runStatus = outcome.ok ? "succeeded" : options.signal.aborted ? "interrupted" : "failed";
   await journal.append({ v: 1, type: "run-end", runId, at: at(), status: runStatus });
-  const counts = {
-    pending: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    skipped: 0,
-    "rolled-back": 0,
-    interrupted: 0,
-  };
+  const counts = emptyCounts();
   counts[status]++;
   options.onEvent({ type: "run-end", runId, status: runStatus, counts, at: at() });
   return { runId, status, ...(outcome.ok ? {} : { message: outcome.message }) };

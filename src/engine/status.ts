@@ -5,7 +5,7 @@
  */
 
 import type { Plan } from "../plan/schema.ts";
-import { STEPS, type StepName, type WorkloadStatus } from "./events.ts";
+import { emptyCounts, STEPS, type StepName, type WorkloadStatus } from "./events.ts";
 import type { JournalContents, WorkloadSummary } from "./journal-read.ts";
 import { summarize } from "./journal-read.ts";
 import type { LockHolder } from "./lock.ts";
@@ -80,15 +80,7 @@ export function buildStatus(
   running?: LockHolder,
 ): StatusView {
   const summary = summarize(contents.records);
-  const counts: Record<WorkloadStatus, number> = {
-    pending: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    skipped: 0,
-    "rolled-back": 0,
-    interrupted: 0,
-  };
+  const counts = emptyCounts();
   const waves = new Map<number, Map<string, WorkloadStatusView[]>>();
   for (const workload of plan.workloads) {
     const item = view(workload.name, summary.workloads.get(workload.name), running !== undefined);

@@ -3,7 +3,7 @@
  * bureau, each workload's current step and transfer progress, cutover freeze time, failures and
  * totals. The ink view renders it; plain mode uses it for the closing totals line.
  */
-import type { EngineEvent, StepName, WorkloadStatus } from "../engine/events.ts";
+import { type EngineEvent, emptyCounts, type StepName, type WorkloadStatus } from "../engine/events.ts";
 
 /** What the renderer knows from the plan: events name workloads, the plan names their bureau. */
 export interface WorkloadInfo {
@@ -204,15 +204,7 @@ export interface Totals {
 }
 
 export function totals(state: RunState): Totals {
-  const counts: Record<WorkloadStatus, number> = {
-    pending: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    skipped: 0,
-    "rolled-back": 0,
-    interrupted: 0,
-  };
+  const counts = emptyCounts();
   let bytesMoved = 0;
   for (const view of state.workloads.values()) {
     counts[view.status] += 1;

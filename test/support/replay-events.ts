@@ -4,7 +4,7 @@
  * operator would. `q`/Ctrl-C behave as in apply: in-flight workloads end "interrupted".
  * Usage: tsx test/support/replay-events.ts [auto|plain|json|github] [tickMs] [verifyMs]
  */
-import type { EngineEvent } from "../../src/engine/events.ts";
+import { type EngineEvent, emptyCounts } from "../../src/engine/events.ts";
 import { createRenderer, type OutputMode } from "../../src/render/index.ts";
 import { SCENARIO_WORKLOADS, type ScriptedEvent, scenario } from "./event-scenario.ts";
 
@@ -44,15 +44,7 @@ if (status === "interrupted") {
     if (!ended.has(workload))
       emit({ type: "workload-end", workload, status: "interrupted", reason: "stopped by operator" });
   }
-  const counts = {
-    pending: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    skipped: 0,
-    "rolled-back": 0,
-    interrupted: 0,
-  };
+  const counts = emptyCounts();
   emit({ type: "run-end", runId: "20261205T140000Z-demo", status, counts });
 }
 await renderer.done({ message: status === "interrupted" ? "Run interrupted." : "Run finished." });
