@@ -10,7 +10,7 @@ import { buildContext } from "./rules/context.ts";
 import { RULES } from "./rules/index.ts";
 import { inlineKeyMaterial } from "./rules/secrets.ts";
 import { Plan } from "./schema.ts";
-import { locate } from "./yaml-locate.ts";
+import { locateFinding } from "./yaml-locate.ts";
 import { issueFindings } from "./zod-issues.ts";
 
 const MAX_YAML_ERRORS = 3;
@@ -112,20 +112,7 @@ export function analyzePlanText(
   };
 
   function toDiagnostic(finding: Finding): Diagnostic {
-    const at = locate(document, lineCounter, finding.path, finding.atKey);
-    const d: Diagnostic = {
-      file,
-      line: at.line,
-      column: at.column,
-      endLine: at.endLine,
-      endColumn: at.endColumn,
-      severity: finding.severity,
-      code: finding.code,
-      message: finding.message,
-      path: finding.path,
-    };
-    if (finding.hint !== undefined) d.hint = finding.hint;
-    return d;
+    return locateFinding(file, document, lineCounter, finding);
   }
 }
 

@@ -3,7 +3,7 @@
  * When the path does not exist (a missing key), the nearest existing parent is used.
  */
 import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node, type Pair } from "yaml";
-import type { PlanPath } from "./diagnostics.ts";
+import type { Diagnostic, Finding, PlanPath } from "./diagnostics.ts";
 
 export interface Located {
   line: number;
@@ -62,4 +62,27 @@ export function locate(document: Document, lineCounter: LineCounter, path: PlanP
   const start = lineCounter.linePos(range[0]);
   const end = lineCounter.linePos(Math.max(range[0], range[1]));
   return { line: start.line, column: start.col, endLine: end.line, endColumn: end.col, exact: found.exact };
+}
+
+/** A rule's finding as a located diagnostic of `file` (plan rules and inventory drift alike). */
+export function locateFinding(
+  file: string,
+  document: Document,
+  lineCounter: LineCounter,
+  finding: Finding,
+): Diagnostic {
+  const at = locate(document, lineCounter, finding.path, finding.atKey);
+  const diagnostic: Diagnostic = {
+    file,
+    line: at.line,
+    column: at.column,
+    endLine: at.endLine,
+    endColumn: at.endColumn,
+    severity: finding.severity,
+    code: finding.code,
+    message: finding.message,
+    path: finding.path,
+  };
+  if (finding.hint !== undefined) diagnostic.hint = finding.hint;
+  return diagnostic;
 }
