@@ -4,11 +4,10 @@
  * the host's option files (~/.my.cnf of the login user), never from the plan.
  * Not exercised by the test fleet, which has no MySQL server.
  */
-import { RemoteError } from "../../errors.ts";
 import type { Database } from "../../plan/schema.ts";
 import { type ShellCommand, sh } from "../../remote/shell.ts";
 import type { Remote } from "../../remote/types.ts";
-import { parseRowCounts } from "./postgres.ts";
+import { rowCountsOf } from "./postgres.ts";
 
 function connection(db: Database): ShellCommand {
   return sh`-P ${db.port ?? 3306}${db.user ? sh` -u ${db.user}` : sh``}`;
@@ -39,18 +38,5 @@ export async function mysqlRowCounts(
 ): Promise<Record<string, number>> {
   const command = sh`sh -c ${COUNT_SCRIPT} counts ${connection(db)} ${db.name}`;
   const result = await remote.run(command, { signal, timeoutMs: 10 * 60_000 });
-  if (result.exitCode !== 0) {
-    throw new RemoteError(
-      result.timedOut ? "timeout" : "remote",
-      `cannot count rows of ${db.name} on ${remote.host}`,
-      {
-        host: remote.host,
-        command: result.command,
-        exitCode: result.exitCode,
-        stderrTail: result.stderr.slice(-2000),
-      },
-      { retryable: result.timedOut },
-    );
-  }
-  return parseRowCounts(result.stdout);
+  return rowCountsOf(remote, db, result);
 }

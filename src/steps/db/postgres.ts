@@ -6,7 +6,7 @@
 import { RemoteError } from "../../errors.ts";
 import type { Database } from "../../plan/schema.ts";
 import { type ShellCommand, sh } from "../../remote/shell.ts";
-import type { Remote } from "../../remote/types.ts";
+import type { Remote, RunResult } from "../../remote/types.ts";
 
 function user(db: Database): string {
   return db.user ?? "postgres";
@@ -53,6 +53,11 @@ export async function pgRowCounts(
 ): Promise<Record<string, number>> {
   const command = sh`runuser -u ${user(db)} -- psql -X -At -v ON_ERROR_STOP=1 -p ${port(db)} -d ${db.name} -f -`;
   const result = await remote.run(command, { stdin: ROW_COUNTS_SQL, signal, timeoutMs: 10 * 60_000 });
+  return rowCountsOf(remote, db, result);
+}
+
+/** Row counts from a counting command's result, or the failure naming the database (all engines). */
+export function rowCountsOf(remote: Remote, db: Database, result: RunResult): Record<string, number> {
   if (result.exitCode !== 0) {
     throw new RemoteError(
       result.timedOut ? "timeout" : "remote",
