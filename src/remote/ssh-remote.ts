@@ -5,8 +5,9 @@
  */
 import type { Readable, Writable } from "node:stream";
 import type { Client, ClientChannel } from "ssh2";
-import { InterruptedError, RemoteError } from "../errors.ts";
+import { RemoteError } from "../errors.ts";
 import type { OnCommand } from "./audit.ts";
+import { checkResult } from "./check-result.ts";
 import { killRemoteGroup, PidSniffer, withPidReport } from "./remote-kill.ts";
 import type { Semaphore } from "./semaphore.ts";
 import type { ShellCommand } from "./shell.ts";
@@ -291,38 +292,4 @@ function feedStdin(channel: ClientChannel, stdin: RunOptions["stdin"], count: (n
     stdin.on("data", (chunk: Buffer | string) => count(Buffer.byteLength(chunk)));
     stdin.pipe(channel);
   }
-}
-
-/** Turn a failed RunResult into the typed error (host, command, exit code, stderr tail). */
-export function checkResult(result: RunResult): RunResult {
-  if (result.exitCode === 0) return result;
-  const failure = {
-    host: result.host,
-    command: result.command,
-    exitCode: result.exitCode,
-    signal: result.signal,
-    stderrTail: tail(result.stderr, 2000).trim(),
-  };
-  const short = result.command.length > 120 ? `${result.command.slice(0, 117)}...` : result.command;
-  if (result.canceled) throw new InterruptedError(`interrupted: ${short} on ${result.host}`);
-  if (result.timedOut) {
-    throw new RemoteError(
-      "timeout",
-      `${short} on ${result.host} timed out after ${result.durationMs} ms`,
-      failure,
-    );
-  }
-  if (result.exitCode === null && result.signal === null) {
-    throw new RemoteError(
-      "unreachable",
-      `connection to ${result.host} was lost while running ${short}`,
-      failure,
-      {
-        retryable: true,
-      },
-    );
-  }
-  const how = result.exitCode === null ? `signal ${result.signal}` : `exit code ${result.exitCode}`;
-  const stderr = failure.stderrTail ? `: ${failure.stderrTail.split("\n").slice(-3).join(" / ")}` : "";
-  throw new RemoteError("remote", `${short} failed on ${result.host} (${how})${stderr}`, failure);
 }

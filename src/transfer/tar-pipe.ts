@@ -5,9 +5,9 @@
  * beyond the stream windows, so file size does not matter.
  */
 import { pipeline } from "node:stream/promises";
-import { RemoteError } from "../errors.ts";
+import { checkResult } from "../remote/check-result.ts";
 import { sh } from "../remote/shell.ts";
-import type { Remote, RunResult } from "../remote/types.ts";
+import type { Remote } from "../remote/types.ts";
 import type { Throttle } from "../steps/types.ts";
 import { MeterStream } from "./meter.ts";
 
@@ -32,22 +32,6 @@ export interface SendOptions {
   timeoutMs: number;
 }
 
-function failure(host: string, command: string, result: RunResult): RemoteError {
-  return new RemoteError(
-    result.timedOut ? "timeout" : "remote",
-    `tar failed on ${host} (exit ${result.exitCode ?? result.signal})`,
-    {
-      host,
-      command,
-      exitCode: result.exitCode,
-      signal: result.signal,
-      stderrTail: result.stderr.slice(-2000),
-    },
-    // A broken pipe or a reset connection is worth another attempt; the batch is resent whole.
-    { retryable: true },
-  );
-}
-
 /** Stream the listed paths from source to target; resolves with the archive bytes sent. */
 export async function sendBatch(
   source: Remote,
@@ -66,8 +50,9 @@ export async function sendBatch(
   if (created.status === "rejected") throw created.reason;
   if (extracted.status === "rejected") throw extracted.reason;
   // tar exits 1 when a file changed while it was read; the batch verification decides then.
-  if ((created.value.exitCode ?? 2) > 1) throw failure(source.host, TAR_CREATE.text, created.value);
-  if (extracted.value.exitCode !== 0) throw failure(target.host, TAR_EXTRACT.text, extracted.value);
+  // A broken pipe or a reset connection is worth another attempt; the batch is resent whole.
+  if ((created.value.exitCode ?? 2) > 1) checkResult(created.value, { what: "tar", retryable: true });
+  checkResult(extracted.value, { what: "tar", retryable: true });
   if (pipeResult.status === "rejected") throw pipeResult.reason;
   return meter.bytes;
 }

@@ -38,5 +38,5 @@ export async function mysqlRowCounts(
 ): Promise<Record<string, number>> {
   const command = sh`sh -c ${COUNT_SCRIPT} counts ${connection(db)} ${db.name}`;
   const result = await remote.run(command, { signal, timeoutMs: 10 * 60_000 });
-  return rowCountsOf(remote, db, result);
+  return rowCountsOf(db, result);
 }

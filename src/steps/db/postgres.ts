@@ -3,8 +3,8 @@
  * Commands run as the database's OS user (default postgres) through runuser, so peer auth works
  * the way it does for the bureau's own DBAs; SQL travels on stdin, never through the shell.
  */
-import { RemoteError } from "../../errors.ts";
 import type { Database } from "../../plan/schema.ts";
+import { checkResult } from "../../remote/check-result.ts";
 import { type ShellCommand, sh } from "../../remote/shell.ts";
 import type { Remote, RunResult } from "../../remote/types.ts";
 
@@ -53,23 +53,11 @@ export async function pgRowCounts(
 ): Promise<Record<string, number>> {
   const command = sh`runuser -u ${user(db)} -- psql -X -At -v ON_ERROR_STOP=1 -p ${port(db)} -d ${db.name} -f -`;
   const result = await remote.run(command, { stdin: ROW_COUNTS_SQL, signal, timeoutMs: 10 * 60_000 });
-  return rowCountsOf(remote, db, result);
+  return rowCountsOf(db, result);
 }
 
 /** Row counts from a counting command's result, or the failure naming the database (all engines). */
-export function rowCountsOf(remote: Remote, db: Database, result: RunResult): Record<string, number> {
-  if (result.exitCode !== 0) {
-    throw new RemoteError(
-      result.timedOut ? "timeout" : "remote",
-      `cannot count rows of ${db.name} on ${remote.host}`,
-      {
-        host: remote.host,
-        command: result.command,
-        exitCode: result.exitCode,
-        stderrTail: result.stderr.slice(-2000),
-      },
-      { retryable: result.timedOut },
-    );
-  }
+export function rowCountsOf(db: Database, result: RunResult): Record<string, number> {
+  checkResult(result, { what: `cannot count rows of ${db.name}` });
   return parseRowCounts(result.stdout);
 }

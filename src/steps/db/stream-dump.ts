@@ -3,8 +3,8 @@
  * through the orchestrator's meter (shared bandwidth budget), without a copy on the source.
  */
 import { pipeline } from "node:stream/promises";
-import { RemoteError } from "../../errors.ts";
 import type { Database } from "../../plan/schema.ts";
+import { checkResult } from "../../remote/check-result.ts";
 import { sh } from "../../remote/shell.ts";
 import type { Remote } from "../../remote/types.ts";
 import { MeterStream } from "../../transfer/meter.ts";
@@ -33,24 +33,10 @@ export async function streamDump(
     dump.done,
     sink.done,
   ]);
-  for (const [remote, outcome] of [
-    [source, dumped],
-    [target, stored],
-  ] as const) {
+  for (const outcome of [dumped, stored]) {
     if (outcome.status === "rejected") throw outcome.reason;
-    if (outcome.value.exitCode !== 0) {
-      throw new RemoteError(
-        outcome.value.timedOut ? "timeout" : "remote",
-        `streaming the dump of ${db.name} failed on ${remote.host}`,
-        {
-          host: remote.host,
-          command: outcome.value.command,
-          exitCode: outcome.value.exitCode,
-          stderrTail: outcome.value.stderr.slice(-2000),
-        },
-        { retryable: true },
-      );
-    }
+    // A broken stream is worth another attempt; the dump is taken again whole.
+    checkResult(outcome.value, { what: `streaming the dump of ${db.name}`, retryable: true });
   }
   if (piped.status === "rejected") throw piped.reason;
   return meter.bytes;

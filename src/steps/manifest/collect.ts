@@ -3,6 +3,7 @@
  * files never becomes one big string.
  */
 import { RemoteError } from "../../errors.ts";
+import { checkResult } from "../../remote/check-result.ts";
 import type { Remote } from "../../remote/types.ts";
 import type { HashAlgorithm, ManifestEntry } from "./model.ts";
 import { ManifestParseError, ManifestParser } from "./parse.ts";
@@ -54,11 +55,7 @@ export async function collectManifest(
       },
     );
   }
-  if (result.exitCode !== 0) {
-    throw new RemoteError("remote", `the manifest script failed on ${remote.host}`, failure, {
-      retryable: result.timedOut,
-    });
-  }
+  checkResult(result, { what: "the manifest script" });
   if (parseError) {
     const message = parseError instanceof ManifestParseError ? parseError.message : String(parseError);
     throw new RemoteError("remote", `cannot read the manifest from ${remote.host}: ${message}`, failure, {

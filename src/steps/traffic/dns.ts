@@ -4,7 +4,7 @@
  * Not exercised by the test fleet (no nsupdate, no DNS server).
  */
 import { execa } from "execa";
-import { RemoteError } from "../../errors.ts";
+import { InterruptedError, RemoteError } from "../../errors.ts";
 import type { Cutover } from "../../plan/schema.ts";
 
 type Dns = Extract<Cutover, { strategy: "dns" }>;
@@ -30,6 +30,7 @@ export async function pointRecord(dns: Dns, address: string, signal: AbortSignal
     cancelSignal: signal,
     timeout: 30_000,
   });
+  if (result.isCanceled) throw new InterruptedError(`interrupted: nsupdate for ${dns.record}`);
   if (result.exitCode !== 0) {
     throw new RemoteError(
       result.timedOut ? "timeout" : "remote",

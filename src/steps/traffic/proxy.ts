@@ -7,6 +7,7 @@
  * file by its real name.)
  */
 import { RemoteError } from "../../errors.ts";
+import { checkResult } from "../../remote/check-result.ts";
 import { sh } from "../../remote/shell.ts";
 import type { Remote } from "../../remote/types.ts";
 import { QUICK_MS } from "../support.ts";
@@ -62,19 +63,18 @@ export async function installUpstream(
     signal,
     timeoutMs: QUICK_MS,
   });
-  if (result.exitCode !== 0) {
+  if (result.exitCode === 2) {
     throw new RemoteError(
-      result.timedOut ? "timeout" : "remote",
-      result.exitCode === 2
-        ? `nginx on ${remote.host} refused the new ${file}; traffic is unchanged`
-        : `could not switch ${file} on ${remote.host}`,
+      "remote",
+      `nginx on ${remote.host} refused the new ${file}; traffic is unchanged`,
       {
         host: remote.host,
         command: "install upstream",
         exitCode: result.exitCode,
         stderrTail: result.stderr.slice(-2000),
       },
-      { retryable: result.timedOut },
+      { hint: "run nginx -t on the gateway to see why; fix its configuration, then resume" },
     );
   }
+  checkResult(result, { what: `could not switch ${file}` });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InterruptedError, RemoteError } from "../../../src/errors.ts";
-import { checkResult } from "../../../src/remote/ssh-remote.ts";
+import { type CheckContext, checkResult } from "../../../src/remote/check-result.ts";
 import type { RunResult } from "../../../src/remote/types.ts";
 
 const base: RunResult = {
@@ -17,9 +17,9 @@ const base: RunResult = {
   bytesOut: 0,
 };
 
-function thrown(result: RunResult): unknown {
+function thrown(result: RunResult, context?: CheckContext): unknown {
   try {
-    checkResult(result);
+    checkResult(result, context);
   } catch (error) {
     return error;
   }
@@ -52,5 +52,21 @@ describe("checkResult", () => {
     expect(thrown({ ...base, exitCode: null, signal: "KILL", canceled: true })).toBeInstanceOf(
       InterruptedError,
     );
+  });
+
+  it("names what the command was for, in every kind of failure, and keeps the classification", () => {
+    const what = { what: "cannot count rows of taxdb", hint: "check the database", retryable: true };
+    const failed = thrown({ ...base, exitCode: 2, stderr: "psql: FATAL" }, what) as RemoteError;
+    expect(failed.message).toBe("cannot count rows of taxdb on fin-app-01 failed (exit code 2): psql: FATAL");
+    expect(failed.retryable).toBe(true);
+    expect(failed.hint).toBe("check the database");
+    const lost = thrown({ ...base, exitCode: null }, what) as RemoteError;
+    expect(lost.kind).toBe("unreachable");
+    expect(lost.message).toBe("cannot count rows of taxdb on fin-app-01: the connection was lost");
+    const late = thrown({ ...base, exitCode: null, signal: "KILL", timedOut: true }, what) as RemoteError;
+    expect([late.kind, late.retryable]).toEqual(["timeout", true]);
+    const stopped = thrown({ ...base, exitCode: null, canceled: true }, what);
+    expect(stopped).toBeInstanceOf(InterruptedError);
+    expect((stopped as Error).message).toBe("interrupted: cannot count rows of taxdb on fin-app-01");
   });
 });

@@ -8,9 +8,10 @@ import { pipeline } from "node:stream/promises";
 import { Client, Server, type ServerChannel, utils } from "ssh2";
 import { afterEach, describe, expect, it } from "vitest";
 import { RemoteError } from "../../../src/errors.ts";
+import { checkResult } from "../../../src/remote/check-result.ts";
 import { Semaphore } from "../../../src/remote/semaphore.ts";
 import { sh } from "../../../src/remote/shell.ts";
-import { checkResult, SshRemote } from "../../../src/remote/ssh-remote.ts";
+import { SshRemote } from "../../../src/remote/ssh-remote.ts";
 
 const hostKey = utils.generateKeyPairSync("ed25519").private;
 const cleanups: Array<() => void> = [];
