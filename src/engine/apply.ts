@@ -11,7 +11,7 @@ import type { Plan } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
 import type { Step, Throttle } from "../steps/types.ts";
 import { emptyCounts, type OnEvent, type StepName, type WorkloadStatus } from "./events.ts";
-import { workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
+import { referencedHosts, workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
 import type { Journal } from "./journal.ts";
 import { summarize } from "./journal-read.ts";
 import type { LockHolder } from "./lock.ts";
@@ -43,6 +43,11 @@ export interface ApplyOptions {
   /** Journaled as `lock-recovered` when this run took over a stale lock. */
   recoveredLock?: LockHolder;
   failAfter?: string;
+  /**
+   * Runs after run-start, before any step, with every host the remaining work touches; a throw
+   * ends the run as failed with its reason journaled and nothing done (apply's trust check).
+   */
+  preflight?(hosts: readonly string[], signal: AbortSignal): Promise<void>;
   version?: string;
   argv?: string[];
 }
@@ -183,6 +188,25 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   }
 
   const at = () => clock.now().toISOString();
+  if (options.preflight) {
+    const hosts = new Set(
+      [...jobs.keys()].flatMap((name) => referencedHosts(plan.workloads.find((w) => w.name === name)!)),
+    );
+    try {
+      await options.preflight([...hosts], options.signal);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      options.onEvent({
+        type: "log",
+        level: "error",
+        message: `stopped before any step: ${reason}`,
+        at: at(),
+      });
+      await journal.append({ v: 1, type: "run-end", runId, at: at(), status: "failed", reason });
+      options.onEvent({ type: "run-end", runId, status: "failed", counts: emptyCounts(), at: at() });
+      throw error;
+    }
+  }
   const skips: Promise<void>[] = [];
   const results = await schedule({
     waves,

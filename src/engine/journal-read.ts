@@ -173,6 +173,8 @@ export interface JournalSummary {
     startedAt: string;
     endedAt?: string;
     status?: string;
+    /** Why the run failed before any step ran. */
+    reason?: string;
     planHash: string;
   }>;
   workloads: Map<string, WorkloadSummary>;
@@ -211,7 +213,10 @@ export function summarize(records: readonly JournalRecord[]): JournalSummary {
         break;
       case "run-end": {
         const run = summary.runs.find((item) => item.runId === record.runId);
-        if (run) Object.assign(run, { endedAt: record.at, status: record.status });
+        if (run) {
+          Object.assign(run, { endedAt: record.at, status: record.status });
+          if (record.reason) run.reason = record.reason;
+        }
         break;
       }
       case "step-start": {

@@ -108,4 +108,12 @@ export type JournalRecord =
       /** The holder of the stale lock (its process was dead) that this run took over. */
       previous: { pid: number; host: string; user: string; startedAt: string; command: string };
     }
-  | { v: 1; type: "run-end"; runId: string; at: string; status: "succeeded" | "failed" | "interrupted" };
+  | {
+      v: 1;
+      type: "run-end";
+      runId: string;
+      at: string;
+      status: "succeeded" | "failed" | "interrupted";
+      /** Why a run failed before any step ran (a host key refused by the trust check). */
+      reason?: string;
+    };

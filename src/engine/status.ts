@@ -33,7 +33,14 @@ export interface StatusView {
   stateDir: string;
   /** The apply (or rollback) running now, from the lock. */
   running?: LockHolder;
-  lastRun?: { runId: string; command: string; startedAt: string; endedAt?: string; status?: string };
+  lastRun?: {
+    runId: string;
+    command: string;
+    startedAt: string;
+    endedAt?: string;
+    status?: string;
+    reason?: string;
+  };
   tornRecord?: { line: number };
   waves: Array<{
     wave: number;
@@ -139,7 +146,7 @@ export function formatStatus(status: StatusView): string {
   const state = status.running
     ? `apply running: pid ${status.running.pid} (${status.running.user}@${status.running.host}) since ${status.running.startedAt}`
     : status.lastRun
-      ? `last run ${status.lastRun.runId} (${status.lastRun.command}) ${status.lastRun.status ?? "did not finish"}`
+      ? `last run ${status.lastRun.runId} (${status.lastRun.command}) ${status.lastRun.status ?? "did not finish"}${status.lastRun.reason ? `: ${status.lastRun.reason}` : ""}`
       : "never applied";
   lines.push(`plan ${status.plan} — ${state}`);
   lines.push(`state ${status.stateDir}`);

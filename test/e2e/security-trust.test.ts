@@ -51,6 +51,21 @@ function filesUnder(dir: string): string[] {
     .filter((file) => statSync(file).isFile());
 }
 
+/** apply's trust check: exit 4 before any step, the refusal journaled as the run's end. */
+function refusedBeforeAnyStep(
+  apply: MigrateExit,
+  derived: { stateDir: string; planName: string },
+  reason: string,
+): void {
+  expect(apply.code, apply.stderr).toBe(4);
+  expect(apply.stderr).toContain("nothing was changed");
+  expect(apply.stderr).toContain(reason);
+  const records = readJournalFile(derived.stateDir, derived.planName).records;
+  expect(records.filter((r) => r.type === "step-start")).toEqual([]);
+  const end = records.find((r) => r.type === "run-end");
+  expect(end?.type === "run-end" && [end.status, end.reason?.includes(reason)]).toEqual(["failed", true]);
+}
+
 describe.skipIf(skipReason !== "")("trust: host keys and secrets", () => {
   const figures = { refusals: 0, places: 0 };
   beforeAll(async () => {
@@ -83,13 +98,7 @@ describe.skipIf(skipReason !== "")("trust: host keys and secrets", () => {
     expect(said).toContain(`got ${actual}`);
 
     const apply = await runMigrate(applyArgs(derived.planFile, derived.stateDir), { deadlineMs: 120_000 });
-    expect(apply.code).not.toBe(0);
-    const fail = readJournalFile(derived.stateDir, derived.planName).records.find(
-      (r) => r.type === "step-fail" && r.error.kind === "host-key",
-    );
-    expect(fail, apply.stderr).toBeDefined();
-    expect(fail?.type === "step-fail" && fail.willRetry).toBe(false);
-    expect(fail?.type === "step-fail" && fail.error.message).toContain(`expected ${wrong}, got ${actual}`);
+    refusedBeforeAnyStep(apply, derived, `expected ${wrong}, got ${actual}`);
     expect(await logins("tgt-1")).toBe(before);
     await targetUntouched();
     figures.refusals += 2;
@@ -116,11 +125,7 @@ describe.skipIf(skipReason !== "")("trust: host keys and secrets", () => {
       env,
       deadlineMs: 120_000,
     });
-    expect(apply.code).not.toBe(0);
-    const kinds = readJournalFile(derived.stateDir, derived.planName)
-      .records.filter((r) => r.type === "step-fail")
-      .map((r) => (r.type === "step-fail" ? r.error.kind : ""));
-    expect(kinds).toContain("host-key");
+    refusedBeforeAnyStep(apply, derived, "unknown host key for tgt-1");
     expect(readFileSync(knownHosts, "utf8")).toBe("");
     expect(await logins("tgt-1")).toBe(before);
     await targetUntouched();
@@ -161,7 +166,13 @@ describe.skipIf(skipReason !== "")("trust: host keys and secrets", () => {
     expect(said).toContain("REMOTE HOST KEY CHANGED for tgt-1");
     expect(said).toContain(`${fingerprint("tgt-2")} (${knownHosts}:${lines.length})`);
     expect(said).toContain(`got ${fingerprint("tgt-1")}`);
-    figures.refusals += 1;
+    const apply = await runMigrate(applyArgs(derived.planFile, derived.stateDir), {
+      env: { MIGRATE_KNOWN_HOSTS: knownHosts },
+      deadlineMs: 120_000,
+    });
+    refusedBeforeAnyStep(apply, derived, "REMOTE HOST KEY CHANGED for tgt-1");
+    await targetUntouched();
+    figures.refusals += 2;
   });
 
   it("secret canaries appear in no log, journal, report, output or remote command line", async () => {

@@ -21,6 +21,7 @@ import { scrubberForPlan } from "../../log/scrub.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
+import { checkTrust } from "../../remote/trust-check.ts";
 import { createRenderer, type OutputMode } from "../../render/index.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
 import { VERSION } from "../version.ts";
@@ -164,6 +165,7 @@ async function execute(
       throttle: createThrottle(plan.defaults.bandwidth),
       ...(prepared.lock.recovered ? { recoveredLock: prepared.lock.recovered } : {}),
       ...(process.env.MIGRATE_FAIL_AFTER ? { failAfter: process.env.MIGRATE_FAIL_AFTER } : {}),
+      preflight: (hosts, signal) => checkTrust(pool, hosts, signal),
       version: VERSION,
       argv: process.argv.slice(2),
     });

@@ -31,6 +31,34 @@ describe("applyPlan", () => {
     expect(ofType(journal.records, "run-end")[0]?.status).toBe("succeeded");
   });
 
+  it("runs the preflight with the hosts of unfinished work only, and a refusal ends the run with nothing done", async () => {
+    const plan = makePlan([{ name: "a" }, { name: "b", source: "src-2" }]);
+    const first = applyOptions(plan, new RecordingSteps());
+    await applyPlan({ ...first.options, only: ["a"] });
+    const steps = new RecordingSteps();
+    const seen: string[][] = [];
+    const refused = new RemoteError("host-key", "host key of src-2 refused", {
+      host: "src-2",
+      command: "connect",
+      exitCode: null,
+    });
+    const options = {
+      ...applyOptions(plan, steps, { journal: first.journal }).options,
+      preflight: async (hosts: readonly string[]) => {
+        seen.push([...hosts]);
+        throw refused;
+      },
+    };
+    await expect(applyPlan(options)).rejects.toBe(refused);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toContain("src-2");
+    expect(seen[0]).not.toContain("src-1");
+    expect(steps.calls).toEqual([]);
+    const ends = ofType(first.journal.records, "run-end");
+    expect(ends.at(-1)).toMatchObject({ status: "failed", reason: "host key of src-2 refused" });
+    expect(summarize(first.journal.records).runs.at(-1)?.reason).toBe("host key of src-2 refused");
+  });
+
   it("retries retryable faults with backoff and never deterministic ones", async () => {
     const plan = makePlan([{ name: "flaky" }, { name: "broken", source: "src-2" }]);
     const steps = new RecordingSteps();
