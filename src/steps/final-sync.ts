@@ -26,12 +26,14 @@ export async function finalSync(
   target: Remote,
 ): Promise<Record<string, unknown>> {
   const { workload, signal } = context;
-  const snapshot = await latestManifest(context, ["snapshot"]);
   const listing = { mode: "tree", hash: "none", signal, timeoutMs: TREE_MS } as const;
-  // The target's listing does not depend on the source's: both hosts work at once.
+  // The downtime clock runs: both hosts list at once, and the snapshot is read meanwhile.
   const targetListed = collectManifest(target, workload.paths, listing);
   targetListed.catch(() => {});
-  const sourceListing = await collectManifest(source, workload.paths, listing);
+  const sourceListed = collectManifest(source, workload.paths, listing);
+  sourceListed.catch(() => {});
+  const snapshot = await latestManifest(context, ["snapshot"]);
+  const sourceListing = await sourceListed;
   const carried = carryHashes(snapshot.entries, sourceListing);
   const hashed = await collectManifest(source, carried.needHash, {
     ...listing,
@@ -43,7 +45,9 @@ export async function finalSync(
   const entries = carried.entries
     .map((entry) => (entry.type === "file" && entry.hash === undefined ? fresh.get(entry.path) : entry))
     .filter((entry) => entry !== undefined);
-  const final = await saveManifest(context, "final", { hash: workload.hash, roots: workload.paths, entries });
+  // Written while the changes travel; the step returns only once it is saved.
+  const saved = saveManifest(context, "final", { hash: workload.hash, roots: workload.paths, entries });
+  saved.catch(() => {});
 
   const targetListing = await targetListed;
   const rewritten = new Set(rewriteTargets(context).map((rewrite) => rewrite.file));
@@ -73,6 +77,7 @@ export async function finalSync(
   }
 
   const databases = await moveDatabases(context, source, target);
+  const final = await saved;
   return {
     manifestFile: final.file,
     manifestDigest: final.digest,
