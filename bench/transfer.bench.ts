@@ -11,7 +11,7 @@
  * BENCH_BYTES and BENCH_SMALL_FILES change the data set (kept in /var/tmp/migrate-bench-seed).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostExec } from "../fixtures/fleet/host-exec.ts";
 import { readFleet } from "../fixtures/fleet/index.ts";
 import { cutover } from "../src/steps/cutover.ts";
@@ -68,6 +68,18 @@ open(f"{seed}/.complete", "w").close()
   return { files: files ?? 0, bytes: bytes ?? 0 };
 }
 
+/** When benchmark trees were last deleted (this machine's clock), so the next run can wait. */
+const CLEANED_STAMP = `${SEED}.cleaned-at`;
+const INODE_QUARANTINE_MS = 360_000;
+
+function markCleaned(): void {
+  writeFileSync(CLEANED_STAMP, String(Date.now()));
+}
+
+function lastCleaned(): number {
+  return existsSync(CLEANED_STAMP) ? Number(readFileSync(CLEANED_STAMP, "utf8")) || 0 : 0;
+}
+
 async function onHost(host: string, script: string): Promise<string> {
   const result = await hostExec(host, script, { timeoutMs: 30 * 60_000 });
   if (result.code !== 0) throw new Error(`${host}: ${script}: ${result.stderr}`);
@@ -92,18 +104,25 @@ export async function run(): Promise<void> {
   const fleet = readFleet();
   const config = fleet.client.sshConfig;
   const tgt = fleet.hosts.find((h) => h.name === "tgt-1")!.address;
-  // Every contender writes a tree of its own and nothing is deleted on the target until the
-  // end. ext4 without a journal (as here) skips inodes freed in the last 60–360 s when it
-  // allocates new ones; a contender that runs right after a 10,000-file delete pays seconds for
-  // that scan (seen: 3 s of extra tar CPU), which is the benchmark's order, not the contender.
-  // All fleet hosts' overlays share this machine's one filesystem, so the source counts too.
+  // Every contender writes a tree of its own, nothing is deleted on the target until the end,
+  // and a run starts 6 min after the last deletion of benchmark trees (its own cleanup or an
+  // earlier run's). ext4 without a journal (as here) skips inodes freed in the last 60–360 s
+  // when it allocates new ones; a contender that runs right after a 10,000-file delete pays
+  // for that scan (seen: 3–14 s), which is the benchmark's order, not the contender. All fleet
+  // hosts' overlays share this machine's one filesystem, so the source counts too.
   const leftovers = (
     await Promise.all(["tgt-1", "portal-src"].map((host) => onHost(host, `ls -d ${DIR}* 2>/dev/null; true`)))
   ).join("");
   if (leftovers.trim() !== "") {
     await Promise.all(["tgt-1", "portal-src"].map((host) => onHost(host, `rm -rf ${DIR} ${DIR}-*`)));
-    console.log("removed an interrupted run's trees; waiting 6 min so ext4 reuses their inodes freely");
-    await new Promise((resolve) => setTimeout(resolve, 360_000));
+    markCleaned();
+  }
+  const wait = lastCleaned() + INODE_QUARANTINE_MS - Date.now();
+  if (wait > 0) {
+    console.log(
+      `waiting ${Math.ceil(wait / 1000)} s after the last deletion of benchmark trees, so ext4 reuses their inodes freely`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   // Round i moves its own copy of the data (tree i on the source, the same path on the target),
@@ -227,4 +246,5 @@ export async function run(): Promise<void> {
   await bench.close();
   await onHost("tgt-1", `rm -rf ${DIR} ${DIR}-*`);
   await onHost("portal-src", `rm -rf ${DIR} ${KEY_ON_SOURCE}`);
+  markCleaned();
 }
