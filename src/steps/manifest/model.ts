@@ -36,9 +36,25 @@ export interface Manifest {
   entries: ManifestEntry[];
 }
 
-/** Byte order, so the canonical form does not depend on the locale of either host. */
+/** UTF-16 code unit → a key in code point order: surrogates after the rest of the BMP. */
+function codePointKey(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  return unit >= 0xd800 ? unit + 0x2000 : unit;
+}
+
+/**
+ * UTF-8 byte order (= code point order), so the canonical form does not depend on the locale of
+ * either host. Compared in place: encoding both paths per comparison made sorting a 10,000-file
+ * manifest allocate ~280,000 buffers, the largest part of apply's heap.
+ */
 export function comparePaths(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  const length = Math.min(a.length, b.length);
+  for (let index = 0; index < length; index++) {
+    const x = a.charCodeAt(index);
+    const y = b.charCodeAt(index);
+    if (x !== y) return codePointKey(x) - codePointKey(y);
+  }
+  return a.length - b.length;
 }
 
 export function sortEntries(entries: ManifestEntry[]): ManifestEntry[] {

@@ -3,7 +3,7 @@
  * many files never needs one big string; file names must be valid UTF-8 (checked, not guessed).
  */
 
-import type { EntryType, ManifestEntry } from "./model.ts";
+import { comparePaths, type EntryType, type ManifestEntry } from "./model.ts";
 import { HASHES_MARKER } from "./script.ts";
 
 const TYPES: Record<string, EntryType> = {
@@ -120,7 +120,7 @@ export class ManifestParser {
       }
       result.push(entry);
     }
-    return result.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+    return result.sort((a, b) => comparePaths(a.path, b.path));
   }
 }
 
