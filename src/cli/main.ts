@@ -127,7 +127,18 @@ export function buildProgram(): Command {
     .argument("<plan>", "plan file")
     .argument("[run]", "run id")
     .option("--state-dir <dir>", "journal directory")
-    .addHelpText("after", "\nExample:\n  $ migrate logs plans/henan-finance.yaml\n")
+    .addOption(
+      new Option("--level <level>", "show only entries at this level or more severe").choices([
+        "info",
+        "warn",
+        "error",
+      ]),
+    )
+    .option("--workload <name>", "show only one workload's entries")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ migrate logs plans/henan-finance.yaml\n  $ migrate logs plans/henan-finance.yaml --level warn --workload land-revenue\n",
+    )
     .action(lazy("logs"));
 
   program

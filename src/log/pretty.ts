@@ -65,17 +65,42 @@ export function formatLogEntry(entry: Record<string, unknown>, c: Palette): stri
   return parts.join("  ");
 }
 
-/** Format a whole log file's text; lines that are not JSON are passed through unchanged. */
-export function formatLog(text: string, c: Palette): string {
-  return text
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => {
-      try {
-        return formatLogEntry(JSON.parse(line) as Record<string, unknown>, c);
-      } catch {
-        return line;
-      }
-    })
-    .join("\n");
+export const LOG_LEVELS = ["info", "warn", "error"] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+const LEVEL_NUMBER: Record<LogLevelName, number> = { info: 30, warn: 40, error: 50 };
+
+export interface LogFilter {
+  /** The least severe level shown. */
+  level?: LogLevelName;
+  workload?: string;
+}
+
+/** Run logs carry the level's label; pino's default numbers are understood too. */
+function severity(level: unknown): number {
+  return typeof level === "number" ? level : (LEVEL_NUMBER[level as LogLevelName] ?? 0);
+}
+
+function kept(entry: Record<string, unknown>, filter: LogFilter): boolean {
+  if (filter.level && severity(entry.level) < LEVEL_NUMBER[filter.level]) return false;
+  return filter.workload === undefined || entry.workload === filter.workload;
+}
+
+/**
+ * Format a whole log file's text, keeping the entries the filter selects; lines that are not
+ * JSON are passed through unchanged (whatever the filter: they may be why the log is odd).
+ */
+export function formatLog(text: string, c: Palette, filter: LogFilter = {}): string {
+  const lines: string[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      lines.push(line);
+      continue;
+    }
+    if (kept(entry, filter)) lines.push(formatLogEntry(entry, c));
+  }
+  return lines.join("\n");
 }

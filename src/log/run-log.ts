@@ -69,7 +69,14 @@ export function createRunLog(options: RunLogOptions): RunLog {
         write({ level, fields: { event: "log", ...fields }, message });
         return;
       }
-      const { type, at: _at, ...fields } = event;
+      // runId and plan are already on every line (the logger's base).
+      const {
+        type,
+        at: _at,
+        runId: _runId,
+        plan: _plan,
+        ...fields
+      } = event as EngineEvent & { runId?: string; plan?: string };
       const failed =
         event.type === "step-fail" || (event.type === "workload-end" && event.status === "failed");
       write({ level: failed ? "error" : "info", fields: { event: type, ...fields }, message: type });

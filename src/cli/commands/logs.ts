@@ -5,12 +5,14 @@ import { runDir } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { LOG_FILE } from "../../log/logger.ts";
-import { formatLog } from "../../log/pretty.ts";
+import { formatLog, type LogLevelName } from "../../log/pretty.ts";
 import { colourWanted, palette } from "../../render/colour.ts";
 import { resolvePlanState } from "../../report/plan-state.ts";
 
 export interface LogsOptions {
   stateDir?: string;
+  level?: LogLevelName;
+  workload?: string;
 }
 
 export async function run(
@@ -36,7 +38,12 @@ export async function run(
   const text = await readFile(join(runDir(root, planName, chosen), LOG_FILE), "utf8").catch(() => {
     throw new UserError("usage", `run ${chosen} has no log file (${LOG_FILE})`);
   });
-  process.stdout.write(`${formatLog(text, palette(colourWanted(Boolean(process.stdout.isTTY))))}\n`);
+  const filter = {
+    ...(options.level ? { level: options.level } : {}),
+    ...(options.workload !== undefined ? { workload: options.workload } : {}),
+  };
+  const shown = formatLog(text, palette(colourWanted(Boolean(process.stdout.isTTY))), filter);
+  if (shown !== "") process.stdout.write(`${shown}\n`);
   return ExitCode.ok;
 }
 
