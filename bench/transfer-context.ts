@@ -19,10 +19,11 @@ export interface BenchRun {
   close(): Promise<void>;
 }
 
-export function benchRun(
+/** The fleet plan with one `bench` workload moving `paths` from source to target. */
+export function benchPlanInput(
   planFile: string,
   workload: { source: string; target: string; paths: string[] },
-): BenchRun {
+): Record<string, unknown> & { workloads: unknown[] } {
   const input = parse(readFileSync(planFile, "utf8"));
   input.workloads = [
     {
@@ -36,7 +37,14 @@ export function benchRun(
       ...workload,
     },
   ];
-  const plan = Plan.parse(input);
+  return input;
+}
+
+export function benchRun(
+  planFile: string,
+  workload: { source: string; target: string; paths: string[] },
+): BenchRun {
+  const plan = Plan.parse(benchPlanInput(planFile, workload));
   const pool = new SshPool({ hosts: planHosts(plan) });
   const outputs = new Map<StepName, Record<string, unknown>>();
   const checkpoints = new Map<StepName, Record<string, unknown>>();

@@ -6,18 +6,22 @@
  *      vs `ssh src tar c | ssh tgt tar x` (target ≥0.9× its throughput) and `rsync -a -e ssh`;
  *   2. final delta sync with 1 % of the files changed: migrate's cutover sync vs rsync
  *      (target ≤1.2× rsync's time);
- *   3. the orchestrator's peak RSS while moving the ≥1 GiB (target <200 MB).
+ *   3. the orchestrator's peak RSS while moving the ≥1 GiB (target <200 MB): in this process
+ *      during the transfer step, and (3b) of a whole `migrate apply` process moving it.
  * The initial transfer runs BENCH_ROUNDS times (default 3), alternating with the pipe.
  * BENCH_BYTES and BENCH_SMALL_FILES change the data set (kept in /var/tmp/migrate-bench-seed).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
 import { hostExec } from "../fixtures/fleet/host-exec.ts";
 import { readFleet } from "../fixtures/fleet/index.ts";
 import { cutover } from "../src/steps/cutover.ts";
 import { snapshot } from "../src/steps/snapshot.ts";
 import { transfer } from "../src/steps/transfer.ts";
-import { type BenchRun, benchRun, peakRss } from "./transfer-context.ts";
+import { type BenchRun, benchPlanInput, benchRun, peakRss } from "./transfer-context.ts";
 
 const BYTES = Number(process.env.BENCH_BYTES ?? 1.1 * 1024 ** 3);
 const SMALL_FILES = Number(process.env.BENCH_SMALL_FILES ?? 10_000);
@@ -181,8 +185,7 @@ export async function run(): Promise<void> {
     `ssh -F ${config} portal-src "rsync -a -e 'ssh -i ${KEY_ON_SOURCE} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR' ${DIR}/ root@${tgt}:${to}/"`;
   await onHost("tgt-1", `mkdir -p ${DIR}-rsync`);
   const rsyncInitial = timed("rsync", [rsyncCommand(`${DIR}-rsync`)]);
-  await onHost("tgt-1", `rm -rf ${DIR}-pipe-* ${trees.slice(1).join(" ")}`);
-  await onHost("portal-src", `rm -rf ${trees.slice(1).join(" ")}`);
+  await onHost("tgt-1", `rm -rf ${DIR}-pipe-*`);
   for (const extra of benches.slice(1)) await extra.close();
   const bench = benches[0]!;
 
@@ -244,7 +247,41 @@ export async function run(): Promise<void> {
   );
 
   await bench.close();
+  if (ROUNDS > 1) wholeApplyRss(fleet.planFile, trees[1]!, seeded.bytes);
   await onHost("tgt-1", `rm -rf ${DIR} ${DIR}-*`);
-  await onHost("portal-src", `rm -rf ${DIR} ${KEY_ON_SOURCE}`);
+  await onHost("portal-src", `rm -rf ${DIR} ${DIR}-* ${KEY_ON_SOURCE}`);
   markCleaned();
+}
+
+/**
+ * 3b. What an operator runs: a whole `./bin/migrate apply` process moving `tree` through all
+ * five steps (snapshot, transfer, cutover's final sync, verify of the 10,000-file manifests),
+ * its peak RSS as the kernel counts it (ru_maxrss of the child, read by python's getrusage).
+ */
+function wholeApplyRss(planFile: string, tree: string, bytes: number): void {
+  const dir = mkdtempSync(join(tmpdir(), "bench-apply-"));
+  const plan = join(dir, "plan.yaml");
+  const input = benchPlanInput(planFile, { source: "portal-src", target: "tgt-1", paths: [tree] });
+  writeFileSync(
+    plan,
+    stringify({ ...input, metadata: { ...(input.metadata as object), name: "bench-apply" } }),
+  );
+  spawnSync("sh", ["-c", `ssh -F ${readFleet().client.sshConfig} tgt-1 'rm -rf ${tree}'`]);
+  const script =
+    "import resource, subprocess, sys, time\n" +
+    "t = time.time(); code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n" +
+    "print(code, time.time() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
+  const binary = new URL("../bin/migrate", import.meta.url).pathname;
+  const result = spawnSync(
+    "python3",
+    ["-c", script, binary, "apply", plan, "--yes", "--output", "plain", "--state-dir", join(dir, "state")],
+    { encoding: "utf8" },
+  );
+  const [code, seconds, kib] = result.stdout.trim().split(" ").map(Number);
+  if (code !== 0) throw new Error(`migrate apply of ${tree} exited ${code}: ${result.stderr}`);
+  console.log(`whole \`migrate apply\` process, ${(bytes / MiB).toFixed(0)} MiB through all five steps:`);
+  console.log(
+    `  peak RSS                      ${((kib ?? 0) / 1024).toFixed(0)} MiB (${(((kib ?? 0) * 1024) / 1e6).toFixed(0)} MB; target < 200 MB) in ${(seconds ?? 0).toFixed(1)} s`,
+  );
+  rmSync(dir, { recursive: true, force: true });
 }
