@@ -44,10 +44,14 @@ export interface ApplyOptions {
   recoveredLock?: LockHolder;
   failAfter?: string;
   /**
-   * Runs after run-start, before any step, with every host the remaining work touches; a throw
-   * ends the run as failed with its reason journaled and nothing done (apply's trust check).
+   * Runs after run-start, before any step, with the workloads that have steps left and every
+   * host they touch; a throw ends the run as failed with its reason journaled and nothing done
+   * (apply's trust and password checks).
    */
-  preflight?(hosts: readonly string[], signal: AbortSignal): Promise<void>;
+  preflight?(
+    work: { workloads: readonly Plan["workloads"][number][]; hosts: readonly string[] },
+    signal: AbortSignal,
+  ): Promise<void>;
   version?: string;
   argv?: string[];
 }
@@ -189,11 +193,10 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
 
   const at = () => clock.now().toISOString();
   if (options.preflight) {
-    const hosts = new Set(
-      [...jobs.keys()].flatMap((name) => referencedHosts(plan.workloads.find((w) => w.name === name)!)),
-    );
+    const workloads = plan.workloads.filter((workload) => jobs.has(workload.name));
+    const hosts = [...new Set(workloads.flatMap(referencedHosts))];
     try {
-      await options.preflight([...hosts], options.signal);
+      await options.preflight({ workloads, hosts }, options.signal);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       options.onEvent({

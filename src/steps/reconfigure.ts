@@ -8,6 +8,7 @@ import type { Database } from "../plan/schema.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { engineFor } from "./db/engines.ts";
+import { withDatabasePassword } from "./db/password.ts";
 import { type RewriteRecord, rewriteFile, undoRewrite } from "./rewrite.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
 import { hostWorkDir, readState, TREE_MS, writeState } from "./support.ts";
@@ -64,7 +65,8 @@ export async function restoreDatabase(
   signal: AbortSignal,
 ): Promise<Record<string, number>> {
   const engine = engineFor(db);
-  await target.check(engine.restore(db, file), { signal, timeoutMs: TREE_MS });
+  const restore = withDatabasePassword(db, engine.restore(db, file));
+  await target.check(restore.command, { stdin: restore.stdin, signal, timeoutMs: TREE_MS });
   const counts = await engine.rowCounts(target, db, signal);
   const short = Object.entries(snapshot.rowCounts)
     .filter(([table, rows]) => (counts[table] ?? -1) < rows)

@@ -6,6 +6,7 @@
  */
 import { sh } from "../remote/shell.ts";
 import { dumpFile, engineFor } from "./db/engines.ts";
+import { withDatabasePassword } from "./db/password.ts";
 import { collectManifest } from "./manifest/collect.ts";
 import { totalBytes } from "./manifest/model.ts";
 import { hostWorkDir, saveManifest, TREE_MS } from "./support.ts";
@@ -31,10 +32,11 @@ async function dumpDatabases(context: StepContext): Promise<DatabaseSnapshot[]> 
     const file = dumpFile(dir, db);
     // Counted before the dump: on a live source the dump may hold a few more rows, never fewer.
     const rowCounts = await engine.rowCounts(source, db, signal);
-    const dumped = await source.check(
+    const dump = withDatabasePassword(
+      db,
       sh`umask 077 && mkdir -p ${dir} && ${engine.dump(db)} > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file} && sha256sum < ${file}`,
-      { signal, timeoutMs: TREE_MS },
     );
+    const dumped = await source.check(dump.command, { stdin: dump.stdin, signal, timeoutMs: TREE_MS });
     result.push({
       engine: db.engine,
       name: db.name,

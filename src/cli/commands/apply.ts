@@ -23,6 +23,7 @@ import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
 import { checkTrust } from "../../remote/trust-check.ts";
 import { createRenderer, type OutputMode } from "../../render/index.ts";
+import { checkDatabasePasswords } from "../../steps/db/password.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
 import { VERSION } from "../version.ts";
 
@@ -165,7 +166,10 @@ async function execute(
       throttle: createThrottle(plan.defaults.bandwidth),
       ...(prepared.lock.recovered ? { recoveredLock: prepared.lock.recovered } : {}),
       ...(process.env.MIGRATE_FAIL_AFTER ? { failAfter: process.env.MIGRATE_FAIL_AFTER } : {}),
-      preflight: (hosts, signal) => checkTrust(pool, hosts, signal),
+      preflight: async ({ workloads, hosts }, signal) => {
+        checkDatabasePasswords(workloads);
+        await checkTrust(pool, hosts, signal);
+      },
       version: VERSION,
       argv: process.argv.slice(2),
     });

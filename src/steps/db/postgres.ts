@@ -1,12 +1,14 @@
 /**
  * PostgreSQL: pg_dump in custom format, pg_restore on the target, exact per-table row counts.
  * Commands run as the database's OS user (default postgres) through runuser, so peer auth works
- * the way it does for the bureau's own DBAs; SQL travels on stdin, never through the shell.
+ * the way it does for the bureau's own DBAs; where the server asks for a password, the one named
+ * by passwordEnv is in PGPASSWORD (password.ts). SQL travels on stdin, never through the shell.
  */
 import type { Database } from "../../plan/schema.ts";
 import { checkResult } from "../../remote/check-result.ts";
 import { type ShellCommand, sh } from "../../remote/shell.ts";
 import type { Remote, RunResult } from "../../remote/types.ts";
+import { withDatabasePassword } from "./password.ts";
 
 function user(db: Database): string {
   return db.user ?? "postgres";
@@ -52,7 +54,8 @@ export async function pgRowCounts(
   signal: AbortSignal,
 ): Promise<Record<string, number>> {
   const command = sh`runuser -u ${user(db)} -- psql -X -At -v ON_ERROR_STOP=1 -p ${port(db)} -d ${db.name} -f -`;
-  const result = await remote.run(command, { stdin: ROW_COUNTS_SQL, signal, timeoutMs: 10 * 60_000 });
+  const counted = withDatabasePassword(db, command, ROW_COUNTS_SQL);
+  const result = await remote.run(counted.command, { stdin: counted.stdin, signal, timeoutMs: 10 * 60_000 });
   return rowCountsOf(db, result);
 }
 

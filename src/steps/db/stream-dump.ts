@@ -11,6 +11,7 @@ import { MeterStream } from "../../transfer/meter.ts";
 import { TREE_MS } from "../support.ts";
 import type { Throttle } from "../types.ts";
 import { engineFor } from "./engines.ts";
+import { withDatabasePassword } from "./password.ts";
 
 export async function streamDump(
   source: Remote,
@@ -24,9 +25,10 @@ export async function streamDump(
     sh`umask 077 && mkdir -p ${file.replace(/\/[^/]*$/, "")} && cat > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file}`,
     timing,
   );
-  const dump = await source.stream(engineFor(db).dump(db), timing);
+  const command = withDatabasePassword(db, engineFor(db).dump(db));
+  const dump = await source.stream(command.command, timing);
   dump.stdin.on("error", () => {});
-  dump.stdin.end();
+  dump.stdin.end(command.stdin);
   const meter = new MeterStream(options.throttle, options.signal, options.onBytes);
   const [piped, dumped, stored] = await Promise.allSettled([
     pipeline(dump.stdout, meter, sink.stdin, { signal: options.signal }),

@@ -44,7 +44,14 @@ describe("applyPlan", () => {
     });
     const options = {
       ...applyOptions(plan, steps, { journal: first.journal }).options,
-      preflight: async (hosts: readonly string[]) => {
+      preflight: async ({
+        hosts,
+        workloads,
+      }: {
+        hosts: readonly string[];
+        workloads: readonly { name: string }[];
+      }) => {
+        expect(workloads.map((w) => w.name)).toEqual(["b"]);
         seen.push([...hosts]);
         throw refused;
       },
