@@ -8,7 +8,7 @@
  * run logs, manifests, reports), not in anything printed, not in any process command line on
  * any fleet host (polled during the apply).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -194,8 +194,12 @@ describe.skipIf(skipReason !== "")("trust: host keys and secrets", () => {
     const env = { [fleet.client.passphraseEnv]: passphrase, TAX_DB_PASSWORD: dbCanary };
     const canaries = [passphrase, dbCanary, wrongPassphrase];
 
-    // Remote command lines, sampled on every host while the apply runs.
+    // Remote command lines, sampled on every host while the apply runs; and a digest of the
+    // PGPASSWORD the database clients run with (the canary itself must not show in any ps).
     const seen = new Set<string>();
+    const clientPasswords = new Set<string>();
+    const environOfClients =
+      "for p in $(pgrep -x 'pg_dump|pg_restore|psql'); do tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null | sed -n 's/^PGPASSWORD=//p' | sha256sum | cut -c1-64; done";
     let polling = true;
     const poll = (async () => {
       while (polling) {
@@ -203,6 +207,8 @@ describe.skipIf(skipReason !== "")("trust: host keys and secrets", () => {
           fleet.hosts.map(async (host) => {
             const ps = await hostExec(host.name, "ps -eo args", { timeoutMs: 10_000 });
             for (const line of ps.stdout.split("\n")) seen.add(line);
+            const digests = await hostExec(host.name, environOfClients, { timeoutMs: 10_000 });
+            for (const digest of digests.stdout.split("\n")) if (digest) clientPasswords.add(digest);
           }),
         );
         await sleep(200);
@@ -214,6 +220,8 @@ describe.skipIf(skipReason !== "")("trust: host keys and secrets", () => {
     polling = false;
     await poll;
     expect(runs[0]!.code, runs[0]!.stderr).toBe(0);
+    // passwordEnv reached the database clients' environment (through stdin, not argv).
+    expect(clientPasswords).toContain(createHash("sha256").update(`${dbCanary}\n`).digest("hex"));
     expect(
       [...seen].some(
         (line) => line.includes("pg_dump") || line.includes("pg_restore") || line.includes("tar"),
