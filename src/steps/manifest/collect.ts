@@ -29,13 +29,20 @@ export async function collectManifest(
   let parseError: unknown;
   handle.stdin.on("error", () => {});
   handle.stdin.end(nulList(paths));
-  for await (const chunk of handle.stdout) {
-    if (parseError) continue;
-    try {
-      parser.push(chunk as Buffer);
-    } catch (error) {
-      parseError = error;
+  let streamError: unknown;
+  try {
+    for await (const chunk of handle.stdout) {
+      if (parseError) continue;
+      try {
+        parser.push(chunk as Buffer);
+      } catch (error) {
+        parseError = error;
+      }
     }
+  } catch (error) {
+    // A stream cut short ("Premature close") says nothing by itself; the command's own end
+    // (connection lost, timeout, cancel) is the reason, so it is classified from that below.
+    streamError = error;
   }
   const result = await handle.done;
   const failure = {
@@ -56,6 +63,14 @@ export async function collectManifest(
     );
   }
   checkResult(result, { what: "the manifest script" });
+  if (streamError) {
+    throw new RemoteError(
+      "unreachable",
+      `reading the manifest from ${remote.host} was cut short: ${(streamError as Error).message}`,
+      failure,
+      { retryable: true },
+    );
+  }
   if (parseError) {
     const message = parseError instanceof ManifestParseError ? parseError.message : String(parseError);
     throw new RemoteError("remote", `cannot read the manifest from ${remote.host}: ${message}`, failure, {
