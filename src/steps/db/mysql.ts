@@ -2,33 +2,45 @@
  * MySQL / MariaDB: mysqldump --single-transaction (a consistent InnoDB snapshot without locking
  * writers), restored with the mysql client; exact per-table row counts. Credentials come from
  * the host's option files (~/.my.cnf of the login user), never from the plan.
- * Not exercised by the test fleet, which has no MySQL server.
  */
 import type { Database } from "../../plan/schema.ts";
 import { type ShellCommand, sh } from "../../remote/shell.ts";
 import type { Remote } from "../../remote/types.ts";
+import { withDatabasePassword } from "./password.ts";
 import { rowCountsOf } from "./postgres.ts";
 
+/**
+ * Client options from the plan; what it leaves out comes from the option files. No default
+ * port: MariaDB's client connects by TCP to localhost as soon as -P is given, which misses a
+ * server that listens on its socket and the host's own address (the usual hardened setup).
+ */
 function connection(db: Database): ShellCommand {
-  return sh`-P ${db.port ?? 3306}${db.user ? sh` -u ${db.user}` : sh``}`;
+  return sh`${db.port === undefined ? sh`` : sh` -P ${db.port}`}${db.user ? sh` -u ${db.user}` : sh``}`;
 }
 
 export function mysqlDumpCommand(db: Database): ShellCommand {
-  return sh`mysqldump ${connection(db)} --single-transaction --routines --triggers --events ${db.name}`;
+  return sh`mysqldump${connection(db)} --single-transaction --routines --triggers --events ${db.name}`;
 }
 
 export function mysqlRestoreCommand(db: Database, file: string): ShellCommand {
-  return sh`mysql ${connection(db)} -e ${`CREATE DATABASE IF NOT EXISTS \`${db.name}\``} && mysql ${connection(db)} ${db.name} < ${file}`;
+  return sh`mysql${connection(db)} -e ${`CREATE DATABASE IF NOT EXISTS \`${db.name}\``} && mysql${connection(db)} ${db.name} < ${file}`;
 }
 
-/** One count(*) per base table; table names come from information_schema, quoted with backticks. */
+/**
+ * One count(*) per base table; table names come from information_schema, quoted with backticks.
+ * The table list is read into a variable, not piped into the loop: a failing first command of a
+ * pipeline does not fail the script, and "no tables" would pass for "cannot connect".
+ */
 const COUNT_SCRIPT = `
 set -e
-mysql "$@" -N -B -e "select table_name from information_schema.tables where table_schema = database() and table_type = 'BASE TABLE' order by 1" |
+tables=$(mysql "$@" -N -B -e "select table_name from information_schema.tables where table_schema = database() and table_type = 'BASE TABLE' order by 1")
 while IFS= read -r t; do
+  [ -n "$t" ] || continue
   n=$(mysql "$@" -N -B -e "select count(*) from \\\`$(printf %s "$t" | sed 's/\`/\`\`/g')\\\`")
   printf '%s\\t%s\\n' "$t" "$n"
-done
+done <<EOF
+$tables
+EOF
 `;
 
 export async function mysqlRowCounts(
@@ -36,7 +48,8 @@ export async function mysqlRowCounts(
   db: Database,
   signal: AbortSignal,
 ): Promise<Record<string, number>> {
-  const command = sh`sh -c ${COUNT_SCRIPT} counts ${connection(db)} ${db.name}`;
-  const result = await remote.run(command, { signal, timeoutMs: 10 * 60_000 });
+  const command = sh`sh -c ${COUNT_SCRIPT} counts${connection(db)} ${db.name}`;
+  const counted = withDatabasePassword(db, command);
+  const result = await remote.run(counted.command, { stdin: counted.stdin, signal, timeoutMs: 10 * 60_000 });
   return rowCountsOf(db, result);
 }
