@@ -77,9 +77,14 @@ export class ManifestParser {
   push(chunk: Buffer): void {
     let start = 0;
     for (let index = chunk.indexOf(0, start); index !== -1; index = chunk.indexOf(0, start)) {
-      this.pending.push(chunk.subarray(start, index));
-      this.field(Buffer.concat(this.pending));
-      this.pending = [];
+      const tail = chunk.subarray(start, index);
+      // Most fields lie inside one chunk: decoded in place, without a copy.
+      if (this.pending.length === 0) this.field(tail);
+      else {
+        this.pending.push(tail);
+        this.field(Buffer.concat(this.pending));
+        this.pending = [];
+      }
       start = index + 1;
     }
     if (start < chunk.length) this.pending.push(Buffer.from(chunk.subarray(start)));
