@@ -5,6 +5,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface Terminal {
   screen(): string;
@@ -13,8 +16,13 @@ export interface Terminal {
   kill(): void;
 }
 
-function tmux(...args: string[]): string {
-  return execFileSync("tmux", args, { encoding: "utf8" });
+/**
+ * Every terminal has a tmux server of its own (-S, a socket removed at kill): with one shared server, the last session's
+ * kill makes it exit while another test's new-session is connecting ("server exited
+ * unexpectedly", seen in CI when two terminal suites ran at once).
+ */
+function tmuxOn(socket: string, ...args: string[]): string {
+  return execFileSync("tmux", ["-S", socket, ...args], { encoding: "utf8" });
 }
 
 export function openTerminal(
@@ -22,6 +30,8 @@ export function openTerminal(
   options: { cwd: string; env?: Record<string, string> },
 ): Terminal {
   const name = `migrate-test-${randomBytes(4).toString("hex")}`;
+  const socket = join(tmpdir(), `${name}.tmux`);
+  const tmux = (...args: string[]) => tmuxOn(socket, ...args);
   const env = Object.entries(options.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
   // `; sleep` keeps the pane (and its last screen and exit line) readable after the command ends.
   tmux(
@@ -36,8 +46,8 @@ export function openTerminal(
     "-c",
     options.cwd,
     ...env,
-    // The tmux server may have inherited CI or NO_COLOR from whoever started it; an operator's
-    // terminal has neither, and CI=true would (rightly) turn the live view off.
+    // The tmux server inherits CI and NO_COLOR from the test run; an operator's terminal has
+    // neither, and CI=true would (rightly) turn the live view off.
     `env -u CI -u NO_COLOR ${command}; echo "EXIT=$?"; sleep 600`,
   );
   const screen = () => tmux("capture-pane", "-p", "-t", name);
@@ -56,10 +66,11 @@ export function openTerminal(
     },
     kill: () => {
       try {
-        tmux("kill-session", "-t", name);
+        tmux("kill-server");
       } catch {
         // Already gone: nothing to clean up.
       }
+      rmSync(socket, { force: true });
     },
   };
 }
