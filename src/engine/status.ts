@@ -6,7 +6,7 @@
 
 import type { Plan } from "../plan/schema.ts";
 import { emptyCounts, STEPS, type StepName, type WorkloadStatus } from "./events.ts";
-import type { JournalContents, WorkloadSummary } from "./journal-read.ts";
+import type { JournalContents, JournalSummary, WorkloadSummary } from "./journal-read.ts";
 import { summarize } from "./journal-read.ts";
 import type { LockHolder } from "./lock.ts";
 
@@ -33,14 +33,8 @@ export interface StatusView {
   stateDir: string;
   /** The apply (or rollback) running now, from the lock. */
   running?: LockHolder;
-  lastRun?: {
-    runId: string;
-    command: string;
-    startedAt: string;
-    endedAt?: string;
-    status?: string;
-    reason?: string;
-  };
+  /** The journal's last run as summarize() reads it (status --json shows it whole). */
+  lastRun?: JournalSummary["runs"][number];
   tornRecord?: { line: number };
   waves: Array<{
     wave: number;
