@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { BugError, isMigrateError } from "../errors.ts";
 import { ExitCode, exitCodeFor } from "../exit-codes.ts";
+import { LOG_LEVELS } from "../log/levels.ts";
 import { formatError } from "./format-error.ts";
 import { VERSION } from "./version.ts";
 
@@ -128,11 +129,7 @@ export function buildProgram(): Command {
     .argument("[run]", "run id")
     .option("--state-dir <dir>", "journal directory")
     .addOption(
-      new Option("--level <level>", "show only entries at this level or more severe").choices([
-        "info",
-        "warn",
-        "error",
-      ]),
+      new Option("--level <level>", "show only entries at this level or more severe").choices(LOG_LEVELS),
     )
     .option("--workload <name>", "show only one workload's entries")
     .addHelpText(

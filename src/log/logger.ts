@@ -7,11 +7,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import pino, { type Logger } from "pino";
+import type { LogLevel } from "./levels.ts";
 import { REDACTED, type Scrubber } from "./scrub.ts";
 
 export const LOG_FILE = "log.ndjson";
-export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export type { LogLevel } from "./levels.ts";
 
 const REDACT_KEYS = ["key", "passphrase", "password", "token", "secret", "authorization", "privateKey"];
 const REDACT_PATHS = [...REDACT_KEYS, ...REDACT_KEYS.map((key) => `*.${key}`)];

@@ -4,6 +4,7 @@
  */
 import type { Palette } from "../render/colour.ts";
 import { formatBytes, formatDuration } from "../render/format.ts";
+import { LEVEL_NUMBER, LOG_LEVELS, type LogLevel } from "./levels.ts";
 
 const SHOWN = new Set([
   "time",
@@ -22,8 +23,7 @@ const AUDIT = new Set(["exitCode", "durationMs", "bytesIn", "bytesOut", "signal"
 function levelText(level: unknown, c: Palette): string {
   const label =
     typeof level === "number"
-      ? ({ 10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal" }[level] ??
-        String(level))
+      ? (LOG_LEVELS.find((name) => LEVEL_NUMBER[name] === level) ?? String(level))
       : String(level);
   const text = label.toUpperCase().padEnd(5);
   if (label === "error" || label === "fatal") return c.red(text);
@@ -65,19 +65,15 @@ export function formatLogEntry(entry: Record<string, unknown>, c: Palette): stri
   return parts.join("  ");
 }
 
-export const LOG_LEVELS = ["info", "warn", "error"] as const;
-export type LogLevelName = (typeof LOG_LEVELS)[number];
-const LEVEL_NUMBER: Record<LogLevelName, number> = { info: 30, warn: 40, error: 50 };
-
 export interface LogFilter {
   /** The least severe level shown. */
-  level?: LogLevelName;
+  level?: LogLevel;
   workload?: string;
 }
 
 /** Run logs carry the level's label; pino's default numbers are understood too. */
 function severity(level: unknown): number {
-  return typeof level === "number" ? level : (LEVEL_NUMBER[level as LogLevelName] ?? 0);
+  return typeof level === "number" ? level : (LEVEL_NUMBER[level as LogLevel] ?? 0);
 }
 
 function kept(entry: Record<string, unknown>, filter: LogFilter): boolean {

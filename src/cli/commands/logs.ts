@@ -4,14 +4,15 @@ import { join } from "node:path";
 import { runDir } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
+import type { LogLevel } from "../../log/levels.ts";
 import { LOG_FILE } from "../../log/logger.ts";
-import { formatLog, type LogLevelName } from "../../log/pretty.ts";
+import { formatLog } from "../../log/pretty.ts";
 import { colourWanted, palette } from "../../render/colour.ts";
 import { resolvePlanState } from "../../report/plan-state.ts";
 
 export interface LogsOptions {
   stateDir?: string;
-  level?: LogLevelName;
+  level?: LogLevel;
   workload?: string;
 }
 
