@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Fleet, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
+import { type Fleet, readFleet, resetSystems, seedBulkData } from "../../fixtures/fleet/index.ts";
 import { journalOf, newStateDir, ofType, runCli, startCli, throttledPlan, until } from "./apply-support.ts";
 
 const skipReason = inject("e2eSkipReason");
@@ -18,6 +18,10 @@ describe.skipIf(skipReason !== "")("apply's state lock", () => {
   beforeAll(async () => {
     fleet = readFleet();
     await resetSystems();
+    // A batch holds at most 4,000 files, so with these the portal is at least two file batches:
+    // the kill below lands on the first checkpoint with a whole batch (seconds at 2 MiB/s) still
+    // to send. With one batch the window was the last directories batch, ~50 ms: a race.
+    await seedBulkData("portal-src", "/srv/portal/bulk", { bytes: 4000 * 4096, smallFiles: 4000 });
   });
   afterAll(async () => {
     await resetSystems();
@@ -28,8 +32,8 @@ describe.skipIf(skipReason !== "")("apply's state lock", () => {
     const lockFile = join(stateDir, PLAN_NAME, "lock");
     // Stop before cutover so the killed run never leaves a frozen source behind.
     const env = { MIGRATE_FAIL_AFTER: "portal/transfer" };
-    // 1 MiB/s: the portal's ~20 MiB transfer takes ~20 s, in more than one checkpointed batch.
-    const planFile = throttledPlan(fleet.planFile, "1MiB/s");
+    // 2 MiB/s: the portal's ~36 MiB transfer takes ~18 s, in more than one checkpointed batch.
+    const planFile = throttledPlan(fleet.planFile, "2MiB/s");
     const args = [
       "apply",
       planFile,
