@@ -9,7 +9,7 @@ import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { runCheck } from "./checks.ts";
 import { collectManifest } from "./manifest/collect.ts";
-import { type ManifestEntry, manifestDigest, mismatchedPaths } from "./manifest/model.ts";
+import { canonicalLines, type ManifestEntry, manifestDigest, mismatchedPaths } from "./manifest/model.ts";
 import { latestManifest, QUICK_MS, TREE_MS } from "./support.ts";
 import type { Step, StepContext } from "./types.ts";
 
@@ -58,22 +58,25 @@ async function manifestCheck(
     signal,
     timeoutMs: TREE_MS,
   });
-  const rewritten = rewrittenHashes(context);
-  const onTarget = new Map(actual.map((entry) => [entry.path, entry]));
-  const rewrittenOk = await rewritesHold(context, target, rewritten);
+  const rewrittenOk = await rewritesHold(context, target, rewrittenHashes(context));
   // A rewritten file differs from the source by design: it must hold its journaled after-hash
   // (SHA-256, whatever the manifest's algorithm); then its content fields come from the target.
-  const want: ManifestEntry[] = expected.entries.map((entry) => {
-    const there = onTarget.get(entry.path);
-    return rewrittenOk.has(entry.path) && there
-      ? { ...entry, hash: there.hash, size: there.size, mtime: there.mtime }
-      : entry;
-  });
+  // Without such files the source's entries are compared as they are, canonical lines reused.
+  let want: ManifestEntry[] = expected.entries;
+  if (rewrittenOk.size > 0) {
+    const onTarget = new Map(actual.map((entry) => [entry.path, entry]));
+    want = expected.entries.map((entry) => {
+      const there = onTarget.get(entry.path);
+      return rewrittenOk.has(entry.path) && there
+        ? { ...entry, hash: there.hash, size: there.size, mtime: there.mtime }
+        : entry;
+    });
+  }
   const digest = manifestDigest({ ...expected, entries: want });
   const targetDigest = manifestDigest({ ...expected, entries: actual });
   const differing = mismatchedPaths(want, actual);
-  const known = new Set(want.map((entry) => entry.path));
-  const extra = actual.filter((entry) => !known.has(entry.path)).map((entry) => entry.path);
+  const wanted = canonicalLines(want);
+  const extra = actual.filter((entry) => !wanted.has(entry.path)).map((entry) => entry.path);
   if (differing.length === 0 && extra.length === 0) return { ok: true, reason: "", digest, targetDigest };
   const parts = [];
   if (differing.length > 0)

@@ -102,10 +102,26 @@ export function canonicalLine(entry: ManifestEntry, linkGroup = ""): string {
   ]);
 }
 
+// Manifest entries are not changed once parsed, so the canonical lines of one entries array are
+// computed once: loading, digesting, comparing and planning a delta all read the same 10,000
+// lines, and computing them afresh each time made most of apply's heap churn in those steps.
+const linesOf = new WeakMap<readonly ManifestEntry[], Map<string, string>>();
+
 /** Canonical line of every entry by path, hard-link groups computed within these entries. */
 export function canonicalLines(entries: readonly ManifestEntry[]): Map<string, string> {
-  const groups = linkGroups(entries);
-  return new Map(entries.map((entry) => [entry.path, canonicalLine(entry, groups.get(entry.path))]));
+  let lines = linesOf.get(entries);
+  if (lines === undefined) {
+    const groups = linkGroups(entries);
+    lines = new Map(entries.map((entry) => [entry.path, canonicalLine(entry, groups.get(entry.path))]));
+    linesOf.set(entries, lines);
+  }
+  return lines;
+}
+
+function isSorted(entries: readonly ManifestEntry[]): boolean {
+  for (let index = 1; index < entries.length; index++)
+    if (comparePaths(entries[index - 1]!.path, entries[index]!.path) > 0) return false;
+  return true;
 }
 
 /** sha256 over the canonical sorted manifest: equal digests mean equal trees. */
@@ -113,7 +129,11 @@ export function manifestDigest(manifest: Manifest): string {
   const digest = createHash("sha256");
   digest.update(`${manifest.hash}\n`);
   const lines = canonicalLines(manifest.entries);
-  for (const entry of sortEntries(manifest.entries)) digest.update(`${lines.get(entry.path)}\n`);
+  const sorted = isSorted(manifest.entries) ? manifest.entries : sortEntries(manifest.entries);
+  for (const entry of sorted) {
+    digest.update(lines.get(entry.path)!);
+    digest.update("\n");
+  }
   return `sha256:${digest.digest("hex")}`;
 }
 
@@ -122,19 +142,28 @@ export function mismatchedPaths(
   expected: readonly ManifestEntry[],
   actual: readonly ManifestEntry[],
 ): string[] {
-  const want = canonicalLines(expected);
   const have = canonicalLines(actual);
-  return [...want].filter(([path, line]) => have.get(path) !== line).map(([path]) => path);
+  const differing: string[] = [];
+  for (const [path, line] of canonicalLines(expected)) if (have.get(path) !== line) differing.push(path);
+  return differing;
 }
 
 export function totalBytes(entries: readonly ManifestEntry[]): number {
   return entries.reduce((sum, entry) => sum + (entry.type === "file" ? entry.size : 0), 0);
 }
 
-/** One manifest per line: a header line, then one entry per line (JSONL). */
-export function toJsonl(manifest: Manifest): string {
-  const header = JSON.stringify({ hash: manifest.hash, roots: manifest.roots });
-  return `${[header, ...sortEntries(manifest.entries).map((entry) => JSON.stringify(entry))].join("\n")}\n`;
+/**
+ * One manifest per line: a header line, then one entry per line (JSONL), in chunks of lines so
+ * that writing a large manifest never builds it as one string.
+ */
+export function* toJsonl(manifest: Manifest, linesPerChunk = 1000): Generator<string> {
+  yield `${JSON.stringify({ hash: manifest.hash, roots: manifest.roots })}\n`;
+  const sorted = isSorted(manifest.entries) ? manifest.entries : sortEntries(manifest.entries);
+  for (let start = 0; start < sorted.length; start += linesPerChunk) {
+    let chunk = "";
+    for (const entry of sorted.slice(start, start + linesPerChunk)) chunk += `${JSON.stringify(entry)}\n`;
+    yield chunk;
+  }
 }
 
 export function fromJsonl(text: string): Manifest {

@@ -3,6 +3,7 @@
  * many files never needs one big string; file names must be valid UTF-8 (checked, not guessed).
  */
 
+import { isUtf8 } from "node:buffer";
 import { comparePaths, type EntryType, type ManifestEntry } from "./model.ts";
 import { HASHES_MARKER } from "./script.ts";
 
@@ -14,18 +15,21 @@ const TYPES: Record<string, EntryType> = {
   c: "char",
   b: "block",
 };
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export class ManifestParseError extends Error {}
 
-function decode(field: Buffer): string {
-  try {
-    return decoder.decode(field);
-  } catch {
-    throw new ManifestParseError(
-      `file name is not valid UTF-8: ${JSON.stringify(field.toString("latin1"))} (hex ${field.toString("hex")})`,
-    );
-  }
+/**
+ * The UTF-8 text of bytes [start, end) of `chunk`. Decoded leniently and checked strictly only
+ * when the result holds U+FFFD (which a valid name may hold too): a strict decoder needs a view
+ * per field, and a manifest has three fields per file.
+ */
+function decode(chunk: Buffer, start = 0, end = chunk.length): string {
+  const text = chunk.toString("utf8", start, end);
+  if (!text.includes("\uFFFD") || isUtf8(chunk.subarray(start, end))) return text;
+  const field = chunk.subarray(start, end);
+  throw new ManifestParseError(
+    `file name is not valid UTF-8: ${JSON.stringify(field.toString("latin1"))} (hex ${field.toString("hex")})`,
+  );
 }
 
 function parseMeta(meta: string, path: string, target: string): ManifestEntry | undefined {
@@ -77,12 +81,10 @@ export class ManifestParser {
   push(chunk: Buffer): void {
     let start = 0;
     for (let index = chunk.indexOf(0, start); index !== -1; index = chunk.indexOf(0, start)) {
-      const tail = chunk.subarray(start, index);
-      // Most fields lie inside one chunk: decoded in place, without a copy.
-      if (this.pending.length === 0) this.field(tail);
+      if (this.pending.length === 0) this.field(decode(chunk, start, index));
       else {
-        this.pending.push(tail);
-        this.field(Buffer.concat(this.pending));
+        this.pending.push(chunk.subarray(start, index));
+        this.field(decode(Buffer.concat(this.pending)));
         this.pending = [];
       }
       start = index + 1;
@@ -90,8 +92,7 @@ export class ManifestParser {
     if (start < chunk.length) this.pending.push(Buffer.from(chunk.subarray(start)));
   }
 
-  private field(bytes: Buffer): void {
-    const text = decode(bytes);
+  private field(text: string): void {
     if (this.inHashes) {
       const match = /^([0-9a-f]{64}) [ *]/.exec(text);
       if (!match) throw new ManifestParseError(`bad hash record ${JSON.stringify(text.slice(0, 80))}`);

@@ -111,7 +111,7 @@ describe("manifest script on a real host shell", () => {
       roots: [dir],
       entries: await collectManifest(new LocalRemote(), [dir], options),
     };
-    expect(manifestDigest(fromJsonl(toJsonl(manifest)))).toBe(manifestDigest(manifest));
+    expect(manifestDigest(fromJsonl([...toJsonl(manifest, 2)].join("")))).toBe(manifestDigest(manifest));
     await chmod(join(dir, "-dash"), 0o600);
     const changed = { ...manifest, entries: await collectManifest(new LocalRemote(), [dir], options) };
     expect(manifestDigest(changed)).not.toBe(manifestDigest(manifest));
