@@ -1,0 +1,80 @@
+/**
+ * src/heap.ts in a real node started with the flags bin/migrate gives it: collections happen
+ * when due and only then, observed through node's own gc performance entries.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+
+const heap = new URL("../../../src/heap.ts", import.meta.url).href;
+const shebangFlags = readFileSync(new URL("../../../bin/migrate", import.meta.url), "utf8")
+  .split("\n")[0]!
+  .split(/\s+/)
+  .filter((word) => word.startsWith("--"));
+
+/**
+ * Runs `body` (heap.ts's exports, `keep` and `mark(label)` in scope) and returns the gc kinds
+ * seen, in order, with the body's marks among them.
+ */
+function collectionsDuring(body: string, flags = shebangFlags): string[] {
+  const script = `
+import { constants, PerformanceObserver } from "node:perf_hooks";
+import { collectBetweenSteps, noteBytesMoved } from ${JSON.stringify(heap)};
+const seen = [];
+const observer = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries())
+    seen.push(entry.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR ? "major" : "minor");
+});
+observer.observe({ entryTypes: ["gc"] });
+const keep = [];
+// Lets the observer deliver the entries so far, then notes where the body is.
+const mark = async (label) => { await new Promise((resolve) => setTimeout(resolve, 20)); seen.push(label); };
+${body}
+setTimeout(() => { observer.disconnect(); console.log(JSON.stringify(seen)); }, 50);
+`;
+  const out = execFileSync(
+    process.execPath,
+    [...flags, "--import", "tsx", "--input-type=module", "-e", script],
+    {
+      encoding: "utf8",
+    },
+  );
+  return JSON.parse(out) as string[];
+}
+
+describe("heap", () => {
+  it("bin/migrate starts node with --expose-gc and a small young generation", () => {
+    expect(shebangFlags).toContain("--expose-gc");
+    expect(shebangFlags.some((flag) => flag.startsWith("--max-semi-space-size="))).toBe(true);
+  });
+
+  it("makes a minor collection per 2 MiB moved, none for less", () => {
+    expect(collectionsDuring("noteBytesMoved(2 * 1024 * 1024 - 1);")).toEqual([]);
+    const moved = collectionsDuring("for (let i = 0; i < 64; i++) noteBytesMoved(64 * 1024);");
+    expect(moved).toEqual(["minor", "minor"]);
+  });
+
+  it("collects fully between steps only once the heap has grown by 16 MiB", () => {
+    const seen = collectionsDuring(`
+collectBetweenSteps();
+await mark("start");
+for (let i = 0; i < 600_000; i++) keep.push({ i, s: "x" + i });
+await mark("grown");
+collectBetweenSteps();
+await mark("collected");
+collectBetweenSteps();
+await mark("again");`);
+    const between = (from: string, to: string) =>
+      seen.slice(seen.indexOf(from) + 1, seen.indexOf(to)).filter((kind) => kind === "major");
+    expect(between("grown", "collected")).toEqual(["major"]);
+    expect(between("collected", "again")).toEqual([]);
+  });
+
+  it("does nothing when node runs without --expose-gc", () => {
+    const none = collectionsDuring(
+      "for (let i = 0; i < 64; i++) noteBytesMoved(1024 * 1024); collectBetweenSteps();",
+      [],
+    );
+    expect(none).toEqual([]);
+  });
+});
