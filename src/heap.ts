@@ -1,10 +1,10 @@
 /**
- * Garbage collection where V8 cannot know it is due. Both need `gc`, which exists only when node
+ * Garbage collection where V8 cannot know it is due. It needs `gc`, which exists only when node
  * runs with --expose-gc, as bin/migrate starts it (with a young generation of 2 × 4 MiB);
- * elsewhere (tests importing the engine) they do nothing.
+ * elsewhere (tests importing the engine) these functions do nothing.
  *
  * Measured on `migrate apply` of 1.1 GiB (10,000 small files and 5 large ones): peak RSS
- * 204–220 MiB without, ~142 MiB with both and the flags (README, performance).
+ * 204–220 MiB without, 137–150 MiB with this and the flags (README, performance).
  */
 import { getHeapStatistics } from "node:v8";
 
@@ -12,13 +12,26 @@ import { getHeapStatistics } from "node:v8";
 // ({ type: "major" } made a minor one: test/unit/engine/heap.test.ts).
 const collect = (globalThis as { gc?: (options?: { type: "minor" }) => void }).gc;
 
+let usedAfterFull = 0;
+let externalAfterFull = 0;
+
+function fullCollection(): void {
+  collect?.();
+  const after = getHeapStatistics();
+  usedAfterFull = after.used_heap_size;
+  externalAfterFull = after.external_memory;
+}
+
 /**
  * Every transferred chunk leaves ~6 buffers of garbage outside the heap (ssh2 allocates one
- * per packet to decrypt, frame and encrypt, twice through the bastion), but V8 counts only its
- * small wrappers towards a collection and lets 64 MiB of such memory pile up before it looks:
- * a minor collection every 2 MiB moved frees them while they are young, for ~1 % of CPU.
+ * per packet to decrypt, frame and encrypt, twice through the bastion), but V8 counts only their
+ * small wrappers towards a minor collection and lets 64 MiB of such memory pile up before a full
+ * one. So: a minor collection every 2 MiB moved frees them while they are young, and a full one
+ * when buffers that outlived two of those (queued behind a slow peer) add up to 16 MiB — on a
+ * busy machine they did, and apply peaked at 188–192 MiB without it.
  */
 const TRANSFER_BYTES_PER_COLLECTION = 2 * 1024 * 1024;
+const PROMOTED_BUFFERS_LIMIT = 16 * 1024 * 1024;
 let movedSinceCollection = 0;
 
 export function noteBytesMoved(bytes: number): void {
@@ -27,6 +40,7 @@ export function noteBytesMoved(bytes: number): void {
   if (movedSinceCollection < TRANSFER_BYTES_PER_COLLECTION) return;
   movedSinceCollection = 0;
   collect({ type: "minor" });
+  if (getHeapStatistics().external_memory - externalAfterFull > PROMOTED_BUFFERS_LIMIT) fullCollection();
 }
 
 /**
@@ -37,11 +51,9 @@ export function noteBytesMoved(bytes: number): void {
  * be worth its ~10 ms.
  */
 const HEAP_GROWTH_PER_COLLECTION = 16 * 1024 * 1024;
-let usedAfterLast = 0;
 
 export function collectBetweenSteps(): void {
   if (collect === undefined) return;
-  if (getHeapStatistics().used_heap_size - usedAfterLast < HEAP_GROWTH_PER_COLLECTION) return;
-  collect();
-  usedAfterLast = getHeapStatistics().used_heap_size;
+  if (getHeapStatistics().used_heap_size - usedAfterFull < HEAP_GROWTH_PER_COLLECTION) return;
+  fullCollection();
 }

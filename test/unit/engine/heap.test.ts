@@ -54,6 +54,21 @@ describe("heap", () => {
     expect(moved).toEqual(["minor", "minor"]);
   });
 
+  it("collects fully when buffers outside the heap outlive the minor collections by 16 MiB", () => {
+    const seen = collectionsDuring(`
+noteBytesMoved(2 * 1024 * 1024);
+await mark("start");
+for (let i = 0; i < 20; i++) keep.push(Buffer.alloc(1024 * 1024, i));
+noteBytesMoved(2 * 1024 * 1024);
+await mark("held");
+noteBytesMoved(2 * 1024 * 1024);
+await mark("again");`);
+    const between = (from: string, to: string) =>
+      seen.slice(seen.indexOf(from) + 1, seen.indexOf(to)).filter((kind) => kind === "major");
+    expect(between("start", "held")).toEqual(["major"]);
+    expect(between("held", "again")).toEqual([]);
+  });
+
   it("collects fully between steps only once the heap has grown by 16 MiB", () => {
     const seen = collectionsDuring(`
 collectBetweenSteps();
