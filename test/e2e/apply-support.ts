@@ -23,9 +23,12 @@ export function newStateDir(): string {
   return mkdtempSync(join(tmpdir(), "migrate-apply-e2e-"));
 }
 
-/** Start `migrate <args>` without waiting; NO_COLOR and CI keep the output plain lines. */
+/**
+ * Start `migrate <args>` without waiting, through bin/migrate's #! line as an operator runs it
+ * (with the V8 flags src/heap.ts relies on); NO_COLOR and CI keep the output plain lines.
+ */
 export function startCli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [BIN, ...args], {
+  return execa(BIN, args, {
     reject: false,
     env: { NO_COLOR: "1", CI: "true", ...env },
     stdin: "ignore",

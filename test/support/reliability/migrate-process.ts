@@ -35,7 +35,8 @@ export function startMigrate(
   options: { env?: Record<string, string>; deadlineMs?: number } = {},
 ): MigrateRun {
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, ...args], {
+  // Through its #! line, as an operator runs it: with the V8 flags src/heap.ts relies on.
+  const child = spawn(BIN, args, {
     cwd: REPO,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
