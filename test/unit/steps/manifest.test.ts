@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sh } from "../../../src/remote/shell.ts";
 import { collectManifest } from "../../../src/steps/manifest/collect.ts";
 import { fromJsonl, manifestDigest, toJsonl } from "../../../src/steps/manifest/model.ts";
-import { parseManifestOutput } from "../../../src/steps/manifest/parse.ts";
+import { ManifestParser, parseManifestOutput } from "../../../src/steps/manifest/parse.ts";
 import { LocalRemote } from "../../support/local-remote.ts";
 
 const NASTY = ["sp ace", "quo'te\"", "中文文件", "-dash", "new\nline", "back\\slash", "$(id)"];
@@ -31,6 +31,29 @@ describe("manifest parser", () => {
       Buffer.from("\0\0#hashes\0"),
     ]);
     expect(() => parseManifestOutput(output)).toThrow(/not valid UTF-8/);
+  });
+
+  it("keeps a name that holds U+FFFD itself, which is valid UTF-8", () => {
+    const entries = parseManifestOutput(Buffer.from("d 1 755 0 0 1 1 1 1 2\0/x/a\uFFFDb\0\0#hashes\0"));
+    expect(entries.map((e) => e.path)).toEqual(["/x/a\uFFFDb"]);
+  });
+
+  it("decodes and checks names split across chunks, even inside a character", () => {
+    const parse = (bytes: Buffer, cut: number) => {
+      const parser = new ManifestParser();
+      parser.push(bytes.subarray(0, cut));
+      parser.push(bytes.subarray(cut));
+      return parser.finish();
+    };
+    const good = Buffer.from("d 1 755 0 0 1 1 1 1 2\0/x/中文\0\0#hashes\0");
+    const inside = good.indexOf(Buffer.from("中")) + 1;
+    expect(parse(good, inside).map((e) => e.path)).toEqual(["/x/中文"]);
+    const bad = Buffer.concat([
+      Buffer.from("d 1 755 0 0 1 1 1 1 2\0/x/"),
+      Buffer.from([0xd6, 0xd0]),
+      Buffer.from("\0\0#hashes\0"),
+    ]);
+    expect(() => parse(bad, bad.indexOf(0xd6) + 1)).toThrow(/not valid UTF-8.*hex 2f782fd6d0/);
   });
 
   it("leaves out files that vanished before they were hashed", () => {
