@@ -5,6 +5,7 @@
  */
 
 import type { Plan } from "../plan/schema.ts";
+import { formatTime } from "../plan/time.ts";
 import { emptyCounts, STEPS, type StepName, type WorkloadStatus } from "./events.ts";
 import type { JournalContents, JournalSummary, WorkloadSummary } from "./journal-read.ts";
 import { summarize } from "./journal-read.ts";
@@ -134,13 +135,17 @@ function seconds(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
 }
 
-/** Plain text for the terminal (no colour: status is often piped or watched with `watch`). */
-export function formatStatus(status: StatusView): string {
+/**
+ * Plain text for the terminal (no colour: status is often piped or watched with `watch`); times
+ * in the plan's zone, while `--json` keeps the journal's ISO UTC.
+ */
+export function formatStatus(status: StatusView, timeZone = "UTC"): string {
   const lines: string[] = [];
+  const last = status.lastRun;
   const state = status.running
-    ? `apply running: pid ${status.running.pid} (${status.running.user}@${status.running.host}) since ${status.running.startedAt}`
-    : status.lastRun
-      ? `last run ${status.lastRun.runId} (${status.lastRun.command}) ${status.lastRun.status ?? "did not finish"}${status.lastRun.reason ? `: ${status.lastRun.reason}` : ""}`
+    ? `apply running: pid ${status.running.pid} (${status.running.user}@${status.running.host}) since ${formatTime(status.running.startedAt, timeZone)}`
+    : last
+      ? `last run ${last.runId} (${last.command}) started ${formatTime(last.startedAt, timeZone)}, ${last.status ?? "did not finish"}${last.reason ? `: ${last.reason}` : ""}`
       : "never applied";
   lines.push(`plan ${status.plan} — ${state}`);
   lines.push(`state ${status.stateDir}`);

@@ -3,6 +3,7 @@
  * and the source may stay frozen only as long as its `downtimeBudget`.
  */
 import type { Workload } from "../plan/schema.ts";
+import { formatTime, formatWindow } from "../plan/time.ts";
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
@@ -13,15 +14,16 @@ export function parseDurationMs(text: string): number {
   return Number(match[1]) * (UNIT_MS[match[2] as string] as number);
 }
 
-/** Why a cutover may not start now, or undefined when it may. */
-export function windowRefusal(workload: Workload, now: Date): string | undefined {
+/** Why a cutover may not start now, or undefined when it may; times in the plan's zone. */
+export function windowRefusal(workload: Workload, now: Date, timeZone: string): string | undefined {
   if (!workload.window) return undefined;
   const start = Date.parse(workload.window.start);
   const end = Date.parse(workload.window.end);
   const at = now.getTime();
   if (at >= start && at < end) return undefined;
   const when = at < start ? "has not opened yet" : "has closed";
-  return `cutover refused: the maintenance window ${workload.window.start} – ${workload.window.end} ${when} (now ${now.toISOString()}); rerun inside the window or pass --ignore-window`;
+  const window = formatWindow(workload.window, timeZone);
+  return `cutover refused: the maintenance window ${window} ${when} (now ${formatTime(now, timeZone)}); rerun inside the window or pass --ignore-window`;
 }
 
 export function downtimeBudgetMs(workload: Workload): number | undefined {

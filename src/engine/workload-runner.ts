@@ -62,7 +62,7 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
   for (const step of job.steps) {
     if (run.signal.aborted) return end("interrupted", { reason: `stopped before ${step}` });
     if (step === "cutover" && !run.ignoreWindow) {
-      const refusal = windowRefusal(memory.workload, run.clock.now());
+      const refusal = windowRefusal(memory.workload, run.clock.now(), run.plan.defaults.timezone);
       if (refusal) return end("failed", { reason: refusal });
     }
     if (step === "verify" && budgetMs !== undefined) {

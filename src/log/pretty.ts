@@ -1,7 +1,9 @@
 /**
  * `migrate logs`: the run log as aligned, readable lines, without pino-pretty.
- * `14:02:11.532 INFO  fin-app-01  remote command  exit 0  120 ms  in 1.2 KiB out 0 B  $ systemctl stop x`
+ * `2026-12-05 22:02:11.532 +08:00  INFO  fin-app-01  remote command  exit 0  120 ms  in 1.2 KiB out 0 B`
+ * (times in the plan's zone; the file itself keeps ISO UTC).
  */
+import { formatTime } from "../plan/time.ts";
 import type { Palette } from "../render/colour.ts";
 import { formatBytes, formatDuration } from "../render/format.ts";
 import { LEVEL_NUMBER, LOG_LEVELS, type LogLevel } from "./levels.ts";
@@ -31,9 +33,9 @@ function levelText(level: unknown, c: Palette): string {
   return label === "info" ? c.green(text) : c.dim(text);
 }
 
-function timeText(time: unknown): string {
-  if (typeof time === "string") return time.slice(11, 23) || time;
-  if (typeof time === "number") return new Date(time).toISOString().slice(11, 23);
+function timeText(time: unknown, timeZone: string): string {
+  if (typeof time === "string" || typeof time === "number")
+    return formatTime(time, timeZone, { precision: "millisecond" });
   return "--:--:--.---";
 }
 
@@ -42,8 +44,8 @@ function value(v: unknown): string {
 }
 
 /** One log entry (a parsed line) as text; the rest of its fields as key=value. */
-export function formatLogEntry(entry: Record<string, unknown>, c: Palette): string {
-  const parts = [c.dim(timeText(entry.time)), levelText(entry.level, c)];
+export function formatLogEntry(entry: Record<string, unknown>, c: Palette, timeZone = "UTC"): string {
+  const parts = [c.dim(timeText(entry.time, timeZone)), levelText(entry.level, c)];
   const where = [entry.host, entry.workload, entry.step].filter((item) => typeof item === "string").join(" ");
   if (where) parts.push(c.cyan(where));
   parts.push(String(entry.msg ?? entry.event ?? ""));
@@ -69,6 +71,8 @@ export interface LogFilter {
   /** The least severe level shown. */
   level?: LogLevel;
   workload?: string;
+  /** IANA zone the times are shown in (the plan's `defaults.timezone`); default UTC. */
+  timeZone?: string;
 }
 
 /** Run logs carry the level's label; pino's default numbers are understood too. */
@@ -96,7 +100,7 @@ export function formatLog(text: string, c: Palette, filter: LogFilter = {}): str
       lines.push(line);
       continue;
     }
-    if (kept(entry, filter)) lines.push(formatLogEntry(entry, c));
+    if (kept(entry, filter)) lines.push(formatLogEntry(entry, c, filter.timeZone));
   }
   return lines.join("\n");
 }

@@ -1,15 +1,11 @@
 /**
  * One line of text per engine event, for logs, CI and pipes. Stable, grep-friendly:
- * `HH:MM:SS LEVEL workload step: detail`.
+ * `HH:MM:SS +08:00 workload step: detail`, the clock in the plan's time zone.
  */
 import type { EngineEvent } from "../engine/events.ts";
+import { formatTime } from "../plan/time.ts";
 import type { Palette } from "./colour.ts";
 import { formatBytes, formatDuration, formatTransfer } from "./format.ts";
-
-function clock(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toISOString().slice(11, 19);
-}
 
 /** The text of one event, without time stamp; `undefined` for events that carry no news. */
 export function describeEvent(event: EngineEvent, c: Palette): string {
@@ -60,8 +56,10 @@ export function describeEvent(event: EngineEvent, c: Palette): string {
   }
 }
 
-export function formatEventLine(event: EngineEvent, c: Palette): string {
-  return `${c.dim(clock(event.at))} ${describeEvent(event, c)}`;
+/** The run-start line carries the date; the others only the clock (a run rarely spans days). */
+export function formatEventLine(event: EngineEvent, c: Palette, timeZone: string): string {
+  const at = formatTime(event.at, timeZone, { precision: "second", date: event.type === "run-start" });
+  return `${c.dim(at)} ${describeEvent(event, c)}`;
 }
 
 /** Closing line: "totals: 3/4 succeeded, 1 failed; 2.0 GiB moved". */

@@ -48,7 +48,7 @@ export function createLineRenderer(
         return;
       }
       if (event.type === "step-progress" && !progressIsNews(event)) return;
-      streams.err.write(`${formatEventLine(event, c)}\n`);
+      streams.err.write(`${formatEventLine(event, c, options.timeZone ?? "UTC")}\n`);
       if (mode === "github" && event.type === "workload-end" && event.status === "failed") {
         streams.out.write(
           `${plainAnnotation("error", `migrate: ${event.workload}`, event.reason ?? "failed")}\n`,

@@ -17,6 +17,8 @@ export interface RendererOptions {
   noColor?: boolean;
   /** Plan workloads (bureau, wave, downtime budget): events name workloads, the plan groups them. */
   workloads?: WorkloadInfo[];
+  /** IANA zone of the times shown (the plan's `defaults.timezone`); default UTC. */
+  timeZone?: string;
   /** Heading of the live view, e.g. "apply henan-finance". */
   title?: string;
   /** First Ctrl-C / q / SIGINT: stop gracefully (the command aborts its AbortController). */

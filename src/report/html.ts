@@ -57,11 +57,12 @@ function systemsRow(w: WorkloadReport): string[] {
   ];
 }
 
-function runSection(run: RunReport): string {
+function runSection(run: RunReport, timeZone: string): string {
+  const when = (iso: string | undefined) => whenText(iso, timeZone);
   const meta = [
     ["Status", run.status],
-    ["Started", whenText(run.startedAt)],
-    ["Ended", whenText(run.endedAt)],
+    ["Started", when(run.startedAt)],
+    ["Ended", when(run.endedAt)],
     ["Duration", runDuration(run)],
     ["Run by", operatorText(run)],
     ["Command", commandLine(run)],
@@ -75,7 +76,7 @@ function runSection(run: RunReport): string {
       td(s.step),
       td(s.status, statusClass(s.status === "finished" ? "succeeded" : s.status)),
       td(s.attempts, "num"),
-      td(whenText(s.startedAt)),
+      td(when(s.startedAt)),
       td(durationText(s.durationMs), "num"),
     ]),
   );
@@ -89,7 +90,7 @@ function runSection(run: RunReport): string {
     w.failures.map((f) => [
       td(w.name),
       td(f.step),
-      td(whenText(f.at)),
+      td(when(f.at)),
       td(`${f.kind}${f.willRetry ? " (retried)" : ""}`, f.willRetry ? "warn" : "bad"),
       td(`${f.message}${f.host ? ` [${f.host}]` : ""}`),
     ]),
@@ -99,7 +100,7 @@ function runSection(run: RunReport): string {
       ? [
           [
             td(w.name),
-            td(whenText(w.rollback.at)),
+            td(when(w.rollback.at)),
             td(
               w.rollback.ok ? "done" : `FAILED${w.rollback.message ? `: ${w.rollback.message}` : ""}`,
               w.rollback.ok ? "ok" : "bad",
@@ -167,12 +168,15 @@ export function renderHtml(model: ReportModel): string {
 </head>
 <body>
 <h1>${esc(title)}</h1>
-<p>Owner: ${esc(model.plan.owner)} · Plan file: <code>${esc(model.plan.file)}</code> · Generated ${esc(whenText(model.generatedAt))} · Runs: ${model.runs.length}</p>
+<p>Owner: ${esc(model.plan.owner)} · Plan file: <code>${esc(model.plan.file)}</code> · Generated ${esc(whenText(model.generatedAt, model.plan.timeZone))} · Runs: ${model.runs.length}</p>
 ${model.plan.description ? `<p>${esc(model.plan.description)}</p>` : ""}
 <h2>Progress by bureau (all runs)</h2>
 ${table("progress", ["Bureau", "Systems migrated", "Planned", "Percent", ""], progressRows)}
 ${table("latest", ["Bureau", "Workload", "Latest status", "Run"], latest)}
-${[...model.runs].reverse().map(runSection).join("\n")}
+${[...model.runs]
+  .reverse()
+  .map((run) => runSection(run, model.plan.timeZone))
+  .join("\n")}
 <h2>Acceptance</h2>
 <div class="signature">
 ${signatures}

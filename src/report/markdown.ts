@@ -23,15 +23,16 @@ function table(head: string[], rows: (string | number)[][]): string {
   return `${[line(head), `|${head.map(() => " --- ").join("|")}|`, ...rows.map(line)].join("\n")}\n`;
 }
 
-function runSection(run: RunReport): string {
+function runSection(run: RunReport, timeZone: string): string {
+  const when = (iso: string | undefined) => whenText(iso, timeZone);
   const out: string[] = [];
   out.push(`## Run ${run.runId} (${run.command}, ${run.status})\n`);
   out.push(
     table(
       ["", ""],
       [
-        ["Started", whenText(run.startedAt)],
-        ["Ended", whenText(run.endedAt)],
+        ["Started", when(run.startedAt)],
+        ["Ended", when(run.endedAt)],
         ["Duration", runDuration(run)],
         ["Run by", operatorText(run)],
         ["Command", `\`${commandLine(run)}\``],
@@ -67,7 +68,7 @@ function runSection(run: RunReport): string {
           s.step,
           s.status,
           s.attempts,
-          whenText(s.startedAt),
+          when(s.startedAt),
           durationText(s.durationMs),
         ]),
       ),
@@ -91,7 +92,7 @@ function runSection(run: RunReport): string {
     w.failures.map((f) => [
       w.name,
       f.step,
-      whenText(f.at),
+      when(f.at),
       `${f.kind}${f.willRetry ? " (retried)" : ""}`,
       `${f.message}${f.host ? ` [${f.host}]` : ""}`,
     ]),
@@ -101,7 +102,7 @@ function runSection(run: RunReport): string {
       ? [
           [
             w.name,
-            whenText(w.rollback.at),
+            when(w.rollback.at),
             w.rollback.ok ? "done" : `FAILED${w.rollback.message ? `: ${w.rollback.message}` : ""}`,
             durationText(w.rollback.durationMs),
           ],
@@ -121,7 +122,7 @@ export function renderMarkdown(model: ReportModel): string {
     `# Migration sign-off report: ${model.plan.name}${model.bureau ? ` (bureau ${model.bureau})` : ""}\n`,
   );
   out.push(
-    `Owner: ${model.plan.owner}  \nPlan file: \`${model.plan.file}\`  \nGenerated: ${whenText(model.generatedAt)}  \n` +
+    `Owner: ${model.plan.owner}  \nPlan file: \`${model.plan.file}\`  \nGenerated: ${whenText(model.generatedAt, model.plan.timeZone)}  \n` +
       `Runs: ${model.runs.length}\n`,
   );
   if (model.plan.description) out.push(`${model.plan.description}\n`);
@@ -141,7 +142,7 @@ export function renderMarkdown(model: ReportModel): string {
       model.progress.flatMap((b) => b.workloads.map((w) => [b.bureau, w.name, w.status, w.runId ?? dash])),
     ),
   );
-  for (const run of [...model.runs].reverse()) out.push(runSection(run));
+  for (const run of [...model.runs].reverse()) out.push(runSection(run, model.plan.timeZone));
   out.push("## Acceptance\n");
   for (const b of model.progress) {
     out.push(`Accepted by (${b.bureau}): ______________________  Date: ____________\n`);

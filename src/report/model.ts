@@ -77,7 +77,8 @@ export interface BureauProgress {
 }
 
 export interface ReportModel {
-  plan: { name: string; owner: string; file: string; description?: string };
+  /** `timeZone`: the plan's `defaults.timezone`, in which the report shows every time. */
+  plan: { name: string; owner: string; file: string; timeZone: string; description?: string };
   generatedAt: string;
   bureau?: string;
   runs: RunReport[];
@@ -123,6 +124,7 @@ export function buildReport(input: ReportInput): ReportModel {
       name: plan.metadata.name,
       owner: plan.metadata.owner,
       file: input.planFile,
+      timeZone: plan.defaults.timezone,
       ...(plan.metadata.description ? { description: plan.metadata.description } : {}),
     },
     generatedAt: input.now.toISOString(),

@@ -1,4 +1,5 @@
 /** Small shared wording for both report formats, so Markdown and HTML say the same things. */
+import { formatTime } from "../plan/time.ts";
 import { formatBytes, formatDuration } from "../render/format.ts";
 import type { RunReport, WorkloadReport } from "./model.ts";
 
@@ -46,8 +47,9 @@ export function digestText(w: WorkloadReport): string {
   return `${prefixed}${match}`;
 }
 
-export function whenText(iso: string | undefined): string {
-  return iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : dash;
+/** "2026-12-05 22:00:17 +08:00": a journal time in the plan's zone (the journal keeps UTC). */
+export function whenText(iso: string | undefined, timeZone: string): string {
+  return iso ? formatTime(iso, timeZone, { precision: "second" }) : dash;
 }
 
 export function runDuration(run: RunReport): string {

@@ -21,7 +21,7 @@ export async function run(
   runId: string | undefined,
   options: LogsOptions,
 ): Promise<number> {
-  const { root, planName } = await resolvePlanState(planFile, options.stateDir);
+  const { loaded, root, planName } = await resolvePlanState(planFile, options.stateDir);
   const runsDir = join(root, planName, "runs");
   const runs = (await readdir(runsDir).catch(() => [] as string[])).sort();
   if (runs.length === 0) {
@@ -40,6 +40,7 @@ export async function run(
     throw new UserError("usage", `run ${chosen} has no log file (${LOG_FILE})`);
   });
   const filter = {
+    timeZone: loaded.plan.defaults.timezone,
     ...(options.level ? { level: options.level } : {}),
     ...(options.workload !== undefined ? { workload: options.workload } : {}),
   };

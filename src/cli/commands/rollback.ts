@@ -62,6 +62,7 @@ export async function run(
     const renderer = await createRenderer({
       mode: "plain",
       title: `rollback ${workload}`,
+      timeZone: plan.defaults.timezone,
       onInterrupt: () => controller.abort(),
     });
     const runLog = createRunLog({

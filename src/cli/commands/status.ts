@@ -21,6 +21,8 @@ export async function run(file: string, options: StatusOptions = {}): Promise<nu
   const name = plan.metadata.name;
   const contents = await readJournal(journalPath(root, name));
   const status = buildStatus(plan, planStateDir(root, name), contents, liveHolder(lockPath(root, name)));
-  process.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+  process.stdout.write(
+    options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status, plan.defaults.timezone),
+  );
   return ExitCode.ok;
 }

@@ -49,6 +49,7 @@ export function createLiveRenderer(
       <LiveView
         store={store}
         title={title}
+        timeZone={options.timeZone ?? "UTC"}
         resumeCommand={options.resumeCommand}
         interactive={interactive}
         final={final}

@@ -4,6 +4,7 @@
  */
 import { Box, Static, Text } from "ink";
 import { useSyncExternalStore } from "react";
+import { formatTime } from "../../plan/time.ts";
 import { formatBytes, formatClock } from "../format.ts";
 import { byBureau, totals, type WorkloadView } from "../run-state.ts";
 import { ABORT_HINT, STOPPING } from "../types.ts";
@@ -14,6 +15,8 @@ import { FinishedWorkload, LiveWorkload } from "./workload-line.tsx";
 export interface LiveViewProps {
   store: RunStore;
   title: string;
+  /** The plan's zone, for the start time in the heading. */
+  timeZone: string;
   resumeCommand?: string;
   interactive: boolean;
   /** Final frame: no clocks, no key help. */
@@ -21,7 +24,15 @@ export interface LiveViewProps {
   closing?: string;
 }
 
-export function LiveView({ store, title, resumeCommand, interactive, final, closing }: LiveViewProps) {
+export function LiveView({
+  store,
+  title,
+  timeZone,
+  resumeCommand,
+  interactive,
+  final,
+  closing,
+}: LiveViewProps) {
   useSyncExternalStore(store.subscribe, store.getVersion);
   const now = useNow(final ? 3_600_000 : 500);
   const state = store.state;
@@ -32,11 +43,14 @@ export function LiveView({ store, title, resumeCommand, interactive, final, clos
   const waves = [...state.waves.entries()].sort(([a], [b]) => a - b);
   const elapsed =
     state.startedAt !== undefined ? formatClock((state.endedAt ?? now) - state.startedAt) : "0:00";
+  const started = state.startedAt !== undefined ? ` · started ${formatTime(state.startedAt, timeZone)}` : "";
 
   return (
     <Box flexDirection="column">
       <Static items={finished}>{(view) => <FinishedWorkload key={view.name} view={view} />}</Static>
-      <Text bold>{`migrate ${title}${state.runId ? ` · run ${state.runId}` : ""} · elapsed ${elapsed}`}</Text>
+      <Text
+        bold
+      >{`migrate ${title}${state.runId ? ` · run ${state.runId}` : ""} · elapsed ${elapsed}${started}`}</Text>
       {waves.map(([wave, status]) => {
         const members = [...state.workloads.values()].filter((view) => view.wave === wave);
         const live = members.filter((view) => !state.finished.includes(view.name));

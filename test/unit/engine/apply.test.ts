@@ -214,6 +214,9 @@ describe("applyPlan", () => {
     expect(steps.calls).toEqual(["a/snapshot", "a/transfer", "a/reconfigure"]);
     const end = ofType(first.journal.records, "workload-end")[0];
     expect(end?.reason).toMatch(/window .* has closed.*--ignore-window/);
+    // Shown in the plan's zone (Asia/Shanghai by default), never as bare UTC.
+    expect(end?.reason).toContain("window 2020-01-01 22:00 – 2020-01-02 04:00 +08:00 has closed (now ");
+    expect(end?.reason).toMatch(/\(now \d{4}-\d\d-\d\d \d\d:\d\d \+08:00\)/);
 
     const second = applyOptions(plan, steps, { journal: first.journal, ignoreWindow: true });
     expect((await applyPlan(second.options)).status).toBe("succeeded");

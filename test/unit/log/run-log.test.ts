@@ -155,7 +155,9 @@ describe("run log", () => {
     expect(lines[5]).toMatchObject({ level: "warn", event: "log", workload: "w" });
 
     const pretty = formatLog(text, palette(false)).split("\n");
-    expect(pretty[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}WARN {3}w snapshot {2}before the run started$/);
+    expect(pretty[0]).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+00:00 {2}WARN {3}w snapshot {2}before the run started$/,
+    );
     const audit = pretty.findIndex((line) => line.includes("remote command"));
     expect(pretty[audit]).toMatch(
       /INFO {3}fin-app-01 {2}remote command {2}exit 0 {2}120 ms {2}in 2\.00 KiB out 0 B/,

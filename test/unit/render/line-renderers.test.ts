@@ -14,7 +14,7 @@ function capture() {
   return { stream, text: () => text };
 }
 
-async function run(mode: OutputMode, opts: { isTTY?: boolean; noColor?: boolean } = {}) {
+async function run(mode: OutputMode, opts: { isTTY?: boolean; noColor?: boolean; timeZone?: string } = {}) {
   const out = capture();
   const err = capture();
   const renderer = await createRenderer({
@@ -23,6 +23,7 @@ async function run(mode: OutputMode, opts: { isTTY?: boolean; noColor?: boolean 
     stderr: err.stream,
     isTTY: opts.isTTY ?? false,
     noColor: opts.noColor,
+    ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
     workloads: SCENARIO_WORKLOADS,
   });
   for (const event of stamped(scenario({ transferSteps: 20, tickMs: 100 }))) renderer.onEvent(event);
@@ -47,11 +48,24 @@ describe("plain lines", () => {
     expect(out).toBe("");
     expect(err).not.toMatch(/\u001b\[/);
     const lines = err.trim().split("\n");
-    expect(lines[0]).toMatch(/^14:00:00 run 20261205T140000Z-demo started: plan demo, 4 workload\(s\)$/);
+    expect(lines[0]).toBe(
+      "2026-12-05 14:00:00 +00:00 run 20261205T140000Z-demo started: plan demo, 4 workload(s)",
+    );
+    expect(lines[1]).toMatch(/^14:00:00 \+00:00 wave 1 started/);
     expect(err).toContain("housing-fund verify: failed [verify] http://gw/housing/health returned 502");
     expect(err).toContain("finance-portal: succeeded, downtime 650 ms");
     expect(lines.at(-2)).toBe("totals: 3/4 succeeded, 1 rolled-back; 2.50 GiB moved");
     expect(lines.at(-1)).toBe("see migrate report");
+  });
+
+  it("stamps each line in the plan's time zone with its offset, the run's start with its date", async () => {
+    const { err } = await run("plain", { timeZone: "Asia/Shanghai" });
+    const lines = err.trim().split("\n");
+    expect(lines[0]).toBe(
+      "2026-12-05 22:00:00 +08:00 run 20261205T140000Z-demo started: plan demo, 4 workload(s)",
+    );
+    expect(lines[1]).toMatch(/^22:00:00 \+08:00 wave 1 started/);
+    expect(err).toMatch(/^22:00:\d\d \+08:00 finance-portal: succeeded, downtime 650 ms$/m);
   });
 
   it("keeps only one progress line per 5 s of a transfer, plus the last", async () => {
