@@ -2,7 +2,7 @@
  * argv → options → command. The only module that reads argv, decides exit codes and prints
  * user errors. Command modules are imported lazily so `migrate --help` stays quick.
  */
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { BugError, isMigrateError } from "../errors.ts";
 import { ExitCode, exitCodeFor } from "../exit-codes.ts";
 import { LOG_LEVELS } from "../log/levels.ts";
@@ -28,6 +28,12 @@ const outputOption = () =>
     .choices(["auto", "plain", "json", "github"])
     .default("auto");
 
+/** `--wave 2`: a positive whole number, else a usage error naming the value. */
+function waveNumber(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError("a wave is a whole number from 1");
+  return Number(value);
+}
+
 export function buildProgram(): Command {
   const program = new Command("migrate")
     .description("Move bureau systems into government-cloud tenants, driven by a YAML plan.")
@@ -51,11 +57,13 @@ export function buildProgram(): Command {
     .description("Dry run: show, wave by wave, exactly what apply would do. Executes nothing.")
     .argument("<plan>", "plan file")
     .option("--json", "machine-readable plan (versioned schema)")
+    .option("-v, --verbose", "after the overview, every step's actions and undo")
+    .option("--wave <n>", "only this wave", waveNumber)
     .option("--inventory <file>", "inventory JSON: sizes and transfer-time estimates")
     .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
     .addHelpText(
       "after",
-      "\nExit codes: 0 nothing to do, 2 work pending, 1 error.\nExample:\n  $ migrate plan plans/henan-finance.yaml\n",
+      "\nExit codes: 0 nothing to do, 2 work pending, 1 error.\nExamples:\n  $ migrate plan plans/henan-finance.yaml\n  $ migrate plan plans/henan-finance.yaml --wave 2 --verbose\n",
     )
     .action(lazy("plan"));
 

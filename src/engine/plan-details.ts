@@ -1,7 +1,10 @@
 /**
- * The human form of a run plan, for `migrate plan`: waves, workloads with their dependencies,
- * and each remaining step's actions with their undo. Steps the journal marks done are left out.
+ * The details part of `migrate plan --verbose`: each workload with its dependencies, hosts and
+ * tenant, and each remaining step's actions with their undo. Steps the journal marks done are
+ * left out. Windows are shown in the plan's time zone.
  */
+
+import { formatWindow } from "../plan/time.ts";
 import {
   type Action,
   type ManifestAction,
@@ -10,7 +13,7 @@ import {
   type SyncAction,
 } from "./plan-actions.ts";
 import { formatBytes } from "./plan-steps.ts";
-import type { RunPlan, RunStep, RunWorkload } from "./planner.ts";
+import type { RunStep, RunWorkload } from "./planner.ts";
 
 function undoOf(action: Action): string {
   const undo = "undo" in action ? action.undo : undefined;
@@ -70,14 +73,15 @@ function groupSummary(group: (ManifestAction | SyncAction | RewriteAction)[]): s
   return `final sync ${first.from} -> ${first.to} of ${paths}: send what changed since the snapshot, delete what the source no longer has`;
 }
 
-function stepLines(step: RunStep): string[] {
-  const window = step.window ? ` (in window ${step.window.start} .. ${step.window.end})` : "";
+function stepLines(step: RunStep, timeZone: string): string[] {
+  const window = step.window ? ` (in window ${formatWindow(step.window, timeZone)})` : "";
   const head = `    ${step.name}${window}`;
   if (step.actions.length === 0) return [`${head}: nothing to do`];
   return [head, ...actionLines(step.actions).map((line) => `      - ${line}`)];
 }
 
-function workloadLines(w: RunWorkload): string[] {
+/** One workload's lines: heading, hosts, budget, then every pending step with its actions. */
+export function workloadLines(w: RunWorkload, timeZone: string): string[] {
   const deps = w.dependsOn.length > 0 ? `, after ${w.dependsOn.join(", ")}` : "";
   const done = w.steps.filter((s) => s.status === "done").map((s) => s.name);
   const lines = [
@@ -86,40 +90,6 @@ function workloadLines(w: RunWorkload): string[] {
   ];
   if (w.downtimeBudget) lines.push(`    downtime budget ${w.downtimeBudget}`);
   if (done.length > 0) lines.push(`    already done: ${done.join(", ")}`);
-  for (const step of w.steps) if (step.status === "pending") lines.push(...stepLines(step));
+  for (const step of w.steps) if (step.status === "pending") lines.push(...stepLines(step, timeZone));
   return lines;
-}
-
-/** What `migrate plan` prints without --json. */
-export function runPlanText(run: RunPlan): string {
-  const { summary } = run;
-  const { concurrency, perHostConcurrency, bandwidth } = run.defaults;
-  const limit = bandwidth ? `, transfers limited to ${bandwidth} in total` : "";
-  const lines = [
-    `Plan ${run.plan.name} (${run.plan.owner})`,
-    `${concurrency} workloads at a time, ${perHostConcurrency} per source host${limit}`,
-  ];
-  if (summary.pendingSteps === 0) {
-    lines.push(`Nothing to do: all ${summary.workloads} workloads are done.`);
-    return `${lines.join("\n")}\n`;
-  }
-  for (const wave of run.waves) {
-    if (wave.status === "done") {
-      lines.push("", `Wave ${wave.wave}: done (${wave.workloads.length} workloads)`);
-      continue;
-    }
-    const pending = wave.workloads.filter((w) => w.status !== "done");
-    const doneCount = wave.workloads.length - pending.length;
-    lines.push(
-      "",
-      `Wave ${wave.wave}: ${pending.length} workload${pending.length === 1 ? "" : "s"}${doneCount > 0 ? ` (${doneCount} done)` : ""}`,
-    );
-    for (const w of pending) lines.push(...workloadLines(w));
-  }
-  const doneNote = summary.doneSteps > 0 ? `, ${summary.doneSteps} already done` : "";
-  lines.push(
-    "",
-    `${summary.pendingSteps} steps pending in ${summary.pendingWorkloads} of ${summary.workloads} workloads${doneNote}. Nothing was executed; run \`migrate apply\` to do this.`,
-  );
-  return `${lines.join("\n")}\n`;
 }

@@ -22,6 +22,7 @@ import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
 import { checkTrust } from "../../remote/trust-check.ts";
+import { colourWanted, palette } from "../../render/colour.ts";
 import { createRenderer, type OutputMode } from "../../render/index.ts";
 import { checkDatabasePasswords } from "../../steps/db/password.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
@@ -86,7 +87,15 @@ export async function run(
     if (!options.yes) {
       const completed = new Set([...summary.workloads.values()].flatMap((w) => [...w.completed]));
       const runPlan = planRun(plan, { completed, planHash: loaded.hash });
-      process.stderr.write(runPlanText(runPlan));
+      const tty = Boolean(process.stderr.isTTY);
+      process.stderr.write(
+        runPlanText(runPlan, {
+          footer: "none",
+          planFile: file,
+          style: palette(colourWanted(tty)),
+          ...(tty && process.stderr.columns ? { width: process.stderr.columns } : {}),
+        }),
+      );
       if (runPlan.summary.pendingSteps === 0) return ExitCode.ok;
       if (!(await deps.prompter.confirm("Apply this plan now?"))) {
         process.stderr.write("Nothing was changed.\n");
@@ -122,6 +131,7 @@ async function execute(
   const renderer = await createRenderer({
     mode: options.output ?? "auto",
     title: `apply ${name}`,
+    timeZone: plan.defaults.timezone,
     workloads: prepared.selected.map((w) => {
       const budget = downtimeBudgetMs(w);
       return {

@@ -7,14 +7,20 @@ import { access } from "node:fs/promises";
 import { runPlanText } from "../../engine/plan-text.ts";
 import { planRun } from "../../engine/planner.ts";
 import { journalPath, resolveStateRoot } from "../../engine/state-dir.ts";
+import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { type InventoryFacts, readInventoryFacts } from "../../plan/inventory-facts.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import type { Plan } from "../../plan/schema.ts";
+import { colourWanted, palette } from "../../render/colour.ts";
 
 export interface PlanOptions {
   json?: boolean;
+  /** Each step's actions after the overview. */
+  verbose?: boolean;
+  /** Only this wave (text and --json alike; the JSON keeps its shape and whole-plan summary). */
+  wave?: number;
   inventory?: string;
   stateDir?: string;
 }
@@ -58,6 +64,33 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
     planHash: loaded.hash,
     ...(inventory ? { inventory } : {}),
   });
-  process.stdout.write(options.json ? `${JSON.stringify(runPlan, null, 2)}\n` : runPlanText(runPlan));
+  const waves = runPlan.waves.map((w) => w.wave);
+  if (options.wave !== undefined && !waves.includes(options.wave)) {
+    throw new UserError(
+      "usage",
+      `--wave ${options.wave}: plan ${runPlan.plan.name} has no wave ${options.wave}`,
+      {
+        hint: `its waves are ${waves.join(", ")}`,
+      },
+    );
+  }
+  if (options.json) {
+    const shown =
+      options.wave === undefined
+        ? runPlan
+        : { ...runPlan, waves: runPlan.waves.filter((w) => w.wave === options.wave) };
+    process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+  } else {
+    const tty = Boolean(process.stdout.isTTY);
+    process.stdout.write(
+      runPlanText(runPlan, {
+        planFile: file,
+        style: palette(colourWanted(tty)),
+        ...(options.verbose ? { verbose: true } : {}),
+        ...(options.wave !== undefined ? { wave: options.wave } : {}),
+        ...(tty && process.stdout.columns ? { width: process.stdout.columns } : {}),
+      }),
+    );
+  }
   return runPlan.summary.pendingSteps === 0 ? ExitCode.ok : ExitCode.pending;
 }

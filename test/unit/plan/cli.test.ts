@@ -81,19 +81,53 @@ describe("migrate validate", { timeout: CHILD_TIMEOUT_MS }, () => {
 });
 
 describe("migrate plan", { timeout: CHILD_TIMEOUT_MS }, () => {
-  it("exits 2 when work is pending and prints waves, steps and undo", async () => {
+  it("exits 2 when work is pending and prints the overview first, actions only with --verbose", async () => {
     const state = mkdtempSync(join(tmpdir(), "migrate-plan-"));
     const r = await migrate("plan", FINANCE, "--state-dir", state);
     expect(r.exitCode).toBe(2);
-    expect(r.stdout).toContain("Wave 1: 1 workload");
     expect(r.stdout).toContain(
+      "Wave 2 · 1 workload · 5 steps pending · window 2026-12-05 22:00 – 2026-12-06 04:00 +08:00\n" +
+        "  WORKLOAD        BUREAU   TENANT             BUDGET  STEPS\n" +
+        "  land-revenue    finance  zhongyuan-finance  45m     5\n",
+    );
+    expect(r.stdout).not.toContain("dump postgresql database");
+    expect(r.stdout).toContain("Nothing was executed");
+    // Piped: no colour, no wrapping.
+    expect(r.stdout).not.toContain("\u001b[");
+
+    const verbose = await migrate("plan", FINANCE, "--state-dir", state, "--verbose");
+    expect(verbose.exitCode).toBe(2);
+    expect(verbose.stdout).toContain(
       "land-revenue (finance, tax-collection, MLPS 3, egov-extranet, after finance-portal)",
     );
-    expect(r.stdout).toContain("dump postgresql database land_revenue on fin-app-01 with pg_dump");
-    expect(r.stdout).toContain(
+    expect(verbose.stdout).toContain("dump postgresql database land_revenue on fin-app-01 with pg_dump");
+    expect(verbose.stdout).toContain(
       "[undo: point /etc/nginx/conf.d/land-revenue.upstream on fin-gw-01 back to 10.20.1.12:8080 and reload]",
     );
-    expect(r.stdout).toContain("Nothing was executed");
+  });
+
+  it("shows windows in the plan's time zone, whatever offset they were written with", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "migrate-plan-tz-"));
+    const file = join(dir, "plan.yaml");
+    writeFileSync(
+      file,
+      readFileSync(join(root, FINANCE), "utf8").replace("timezone: Asia/Shanghai", "timezone: Europe/Berlin"),
+    );
+    const r = await migrate("plan", file, "--wave", "2", "--verbose");
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toContain("Times in Europe/Berlin\n");
+    expect(r.stdout).toContain("window 2026-12-05 15:00 – 21:00 +01:00");
+    expect(r.stdout).toContain("    cutover (in window 2026-12-05 15:00 – 21:00 +01:00)\n");
+    expect(r.stdout).not.toContain("Wave 1 ·");
+  });
+
+  it("refuses a wave the plan does not have, naming the waves it has", async () => {
+    const r = await migrate("plan", FINANCE, "--wave", "7");
+    expect(r.exitCode).toBe(64);
+    expect(r.stderr).toContain("plan henan-finance-2026 has no wave 7");
+    expect(r.stderr).toContain("its waves are 1, 2");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect((await migrate("plan", FINANCE, "--wave", "two")).exitCode).toBe(64);
   });
 
   it("prints the versioned run plan with --json", async () => {
@@ -133,7 +167,7 @@ describe("migrate plan", { timeout: CHILD_TIMEOUT_MS }, () => {
     writeFileSync(journal, `${STEPS.map((s) => finish("finance-portal", s)).join("\n")}\n`);
     const partial = await migrate("plan", FINANCE, "--state-dir", state);
     expect(partial.exitCode).toBe(2);
-    expect(partial.stdout).toContain("Wave 1: done (1 workloads)");
+    expect(partial.stdout).toContain("Wave 1 · done · 1 workload\n");
     expect(partial.stdout).not.toContain("finance-portal (finance");
     expect(partial.stdout).toContain("5 already done");
     expect(partial.stderr).toBe("");
