@@ -4,7 +4,7 @@
  * elsewhere (tests importing the engine) these functions do nothing.
  *
  * Measured on `migrate apply` of 1.1 GiB (10,000 small files and 5 large ones): peak RSS
- * 204–220 MiB without, 137–150 MiB with this and the flags (README, performance).
+ * 204–220 MiB without, 137–150 MiB with this and the flags (docs/performance.md).
  */
 import { getHeapStatistics } from "node:v8";
 

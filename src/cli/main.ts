@@ -54,7 +54,9 @@ export function buildProgram(): Command {
 
   program
     .command("plan")
-    .description("Dry run: show, wave by wave, exactly what apply would do. Executes nothing.")
+    .description(
+      "Dry run: an overview per wave of what apply would do (--verbose: every action). Executes nothing.",
+    )
     .argument("<plan>", "plan file")
     .option("--json", "machine-readable plan (versioned schema)")
     .option("-v, --verbose", "after the overview, every step's actions and undo")

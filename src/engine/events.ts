@@ -1,7 +1,7 @@
 /**
  * Typed engine events. The engine reports only through `onEvent`; the ink view, plain lines,
  * NDJSON and GitHub annotations are all fed by these (see src/render). `v` versions the NDJSON
- * schema documented in the README.
+ * schema documented in docs/events.md.
  */
 export const STEPS = ["snapshot", "transfer", "reconfigure", "cutover", "verify"] as const;
 export type StepName = (typeof STEPS)[number];

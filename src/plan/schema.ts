@@ -44,7 +44,7 @@ const address = z
   .regex(/^[A-Za-z0-9.:[\]_-]+$/, "must be an IP address or host name");
 
 export const Auth = z.union([
-  z.strictObject({ agent: z.literal(true) }),
+  z.strictObject({ agent: z.literal(true).describe("Use the ssh-agent at $SSH_AUTH_SOCK.") }),
   z.strictObject({
     keyFile: z.string().min(1).describe("Path to a private key file; ~ expands to the home directory."),
     passphraseEnv: envName.optional().describe("Environment variable holding the key's passphrase."),
@@ -52,11 +52,14 @@ export const Auth = z.union([
 ]);
 
 export const Host = z.strictObject({
-  name: hostName,
-  address,
-  port: z.number().int().min(1).max(65535).default(22),
-  user: z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, "must be a POSIX user name"),
-  auth: Auth,
+  name: hostName.describe("Unique across the plan: sources and every tenant's hosts."),
+  address: address.describe("IP address or host name."),
+  port: z.number().int().min(1).max(65535).default(22).describe("SSH port."),
+  user: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]*\$?$/, "must be a POSIX user name")
+    .describe("POSIX user to log in as."),
+  auth: Auth.describe("{ agent: true } or { keyFile, passphraseEnv? }; secrets are never written in a plan."),
   hostKey: z
     .string()
     .regex(FINGERPRINT, "must be an OpenSSH SHA256 fingerprint (ssh-keygen -lf key.pub)")
@@ -68,7 +71,7 @@ export const Host = z.strictObject({
 });
 
 export const Tenant = z.strictObject({
-  name: safeName,
+  name: safeName.describe("Lower-case letters, digits and dashes."),
   cloud: z.string().min(1).describe("The government cloud, e.g. zhongyuan-cloud."),
   zone: Zone.describe("Network zone: internet < egov-extranet < egov-intranet (protection order)."),
   maxClassification: z
@@ -78,7 +81,7 @@ export const Tenant = z.strictObject({
     .max(4)
     .describe("Highest MLPS level the tenant is accredited for."),
   arch: Arch.describe("CPU architecture of the tenant's hosts; non-portable workloads must match it."),
-  hosts: z.array(Host).min(1),
+  hosts: z.array(Host).min(1).describe("At least one host, with the same fields as sources."),
 });
 
 export const Window = z.strictObject({
@@ -92,14 +95,19 @@ export const Database = z.strictObject({
   user: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/)
-    .optional(),
-  port: z.number().int().min(1).max(65535).optional(),
-  passwordEnv: envName.optional(),
+    .optional()
+    .describe("OS user the database commands run as (runuser); default postgres."),
+  port: z.number().int().min(1).max(65535).optional().describe("Passed to the clients only when given."),
+  passwordEnv: envName
+    .optional()
+    .describe("Environment variable holding the password; it reaches the host on stdin only."),
 });
 
 export const Rewrite = z.strictObject({
-  files: z.array(absolutePath).min(1),
-  replace: z.record(z.string().min(1), z.string()),
+  files: z.array(absolutePath).min(1).describe("Absolute paths of files on the target."),
+  replace: z
+    .record(z.string().min(1), z.string())
+    .describe("Literal old: new replacements, byte-exact (GBK files survive)."),
 });
 
 export const Cutover = z.discriminatedUnion("strategy", [
@@ -107,21 +115,27 @@ export const Cutover = z.discriminatedUnion("strategy", [
     strategy: z.literal("proxy"),
     gateway: hostName.describe("A host in the plan running nginx."),
     upstreamFile: absolutePath.describe("nginx file holding the upstream block; rewritten atomically."),
-    upstreamPort: z.number().int().min(1).max(65535).default(80),
+    upstreamPort: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(80)
+      .describe("The target's port written into the upstream."),
   }),
   z.strictObject({
     strategy: z.literal("dns"),
-    server: address,
+    server: address.describe("DNS server nsupdate sends the update to."),
     zone: z.string().min(1),
-    record: z.string().min(1),
+    record: z.string().min(1).describe("Record name whose A/AAAA data moves to the target."),
     ttl: z.number().int().min(0).default(60),
     keyFile: z.string().min(1).optional().describe("TSIG key file for nsupdate -k."),
   }),
   z.strictObject({
     strategy: z.literal("command"),
-    host: hostName,
-    run: z.string().min(1),
-    undo: z.string().min(1),
+    host: hostName.describe("A host in the plan."),
+    run: z.string().min(1).describe("Your own switch."),
+    undo: z.string().min(1).describe("Its undo, run by rollback."),
   }),
 ]);
 
@@ -129,23 +143,28 @@ export const Check = z.union([
   z.strictObject({
     http: z.strictObject({
       url: z.string().url(),
-      status: z.number().int().min(100).max(599).default(200),
-      contains: z.string().optional(),
+      status: z.number().int().min(100).max(599).default(200).describe("Expected HTTP status."),
+      contains: z.string().optional().describe("Text the response body must contain."),
       from: hostName.optional().describe("Host that makes the request; default: the orchestrator."),
     }),
   }),
   z.strictObject({ tcp: z.strictObject({ host: hostName, port: z.number().int().min(1).max(65535) }) }),
   z.strictObject({
     rowCount: z.strictObject({
-      database: z.string().regex(DB_NAME),
-      tables: z.array(z.string().min(1)).min(1),
+      database: z.string().regex(DB_NAME).describe("One of the workload's databases."),
+      tables: z
+        .array(z.string().min(1))
+        .min(1)
+        .describe("Tables whose row counts must be equal on source and target."),
     }),
   }),
-  z.strictObject({ command: z.strictObject({ host: hostName, run: z.string().min(1) }) }),
+  z.strictObject({
+    command: z.strictObject({ host: hostName, run: z.string().min(1).describe("Must exit 0.") }),
+  }),
 ]);
 
 export const Workload = z.strictObject({
-  name: safeName,
+  name: safeName.describe("Unique among workloads."),
   bureau: z.string().min(1).describe("The owning bureau; progress is reported per bureau."),
   kind: z.enum(WORKLOAD_KINDS),
   classification: z
@@ -174,7 +193,10 @@ export const Workload = z.strictObject({
     .describe("Longest the source may be frozen before the target is verified."),
   hash: z.enum(HASHES).default("sha256").describe("Manifest hash; sm3 for national-standard audits."),
   paths: z.array(absolutePath).default([]).describe("Absolute, normalized directories or files to move."),
-  databases: z.array(Database).default([]),
+  databases: z
+    .array(Database)
+    .default([])
+    .describe("Dumped at snapshot, restored on the target, row counts compared."),
   services: z
     .array(z.string().regex(SERVICE_NAME, "must be a service unit name"))
     .default([])
@@ -194,12 +216,37 @@ export const Workload = z.strictObject({
 });
 
 export const Defaults = z.strictObject({
-  concurrency: z.number().int().min(1).max(256).default(8),
-  perHostConcurrency: z.number().int().min(1).max(64).default(2),
-  perTenantConcurrency: z.number().int().min(1).max(256).default(4),
-  retries: z.number().int().min(0).max(20).default(3),
-  bandwidth: z.string().regex(BANDWIDTH, "must be a rate like 100MiB/s").optional(),
-  timezone: z.string().default("Asia/Shanghai"),
+  concurrency: z.number().int().min(1).max(256).default(8).describe("Workloads in flight at once."),
+  perHostConcurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(2)
+    .describe("Workloads in flight per source host."),
+  perTenantConcurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(4)
+    .describe("Workloads in flight per target tenant."),
+  retries: z
+    .number()
+    .int()
+    .min(0)
+    .max(20)
+    .default(3)
+    .describe("Retries of transient faults (never of deterministic ones)."),
+  bandwidth: z
+    .string()
+    .regex(BANDWIDTH, "must be a rate like 100MiB/s")
+    .optional()
+    .describe("One limit shared by all transfers of a run, e.g. 100MiB/s (B, KiB, MiB, GiB, KB, MB, GB)."),
+  timezone: z
+    .string()
+    .default("Asia/Shanghai")
+    .describe("IANA zone in which every time shown to a person is written, with its offset."),
   stateDir: z.string().optional().describe("Journal directory; default .migrate/ beside the plan."),
 });
 
@@ -208,14 +255,14 @@ export const Plan = z.strictObject({
   apiVersion: z.literal("migrate/v1"),
   kind: z.literal("MigrationPlan"),
   metadata: z.strictObject({
-    name: safeName,
-    owner: z.string().min(1),
+    name: safeName.describe("Up to 63 characters; names the state directory and the journal."),
+    owner: z.string().min(1).describe("The accountable bureau or department (shown in reports)."),
     description: z.string().optional(),
   }),
-  defaults: Defaults.default(Defaults.parse({})),
-  sources: z.array(Host).default([]),
-  tenants: z.array(Tenant).default([]),
-  workloads: z.array(Workload).default([]),
+  defaults: Defaults.default(Defaults.parse({})).describe("Run settings."),
+  sources: z.array(Host).default([]).describe("The bureau's own servers."),
+  tenants: z.array(Tenant).default([]).describe("Target cloud tenants, each with its hosts."),
+  workloads: z.array(Workload).default([]).describe("The systems to move."),
 });
 
 export type Plan = z.infer<typeof Plan>;

@@ -1,6 +1,6 @@
 /**
  * `--output json`: one JSON object per line on stdout, every line `{ "v": 1, "type": ..., ... }`.
- * `v` is the schema version (README "Operator output"; schema/events.schema.json). Consumers
+ * `v` is the schema version (docs/events.md; schema/events.schema.json). Consumers
  * must ignore unknown `type`s and fields; a breaking change bumps `v`.
  */
 import type { EngineEvent } from "../engine/events.ts";
