@@ -6,6 +6,7 @@
 import { UserError } from "../errors.ts";
 import { closestNames } from "../plan/did-you-mean.ts";
 import type { Plan } from "../plan/schema.ts";
+import { formatTime } from "../plan/time.ts";
 import type { Remote } from "../remote/types.ts";
 import type { Step } from "../steps/types.ts";
 import { newRunId } from "./apply.ts";
@@ -60,9 +61,13 @@ export function checkRollbackAllowed(plan: Plan, records: Journal["records"], na
     });
   }
   if (state?.rolledBackAt && state.rolledBackAt >= cutover.startedAt) {
-    throw new UserError("usage", `${name} was already rolled back at ${state.rolledBackAt}`, {
-      hint: "traffic already goes to the source; `migrate apply` migrates it again",
-    });
+    throw new UserError(
+      "usage",
+      `${name} was already rolled back at ${formatTime(state.rolledBackAt, plan.defaults.timezone, { precision: "second" })}`,
+      {
+        hint: "traffic already goes to the source; `migrate apply` migrates it again",
+      },
+    );
   }
 }
 

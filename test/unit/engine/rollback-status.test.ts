@@ -58,8 +58,9 @@ describe("migrate rollback (engine)", () => {
       /cutover of b never ran/,
     );
     await rollbackWorkload(rollbackOptions(options, steps, "a"));
+    // When, in the plan's zone (Asia/Shanghai by default) with its offset.
     await expect(rollbackWorkload(rollbackOptions(options, steps, "a"))).rejects.toThrow(
-      /already rolled back/,
+      /^a was already rolled back at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00$/,
     );
     await expect(rollbackWorkload(rollbackOptions(options, steps, "aa"))).rejects.toMatchObject({
       kind: "usage",
