@@ -4,7 +4,7 @@
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
 import { run } from "../../../src/cli/commands/apply.ts";
 import { FileJournal } from "../../../src/engine/journal.ts";
@@ -69,6 +69,12 @@ describe("migrate apply (command)", () => {
   it("asks on a terminal and changes nothing when the answer is no", async () => {
     const dir = tempDir();
     const questions: string[] = [];
+    let shownBeforeAsking = "";
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
     const code = await run(
       writePlan(dir),
       {},
@@ -77,13 +83,17 @@ describe("migrate apply (command)", () => {
         prompter: {
           confirm: async (question) => {
             questions.push(question);
+            shownBeforeAsking = written.join("");
             return false;
           },
         },
       },
-    );
+    ).finally(() => spy.mockRestore());
     expect(code).toBe(1);
     expect(questions).toEqual(["Apply this plan now?"]);
+    // The overview, and no "Nothing was executed; run `migrate apply`" right before the question.
+    expect(shownBeforeAsking).toMatch(/^Wave 1 · 1 workload · 5 steps pending/m);
+    expect(shownBeforeAsking).not.toContain("Nothing was executed");
     const root = join(dir, ".migrate");
     expect(existsSync(lockPath(root, "cmd-test"))).toBe(false);
     const journal = FileJournal.open(journalPath(root, "cmd-test"));
