@@ -74,8 +74,11 @@ describe.skipIf(skipReason !== "")("sign-off report after a real apply", () => {
       env: { NO_COLOR: "1" },
     });
     expect(stdout).toMatch(/INFO {3}tgt-2 {2}remote command {2}exit 0 {2}\S+ m?s {2}in \S+ \S+ out \S+ \S+/);
-    expect(stdout).toMatch(/^\S+ {2}INFO {3}portal {2}cutover-freeze$/m);
-    expect(stdout).toMatch(/^\S+ {2}INFO {3}run-end {2}/m);
+    // Times in the fleet plan's zone (Asia/Shanghai), with the offset.
+    expect(stdout).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+08:00 {2}INFO {3}portal {2}cutover-freeze$/m,
+    );
+    expect(stdout).toMatch(/^\S+ \S+ \+08:00 {2}INFO {3}run-end {2}/m);
     expect(stdout).not.toMatch(/PRIVATE KEY/);
   });
 });
