@@ -181,7 +181,7 @@ function build(arch, out, modules) {
     if (existsSync(join(root, doc))) cpSync(join(root, doc), join(stage, doc));
 
   const tarball = join(out, `${name}.tar.gz`);
-  // Owner and times normalized, so the same inputs give the same bytes.
+  // Owner and times normalized: the archive says nothing about the machine that built it.
   execFileSync("tar", [
     "--sort=name",
     "--owner=0",
