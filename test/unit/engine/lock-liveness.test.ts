@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { acquireLock, processStat, readHolder } from "../../../src/engine/lock.ts";
+import { acquireLock, readHolder } from "../../../src/engine/lock.ts";
 import { tempDir } from "./fixtures.ts";
 
 const holderScript = fileURLToPath(new URL("./hold-lock.ts", import.meta.url));
@@ -22,6 +22,17 @@ afterEach(() => {
   for (const child of children.splice(0))
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 });
+
+/** State letter and start time of a process, read here from /proc (not through the code under test). */
+function processStat(pid: number): { state: string; start: string } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0] as string, start: fields[19] as string };
+  } catch {
+    return undefined;
+  }
+}
 
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 15_000;
