@@ -3,7 +3,16 @@
  * a lock whose process is dead on this host is stale and is taken over (the caller journals
  * it). A lock held from another host is never guessed about: the operator decides.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { dirname } from "node:path";
@@ -15,6 +24,11 @@ export interface LockHolder {
   user: string;
   startedAt: string;
   command: string;
+  /**
+   * The holder's start time as the kernel counts it (clock ticks since boot, /proc/<pid>/stat
+   * field 22): with the pid it names one process for good, so a reused pid is not the holder.
+   */
+  processStart?: string;
 }
 
 export interface HeldLock {
@@ -29,13 +43,33 @@ export interface HeldLock {
 const UNREADABLE_GRACE_MS = 5_000;
 
 export function currentHolder(command: string): LockHolder {
+  const start = processStat(process.pid)?.start;
   return {
     pid: process.pid,
     host: hostname(),
     user: safeUser(),
     startedAt: new Date().toISOString(),
     command,
+    ...(start === undefined ? {} : { processStart: start }),
   };
+}
+
+/**
+ * A process's state letter and start time from /proc/<pid>/stat; undefined when there is no
+ * such process, null where /proc is not there to ask (then only kill(pid, 0) can tell).
+ */
+export function processStat(pid: number): { state: string; start: string } | undefined | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ESRCH") return existsSync("/proc/self/stat") ? undefined : null;
+    return null;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces or ")": split after the last.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return { state: fields[0] ?? "", start: fields[19] ?? "" };
 }
 
 function safeUser(): string {
@@ -46,7 +80,20 @@ function safeUser(): string {
   }
 }
 
-/** Is this process alive? Only meaningful for a pid on this host. */
+/**
+ * Is the lock's holder alive? Only meaningful for a pid on this host. A zombie (SIGKILLed, not
+ * yet reaped — forever in a container without an init) is dead, and so is a process that only
+ * reuses the pid: its start time differs from the one the holder recorded.
+ */
+export function holderAlive(holder: Pick<LockHolder, "pid" | "processStart">): boolean {
+  const stat = processStat(holder.pid);
+  if (stat === undefined) return false;
+  if (stat === null) return processAlive(holder.pid);
+  if (stat.state === "Z" || stat.state === "X" || stat.state === "x") return false;
+  return holder.processStart === undefined || holder.processStart === stat.start;
+}
+
+/** Does a process with this pid exist (zombies included)? kill(pid, 0), for hosts without /proc. */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -99,7 +146,7 @@ function staleness(path: string, holder: LockHolder | undefined): string | undef
     return age > UNREADABLE_GRACE_MS ? "unreadable lock file" : undefined;
   }
   if (holder.host !== hostname()) return undefined;
-  return processAlive(holder.pid) ? undefined : `process ${holder.pid} is gone`;
+  return holderAlive(holder) ? undefined : `process ${holder.pid} is gone`;
 }
 
 /**
@@ -126,7 +173,7 @@ export async function acquireLock(path: string, command: string): Promise<HeldLo
     const guard = `${path}.takeover`;
     if (!tryCreate(guard, holder)) {
       const other = readHolder(guard);
-      if (other && other.host === hostname() && !processAlive(other.pid)) rmSync(guard, { force: true });
+      if (other && other.host === hostname() && !holderAlive(other)) rmSync(guard, { force: true });
       continue;
     }
     try {
@@ -165,6 +212,6 @@ function held(path: string, holder: LockHolder): HeldLock {
 export function liveHolder(path: string): LockHolder | undefined {
   const holder = readHolder(path);
   if (!holder) return undefined;
-  if (holder.host === hostname() && !processAlive(holder.pid)) return undefined;
+  if (holder.host === hostname() && !holderAlive(holder)) return undefined;
   return holder;
 }

@@ -47,7 +47,7 @@ function databaseMoves(inputs: StepInputs): Action[] {
         tool: restoreTool,
         file,
         rowCounts: "equal-to-source",
-        summary: `restore ${db.name} on ${target.name} with ${restoreTool.split(" ")[0]}; row counts must equal the frozen source's`,
+        summary: `restore ${db.name} on ${target.name} with ${restoreTool.split(" ")[0]}; row counts must equal those of the dumped snapshot`,
       },
     ];
   });

@@ -32,9 +32,12 @@ export class TokenBucket implements Throttle {
   /** Time (ms) at which every byte reserved so far has been paid for. */
   #paidUntil: number;
 
-  constructor(bytesPerSecond: number, now: () => number = () => performance.now()) {
+  readonly budget: { bytesPerSecond: number; sharers: number };
+
+  constructor(bytesPerSecond: number, now: () => number = () => performance.now(), sharers = 1) {
     if (!(bytesPerSecond > 0)) throw new RangeError("bandwidth must be positive");
     this.bytesPerSecond = bytesPerSecond;
+    this.budget = { bytesPerSecond, sharers };
     this.#now = now;
     this.#paidUntil = now() - 1_000;
   }
@@ -49,6 +52,7 @@ export class TokenBucket implements Throttle {
   }
 }
 
-export function createThrottle(bandwidth: string | undefined): Throttle {
-  return bandwidth ? new TokenBucket(parseBandwidth(bandwidth)) : UNLIMITED;
+/** The run's budget; `sharers` is how many workloads may transfer at once (deadlines allow for it). */
+export function createThrottle(bandwidth: string | undefined, sharers = 1): Throttle {
+  return bandwidth ? new TokenBucket(parseBandwidth(bandwidth), undefined, sharers) : UNLIMITED;
 }

@@ -63,7 +63,26 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
     if (run.signal.aborted) return end("interrupted", { reason: `stopped before ${step}` });
     if (step === "cutover" && !run.ignoreWindow) {
       const refusal = windowRefusal(memory.workload, run.clock.now(), run.plan.defaults.timezone);
-      if (refusal) return end("failed", { reason: refusal });
+      if (refusal) {
+        const progress =
+          job.implementations.cutover.progressOf?.(memory.checkpoints.get(`${name}/cutover`)) ?? "none";
+        // Nothing changed yet: refuse as before. Traffic already on the target: the window
+        // bounded the switch, which happened inside it, so finish (verify or roll back).
+        if (progress === "none") return end("failed", { reason: refusal });
+        if (progress === "frozen") {
+          // Frozen, never switched (a crash or Ctrl-C mid-cutover, resumed too late): the
+          // source must not stay down outside the window. Defer: source services started,
+          // traffic stays on (or goes back to) the source, the target's services stopped.
+          const reason = `cutover deferred: ${refusal.replace(/^cutover refused: /, "")}; the source was frozen but traffic was never switched`;
+          const [status, detail] = await rollBack(run, job, reason, run.signal);
+          return end(status, {
+            reason:
+              status === "rolled-back"
+                ? `${reason}; the source's services were started again and it serves traffic — run apply inside the next window`
+                : detail.reason,
+          });
+        }
+      }
     }
     if (step === "verify" && budgetMs !== undefined) {
       const since = frozenAt();

@@ -61,6 +61,29 @@ export class Scrubber {
     return out;
   }
 
+  /**
+   * A deep copy with every string scrubbed and keys left alone: for records whose field names
+   * are a schema (journal records carry a step `key`), where only the values may hold secrets.
+   */
+  strings<T>(input: T, depth = 0): T {
+    if (typeof input === "string") return this.text(input) as T;
+    if (input === null || typeof input !== "object" || depth > 16) return input;
+    if (Array.isArray(input)) return input.map((item) => this.strings(item, depth + 1)) as T;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(input)) out[key] = this.strings(item, depth + 1);
+    return out as T;
+  }
+
+  /** A user-facing error with its message and hint scrubbed, in place (it keeps its class). */
+  error<T>(error: T): T {
+    if (error instanceof Error) {
+      error.message = this.text(error.message);
+      const withHint = error as Error & { hint?: unknown };
+      if (typeof withHint.hint === "string") withHint.hint = this.text(withHint.hint);
+    }
+    return error;
+  }
+
   /** A deep copy with secret keys censored and every string scrubbed. */
   value(input: unknown, depth = 0): unknown {
     if (typeof input === "string") return this.text(input);

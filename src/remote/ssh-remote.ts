@@ -161,6 +161,18 @@ export class SshRemote implements Remote {
       timedOut = true;
       kill();
     }, timeoutMs);
+    // Progress, not the clock alone: a stream that moved no byte for idleTimeoutMs is stalled.
+    let stallTimer: NodeJS.Timeout | undefined;
+    const touch = () => {
+      if (options.idleTimeoutMs === undefined || settled) return;
+      clearTimeout(stallTimer);
+      stallTimer = setTimeout(() => {
+        timedOut = true;
+        note = `\nmigrate: no data moved for ${Math.round((options.idleTimeoutMs ?? 0) / 1000)} s; command killed as stalled`;
+        kill();
+      }, options.idleTimeoutMs);
+    };
+    touch();
     const onAbort = () => {
       canceled = true;
       kill();
@@ -173,6 +185,7 @@ export class SshRemote implements Remote {
 
     const addStderr = (chunk: Buffer) => {
       bytesIn += chunk.length;
+      touch();
       stderr = tail(stderr + chunk.toString("utf8"), mode.kind === "run" ? mode.maxBuffer : STDERR_TAIL);
     };
     channel.stderr.on("data", (chunk: Buffer) => {
@@ -192,6 +205,7 @@ export class SshRemote implements Remote {
     if (mode.kind === "run") {
       channel.on("data", (chunk: Buffer) => {
         bytesIn += chunk.length;
+        touch();
         stdoutBytes += chunk.length;
         if (stdoutBytes > mode.maxBuffer) {
           if (!note) {
@@ -204,15 +218,18 @@ export class SshRemote implements Remote {
       });
       feedStdin(channel, options.stdin, (n) => {
         bytesOut += n;
+        touch();
       });
     } else {
       const wired = wireStreams(
         channel,
         (n) => {
           bytesIn += n;
+          touch();
         },
         (n) => {
           bytesOut += n;
+          touch();
         },
         () => settled,
       );
@@ -234,6 +251,7 @@ export class SshRemote implements Remote {
       exitCode = typeof code === "number" ? code : null;
       signalName = signal ?? null;
       clearTimeout(timer);
+      clearTimeout(stallTimer);
       for (const pending of killTimers) clearTimeout(pending);
       options.signal?.removeEventListener("abort", onAbort);
       client.off("close", onConnectionLost);

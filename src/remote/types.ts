@@ -10,6 +10,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Deadline for the whole command; every remote operation has one. */
   timeoutMs?: number;
+  /** Stop the command when no byte moved in either direction for this long (a stalled stream). */
+  idleTimeoutMs?: number;
   /** Bytes or a stream fed to the command's stdin, then closed. */
   stdin?: string | Buffer | Readable;
   /** Keep at most this many bytes of stdout in the result (default 16 MiB). */

@@ -1,32 +1,110 @@
 /**
- * cutover (the engine has checked the window): freeze the source by stopping its services, run
- * the final delta sync, switch traffic per strategy, start the target's services. `frozenAt`
- * is journaled at once (checkpoint) and returned, so the engine measures downtime from the
- * real freeze even across a resume. undo(): source services started, traffic back to the
- * source, target services stopped — in that order, so requests always find a running side.
+ * cutover (the engine has checked the window), as journaled sub-phases (cutover-checkpoint.ts):
+ *   frozen    source services stopped (`frozenAt`, the start of the downtime)
+ *   synced    final delta sync of the files, and the target's tree compared with the source's
+ *             final manifest — before anything on the target runs, so it is the data as of
+ *             the switch (verify afterwards only runs health checks)
+ *   restored  databases dumped again and restored, row counts equal to the dump's
+ *   started   target services started
+ *   switching about to switch: traffic may reach the target from here on
+ *   switched  traffic points at the target
+ * A retry or a resumed run continues after the last journaled phase: once the target's services
+ * started, no sync or restore runs again over what the target may have written. undo(): source
+ * services started, traffic back to the source, target services stopped — in that order, so
+ * requests always find a running side; it moves no data.
  */
-import { finalSync } from "./final-sync.ts";
+import { RemoteError } from "../errors.ts";
+import {
+  type CutoverCheckpoint,
+  type CutoverPhase,
+  reached,
+  readCutoverCheckpoint,
+} from "./cutover-checkpoint.ts";
+import { moveDatabases, syncFiles } from "./final-sync.ts";
 import { startServices, stopServices } from "./services.ts";
-import { switchTraffic } from "./traffic/switch.ts";
-import type { Step } from "./types.ts";
+import { compareTargetTree } from "./target-tree.ts";
+import { checkSwitchable, switchTraffic } from "./traffic/switch.ts";
+import type { CutoverProgress, Step, StepContext } from "./types.ts";
+
+function treeMismatch(context: StepContext, reason: string): RemoteError {
+  return new RemoteError(
+    "verify",
+    `verify failed: ${reason}`,
+    { host: context.workload.target, command: "check: manifest", exitCode: null },
+    {
+      retryable: false,
+      hint: "checked before the target started, so nothing was switched; the cutover is rolled back — fix the target and run apply again",
+    },
+  );
+}
+
+export function cutoverProgress(checkpoint: Record<string, unknown> | undefined): CutoverProgress {
+  const state = readCutoverCheckpoint(checkpoint);
+  if (!state) return "none";
+  // Once a switch may have been sent, the target may hold writes: finish it, never defer it.
+  return reached(state, "switching") ? "switched" : "frozen";
+}
 
 export const cutover: Step = {
   name: "cutover",
+  progressOf: cutoverProgress,
   async run(context) {
     const { workload, signal } = context;
     const source = await context.remote(workload.source);
     const target = await context.remote(workload.target);
-    const earlier = context.lastCheckpoint?.frozenAt;
-    const frozenAt = typeof earlier === "string" ? earlier : context.now().toISOString();
-    await stopServices(source, workload.services, signal);
-    if (typeof earlier !== "string") await context.checkpoint({ frozenAt });
-    context.log.info(`source ${workload.source} frozen`, { services: workload.services });
+    let state = readCutoverCheckpoint(context.lastCheckpoint);
+    const save = async (
+      phase: CutoverPhase,
+      fields: Partial<CutoverCheckpoint>,
+    ): Promise<CutoverCheckpoint> => {
+      state = { ...(state as CutoverCheckpoint), ...fields, phase };
+      await context.checkpoint(state);
+      return state;
+    };
 
-    const sync = await finalSync(context, source, target);
-    // Start the target before traffic reaches it, so the switch never points at a stopped app.
-    await startServices(target, workload.services, signal);
-    const traffic = await switchTraffic(context, "target");
-    return { frozenAt, switchedAt: context.now().toISOString(), traffic, ...sync };
+    if (state === undefined) {
+      // A refusal that can be known now comes before the source stops serving.
+      await checkSwitchable(context);
+      const frozenAt = context.now().toISOString();
+      await stopServices(source, workload.services, signal);
+      state = { phase: "frozen", frozenAt };
+      await context.checkpoint(state);
+      context.log.info(`source ${workload.source} frozen`, { services: workload.services });
+    } else {
+      context.log.info(`resuming the cutover after its "${state.phase}" phase`);
+      // Until the target runs, the source must stay stopped (someone may have started it).
+      if (!reached(state, "started")) await stopServices(source, workload.services, signal);
+    }
+
+    if (!reached(state, "synced")) {
+      const { files, manifest } = await syncFiles(context, source, target);
+      const rewritten = new Map(files.rewrites.map((rewrite) => [rewrite.file, rewrite.after]));
+      const tree = await compareTargetTree(context, manifest, rewritten);
+      if (!tree.ok) throw treeMismatch(context, tree.reason);
+      await save("synced", { files, targetTree: { digest: tree.digest, targetDigest: tree.targetDigest } });
+    }
+    if (!reached(state, "restored")) {
+      await save("restored", { databases: await moveDatabases(context, source, target) });
+    }
+    if (!reached(state, "started")) {
+      // Start the target before traffic reaches it, so the switch never points at a stopped app.
+      await startServices(target, workload.services, signal);
+      await save("started", { startedAt: context.now().toISOString() });
+    }
+    if (!reached(state, "switched")) {
+      if (!reached(state, "switching")) await save("switching", {});
+      const traffic = await switchTraffic(context, "target");
+      await save("switched", { switchedAt: context.now().toISOString(), traffic });
+    }
+    const done = state as CutoverCheckpoint;
+    return {
+      frozenAt: done.frozenAt,
+      switchedAt: done.switchedAt,
+      traffic: done.traffic,
+      ...done.files,
+      databases: done.databases ?? [],
+      ...(done.targetTree ? { targetTree: done.targetTree } : {}),
+    };
   },
   async undo(context) {
     const { workload, signal } = context;

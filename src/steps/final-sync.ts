@@ -1,44 +1,62 @@
 /**
- * The final delta sync inside the cutover, with the source frozen: list the source again, hash
- * only what changed since the snapshot, delete on the target what the source no longer has,
- * send what differs, re-apply rewrites the source changed, and move each database again as a
- * fresh dump restored on the target with row counts equal to the frozen source's.
+ * The final delta sync inside the cutover, with the source frozen, in two parts the cutover
+ * journals apart. Files: list the source again, hash only what changed since the snapshot,
+ * delete on the target what the source no longer has, send what differs, re-apply rewrites the
+ * source changed. Databases: each moved again as a fresh dump restored on the target, with row
+ * counts equal to the dump's own (counted inside the dump's snapshot).
  */
 import { BugError, RemoteError } from "../errors.ts";
+import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { carryHashes, insideRoots, planDelta } from "../transfer/delta.ts";
 import { ProgressTracker } from "../transfer/meter.ts";
 import { syncEntries } from "../transfer/sync.ts";
-import { dumpFile, engineFor } from "./db/engines.ts";
+import type { FinalDatabase, FinalFiles } from "./cutover-checkpoint.ts";
+import { databaseSize, dumpFile, engineFor } from "./db/engines.ts";
+import { parseRowCounts } from "./db/postgres.ts";
 import { streamDump } from "./db/stream-dump.ts";
 import { collectManifest } from "./manifest/collect.ts";
+import { type Manifest, totalBytes } from "./manifest/model.ts";
 import { nulList } from "./manifest/script.ts";
 import { restoreDatabase, rewriteBackupDir, rewriteTargets } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
-import { hostWorkDir, latestManifest, QUICK_MS, saveManifest, TREE_MS } from "./support.ts";
+import { hostWorkDir, latestManifest, QUICK_MS, saveManifest } from "./support.ts";
 import type { StepContext } from "./types.ts";
 
-export async function finalSync(
+export async function syncFiles(
   context: StepContext,
   source: Remote,
   target: Remote,
-): Promise<Record<string, unknown>> {
+): Promise<{ files: FinalFiles; manifest: Manifest }> {
   const { workload, signal } = context;
-  const listing = { mode: "tree", hash: "none", signal, timeoutMs: TREE_MS } as const;
   // The downtime clock runs: both hosts list at once, and the snapshot is read meanwhile.
+  // Listing streams a line per entry, so a stall shows within STALL_MS; the whole deadline
+  // follows the size the snapshot found (listing reads metadata only, hashing reads data).
+  const snapshot = await latestManifest(context, ["snapshot"]);
+  const treeBytes = totalBytes(snapshot.entries);
+  const listing = {
+    mode: "tree",
+    hash: "none",
+    signal,
+    timeoutMs: hashDeadlineMs(treeBytes),
+    idleTimeoutMs: STALL_MS,
+  } as const;
   const targetListed = collectManifest(target, workload.paths, listing);
   targetListed.catch(() => {});
   const sourceListed = collectManifest(source, workload.paths, listing);
   sourceListed.catch(() => {});
-  const snapshot = await latestManifest(context, ["snapshot"]);
   const sourceListing = await sourceListed;
   const carried = carryHashes(snapshot.entries, sourceListing);
+  const needHash = new Set(carried.needHash);
+  const changedFiles = sourceListing.filter((entry) => needHash.has(entry.path));
   const hashed = await collectManifest(source, carried.needHash, {
     ...listing,
     mode: "list",
     hash: workload.hash,
+    timeoutMs: hashDeadlineMs(totalBytes(changedFiles)),
+    idleTimeoutMs: hashStallMs(largestFile(changedFiles)),
   });
   const fresh = new Map(hashed.map((entry) => [entry.path, entry]));
   // A file that vanished between listing and hashing is left out, like in the snapshot.
@@ -57,7 +75,11 @@ export async function finalSync(
     throw new BugError(`refusing to delete outside the workload's paths: ${outside[0]}`);
   if (delta.remove.length > 0) {
     const sorted = [...delta.remove].sort().reverse();
-    await target.check(sh`xargs -0 -r rm -rf --`, { stdin: nulList(sorted), signal, timeoutMs: TREE_MS });
+    await target.check(sh`xargs -0 -r rm -rf --`, {
+      stdin: nulList(sorted),
+      signal,
+      timeoutMs: hashDeadlineMs(treeBytes),
+    });
   }
   const sent = await syncEntries({
     source,
@@ -76,9 +98,8 @@ export async function finalSync(
     );
   }
 
-  const databases = await moveDatabases(context, source, target);
   const final = await saved;
-  return {
+  const files: FinalFiles = {
     manifestFile: final.file,
     manifestDigest: final.digest,
     delta: {
@@ -95,25 +116,44 @@ export async function finalSync(
       after,
       replacements,
     })),
-    databases,
   };
+  return { files, manifest: { hash: workload.hash, roots: workload.paths, entries } };
 }
 
-async function moveDatabases(context: StepContext, source: Remote, target: Remote) {
+export async function moveDatabases(
+  context: StepContext,
+  source: Remote,
+  target: Remote,
+): Promise<FinalDatabase[]> {
   const { workload, signal } = context;
-  const result: { name: string; rowCounts: Record<string, number>; dumpBytes: number }[] = [];
+  const result: FinalDatabase[] = [];
   if (workload.databases.length === 0) return result;
   await target.check(sh`mkdir -p -m 700 ${hostWorkDir(workload)}`, { signal, timeoutMs: QUICK_MS });
   const tracker = new ProgressTracker(0, workload.databases.length, (progress) => context.progress(progress));
   for (const db of workload.databases) {
     const file = dumpFile(hostWorkDir(workload), db).replace(/\.dump$/, ".final.dump");
+    const engine = engineFor(db);
+    const countsFile = `${file}.counts`;
+    const sizeBytes = await databaseSize(source, db, signal);
     const bytes = await streamDump(source, target, db, file, {
       signal,
       throttle: context.throttle,
       onBytes: (n) => tracker.addBytes(n),
+      sizeBytes,
+      countsFile,
     });
-    // The source is frozen, so its counts now are the counts the target must have exactly.
-    const sourceCounts = await engineFor(db).rowCounts(source, db, signal);
+    // The counts of the very snapshot dumped (PostgreSQL), else of the frozen source now: the
+    // counts the target must have exactly.
+    const sourceCounts = engine.dumpWithCounts
+      ? parseRowCounts(
+          (
+            await source.check(sh`cat -- ${countsFile} && rm -f -- ${countsFile}`, {
+              signal,
+              timeoutMs: QUICK_MS,
+            })
+          ).stdout,
+        )
+      : await engine.rowCounts(source, db, signal);
     const snap: DatabaseSnapshot = {
       engine: db.engine,
       name: db.name,
@@ -121,7 +161,7 @@ async function moveDatabases(context: StepContext, source: Remote, target: Remot
       dumpSha256: "",
       rowCounts: sourceCounts,
     };
-    const counts = await restoreDatabase(target, db, snap, file, signal);
+    const counts = await restoreDatabase(target, db, snap, file, signal, bytes);
     const differ = Object.keys({ ...sourceCounts, ...counts }).filter(
       (table) => sourceCounts[table] !== counts[table],
     );

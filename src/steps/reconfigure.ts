@@ -5,13 +5,14 @@
  */
 import { RemoteError } from "../errors.ts";
 import type { Database } from "../plan/schema.ts";
+import { databaseDeadlineMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
 import { type RewriteRecord, rewriteFile, undoRewrite } from "./rewrite.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
-import { hostWorkDir, readState, TREE_MS, writeState } from "./support.ts";
+import { hostWorkDir, QUICK_MS, readState, writeState } from "./support.ts";
 import type { Step, StepContext } from "./types.ts";
 
 const COMMAND_MS = 10 * 60_000;
@@ -63,10 +64,16 @@ export async function restoreDatabase(
   snapshot: DatabaseSnapshot,
   file: string,
   signal: AbortSignal,
+  dumpBytes: number,
 ): Promise<Record<string, number>> {
   const engine = engineFor(db);
   const restore = withDatabasePassword(db, engine.restore(db, file));
-  await target.check(restore.command, { stdin: restore.stdin, signal, timeoutMs: TREE_MS });
+  // A restore rebuilds indexes: its deadline follows the dump's size, at a slow database's rate.
+  await target.check(restore.command, {
+    stdin: restore.stdin,
+    signal,
+    timeoutMs: databaseDeadlineMs(dumpBytes),
+  });
   const counts = await engine.rowCounts(target, db, signal);
   const short = Object.entries(snapshot.rowCounts)
     .filter(([table, rows]) => (counts[table] ?? -1) < rows)
@@ -106,7 +113,15 @@ export const reconfigure: Step = {
     for (const db of workload.databases) {
       const snap = snapshots.find((s) => s.name === db.name && s.engine === db.engine);
       if (!snap) continue;
-      const rowCounts = await restoreDatabase(target, db, snap, snap.dumpFile, signal);
+      const size = await target.check(sh`stat -c %s -- ${snap.dumpFile}`, { signal, timeoutMs: QUICK_MS });
+      const rowCounts = await restoreDatabase(
+        target,
+        db,
+        snap,
+        snap.dumpFile,
+        signal,
+        Number(size.stdout.trim()) || 0,
+      );
       databases.push({ name: db.name, rowCounts, differences: countsDiffer(snap.rowCounts, rowCounts) });
     }
     return {

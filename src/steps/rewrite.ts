@@ -74,9 +74,11 @@ export async function writeRemoteFile(
 }
 
 /**
- * Apply one file's replacements. Idempotent: the original is backed up once and the new content
- * is computed from that backup, so a repeated run finds the file already rewritten and leaves
- * it. `fromCurrent` (cutover, after the source changed the file) starts again from what is there.
+ * Apply one file's replacements. Idempotent: a backup is used only while the file on the target
+ * is exactly what that backup rewrites to (this run, or an attempt of it, already rewrote it);
+ * any other content is a fresh original — e.g. the new config a later run after a rollback
+ * brought over — and is backed up anew, so a stale backup can never be written back. `fromCurrent`
+ * (cutover, after the source changed the file) starts again from what is there.
  */
 export async function rewriteFile(
   remote: Remote,
@@ -88,7 +90,9 @@ export async function rewriteFile(
 ): Promise<RewriteRecord> {
   const backup = `${backupDir}/${createHash("sha256").update(file).digest("hex").slice(0, 16)}.orig`;
   const current = await readRemoteFile(remote, file, signal);
-  const saved = fromCurrent ? undefined : await readIfExists(remote, backup, signal);
+  const backedUp = fromCurrent ? undefined : await readIfExists(remote, backup, signal);
+  const saved =
+    backedUp && sha256(replaceAll(backedUp, replace).content) === sha256(current) ? backedUp : undefined;
   const original = saved ?? current;
   const before = sha256(original);
   const { content, count } = replaceAll(original, replace);
@@ -96,6 +100,7 @@ export async function rewriteFile(
   const record = { file, before, after, replacements: count, backup };
   if (sha256(current) === after) return record;
   if (!saved) {
+    // Overwrites a backup a rolled-back run left: what is here now is the original.
     await remote.check(sh`mkdir -p -m 700 ${backupDir} && cp -p -- ${file} ${backup}`, {
       signal,
       timeoutMs: QUICK_MS,

@@ -4,12 +4,16 @@
  * engine-native dump in the workload's scratch directory on the source, with exact per-table
  * row counts. Read-only on the source apart from the dump file.
  */
+
+import { databaseDeadlineMs, hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
-import { dumpFile, engineFor } from "./db/engines.ts";
+import { databaseSize, dumpFile, engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
+import { parseRowCounts } from "./db/postgres.ts";
 import { collectManifest } from "./manifest/collect.ts";
 import { totalBytes } from "./manifest/model.ts";
-import { hostWorkDir, saveManifest, TREE_MS } from "./support.ts";
+import { hostWorkDir, saveManifest } from "./support.ts";
+import { treeSize } from "./tree-size.ts";
 import type { Step, StepContext } from "./types.ts";
 
 export interface DatabaseSnapshot {
@@ -30,13 +34,22 @@ async function dumpDatabases(context: StepContext): Promise<DatabaseSnapshot[]> 
   for (const db of workload.databases) {
     const engine = engineFor(db);
     const file = dumpFile(dir, db);
-    // Counted before the dump: on a live source the dump may hold a few more rows, never fewer.
-    const rowCounts = await engine.rowCounts(source, db, signal);
+    const countsFile = `${file}.counts`;
+    // Counted inside the dump's own snapshot where the engine can (PostgreSQL): rows deleted
+    // while it runs are then in neither. Otherwise counted just before the dump.
+    const before = engine.dumpWithCounts ? undefined : await engine.rowCounts(source, db, signal);
+    const command = engine.dumpWithCounts ? engine.dumpWithCounts(db, countsFile) : engine.dump(db);
+    const size = await databaseSize(source, db, signal);
     const dump = withDatabasePassword(
       db,
-      sh`umask 077 && mkdir -p ${dir} && ${engine.dump(db)} > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file} && sha256sum < ${file}`,
+      sh`umask 077 && mkdir -p ${dir} && ${command} > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file} && sha256sum < ${file}${before ? sh`` : sh` && cat ${countsFile}`}`,
     );
-    const dumped = await source.check(dump.command, { stdin: dump.stdin, signal, timeoutMs: TREE_MS });
+    const dumped = await source.check(dump.command, {
+      stdin: dump.stdin,
+      signal,
+      timeoutMs: databaseDeadlineMs(size),
+    });
+    const rowCounts = before ?? parseRowCounts(dumped.stdout.slice(dumped.stdout.indexOf("\n") + 1));
     result.push({
       engine: db.engine,
       name: db.name,
@@ -54,11 +67,14 @@ export const snapshot: Step = {
   async run(context) {
     const { workload, signal } = context;
     const source = await context.remote(workload.source);
+    // The deadline follows the tree's size; the stall window, its largest file.
+    const size = await treeSize(source, workload.paths, signal);
     const entries = await collectManifest(source, workload.paths, {
       mode: "tree",
       hash: workload.hash,
       signal,
-      timeoutMs: TREE_MS,
+      timeoutMs: hashDeadlineMs(size.bytes),
+      idleTimeoutMs: hashStallMs(size.largest),
     });
     const manifest = { hash: workload.hash, roots: workload.paths, entries };
     const saved = await saveManifest(context, "snapshot", manifest);

@@ -7,10 +7,12 @@ import type { Host, Workload } from "../plan/schema.ts";
 import { fromJsonl, type HashAlgorithm, type Manifest, manifestDigest, toJsonl } from "./manifest/model.ts";
 import type { StepContext } from "./types.ts";
 
-/** Deadlines for remote operations that are not transfers (those scale with their bytes). */
+/**
+ * Deadlines for small remote operations. Hashing, dumps, restores and transfers have deadlines
+ * that follow their size (remote/deadline.ts).
+ */
 export const QUICK_MS = 30_000;
 export const SERVICE_MS = 120_000;
-export const TREE_MS = 30 * 60_000;
 
 /** Per-workload scratch directory on a host (database dumps, rewrite and upstream backups). */
 export function hostWorkDir(workload: Workload): string {

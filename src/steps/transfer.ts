@@ -3,12 +3,15 @@
  * in verified, checkpointed batches (src/transfer). A resumed attempt skips every batch an
  * earlier attempt verified and says so in `filesSkipped`.
  */
+
+import { hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import { collectManifest } from "./manifest/collect.ts";
 import { manifestDigest } from "./manifest/model.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
-import { hostWorkDir, latestManifest, QUICK_MS, TREE_MS } from "./support.ts";
+import { hostWorkDir, latestManifest, QUICK_MS } from "./support.ts";
+import { treeSize } from "./tree-size.ts";
 import type { Step } from "./types.ts";
 
 export const transfer: Step = {
@@ -21,11 +24,13 @@ export const transfer: Step = {
     const dumps = ((context.outputsOf("snapshot")?.databases ?? []) as DatabaseSnapshot[]).map(
       (db) => db.dumpFile,
     );
+    const dumpSize = await treeSize(source, dumps, signal);
     const dumpEntries = await collectManifest(source, dumps, {
       mode: "list",
       hash: workload.hash,
       signal,
-      timeoutMs: TREE_MS,
+      timeoutMs: hashDeadlineMs(dumpSize.bytes),
+      idleTimeoutMs: hashStallMs(dumpSize.largest),
     });
     const entries = [...manifest.entries, ...dumpEntries];
     // The batch plan is a function of these entries, so verified batch numbers stay meaningful

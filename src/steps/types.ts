@@ -18,6 +18,8 @@ export interface Progress {
 /** A shared bandwidth budget: transfers `take(bytes)` before sending; one budget for all of them. */
 export interface Throttle {
   take(bytes: number, signal?: AbortSignal): Promise<void>;
+  /** The budget and how many transfers may share it at once; absent when unlimited. */
+  readonly budget?: { bytesPerSecond: number; sharers: number };
 }
 
 export interface StepLogger {
@@ -47,10 +49,18 @@ export interface StepContext {
   options: { ignoreWindow: boolean };
 }
 
+/**
+ * How far a started cutover got, from its checkpoint: `none` (nothing changed), `frozen` (the
+ * source is stopped, traffic not yet switched), `switched` (traffic reaches the target).
+ */
+export type CutoverProgress = "none" | "frozen" | "switched";
+
 export interface Step {
   readonly name: StepName;
   /** Do the step; the returned outputs are journaled with the step's finish record. */
   run(context: StepContext): Promise<Record<string, unknown>>;
   /** Undo what run() changed (cutover: traffic back to the source, source services started). */
   undo?(context: StepContext): Promise<void>;
+  /** For a step that switches traffic: how far the attempt that left `checkpoint` got. */
+  progressOf?(checkpoint: Record<string, unknown> | undefined): CutoverProgress;
 }

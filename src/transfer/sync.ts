@@ -5,6 +5,13 @@
  * batch N+1. Batches already verified by an earlier attempt are skipped, not resent.
  */
 import { RemoteError } from "../errors.ts";
+import {
+  hashDeadlineMs,
+  hashStallMs,
+  largestFile,
+  transferDeadlineMs,
+  transferStallMs,
+} from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
 import { collectManifest } from "../steps/manifest/collect.ts";
 import {
@@ -44,9 +51,13 @@ export interface SyncResult {
   averageBps: number;
 }
 
-/** Deadline for one batch: generous for slow links, yet a hung channel does not wait forever. */
-export function batchTimeoutMs(bytes: number): number {
-  return 120_000 + Math.ceil(bytes / (1024 * 1024)) * 1000;
+/**
+ * Deadline for one batch: its bytes at the slowest healthy rate, or at half its share of the
+ * run's bandwidth budget when that is slower (a throttled batch is slow by design). A hung
+ * channel is caught sooner, by the stall window: no byte for STALL_MS.
+ */
+export function batchTimeoutMs(bytes: number, throttle?: Throttle): number {
+  return transferDeadlineMs(bytes, throttle?.budget);
 }
 
 /** Collect the batch on the target; entries that differ are accepted only if the source changed too. */
@@ -60,7 +71,8 @@ async function verifyBatch(
     mode: "list",
     hash: options.hash,
     signal: options.signal,
-    timeoutMs: batchTimeoutMs(bytes),
+    timeoutMs: hashDeadlineMs(bytes),
+    idleTimeoutMs: hashStallMs(largestFile(batch)),
   } as const;
   const actual = await collectManifest(options.target, paths, collect);
   const differing = mismatchedPaths(batch, actual);
@@ -122,7 +134,8 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
         signal: options.signal,
         throttle: options.throttle,
         onBytes: (n) => tracker.addBytes(n),
-        timeoutMs: batchTimeoutMs(bytes),
+        timeoutMs: batchTimeoutMs(bytes, options.throttle),
+        idleTimeoutMs: transferStallMs(options.throttle.budget),
       },
     );
     result.filesSent += batch.length;

@@ -30,6 +30,8 @@ export interface SendOptions {
   throttle: Throttle;
   onBytes: (bytes: number) => void;
   timeoutMs: number;
+  /** Stop when no byte moved for this long (a stalled stream). */
+  idleTimeoutMs?: number;
 }
 
 /** Stream the listed paths from source to target; resolves with the archive bytes sent. */
@@ -39,7 +41,11 @@ export async function sendBatch(
   paths: readonly string[],
   options: SendOptions,
 ): Promise<number> {
-  const streamOptions = { signal: options.signal, timeoutMs: options.timeoutMs };
+  const streamOptions = {
+    signal: options.signal,
+    timeoutMs: options.timeoutMs,
+    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
+  };
   const extract = await target.stream(TAR_EXTRACT, streamOptions);
   const create = await source.stream(TAR_CREATE, streamOptions);
   const meter = new MeterStream(options.throttle, options.signal, options.onBytes);

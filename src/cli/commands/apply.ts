@@ -18,6 +18,7 @@ import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { createRunLog } from "../../log/run-log.ts";
 import { scrubberForPlan } from "../../log/scrub.ts";
+import { scrubbedEvents, scrubbedJournal } from "../../log/scrubbed-sinks.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
@@ -147,9 +148,10 @@ async function execute(
   // SIGTERM (systemd, CI cancel) stops as gracefully as Ctrl-C.
   const onTerm = () => controller.abort();
   process.once("SIGTERM", onTerm);
+  const scrubber = scrubberForPlan(plan);
   const runLog = createRunLog({
     runDir: (runId) => runDir(root, name, runId),
-    scrubber: scrubberForPlan(plan),
+    scrubber,
     plan: name,
   });
   const pool = new SshPool({
@@ -162,18 +164,19 @@ async function execute(
       plan,
       planFile: file,
       planHash: loaded.hash,
-      journal: prepared.journal,
+      // Secrets are cut out of every record and event, not only the run log's.
+      journal: scrubbedJournal(prepared.journal, scrubber),
       steps: STEP_IMPLEMENTATIONS,
       remote: async (host) => pool.remote(host),
-      onEvent: (event) => {
+      onEvent: scrubbedEvents((event) => {
         renderer.onEvent(event);
         runLog.onEvent(event);
-      },
+      }, scrubber),
       signal: controller.signal,
       workDir: (workload) => workloadDir(root, name, workload),
       ...(prepared.only ? { only: prepared.only } : {}),
       ignoreWindow: options.ignoreWindow ?? false,
-      throttle: createThrottle(plan.defaults.bandwidth),
+      throttle: createThrottle(plan.defaults.bandwidth, plan.defaults.concurrency),
       ...(prepared.lock.recovered ? { recoveredLock: prepared.lock.recovered } : {}),
       ...(process.env.MIGRATE_FAIL_AFTER ? { failAfter: process.env.MIGRATE_FAIL_AFTER } : {}),
       preflight: async ({ workloads, hosts }, signal) => {
@@ -190,9 +193,11 @@ async function execute(
         : result.status === "interrupted"
           ? `Stopped; finished steps are journaled. Resume with: ${prepared.resume}`
           : `Some workloads did not finish (see above; \`migrate status ${file}\`). Fix the cause and resume with: ${prepared.resume}`;
-    await renderer.done({ message });
+    await renderer.done({ message: scrubber.text(message) });
     if (result.status === "interrupted") return ExitCode.interrupted;
     return result.status === "succeeded" ? ExitCode.ok : ExitCode.partial;
+  } catch (error) {
+    throw scrubber.error(error);
   } finally {
     process.off("SIGTERM", onTerm);
     await renderer.close();

@@ -4,6 +4,7 @@ import { readJournal } from "../../engine/journal-read.ts";
 import { journalPath } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
+import { scrubberForPlan } from "../../log/scrub.ts";
 import { closestNames } from "../../plan/did-you-mean.ts";
 import { renderHtml } from "../../report/html.ts";
 import { renderMarkdown } from "../../report/markdown.ts";
@@ -34,7 +35,9 @@ export async function run(planFile: string, options: ReportOptions): Promise<num
     bureau: options.bureau,
     now: new Date(),
   });
-  const text = options.format === "html" ? renderHtml(model) : renderMarkdown(model);
+  // A journal written before records were scrubbed may still hold a secret: never print it.
+  const scrubber = scrubberForPlan(loaded.plan);
+  const text = scrubber.text(options.format === "html" ? renderHtml(model) : renderMarkdown(model));
   if (options.out) {
     await writeFile(options.out, text);
     process.stderr.write(

@@ -12,6 +12,7 @@ import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { createRunLog } from "../../log/run-log.ts";
 import { scrubberForPlan } from "../../log/scrub.ts";
+import { scrubbedEvents, scrubbedJournal } from "../../log/scrubbed-sinks.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
 import { createRenderer } from "../../render/index.ts";
@@ -65,9 +66,10 @@ export async function run(
       timeZone: plan.defaults.timezone,
       onInterrupt: () => controller.abort(),
     });
+    const scrubber = scrubberForPlan(plan);
     const runLog = createRunLog({
       runDir: (runId) => runDir(root, name, runId),
-      scrubber: scrubberForPlan(plan),
+      scrubber,
       plan: name,
     });
     const pool = new SshPool({ hosts: planHosts(plan), onCommand: (audit) => runLog.onCommand(audit) });
@@ -77,13 +79,13 @@ export async function run(
         planFile: file,
         planHash: loaded.hash,
         workload,
-        journal,
+        journal: scrubbedJournal(journal, scrubber),
         cutover: STEP_IMPLEMENTATIONS.cutover,
         remote: async (host) => pool.remote(host),
-        onEvent: (event) => {
+        onEvent: scrubbedEvents((event) => {
           renderer.onEvent(event);
           runLog.onEvent(event);
-        },
+        }, scrubber),
         signal: controller.signal,
         workDir: (item) => workloadDir(root, name, item),
         ...(lock.recovered ? { recoveredLock: lock.recovered } : {}),
@@ -93,7 +95,7 @@ export async function run(
       await renderer.done({
         message: ok
           ? `${workload} rolled back: traffic goes to the source again. \`migrate apply ${file}\` migrates it anew.`
-          : `Rollback of ${workload} did not complete: ${result.message ?? result.status}. Check the gateway and the source, then run it again.`,
+          : `Rollback of ${workload} did not complete: ${scrubber.text(result.message ?? result.status)}. Check the gateway and the source, then run it again.`,
       });
       if (result.status === "interrupted") return ExitCode.interrupted;
       return ok ? ExitCode.ok : ExitCode.error;

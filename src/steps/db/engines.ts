@@ -2,19 +2,45 @@
 import type { Database } from "../../plan/schema.ts";
 import type { ShellCommand } from "../../remote/shell.ts";
 import type { Remote } from "../../remote/types.ts";
-import { mysqlDumpCommand, mysqlRestoreCommand, mysqlRowCounts } from "./mysql.ts";
-import { pgDumpCommand, pgRestoreCommand, pgRowCounts } from "./postgres.ts";
+import { mysqlDumpCommand, mysqlRestoreCommand, mysqlRowCounts, mysqlSizeCommand } from "./mysql.ts";
+import { withDatabasePassword } from "./password.ts";
+import {
+  pgDumpCommand,
+  pgDumpWithCountsCommand,
+  pgRestoreCommand,
+  pgRowCounts,
+  pgSizeCommand,
+} from "./postgres.ts";
 
 export interface DbEngine {
+  /** Prints the database's size on disk in bytes (what deadlines of dump and restore follow). */
+  size(db: Database): ShellCommand;
   /** Writes the dump on stdout. */
   dump(db: Database): ShellCommand;
   /** Restores from a dump file on the host. */
   restore(db: Database, file: string): ShellCommand;
   rowCounts(remote: Remote, db: Database, signal: AbortSignal): Promise<Record<string, number>>;
+  /**
+   * The dump on stdout and, into `countsFile` on the same host, the row counts of the very
+   * snapshot dumped. Engines without it are counted apart from the dump (mysqldump's snapshot
+   * cannot be shared with another session).
+   */
+  dumpWithCounts?(db: Database, countsFile: string): ShellCommand;
 }
 
-const postgresql: DbEngine = { dump: pgDumpCommand, restore: pgRestoreCommand, rowCounts: pgRowCounts };
-const mysql: DbEngine = { dump: mysqlDumpCommand, restore: mysqlRestoreCommand, rowCounts: mysqlRowCounts };
+const postgresql: DbEngine = {
+  size: pgSizeCommand,
+  dump: pgDumpCommand,
+  restore: pgRestoreCommand,
+  rowCounts: pgRowCounts,
+  dumpWithCounts: pgDumpWithCountsCommand,
+};
+const mysql: DbEngine = {
+  size: mysqlSizeCommand,
+  dump: mysqlDumpCommand,
+  restore: mysqlRestoreCommand,
+  rowCounts: mysqlRowCounts,
+};
 
 export function engineFor(db: Database): DbEngine {
   return db.engine === "postgresql" ? postgresql : mysql;
@@ -23,4 +49,12 @@ export function engineFor(db: Database): DbEngine {
 /** Dump file of a database inside a workload's scratch directory on a host. */
 export function dumpFile(workDir: string, db: Database): string {
   return `${workDir}/${db.engine}-${db.name}.dump`;
+}
+
+/** The database's size in bytes, for deadlines that follow it. */
+export async function databaseSize(remote: Remote, db: Database, signal: AbortSignal): Promise<number> {
+  const command = withDatabasePassword(db, engineFor(db).size(db));
+  const result = await remote.check(command.command, { stdin: command.stdin, signal, timeoutMs: 60_000 });
+  const bytes = Number(result.stdout.trim());
+  return Number.isFinite(bytes) ? bytes : 0;
 }

@@ -18,6 +18,10 @@ function connection(db: Database): ShellCommand {
   return sh`${db.port === undefined ? sh`` : sh` -P ${db.port}`}${db.user ? sh` -u ${db.user}` : sh``}`;
 }
 
+export function mysqlSizeCommand(db: Database): ShellCommand {
+  return sh`mysql${connection(db)} -N -B -e ${"select coalesce(sum(data_length + index_length), 0) from information_schema.tables where table_schema = database()"} ${db.name}`;
+}
+
 export function mysqlDumpCommand(db: Database): ShellCommand {
   return sh`mysqldump${connection(db)} --single-transaction --routines --triggers --events ${db.name}`;
 }

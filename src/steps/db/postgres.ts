@@ -18,9 +18,50 @@ function port(db: Database): number {
   return db.port ?? 5432;
 }
 
+export function pgSizeCommand(db: Database): ShellCommand {
+  return sh`runuser -u ${user(db)} -- psql -X -At -p ${port(db)} -d ${db.name} -c 'select pg_database_size(current_database())'`;
+}
+
 /** The dump on stdout (custom format: compressed, restorable table by table). */
 export function pgDumpCommand(db: Database): ShellCommand {
   return sh`runuser -u ${user(db)} -- pg_dump -Fc -p ${port(db)} -d ${db.name}`;
+}
+
+/**
+ * Dump and row counts from one snapshot: a psql session opens a repeatable-read transaction,
+ * exports its snapshot and counts every table in it, pg_dump then dumps that same snapshot
+ * (--snapshot), and the session ends after the dump. Rows deleted or added meanwhile (sessions,
+ * queues) are in neither, so the restored copy must hold exactly these counts. The dump goes
+ * to stdout, the counts (table TAB rows) to the file named by $4.
+ */
+const DUMP_WITH_COUNTS = `
+set -eu
+u=$1 p=$2 d=$3 counts=$4
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+mkfifo "$t/in" "$t/out"
+runuser -u "$u" -- psql -X -q -At -v ON_ERROR_STOP=1 -p "$p" -d "$d" <"$t/in" >"$t/out" &
+session=$!
+exec 3>"$t/in" 4<"$t/out"
+printf '%s\n' 'begin isolation level repeatable read read only;' 'select pg_export_snapshot();' >&3
+IFS= read -r snapshot <&4 || { echo "cannot open a snapshot of $d" >&2; exit 1; }
+printf '%s\n' "$5" "select 'migrate-counts-end';" >&3
+: >"$counts.tmp"
+ended=
+while IFS= read -r line <&4; do
+  if [ "$line" = migrate-counts-end ]; then ended=1; break; fi
+  printf '%s\n' "$line" >>"$counts.tmp"
+done
+[ -n "$ended" ] || { echo "cannot count the rows of $d" >&2; exit 1; }
+runuser -u "$u" -- pg_dump -Fc -p "$p" -d "$d" --snapshot="$snapshot"
+printf 'commit;\n' >&3
+exec 3>&-
+wait "$session"
+mv -f "$counts.tmp" "$counts"
+`;
+
+export function pgDumpWithCountsCommand(db: Database, countsFile: string): ShellCommand {
+  return sh`sh -c ${DUMP_WITH_COUNTS} pg-dump ${user(db)} ${port(db)} ${db.name} ${countsFile} ${ROW_COUNTS_SQL}`;
 }
 
 /** Restore a dump file on the target, creating the database first when it is missing. */

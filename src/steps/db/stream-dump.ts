@@ -5,10 +5,10 @@
 import { pipeline } from "node:stream/promises";
 import type { Database } from "../../plan/schema.ts";
 import { checkResult } from "../../remote/check-result.ts";
+import { databaseDeadlineMs, hashStallMs, transferStallMs } from "../../remote/deadline.ts";
 import { sh } from "../../remote/shell.ts";
 import type { Remote } from "../../remote/types.ts";
 import { MeterStream } from "../../transfer/meter.ts";
-import { TREE_MS } from "../support.ts";
 import type { Throttle } from "../types.ts";
 import { engineFor } from "./engines.ts";
 import { withDatabasePassword } from "./password.ts";
@@ -18,14 +18,32 @@ export async function streamDump(
   target: Remote,
   db: Database,
   file: string,
-  options: { signal: AbortSignal; throttle: Throttle; onBytes: (bytes: number) => void },
+  options: {
+    signal: AbortSignal;
+    throttle: Throttle;
+    onBytes: (bytes: number) => void;
+    /** The database's size on disk: the deadlines follow it. */
+    sizeBytes: number;
+    /** Where the source writes the row counts of the dumped snapshot, when its engine can. */
+    countsFile?: string;
+  },
 ): Promise<number> {
-  const timing = { signal: options.signal, timeoutMs: TREE_MS };
+  // Counting before the dump reads every table without output: the stall window allows for it.
+  const timing = {
+    signal: options.signal,
+    timeoutMs: databaseDeadlineMs(options.sizeBytes),
+    idleTimeoutMs: hashStallMs(options.sizeBytes) + transferStallMs(options.throttle.budget),
+  };
   const sink = await target.stream(
     sh`umask 077 && mkdir -p ${file.replace(/\/[^/]*$/, "")} && cat > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file}`,
     timing,
   );
-  const command = withDatabasePassword(db, engineFor(db).dump(db));
+  const engine = engineFor(db);
+  const dumpCommand =
+    options.countsFile && engine.dumpWithCounts
+      ? engine.dumpWithCounts(db, options.countsFile)
+      : engine.dump(db);
+  const command = withDatabasePassword(db, dumpCommand);
   const dump = await source.stream(command.command, timing);
   dump.stdin.on("error", () => {});
   dump.stdin.end(command.stdin);

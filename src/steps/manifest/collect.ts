@@ -15,6 +15,8 @@ export interface CollectOptions {
   hash: HashAlgorithm | "none";
   signal: AbortSignal;
   timeoutMs: number;
+  /** Stop when no byte moved for this long (a stalled stream), whatever the whole deadline. */
+  idleTimeoutMs?: number;
 }
 
 export async function collectManifest(
@@ -24,7 +26,11 @@ export async function collectManifest(
 ): Promise<ManifestEntry[]> {
   if (paths.length === 0) return [];
   const command = manifestCommand(options.mode, options.hash);
-  const handle = await remote.stream(command, { signal: options.signal, timeoutMs: options.timeoutMs });
+  const handle = await remote.stream(command, {
+    signal: options.signal,
+    timeoutMs: options.timeoutMs,
+    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
+  });
   const parser = new ManifestParser(options.hash !== "none");
   let parseError: unknown;
   handle.stdin.on("error", () => {});

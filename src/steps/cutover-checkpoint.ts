@@ -1,0 +1,73 @@
+/**
+ * The cutover's checkpoint: which of its sub-phases are done, each journaled (fsynced) the
+ * moment it is, with what it produced. A retry or a resumed run continues after the last one:
+ * the final sync and the database restore never run again once the target's services started,
+ * because from then on the target may hold writes the source never had; after the switch only
+ * the rollback may touch anything.
+ */
+import { z } from "zod";
+
+/**
+ * In order. `frozen`: source services stopped; `synced`: files final-synced and the target's
+ * tree checked; `restored`: databases; `started`: target services; `switching`: journaled just
+ * before the switch is sent, since from then on traffic may reach the target (a crash between
+ * `nginx -s reload` and the next record leaves no other trace); `switched`: traffic is there.
+ */
+export const CUTOVER_PHASES = ["frozen", "synced", "restored", "started", "switching", "switched"] as const;
+export const CutoverPhase = z.enum(CUTOVER_PHASES);
+export type CutoverPhase = z.infer<typeof CutoverPhase>;
+
+const Rewrite = z.object({
+  file: z.string(),
+  before: z.string(),
+  after: z.string(),
+  replacements: z.number(),
+});
+
+export const FinalFiles = z.object({
+  manifestFile: z.string(),
+  manifestDigest: z.string(),
+  delta: z.record(z.string(), z.number()),
+  rewrites: z.array(Rewrite),
+});
+export type FinalFiles = z.infer<typeof FinalFiles>;
+
+export const FinalDatabase = z.object({
+  name: z.string(),
+  rowCounts: z.record(z.string(), z.number()),
+  dumpBytes: z.number(),
+});
+export type FinalDatabase = z.infer<typeof FinalDatabase>;
+
+/** The target's tree as checked before its services started (the data as of the switch). */
+export const TargetTree = z.object({ digest: z.string(), targetDigest: z.string() });
+
+export const CutoverCheckpoint = z.object({
+  // Journals written before sub-phases existed hold only `frozenAt`: that is `frozen`.
+  phase: CutoverPhase.default("frozen"),
+  frozenAt: z.string(),
+  files: FinalFiles.optional(),
+  targetTree: TargetTree.optional(),
+  databases: z.array(FinalDatabase).optional(),
+  startedAt: z.string().optional(),
+  switchedAt: z.string().optional(),
+  traffic: z.record(z.string(), z.unknown()).optional(),
+});
+export type CutoverCheckpoint = z.infer<typeof CutoverCheckpoint>;
+
+/** The checkpoint an earlier attempt left, or undefined when the cutover has not frozen anything yet. */
+export function readCutoverCheckpoint(
+  data: Record<string, unknown> | undefined,
+): CutoverCheckpoint | undefined {
+  if (data === undefined) return undefined;
+  const parsed = CutoverCheckpoint.safeParse(data);
+  // A checkpoint this version cannot read came from elsewhere: treat the source as frozen only.
+  if (parsed.success) return parsed.data;
+  return typeof data.frozenAt === "string" ? { phase: "frozen", frozenAt: data.frozenAt } : undefined;
+}
+
+/** Whether `phase` is done in `checkpoint`. */
+export function reached(checkpoint: CutoverCheckpoint | undefined, phase: CutoverPhase): boolean {
+  if (!checkpoint) return false;
+  return CUTOVER_PHASES.indexOf(checkpoint.phase) >= CUTOVER_PHASES.indexOf(phase);
+}
