@@ -60,7 +60,7 @@ export function portabilityFindings(
         code: "portable-native",
         message: `workload "${workload.name}" is declared portable but carries ${machines} native code that will not run on ${tenant.arch} tenant "${tenant.name}": ${listNatives(foreign)}`,
         path: [...at, "portable"],
-        hint: `${stepFor(foreign[0]!, tenant.arch)}; until then set portable: false and choose a ${foreign[0]!.machine} tenant`,
+        hint: `${stepFor(foreign[0]!, tenant.arch)}; until then set portable: false and choose a tenant on ${foreign[0]!.machine}`,
       },
     ];
   }

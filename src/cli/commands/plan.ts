@@ -59,5 +59,9 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
     ...(inventory ? { inventory } : {}),
   });
   process.stdout.write(options.json ? `${JSON.stringify(runPlan, null, 2)}\n` : runPlanText(runPlan));
+  if (inventory?.workloads && !options.json) {
+    const { buildReadiness, readinessText } = await import("../../report/readiness.ts");
+    process.stdout.write(`\n${readinessText(buildReadiness(loaded.plan, inventory))}`);
+  }
   return runPlan.summary.pendingSteps === 0 ? ExitCode.ok : ExitCode.pending;
 }

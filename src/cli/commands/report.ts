@@ -5,6 +5,7 @@ import { journalPath } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { closestNames } from "../../plan/did-you-mean.ts";
+import { readInventoryFacts } from "../../plan/inventory-facts.ts";
 import { renderHtml } from "../../report/html.ts";
 import { renderMarkdown } from "../../report/markdown.ts";
 import { buildReport } from "../../report/model.ts";
@@ -15,6 +16,7 @@ export interface ReportOptions {
   out?: string;
   bureau?: string;
   stateDir?: string;
+  inventory?: string;
 }
 
 export async function run(planFile: string, options: ReportOptions): Promise<number> {
@@ -26,6 +28,7 @@ export async function run(planFile: string, options: ReportOptions): Promise<num
       hint: close.length > 0 ? `did you mean ${close.join(", ")}?` : `bureaus: ${bureaus.join(", ")}`,
     });
   }
+  const inventory = options.inventory ? await readInventoryFacts(options.inventory) : undefined;
   const { records } = await readJournal(journalPath(root, planName));
   const model = buildReport({
     plan: loaded.plan,
@@ -33,6 +36,7 @@ export async function run(planFile: string, options: ReportOptions): Promise<num
     records,
     bureau: options.bureau,
     now: new Date(),
+    ...(inventory ? { inventory } : {}),
   });
   const text = options.format === "html" ? renderHtml(model) : renderMarkdown(model);
   if (options.out) {
