@@ -1,9 +1,9 @@
 /** Collect one host's facts in one round trip: run the inventory script, split, parse. */
 import { RemoteError } from "../errors.ts";
 import type { Remote } from "../remote/types.ts";
-import { readArchiveEntries } from "./archive-entries.ts";
+import { scanArchives } from "./archive-scan.ts";
 import { type HostInventory, hostFactsFrom } from "./host-facts.ts";
-import { NATIVE_LIST_LIMIT, type PendingEntry } from "./parse-scan.ts";
+import { type ArchiveFound, NATIVE_LIST_LIMIT } from "./parse-scan.ts";
 import { inventoryCommand, newNonce } from "./script.ts";
 import { splitSections } from "./sections.ts";
 import type { InventoryTarget } from "./targets.ts";
@@ -59,16 +59,18 @@ export async function collectHost(
     ...(target.host.via ? { via: target.host.via } : {}),
     ...(target.tenant ? { tenant: target.tenant } : {}),
   };
-  const pending: PendingEntry[] = [];
-  const facts = hostFactsFrom(identity, sections, target.inputs.paths, 0, pending);
-  if (pending.length > 0 && facts.portability) {
+  const archives: ArchiveFound[] = [];
+  const facts = hostFactsFrom(identity, sections, target.inputs.paths, 0, archives);
+  if (archives.length > 0 && facts.portability) {
     const left = Math.max(1000, options.timeoutMs - (performance.now() - started));
-    const members = await readArchiveEntries(remote, pending, {
+    const found = await scanArchives(remote, archives, {
       timeoutMs: left,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    for (const member of members) {
-      const scan = Object.entries(facts.portability.paths).find(
+    const scans = Object.entries(facts.portability.paths);
+    if (found.truncated) for (const [, scan] of scans) scan.truncated = true;
+    for (const member of found.native) {
+      const scan = scans.find(
         ([path]) => member.path === path || member.path.startsWith(path.endsWith("/") ? path : `${path}/`),
       )?.[1];
       if (scan) scan.native.push(member);

@@ -11,7 +11,7 @@ import { parseMysql, parsePostgres } from "./parse-databases.ts";
 import { type FilesystemFacts, filesystemFor, parseDf } from "./parse-df.ts";
 import { type ListenFacts, parseNetstat, parseSs } from "./parse-listen.ts";
 import { parsePathSection } from "./parse-path.ts";
-import { type PathScan, type PendingEntry, parseRuntimeSection, parseScanSection } from "./parse-scan.ts";
+import { type ArchiveFound, type PathScan, parseRuntimeSection, parseScanSection } from "./parse-scan.ts";
 import { parseProcessNames, parseSystemdUnits } from "./parse-services.ts";
 import {
   type MemoryFacts,
@@ -66,14 +66,14 @@ export type HostIdentity = Pick<HostInventory, "role" | "address" | "port" | "vi
 
 /**
  * Build the facts of a reachable host from its sections; `declaredPaths` get free space.
- * `pending` receives the archive members whose headers a second round trip must read.
+ * `archives` receives the Java archives whose directories a later round trip reads.
  */
 export function hostFactsFrom(
   identity: HostIdentity,
   sections: readonly Section[],
   declaredPaths: readonly string[],
   durationMs: number,
-  pending: PendingEntry[] = [],
+  archives: ArchiveFound[] = [],
 ): HostInventory {
   const facts: HostInventory = { ...identity, ok: true, durationMs };
   const portability: HostPortability = { paths: {}, runtimes: [] };
@@ -137,7 +137,7 @@ export function hostFactsFrom(
       case "scan": {
         const parsed = parseScanSection(section.body);
         portability.paths[section.arg] = parsed.scan;
-        pending.push(...parsed.pending);
+        archives.push(...parsed.archives);
         break;
       }
       case "runtime": {

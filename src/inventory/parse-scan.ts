@@ -1,19 +1,23 @@
 /**
- * Pure parsers for the portability scan's output (native-scan.sh, archive-entries.sh): ELF
- * headers of files, Java archives' central directories, and the runtime a service starts.
+ * Pure parsers for the portability scan's output (native-scan.sh, read-ranges.sh): ELF headers
+ * of files, Java archives' end records, directories and members, the runtime a service starts.
  */
 import type { NativeFile, Runtime } from "../plan/portability-facts.ts";
-import { hexBytes, parseElfHeader } from "./elf.ts";
+import { ELF_HEADER_BYTES, hexBytes, parseElfHeader } from "./elf.ts";
+import { splitHeadStream } from "./head-stream.ts";
 import { archiveMemberOs, machineHint, nativeKindOf } from "./native-names.ts";
-import { parseCentralDirectory } from "./zip.ts";
+import { type EndRecord, parseCentralDirectory, parseEndRecord, type ZipEntry } from "./zip.ts";
 
 /** Native files kept per scanned path; the count goes on beyond it. */
 export const NATIVE_LIST_LIMIT = 200;
 
+/** native-scan.sh's scan_bytes: a stream this long was cut, and the scan is truncated. */
+export const SCAN_STREAM_LIMIT = 8_388_608;
+
 export interface PathScan {
   /** Files whose header was read. */
   candidates: number;
-  /** The scan stopped at its file limit. */
+  /** The scan stopped at its size limit. */
   truncated: boolean;
   nativeCount: number;
   /** Native files by machine (all of them, not only those listed). */
@@ -21,85 +25,72 @@ export interface PathScan {
   native: NativeFile[];
 }
 
-/** A Linux library inside an archive whose header a second, small script reads. */
-export interface PendingEntry {
-  archive: string;
-  entry: string;
-  method: number;
-  compressedSize: number;
-  localHeaderOffset: number;
+/** A Java archive and where its central directory is, for the next round trip. */
+export interface ArchiveFound {
+  path: string;
+  end: EndRecord;
 }
 
-function fields(line: string, count: number): string[] {
-  const parts = line.split("\t");
-  // The path is last and may itself hold tabs.
-  return [...parts.slice(0, count - 1), parts.slice(count - 1).join("\t")];
-}
-
-/** One `scan PATH` section: the natives found directly, and archive members still to read. */
-export function parseScanSection(body: string): { scan: PathScan; pending: PendingEntry[] } {
+/** One `scan PATH` section: the natives found from the headers, and the archives to open. */
+export function parseScanSection(body: string): { scan: PathScan; archives: ArchiveFound[] } {
   const native: NativeFile[] = [];
-  const pending: PendingEntry[] = [];
+  const archives: ArchiveFound[] = [];
   let candidates = 0;
   let truncated = false;
-  let archive: string | undefined;
   for (const line of body.split("\n")) {
-    const tag = line.slice(0, line.indexOf("\t"));
-    if (line === "truncated") truncated = true;
-    else if (line.startsWith("candidates ")) candidates = Number(line.slice(11)) || 0;
-    else if (tag === "e") {
-      const [, hex, path] = fields(line, 3);
-      const header = hexBytes(hex ?? "");
-      const elf = header && parseElfHeader(header);
-      if (elf && path) native.push({ path, kind: nativeKindOf(path), machine: elf.machine, from: "header" });
-    } else if (tag === "w") {
-      native.push({ path: line.slice(2), kind: "python-extension", machine: "windows", from: "name" });
-    } else if (tag === "z") {
-      archive = fields(line, 4)[3];
-    } else if (tag === "c" && archive) {
-      const directory = hexBytes(line.slice(2));
-      for (const entry of directory ? parseCentralDirectory(directory) : []) {
-        const os = archiveMemberOs(entry.name);
-        if (os === "linux") {
-          pending.push({
-            archive,
-            entry: entry.name,
-            method: entry.method,
-            compressedSize: entry.compressedSize,
-            localHeaderOffset: entry.localHeaderOffset,
-          });
-        } else if (os) {
-          native.push({ path: archive, kind: "archive-entry", machine: os, entry: entry.name, from: "name" });
-        }
+    const tag = line.slice(0, 2);
+    if (tag !== "h\t" && tag !== "t\t") continue;
+    const bytes = Buffer.from(line.slice(2), "hex");
+    truncated ||= bytes.length >= SCAN_STREAM_LIMIT;
+    const chunks = splitHeadStream(bytes, tag === "h\t" ? ELF_HEADER_BYTES : 22);
+    candidates += chunks.length;
+    for (const { name, content } of chunks) {
+      if (tag === "h\t") {
+        const elf = parseElfHeader(content);
+        if (elf) native.push({ path: name, kind: nativeKindOf(name), machine: elf.machine, from: "header" });
+      } else if (name.endsWith(".pyd")) {
+        native.push({ path: name, kind: "python-extension", machine: "windows", from: "name" });
+      } else {
+        const end = parseEndRecord(content);
+        if (end) archives.push({ path: name, end });
       }
-      archive = undefined;
     }
   }
-  return { scan: { candidates, truncated, nativeCount: native.length, machines: {}, native }, pending };
+  return { scan: { candidates, truncated, nativeCount: native.length, machines: {}, native }, archives };
 }
 
-/**
- * archive-entries.sh's `x INDEX HEX` lines → a native file per pending entry: the machine from
- * the ELF header, else from the member's name, else `unknown`.
- */
-export function parseArchiveEntries(body: string, pending: readonly PendingEntry[]): NativeFile[] {
-  const headers = new Map<number, string>();
-  for (const line of body.split("\n")) {
-    const [tag, index, hex] = line.split("\t");
-    if (tag === "x" && index !== undefined) headers.set(Number(index), hex ?? "");
+/** A Linux library inside an archive, whose first bytes are read next. */
+export interface PendingMember {
+  archive: string;
+  entry: ZipEntry;
+}
+
+/** The native members a central directory lists: Linux ones to read, others known by name. */
+export function nativeMembers(
+  archive: string,
+  directory: Uint8Array,
+): { known: NativeFile[]; pending: PendingMember[] } {
+  const known: NativeFile[] = [];
+  const pending: PendingMember[] = [];
+  for (const entry of parseCentralDirectory(directory)) {
+    const os = archiveMemberOs(entry.name);
+    if (os === "linux") pending.push({ archive, entry });
+    else if (os)
+      known.push({ path: archive, kind: "archive-entry", machine: os, entry: entry.name, from: "name" });
   }
-  return pending.map((entry, i) => {
-    const bytes = hexBytes(headers.get(i) ?? "");
-    const elf = bytes && parseElfHeader(bytes);
-    const hint = machineHint(entry.entry);
-    return {
-      path: entry.archive,
-      kind: "archive-entry",
-      entry: entry.entry,
-      machine: elf ? elf.machine : (hint ?? "unknown"),
-      from: elf ? "header" : "name",
-    };
-  });
+  return { known, pending };
+}
+
+/** A Linux member from its first bytes: the machine from the ELF header, else its name, else unknown. */
+export function memberNative(member: PendingMember, head: Uint8Array | undefined): NativeFile {
+  const elf = head && parseElfHeader(head);
+  return {
+    path: member.archive,
+    kind: "archive-entry",
+    entry: member.entry.name,
+    machine: elf ? elf.machine : (machineHint(member.entry.name) ?? "unknown"),
+    from: elf ? "header" : "name",
+  };
 }
 
 const RUNTIMES: [RegExp, Runtime["name"]][] = [

@@ -1,8 +1,10 @@
 /**
- * The central directory of a ZIP file (JAR, WAR, EAR): entry names, compression method, sizes
- * and where each entry's local header starts. Pure; the source sends only the directory bytes
- * (found from the end-of-central-directory record), never the archive itself.
+ * The parts of a ZIP file (JAR, WAR, EAR) the portability scan reads: the end record (last 22
+ * bytes), the central directory (entry names, methods, sizes, local header offsets) and the
+ * first bytes of a member. Pure; the source sends only these byte ranges, never the archive.
  */
+import { constants, inflateRawSync } from "node:zlib";
+
 export interface ZipEntry {
   name: string;
   /** 0 stored, 8 deflated. */
@@ -45,4 +47,49 @@ export function parseCentralDirectory(bytes: Uint8Array): ZipEntry[] {
     at = end + extraLength + commentLength;
   }
   return entries;
+}
+
+export interface EndRecord {
+  entries: number;
+  directorySize: number;
+  directoryOffset: number;
+}
+
+/** The end-of-central-directory record at the start of `bytes` (an archive's last 22 bytes). */
+export function parseEndRecord(bytes: Uint8Array): EndRecord | undefined {
+  if (bytes.length < 22) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== 0x06054b50) return undefined;
+  return {
+    entries: view.getUint16(10, true),
+    directorySize: view.getUint32(12, true),
+    directoryOffset: view.getUint32(16, true),
+  };
+}
+
+/** Bytes to read from a member's local header to see its first `want` bytes of content. */
+export function memberReadLength(entry: ZipEntry, want: number): number {
+  // The local extra field may differ from the central one; 1 KiB covers what JAR tools write.
+  const compressed = entry.method === 0 ? want : Math.min(entry.compressedSize, 4096);
+  return 30 + Buffer.byteLength(entry.name) + 1024 + compressed;
+}
+
+/**
+ * The first `want` bytes of a member's content from bytes starting at its local header: stored
+ * as is, deflated inflated as far as the bytes go. Undefined when they are not a local header.
+ */
+export function memberHead(bytes: Uint8Array, want: number): Uint8Array | undefined {
+  if (bytes.length < 30) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== 0x04034b50) return undefined;
+  const method = view.getUint16(8, true);
+  const data = bytes.subarray(30 + view.getUint16(26, true) + view.getUint16(28, true));
+  if (method === 0) return data.subarray(0, want);
+  if (method !== 8) return undefined;
+  try {
+    // Only the start of the stream was read: flush what it holds instead of demanding its end.
+    return inflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, want);
+  } catch {
+    return undefined;
+  }
 }

@@ -12,13 +12,22 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { collectHost } from "../../../src/inventory/collect.ts";
 import { hexBytes, parseElfHeader } from "../../../src/inventory/elf.ts";
+import { splitHeadStream } from "../../../src/inventory/head-stream.ts";
 import { machineHint } from "../../../src/inventory/native-names.ts";
 import {
-  parseArchiveEntries,
+  memberNative,
+  nativeMembers,
   parseRuntimeSection,
   parseScanSection,
+  SCAN_STREAM_LIMIT,
 } from "../../../src/inventory/parse-scan.ts";
-import { parseCentralDirectory } from "../../../src/inventory/zip.ts";
+import { parseRanges } from "../../../src/inventory/ranges.ts";
+import {
+  memberHead,
+  memberReadLength,
+  parseCentralDirectory,
+  parseEndRecord,
+} from "../../../src/inventory/zip.ts";
 import { LocalRemote } from "../../support/local-remote.ts";
 
 /** A hand-made ELF header: identification, then e_type and e_machine in the file's byte order. */
@@ -115,22 +124,59 @@ describe("ZIP central directory parser", () => {
 });
 
 describe("scan output parsers", () => {
-  it("keeps ELF files with their kind and machine, and archives' Linux members for a second read", () => {
-    const hex = (b: Buffer) => b.subarray(0, 20).toString("hex");
-    const body = [
-      `e\t${hex(elf(64, "little", 62))}\t/srv/tax/bin/ledgerd`,
-      `e\t${hex(elf(64, "little", 183, 3))}\t/srv/app/lib/_speedups.cpython-311-aarch64-linux-gnu.so`,
-      `e\t${hex(elf(64, "little", 258, 3))}\t/srv/app/node_modules/x/build/Release/addon.node`,
-      `e\t${hex(elf(64, "little", 62, 3))}\t/srv/app/lib/libtab\tname.so.1`,
-      "e\t23212f62696e2f7368\t/srv/app/not-elf",
-      "w\t/srv/app/legacy.pyd",
-      "z\t-\t-\t/srv/app/lib/broken.jar",
-      `z\t${JAR.readUInt32LE(JAR.length - 6)}\t${JAR.readUInt32LE(JAR.length - 10)}\t/srv/app/lib/multi.jar`,
-      `c\t${JAR.subarray(JAR.readUInt32LE(JAR.length - 6), JAR.length - 22).toString("hex")}`,
-      "candidates 9",
-    ].join("\n");
-    const { scan, pending } = parseScanSection(body);
-    expect(scan.candidates).toBe(9);
+  /** What `head -c N -- /dev/null FILE...` prints: a header before each file, newline-separated. */
+  const headOutput = (files: [string, Buffer][], first = true) =>
+    Buffer.concat(
+      [["/dev/null", Buffer.alloc(0)] as [string, Buffer], ...files].map(([name, bytes], i) =>
+        Buffer.concat([Buffer.from(`${i === 0 && first ? "" : "\n"}==> ${name} <==\n`), bytes]),
+      ),
+    );
+  const head20 = (b: Buffer) => b.subarray(0, 20);
+
+  it("splits head's stream into files, across batches and short files", () => {
+    const batch1 = headOutput([
+      ["/srv/a b/ledgerd", head20(elf(64, "little", 62))],
+      ["/srv/run.sh", Buffer.from("#!/bin/sh\n")],
+      ["/srv/资料/x.so", head20(elf(64, "little", 183, 3))],
+    ]);
+    // find -exec ... {} + started a second head: its /dev/null header has no newline before it.
+    const batch2 = headOutput([["/srv/tab\tname.so.1", head20(elf(64, "little", 258, 3))]]);
+    const chunks = splitHeadStream(Buffer.concat([batch1, batch2]), 20);
+    expect(chunks.map((c) => [c.name, c.content.length])).toEqual([
+      ["/srv/a b/ledgerd", 20],
+      ["/srv/run.sh", 10],
+      ["/srv/资料/x.so", 20],
+      ["/srv/tab\tname.so.1", 20],
+    ]);
+    // An ELF header whose bytes hold a newline and "==> " stays one file.
+    const tricky = elf(64, "little", 62);
+    tricky.write("\n==> ", 8, "latin1");
+    expect(
+      splitHeadStream(
+        headOutput([
+          ["/x", head20(tricky)],
+          ["/y", Buffer.from("y")],
+        ]),
+        20,
+      ).map((c) => c.name),
+    ).toEqual(["/x", "/y"]);
+  });
+
+  it("keeps ELF files with kind and machine, and archives with their directory's place", () => {
+    const hex = (b: Buffer) => b.toString("hex");
+    const heads = headOutput([
+      ["/srv/tax/bin/ledgerd", head20(elf(64, "little", 62))],
+      ["/srv/app/lib/_speedups.cpython-311-aarch64-linux-gnu.so", head20(elf(64, "little", 183, 3))],
+      ["/srv/app/node_modules/x/build/Release/addon.node", head20(elf(64, "little", 258, 3))],
+      ["/srv/app/not-elf", Buffer.from("#!/bin/sh\n")],
+    ]);
+    const tails = headOutput([
+      ["/srv/app/lib/multi.jar", JAR.subarray(JAR.length - 22)],
+      ["/srv/app/lib/broken.jar", Buffer.from("not a zip at all, no!")],
+      ["/srv/app/legacy.pyd", Buffer.alloc(22)],
+    ]);
+    const { scan, archives } = parseScanSection(`h\t${hex(heads)}\nt\t${hex(tails)}`);
+    expect(scan.candidates).toBe(7);
     expect(scan.truncated).toBe(false);
     expect(scan.native).toEqual([
       { path: "/srv/tax/bin/ledgerd", kind: "executable", machine: "x86_64", from: "header" },
@@ -146,53 +192,66 @@ describe("scan output parsers", () => {
         machine: "loongarch64",
         from: "header",
       },
-      { path: "/srv/app/lib/libtab\tname.so.1", kind: "shared-object", machine: "x86_64", from: "header" },
       { path: "/srv/app/legacy.pyd", kind: "python-extension", machine: "windows", from: "name" },
+    ]);
+    expect(archives).toEqual([
       {
         path: "/srv/app/lib/multi.jar",
-        kind: "archive-entry",
-        machine: "windows",
-        entry: "native/windows-x86_64/example.dll",
-        from: "name",
-      },
-      {
-        path: "/srv/app/lib/multi.jar",
-        kind: "archive-entry",
-        machine: "macos",
-        entry: "native/darwin/libexample.dylib",
-        from: "name",
+        end: {
+          entries: 7,
+          directoryOffset: JAR.readUInt32LE(JAR.length - 6),
+          directorySize: JAR.readUInt32LE(JAR.length - 10),
+        },
       },
     ]);
-    expect(pending.map((p) => [p.entry, p.method, p.localHeaderOffset])).toEqual([
-      ["native/linux-aarch64/libexample.so", 0, 138],
-      ["native/linux-x86_64/libexample.so", 8, 266],
-    ]);
-    expect(parseScanSection("truncated\ncandidates 10000").scan).toMatchObject({
-      truncated: true,
-      candidates: 10000,
-    });
+    expect(parseScanSection("h\t\nt\t").scan).toMatchObject({ candidates: 0, truncated: false });
+    // A stream as long as the script's cut is a truncated scan; both sides use the same number.
+    const script = readFileSync(new URL("../../../src/inventory/native-scan.sh", import.meta.url), "utf8");
+    expect(script).toContain(`scan_bytes=${SCAN_STREAM_LIMIT}\n`);
+    const cut = Buffer.alloc(SCAN_STREAM_LIMIT).toString("hex");
+    expect(parseScanSection(`h\t${cut}`).scan.truncated).toBe(true);
   });
 
-  it("reads members' machines from their headers, else from their names", () => {
-    const pending = [
-      { archive: "/a.jar", entry: "lib/libx.so", method: 8, compressedSize: 10, localHeaderOffset: 0 },
-      {
-        archive: "/a.jar",
-        entry: "linux-arm64/liby.so",
-        method: 8,
-        compressedSize: 10,
-        localHeaderOffset: 9,
-      },
-      { archive: "/a.jar", entry: "libz.so", method: 8, compressedSize: 10, localHeaderOffset: 99 },
-    ];
-    const body = `x\t0\t${elf(64, "little", 0x9916).subarray(0, 20).toString("hex")}\nx\t1\t\nend`;
-    expect(parseArchiveEntries(body, pending).map((f) => [f.entry, f.machine, f.from])).toEqual([
-      ["lib/libx.so", "sw_64", "header"],
-      ["linux-arm64/liby.so", "aarch64", "name"],
-      ["libz.so", "unknown", "name"],
+  it("reads a JAR's native members: Linux ones from their first bytes, others by name", () => {
+    const end = parseEndRecord(JAR.subarray(JAR.length - 22))!;
+    const directory = JAR.subarray(end.directoryOffset, end.directoryOffset + end.directorySize);
+    const { known, pending } = nativeMembers("/a.jar", directory);
+    expect(known.map((f) => [f.entry, f.machine])).toEqual([
+      ["native/windows-x86_64/example.dll", "windows"],
+      ["native/darwin/libexample.dylib", "macos"],
     ]);
+    // The stored aarch64 member and the deflated x86_64 one, read from as few bytes as the scan asks.
+    const found = pending.map((m) => {
+      const from = m.entry.localHeaderOffset;
+      return memberNative(m, memberHead(JAR.subarray(from, from + memberReadLength(m.entry, 20)), 20));
+    });
+    expect(found.map((f) => [f.entry, f.machine, f.from])).toEqual([
+      ["native/linux-aarch64/libexample.so", "aarch64", "header"],
+      ["native/linux-x86_64/libexample.so", "x86_64", "header"],
+    ]);
+    // Deflated data cut short (28 of its 34 bytes) still yields the first bytes; garbage, the name's hint.
+    const x86 = pending[1]!.entry;
+    const cut = JAR.subarray(x86.localHeaderOffset, x86.localHeaderOffset + 30 + x86.name.length + 28);
+    expect(parseElfHeader(memberHead(cut, 20)!)?.machine).toBe("x86_64");
+    expect(
+      memberNative(pending[1]!, memberHead(Buffer.from("garbage that is long enough to parse"), 20)),
+    ).toMatchObject({
+      machine: "x86_64",
+      from: "name",
+    });
     expect(machineHint("linux-x86-64/libjnidispatch.so")).toBe("x86_64");
     expect(machineHint("linux-x86/libjnidispatch.so")).toBe("i386");
+    expect(machineHint("libfoo.so")).toBeUndefined();
+  });
+
+  it("splits ranges by the run's nonce", () => {
+    const out = "@@n1 0@@\n 50 4b 01 02\n 0a\n@@n2 9@@\n@@n1 1@@\n@@n1 2@@\n 41 42\nend\n";
+    const ranges = parseRanges(out, "n1");
+    expect([...ranges.entries()].map(([i, b]) => [i, b.toString("hex")])).toEqual([
+      [0, "504b01020a"],
+      [1, ""],
+      [2, "4142"],
+    ]);
   });
 
   it("names the runtime a service starts, with its version and machine", () => {
