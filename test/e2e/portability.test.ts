@@ -88,6 +88,14 @@ describe.skipIf(skipReason !== "")("portability scan on the fleet", () => {
       expect.objectContaining({ entry: "native/windows-x86_64/sealverify.dll", machine: "windows" }),
     );
     expect(licensing.machines).toEqual({ [machine]: 1, windows: 1 });
+
+    // The human view lists the same per workload.
+    const table = await migrate(["inventory", fleet.planFile, "--output", "plain"]);
+    expect(table.stdout).toContain("CPU-specific content (portability scan):");
+    expect(table.stdout).toContain(
+      `  tax-collection on tax-src: 1 ${machine}: /srv/tax/bin/ledgerd (${machine}); runtimes: python `,
+    );
+    expect(table.stdout).toContain("  portal on portal-src: nothing native\n");
   });
 
   it("names the runtime each service starts, with the version the host reports", async () => {
