@@ -11,15 +11,29 @@ import { type FileRange, parseRanges, rangesCommand } from "./ranges.ts";
 import { newNonce } from "./script.ts";
 import { memberHead, memberReadLength } from "./zip.ts";
 
-/** Bounds on what is read: directory bytes per archive, archives and members per host. */
-export const DIRECTORY_LIMIT = 262_144;
+/**
+ * Bounds on what is read: directory bytes per archive (a shaded JAR of 30,000 classes has a
+ * 3 MiB directory) and per host (od's hex of it must fit the 64 MiB output buffer), archives
+ * and members per host.
+ */
+export const DIRECTORY_LIMIT = 4 * 1024 * 1024;
+export const DIRECTORY_BUDGET = 16 * 1024 * 1024;
 export const ARCHIVE_LIMIT = 2000;
 export const MEMBER_LIMIT = 500;
 
 export interface ArchiveScanOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The bounds above, smaller in tests. */
+  limits?: { directory: number; budget: number; archives: number; members: number };
 }
+
+const LIMITS = {
+  directory: DIRECTORY_LIMIT,
+  budget: DIRECTORY_BUDGET,
+  archives: ARCHIVE_LIMIT,
+  members: MEMBER_LIMIT,
+};
 
 async function readRanges(
   remote: Remote,
@@ -36,33 +50,49 @@ async function readRanges(
   return result.exitCode === 0 ? parseRanges(result.stdout, nonce) : new Map();
 }
 
-/** Native members of the archives, with their machine; `truncated` when a limit was reached. */
+/**
+ * Native members of the archives, with their machine, and the archives not fully read (past
+ * the archive limit, a directory cut at its limit, members past the member limit).
+ */
 export async function scanArchives(
   remote: Remote,
   archives: readonly ArchiveFound[],
   options: ArchiveScanOptions,
-): Promise<{ native: NativeFile[]; truncated: boolean }> {
-  const asked = archives.slice(0, ARCHIVE_LIMIT);
-  let truncated = asked.length < archives.length;
+): Promise<{ native: NativeFile[]; unread: string[] }> {
+  const limits = options.limits ?? LIMITS;
+  const asked: ArchiveFound[] = [];
+  const unread: string[] = [];
+  let budget = limits.budget;
+  // Smallest directories first: the budget then covers as many archives as it can.
+  const bySize = [...archives].sort((a, b) => a.end.directorySize - b.end.directorySize);
+  for (const archive of bySize) {
+    const length = Math.min(archive.end.directorySize, limits.directory);
+    if (asked.length >= limits.archives || length > budget) {
+      unread.push(archive.path);
+      continue;
+    }
+    budget -= length;
+    asked.push(archive);
+  }
   const directories = await readRanges(
     remote,
     asked.map((a) => ({
       file: a.path,
       offset: a.end.directoryOffset,
-      length: Math.min(a.end.directorySize, DIRECTORY_LIMIT),
+      length: Math.min(a.end.directorySize, limits.directory),
     })),
     options,
   );
   const native: NativeFile[] = [];
   const pending: PendingMember[] = [];
   asked.forEach((archive, i) => {
-    truncated ||= archive.end.directorySize > DIRECTORY_LIMIT;
+    if (archive.end.directorySize > limits.directory) unread.push(archive.path);
     const members = nativeMembers(archive.path, directories.get(i) ?? Buffer.alloc(0));
     native.push(...members.known);
     pending.push(...members.pending);
   });
-  if (pending.length === 0) return { native, truncated };
-  const read = pending.slice(0, MEMBER_LIMIT);
+  if (pending.length === 0) return { native, unread };
+  const read = pending.slice(0, limits.members);
   const heads = await readRanges(
     remote,
     read.map((m) => ({
@@ -76,6 +106,7 @@ export async function scanArchives(
   pending.forEach((member, i) => {
     const bytes = heads.get(i);
     native.push(memberNative(member, bytes && memberHead(bytes, ELF_HEADER_BYTES)));
+    if (i >= limits.members) unread.push(member.archive);
   });
-  return { native, truncated };
+  return { native, unread };
 }

@@ -67,13 +67,14 @@ export async function collectHost(
       timeoutMs: left,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    // Each archive's findings go to the scanned path it was found under.
     const scans = Object.entries(facts.portability.paths);
-    if (found.truncated) for (const [, scan] of scans) scan.truncated = true;
-    for (const member of found.native) {
-      const scan = scans.find(
-        ([path]) => member.path === path || member.path.startsWith(path.endsWith("/") ? path : `${path}/`),
-      )?.[1];
-      if (scan) scan.native.push(member);
+    const scanOf = (file: string) =>
+      scans.find(([path]) => file === path || file.startsWith(path.endsWith("/") ? path : `${path}/`))?.[1];
+    for (const member of found.native) scanOf(member.path)?.native.push(member);
+    for (const archive of found.unread) {
+      const scan = scanOf(archive);
+      if (scan) scan.truncated = true;
     }
   }
   for (const scan of Object.values(facts.portability?.paths ?? {})) {

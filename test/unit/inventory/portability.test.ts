@@ -9,7 +9,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { scanArchives } from "../../../src/inventory/archive-scan.ts";
 import { collectHost } from "../../../src/inventory/collect.ts";
 import { hexBytes, parseElfHeader } from "../../../src/inventory/elf.ts";
 import { splitHeadStream } from "../../../src/inventory/head-stream.ts";
@@ -277,6 +279,39 @@ describe("scan output parsers", () => {
     });
     expect(parseRuntimeSection("nginx.service", "exec /usr/sbin/nginx")).toBeUndefined();
     expect(parseRuntimeSection("none.service", "")).toBeUndefined();
+  });
+});
+
+describe("reading Java archives on a host (this machine's sh and od)", () => {
+  const jar = fileURLToPath(new URL("./fixtures/multi-native.jar", import.meta.url));
+  const end = parseEndRecord(JAR.subarray(JAR.length - 22))!;
+  const archive = (path: string, size = end.directorySize) => ({
+    path,
+    end: { ...end, directorySize: size },
+  });
+  const options = { timeoutMs: 30_000 };
+
+  it("reads directories, then members, and says which archives it could not read whole", async () => {
+    const found = await scanArchives(new LocalRemote(), [archive(jar), archive("/nonexistent.jar")], options);
+    expect(found.native.map((f) => [f.entry, f.machine, f.from])).toEqual([
+      ["native/windows-x86_64/example.dll", "windows", "name"],
+      ["native/darwin/libexample.dylib", "macos", "name"],
+      ["native/linux-aarch64/libexample.so", "aarch64", "header"],
+      ["native/linux-x86_64/libexample.so", "x86_64", "header"],
+    ]);
+    expect(found.unread).toEqual([]);
+
+    const limits = { directory: end.directorySize, budget: end.directorySize * 2, archives: 10, members: 1 };
+    const bounded = await scanArchives(
+      new LocalRemote(),
+      [archive(jar), archive(`${jar}`, end.directorySize + 1), archive(jar), archive(jar)],
+      { ...options, limits },
+    );
+    // Two directories fit the budget, the other two are left unread; of the four Linux members
+    // of the two read, one gets its header read (member limit), three keep their name's hint.
+    expect(bounded.unread.length).toBe(5);
+    expect(bounded.native.filter((f) => f.from === "header")).toHaveLength(1);
+    expect(bounded.native.filter((f) => f.entry?.startsWith("native/linux-"))).toHaveLength(4);
   });
 });
 
