@@ -126,6 +126,7 @@ export function buildProgram(): Command {
     .option("--out <file>", "write the report here instead of stdout")
     .option("--bureau <name>", "only this bureau")
     .option("--state-dir <dir>", "journal directory")
+    .option("--inventory <file>", "inventory JSON: adds the domestic-CPU readiness table")
     .addHelpText(
       "after",
       "\nExample:\n  $ migrate report plans/henan-finance.yaml --format html --out signoff.html\n",

@@ -1,11 +1,13 @@
 /**
  * Drift between the plan and what inventory found, as findings located at plan nodes: a
  * declared path missing, a service not running, a database missing, a CPU architecture that
- * differs from the target tenant's for a non-portable workload, a target without room for the
- * data. Pure: facts in, findings out. Unreachable hosts produce no drift (they are reported apart).
+ * differs from the target tenant's for a non-portable workload, native code for another CPU in
+ * a workload declared portable, a target without room for the data. Pure: facts in, findings out. Unreachable hosts produce no drift (they are reported apart).
  */
 import type { Finding } from "../plan/diagnostics.ts";
 import { normalizeArch } from "../plan/inventory-facts.ts";
+import type { WorkloadPortability } from "../plan/portability-facts.ts";
+import { firstStep, portabilityFindings } from "../plan/portability-findings.ts";
 import type { Plan, Workload } from "../plan/schema.ts";
 import { formatBytes } from "../render/format.ts";
 import type { HostInventory } from "./host-facts.ts";
@@ -72,7 +74,9 @@ function sourceDrift(workload: Workload, index: number, source: HostInventory): 
   return findings;
 }
 
-function archDrift(plan: Plan, hosts: Hosts): Finding[] {
+type Scans = Readonly<Record<string, WorkloadPortability>>;
+
+function archDrift(plan: Plan, hosts: Hosts, scans: Scans): Finding[] {
   const findings: Finding[] = [];
   plan.tenants.forEach((tenant, t) => {
     for (const host of tenant.hosts) {
@@ -89,16 +93,21 @@ function archDrift(plan: Plan, hosts: Hosts): Finding[] {
     }
   });
   plan.workloads.forEach((workload, i) => {
-    if (workload.portable) return;
     const tenant = plan.tenants.find((tn) => tn.hosts.some((h) => h.name === workload.target));
+    const scan = scans[workload.name];
+    if (tenant && scan) findings.push(...portabilityFindings(workload, tenant, scan, ["workloads", i]));
+    if (workload.portable) return;
     const arch = reachable(hosts, workload.source)?.arch;
     if (!tenant || !arch || normalizeArch(arch) === tenant.arch) return;
+    const step = firstStep(scan, tenant.arch);
     findings.push({
       severity: "error",
       code: "arch-mismatch",
       message: `${workload.name} is not portable: ${workload.source} runs ${normalizeArch(arch)} but tenant ${tenant.name} is ${tenant.arch}`,
       path: ["workloads", i, "target"],
-      hint: "choose a tenant of the same architecture, or rebuild the system for the target and mark it portable: true",
+      hint: step
+        ? `first step: ${step}; or choose a ${normalizeArch(arch)} tenant`
+        : "choose a tenant of the same architecture, or rebuild the system for the target and mark it portable: true",
     });
   });
   return findings;
@@ -159,12 +168,12 @@ function spaceDrift(plan: Plan, hosts: Hosts): Finding[] {
   return findings;
 }
 
-export function driftFindings(plan: Plan, hosts: Hosts): Finding[] {
+export function driftFindings(plan: Plan, hosts: Hosts, scans: Scans = {}): Finding[] {
   const findings: Finding[] = [];
   plan.workloads.forEach((workload, i) => {
     const source = reachable(hosts, workload.source);
     if (source) findings.push(...sourceDrift(workload, i, source));
   });
-  findings.push(...archDrift(plan, hosts), ...spaceDrift(plan, hosts));
+  findings.push(...archDrift(plan, hosts, scans), ...spaceDrift(plan, hosts));
   return findings;
 }

@@ -55,12 +55,15 @@ function databaseOf(value: unknown): Pick<Database, "engine" | "port"> | undefin
 function workloadOf(value: unknown): TargetPlan["workloads"][number] | undefined {
   if (!isObject(value) || !isText(value.source) || !isText(value.target)) return undefined;
   const paths = list(value.paths);
+  const services = list(value.services);
   const databases = list(value.databases)?.map(databaseOf);
-  if (!paths?.every(isText) || !databases || databases.some((d) => d === undefined)) return undefined;
+  if (!paths?.every(isText) || !services?.every(isText)) return undefined;
+  if (!databases || databases.some((d) => d === undefined)) return undefined;
   return {
     source: value.source,
     target: value.target,
     paths,
+    services,
     databases: databases as Pick<Database, "engine" | "port">[],
   };
 }

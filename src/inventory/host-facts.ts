@@ -3,6 +3,7 @@
  * of the plan's `HostFacts` (arch, paths, freeBytes) so the JSON feeds `validate --inventory`.
  */
 import type { HostFacts, PathFacts } from "../plan/inventory-facts.ts";
+import type { Runtime } from "../plan/portability-facts.ts";
 import type { CronEntry } from "./parse-cron.ts";
 import { parseCrontab } from "./parse-cron.ts";
 import type { DatabaseServerFacts } from "./parse-databases.ts";
@@ -10,6 +11,7 @@ import { parseMysql, parsePostgres } from "./parse-databases.ts";
 import { type FilesystemFacts, filesystemFor, parseDf } from "./parse-df.ts";
 import { type ListenFacts, parseNetstat, parseSs } from "./parse-listen.ts";
 import { parsePathSection } from "./parse-path.ts";
+import { type ArchiveFound, type PathScan, parseRuntimeSection, parseScanSection } from "./parse-scan.ts";
 import { parseProcessNames, parseSystemdUnits } from "./parse-services.ts";
 import {
   type MemoryFacts,
@@ -51,18 +53,30 @@ export interface HostInventory extends HostFacts {
   servicesFrom?: "systemd" | "ps";
   databases?: DatabaseServerFacts[];
   crontabs?: CronEntry[];
+  /** The portability scan of the paths and services of the workloads this host is the source of. */
+  portability?: HostPortability;
+}
+
+export interface HostPortability {
+  paths: Record<string, PathScan>;
+  runtimes: Runtime[];
 }
 
 export type HostIdentity = Pick<HostInventory, "role" | "address" | "port" | "via" | "tenant">;
 
-/** Build the facts of a reachable host from its sections; `declaredPaths` get free space. */
+/**
+ * Build the facts of a reachable host from its sections; `declaredPaths` get free space.
+ * `archives` receives the Java archives whose directories a later round trip reads.
+ */
 export function hostFactsFrom(
   identity: HostIdentity,
   sections: readonly Section[],
   declaredPaths: readonly string[],
   durationMs: number,
+  archives: ArchiveFound[] = [],
 ): HostInventory {
   const facts: HostInventory = { ...identity, ok: true, durationMs };
+  const portability: HostPortability = { paths: {}, runtimes: [] };
   const paths: Record<string, PathFacts> = {};
   const missing: string[] = [];
   const databases: DatabaseServerFacts[] = [];
@@ -120,12 +134,24 @@ export function hostFactsFrom(
       case "cron":
         crontabs.push(...parseCrontab(section.arg, section.body));
         break;
+      case "scan": {
+        const parsed = parseScanSection(section.body);
+        portability.paths[section.arg] = parsed.scan;
+        archives.push(...parsed.archives);
+        break;
+      }
+      case "runtime": {
+        const runtime = parseRuntimeSection(section.arg, section.body);
+        if (runtime) portability.runtimes.push(runtime);
+        break;
+      }
     }
   }
   facts.paths = paths;
   facts.missingPaths = missing;
   facts.databases = databases;
   facts.crontabs = crontabs;
+  if (sections.some((s) => s.name === "scan" || s.name === "runtime")) facts.portability = portability;
   const freeBytes: Record<string, number> = {};
   for (const path of declaredPaths) {
     const fs = filesystemFor(path, facts.filesystems ?? []);

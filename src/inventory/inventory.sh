@@ -69,6 +69,8 @@ if [ -n "$d" ]; then
   probe_services >"$d/services" &
   probe_paths "$@" >"$d/paths" &
   probe_databases "$@" >"$d/databases" &
+  probe_scan "$@" >"$d/scan" &
+  probe_runtimes "$@" >"$d/runtimes" &
 fi
 m os-release; cat /etc/os-release 2>/dev/null
 m uname; uname -s; uname -r; uname -m; uname -n
@@ -80,8 +82,8 @@ for f in /var/spool/cron/crontabs/* /var/spool/cron/* /etc/crontab /etc/cron.d/*
 done
 if [ -n "$d" ]; then
   wait
-  cat "$d/listen" "$d/services" "$d/paths" "$d/databases"
+  cat "$d/listen" "$d/services" "$d/paths" "$d/databases" "$d/scan" "$d/runtimes"
 else
-  probe_listen; probe_services; probe_paths "$@"; probe_databases "$@"
+  probe_listen; probe_services; probe_paths "$@"; probe_databases "$@"; probe_scan "$@"; probe_runtimes "$@"
 fi
 m end

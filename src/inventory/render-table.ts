@@ -3,6 +3,7 @@
  * then located drift diagnostics. Pure: report in, text out.
  */
 import { formatDiagnostic } from "../plan/diagnostics.ts";
+import { listNatives } from "../plan/portability-findings.ts";
 import { palette as makePalette, type Palette } from "../render/colour.ts";
 import { formatBytes, formatDuration } from "../render/format.ts";
 import type { HostInventory } from "./host-facts.ts";
@@ -95,6 +96,22 @@ export function renderInventory(report: InventoryReport, options: { colour?: boo
     for (const name of failed) {
       const error = report.hosts[name]!.error;
       out.push(`  ${name}: ${error?.message ?? "failed"}${error?.hint ? `\n    hint: ${error.hint}` : ""}`);
+    }
+  }
+  const scanned = Object.entries(report.workloads);
+  if (scanned.length > 0) {
+    out.push("", colour.bold("CPU-specific content (portability scan):"));
+    for (const [name, facts] of scanned) {
+      const machines = Object.entries(facts.machines).map(([m, n]) => `${n} ${m}`);
+      const found =
+        facts.nativeCount === 0
+          ? "nothing native"
+          : `${machines.join(", ")}: ${listNatives(facts.native, facts.nativeCount)}`;
+      const runtimes = facts.runtimes.map((r) => `${r.name} ${r.version ?? "?"} (${r.machine ?? "?"})`);
+      const cut = facts.truncated ? " (scan truncated)" : "";
+      out.push(
+        `  ${name} on ${facts.source}: ${found}${cut}${runtimes.length ? `; runtimes: ${runtimes.join(", ")}` : ""}`,
+      );
     }
   }
   if (report.diagnostics.length > 0) {

@@ -4,9 +4,11 @@
  */
 import type { Diagnostic } from "../plan/diagnostics.ts";
 import type { LoadedPlan } from "../plan/load.ts";
+import type { WorkloadPortability } from "../plan/portability-facts.ts";
 import { driftFindings } from "./drift.ts";
 import type { HostInventory } from "./host-facts.ts";
 import { locateFindings } from "./locate-findings.ts";
+import { workloadPortability } from "./workload-portability.ts";
 
 export const INVENTORY_VERSION = 1;
 
@@ -17,6 +19,8 @@ export interface InventoryReport {
   collectedAt: string;
   durationMs: number;
   hosts: Record<string, HostInventory>;
+  /** The portability scan per workload (its source's findings under its paths and services). */
+  workloads: Record<string, WorkloadPortability>;
   diagnostics: Diagnostic[];
 }
 
@@ -26,13 +30,15 @@ export function inventoryReport(
   hosts: Record<string, HostInventory>,
   timing: { collectedAt: string; durationMs: number },
 ): InventoryReport {
-  const diagnostics = locateFindings(loaded.file, loaded.text, driftFindings(loaded.plan, hosts));
+  const workloads = workloadPortability(loaded.plan, hosts);
+  const diagnostics = locateFindings(loaded.file, loaded.text, driftFindings(loaded.plan, hosts, workloads));
   return {
     version: INVENTORY_VERSION,
     plan: loaded.file,
     planHash: loaded.hash,
     ...timing,
     hosts,
+    workloads,
     diagnostics,
   };
 }

@@ -19,6 +19,7 @@ export interface TargetPlan {
     source: string;
     target: string;
     paths: readonly string[];
+    services: readonly string[];
     databases: readonly Pick<Database, "engine" | "port">[];
   }[];
 }
@@ -53,9 +54,20 @@ export function inventoryTargets(plan: TargetPlan): InventoryTarget[] {
     // No database declared: still look at the default ports, so the table shows what runs there.
     const postgresPorts = databases.length === 0 ? [DEFAULT_PORTS.postgresql] : portsOf(["postgresql"]);
     const mysqlPorts = databases.length === 0 ? [DEFAULT_PORTS.mysql] : portsOf(["mysql", "mariadb"]);
+    // Portability is a property of what a source holds now; a target's copy is not scanned.
+    const sourceOf = workloads.filter((w) => w.source === name);
+    const scanPaths = [...new Set(sourceOf.flatMap((w) => w.paths))];
+    const services = [...new Set(sourceOf.flatMap((w) => w.services))];
     return {
       ...found,
-      inputs: { paths, postgresPorts, mysqlPorts, databasesIfPresent: databases.length === 0 },
+      inputs: {
+        paths,
+        postgresPorts,
+        mysqlPorts,
+        databasesIfPresent: databases.length === 0,
+        ...(scanPaths.length > 0 ? { scanPaths } : {}),
+        ...(services.length > 0 ? { services } : {}),
+      },
     };
   });
 }

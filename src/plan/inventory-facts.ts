@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { UserError } from "../errors.ts";
+import { WorkloadPortability } from "./portability-facts.ts";
 
 export interface PathFacts {
   bytes: number;
@@ -22,6 +23,8 @@ export interface HostFacts {
 
 export interface InventoryFacts {
   hosts: Record<string, HostFacts>;
+  /** The portability scan per workload (inventories written before it have none). */
+  workloads?: Record<string, WorkloadPortability>;
 }
 
 const InventoryFactsSchema = z.looseObject({
@@ -33,6 +36,7 @@ const InventoryFactsSchema = z.looseObject({
       freeBytes: z.record(z.string(), z.number()).optional(),
     }),
   ),
+  workloads: z.record(z.string(), WorkloadPortability).optional(),
 });
 
 /** `uname -m` spellings → the plan's architecture names. */

@@ -4,6 +4,7 @@
  */
 import { esc } from "./escape.ts";
 import type { ReportModel, RunReport, WorkloadReport } from "./model.ts";
+import { READINESS_HEADERS, readinessCells, SUMMARY_HEADERS, summaryCells } from "./readiness.ts";
 import {
   bytesText,
   commandLine,
@@ -128,6 +129,17 @@ ${table("rollbacks", ["Workload", "At", "Result", "Duration"], rollbacks)}
 </section>`;
 }
 
+function readinessSection(readiness: NonNullable<ReportModel["readiness"]>): string {
+  const cells = (rows: string[][]) => rows.map((r) => r.map((cell) => td(cell)));
+  // The status cell carries a class so a rebuild stands out on paper.
+  const detail = readinessCells(readiness).map((r) =>
+    r.map((cell, i) => td(cell, i === 3 ? (cell === "portable as is" ? "ok" : "warn") : "")),
+  );
+  return `<h2>Domestic-CPU readiness (measured by inventory)</h2>
+${table("readiness-summary", SUMMARY_HEADERS, cells(summaryCells(readiness)))}
+${table("readiness", READINESS_HEADERS, detail)}`;
+}
+
 export function renderHtml(model: ReportModel): string {
   const title = `Migration sign-off report: ${model.plan.name}${model.bureau ? ` (bureau ${model.bureau})` : ""}`;
   const progressRows = model.progress.map((b) => [
@@ -173,6 +185,7 @@ ${model.plan.description ? `<p>${esc(model.plan.description)}</p>` : ""}
 <h2>Progress by bureau (all runs)</h2>
 ${table("progress", ["Bureau", "Systems migrated", "Planned", "Percent", ""], progressRows)}
 ${table("latest", ["Bureau", "Workload", "Latest status", "Run"], latest)}
+${model.readiness ? readinessSection(model.readiness) : ""}
 ${[...model.runs]
   .reverse()
   .map((run) => runSection(run, model.plan.timeZone))

@@ -1,5 +1,7 @@
 /** The sign-off report as Markdown (GitHub-flavoured tables), from the ReportModel only. */
+
 import type { ReportModel, RunReport } from "./model.ts";
+import { READINESS_HEADERS, readinessCells, SUMMARY_HEADERS, summaryCells } from "./readiness.ts";
 import {
   bytesText,
   commandLine,
@@ -142,6 +144,11 @@ export function renderMarkdown(model: ReportModel): string {
       model.progress.flatMap((b) => b.workloads.map((w) => [b.bureau, w.name, w.status, w.runId ?? dash])),
     ),
   );
+  if (model.readiness) {
+    out.push("## Domestic-CPU readiness (measured by inventory)\n");
+    out.push(table(SUMMARY_HEADERS, summaryCells(model.readiness)));
+    out.push(table(READINESS_HEADERS, readinessCells(model.readiness)));
+  }
   for (const run of [...model.runs].reverse()) out.push(runSection(run, model.plan.timeZone));
   out.push("## Acceptance\n");
   for (const b of model.progress) {

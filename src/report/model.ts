@@ -4,8 +4,10 @@
  */
 import type { StepName, WorkloadStatus } from "../engine/events.ts";
 import type { JournalRecord } from "../engine/journal-record.ts";
+import type { InventoryFacts } from "../plan/inventory-facts.ts";
 import type { Plan } from "../plan/schema.ts";
 import { type CheckResult, checkResults, numberField, stringField } from "./outputs.ts";
+import { type BureauReadiness, buildReadiness } from "./readiness.ts";
 
 type StepKey = StepName | "rollback";
 type Rec<T extends JournalRecord["type"]> = Extract<JournalRecord, { type: T }>;
@@ -84,6 +86,8 @@ export interface ReportModel {
   runs: RunReport[];
   progress: BureauProgress[];
   overall: { planned: number; migrated: number; percent: number };
+  /** Domestic-CPU readiness per bureau, when an inventory was given. */
+  readiness?: BureauReadiness[];
 }
 
 export interface ReportInput {
@@ -93,6 +97,8 @@ export interface ReportInput {
   /** Only this bureau's workloads and progress. */
   bureau?: string;
   now: Date;
+  /** `migrate inventory` facts: adds the domestic-CPU readiness table. */
+  inventory?: InventoryFacts;
 }
 
 const percentOf = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 1000) / 10);
@@ -132,6 +138,7 @@ export function buildReport(input: ReportInput): ReportModel {
     runs,
     progress,
     overall: { planned, migrated, percent: percentOf(migrated, planned) },
+    ...(input.inventory ? { readiness: buildReadiness(plan, input.inventory, input.bureau) } : {}),
   };
 }
 

@@ -91,6 +91,10 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
         ...(tty && process.stdout.columns ? { width: process.stdout.columns } : {}),
       }),
     );
+    if (inventory?.workloads) {
+      const { buildReadiness, readinessText } = await import("../../report/readiness.ts");
+      process.stdout.write(`\n${readinessText(buildReadiness(loaded.plan, inventory))}`);
+    }
   }
   return runPlan.summary.pendingSteps === 0 ? ExitCode.ok : ExitCode.pending;
 }

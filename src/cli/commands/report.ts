@@ -6,6 +6,7 @@ import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { scrubberForPlan } from "../../log/scrub.ts";
 import { closestNames } from "../../plan/did-you-mean.ts";
+import { readInventoryFacts } from "../../plan/inventory-facts.ts";
 import { renderHtml } from "../../report/html.ts";
 import { renderMarkdown } from "../../report/markdown.ts";
 import { buildReport } from "../../report/model.ts";
@@ -16,6 +17,7 @@ export interface ReportOptions {
   out?: string;
   bureau?: string;
   stateDir?: string;
+  inventory?: string;
 }
 
 export async function run(planFile: string, options: ReportOptions): Promise<number> {
@@ -27,6 +29,7 @@ export async function run(planFile: string, options: ReportOptions): Promise<num
       hint: close.length > 0 ? `did you mean ${close.join(", ")}?` : `bureaus: ${bureaus.join(", ")}`,
     });
   }
+  const inventory = options.inventory ? await readInventoryFacts(options.inventory) : undefined;
   const { records } = await readJournal(journalPath(root, planName));
   const model = buildReport({
     plan: loaded.plan,
@@ -34,6 +37,7 @@ export async function run(planFile: string, options: ReportOptions): Promise<num
     records,
     bureau: options.bureau,
     now: new Date(),
+    ...(inventory ? { inventory } : {}),
   });
   // A journal written before records were scrubbed may still hold a secret: never print it.
   const scrubber = scrubberForPlan(loaded.plan);

@@ -1,10 +1,12 @@
 /**
  * Security policy: never move a system into a tenant accredited below its MLPS classification or
  * into a less protected network zone; refuse level 5 outright; never lift non-portable binaries
- * onto another CPU architecture (信创 tenants may run aarch64, loongarch64, ...).
+ * onto another CPU architecture (信创 tenants may run aarch64, loongarch64, ...). With an
+ * inventory's portability scan, the declaration is checked against what the source carries.
  */
 import type { Finding } from "../diagnostics.ts";
 import { normalizeArch } from "../inventory-facts.ts";
+import { firstStep, portabilityFindings } from "../portability-findings.ts";
 import { ZONE_RANK } from "../schema.ts";
 import { error, type Rule } from "./context.ts";
 
@@ -46,11 +48,15 @@ export const policy: Rule = (context) => {
         ),
       );
     }
+    // Measured portability (the inventory's scan) is checked against the declaration.
+    const scan = context.inventory?.workloads?.[w.name];
+    if (scan) out.push(...portabilityFindings(w, tenant, scan, context.workloadPath(i)));
     if (w.portable || !context.hosts.has(w.source)) return;
     const facts = context.inventory?.hosts[w.source]?.arch;
     const sourceArch = facts === undefined ? ASSUMED_SOURCE_ARCH : normalizeArch(facts);
     if (sourceArch !== tenant.arch) {
       const known = facts === undefined ? " (assumed: no inventory given)" : " (from inventory)";
+      const step = firstStep(scan, tenant.arch);
       out.push(
         error(
           "arch",
@@ -58,7 +64,9 @@ export const policy: Rule = (context) => {
           context.workloadPath(i, "target"),
           facts === undefined
             ? "run `migrate inventory` and pass --inventory to check the real architecture; set portable: true only if nothing is CPU-specific"
-            : `rebuild for ${tenant.arch} and set portable: true, or choose a ${sourceArch} tenant`,
+            : step
+              ? `first step: ${step}; then set portable: true, or choose a ${sourceArch} tenant`
+              : `rebuild for ${tenant.arch} and set portable: true, or choose a ${sourceArch} tenant`,
         ),
       );
     }

@@ -30,6 +30,7 @@ workloads:
     source: src
     target: tgt
     paths: [/srv/a, "/srv/with space"]
+    services: [a.service]
     databases: [{ engine: postgresql, name: a, port: 5433 }, { engine: mariadb, name: b }]
   - <<: *base
     name: b
@@ -48,7 +49,11 @@ describe("early plan reading", () => {
       postgresPorts: [5433],
       mysqlPorts: [3306],
       databasesIfPresent: false,
+      scanPaths: ["/srv/a", "/srv/with space", "/srv/b"],
+      services: ["a.service"],
     });
+    // Targets receive the paths but are not scanned for portability.
+    expect(validated.find((t) => t.host.name === "tgt")?.inputs.scanPaths).toBeUndefined();
   });
 
   it("notices any difference that changes connections or questions", () => {
@@ -57,6 +62,8 @@ describe("early plan reading", () => {
     const morePaths = inventoryTargets(earlyPlan(TEXT.replace("[/srv/b]", "[/srv/b, /srv/c]"))!);
     expect(sameTargets(base, moved)).toBe(false);
     expect(sameTargets(base, morePaths)).toBe(false);
+    const otherService = inventoryTargets(earlyPlan(TEXT.replace("[a.service]", "[b.service]"))!);
+    expect(sameTargets(base, otherService)).toBe(false);
   });
 
   it("yields nothing for text that is not plainly well-formed", () => {
