@@ -1,9 +1,12 @@
 /**
  * transfer: the snapshot's files and database dumps, streamed source → orchestrator → target
- * in verified, checkpointed batches (src/transfer). A resumed attempt skips every batch an
- * earlier attempt verified and says so in `filesSkipped`.
+ * in verified, checkpointed batches (src/transfer). What the target already holds — verified
+ * there by its digest (transfer/in-place.ts) — is journaled as in place and not sent: a
+ * hand-copied or seeded target, or one left by an attempt whose journal was lost. A resumed
+ * attempt skips every batch an earlier attempt verified and says so in `filesSkipped`.
  */
 import { sh } from "../remote/shell.ts";
+import { findInPlace } from "../transfer/in-place.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import { collectManifest } from "./manifest/collect.ts";
 import { manifestDigest } from "./manifest/model.ts";
@@ -27,10 +30,21 @@ export const transfer: Step = {
       signal,
       timeoutMs: TREE_MS,
     });
-    const entries = [...manifest.entries, ...dumpEntries];
+    const all = [...manifest.entries, ...dumpEntries];
+    const found = await findInPlace({
+      target,
+      entries: all,
+      roots: [...manifest.roots, ...dumps],
+      hash: workload.hash,
+      signal,
+      timeoutMs: TREE_MS,
+    });
+    const inPlace = { filesInPlace: found.filesInPlace, bytesInPlace: found.bytesInPlace };
+    const entries = found.send;
     // The batch plan is a function of these entries, so verified batch numbers stay meaningful
     // across attempts only while the entries are the same: the digest says whether they are.
     const digest = manifestDigest({ hash: workload.hash, roots: [], entries });
+    const inPlaceDigest = manifestDigest({ hash: workload.hash, roots: [], entries: found.inPlace });
     const last = context.lastCheckpoint;
     const verified =
       last?.digest === digest && Array.isArray(last.verified)
@@ -38,6 +52,26 @@ export const transfer: Step = {
         : new Set<number>();
     if (verified.size > 0)
       context.log.info(`resuming: ${verified.size} batch(es) already verified on the target`);
+    if (found.filesInPlace > 0) {
+      context.log.info(
+        `found ${found.filesInPlace} of ${all.length} entries in place on ${target.host} (digest verified there); not sending them`,
+        { ...inPlace, candidates: found.candidates },
+      );
+      // Journaled before anything is sent: what was verified in place, and its digest.
+      await context.checkpoint({
+        digest,
+        verified: [...verified],
+        inPlace: { ...inPlace, digest: inPlaceDigest },
+      });
+    }
+    context.progress({
+      bytesDone: 0,
+      bytesTotal: 0,
+      filesDone: 0,
+      filesTotal: entries.length,
+      rateBps: 0,
+      ...inPlace,
+    });
     if (dumps.length > 0) {
       await target.check(sh`mkdir -p -m 700 ${hostWorkDir(workload)}`, { signal, timeoutMs: QUICK_MS });
     }
@@ -48,9 +82,10 @@ export const transfer: Step = {
       hash: workload.hash,
       signal,
       throttle: context.throttle,
-      progress: (progress) => context.progress(progress),
+      progress: (progress) => context.progress({ ...progress, ...inPlace }),
       verified,
-      onVerified: (_batch, all) => context.checkpoint({ digest, verified: [...all] }),
+      onVerified: (_batch, done) =>
+        context.checkpoint({ digest, verified: [...done], inPlace: { ...inPlace, digest: inPlaceDigest } }),
     });
     return {
       manifestDigest: digest,
@@ -58,6 +93,9 @@ export const transfer: Step = {
       filesSent: result.filesSent,
       filesSkipped: result.filesSkipped,
       bytesSent: result.bytesSent,
+      filesInPlace: found.filesInPlace,
+      bytesInPlace: found.bytesInPlace,
+      inPlaceDigest,
       changedDuringTransfer: result.changedDuringTransfer.length,
       durationMs: result.durationMs,
       averageBps: result.averageBps,

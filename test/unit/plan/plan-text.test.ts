@@ -25,7 +25,7 @@ describe("runPlanText", () => {
       "      - record sha256 manifests on src-01 of /srv/base, /etc/base (2.0 KiB, 3 files)\n",
     );
     expect(text).toContain(
-      "      - copy src-01 -> tgt-01 in verified tar batches: /srv/base, /etc/base (2.0 KiB, 3 files)\n",
+      "      - copy src-01 -> tgt-01 in verified tar batches: /srv/base, /etc/base (2.0 KiB, 3 files); the target will be checked first and what it already holds (digest verified there) is not sent\n",
     );
     expect(text).toContain("    cutover (in window 2026-12-05T22:00+08:00 .. 2026-12-06T02:00+08:00)\n");
     expect(text).toContain("10 steps pending in 2 of 2 workloads. Nothing was executed");
