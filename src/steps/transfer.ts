@@ -9,7 +9,7 @@ import { sh } from "../remote/shell.ts";
 import { findInPlace } from "../transfer/in-place.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import { collectManifest } from "./manifest/collect.ts";
-import { manifestDigest } from "./manifest/model.ts";
+import { manifestDigest, totalBytes } from "./manifest/model.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
 import { hostWorkDir, latestManifest, QUICK_MS, TREE_MS } from "./support.ts";
 import type { Step } from "./types.ts";
@@ -64,9 +64,10 @@ export const transfer: Step = {
         inPlace: { ...inPlace, digest: inPlaceDigest },
       });
     }
+    // The figure in place is on screen from here on, before the first byte is sent.
     context.progress({
       bytesDone: 0,
-      bytesTotal: 0,
+      bytesTotal: totalBytes(entries),
       filesDone: 0,
       filesTotal: entries.length,
       rateBps: 0,

@@ -18,6 +18,7 @@ import {
   totalBytes,
 } from "../steps/manifest/model.ts";
 import { nulList } from "../steps/manifest/script.ts";
+import { targetDigests } from "./target-digests.ts";
 
 export interface InPlaceOptions {
   target: Remote;
@@ -41,18 +42,30 @@ export interface InPlaceResult {
   bytesInPlace: number;
 }
 
-/** The roots that exist on the host (a fresh target has none; listing a missing root fails). */
-async function existingRoots(
+/** At most this many hashing processes on the target at once. */
+const MAX_HASHERS = 4;
+
+/**
+ * The roots that exist on the host (a fresh target has none; listing a missing root fails),
+ * and its CPU count, which bounds how many hashing processes run there at once.
+ */
+async function probeTarget(
   remote: Remote,
   roots: readonly string[],
   signal: AbortSignal,
-): Promise<string[]> {
-  if (roots.length === 0) return [];
+): Promise<{ roots: string[]; cpus: number }> {
   const found = await remote.check(
-    sh`xargs -0 -r sh -c 'for p; do if [ -e "$p" ] || [ -L "$p" ]; then printf "%s\\0" "$p"; fi; done' roots`,
+    sh`nproc 2>/dev/null || echo 1; xargs -0 -r sh -c 'for p; do if [ -e "$p" ] || [ -L "$p" ]; then printf "%s\\0" "$p"; fi; done' roots`,
     { stdin: nulList(roots), signal, timeoutMs: 30_000 },
   );
-  return found.stdout.split("\0").filter((path) => path.length > 0);
+  const newline = found.stdout.indexOf("\n");
+  return {
+    cpus: Number.parseInt(found.stdout.slice(0, newline), 10) || 1,
+    roots: found.stdout
+      .slice(newline + 1)
+      .split("\0")
+      .filter((path) => path.length > 0),
+  };
 }
 
 /** Same type, size and mtime (and link count, so hard links on either side are never assumed). */
@@ -74,7 +87,8 @@ export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResul
     filesInPlace: 0,
     bytesInPlace: 0,
   });
-  const roots = await existingRoots(target, options.roots, signal);
+  if (options.roots.length === 0) return nothing();
+  const { roots, cpus } = await probeTarget(target, options.roots, signal);
   if (roots.length === 0) return nothing();
   const listing = await collectManifest(target, roots, {
     mode: "tree",
@@ -83,22 +97,26 @@ export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResul
     timeoutMs: options.timeoutMs,
   });
   const onTarget = new Map(listing.map((entry) => [entry.path, entry]));
-  const toHash: string[] = [];
+  const toHash: ManifestEntry[] = [];
   const unhashed: ManifestEntry[] = [];
   for (const entry of entries) {
     if (entry.type === "dir") continue;
     const there = onTarget.get(entry.path);
     if (!there || !looksSame(entry, there)) continue;
-    if (entry.type === "file") toHash.push(entry.path);
+    if (entry.type === "file") toHash.push(entry);
     else unhashed.push(there);
   }
   if (toHash.length + unhashed.length === 0) return nothing();
-  // The digest is computed on the target from its own bytes: size and mtime only chose what to hash.
-  const hashed = await collectManifest(target, toHash, {
-    mode: "list",
-    hash: options.hash,
-    signal,
-    timeoutMs: options.timeoutMs,
+  // The digest is computed on the target from its own bytes: size and mtime only chose what to
+  // hash. One hashing process per CPU there (each on its own channel), the bytes spread evenly.
+  const digests = await targetDigests(
+    target,
+    toHash.map((entry) => onTarget.get(entry.path)!),
+    { hash: options.hash, signal, timeoutMs: options.timeoutMs, width: Math.min(cpus, MAX_HASHERS) },
+  );
+  const hashed = toHash.flatMap((entry) => {
+    const digest = digests.get(entry.path);
+    return digest === undefined ? [] : [{ ...onTarget.get(entry.path)!, hash: digest }];
   });
   const matched = matchingPaths(entries, [...hashed, ...unhashed]);
   const inPlace: ManifestEntry[] = [];

@@ -63,6 +63,11 @@ describe.skipIf(skipReason !== "")("transfer: what the target already holds is n
 
     beforeAll(async () => {
       await resetFleet();
+      // Names the target's digest listing must survive: a newline, a backslash, Chinese.
+      await sh(
+        "portal-src",
+        "cd /srv/portal/htdocs && printf a > 'odd\nname.txt' && printf b > 'back\\slash.txt' && printf c > '政务 公开.txt'",
+      );
       await copyByHand();
       // Same size and mtime, other bytes: only the digest computed on the target can tell.
       await sh(
@@ -83,13 +88,18 @@ describe.skipIf(skipReason !== "")("transfer: what the target already holds is n
       expect((await sh("tgt-1", TREE)).stdout).toBe((await sh("portal-src", TREE)).stdout);
     });
 
-    it("sends only what differs, journaling the rest as verified in place", () => {
+    it("sends only what differs, journaling the rest as verified in place", async () => {
       const { transfer, finalSync } = sentBy(stateDir);
       const bytesInPlace = transfer.bytesInPlace as number;
       expect(bytesInPlace).toBeGreaterThan(treeBytes * 0.95);
       // Sent: the two differing files, and the directories (headers only; their metadata is set last).
       expect(transfer.bytesSent as number).toBeLessThan(treeBytes * 0.02);
       expect(finalSync.filesSent).toBe(0);
+      // Exactly the two differing files and the directories were sent, nothing else.
+      const dirs = Number(
+        (await sh("portal-src", "find /srv/portal /etc/portal -type d | wc -l")).stdout.trim(),
+      );
+      expect(transfer.filesSent).toBe(dirs + 2);
       const checkpoint = journal(stateDir).find(
         (r) => r.type === "step-checkpoint" && r.key === "portal/transfer",
       );

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { byteAccounting } from "../../../src/engine/accounting.ts";
 import type { ManifestEntry } from "../../../src/steps/manifest/model.ts";
 import { matchingPaths } from "../../../src/transfer/in-place.ts";
+import { balance, parseDigestLines } from "../../../src/transfer/target-digests.ts";
 
 function file(path: string, extra: Partial<ManifestEntry> = {}): ManifestEntry {
   return {
@@ -68,6 +69,29 @@ describe("what the target already holds", () => {
       onTarget(file("/elsewhere", { nlink: 2, ino: "x" })),
     ];
     expect([...matchingPaths(source, target)].sort()).toEqual(["/h/1", "/h/2", "/solo"]);
+  });
+});
+
+describe("hashing on the target in parallel", () => {
+  it("spreads the bytes evenly over the hashing processes, every file once", () => {
+    const files = [900, 500, 400, 300, 200, 100, 100].map((size, i) => file(`/f/${i}`, { size }));
+    const groups = balance(files, 3);
+    expect(groups.flat().sort()).toEqual(files.map((f) => f.path).sort());
+    const bytes = groups.map((paths) =>
+      paths.reduce((sum, path) => sum + files.find((f) => f.path === path)!.size, 0),
+    );
+    expect(bytes).toEqual([900, 800, 800]);
+    expect(balance(files.slice(0, 2), 4)).toHaveLength(2);
+    expect(balance(files, 0)).toHaveLength(1);
+  });
+
+  it("reads OpenSSL's digest lines, names with spaces and Chinese included", () => {
+    const hex = "a".repeat(64);
+    const lines = `${hex} */srv/p/sp ace.html\n${"b".repeat(64)} */srv/p/政务公开.html\nnot a digest line\n`;
+    expect([...parseDigestLines(lines)]).toEqual([
+      ["/srv/p/sp ace.html", hex],
+      ["/srv/p/政务公开.html", "b".repeat(64)],
+    ]);
   });
 });
 
