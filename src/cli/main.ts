@@ -100,6 +100,14 @@ export function buildProgram(): Command {
     .option("--to <dir>", "export: an empty directory for the bundle (e.g. on a removable disk)")
     .option("--from <dir>", "import: the bundle directory")
     .option("--chunk-size <size>", "export: file content per chunk at most, e.g. 512MiB (default 1GiB)")
+    .addOption(
+      new Option(
+        "--output <format>",
+        "plain progress on stderr, or json: also each journaled chunk as NDJSON on stdout",
+      )
+        .choices(["plain", "json"])
+        .default("plain"),
+    )
     .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
     .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
     .addHelpText(

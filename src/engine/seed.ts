@@ -17,7 +17,13 @@ import { insideRoots } from "../transfer/delta.ts";
 import { readSeedIndex, SEED_INDEX, SEED_MANIFEST, type SeedIndex } from "../transfer/seed-bundle.ts";
 import { exportSeed } from "../transfer/seed-export.ts";
 import { type ChunkResult, importSeed } from "../transfer/seed-import.ts";
-import { importedChunks, readSeedJournal, SeedJournal, seedJournalPath } from "./seed-ledger.ts";
+import {
+  importedChunks,
+  readSeedJournal,
+  SeedJournal,
+  type SeedRecord,
+  seedJournalPath,
+} from "./seed-ledger.ts";
 
 export interface SeedContext {
   plan: Plan;
@@ -29,6 +35,20 @@ export interface SeedContext {
   throttle: Throttle;
   /** One line of progress for the operator (stderr). */
   say(line: string): void;
+  /** Every record as it is journaled (`--output json` prints them as NDJSON events). */
+  onRecord?(record: SeedRecord): void;
+}
+
+/** Open the seed journal so that every append also reaches `onRecord`. */
+async function openJournal(context: SeedContext): Promise<Pick<SeedJournal, "append" | "close">> {
+  const journal = await SeedJournal.open(seedJournalPath(context.root, context.plan.metadata.name));
+  return {
+    append(record) {
+      journal.append(record);
+      context.onRecord?.(record);
+    },
+    close: () => journal.close(),
+  };
 }
 
 const TREE_MS = 30 * 60_000;
@@ -95,7 +115,7 @@ export async function runSeedExport(
   const { plan, workload } = context;
   await checkExportDir(dir);
   const source = await context.remote(workload.source);
-  const journal = await SeedJournal.open(seedJournalPath(context.root, plan.metadata.name));
+  const journal = await openJournal(context);
   const at = () => new Date().toISOString();
   const base = { v: 1 as const, op: "export" as const, workload: workload.name };
   try {
@@ -196,7 +216,7 @@ export async function runSeedImport(context: SeedContext, dir: string): Promise<
     context.remote(workload.source),
     context.remote(workload.target),
   ]);
-  const journal = await SeedJournal.open(journalFile);
+  const journal = await openJournal(context);
   const at = () => new Date().toISOString();
   const base = {
     v: 1 as const,

@@ -30,7 +30,7 @@ describe.skipIf(skipReason !== "")("seed bundles: export, a damaged chunk, impor
   let stateDir: string;
   let bundle: string;
   let exported: { exitCode: number; stderr: string };
-  let imported: { exitCode: number; stderr: string };
+  let imported: { exitCode: number; stdout: string; stderr: string };
   let applied: { exitCode?: number; stderr: string };
 
   beforeAll(async () => {
@@ -71,6 +71,8 @@ describe.skipIf(skipReason !== "")("seed bundles: export, a damaged chunk, impor
       bundle,
       "--state-dir",
       stateDir,
+      "--output",
+      "json",
     ]);
     const run = await apply(planFile, stateDir, ["--only", "portal"]);
     applied = { exitCode: run.exitCode, stderr: String(run.stderr) };
@@ -102,6 +104,13 @@ describe.skipIf(skipReason !== "")("seed bundles: export, a damaged chunk, impor
     const others = chunks.filter((r) => r.file !== DAMAGED);
     expect(others.length).toBeGreaterThan(0);
     for (const chunk of others) expect(chunk.outcome).toBe("verified");
+    // --output json: the same records as NDJSON events on stdout, stdout holding nothing else.
+    const events = imported.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.filter((e) => e.type === "seed-chunk")).toEqual(chunks);
+    expect(events.at(-1)).toMatchObject({ type: "seed-end", status: "succeeded" });
   });
 
   it("then applies, sending only what changed since the export, and the target equals the source", async () => {

@@ -28,6 +28,7 @@ export interface SeedOptions {
   to?: string;
   from?: string;
   chunkSize?: string;
+  output?: "plain" | "json";
   stateDir?: string;
   acceptNewHostKeys?: boolean;
 }
@@ -71,6 +72,10 @@ export async function run(op: string, file: string, options: SeedOptions = {}): 
       signal: controller.signal,
       throttle: createThrottle(plan.defaults.bandwidth),
       say: (line) => process.stderr.write(`${line}\n`),
+      // NDJSON on stdout, the same records seed.jsonl holds: carried and re-sent bytes per chunk.
+      ...(options.output === "json"
+        ? { onRecord: (record) => process.stdout.write(`${JSON.stringify(record)}\n`) }
+        : {}),
     };
     if (op === "export") {
       const index = await runSeedExport(context, dir, chunkBytes);
