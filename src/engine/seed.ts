@@ -12,6 +12,7 @@ import { UserError } from "../errors.ts";
 import type { Plan, Workload } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
 import { fromJsonl, manifestDigest } from "../steps/manifest/model.ts";
+import { hostWorkDir, TREE_MS } from "../steps/support.ts";
 import type { Throttle } from "../steps/types.ts";
 import { insideRoots } from "../transfer/delta.ts";
 import { readSeedIndex, SEED_INDEX, SEED_MANIFEST, type SeedIndex } from "../transfer/seed-bundle.ts";
@@ -50,8 +51,6 @@ async function openJournal(context: SeedContext): Promise<Pick<SeedJournal, "app
     close: () => journal.close(),
   };
 }
-
-const TREE_MS = 30 * 60_000;
 
 /** The one workload `--only` names: seed bundles are per workload. */
 export function seedWorkload(plan: Plan, only: string | undefined, command: string): Workload {
@@ -234,7 +233,7 @@ export async function runSeedImport(context: SeedContext, dir: string): Promise<
       index,
       entries,
       dir,
-      staging: `/var/tmp/migrate/${workload.name}/seed`,
+      staging: `${hostWorkDir(workload)}/seed`,
       signal: context.signal,
       throttle: context.throttle,
       done,
