@@ -100,6 +100,33 @@ export function buildProgram(): Command {
     .action(lazy("apply"));
 
   program
+    .command("seed")
+    .description(
+      "Seed bundles for disk-carried data: export a workload's files to a directory, import them on its target.",
+    )
+    .argument("<action>", "export or import")
+    .argument("<plan>", "plan file")
+    .requiredOption("--only <workload>", "the one workload the bundle is for")
+    .option("--to <dir>", "export: an empty directory for the bundle (e.g. on a removable disk)")
+    .option("--from <dir>", "import: the bundle directory")
+    .option("--chunk-size <size>", "export: file content per chunk at most, e.g. 512MiB (default 1GiB)")
+    .addOption(
+      new Option(
+        "--output <format>",
+        "plain progress on stderr, or json: also each journaled chunk as NDJSON on stdout",
+      )
+        .choices(["plain", "json"])
+        .default("plain"),
+    )
+    .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
+    .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 done (damaged chunks re-sent over the link are listed), 1 error, 4 host unreachable, 5 locked, 64 usage, 130 interrupted.\nExample:\n  $ migrate seed export plans/city.yaml --only portal --to /mnt/ferry/portal\n  $ migrate seed import plans/city.yaml --only portal --from /mnt/ferry/portal\n",
+    )
+    .action(lazy("seed"));
+
+  program
     .command("status")
     .description("Show each wave, bureau and workload from the journal (also while apply runs).")
     .argument("<plan>", "plan file")

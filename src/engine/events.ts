@@ -20,6 +20,9 @@ export type EngineEvent =
       filesDone: number;
       filesTotal: number;
       rateBps: number;
+      /** Transfer: found already on the target (digest verified there), not sent. */
+      filesInPlace?: number;
+      bytesInPlace?: number;
       at: string;
     }
   | {

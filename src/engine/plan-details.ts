@@ -69,7 +69,8 @@ function groupSummary(group: (ManifestAction | SyncAction | RewriteAction)[]): s
   }
   const paths = group.map((a) => withSize(a as ManifestAction | SyncAction)).join(", ");
   if (first.type === "manifest") return `record ${first.hash} manifests on ${first.host} of ${paths}`;
-  if (first.phase === "initial") return `copy ${first.from} -> ${first.to} in verified tar batches: ${paths}`;
+  if (first.phase === "initial")
+    return `copy ${first.from} -> ${first.to} in verified tar batches: ${paths}; the target will be checked first and what it already holds (digest verified there) is not sent`;
   return `final sync ${first.from} -> ${first.to} of ${paths}: send what changed since the snapshot, delete what the source no longer has`;
 }
 

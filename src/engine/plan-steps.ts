@@ -85,7 +85,7 @@ export function pathSyncs(inputs: StepInputs, phase: SyncAction["phase"]): SyncA
     const size = phase === "initial" ? sizeOf(inputs, path) : undefined;
     const summary =
       phase === "initial"
-        ? `copy ${path} ${source.name} -> ${target.name} in verified tar batches${sizeText(size)}`
+        ? `copy ${path} ${source.name} -> ${target.name} in verified tar batches${sizeText(size)}; the target will be checked first and what it already holds (digest verified there) is not sent`
         : `final sync ${path} ${source.name} -> ${target.name}: send what changed since the snapshot, delete what the source no longer has`;
     const action: SyncAction = {
       type: "sync",

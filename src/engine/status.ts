@@ -6,6 +6,7 @@
 
 import type { Plan } from "../plan/schema.ts";
 import { formatTime } from "../plan/time.ts";
+import { type ByteAccounting, byteAccounting, type SeedBytes } from "./accounting.ts";
 import { emptyCounts, STEPS, type StepName, type WorkloadStatus } from "./events.ts";
 import type { JournalContents, JournalSummary, WorkloadSummary } from "./journal-read.ts";
 import { summarize } from "./journal-read.ts";
@@ -26,6 +27,8 @@ export interface WorkloadStatusView {
   budgetExceeded?: boolean;
   /** Outputs of finished steps (manifest digest, bytes, row counts...). */
   outputs: Partial<Record<StepName, Record<string, unknown>>>;
+  /** Bytes verified in place on the target, carried by a seed bundle, and sent over the link. */
+  bytes: ByteAccounting;
 }
 
 export interface StatusView {
@@ -45,7 +48,12 @@ export interface StatusView {
   counts: Record<WorkloadStatus, number>;
 }
 
-function view(name: string, summary: WorkloadSummary | undefined, applyRunning: boolean): WorkloadStatusView {
+function view(
+  name: string,
+  summary: WorkloadSummary | undefined,
+  applyRunning: boolean,
+  seed: SeedBytes | undefined,
+): WorkloadStatusView {
   const outputs: WorkloadStatusView["outputs"] = {};
   for (const step of STEPS) {
     const state = summary?.steps[step];
@@ -65,6 +73,7 @@ function view(name: string, summary: WorkloadSummary | undefined, applyRunning: 
     stepsDone: summary?.completed.size ?? 0,
     stepsTotal: STEPS.length,
     outputs,
+    bytes: byteAccounting(outputs, seed),
   };
   if (summary?.currentStep && status !== "succeeded" && status !== "pending")
     result.step = summary.currentStep;
@@ -80,12 +89,18 @@ export function buildStatus(
   stateDir: string,
   contents: JournalContents,
   running?: LockHolder,
+  seeds: ReadonlyMap<string, SeedBytes> = new Map(),
 ): StatusView {
   const summary = summarize(contents.records);
   const counts = emptyCounts();
   const waves = new Map<number, Map<string, WorkloadStatusView[]>>();
   for (const workload of plan.workloads) {
-    const item = view(workload.name, summary.workloads.get(workload.name), running !== undefined);
+    const item = view(
+      workload.name,
+      summary.workloads.get(workload.name),
+      running !== undefined,
+      seeds.get(workload.name),
+    );
     counts[item.status]++;
     const bureaus = waves.get(workload.wave) ?? new Map<string, WorkloadStatusView[]>();
     bureaus.set(workload.bureau, [...(bureaus.get(workload.bureau) ?? []), item]);
@@ -135,6 +150,10 @@ function seconds(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
 }
 
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
 /**
  * Plain text for the terminal (no colour: status is often piped or watched with `watch`); times
  * in the plan's zone, while `--json` keeps the journal's ISO UTC.
@@ -168,6 +187,10 @@ export function formatStatus(status: StatusView, timeZone = "UTC"): string {
           `${w.stepsDone}/${w.stepsTotal}`,
         ];
         if (w.step && w.status !== "succeeded") parts.push(`at ${w.step}`);
+        if (w.bytes.inPlace + w.bytes.seeded + w.bytes.sent > 0)
+          parts.push(
+            `${megabytes(w.bytes.sent)} sent, ${megabytes(w.bytes.inPlace)} in place, ${megabytes(w.bytes.seeded)} by seed`,
+          );
         if (w.downtimeMs !== undefined) {
           const budget = w.downtimeBudgetMs === undefined ? "" : ` of ${seconds(w.downtimeBudgetMs)}`;
           parts.push(`downtime ${seconds(w.downtimeMs)}${budget}${w.budgetExceeded ? " (OVER BUDGET)" : ""}`);

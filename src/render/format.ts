@@ -57,7 +57,12 @@ export function progressBar(done: number, total: number, width = 20): string {
 }
 
 /** One transfer figure: "45% 1.2 GiB/2.6 GiB 80 MiB/s ETA 0:18". */
-export function formatTransfer(p: { bytesDone: number; bytesTotal: number; rateBps: number }): string {
+export function formatTransfer(p: {
+  bytesDone: number;
+  bytesTotal: number;
+  rateBps: number;
+  bytesInPlace?: number;
+}): string {
   const eta = etaMs(p.bytesDone, p.bytesTotal, p.rateBps);
   const parts = [
     `${percent(p.bytesDone, p.bytesTotal)}%`,
@@ -65,5 +70,6 @@ export function formatTransfer(p: { bytesDone: number; bytesTotal: number; rateB
     formatRate(p.rateBps),
   ];
   if (eta !== undefined) parts.push(`ETA ${formatClock(eta)}`);
+  if (p.bytesInPlace) parts.push(`· ${formatBytes(p.bytesInPlace)} already in place`);
   return parts.join(" ");
 }

@@ -20,6 +20,8 @@ export interface TransferProgress {
   filesDone: number;
   filesTotal: number;
   rateBps: number;
+  /** Found already on the target (digest verified there), not sent. */
+  bytesInPlace?: number;
 }
 
 export interface WorkloadView extends WorkloadInfo {
@@ -36,6 +38,8 @@ export interface WorkloadView extends WorkloadInfo {
   /** Last failure, including retried ones, so the operator sees what is being retried. */
   lastFailure?: { step: string; message: string; willRetry: boolean };
   bytesMoved: number;
+  /** Bytes the transfer found already on the target and did not send. */
+  bytesInPlace: number;
   endedAt?: number;
 }
 
@@ -72,7 +76,7 @@ export function initialState(plan: readonly WorkloadInfo[] = []): RunState {
 }
 
 function blank(info: WorkloadInfo): WorkloadView {
-  return { ...info, status: "pending", stepDone: false, attempt: 0, bytesMoved: 0 };
+  return { ...info, status: "pending", stepDone: false, attempt: 0, bytesMoved: 0, bytesInPlace: 0 };
 }
 
 function workload(state: RunState, name: string, wave = 0): WorkloadView {
@@ -124,12 +128,15 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
         filesTotal: event.filesTotal,
         rateBps: event.rateBps,
       };
+      if (event.bytesInPlace !== undefined) view.progress.bytesInPlace = event.bytesInPlace;
       break;
     }
     case "step-end": {
       const view = workload(state, event.workload);
       const bytes = bytesSent(event.step, event.outputs);
       if (bytes !== undefined) view.bytesMoved += bytes;
+      if (event.step === "transfer" && typeof event.outputs.bytesInPlace === "number")
+        view.bytesInPlace += event.outputs.bytesInPlace;
       else if (view.progress && view.step === event.step) view.bytesMoved += view.progress.bytesDone;
       view.progress = undefined;
       view.stepDone = true;

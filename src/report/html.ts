@@ -58,6 +58,16 @@ function systemsRow(w: WorkloadReport): string[] {
   ];
 }
 
+function carriedRow(w: WorkloadReport): string[] {
+  const { inPlace, seeded, sent } = w.accounting;
+  return [
+    td(w.name),
+    td(bytesText(inPlace), "num"),
+    td(bytesText(seeded), "num"),
+    td(bytesText(sent), "num"),
+  ];
+}
+
 function runSection(run: RunReport, timeZone: string): string {
   const when = (iso: string | undefined) => whenText(iso, timeZone);
   const meta = [
@@ -118,6 +128,8 @@ function runSection(run: RunReport, timeZone: string): string {
 ${timelineSvg(run)}
 <h3>Systems</h3>
 ${table("systems", ["Workload", "Bureau", "Wave", "Source → target", "Status", "Bytes", "Files", "Downtime vs budget"], run.workloads.map(systemsRow))}
+<h3>Data carried</h3>
+${table("carried", ["Workload", "Verified in place", "Carried by seed", "Sent over the link"], run.workloads.map(carriedRow))}
 <h3>Step timings</h3>
 ${table("steps", ["Workload", "Step", "Status", "Attempts", "Started", "Duration"], steps)}
 <h3>Manifest digests and verification</h3>

@@ -60,6 +60,18 @@ function runSection(run: RunReport, timeZone: string): string {
       ]),
     ),
   );
+  out.push("### Data carried\n");
+  out.push(
+    table(
+      ["Workload", "Verified in place", "Carried by seed", "Sent over the link"],
+      run.workloads.map((w) => [
+        w.name,
+        bytesText(w.accounting.inPlace),
+        bytesText(w.accounting.seeded),
+        bytesText(w.accounting.sent),
+      ]),
+    ),
+  );
   out.push("### Step timings\n");
   out.push(
     table(

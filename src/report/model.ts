@@ -2,6 +2,7 @@
  * The sign-off report as data: a pure fold of journal records and the plan. Markdown and HTML
  * render this model and nothing else, so both documents always say the same thing.
  */
+import { type ByteAccounting, byteAccounting, type SeedBytes } from "../engine/accounting.ts";
 import type { StepName, WorkloadStatus } from "../engine/events.ts";
 import type { JournalRecord } from "../engine/journal-record.ts";
 import type { InventoryFacts } from "../plan/inventory-facts.ts";
@@ -46,6 +47,8 @@ export interface WorkloadReport {
   files?: number;
   digest?: { algorithm?: string; value: string };
   targetDigest?: string;
+  /** Bytes verified in place on the target, carried by seed bundles, and sent over the link. */
+  accounting: ByteAccounting;
   verification: { ran: boolean; ok?: boolean; checks: CheckResult[] };
   downtimeMs?: number;
   /** When the source was frozen (cutover), the start of the downtime. */
@@ -99,6 +102,8 @@ export interface ReportInput {
   now: Date;
   /** `migrate inventory` facts: adds the domestic-CPU readiness table. */
   inventory?: InventoryFacts;
+  /** Per workload, what `migrate seed import` carried and re-sent (seed.jsonl). */
+  seeds?: ReadonlyMap<string, SeedBytes>;
 }
 
 const percentOf = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 1000) / 10);
@@ -116,6 +121,7 @@ export function buildReport(input: ReportInput): ReportModel {
         input.records.filter((r) => r.runId === runId),
         workloadsByName,
         inScope,
+        input.seeds ?? new Map(),
       ),
     )
     .filter(
@@ -147,6 +153,7 @@ function buildRun(
   all: readonly JournalRecord[],
   plan: Map<string, Plan["workloads"][number]>,
   inScope: (name: string) => boolean,
+  seeds: ReadonlyMap<string, SeedBytes>,
 ): RunReport | undefined {
   const records = all.filter((r) => r.runId === runId);
   const start = records.find((r): r is Rec<"run-start"> => r.type === "run-start");
@@ -160,6 +167,7 @@ function buildRun(
       records.filter((r) => "workload" in r && r.workload === name),
       plan.get(name),
       earlierSnapshot(before, name),
+      seeds.get(name),
     ),
   );
   return {
@@ -195,6 +203,7 @@ function buildWorkload(
   records: readonly JournalRecord[],
   planned: Plan["workloads"][number] | undefined,
   priorSnapshot: Record<string, unknown> | undefined,
+  seed: SeedBytes | undefined,
 ): WorkloadReport {
   const steps = new Map<StepKey, StepReport>();
   const outputs = new Map<StepKey, Record<string, unknown>>();
@@ -282,6 +291,14 @@ function buildWorkload(
     ...(files !== undefined ? { files } : {}),
     ...(digest ? { digest: { value: digest, ...(algorithm ? { algorithm } : {}) } } : {}),
     ...(targetDigest ? { targetDigest } : {}),
+    // A seed bundle is imported before the runs that find it in place: each run shows it.
+    accounting: byteAccounting(
+      {
+        ...(transfer ? { transfer } : {}),
+        ...(cutover ? { cutover } : {}),
+      },
+      seed,
+    ),
     verification: {
       ran: verifyStep !== undefined,
       ...(verifyStep?.status === "finished"

@@ -1,18 +1,74 @@
 /**
  * transfer: the snapshot's files and database dumps, streamed source → orchestrator → target
- * in verified, checkpointed batches (src/transfer). A resumed attempt skips every batch an
- * earlier attempt verified and says so in `filesSkipped`.
+ * in verified, checkpointed batches (src/transfer). What the target already holds — verified
+ * there by its digest (transfer/in-place.ts) — is journaled as in place and not sent: a
+ * hand-copied or seeded target, or one left by an attempt whose journal was lost. A resumed
+ * attempt keeps the first attempt's in-place list (saved beside the manifests, its digest
+ * journaled) and skips every batch an earlier attempt verified, saying so in `filesSkipped`.
  */
-
 import { hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
+import type { Remote } from "../remote/types.ts";
+import { findInPlace } from "../transfer/in-place.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import { collectManifest } from "./manifest/collect.ts";
-import { manifestDigest } from "./manifest/model.ts";
+import { type ManifestEntry, manifestDigest, totalBytes } from "./manifest/model.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
-import { hostWorkDir, latestManifest, QUICK_MS } from "./support.ts";
+import { hostWorkDir, latestManifest, loadManifest, QUICK_MS, saveManifest } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
-import type { Step } from "./types.ts";
+import type { Step, StepContext } from "./types.ts";
+
+interface Partition {
+  inPlace: ManifestEntry[];
+  send: ManifestEntry[];
+  /** Digest of `inPlace` and where it is saved, for the checkpoint. */
+  saved: { file: string; digest: string };
+}
+
+/** Checkpoint fields of an earlier attempt's in-place check, when it was over these same entries. */
+function earlierCheck(context: StepContext, allDigest: string): { file: string; digest: string } | undefined {
+  const last = context.lastCheckpoint;
+  const inPlace = last?.inPlace as { all?: unknown; file?: unknown; digest?: unknown } | undefined;
+  if (inPlace?.all !== allDigest || typeof inPlace.file !== "string" || typeof inPlace.digest !== "string")
+    return undefined;
+  return { file: inPlace.file, digest: inPlace.digest };
+}
+
+async function partition(
+  context: StepContext,
+  target: Remote,
+  all: ManifestEntry[],
+  roots: string[],
+  allDigest: string,
+): Promise<Partition> {
+  const { workload, signal } = context;
+  const earlier = earlierCheck(context, allDigest);
+  if (earlier) {
+    const inPlace = (await loadManifest(earlier.file, earlier.digest)).entries;
+    const paths = new Set(inPlace.map((entry) => entry.path));
+    return { inPlace, send: all.filter((entry) => !paths.has(entry.path)), saved: earlier };
+  }
+  const found = await findInPlace({
+    target,
+    entries: all,
+    roots,
+    hash: workload.hash,
+    signal,
+    timeoutMs: hashDeadlineMs(totalBytes(all)),
+  });
+  const saved = await saveManifest(context, "in-place", {
+    hash: workload.hash,
+    roots: [],
+    entries: found.inPlace,
+  });
+  if (found.inPlace.length > 0) {
+    context.log.info(
+      `found ${found.inPlace.length} of ${all.length} entries in place on ${target.host} (digest verified there); not sending them`,
+      { bytesInPlace: totalBytes(found.inPlace), candidates: found.candidates },
+    );
+  }
+  return { inPlace: found.inPlace, send: found.send, saved };
+}
 
 export const transfer: Step = {
   name: "transfer",
@@ -32,7 +88,11 @@ export const transfer: Step = {
       timeoutMs: hashDeadlineMs(dumpSize.bytes),
       idleTimeoutMs: hashStallMs(dumpSize.largest),
     });
-    const entries = [...manifest.entries, ...dumpEntries];
+    const all = [...manifest.entries, ...dumpEntries];
+    const allDigest = manifestDigest({ hash: workload.hash, roots: [], entries: all });
+    const parts = await partition(context, target, all, [...manifest.roots, ...dumps], allDigest);
+    const figures = { filesInPlace: parts.inPlace.length, bytesInPlace: totalBytes(parts.inPlace) };
+    const entries = parts.send;
     // The batch plan is a function of these entries, so verified batch numbers stay meaningful
     // across attempts only while the entries are the same: the digest says whether they are.
     const digest = manifestDigest({ hash: workload.hash, roots: [], entries });
@@ -43,6 +103,19 @@ export const transfer: Step = {
         : new Set<number>();
     if (verified.size > 0)
       context.log.info(`resuming: ${verified.size} batch(es) already verified on the target`);
+    const inPlace = { ...figures, all: allDigest, ...parts.saved };
+    // Journaled before anything is sent: what was verified in place, and its digest. (Without
+    // anything in place the first checkpoint stays the first verified batch's, as it was.)
+    if (figures.filesInPlace > 0) await context.checkpoint({ digest, verified: [...verified], inPlace });
+    // The figure in place is on screen from here on, before the first byte is sent.
+    context.progress({
+      bytesDone: 0,
+      bytesTotal: totalBytes(entries),
+      filesDone: 0,
+      filesTotal: entries.length,
+      rateBps: 0,
+      ...figures,
+    });
     if (dumps.length > 0) {
       await target.check(sh`mkdir -p -m 700 ${hostWorkDir(workload)}`, { signal, timeoutMs: QUICK_MS });
     }
@@ -53,9 +126,9 @@ export const transfer: Step = {
       hash: workload.hash,
       signal,
       throttle: context.throttle,
-      progress: (progress) => context.progress(progress),
+      progress: (progress) => context.progress({ ...progress, ...figures }),
       verified,
-      onVerified: (_batch, all) => context.checkpoint({ digest, verified: [...all] }),
+      onVerified: (_batch, done) => context.checkpoint({ digest, verified: [...done], inPlace }),
     });
     return {
       manifestDigest: digest,
@@ -63,6 +136,8 @@ export const transfer: Step = {
       filesSent: result.filesSent,
       filesSkipped: result.filesSkipped,
       bytesSent: result.bytesSent,
+      ...figures,
+      inPlaceDigest: parts.saved.digest,
       changedDuringTransfer: result.changedDuringTransfer.length,
       durationMs: result.durationMs,
       averageBps: result.averageBps,

@@ -13,6 +13,9 @@ export interface Progress {
   filesDone: number;
   filesTotal: number;
   rateBps: number;
+  /** Transfer only: what was found already on the target, verified by its digest there, not sent. */
+  filesInPlace?: number;
+  bytesInPlace?: number;
 }
 
 /** A shared bandwidth budget: transfers `take(bytes)` before sending; one budget for all of them. */

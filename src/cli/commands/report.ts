@@ -1,6 +1,7 @@
 /** `migrate report <plan>`: the sign-off document (Markdown or self-contained HTML) from the journal. */
 import { writeFile } from "node:fs/promises";
 import { readJournal } from "../../engine/journal-read.ts";
+import { readSeedJournal, seedBytes, seedJournalPath } from "../../engine/seed-ledger.ts";
 import { journalPath } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
@@ -38,6 +39,7 @@ export async function run(planFile: string, options: ReportOptions): Promise<num
     bureau: options.bureau,
     now: new Date(),
     ...(inventory ? { inventory } : {}),
+    seeds: seedBytes(await readSeedJournal(seedJournalPath(root, planName))),
   });
   // A journal written before records were scrubbed may still hold a secret: never print it.
   const scrubber = scrubberForPlan(loaded.plan);

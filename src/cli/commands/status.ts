@@ -5,6 +5,7 @@
  */
 import { readJournal } from "../../engine/journal-read.ts";
 import { liveHolder } from "../../engine/lock.ts";
+import { readSeedJournal, seedBytes, seedJournalPath } from "../../engine/seed-ledger.ts";
 import { journalPath, lockPath, planStateDir, resolveStateRoot } from "../../engine/state-dir.ts";
 import { buildStatus, formatStatus } from "../../engine/status.ts";
 import { ExitCode } from "../../exit-codes.ts";
@@ -20,7 +21,14 @@ export async function run(file: string, options: StatusOptions = {}): Promise<nu
   const root = resolveStateRoot(file, plan.defaults.stateDir, options.stateDir);
   const name = plan.metadata.name;
   const contents = await readJournal(journalPath(root, name));
-  const status = buildStatus(plan, planStateDir(root, name), contents, liveHolder(lockPath(root, name)));
+  const seeds = seedBytes(await readSeedJournal(seedJournalPath(root, name)));
+  const status = buildStatus(
+    plan,
+    planStateDir(root, name),
+    contents,
+    liveHolder(lockPath(root, name)),
+    seeds,
+  );
   process.stdout.write(
     options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status, plan.defaults.timezone),
   );

@@ -53,6 +53,7 @@ export function FinishedWorkload({ view }: { view: WorkloadView }) {
   const [mark, colour] = MARK[view.status] ?? ["?", "white"];
   const details = [`wave ${view.wave}`, view.bureau];
   if (view.bytesMoved > 0) details.push(`${formatBytes(view.bytesMoved)} moved`);
+  if (view.bytesInPlace > 0) details.push(`${formatBytes(view.bytesInPlace)} found in place`);
   if (view.downtimeMs !== undefined)
     details.push(`downtime ${formatDuration(view.downtimeMs)}${budget(view)}`);
   return (

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { formatTransfer } from "../../../src/render/format.ts";
 import { byBureau, initialState, reduce, totals } from "../../../src/render/run-state.ts";
 import { SCENARIO_WORKLOADS, scenario, stamped } from "../../support/event-scenario.ts";
 
@@ -32,6 +33,32 @@ describe("run state", () => {
     const freeze = events.findIndex((e) => e.type === "cutover-freeze");
     for (const event of events.slice(upTo + 1, freeze + 1)) reduce(state, event);
     expect(state.workloads.get("finance-portal")?.frozenAt).toBe(Date.parse(events[freeze]!.at));
+  });
+
+  it("shows what the transfer found in place while it runs and on the finished line", () => {
+    const state = initialState();
+    const at = "2026-12-05T14:00:00.000Z";
+    const progress = { bytesDone: 10, bytesTotal: 100, filesDone: 1, filesTotal: 4, rateBps: 5 };
+    reduce(state, {
+      type: "step-progress",
+      workload: "w",
+      step: "transfer",
+      ...progress,
+      bytesInPlace: 3 * 1024 ** 3,
+      at,
+    });
+    expect(state.workloads.get("w")?.progress?.bytesInPlace).toBe(3 * 1024 ** 3);
+    expect(formatTransfer(state.workloads.get("w")!.progress!)).toMatch(/ · 3\.00 GiB already in place$/);
+    expect(formatTransfer(progress)).not.toMatch(/in place/);
+    reduce(state, {
+      type: "step-end",
+      workload: "w",
+      step: "transfer",
+      durationMs: 5,
+      outputs: { bytesSent: 100, bytesInPlace: 3 * 1024 ** 3 },
+      at,
+    });
+    expect(state.workloads.get("w")).toMatchObject({ bytesMoved: 100, bytesInPlace: 3 * 1024 ** 3 });
   });
 
   it("derives downtime from the freeze when workload-end does not carry it", () => {

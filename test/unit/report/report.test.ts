@@ -121,6 +121,27 @@ describe("markdown", () => {
     expect(renderMarkdown(prefixed)).toContain("| sha256:9f2c (target matches) |");
   });
 
+  it("lists per workload the bytes verified in place, carried by seed and sent over the link", () => {
+    const seeded = buildReport({
+      plan: factoryPlan,
+      planFile: "plan.yaml",
+      now,
+      seeds: new Map([["finance-portal", { carried: 3 * 1024 ** 3, resent: 1024 ** 2 }]]),
+      records: factoryRecords().map((r) =>
+        r.type === "step-finish" && r.step === "transfer" && r.workload === "finance-portal"
+          ? { ...r, outputs: { ...r.outputs, bytesSent: 5 * 1024 ** 2, bytesInPlace: 2 * 1024 ** 3 } }
+          : r,
+      ),
+    });
+    const portal = seeded.runs[0]!.workloads.find((w) => w.name === "finance-portal")!;
+    expect(portal.accounting.inPlace).toBe(2 * 1024 ** 3);
+    expect(portal.accounting.seeded).toBe(3 * 1024 ** 3);
+    const text = renderMarkdown(seeded);
+    expect(text).toContain("| Workload | Verified in place | Carried by seed | Sent over the link |");
+    expect(text).toMatch(/\| finance-portal \| 2\.00 GiB \| 3\.00 GiB \| \d/);
+    expect(renderHtml(seeded)).toContain('<table class="carried">');
+  });
+
   it("escapes table cells", () => {
     expect(md).toContain("rsync exited 23 \\| partial transfer");
   });

@@ -1,0 +1,90 @@
+/**
+ * A seed bundle: a workload's files written as chunked tar archives onto a local disk, to be
+ * carried to the target side (the approved ferry process) instead of crossing a thin link.
+ * Layout of the bundle directory:
+ *   seed.json        this index: workload, hash algorithm, manifest digest, one record per chunk
+ *   manifest.jsonl   the manifest the chunks were cut from (the snapshot manifest's format)
+ *   chunk-NNNNN.tar  POSIX tar archives, members relative to /, one per transfer batch
+ * Each chunk carries its digest (the workload's algorithm: sha256 or sm3), checked on the
+ * target after upload; a chunk that does not match is named and sent again over the link.
+ */
+import { createHash } from "node:crypto";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { UserError } from "../errors.ts";
+import type { HashAlgorithm } from "../steps/manifest/model.ts";
+
+export const SEED_INDEX = "seed.json";
+export const SEED_MANIFEST = "manifest.jsonl";
+
+export const SeedChunk = z.object({
+  /** File name inside the bundle directory. */
+  file: z.string().regex(/^chunk-\d{5}\.tar$/),
+  bytes: z.number().int().nonnegative(),
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Manifest paths archived in this chunk, in archive order. */
+  paths: z.array(z.string().startsWith("/")),
+  /** Bytes of file content in the chunk (the manifest sizes; the archive adds headers). */
+  contentBytes: z.number().int().nonnegative(),
+});
+export type SeedChunk = z.infer<typeof SeedChunk>;
+
+export const SeedIndex = z.object({
+  v: z.literal(1),
+  plan: z.string(),
+  workload: z.string(),
+  source: z.string(),
+  hash: z.enum(["sha256", "sm3"]),
+  createdAt: z.string(),
+  /** Digest of manifest.jsonl's manifest (manifestDigest), naming this bundle in the journal. */
+  manifestDigest: z.string(),
+  chunks: z.array(SeedChunk),
+});
+export type SeedIndex = z.infer<typeof SeedIndex>;
+
+export function chunkFile(index: number): string {
+  return `chunk-${String(index + 1).padStart(5, "0")}.tar`;
+}
+
+/** A digest as the workload's algorithm computes it; Node's OpenSSL has SM3 as it has SHA-256. */
+export function newDigest(hash: HashAlgorithm) {
+  return createHash(hash);
+}
+
+export async function writeSeedIndex(dir: string, index: SeedIndex): Promise<void> {
+  const file = join(dir, SEED_INDEX);
+  await writeFile(`${file}.tmp`, `${JSON.stringify(index, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+}
+
+/** Read and check a bundle's index; every problem is the operator's to fix, so a UserError. */
+export async function readSeedIndex(dir: string): Promise<SeedIndex> {
+  const file = join(dir, SEED_INDEX);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new UserError("usage", `${file}: no seed bundle here (${(error as NodeJS.ErrnoException).code})`, {
+      hint: "pass the directory `migrate seed export --to DIR` wrote (the one holding seed.json)",
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UserError("usage", `${file}: not a seed index (not JSON)`, {
+      hint: "the bundle's seed.json was damaged; export the bundle again",
+    });
+  }
+  const result = SeedIndex.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new UserError(
+      "usage",
+      `${file}: not a seed index this migrate can read (${issue?.path.join(".") || "top level"}: ${issue?.message})`,
+      { hint: "export the bundle again with this version of migrate" },
+    );
+  }
+  return result.data;
+}

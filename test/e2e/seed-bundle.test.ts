@@ -1,0 +1,187 @@
+/**
+ * Seed bundles on the fleet (issue 20, item 2): the portal is exported from its source into a
+ * local directory (SM3 digests, as a bureau audited to the national standard uses), one chunk
+ * is damaged "in transit", a file changes on the source after the export, and the bundle is
+ * imported on the target. The damaged chunk is named, not used, and its files come over the
+ * link from the source; a later apply finds the rest in place and sends only the change.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { runCli } from "./apply-support.ts";
+import { apply, finished, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
+
+const skipReason = inject("e2eSkipReason");
+const TREE =
+  "cd /srv/portal && find . -printf '%p|%y|%s|%m|%U|%G|%T@|%l\\n' | sort; find . -type f -print0 | sort -z | xargs -0 sha256sum";
+const CHANGED = "/srv/portal/htdocs/index.html";
+const DAMAGED = "chunk-00001.tar";
+
+function seedJournal(stateDir: string): Record<string, unknown>[] {
+  return readFileSync(join(stateDir, "fleet-city-bureaus", "seed.jsonl"), "utf8")
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe.skipIf(skipReason !== "")("seed bundles: export, a damaged chunk, import, apply", () => {
+  let planFile: string;
+  let stateDir: string;
+  let bundle: string;
+  let exported: { exitCode: number; stderr: string };
+  let imported: { exitCode: number; stdout: string; stderr: string };
+  let applied: { exitCode?: number; stderr: string };
+
+  beforeAll(async () => {
+    await resetFleet();
+    ({ planFile, stateDir } = preparePlan((plan) => {
+      const portal = plan.workloads?.find((w) => w.name === "portal");
+      if (portal) portal.hash = "sm3";
+    }));
+    bundle = join(mkdtempSync(join(tmpdir(), "seed-e2e-")), "ferry-disk");
+    // Chunks of 4 MiB, so the 20 MiB portal makes several and only one of them is damaged.
+    exported = await runCli([
+      "seed",
+      "export",
+      planFile,
+      "--only",
+      "portal",
+      "--to",
+      bundle,
+      "--chunk-size",
+      "4MiB",
+      "--state-dir",
+      stateDir,
+    ]);
+    // One byte flipped in the middle of the first chunk: same size, other content.
+    const chunk = join(bundle, DAMAGED);
+    const bytes = readFileSync(chunk);
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] = (bytes[at] ?? 0) ^ 0xff;
+    writeFileSync(chunk, bytes);
+    await sh("portal-src", `printf '<!-- changed after the export -->\\n' >> ${CHANGED}`);
+    imported = await runCli([
+      "seed",
+      "import",
+      planFile,
+      "--only",
+      "portal",
+      "--from",
+      bundle,
+      "--state-dir",
+      stateDir,
+      "--output",
+      "json",
+    ]);
+    const run = await apply(planFile, stateDir, ["--only", "portal"]);
+    applied = { exitCode: run.exitCode, stderr: String(run.stderr) };
+  });
+
+  it("exports the workload as chunks with SM3 digests, the manifest and an index", () => {
+    expect(exported.exitCode, exported.stderr).toBe(0);
+    const files = readdirSync(bundle);
+    expect(files).toEqual(expect.arrayContaining(["seed.json", "manifest.jsonl", DAMAGED]));
+    const index = JSON.parse(readFileSync(join(bundle, "seed.json"), "utf8")) as {
+      hash: string;
+      chunks: { file: string; digest: string }[];
+    };
+    expect(index.hash).toBe("sm3");
+    expect(index.chunks.length).toBeGreaterThan(3);
+    expect(index.chunks.map((c) => c.file).sort()).toEqual(
+      files.filter((f) => f.startsWith("chunk-")).sort(),
+    );
+  });
+
+  it("names the damaged chunk, does not use it, and sends its files over the link instead", () => {
+    expect(imported.exitCode, imported.stderr).toBe(0);
+    expect(imported.stderr).toMatch(new RegExp(`${DAMAGED}: DAMAGED`));
+    expect(imported.stderr).toMatch(new RegExp(`damaged chunk\\(s\\) were not used.*: ${DAMAGED}\\.`));
+    const chunks = seedJournal(stateDir).filter((r) => r.type === "seed-chunk" && r.op === "import");
+    const damaged = chunks.find((r) => r.file === DAMAGED);
+    expect(damaged).toMatchObject({ outcome: "damaged-resent", carried: 0 });
+    expect(damaged?.resent as number).toBeGreaterThan(0);
+    const others = chunks.filter((r) => r.file !== DAMAGED);
+    expect(others.length).toBeGreaterThan(0);
+    for (const chunk of others) expect(chunk.outcome).toBe("verified");
+    // --output json: the same records as NDJSON events on stdout, stdout holding nothing else.
+    const events = imported.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.filter((e) => e.type === "seed-chunk")).toEqual(chunks);
+    expect(events.at(-1)).toMatchObject({ type: "seed-end", status: "succeeded" });
+  });
+
+  it("then applies, sending only what changed since the export, and the target equals the source", async () => {
+    expect(applied.exitCode, applied.stderr.slice(-2000)).toBe(0);
+    expect((await sh("tgt-1", TREE)).stdout).toBe((await sh("portal-src", TREE)).stdout);
+    const transfer = finished(journal(stateDir), "portal/transfer") as {
+      bytesInPlace: number;
+      bytesSent: number;
+      filesInPlace: number;
+      filesSent: number;
+    };
+    const size = Number((await sh("portal-src", `stat -c %s ${CHANGED}`)).stdout.trim());
+    expect(transfer.bytesInPlace).toBeGreaterThan(15 * 1024 * 1024);
+    // The changed file, and the directories' headers (their metadata is always set last).
+    expect(transfer.bytesSent).toBeLessThan(size + 200 * 1024);
+    expect(transfer.filesInPlace).toBeGreaterThan(transfer.filesSent);
+  });
+
+  it("accounts for bytes in place, carried by seed and sent over the link in status --json", async () => {
+    const status = await runCli(["status", planFile, "--json", "--state-dir", stateDir]);
+    const portal = (
+      JSON.parse(status.stdout) as {
+        waves: { bureaus: { workloads: { name: string; bytes: Record<string, number> }[] }[] }[];
+      }
+    ).waves
+      .flatMap((w) => w.bureaus.flatMap((b) => b.workloads))
+      .find((w) => w.name === "portal");
+    const carried = seedJournal(stateDir)
+      .filter((r) => r.type === "seed-chunk" && r.op === "import")
+      .reduce((sum, r) => sum + (r.carried as number), 0);
+    expect(portal?.bytes.seeded).toBe(carried);
+    expect(carried).toBeGreaterThan(0);
+  });
+
+  it("waits for no apply: a held state lock refuses the import with exit code 5", async () => {
+    const lock = join(stateDir, "fleet-city-bureaus", "lock");
+    const holder = { pid: process.pid, host: hostname(), user: "ops", startedAt: new Date().toISOString() };
+    writeFileSync(lock, JSON.stringify({ ...holder, command: "migrate apply plan.yaml" }));
+    try {
+      const locked = await runCli([
+        "seed",
+        "import",
+        planFile,
+        "--only",
+        "portal",
+        "--from",
+        bundle,
+        "--state-dir",
+        stateDir,
+      ]);
+      expect(locked.exitCode).toBe(5);
+      expect(locked.stderr).toMatch(/locked by/);
+    } finally {
+      rmSync(lock);
+    }
+  });
+
+  it("refuses to export into a directory that is not empty, before touching any host", async () => {
+    const again = await runCli([
+      "seed",
+      "export",
+      planFile,
+      "--only",
+      "portal",
+      "--to",
+      bundle,
+      "--state-dir",
+      stateDir,
+    ]);
+    expect(again.exitCode).toBe(64);
+    expect(again.stderr).toMatch(/is not empty/);
+    expect(again.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
