@@ -115,7 +115,7 @@ describe("runPlanText --verbose", () => {
     const details = text.slice(text.indexOf("Wave 1 in detail"));
     for (const line of details.split("\n")) expect(line.length).toBeLessThanOrEqual(50);
     expect(text).toContain(
-      "      - copy src-01 -> tgt-01 in verified tar\n        batches: /srv/base, /etc/base\n",
+      "      - copy src-01 -> tgt-01 in verified tar\n        batches: /srv/base, /etc/base; the target\n",
     );
   });
 });
