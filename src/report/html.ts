@@ -13,6 +13,7 @@ import {
   durationText,
   operatorText,
   runDuration,
+  systemsMovedText,
   verificationText,
   whenText,
 } from "./text.ts";
@@ -66,7 +67,7 @@ function runSection(run: RunReport): string {
     ["Run by", operatorText(run)],
     ["Command", commandLine(run)],
     ["Plan hash", run.planHash],
-    ["Systems moved", `${run.systemsMoved} of ${run.workloads.length}`],
+    ["Systems moved", systemsMovedText(run)],
     ["Bytes moved", bytesText(run.bytesMoved)],
   ];
   const steps = run.workloads.flatMap((w) =>
@@ -109,10 +110,7 @@ function runSection(run: RunReport): string {
         ]
       : [],
   );
-  return `<section class="run" data-run="${esc(run.runId)}">
-<h2>Run ${esc(run.runId)} <small>(${esc(run.command)}, ${esc(run.status)})</small></h2>
-<table class="meta"><tbody>${meta.map(([k, v]) => `<tr>${td(k ?? "")}${td(v ?? "")}</tr>`).join("")}</tbody></table>
-<h3>Timeline</h3>
+  const details = `<h3>Timeline</h3>
 ${timelineSvg(run)}
 <h3>Systems</h3>
 ${table("systems", ["Workload", "Bureau", "Wave", "Source → target", "Status", "Bytes", "Files", "Downtime vs budget"], run.workloads.map(systemsRow))}
@@ -124,7 +122,19 @@ ${table("digests", ["Workload", "Manifest digest", "Verification", "Checks"], di
 ${table("failures", ["Workload", "Step", "At", "Kind", "Message"], failures)}
 <h3>Rollbacks</h3>
 ${table("rollbacks", ["Workload", "At", "Result", "Duration"], rollbacks)}
+`;
+  return `<section class="run" data-run="${esc(run.runId)}">
+<h2>Run ${esc(run.runId)} <small>(${esc(run.command)}, ${esc(run.status)})</small></h2>
+<table class="meta"><tbody>${meta.map(([k, v]) => `<tr>${td(k ?? "")}${td(v ?? "")}</tr>`).join("")}</tbody></table>
+${run.stoppedBeforeSteps !== undefined ? stoppedSection(run.stoppedBeforeSteps) : details}
 </section>`;
+}
+
+/** Empty tables would read as "nothing failed"; say what stopped the run instead. */
+function stoppedSection(reason: string): string {
+  return `<h3>Stopped before any step</h3>
+<p>The run stopped in its preflight checks; no host was changed. Reason:</p>
+<pre class="bad">${esc(reason)}</pre>`;
 }
 
 export function renderHtml(model: ReportModel): string {

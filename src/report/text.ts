@@ -50,6 +50,13 @@ export function whenText(iso: string | undefined): string {
   return iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : dash;
 }
 
+/** "2 of 3", or what stopped a run that never reached a step (not a misleading "0 of 0"). */
+export function systemsMovedText(run: RunReport): string {
+  return run.stoppedBeforeSteps !== undefined
+    ? "none: stopped in preflight, before any step; nothing was changed"
+    : `${run.systemsMoved} of ${run.workloads.length}`;
+}
+
 export function runDuration(run: RunReport): string {
   return run.endedAt ? formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt)) : dash;
 }

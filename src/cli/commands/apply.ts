@@ -9,9 +9,10 @@ import { summarize } from "../../engine/journal-read.ts";
 import { acquireLock, describeHolder } from "../../engine/lock.ts";
 import { runPlanText } from "../../engine/plan-text.ts";
 import { planRun } from "../../engine/planner.ts";
+import { runPreflight } from "../../engine/preflight.ts";
 import { canPrompt, type Prompter, terminalPrompter } from "../../engine/prompter.ts";
 import { findPlanChanges, planChangedError } from "../../engine/resume-check.ts";
-import { journalPath, lockPath, resolveStateRoot, runDir, workloadDir } from "../../engine/state-dir.ts";
+import { journalPath, lockPath, runDir, workloadDir } from "../../engine/state-dir.ts";
 import { createThrottle } from "../../engine/throttle.ts";
 import { downtimeBudgetMs } from "../../engine/window.ts";
 import { UserError } from "../../errors.ts";
@@ -21,10 +22,10 @@ import { scrubberForPlan } from "../../log/scrub.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
-import { checkTrust } from "../../remote/trust-check.ts";
-import { createRenderer, type OutputMode } from "../../render/index.ts";
-import { checkDatabasePasswords } from "../../steps/db/password.ts";
+import { createRenderer } from "../../render/index.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
+import { type OutputFormat, outputFormat } from "../output-format.ts";
+import { stateRoot } from "../paths.ts";
 import { VERSION } from "../version.ts";
 
 export interface ApplyCommandOptions {
@@ -33,7 +34,8 @@ export interface ApplyCommandOptions {
   ignoreWindow?: boolean;
   only?: string;
   acceptNewHostKeys?: boolean;
-  output?: OutputMode;
+  json?: boolean;
+  output?: OutputFormat;
 }
 
 export interface ApplyDeps {
@@ -59,12 +61,18 @@ export async function run(
       hint: `pass --yes to apply without asking: migrate apply ${file} --yes`,
     });
   }
+  outputFormat(options); // a conflicting --json/--output is refused before anything else
   const loaded = await loadPlanOrThrow(file);
   const { plan } = loaded;
   for (const warning of loaded.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`);
   const only = parseOnly(options.only);
   const selected = selectWorkloads(plan, only);
-  const root = resolveStateRoot(file, plan.defaults.stateDir, options.stateDir);
+  const root = await stateRoot({
+    planFile: file,
+    planStateDir: plan.defaults.stateDir,
+    override: options.stateDir,
+    mode: "write",
+  });
   const name = plan.metadata.name;
   const resume = `migrate apply ${file} --yes${options.stateDir ? ` --state-dir ${options.stateDir}` : ""}`;
 
@@ -120,7 +128,7 @@ async function execute(
   const { root, name, options } = prepared;
   const controller = new AbortController();
   const renderer = await createRenderer({
-    mode: options.output ?? "auto",
+    mode: outputFormat(options),
     title: `apply ${name}`,
     workloads: prepared.selected.map((w) => {
       const budget = downtimeBudgetMs(w);
@@ -142,8 +150,10 @@ async function execute(
     scrubber: scrubberForPlan(plan),
     plan: name,
   });
+  const hosts = planHosts(plan);
+  const hostsByName = new Map(hosts.map((host) => [host.name, host]));
   const pool = new SshPool({
-    hosts: planHosts(plan),
+    hosts,
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,
     onCommand: (audit) => runLog.onCommand(audit),
   });
@@ -166,10 +176,8 @@ async function execute(
       throttle: createThrottle(plan.defaults.bandwidth),
       ...(prepared.lock.recovered ? { recoveredLock: prepared.lock.recovered } : {}),
       ...(process.env.MIGRATE_FAIL_AFTER ? { failAfter: process.env.MIGRATE_FAIL_AFTER } : {}),
-      preflight: async ({ workloads, hosts }, signal) => {
-        checkDatabasePasswords(workloads);
-        await checkTrust(pool, hosts, signal);
-      },
+      preflight: (work, signal) =>
+        runPreflight(work, { pool, signal, viaOf: (host) => hostsByName.get(host)?.via }),
       version: VERSION,
       argv: process.argv.slice(2),
     });

@@ -8,7 +8,7 @@ import type { LogLevel } from "../../log/levels.ts";
 import { LOG_FILE } from "../../log/logger.ts";
 import { formatLog } from "../../log/pretty.ts";
 import { colourWanted, palette } from "../../render/colour.ts";
-import { resolvePlanState } from "../../report/plan-state.ts";
+import { readPlanState } from "../paths.ts";
 
 export interface LogsOptions {
   stateDir?: string;
@@ -21,7 +21,7 @@ export async function run(
   runId: string | undefined,
   options: LogsOptions,
 ): Promise<number> {
-  const { root, planName } = await resolvePlanState(planFile, options.stateDir);
+  const { root, planName } = await readPlanState(planFile, options.stateDir);
   const runsDir = join(root, planName, "runs");
   const runs = (await readdir(runsDir).catch(() => [] as string[])).sort();
   if (runs.length === 0) {

@@ -1,22 +1,26 @@
 /**
  * `migrate plan <plan>`: the dry run. Prints what apply would do (only what remains once a
- * journal exists). Exit codes follow Terraform's -detailed-exitcode: 0 nothing to do, 2 work
- * pending, 1 error.
+ * journal exists). Exits 0 for a valid plan, so `set -e` CI jobs can run it; with
+ * --detailed-exitcode (as Terraform's) 0 means nothing to do and 2 work pending. 1 error.
  */
 import { access } from "node:fs/promises";
 import { runPlanText } from "../../engine/plan-text.ts";
 import { planRun } from "../../engine/planner.ts";
-import { journalPath, resolveStateRoot } from "../../engine/state-dir.ts";
+import { journalPath } from "../../engine/state-dir.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { type InventoryFacts, readInventoryFacts } from "../../plan/inventory-facts.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import type { Plan } from "../../plan/schema.ts";
+import { type OutputFormat, outputFormat } from "../output-format.ts";
+import { stateRoot } from "../paths.ts";
 
 export interface PlanOptions {
   json?: boolean;
+  output?: OutputFormat;
   inventory?: string;
   stateDir?: string;
+  detailedExitcode?: boolean;
 }
 
 interface JournalView {
@@ -45,12 +49,18 @@ async function readJournalView(plan: Plan, stateRoot: string): Promise<JournalVi
 }
 
 export async function run(file: string, options: PlanOptions = {}): Promise<number> {
+  const format = outputFormat(options);
   const inventory: InventoryFacts | undefined = options.inventory
     ? await readInventoryFacts(options.inventory)
     : undefined;
   const loaded = await loadPlanOrThrow(file, inventory ? { inventory } : {});
   for (const warning of loaded.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`);
-  const root = resolveStateRoot(file, loaded.plan.defaults.stateDir, options.stateDir);
+  const root = await stateRoot({
+    planFile: file,
+    planStateDir: loaded.plan.defaults.stateDir,
+    override: options.stateDir,
+    mode: "read",
+  });
   const journal = await readJournalView(loaded.plan, root);
   if (journal.refusal) process.stderr.write(`warning: apply would refuse to resume: ${journal.refusal}\n`);
   const runPlan = planRun(loaded.plan, {
@@ -58,6 +68,6 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
     planHash: loaded.hash,
     ...(inventory ? { inventory } : {}),
   });
-  process.stdout.write(options.json ? `${JSON.stringify(runPlan, null, 2)}\n` : runPlanText(runPlan));
-  return runPlan.summary.pendingSteps === 0 ? ExitCode.ok : ExitCode.pending;
+  process.stdout.write(format === "json" ? `${JSON.stringify(runPlan, null, 2)}\n` : runPlanText(runPlan));
+  return options.detailedExitcode && runPlan.summary.pendingSteps > 0 ? ExitCode.pending : ExitCode.ok;
 }

@@ -1,5 +1,4 @@
 /** `migrate report <plan>`: the sign-off document (Markdown or self-contained HTML) from the journal. */
-import { writeFile } from "node:fs/promises";
 import { readJournal } from "../../engine/journal-read.ts";
 import { journalPath } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
@@ -8,7 +7,7 @@ import { closestNames } from "../../plan/did-you-mean.ts";
 import { renderHtml } from "../../report/html.ts";
 import { renderMarkdown } from "../../report/markdown.ts";
 import { buildReport } from "../../report/model.ts";
-import { resolvePlanState } from "../../report/plan-state.ts";
+import { checkOutputFile, readPlanState, writeOutputFile } from "../paths.ts";
 
 export interface ReportOptions {
   format: "md" | "html";
@@ -18,7 +17,8 @@ export interface ReportOptions {
 }
 
 export async function run(planFile: string, options: ReportOptions): Promise<number> {
-  const { loaded, root, planName } = await resolvePlanState(planFile, options.stateDir);
+  if (options.out !== undefined) await checkOutputFile(options.out);
+  const { loaded, root, planName } = await readPlanState(planFile, options.stateDir);
   const bureaus = [...new Set(loaded.plan.workloads.map((w) => w.bureau))];
   if (options.bureau !== undefined && !bureaus.includes(options.bureau)) {
     const close = closestNames(options.bureau, bureaus);
@@ -36,7 +36,7 @@ export async function run(planFile: string, options: ReportOptions): Promise<num
   });
   const text = options.format === "html" ? renderHtml(model) : renderMarkdown(model);
   if (options.out) {
-    await writeFile(options.out, text);
+    await writeOutputFile(options.out, text);
     process.stderr.write(
       `report written to ${options.out} (${model.runs.length} run(s), ${model.overall.migrated}/${model.overall.planned} systems migrated)\n`,
     );

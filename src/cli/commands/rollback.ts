@@ -7,7 +7,7 @@ import { FileJournal } from "../../engine/journal.ts";
 import { acquireLock, describeHolder } from "../../engine/lock.ts";
 import { canPrompt, type Prompter, terminalPrompter } from "../../engine/prompter.ts";
 import { checkRollbackAllowed, rollbackWorkload } from "../../engine/rollback.ts";
-import { journalPath, lockPath, resolveStateRoot, runDir, workloadDir } from "../../engine/state-dir.ts";
+import { journalPath, lockPath, runDir, workloadDir } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { createRunLog } from "../../log/run-log.ts";
@@ -16,11 +16,15 @@ import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
 import { createRenderer } from "../../render/index.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
+import { type OutputFormat, outputFormat } from "../output-format.ts";
+import { stateRoot } from "../paths.ts";
 import { VERSION } from "../version.ts";
 
 export interface RollbackCommandOptions {
   yes?: boolean;
   stateDir?: string;
+  json?: boolean;
+  output?: OutputFormat;
 }
 
 export async function run(
@@ -41,9 +45,15 @@ export async function run(
       },
     );
   }
+  const format = outputFormat(options);
   const loaded = await loadPlanOrThrow(file);
   const { plan } = loaded;
-  const root = resolveStateRoot(file, plan.defaults.stateDir, options.stateDir);
+  const root = await stateRoot({
+    planFile: file,
+    planStateDir: plan.defaults.stateDir,
+    override: options.stateDir,
+    mode: "write",
+  });
   const name = plan.metadata.name;
   const lock = await acquireLock(lockPath(root, name), `migrate rollback ${file} ${workload}`);
   const journal = FileJournal.open(journalPath(root, name));
@@ -60,7 +70,8 @@ export async function run(
       return ExitCode.error;
     }
     const renderer = await createRenderer({
-      mode: "plain",
+      // Rollback is short and prints a few lines; the live view is for apply.
+      mode: format === "auto" ? "plain" : format,
       title: `rollback ${workload}`,
       onInterrupt: () => controller.abort(),
     });

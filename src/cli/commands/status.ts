@@ -1,26 +1,35 @@
 /**
- * `migrate status <plan> [--json]`: waves → bureaus → workloads from the journal. Read-only and
+ * `migrate status <plan> [--output json]`: waves → bureaus → workloads from the journal. Read-only and
  * without the lock, so it can follow an apply that is running (a torn last record from the
  * writer being mid-append is ignored).
  */
 import { readJournal } from "../../engine/journal-read.ts";
 import { liveHolder } from "../../engine/lock.ts";
-import { journalPath, lockPath, planStateDir, resolveStateRoot } from "../../engine/state-dir.ts";
+import { journalPath, lockPath, planStateDir } from "../../engine/state-dir.ts";
 import { buildStatus, formatStatus } from "../../engine/status.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
+import { type OutputFormat, outputFormat } from "../output-format.ts";
+import { stateRoot } from "../paths.ts";
 
 export interface StatusOptions {
   json?: boolean;
+  output?: OutputFormat;
   stateDir?: string;
 }
 
 export async function run(file: string, options: StatusOptions = {}): Promise<number> {
+  const format = outputFormat(options);
   const { plan } = await loadPlanOrThrow(file);
-  const root = resolveStateRoot(file, plan.defaults.stateDir, options.stateDir);
+  const root = await stateRoot({
+    planFile: file,
+    planStateDir: plan.defaults.stateDir,
+    override: options.stateDir,
+    mode: "read",
+  });
   const name = plan.metadata.name;
   const contents = await readJournal(journalPath(root, name));
   const status = buildStatus(plan, planStateDir(root, name), contents, liveHolder(lockPath(root, name)));
-  process.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+  process.stdout.write(format === "json" ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
   return ExitCode.ok;
 }
