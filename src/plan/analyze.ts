@@ -49,7 +49,7 @@ function yamlDiagnostic(
 export function analyzePlanText(
   file: string,
   text: string,
-  options: { inventory?: InventoryFacts } = {},
+  options: { inventory?: InventoryFacts; now?: number } = {},
 ): Analysis {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
@@ -101,7 +101,13 @@ export function analyzePlanText(
     partial = partialPlan(raw, parsed.error.issues);
   }
   if (partial) {
-    const context = buildContext(partial.plan, partial.index, partial.skipped, options.inventory);
+    const context = buildContext(
+      partial.plan,
+      partial.index,
+      partial.skipped,
+      options.inventory,
+      options.now,
+    );
     for (const rule of RULES) findings.push(...rule(context));
   }
   const diagnostics = dedupe(findings.map(toDiagnostic)).sort(compareDiagnostics);

@@ -12,6 +12,8 @@ import type { Plan } from "./schema.ts";
 
 export interface LoadOptions {
   inventory?: InventoryFacts;
+  /** The time windows are judged against (default: now). */
+  now?: number;
 }
 
 export interface LoadResult {
