@@ -1,18 +1,21 @@
 /**
  * `migrate apply <plan>`: parse options, take the state lock, confirm, then hand the plan to the
  * engine with the real steps, the SSH pool, the renderer and the run log. Exit codes: 0 all
- * succeeded, 3 some failed/rolled back/skipped, 5 locked or plan changed, 130 interrupted.
+ * succeeded, 3 some failed/rolled back/skipped, 4 preflight refused (trust, passwords, no host
+ * reachable), 5 locked, plan changed or another plan's state, 64 usage, 130 interrupted.
  */
+import { resolve } from "node:path";
 import { applyPlan, selectWorkloads } from "../../engine/apply.ts";
 import { FileJournal } from "../../engine/journal.ts";
 import { summarize } from "../../engine/journal-read.ts";
 import { acquireLock, describeHolder } from "../../engine/lock.ts";
+import { otherPlanFile } from "../../engine/plan-identity.ts";
 import { runPlanText } from "../../engine/plan-text.ts";
 import { planRun } from "../../engine/planner.ts";
 import { runPreflight } from "../../engine/preflight.ts";
 import { canPrompt, type Prompter, terminalPrompter } from "../../engine/prompter.ts";
 import { findPlanChanges, planChangedError } from "../../engine/resume-check.ts";
-import { journalPath, lockPath, runDir, workloadDir } from "../../engine/state-dir.ts";
+import { journalPath, lockPath, planStateDir, runDir, workloadDir } from "../../engine/state-dir.ts";
 import { createThrottle } from "../../engine/throttle.ts";
 import { downtimeBudgetMs } from "../../engine/window.ts";
 import { UserError } from "../../errors.ts";
@@ -89,6 +92,8 @@ export async function run(
       );
     }
     const summary = summarize(journal.records);
+    const other = otherPlanFile(journal.records, file, name, planStateDir(root, name));
+    if (other) throw other;
     const changes = findPlanChanges(plan, journal.records, summary);
     if (changes.length > 0) throw planChangedError(changes);
     if (!options.yes) {
@@ -160,7 +165,8 @@ async function execute(
   try {
     const result = await applyPlan({
       plan,
-      planFile: file,
+      // Absolute, so the journal names the plan file whatever directory the next run starts in.
+      planFile: resolve(file),
       planHash: loaded.hash,
       journal: prepared.journal,
       steps: STEP_IMPLEMENTATIONS,

@@ -6,7 +6,7 @@
 import { access } from "node:fs/promises";
 import { runPlanText } from "../../engine/plan-text.ts";
 import { planRun } from "../../engine/planner.ts";
-import { journalPath } from "../../engine/state-dir.ts";
+import { journalPath, planStateDir } from "../../engine/state-dir.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { type InventoryFacts, readInventoryFacts } from "../../plan/inventory-facts.ts";
@@ -33,7 +33,7 @@ interface JournalView {
  * Steps the journal records as finished; none when there is no journal yet. The journal
  * modules are imported only when a journal exists, so a first dry run loads nothing extra.
  */
-async function readJournalView(plan: Plan, stateRoot: string): Promise<JournalView> {
+async function readJournalView(plan: Plan, stateRoot: string, planFile: string): Promise<JournalView> {
   const file = journalPath(stateRoot, plan.metadata.name);
   try {
     await access(file);
@@ -42,8 +42,16 @@ async function readJournalView(plan: Plan, stateRoot: string): Promise<JournalVi
   }
   const { readCompletedSteps, readJournal, summarize } = await import("../../engine/journal-read.ts");
   const { findPlanChanges, planChangedError } = await import("../../engine/resume-check.ts");
+  const { otherPlanFile } = await import("../../engine/plan-identity.ts");
   const completed = await readCompletedSteps(stateRoot, plan.metadata.name);
   const { records } = await readJournal(file);
+  const other = otherPlanFile(
+    records,
+    planFile,
+    plan.metadata.name,
+    planStateDir(stateRoot, plan.metadata.name),
+  );
+  if (other) return { completed, refusal: other.message };
   const changes = findPlanChanges(plan, records, summarize(records));
   return changes.length > 0 ? { completed, refusal: planChangedError(changes).message } : { completed };
 }
@@ -61,7 +69,7 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
     override: options.stateDir,
     mode: "read",
   });
-  const journal = await readJournalView(loaded.plan, root);
+  const journal = await readJournalView(loaded.plan, root, file);
   if (journal.refusal) process.stderr.write(`warning: apply would refuse to resume: ${journal.refusal}\n`);
   const runPlan = planRun(loaded.plan, {
     completed: journal.completed,

@@ -2,12 +2,14 @@
  * `migrate rollback <plan> <workload>`: traffic back to the source and its services started,
  * through the cutover step's undo, journaled; the next apply migrates the workload again.
  */
+import { resolve } from "node:path";
 import { operatorInfo } from "../../engine/apply.ts";
 import { FileJournal } from "../../engine/journal.ts";
 import { acquireLock, describeHolder } from "../../engine/lock.ts";
+import { otherPlanFile } from "../../engine/plan-identity.ts";
 import { canPrompt, type Prompter, terminalPrompter } from "../../engine/prompter.ts";
 import { checkRollbackAllowed, rollbackWorkload } from "../../engine/rollback.ts";
-import { journalPath, lockPath, runDir, workloadDir } from "../../engine/state-dir.ts";
+import { journalPath, lockPath, planStateDir, runDir, workloadDir } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { createRunLog } from "../../log/run-log.ts";
@@ -61,6 +63,8 @@ export async function run(
   try {
     if (lock.recovered)
       process.stderr.write(`migrate: took over a stale lock left by ${describeHolder(lock.recovered)}\n`);
+    const other = otherPlanFile(journal.records, file, name, planStateDir(root, name));
+    if (other) throw other;
     checkRollbackAllowed(plan, journal.records, workload);
     if (
       !options.yes &&
@@ -84,7 +88,7 @@ export async function run(
     try {
       const result = await rollbackWorkload({
         plan,
-        planFile: file,
+        planFile: resolve(file),
         planHash: loaded.hash,
         workload,
         journal,

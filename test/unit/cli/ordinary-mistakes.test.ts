@@ -3,7 +3,7 @@
  * each ends in one paragraph naming the flag and path, with a hint and a documented exit code,
  * never "internal error" with a stack; and before anything is contacted or changed.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -152,5 +152,33 @@ describe("apply when no host can be reached", { timeout: CHILD_TIMEOUT_MS }, () 
     expect(report.stdout).toContain("### Stopped before any step");
     expect(report.stdout).toContain("  src-app      not checked: reached through src-bastion, which failed");
     expect(report.stdout).not.toContain("### Failures");
+  });
+});
+
+describe("two plan files with the same metadata.name", { timeout: CHILD_TIMEOUT_MS }, () => {
+  it("do not share one journal: the second is refused until the first is gone (moved or renamed)", async () => {
+    const dir = mkdtempSync(join(scratch, "twins-"));
+    const [first, second] = [join(dir, "culture.yaml"), join(dir, "culture-copy.yaml")];
+    writeFileSync(first, UNREACHABLE_PLAN);
+    writeFileSync(second, UNREACHABLE_PLAN.replace("bureau: culture", "bureau: sports"));
+    const env = { SSH_AUTH_SOCK: "/nonexistent/agent.sock" };
+    const apply = (plan: string) => migrate(["apply", plan, "--yes", "--output", "plain"], env);
+    // The first plan's run is journaled (its preflight fails: nothing listens on port 1).
+    expect((await apply(first)).exitCode).toBe(ExitCode.unreachable);
+
+    const refused = await apply(second);
+    expectUserError(refused, ExitCode.locked, [
+      `migrate: error: the state ${join(dir, ".migrate", "unreachable-hosts")} belongs to another plan file with the same metadata.name "unreachable-hosts": ${first} (this is ${second}); sharing it would resume one plan's steps with the other`,
+      "  hint: give one of the two plans another metadata.name, or run this one with its own --state-dir",
+    ]);
+    const dryRun = await migrate(["plan", second]);
+    expect(dryRun.exitCode).toBe(0);
+    expect(dryRun.stderr).toContain(
+      `warning: apply would refuse to resume: the state ${join(dir, ".migrate", "unreachable-hosts")} belongs to another plan file`,
+    );
+
+    // Renamed: the old path is gone, so it is the same plan moved, and it continues.
+    renameSync(first, join(dir, "culture-old.yaml.bak"));
+    expect((await apply(second)).exitCode).toBe(ExitCode.unreachable);
   });
 });
