@@ -36,7 +36,7 @@ export function otherPlanFile(
   stateDir: string,
 ): UserError | undefined {
   const last = records.findLast((r) => r.type === "run-start");
-  if (!last || last.type !== "run-start") return undefined;
+  if (last?.type !== "run-start") return undefined;
   const before = canonical(last.planFile);
   const now = canonical(planFile);
   if (before === now || !existsSync(before) || planNameOf(before) !== planName) return undefined;
