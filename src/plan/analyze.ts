@@ -10,10 +10,9 @@ import { buildContext } from "./rules/context.ts";
 import { RULES } from "./rules/index.ts";
 import { inlineKeyMaterial } from "./rules/secrets.ts";
 import { Plan } from "./schema.ts";
+import { yamlSyntaxDiagnostic } from "./yaml-errors.ts";
 import { locateFinding } from "./yaml-locate.ts";
-import { issueFindings } from "./zod-issues.ts";
-
-const MAX_YAML_ERRORS = 3;
+import { issueFindings, SAFE_INTEGER_CODE } from "./zod-issues.ts";
 
 export interface Analysis {
   plan: Plan | undefined;
@@ -55,13 +54,9 @@ export function analyzePlanText(
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const yamlWarnings = document.warnings.map((w) => yamlDiagnostic(file, lineCounter, "warning", w));
   if (document.errors.length > 0) {
-    // After the first syntax error the parser's follow-on errors are mostly noise: keep one per
-    // line and at most MAX_YAML_ERRORS.
-    const errors = document.errors
-      .map((e) => yamlDiagnostic(file, lineCounter, "error", e))
-      .filter((d, i, all) => i === 0 || all[i - 1]!.line !== d.line)
-      .slice(0, MAX_YAML_ERRORS);
-    return { plan: undefined, diagnostics: [...errors, ...yamlWarnings].sort(compareDiagnostics) };
+    // One mistake, one error: after the first, the parser's errors are follow-ons.
+    const error = yamlSyntaxDiagnostic(file, text, lineCounter, document.errors);
+    return { plan: undefined, diagnostics: [error, ...yamlWarnings].sort(compareDiagnostics) };
   }
   let raw: unknown;
   try {
@@ -97,7 +92,13 @@ export function analyzePlanText(
       skipped: { hosts: new Set(), tenants: new Set(), workloads: new Set(), repaired: new Set() },
     };
   } else {
-    for (const issue of parsed.error.issues) findings.push(...issueFindings(issue, raw));
+    const found = parsed.error.issues.flatMap((issue) => issueFindings(issue, raw));
+    const key = (f: Finding) => JSON.stringify(f.path);
+    findings.push(
+      ...found.filter(
+        (f) => f.code !== SAFE_INTEGER_CODE || !found.some((o) => o !== f && key(o) === key(f)),
+      ),
+    );
     partial = partialPlan(raw, parsed.error.issues);
   }
   if (partial) {
