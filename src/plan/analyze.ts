@@ -3,13 +3,14 @@
  * schema (zod issues mapped back to YAML nodes), then the semantic rules. Pure and synchronous.
  */
 import { LineCounter, parseDocument } from "yaml";
-import { compareDiagnostics, type Diagnostic, type Finding } from "./diagnostics.ts";
+import { compareDiagnostics, type Diagnostic, type Finding, type PlanPath } from "./diagnostics.ts";
 import type { InventoryFacts } from "./inventory-facts.ts";
 import { partialPlan } from "./partial-plan.ts";
 import { buildContext } from "./rules/context.ts";
 import { RULES } from "./rules/index.ts";
 import { inlineKeyMaterial } from "./rules/secrets.ts";
 import { Plan } from "./schema.ts";
+import { knownKeysAt } from "./schema-keys.ts";
 import { yamlSyntaxDiagnostic } from "./yaml-errors.ts";
 import { locateFinding } from "./yaml-locate.ts";
 import { issueFindings, SAFE_INTEGER_CODE } from "./zod-issues.ts";
@@ -95,8 +96,9 @@ export function analyzePlanText(
     const found = parsed.error.issues.flatMap((issue) => issueFindings(issue, raw));
     const key = (f: Finding) => JSON.stringify(f.path);
     findings.push(
-      ...found.filter(
-        (f) => f.code !== SAFE_INTEGER_CODE || !found.some((o) => o !== f && key(o) === key(f)),
+      ...dedentedBlocks(
+        found.filter((f) => f.code !== SAFE_INTEGER_CODE || !found.some((o) => o !== f && key(o) === key(f))),
+        raw,
       ),
     );
     partial = partialPlan(raw, parsed.error.issues);
@@ -121,6 +123,41 @@ export function analyzePlanText(
   function toDiagnostic(finding: Finding): Diagnostic {
     return locateFinding(file, document, lineCounter, finding);
   }
+}
+
+/**
+ * A block dedented to its parent's level is valid YAML: the parent key is left empty (null) and
+ * the block's keys land beside it as unknown keys. One mistake, so one error at the first key,
+ * saying where it belongs, instead of "must be a mapping, got null" plus an error per key.
+ */
+function dedentedBlocks(findings: Finding[], raw: unknown): Finding[] {
+  const same = (a: PlanPath, b: PlanPath) => JSON.stringify(a) === JSON.stringify(b);
+  const out = [...findings];
+  for (const empty of findings) {
+    const parent = empty.path.at(-1);
+    if (empty.code !== "invalid-type" || !empty.message.endsWith(", got null") || typeof parent !== "string")
+      continue;
+    const belongs = new Set(knownKeysAt(empty.path, raw));
+    const strays = out.filter(
+      (f) =>
+        f.code === "unknown-key" &&
+        same(f.path.slice(0, -1), empty.path.slice(0, -1)) &&
+        belongs.has(String(f.path.at(-1))),
+    );
+    if (strays.length === 0) continue;
+    const names = strays.map((f) => `"${String(f.path.at(-1))}"`);
+    const replaced: Finding = {
+      severity: "error",
+      code: "dedented-block",
+      message: `${names.join(", ")} belong${strays.length === 1 ? "s" : ""} under "${parent}", but ${strays.length === 1 ? "is" : "are"} indented at its level, so "${parent}" is empty`,
+      hint: `indent ${strays.length === 1 ? "it" : "them"} under "${parent}:" (further than "${parent}" itself)`,
+      path: strays[0]!.path,
+      atKey: true,
+    };
+    out.splice(out.indexOf(empty), 1, replaced);
+    for (const stray of strays) out.splice(out.indexOf(stray), 1);
+  }
+  return out;
 }
 
 function identity(plan: Plan) {
