@@ -69,8 +69,12 @@ export interface StateRootOptions {
   planFile: string;
   planStateDir: string | undefined;
   override: string | undefined;
-  /** `read`: status, report, logs, plan; `write`: apply and rollback create it. */
-  mode: "read" | "write";
+  /**
+   * `read`: status, report and logs read a journal, so a --state-dir that does not exist is a
+   * typo; `plan`: a dry run before the first apply may name the directory apply will create;
+   * `write`: apply and rollback create it.
+   */
+  mode: "read" | "plan" | "write";
 }
 
 /**
@@ -92,7 +96,7 @@ export async function stateRoot(options: StateRootOptions): Promise<string> {
       hint: "pass the directory that holds the plan's state (default: .migrate/ beside the plan)",
     });
   }
-  if (kind === "directory") return root;
+  if (kind === "directory" || options.mode === "plan") return root;
   if (options.mode === "read") {
     if (options.override === undefined) return root;
     throw new UserError("usage", `${label}: the directory ${root} does not exist`, {

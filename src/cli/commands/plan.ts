@@ -67,7 +67,7 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
     planFile: file,
     planStateDir: loaded.plan.defaults.stateDir,
     override: options.stateDir,
-    mode: "read",
+    mode: "plan",
   });
   const journal = await readJournalView(loaded.plan, root, file);
   if (journal.refusal) process.stderr.write(`warning: apply would refuse to resume: ${journal.refusal}\n`);
