@@ -134,6 +134,8 @@ export function buildProgram(): Command {
       new Option("--level <level>", "show only entries at this level or more severe").choices(LOG_LEVELS),
     )
     .option("--workload <name>", "show only one workload's entries")
+    .addOption(outputOption(["auto", "plain", "json"]))
+    .addOption(jsonOption())
     .addHelpText(
       "after",
       "\nExamples:\n  $ migrate logs plans/henan-finance.yaml\n  $ migrate logs plans/henan-finance.yaml --level warn --workload land-revenue\n",

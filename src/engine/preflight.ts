@@ -58,7 +58,7 @@ function kindOf(problems: readonly HostProblem[]): ErrorKind {
  * One line per problem, grouped by host in the order hosts were named, then each distinct hint
  * once (after the hosts it applies to), like inventory's list of failed hosts.
  */
-export function preflightError(problems: readonly HostProblem[], hostCount: number): UserError {
+function preflightError(problems: readonly HostProblem[], hostCount: number): UserError {
   const hosts = [...new Set(problems.map((p) => p.host))];
   const width = Math.max(...hosts.map((host) => host.length));
   const lines: string[] = [];

@@ -3,7 +3,7 @@
  * each ends in one paragraph naming the flag and path, with a hint and a documented exit code,
  * never "internal error" with a stack; and before anything is contacted or changed.
  */
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -85,6 +85,26 @@ describe("paths given on the command line", { timeout: CHILD_TIMEOUT_MS }, () =>
     ]);
     expect(json.exitCode).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual(JSON.parse(output.stdout));
+  });
+});
+
+describe("logs --output json", { timeout: CHILD_TIMEOUT_MS }, () => {
+  it("prints the kept entries as the NDJSON lines they are; --json is the same", async () => {
+    const state = mkdtempSync(join(scratch, "logs-"));
+    const run = join(state, "henan-finance-2026", "runs", "20261201T000000Z-aaaaaa");
+    mkdirSync(run, { recursive: true });
+    const entries = [
+      { level: "info", time: "2026-12-01T00:00:00.000Z", msg: "run-start", event: "run-start" },
+      { level: "error", time: "2026-12-01T00:00:01.000Z", msg: "step-fail", workload: "finance-portal" },
+    ].map((entry) => JSON.stringify(entry));
+    writeFileSync(join(run, "log.ndjson"), `${entries.join("\n")}\n`);
+    const [output, json] = await Promise.all([
+      migrate(["logs", FINANCE, "--state-dir", state, "--level", "error", "--output", "json"]),
+      migrate(["logs", FINANCE, "--state-dir", state, "--level", "error", "--json"]),
+    ]);
+    expect(output.exitCode).toBe(0);
+    expect(output.stdout).toBe(entries[1]);
+    expect(json.stdout).toBe(entries[1]);
   });
 });
 
