@@ -1,20 +1,65 @@
 import type { ErrorKind } from "./errors.ts";
 
 /**
- * Documented exit codes (README "Exit codes"). `plan` follows Terraform's -detailed-exitcode:
- * 0 nothing to do, 2 work pending.
+ * The one table of exit codes: what each means and which commands return it. The CLI reference
+ * (docs) is generated from EXIT_CODES, so a code is documented exactly where it is defined.
  */
-export const ExitCode = {
-  ok: 0,
-  error: 1,
-  pending: 2,
-  partial: 3,
-  unreachable: 4,
-  locked: 5,
-  usage: 64,
-  interrupted: 130,
+export const EXIT_CODES = {
+  ok: {
+    code: 0,
+    commands: "all",
+    description:
+      "Success. `plan`: the plan is valid (with --detailed-exitcode: valid and nothing left to do). `apply`: every selected workload migrated.",
+  },
+  error: {
+    code: 1,
+    commands: "all",
+    description:
+      "Failure: an invalid plan, a failed check, a refused confirmation, or a bug (printed with a stack trace).",
+  },
+  pending: {
+    code: 2,
+    commands: "plan --detailed-exitcode",
+    description: "The plan is valid and work is pending (as Terraform's -detailed-exitcode).",
+  },
+  partial: {
+    code: 3,
+    commands: "apply",
+    description:
+      "The run ended with some workloads failed, rolled back or skipped; finished steps are journaled, the same command resumes.",
+  },
+  unreachable: {
+    code: 4,
+    commands: "apply, inventory, rollback, seed",
+    description:
+      "Trust or connection failure: a host key refused, authentication failed, a database password missing, or no host reachable; nothing was changed.",
+  },
+  locked: {
+    code: 5,
+    commands: "apply, rollback, seed",
+    description:
+      "The state is held by another run, or the journal belongs to a different plan or a changed one; nothing was changed.",
+  },
+  usage: {
+    code: 64,
+    commands: "all",
+    description:
+      "A usage mistake: an unknown flag or value, a missing --yes without a terminal, a path given on the command line that cannot be used.",
+  },
+  interrupted: {
+    code: 130,
+    commands: "apply, rollback, inventory, seed",
+    description: "Stopped by Ctrl-C or SIGTERM; finished steps are journaled, the same command resumes.",
+  },
 } as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+type ExitCodeName = keyof typeof EXIT_CODES;
+
+/** Exit codes by name: `ExitCode.partial` is 3. */
+export const ExitCode = Object.fromEntries(
+  Object.entries(EXIT_CODES).map(([name, entry]) => [name, entry.code]),
+) as { readonly [Name in ExitCodeName]: (typeof EXIT_CODES)[Name]["code"] };
+export type ExitCode = (typeof ExitCode)[ExitCodeName];
 
 export function exitCodeFor(kind: ErrorKind): ExitCode {
   switch (kind) {

@@ -7,6 +7,7 @@ import { BugError, isMigrateError } from "../errors.ts";
 import { ExitCode, exitCodeFor } from "../exit-codes.ts";
 import { LOG_LEVELS } from "../log/levels.ts";
 import { formatError } from "./format-error.ts";
+import { jsonOption, outputOption } from "./output-format.ts";
 import { VERSION } from "./version.ts";
 
 type Handler = (...args: unknown[]) => Promise<number>;
@@ -19,14 +20,6 @@ function lazy(name: string): (...args: unknown[]) => Promise<void> {
     process.exitCode = code;
   };
 }
-
-const outputOption = () =>
-  new Option(
-    "--output <format>",
-    "event output: auto (terminal view or plain lines), plain, json (NDJSON), github",
-  )
-    .choices(["auto", "plain", "json", "github"])
-    .default("auto");
 
 /** `--wave 2`: a positive whole number, else a usage error naming the value. */
 function waveNumber(value: string): number {
@@ -46,9 +39,9 @@ export function buildProgram(): Command {
     .command("validate")
     .description("Check plans against the schema and every rule; print located diagnostics.")
     .argument("<plan...>", "plan files")
-    .option("--json", "diagnostics as JSON")
+    .addOption(outputOption(["auto", "plain", "json", "github"]))
+    .addOption(jsonOption())
     .option("--inventory <file>", "inventory JSON from `migrate inventory` (CPU architecture, sizes)")
-    .addOption(outputOption())
     .addHelpText("after", "\nExample:\n  $ migrate validate plans/*.yaml\n")
     .action(lazy("validate"));
 
@@ -58,14 +51,19 @@ export function buildProgram(): Command {
       "Dry run: an overview per wave of what apply would do (--verbose: every action). Executes nothing.",
     )
     .argument("<plan>", "plan file")
-    .option("--json", "machine-readable plan (versioned schema)")
+    .addOption(outputOption(["auto", "plain", "json"]))
+    .addOption(jsonOption())
     .option("-v, --verbose", "after the overview, every step's actions and undo")
     .option("--wave <n>", "only this wave", waveNumber)
     .option("--inventory <file>", "inventory JSON: sizes and transfer-time estimates")
     .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
+    .option(
+      "--detailed-exitcode",
+      "exit 2 when the plan is valid and work is pending (0 only when nothing is)",
+    )
     .addHelpText(
       "after",
-      "\nExit codes: 0 nothing to do, 2 work pending, 1 error.\nExamples:\n  $ migrate plan plans/henan-finance.yaml\n  $ migrate plan plans/henan-finance.yaml --wave 2 --verbose\n",
+      "\nExit codes: 0 valid (with --detailed-exitcode: nothing to do), 2 work pending (with --detailed-exitcode), 1 error.\nExamples:\n  $ migrate plan plans/henan-finance.yaml\n  $ migrate plan plans/henan-finance.yaml --wave 2 --verbose\n",
     )
     .action(lazy("plan"));
 
@@ -80,9 +78,9 @@ export function buildProgram(): Command {
     .description("Collect facts from every source and target host over SSH; report drift against the plan.")
     .argument("<plan>", "plan file")
     .option("--out <file>", "write the inventory JSON here")
-    .option("--json", "print the inventory JSON on stdout")
+    .addOption(outputOption(["auto", "plain", "json", "github"]))
+    .addOption(jsonOption())
     .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
-    .addOption(outputOption())
     .addHelpText("after", "\nExample:\n  $ migrate inventory plans/henan-finance.yaml --out inventory.json\n")
     .action(lazy("inventory"));
 
@@ -95,7 +93,8 @@ export function buildProgram(): Command {
     .option("--ignore-window", "allow cutovers outside their maintenance window")
     .option("--only <workloads>", "comma-separated workload names")
     .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
-    .addOption(outputOption())
+    .addOption(outputOption(["auto", "plain", "json", "github"]))
+    .addOption(jsonOption())
     .addHelpText("after", "\nExample:\n  $ migrate apply plans/henan-finance.yaml --yes\n")
     .action(lazy("apply"));
 
@@ -130,7 +129,8 @@ export function buildProgram(): Command {
     .command("status")
     .description("Show each wave, bureau and workload from the journal (also while apply runs).")
     .argument("<plan>", "plan file")
-    .option("--json", "machine-readable status")
+    .addOption(outputOption(["auto", "plain", "json"]))
+    .addOption(jsonOption())
     .option("--state-dir <dir>", "journal directory")
     .addHelpText("after", "\nExample:\n  $ migrate status plans/henan-finance.yaml\n")
     .action(lazy("status"));
@@ -142,6 +142,8 @@ export function buildProgram(): Command {
     .argument("<workload>", "workload name")
     .option("-y, --yes", "do not ask for confirmation")
     .option("--state-dir <dir>", "journal directory")
+    .addOption(outputOption(["auto", "plain", "json", "github"]))
+    .addOption(jsonOption())
     .addHelpText("after", "\nExample:\n  $ migrate rollback plans/henan-finance.yaml land-revenue --yes\n")
     .action(lazy("rollback"));
 
@@ -170,6 +172,8 @@ export function buildProgram(): Command {
       new Option("--level <level>", "show only entries at this level or more severe").choices(LOG_LEVELS),
     )
     .option("--workload <name>", "show only one workload's entries")
+    .addOption(outputOption(["auto", "plain", "json"]))
+    .addOption(jsonOption())
     .addHelpText(
       "after",
       "\nExamples:\n  $ migrate logs plans/henan-finance.yaml\n  $ migrate logs plans/henan-finance.yaml --level warn --workload land-revenue\n",

@@ -199,10 +199,11 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       await options.preflight({ workloads, hosts }, options.signal);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
+      // The first line names the problem; the caller prints the whole (per-host) error once.
       options.onEvent({
         type: "log",
         level: "error",
-        message: `stopped before any step: ${reason}`,
+        message: `stopped before any step: ${reason.split("\n")[0]}`,
         at: at(),
       });
       await journal.append({ v: 1, type: "run-end", runId, at: at(), status: "failed", reason });

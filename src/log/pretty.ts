@@ -89,7 +89,13 @@ function kept(entry: Record<string, unknown>, filter: LogFilter): boolean {
  * Format a whole log file's text, keeping the entries the filter selects; lines that are not
  * JSON are passed through unchanged (whatever the filter: they may be why the log is odd).
  */
-export function formatLog(text: string, c: Palette, filter: LogFilter = {}): string {
+export function formatLog(
+  text: string,
+  c: Palette,
+  filter: LogFilter = {},
+  /** Keep the kept entries' JSON lines as they are (`migrate logs --output json`). */
+  asJson = false,
+): string {
   const lines: string[] = [];
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
@@ -100,7 +106,7 @@ export function formatLog(text: string, c: Palette, filter: LogFilter = {}): str
       lines.push(line);
       continue;
     }
-    if (kept(entry, filter)) lines.push(formatLogEntry(entry, c, filter.timeZone));
+    if (kept(entry, filter)) lines.push(asJson ? line : formatLogEntry(entry, c, filter.timeZone));
   }
   return lines.join("\n");
 }

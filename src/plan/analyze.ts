@@ -3,17 +3,17 @@
  * schema (zod issues mapped back to YAML nodes), then the semantic rules. Pure and synchronous.
  */
 import { LineCounter, parseDocument } from "yaml";
-import { compareDiagnostics, type Diagnostic, type Finding } from "./diagnostics.ts";
+import { compareDiagnostics, type Diagnostic, type Finding, type PlanPath } from "./diagnostics.ts";
 import type { InventoryFacts } from "./inventory-facts.ts";
 import { partialPlan } from "./partial-plan.ts";
 import { buildContext } from "./rules/context.ts";
 import { RULES } from "./rules/index.ts";
 import { inlineKeyMaterial } from "./rules/secrets.ts";
 import { Plan } from "./schema.ts";
+import { knownKeysAt } from "./schema-keys.ts";
+import { yamlSyntaxDiagnostic } from "./yaml-errors.ts";
 import { locateFinding } from "./yaml-locate.ts";
-import { issueFindings } from "./zod-issues.ts";
-
-const MAX_YAML_ERRORS = 3;
+import { issueFindings, SAFE_INTEGER_CODE } from "./zod-issues.ts";
 
 export interface Analysis {
   plan: Plan | undefined;
@@ -49,19 +49,15 @@ function yamlDiagnostic(
 export function analyzePlanText(
   file: string,
   text: string,
-  options: { inventory?: InventoryFacts } = {},
+  options: { inventory?: InventoryFacts; now?: number } = {},
 ): Analysis {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const yamlWarnings = document.warnings.map((w) => yamlDiagnostic(file, lineCounter, "warning", w));
   if (document.errors.length > 0) {
-    // After the first syntax error the parser's follow-on errors are mostly noise: keep one per
-    // line and at most MAX_YAML_ERRORS.
-    const errors = document.errors
-      .map((e) => yamlDiagnostic(file, lineCounter, "error", e))
-      .filter((d, i, all) => i === 0 || all[i - 1]!.line !== d.line)
-      .slice(0, MAX_YAML_ERRORS);
-    return { plan: undefined, diagnostics: [...errors, ...yamlWarnings].sort(compareDiagnostics) };
+    // One mistake, one error: after the first, the parser's errors are follow-ons.
+    const error = yamlSyntaxDiagnostic(file, text, lineCounter, document.errors);
+    return { plan: undefined, diagnostics: [error, ...yamlWarnings].sort(compareDiagnostics) };
   }
   let raw: unknown;
   try {
@@ -97,11 +93,24 @@ export function analyzePlanText(
       skipped: { hosts: new Set(), tenants: new Set(), workloads: new Set(), repaired: new Set() },
     };
   } else {
-    for (const issue of parsed.error.issues) findings.push(...issueFindings(issue, raw));
+    const found = parsed.error.issues.flatMap((issue) => issueFindings(issue, raw));
+    const key = (f: Finding) => JSON.stringify(f.path);
+    findings.push(
+      ...dedentedBlocks(
+        found.filter((f) => f.code !== SAFE_INTEGER_CODE || !found.some((o) => o !== f && key(o) === key(f))),
+        raw,
+      ),
+    );
     partial = partialPlan(raw, parsed.error.issues);
   }
   if (partial) {
-    const context = buildContext(partial.plan, partial.index, partial.skipped, options.inventory);
+    const context = buildContext(
+      partial.plan,
+      partial.index,
+      partial.skipped,
+      options.inventory,
+      options.now,
+    );
     for (const rule of RULES) findings.push(...rule(context));
   }
   const diagnostics = dedupe(findings.map(toDiagnostic)).sort(compareDiagnostics);
@@ -114,6 +123,41 @@ export function analyzePlanText(
   function toDiagnostic(finding: Finding): Diagnostic {
     return locateFinding(file, document, lineCounter, finding);
   }
+}
+
+/**
+ * A block dedented to its parent's level is valid YAML: the parent key is left empty (null) and
+ * the block's keys land beside it as unknown keys. One mistake, so one error at the first key,
+ * saying where it belongs, instead of "must be a mapping, got null" plus an error per key.
+ */
+function dedentedBlocks(findings: Finding[], raw: unknown): Finding[] {
+  const same = (a: PlanPath, b: PlanPath) => JSON.stringify(a) === JSON.stringify(b);
+  const out = [...findings];
+  for (const empty of findings) {
+    const parent = empty.path.at(-1);
+    if (empty.code !== "invalid-type" || !empty.message.endsWith(", got null") || typeof parent !== "string")
+      continue;
+    const belongs = new Set(knownKeysAt(empty.path, raw));
+    const strays = out.filter(
+      (f) =>
+        f.code === "unknown-key" &&
+        same(f.path.slice(0, -1), empty.path.slice(0, -1)) &&
+        belongs.has(String(f.path.at(-1))),
+    );
+    if (strays.length === 0) continue;
+    const names = strays.map((f) => `"${String(f.path.at(-1))}"`);
+    const replaced: Finding = {
+      severity: "error",
+      code: "dedented-block",
+      message: `${names.join(", ")} belong${strays.length === 1 ? "s" : ""} under "${parent}", but ${strays.length === 1 ? "is" : "are"} indented at its level, so "${parent}" is empty`,
+      hint: `indent ${strays.length === 1 ? "it" : "them"} under "${parent}:" (further than "${parent}" itself)`,
+      path: strays[0]!.path,
+      atKey: true,
+    };
+    out.splice(out.indexOf(empty), 1, replaced);
+    for (const stray of strays) out.splice(out.indexOf(stray), 1);
+  }
+  return out;
 }
 
 function identity(plan: Plan) {

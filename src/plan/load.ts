@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { analyzePlanText } from "./analyze.ts";
 import { type Diagnostic, errorsOf, formatDiagnostic, warningsOf } from "./diagnostics.ts";
@@ -12,6 +13,8 @@ import type { Plan } from "./schema.ts";
 
 export interface LoadOptions {
   inventory?: InventoryFacts;
+  /** The time windows are judged against (default: now). */
+  now?: number;
 }
 
 export interface LoadResult {
@@ -39,23 +42,50 @@ export async function loadPlan(file: string, options: LoadOptions = {}): Promise
   try {
     bytes = await readFile(file);
   } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
-    const diagnostic: Diagnostic = {
-      file,
-      line: 1,
-      column: 1,
-      severity: "error",
-      code: "unreadable",
-      message: `cannot read plan: ${reason}`,
-      path: [],
-    };
-    return { file, text: "", plan: undefined, diagnostics: [diagnostic], hash: "" };
+    return unreadable(file, error);
+  }
+  const binary = bytes.subarray(0, 8192).indexOf(0);
+  if (binary >= 0) {
+    return failed(file, {
+      message: `${file} is not a text file (a NUL byte at offset ${binary}); a plan is YAML text`,
+      hint: "pass the plan's .yaml file; `migrate schema` prints the format",
+    });
   }
   const hash = createHash("sha256").update(bytes).digest("hex");
   const text = bytes.toString("utf8");
   const { plan, diagnostics } = analyzePlanText(file, text, options);
   return { file, text, plan, diagnostics, hash };
+}
+
+function failed(file: string, problem: { message: string; hint?: string }): LoadResult {
+  const diagnostic: Diagnostic = {
+    file,
+    line: 1,
+    column: 1,
+    severity: "error",
+    code: "unreadable",
+    message: problem.message,
+    ...(problem.hint ? { hint: problem.hint } : {}),
+    path: [],
+  };
+  return { file, text: "", plan: undefined, diagnostics: [diagnostic], hash: "" };
+}
+
+function unreadable(file: string, error: unknown): LoadResult {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return failed(file, { message: "cannot read plan: no such file" });
+  if (code === "EISDIR") {
+    return failed(file, {
+      message: `cannot read plan: ${file} is a directory`,
+      hint: `name a plan file in it, e.g. \`migrate validate ${join(file, "*.yaml")}\``,
+    });
+  }
+  if (code === "EACCES")
+    return failed(file, {
+      message: "cannot read plan: permission denied",
+      hint: "check the file's permissions",
+    });
+  return failed(file, { message: `cannot read plan: ${(error as Error).message}` });
 }
 
 /** A valid plan, or a UserError("invalid-plan") listing every error, one per line. */

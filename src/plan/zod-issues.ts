@@ -10,6 +10,9 @@ import { knownKeysAt } from "./schema-keys.ts";
 
 type Issue = z.core.$ZodIssue;
 
+/** The code of the finding for a number past 2^53 - 1, which any field bound supersedes. */
+export const SAFE_INTEGER_CODE = "too-large";
+
 const SHELL_META = /[;&|`$(){}<>\\'"*?!#~\s]/;
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -172,6 +175,9 @@ export function issueFindings(issue: Issue, root: unknown): Finding[] {
         const key = path.at(-1);
         return error("missing-key", `missing required key "${String(key)}"`, path.slice(0, -1));
       }
+      if (typeof value === "number" && !Number.isFinite(value)) {
+        return error("out-of-range", `${label(path)} is a number too large to represent`);
+      }
       if (issue.code === "invalid_type") {
         return error(
           "invalid-type",
@@ -185,6 +191,10 @@ export function issueFindings(issue: Issue, root: unknown): Finding[] {
       return error("invalid-format", `${label(path)} ${describe(value)} ${issue.message}${shellNote(value)}`);
     case "too_small":
     case "too_big": {
+      // z.int() bounds every integer by 2^53 - 1 besides the field's own bound; analyze drops
+      // this one when the field's own bound also fails, so one value never gets two maxima.
+      if (issue.code === "too_big" && issue.origin === "int")
+        return error(SAFE_INTEGER_CODE, `${label(path)} is too large a number (at most ${issue.maximum})`);
       const bound = String(issue.code === "too_small" ? issue.minimum : issue.maximum);
       const word = issue.code === "too_small" ? "at least" : "at most";
       if (issue.origin === "array")

@@ -14,6 +14,7 @@ import {
   durationText,
   operatorText,
   runDuration,
+  systemsMovedText,
   verificationText,
   whenText,
 } from "./text.ts";
@@ -78,7 +79,7 @@ function runSection(run: RunReport, timeZone: string): string {
     ["Run by", operatorText(run)],
     ["Command", commandLine(run)],
     ["Plan hash", run.planHash],
-    ["Systems moved", `${run.systemsMoved} of ${run.workloads.length}`],
+    ["Systems moved", systemsMovedText(run)],
     ["Bytes moved", bytesText(run.bytesMoved)],
   ];
   const steps = run.workloads.flatMap((w) =>
@@ -121,10 +122,7 @@ function runSection(run: RunReport, timeZone: string): string {
         ]
       : [],
   );
-  return `<section class="run" data-run="${esc(run.runId)}">
-<h2>Run ${esc(run.runId)} <small>(${esc(run.command)}, ${esc(run.status)})</small></h2>
-<table class="meta"><tbody>${meta.map(([k, v]) => `<tr>${td(k ?? "")}${td(v ?? "")}</tr>`).join("")}</tbody></table>
-<h3>Timeline</h3>
+  const details = `<h3>Timeline</h3>
 ${timelineSvg(run)}
 <h3>Systems</h3>
 ${table("systems", ["Workload", "Bureau", "Wave", "Source → target", "Status", "Bytes", "Files", "Downtime vs budget"], run.workloads.map(systemsRow))}
@@ -138,6 +136,11 @@ ${table("digests", ["Workload", "Manifest digest", "Verification", "Checks"], di
 ${table("failures", ["Workload", "Step", "At", "Kind", "Message"], failures)}
 <h3>Rollbacks</h3>
 ${table("rollbacks", ["Workload", "At", "Result", "Duration"], rollbacks)}
+`;
+  return `<section class="run" data-run="${esc(run.runId)}">
+<h2>Run ${esc(run.runId)} <small>(${esc(run.command)}, ${esc(run.status)})</small></h2>
+<table class="meta"><tbody>${meta.map(([k, v]) => `<tr>${td(k ?? "")}${td(v ?? "")}</tr>`).join("")}</tbody></table>
+${run.stoppedBeforeSteps !== undefined ? stoppedSection(run.stoppedBeforeSteps) : details}
 </section>`;
 }
 
@@ -150,6 +153,13 @@ function readinessSection(readiness: NonNullable<ReportModel["readiness"]>): str
   return `<h2>Domestic-CPU readiness (measured by inventory)</h2>
 ${table("readiness-summary", SUMMARY_HEADERS, cells(summaryCells(readiness)))}
 ${table("readiness", READINESS_HEADERS, detail)}`;
+}
+
+/** Empty tables would read as "nothing failed"; say what stopped the run instead. */
+function stoppedSection(reason: string): string {
+  return `<h3>Stopped before any step</h3>
+<p>The run stopped in its preflight checks; no host was changed. Reason:</p>
+<pre class="bad">${esc(reason)}</pre>`;
 }
 
 export function renderHtml(model: ReportModel): string {

@@ -11,6 +11,7 @@ import {
   durationText,
   operatorText,
   runDuration,
+  systemsMovedText,
   verificationText,
   whenText,
 } from "./text.ts";
@@ -39,11 +40,18 @@ function runSection(run: RunReport, timeZone: string): string {
         ["Run by", operatorText(run)],
         ["Command", `\`${commandLine(run)}\``],
         ["Plan hash", `\`${run.planHash}\``],
-        ["Systems moved", `${run.systemsMoved} of ${run.workloads.length}`],
+        ["Systems moved", systemsMovedText(run)],
         ["Bytes moved", bytesText(run.bytesMoved)],
       ],
     ),
   );
+  if (run.stoppedBeforeSteps !== undefined) {
+    // Empty tables would read as "nothing failed"; say what stopped the run instead.
+    out.push("### Stopped before any step\n");
+    out.push("The run stopped in its preflight checks; no host was changed. Reason:\n");
+    out.push(`\`\`\`\n${run.stoppedBeforeSteps}\n\`\`\`\n`);
+    return out.join("\n");
+  }
   out.push("### Systems\n");
   out.push(
     table(

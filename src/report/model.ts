@@ -70,6 +70,8 @@ export interface RunReport {
   workloads: WorkloadReport[];
   bytesMoved: number;
   systemsMoved: number;
+  /** Why the run ended before any step (apply's preflight): nothing was changed. */
+  stoppedBeforeSteps?: string;
 }
 
 export interface BureauProgress {
@@ -183,6 +185,7 @@ function buildRun(
     ),
     bytesMoved: workloads.reduce((sum, w) => sum + (w.bytes ?? 0), 0),
     systemsMoved: workloads.filter((w) => w.status === "succeeded").length,
+    ...(end?.reason !== undefined && workloads.length === 0 ? { stoppedBeforeSteps: end.reason } : {}),
   };
 }
 

@@ -52,6 +52,13 @@ export function whenText(iso: string | undefined, timeZone: string): string {
   return iso ? formatTime(iso, timeZone, { precision: "second" }) : dash;
 }
 
+/** "2 of 3", or what stopped a run that never reached a step (not a misleading "0 of 0"). */
+export function systemsMovedText(run: RunReport): string {
+  return run.stoppedBeforeSteps !== undefined
+    ? "none: stopped in preflight, before any step; nothing was changed"
+    : `${run.systemsMoved} of ${run.workloads.length}`;
+}
+
 export function runDuration(run: RunReport): string {
   return run.endedAt ? formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt)) : dash;
 }

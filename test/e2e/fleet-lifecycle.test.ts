@@ -1,21 +1,30 @@
 /**
  * fleet:up / fleet:down as the CLI runs them, on a second, isolated fleet (own directory and
  * addresses) so the shared fleet other tests use is not disturbed: up is idempotent, down ends
- * every process it started and leaves none behind.
+ * every process it started and leaves none behind. Its directory is under /tmp, one of the trees
+ * each host replaces, as for a clone in /tmp or a home directory.
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { fleetPaths, REPO_DIR } from "../../fixtures/fleet/topology.ts";
+import { fleetPaths, NET_BASE, REPO_DIR } from "../../fixtures/fleet/topology.ts";
 
 const run = promisify(execFile);
 const skipReason = inject("e2eSkipReason");
-const dir = path.join(REPO_DIR, "tmp", `fleet-lifecycle-${process.pid}`);
+const dir = path.join("/tmp", `fleet-lifecycle-${process.pid}`);
+// Addresses next to the fleet under test (its base + 4; it uses base … base + 3), so fleets of
+// different checkouts on one machine never share a lifecycle fleet's addresses.
+const base = NET_BASE + 4;
 // The shared fleet's seed caches (portal, database clusters) make this fleet quick to build.
-const env = { ...process.env, FLEET_DIR: dir, FLEET_NET_BASE: "70", FLEET_SEED_DIR: fleetPaths.seedDir };
+const env = {
+  ...process.env,
+  FLEET_DIR: dir,
+  FLEET_NET_BASE: String(base),
+  FLEET_SEED_DIR: fleetPaths.seedDir,
+};
 const tag = `@${createHash("sha256").update(dir).digest("hex").slice(0, 8)} /etc overlay`;
 
 function cli(command: string) {
@@ -45,7 +54,7 @@ describe.skipIf(skipReason !== "")("fleet:up and fleet:down", () => {
   it("starts a fleet, reuses it, and stops every process it started", async () => {
     await cli("up");
     const fleet = JSON.parse(readFileSync(path.join(dir, "fleet.json"), "utf8"));
-    expect(fleet.hosts.map((h: { address: string }) => h.address)).toContain("127.0.70.1");
+    expect(fleet.hosts.map((h: { address: string }) => h.address)).toContain(`127.0.${base}.1`);
     const pids = isolatedFleetPids();
     // sshd per host plus nginx, PostgreSQL and the apps.
     expect(pids.length).toBeGreaterThan(20);
@@ -53,6 +62,13 @@ describe.skipIf(skipReason !== "")("fleet:up and fleet:down", () => {
     const again = await cli("up");
     expect(again.stderr).toMatch(/up in \d/);
     expect(JSON.parse(readFileSync(path.join(dir, "fleet.json"), "utf8")).startedAt).toBe(fleet.startedAt);
+
+    // A journal of the fleet's plan lives with the fleet: kept while the fleet is reused...
+    const journal = path.join(dir, ".migrate", "fleet-city-bureaus", "journal.jsonl");
+    mkdirSync(path.dirname(journal), { recursive: true });
+    writeFileSync(journal, "");
+    await cli("up");
+    expect(existsSync(journal)).toBe(true);
 
     await cli("down");
     expect(isolatedFleetPids()).toEqual([]);
@@ -62,5 +78,10 @@ describe.skipIf(skipReason !== "")("fleet:up and fleet:down", () => {
 
     await cli("down");
     expect(isolatedFleetPids()).toEqual([]);
+
+    // ...and gone once it is rebuilt with fresh hosts and a new plan, which it would refuse.
+    await cli("up");
+    expect(existsSync(journal)).toBe(false);
+    await cli("down");
   });
 });

@@ -234,7 +234,7 @@ describe.skipIf(skipReason !== "")("bad input is refused, located, and executes 
     const results = await watched(() =>
       runBatch([
         ["status", planFile, "--state-dir", state, "--json"],
-        ["plan", planFile, "--state-dir", state],
+        ["plan", planFile, "--state-dir", state, "--detailed-exitcode"],
       ]),
     );
     expect(results.map((r) => r.code)).toEqual([0, 2]);

@@ -1,17 +1,21 @@
 /**
  * `migrate apply <plan>`: parse options, take the state lock, confirm, then hand the plan to the
  * engine with the real steps, the SSH pool, the renderer and the run log. Exit codes: 0 all
- * succeeded, 3 some failed/rolled back/skipped, 5 locked or plan changed, 130 interrupted.
+ * succeeded, 3 some failed/rolled back/skipped, 4 preflight refused (trust, passwords, no host
+ * reachable), 5 locked, plan changed or another plan's state, 64 usage, 130 interrupted.
  */
+import { resolve } from "node:path";
 import { applyPlan, selectWorkloads } from "../../engine/apply.ts";
 import { FileJournal } from "../../engine/journal.ts";
 import { summarize } from "../../engine/journal-read.ts";
 import { acquireLock, describeHolder } from "../../engine/lock.ts";
+import { otherPlanFile } from "../../engine/plan-identity.ts";
 import { runPlanText } from "../../engine/plan-text.ts";
 import { planRun } from "../../engine/planner.ts";
+import { runPreflight } from "../../engine/preflight.ts";
 import { canPrompt, type Prompter, terminalPrompter } from "../../engine/prompter.ts";
 import { findPlanChanges, planChangedError } from "../../engine/resume-check.ts";
-import { journalPath, lockPath, resolveStateRoot, runDir, workloadDir } from "../../engine/state-dir.ts";
+import { journalPath, lockPath, planStateDir, runDir, workloadDir } from "../../engine/state-dir.ts";
 import { createThrottle } from "../../engine/throttle.ts";
 import { downtimeBudgetMs } from "../../engine/window.ts";
 import { UserError } from "../../errors.ts";
@@ -22,11 +26,11 @@ import { scrubbedEvents, scrubbedJournal } from "../../log/scrubbed-sinks.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
-import { checkTrust } from "../../remote/trust-check.ts";
 import { colourWanted, palette } from "../../render/colour.ts";
-import { createRenderer, type OutputMode } from "../../render/index.ts";
-import { checkDatabasePasswords } from "../../steps/db/password.ts";
+import { createRenderer } from "../../render/index.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
+import { type OutputFormat, outputFormat } from "../output-format.ts";
+import { stateRoot } from "../paths.ts";
 import { VERSION } from "../version.ts";
 
 export interface ApplyCommandOptions {
@@ -35,7 +39,8 @@ export interface ApplyCommandOptions {
   ignoreWindow?: boolean;
   only?: string;
   acceptNewHostKeys?: boolean;
-  output?: OutputMode;
+  json?: boolean;
+  output?: OutputFormat;
 }
 
 export interface ApplyDeps {
@@ -61,12 +66,18 @@ export async function run(
       hint: `pass --yes to apply without asking: migrate apply ${file} --yes`,
     });
   }
+  outputFormat(options); // a conflicting --json/--output is refused before anything else
   const loaded = await loadPlanOrThrow(file);
   const { plan } = loaded;
   for (const warning of loaded.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`);
   const only = parseOnly(options.only);
   const selected = selectWorkloads(plan, only);
-  const root = resolveStateRoot(file, plan.defaults.stateDir, options.stateDir);
+  const root = await stateRoot({
+    planFile: file,
+    planStateDir: plan.defaults.stateDir,
+    override: options.stateDir,
+    mode: "write",
+  });
   const name = plan.metadata.name;
   const resume = `migrate apply ${file} --yes${options.stateDir ? ` --state-dir ${options.stateDir}` : ""}`;
 
@@ -83,6 +94,8 @@ export async function run(
       );
     }
     const summary = summarize(journal.records);
+    const other = otherPlanFile(journal.records, file, name, planStateDir(root, name));
+    if (other) throw other;
     const changes = findPlanChanges(plan, journal.records, summary);
     if (changes.length > 0) throw planChangedError(changes);
     if (!options.yes) {
@@ -130,7 +143,7 @@ async function execute(
   const { root, name, options } = prepared;
   const controller = new AbortController();
   const renderer = await createRenderer({
-    mode: options.output ?? "auto",
+    mode: outputFormat(options),
     title: `apply ${name}`,
     timeZone: plan.defaults.timezone,
     workloads: prepared.selected.map((w) => {
@@ -154,15 +167,18 @@ async function execute(
     scrubber,
     plan: name,
   });
+  const hosts = planHosts(plan);
+  const hostsByName = new Map(hosts.map((host) => [host.name, host]));
   const pool = new SshPool({
-    hosts: planHosts(plan),
+    hosts,
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,
     onCommand: (audit) => runLog.onCommand(audit),
   });
   try {
     const result = await applyPlan({
       plan,
-      planFile: file,
+      // Absolute, so the journal names the plan file whatever directory the next run starts in.
+      planFile: resolve(file),
       planHash: loaded.hash,
       // Secrets are cut out of every record and event, not only the run log's.
       journal: scrubbedJournal(prepared.journal, scrubber),
@@ -179,10 +195,8 @@ async function execute(
       throttle: createThrottle(plan.defaults.bandwidth, plan.defaults.concurrency),
       ...(prepared.lock.recovered ? { recoveredLock: prepared.lock.recovered } : {}),
       ...(process.env.MIGRATE_FAIL_AFTER ? { failAfter: process.env.MIGRATE_FAIL_AFTER } : {}),
-      preflight: async ({ workloads, hosts }, signal) => {
-        checkDatabasePasswords(workloads);
-        await checkTrust(pool, hosts, signal);
-      },
+      preflight: (work, signal) =>
+        runPreflight(work, { pool, signal, viaOf: (host) => hostsByName.get(host)?.via }),
       version: VERSION,
       argv: process.argv.slice(2),
     });

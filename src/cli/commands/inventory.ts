@@ -2,7 +2,7 @@
  * `migrate inventory <plan> [--out FILE] [--json]`: facts from every host over SSH, drift
  * against the plan. Exit 0 fine, 1 drift error, 4 when any host could not be inventoried.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { ExitCode } from "../../exit-codes.ts";
 import type { HostInventory } from "../../inventory/host-facts.ts";
 import type { InventoryReport } from "../../inventory/run-inventory.ts";
@@ -11,15 +11,20 @@ import { errorsOf, formatDiagnostic } from "../../plan/diagnostics.ts";
 import type { SshPool } from "../../remote/pool.ts";
 import { colourWanted } from "../../render/colour.ts";
 import { annotation, plainAnnotation } from "../../render/github.ts";
+import { type OutputFormat, outputFormat } from "../output-format.ts";
+import { checkOutputFile, writeOutputFile } from "../paths.ts";
 
 export interface InventoryOptions {
   out?: string;
   json?: boolean;
   acceptNewHostKeys?: boolean;
-  output?: "auto" | "plain" | "json" | "github";
+  output?: OutputFormat;
 }
 
 export async function run(file: string, options: InventoryOptions = {}): Promise<number> {
+  const format = outputFormat(options);
+  // Before any host is asked: facts collected for a file that cannot be written would be lost.
+  if (options.out !== undefined) await checkOutputFile(options.out);
   // Loaded side by side: module loading is a large share of a short command's wall time.
   // Only what collection needs comes first; the validator and its schema library load while
   // the hosts are already being asked.
@@ -55,7 +60,7 @@ export async function run(file: string, options: InventoryOptions = {}): Promise
   const collect = async (pool: SshPool, targets: readonly InventoryTarget[]) => {
     await progress?.close();
     progress = await createHostProgress({
-      mode: options.json ? "json" : (options.output ?? "auto"),
+      mode: format,
       title: `inventory of ${targets.length} hosts`,
       hosts: targets.map((t) => ({ name: t.host.name, role: t.role })),
     });
@@ -101,7 +106,7 @@ export async function run(file: string, options: InventoryOptions = {}): Promise
       collectedAt,
       durationMs: Math.round(performance.now() - started),
     });
-    await print(report, options);
+    await print(report, format, options.out);
     if (Object.values(report.hosts).some((facts) => !facts.ok)) return ExitCode.unreachable;
     return errorsOf(report.diagnostics).length > 0 ? ExitCode.error : ExitCode.ok;
   } finally {
@@ -113,14 +118,14 @@ export async function run(file: string, options: InventoryOptions = {}): Promise
   }
 }
 
-async function print(report: InventoryReport, options: InventoryOptions): Promise<void> {
+async function print(report: InventoryReport, format: OutputFormat, out: string | undefined): Promise<void> {
   const json = `${JSON.stringify(report, null, 2)}\n`;
-  if (options.out) await writeFile(options.out, json);
-  if (options.json || options.output === "json") {
+  if (out) await writeOutputFile(out, json);
+  if (format === "json") {
     process.stdout.write(json);
     // Data on stdout; the drift still reaches whoever watches stderr.
     for (const d of report.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-  } else if (options.output === "github") {
+  } else if (format === "github") {
     for (const d of report.diagnostics) process.stdout.write(`${annotation(d)}\n`);
     for (const [name, facts] of Object.entries(report.hosts)) {
       if (!facts.ok) {

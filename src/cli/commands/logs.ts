@@ -8,10 +8,13 @@ import type { LogLevel } from "../../log/levels.ts";
 import { LOG_FILE } from "../../log/logger.ts";
 import { formatLog } from "../../log/pretty.ts";
 import { colourWanted, palette } from "../../render/colour.ts";
-import { resolvePlanState } from "../../report/plan-state.ts";
+import { type OutputFormat, outputFormat } from "../output-format.ts";
+import { readPlanState } from "../paths.ts";
 
 export interface LogsOptions {
   stateDir?: string;
+  json?: boolean;
+  output?: OutputFormat;
   level?: LogLevel;
   workload?: string;
 }
@@ -21,7 +24,8 @@ export async function run(
   runId: string | undefined,
   options: LogsOptions,
 ): Promise<number> {
-  const { loaded, root, planName } = await resolvePlanState(planFile, options.stateDir);
+  const format = outputFormat(options);
+  const { loaded, root, planName } = await readPlanState(planFile, options.stateDir);
   const runsDir = join(root, planName, "runs");
   const runs = (await readdir(runsDir).catch(() => [] as string[])).sort();
   if (runs.length === 0) {
@@ -44,7 +48,8 @@ export async function run(
     ...(options.level ? { level: options.level } : {}),
     ...(options.workload !== undefined ? { workload: options.workload } : {}),
   };
-  const shown = formatLog(text, palette(colourWanted(Boolean(process.stdout.isTTY))), filter);
+  const colour = format !== "json" && colourWanted(Boolean(process.stdout.isTTY));
+  const shown = formatLog(text, palette(colour), filter, format === "json");
   if (shown !== "") process.stdout.write(`${shown}\n`);
   return ExitCode.ok;
 }

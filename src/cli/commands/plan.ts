@@ -1,12 +1,12 @@
 /**
  * `migrate plan <plan>`: the dry run. Prints what apply would do (only what remains once a
- * journal exists). Exit codes follow Terraform's -detailed-exitcode: 0 nothing to do, 2 work
- * pending, 1 error.
+ * journal exists). Exits 0 for a valid plan, so `set -e` CI jobs can run it; with
+ * --detailed-exitcode (as Terraform's) 0 means nothing to do and 2 work pending. 1 error.
  */
 import { access } from "node:fs/promises";
 import { runPlanText } from "../../engine/plan-text.ts";
 import { planRun } from "../../engine/planner.ts";
-import { journalPath, resolveStateRoot } from "../../engine/state-dir.ts";
+import { journalPath, planStateDir } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
@@ -14,15 +14,19 @@ import { type InventoryFacts, readInventoryFacts } from "../../plan/inventory-fa
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import type { Plan } from "../../plan/schema.ts";
 import { colourWanted, palette } from "../../render/colour.ts";
+import { type OutputFormat, outputFormat } from "../output-format.ts";
+import { stateRoot } from "../paths.ts";
 
 export interface PlanOptions {
   json?: boolean;
+  output?: OutputFormat;
   /** Each step's actions after the overview. */
   verbose?: boolean;
   /** Only this wave (text and --json alike; the JSON keeps its shape and whole-plan summary). */
   wave?: number;
   inventory?: string;
   stateDir?: string;
+  detailedExitcode?: boolean;
 }
 
 interface JournalView {
@@ -35,7 +39,7 @@ interface JournalView {
  * Steps the journal records as finished; none when there is no journal yet. The journal
  * modules are imported only when a journal exists, so a first dry run loads nothing extra.
  */
-async function readJournalView(plan: Plan, stateRoot: string): Promise<JournalView> {
+async function readJournalView(plan: Plan, stateRoot: string, planFile: string): Promise<JournalView> {
   const file = journalPath(stateRoot, plan.metadata.name);
   try {
     await access(file);
@@ -44,20 +48,34 @@ async function readJournalView(plan: Plan, stateRoot: string): Promise<JournalVi
   }
   const { readCompletedSteps, readJournal, summarize } = await import("../../engine/journal-read.ts");
   const { findPlanChanges, planChangedError } = await import("../../engine/resume-check.ts");
+  const { otherPlanFile } = await import("../../engine/plan-identity.ts");
   const completed = await readCompletedSteps(stateRoot, plan.metadata.name);
   const { records } = await readJournal(file);
+  const other = otherPlanFile(
+    records,
+    planFile,
+    plan.metadata.name,
+    planStateDir(stateRoot, plan.metadata.name),
+  );
+  if (other) return { completed, refusal: other.message };
   const changes = findPlanChanges(plan, records, summarize(records));
   return changes.length > 0 ? { completed, refusal: planChangedError(changes).message } : { completed };
 }
 
 export async function run(file: string, options: PlanOptions = {}): Promise<number> {
+  const format = outputFormat(options);
   const inventory: InventoryFacts | undefined = options.inventory
     ? await readInventoryFacts(options.inventory)
     : undefined;
   const loaded = await loadPlanOrThrow(file, inventory ? { inventory } : {});
   for (const warning of loaded.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`);
-  const root = resolveStateRoot(file, loaded.plan.defaults.stateDir, options.stateDir);
-  const journal = await readJournalView(loaded.plan, root);
+  const root = await stateRoot({
+    planFile: file,
+    planStateDir: loaded.plan.defaults.stateDir,
+    override: options.stateDir,
+    mode: "plan",
+  });
+  const journal = await readJournalView(loaded.plan, root, file);
   if (journal.refusal) process.stderr.write(`warning: apply would refuse to resume: ${journal.refusal}\n`);
   const runPlan = planRun(loaded.plan, {
     completed: journal.completed,
@@ -74,7 +92,7 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
       },
     );
   }
-  if (options.json) {
+  if (format === "json") {
     const shown =
       options.wave === undefined
         ? runPlan
@@ -96,5 +114,5 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
       process.stdout.write(`\n${readinessText(buildReadiness(loaded.plan, inventory))}`);
     }
   }
-  return runPlan.summary.pendingSteps === 0 ? ExitCode.ok : ExitCode.pending;
+  return options.detailedExitcode && runPlan.summary.pendingSteps > 0 ? ExitCode.pending : ExitCode.ok;
 }

@@ -1,5 +1,4 @@
 /** `migrate report <plan>`: the sign-off document (Markdown or self-contained HTML) from the journal. */
-import { writeFile } from "node:fs/promises";
 import { readJournal } from "../../engine/journal-read.ts";
 import { readSeedJournal, seedBytes, seedJournalPath } from "../../engine/seed-ledger.ts";
 import { journalPath } from "../../engine/state-dir.ts";
@@ -11,7 +10,7 @@ import { readInventoryFacts } from "../../plan/inventory-facts.ts";
 import { renderHtml } from "../../report/html.ts";
 import { renderMarkdown } from "../../report/markdown.ts";
 import { buildReport } from "../../report/model.ts";
-import { resolvePlanState } from "../../report/plan-state.ts";
+import { checkOutputFile, readPlanState, writeOutputFile } from "../paths.ts";
 
 export interface ReportOptions {
   format: "md" | "html";
@@ -22,7 +21,8 @@ export interface ReportOptions {
 }
 
 export async function run(planFile: string, options: ReportOptions): Promise<number> {
-  const { loaded, root, planName } = await resolvePlanState(planFile, options.stateDir);
+  if (options.out !== undefined) await checkOutputFile(options.out);
+  const { loaded, root, planName } = await readPlanState(planFile, options.stateDir);
   const bureaus = [...new Set(loaded.plan.workloads.map((w) => w.bureau))];
   if (options.bureau !== undefined && !bureaus.includes(options.bureau)) {
     const close = closestNames(options.bureau, bureaus);
@@ -45,7 +45,7 @@ export async function run(planFile: string, options: ReportOptions): Promise<num
   const scrubber = scrubberForPlan(loaded.plan);
   const text = scrubber.text(options.format === "html" ? renderHtml(model) : renderMarkdown(model));
   if (options.out) {
-    await writeFile(options.out, text);
+    await writeOutputFile(options.out, text);
     process.stderr.write(
       `report written to ${options.out} (${model.runs.length} run(s), ${model.overall.migrated}/${model.overall.planned} systems migrated)\n`,
     );

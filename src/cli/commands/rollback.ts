@@ -2,12 +2,14 @@
  * `migrate rollback <plan> <workload>`: traffic back to the source and its services started,
  * through the cutover step's undo, journaled; the next apply migrates the workload again.
  */
+import { resolve } from "node:path";
 import { operatorInfo } from "../../engine/apply.ts";
 import { FileJournal } from "../../engine/journal.ts";
 import { acquireLock, describeHolder } from "../../engine/lock.ts";
+import { otherPlanFile } from "../../engine/plan-identity.ts";
 import { canPrompt, type Prompter, terminalPrompter } from "../../engine/prompter.ts";
 import { checkRollbackAllowed, rollbackWorkload } from "../../engine/rollback.ts";
-import { journalPath, lockPath, resolveStateRoot, runDir, workloadDir } from "../../engine/state-dir.ts";
+import { journalPath, lockPath, planStateDir, runDir, workloadDir } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { createRunLog } from "../../log/run-log.ts";
@@ -17,11 +19,15 @@ import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
 import { createRenderer } from "../../render/index.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
+import { type OutputFormat, outputFormat } from "../output-format.ts";
+import { stateRoot } from "../paths.ts";
 import { VERSION } from "../version.ts";
 
 export interface RollbackCommandOptions {
   yes?: boolean;
   stateDir?: string;
+  json?: boolean;
+  output?: OutputFormat;
 }
 
 export async function run(
@@ -42,9 +48,15 @@ export async function run(
       },
     );
   }
+  const format = outputFormat(options);
   const loaded = await loadPlanOrThrow(file);
   const { plan } = loaded;
-  const root = resolveStateRoot(file, plan.defaults.stateDir, options.stateDir);
+  const root = await stateRoot({
+    planFile: file,
+    planStateDir: plan.defaults.stateDir,
+    override: options.stateDir,
+    mode: "write",
+  });
   const name = plan.metadata.name;
   const lock = await acquireLock(lockPath(root, name), `migrate rollback ${file} ${workload}`);
   const journal = FileJournal.open(journalPath(root, name));
@@ -52,6 +64,8 @@ export async function run(
   try {
     if (lock.recovered)
       process.stderr.write(`migrate: took over a stale lock left by ${describeHolder(lock.recovered)}\n`);
+    const other = otherPlanFile(journal.records, file, name, planStateDir(root, name));
+    if (other) throw other;
     checkRollbackAllowed(plan, journal.records, workload);
     if (
       !options.yes &&
@@ -61,7 +75,8 @@ export async function run(
       return ExitCode.error;
     }
     const renderer = await createRenderer({
-      mode: "plain",
+      // Rollback is short and prints a few lines; the live view is for apply.
+      mode: format === "auto" ? "plain" : format,
       title: `rollback ${workload}`,
       timeZone: plan.defaults.timezone,
       onInterrupt: () => controller.abort(),
@@ -76,7 +91,7 @@ export async function run(
     try {
       const result = await rollbackWorkload({
         plan,
-        planFile: file,
+        planFile: resolve(file),
         planHash: loaded.hash,
         workload,
         journal: scrubbedJournal(journal, scrubber),

@@ -7,6 +7,7 @@
  */
 import { resolve } from "node:path";
 import { acquireLock, describeHolder } from "../../engine/lock.ts";
+import { runPreflight } from "../../engine/preflight.ts";
 import {
   parseChunkSize,
   runSeedExport,
@@ -21,7 +22,6 @@ import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
-import { checkTrust } from "../../remote/trust-check.ts";
 
 export interface SeedOptions {
   only?: string;
@@ -63,7 +63,12 @@ export async function run(op: string, file: string, options: SeedOptions = {}): 
     if (lock.recovered)
       process.stderr.write(`migrate: took over a stale lock left by ${describeHolder(lock.recovered)}\n`);
     const hosts = op === "export" ? [workload.source] : [workload.source, workload.target];
-    await checkTrust(pool, hosts, controller.signal);
+    const via = new Map(planHosts(plan).map((host) => [host.name, host.via]));
+    // Trust before change, as apply: a refused key or failed login on either host stops here.
+    await runPreflight(
+      { workloads: [], hosts },
+      { pool, signal: controller.signal, viaOf: (h) => via.get(h) },
+    );
     const context: SeedContext = {
       plan,
       workload,

@@ -1,24 +1,33 @@
 /**
- * `migrate status <plan> [--json]`: waves → bureaus → workloads from the journal. Read-only and
+ * `migrate status <plan> [--output json]`: waves → bureaus → workloads from the journal. Read-only and
  * without the lock, so it can follow an apply that is running (a torn last record from the
  * writer being mid-append is ignored).
  */
 import { readJournal } from "../../engine/journal-read.ts";
 import { liveHolder } from "../../engine/lock.ts";
 import { readSeedJournal, seedBytes, seedJournalPath } from "../../engine/seed-ledger.ts";
-import { journalPath, lockPath, planStateDir, resolveStateRoot } from "../../engine/state-dir.ts";
+import { journalPath, lockPath, planStateDir } from "../../engine/state-dir.ts";
 import { buildStatus, formatStatus } from "../../engine/status.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
+import { type OutputFormat, outputFormat } from "../output-format.ts";
+import { stateRoot } from "../paths.ts";
 
 export interface StatusOptions {
   json?: boolean;
+  output?: OutputFormat;
   stateDir?: string;
 }
 
 export async function run(file: string, options: StatusOptions = {}): Promise<number> {
+  const format = outputFormat(options);
   const { plan } = await loadPlanOrThrow(file);
-  const root = resolveStateRoot(file, plan.defaults.stateDir, options.stateDir);
+  const root = await stateRoot({
+    planFile: file,
+    planStateDir: plan.defaults.stateDir,
+    override: options.stateDir,
+    mode: "read",
+  });
   const name = plan.metadata.name;
   const contents = await readJournal(journalPath(root, name));
   const seeds = seedBytes(await readSeedJournal(seedJournalPath(root, name)));
@@ -30,7 +39,7 @@ export async function run(file: string, options: StatusOptions = {}): Promise<nu
     seeds,
   );
   process.stdout.write(
-    options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status, plan.defaults.timezone),
+    format === "json" ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status, plan.defaults.timezone),
   );
   return ExitCode.ok;
 }

@@ -4,18 +4,18 @@ import { errorsOf } from "../../plan/diagnostics.ts";
 import { readInventoryFacts } from "../../plan/inventory-facts.ts";
 import { loadPlan } from "../../plan/load.ts";
 import { validateGithub, validateJson, validateText } from "../diagnostics-output.ts";
+import { type OutputFormat, outputFormat } from "../output-format.ts";
 
 export interface ValidateOptions {
   json?: boolean;
   inventory?: string;
-  output?: "auto" | "plain" | "json" | "github";
+  output?: OutputFormat;
 }
 
 export async function run(files: string[], options: ValidateOptions = {}): Promise<number> {
+  const format = outputFormat(options);
   const inventory = options.inventory ? await readInventoryFacts(options.inventory) : undefined;
   const results = await Promise.all(files.map((file) => loadPlan(file, inventory ? { inventory } : {})));
-  const format =
-    options.json || options.output === "json" ? "json" : options.output === "github" ? "github" : "text";
   const text =
     format === "json"
       ? validateJson(results)

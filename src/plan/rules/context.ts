@@ -27,6 +27,8 @@ export interface RuleContext {
   /** First definition of every host name, sources and tenant hosts alike. */
   hosts: Map<string, HostEntry>;
   workloadPath(i: number, ...rest: PlanPath): PlanPath;
+  /** The time the plan is checked at (ms since the epoch): windows already past are flagged. */
+  now: number;
 }
 
 export type Rule = (context: RuleContext) => Finding[];
@@ -49,6 +51,7 @@ export function buildContext(
   index: RuleContext["index"],
   skipped: RuleContext["skipped"],
   inventory?: InventoryFacts,
+  now: number = Date.now(),
 ): RuleContext {
   const hosts = new Map<string, HostEntry>();
   plan.sources.forEach((host, i) => {
@@ -73,6 +76,7 @@ export function buildContext(
     skipped,
     hosts,
     workloadPath: (i, ...rest) => ["workloads", index.workloads[i]!, ...rest],
+    now,
   };
   if (inventory) context.inventory = inventory;
   return context;

@@ -1,6 +1,8 @@
 /**
  * Maintenance windows: ISO 8601 with an explicit offset (a cutover time must never depend on the
- * operator's laptop time zone), a real calendar date, and end after start.
+ * operator's laptop time zone), a real calendar date, and end after start. A window already
+ * past, or closing before the cutover could fit, is flagged before apply copies everything and
+ * only then refuses the cutover.
  */
 import type { Finding } from "../diagnostics.ts";
 import { DURATION } from "../schema.ts";
@@ -74,6 +76,29 @@ export const windows: Rule = (context) => {
           context.workloadPath(i, "window", "end"),
         ),
       );
+    } else if (end <= context.now) {
+      out.push(
+        warning(
+          "window-closed",
+          `the maintenance window closed ${span(context.now - end)} ago (${w.window.end}); apply would copy everything, then refuse the cutover`,
+          context.workloadPath(i, "window", "end"),
+          "agree a coming maintenance window with the bureau and set window.start and window.end to it",
+        ),
+      );
+    } else if (start <= context.now && end - context.now < cutoverMs(w.downtimeBudget)) {
+      const left = end - context.now;
+      out.push(
+        warning(
+          "window-closing",
+          `the maintenance window closes in ${span(left)} (${w.window.end}), too little for ${
+            w.downtimeBudget === undefined
+              ? "a cutover (30 min at least)"
+              : `the ${w.downtimeBudget} downtime budget`
+          }`,
+          context.workloadPath(i, "window", "end"),
+          "move the window to a coming slot, or extend window.end if the bureau agrees",
+        ),
+      );
     } else if (w.downtimeBudget !== undefined && durationMs(w.downtimeBudget) > end - start) {
       out.push(
         warning(
@@ -94,6 +119,20 @@ export const windows: Rule = (context) => {
   });
   return out;
 };
+
+/** Time a cutover needs inside its window: the downtime budget, else the shortest useful window. */
+function cutoverMs(budget: string | undefined): number {
+  return budget === undefined ? SHORT_WINDOW_MS : durationMs(budget);
+}
+
+/** "12 min", "5 h", "3 days". */
+function span(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h`;
+  return `${Math.round(hours / 24)} days`;
+}
 
 export const timezone: Rule = (context) => {
   const zone = context.plan.defaults.timezone;

@@ -36,14 +36,6 @@ export function databasePassword(db: Database, env: NodeJS.ProcessEnv = process.
   return value;
 }
 
-/** Every database password the workloads need, checked before anything runs. */
-export function checkDatabasePasswords(
-  workloads: readonly { databases: readonly Database[] }[],
-  env: NodeJS.ProcessEnv = process.env,
-): void {
-  for (const workload of workloads) for (const db of workload.databases) databasePassword(db, env);
-}
-
 // `read` takes the first line byte by byte, so the command still gets the rest of stdin.
 const WRAPPER =
   'IFS= read -r migrate_secret || exit 71; export "$1=$migrate_secret"; unset migrate_secret; eval "$2"';

@@ -1,6 +1,6 @@
 /**
  * The bad-input corpus as test data: the invalid plans (with their `# expect: LINE:COL fragment`
- * headers), copies of them pointed at the loopback fleet (so that if one slipped through, it
+ * or `# exactly: LINE:COL: error: message` headers), copies of them pointed at the loopback fleet (so that if one slipped through, it
  * would reach a fleet host and show in its sshd log — never a real address), and the malformed
  * inventory and journal files under fixtures/bad-input.
  */
@@ -29,9 +29,12 @@ export function invalidPlans(): InvalidPlan[] {
     .sort()
     .map((name) => {
       const file = join(INVALID_PLANS, name);
-      const expectations = [...readFileSync(file, "utf8").matchAll(/^# expect: (\d+):(\d+) (.+)$/gm)].map(
-        (m) => ({ line: Number(m[1]), column: Number(m[2]), fragment: m[3]! }),
-      );
+      // `# expect: LINE:COL fragment`, or `# exactly: LINE:COL: error: message` (the whole message).
+      const text = readFileSync(file, "utf8");
+      const expectations = [
+        ...[...text.matchAll(/^# expect: (\d+):(\d+) (.+)$/gm)],
+        ...[...text.matchAll(/^# exactly: (\d+):(\d+): error: (.+)$/gm)],
+      ].map((m) => ({ line: Number(m[1]), column: Number(m[2]), fragment: m[3]! }));
       return { name, file, expectations };
     });
 }

@@ -81,10 +81,13 @@ describe("migrate validate", { timeout: CHILD_TIMEOUT_MS }, () => {
 });
 
 describe("migrate plan", { timeout: CHILD_TIMEOUT_MS }, () => {
-  it("exits 2 when work is pending and prints the overview first, actions only with --verbose", async () => {
+  it("exits 0 for a valid plan with work pending (2 only with --detailed-exitcode) and prints the overview first, actions only with --verbose", async () => {
     const state = mkdtempSync(join(tmpdir(), "migrate-plan-"));
+    const detailed = await migrate("plan", FINANCE, "--state-dir", state, "--detailed-exitcode");
+    expect(detailed.exitCode).toBe(2);
     const r = await migrate("plan", FINANCE, "--state-dir", state);
-    expect(r.exitCode).toBe(2);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(detailed.stdout);
     expect(r.stdout).toContain(
       "Wave 2 · 1 workload · 5 steps pending · window 2026-12-05 22:00 – 2026-12-06 04:00 +08:00\n" +
         "  WORKLOAD        BUREAU   TENANT             BUDGET  STEPS\n" +
@@ -138,7 +141,7 @@ describe("migrate plan", { timeout: CHILD_TIMEOUT_MS }, () => {
       "--state-dir",
       mkdtempSync(join(tmpdir(), "migrate-plan-")),
     );
-    expect(r.exitCode).toBe(2);
+    expect(r.exitCode).toBe(0);
     const run = JSON.parse(r.stdout);
     expect(run.version).toBe(1);
     expect(run.plan.hash).toMatch(/^[0-9a-f]{64}$/);
@@ -165,7 +168,7 @@ describe("migrate plan", { timeout: CHILD_TIMEOUT_MS }, () => {
         outputs: {},
       });
     writeFileSync(journal, `${STEPS.map((s) => finish("finance-portal", s)).join("\n")}\n`);
-    const partial = await migrate("plan", FINANCE, "--state-dir", state);
+    const partial = await migrate("plan", FINANCE, "--state-dir", state, "--detailed-exitcode");
     expect(partial.exitCode).toBe(2);
     expect(partial.stdout).toContain("Wave 1 · done · 1 workload\n");
     expect(partial.stdout).not.toContain("finance-portal (finance");
@@ -176,7 +179,7 @@ describe("migrate plan", { timeout: CHILD_TIMEOUT_MS }, () => {
       journal,
       `${[...STEPS.map((s) => finish("finance-portal", s)), ...STEPS.map((s) => finish("land-revenue", s))].join("\n")}\n`,
     );
-    const done = await migrate("plan", FINANCE, "--state-dir", state);
+    const done = await migrate("plan", FINANCE, "--state-dir", state, "--detailed-exitcode");
     expect(done.exitCode).toBe(0);
     expect(done.stdout).toContain("Nothing to do: all 2 workloads are done.");
   });
@@ -202,7 +205,7 @@ describe("migrate plan", { timeout: CHILD_TIMEOUT_MS }, () => {
     };
     writeFileSync(journal, `${JSON.stringify(stale)}\n`);
     const r = await migrate("plan", FINANCE, "--state-dir", state);
-    expect(r.exitCode).toBe(2);
+    expect(r.exitCode).toBe(0);
     expect(r.stderr).toContain(
       "warning: apply would refuse to resume: the plan changed under steps that already finished: finance-portal",
     );

@@ -1,7 +1,9 @@
 /**
  * The corpus of bad plans: each file states, in `# expect: LINE:COL fragment` header lines, the
  * errors it must produce. Every expectation must match an error at exactly that place whose
- * message contains the fragment, and loading must never throw.
+ * message contains the fragment, and loading must never throw. A file with
+ * `# exactly: LINE:COL: error: message (hint: …)` lines must produce exactly those errors, in
+ * order, and no other: one mistake, one error, worded as stated.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,6 +22,10 @@ interface Expectation {
   fragment: string;
 }
 
+function exactLinesOf(text: string): string[] {
+  return [...text.matchAll(/^# exactly: (.+)$/gm)].map((m) => m[1]!);
+}
+
 function expectationsOf(text: string): Expectation[] {
   return [...text.matchAll(/^# expect: (\d+):(\d+) (.+)$/gm)].map((m) => ({
     line: Number(m[1]),
@@ -35,8 +41,10 @@ describe("invalid plan corpus", () => {
 
   it.each(files)("%s is rejected at the stated places", async (name) => {
     const file = join(dir, name);
-    const expectations = expectationsOf(readFileSync(file, "utf8"));
-    expect(expectations.length, "the file states what it expects").toBeGreaterThan(0);
+    const text = readFileSync(file, "utf8");
+    const expectations = expectationsOf(text);
+    const exactly = exactLinesOf(text);
+    expect(expectations.length + exactly.length, "the file states what it expects").toBeGreaterThan(0);
     const result = await loadPlan(file);
     expect(result.plan).toBeUndefined();
     const errors = result.diagnostics.filter((d) => d.severity === "error");
@@ -46,6 +54,9 @@ describe("invalid plan corpus", () => {
         (d) => d.line === e.line && d.column === e.column && d.message.includes(e.fragment),
       );
       expect(hit, `expected ${e.line}:${e.column} "${e.fragment}" among:\n${shown}`).toBeDefined();
+    }
+    if (exactly.length > 0) {
+      expect(errors.map((d) => formatDiagnostic({ ...d, file: "" }).slice(1))).toEqual(exactly);
     }
   });
 });

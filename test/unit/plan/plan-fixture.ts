@@ -1,4 +1,7 @@
 /** A small valid plan as YAML text, with hooks to change one part per test. */
+
+/** A time before the fixture's maintenance windows (2026-12-05 22:00 +08:00), for analyses that must not age. */
+export const FIXTURE_NOW = Date.parse("2026-12-01T00:00Z");
 export interface FixtureParts {
   defaults?: string;
   sources?: string;

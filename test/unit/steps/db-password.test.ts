@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { UserError } from "../../../src/errors.ts";
 import type { Database } from "../../../src/plan/schema.ts";
 import { raw, sh } from "../../../src/remote/shell.ts";
-import { checkDatabasePasswords, withDatabasePassword } from "../../../src/steps/db/password.ts";
+import { databasePassword, withDatabasePassword } from "../../../src/steps/db/password.ts";
 
 const pg: Database = { engine: "postgresql", name: "taxdb", passwordEnv: "TAX_DB_PASSWORD" };
 const maria: Database = { engine: "mariadb", name: "approval", passwordEnv: "APPROVAL_PW" };
@@ -44,11 +44,10 @@ describe("database passwords travel on stdin", () => {
   });
 
   it("refuses, before anything runs, a password variable that is unset, empty or multi-line", () => {
-    const workloads = [{ databases: [pg] }];
     for (const env of [{}, { TAX_DB_PASSWORD: "" }, { TAX_DB_PASSWORD: "a\nb" }]) {
       const error = (() => {
         try {
-          checkDatabasePasswords(workloads, env);
+          databasePassword(pg, env);
         } catch (caught) {
           return caught;
         }
@@ -57,6 +56,6 @@ describe("database passwords travel on stdin", () => {
       expect((error as UserError).kind).toBe("auth");
       expect((error as UserError).message).toContain("TAX_DB_PASSWORD");
     }
-    expect(() => checkDatabasePasswords(workloads, { TAX_DB_PASSWORD: "ok" })).not.toThrow();
+    expect(databasePassword(pg, { TAX_DB_PASSWORD: "ok" })).toBe("ok");
   });
 });
