@@ -17,7 +17,7 @@ import { nulList } from "./manifest/script.ts";
 import { restoreDatabase, rewriteBackupDir, rewriteTargets } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
-import { hostWorkDir, latestManifest, QUICK_MS, saveManifest, TREE_MS } from "./support.ts";
+import { ensureStaging, hostWorkDir, latestManifest, QUICK_MS, saveManifest, TREE_MS } from "./support.ts";
 import type { StepContext } from "./types.ts";
 
 export async function finalSync(
@@ -62,6 +62,7 @@ export async function finalSync(
   const sent = await syncEntries({
     source,
     target,
+    roots: workload.paths,
     entries: delta.send,
     hash: workload.hash,
     signal,
@@ -99,15 +100,30 @@ export async function finalSync(
   };
 }
 
+/**
+ * Once the final dumps are restored no dump is needed any more (a rollback keeps the source's
+ * own database, a later run dumps afresh): staging keeps no copy of the data it moved.
+ */
+async function removeDumps(context: StepContext, source: Remote, target: Remote): Promise<void> {
+  const { workload, signal } = context;
+  const files = workload.databases.flatMap((db) => {
+    const file = dumpFile(hostWorkDir(workload), db);
+    return [file, file.replace(/\.dump$/, ".final.dump")];
+  });
+  await Promise.all(
+    [source, target].map((remote) => remote.check(sh`rm -f -- ${files}`, { signal, timeoutMs: QUICK_MS })),
+  );
+}
+
 async function moveDatabases(context: StepContext, source: Remote, target: Remote) {
   const { workload, signal } = context;
   const result: { name: string; rowCounts: Record<string, number>; dumpBytes: number }[] = [];
   if (workload.databases.length === 0) return result;
-  await target.check(sh`mkdir -p -m 700 ${hostWorkDir(workload)}`, { signal, timeoutMs: QUICK_MS });
+  await ensureStaging(target, workload, signal);
   const tracker = new ProgressTracker(0, workload.databases.length, (progress) => context.progress(progress));
   for (const db of workload.databases) {
     const file = dumpFile(hostWorkDir(workload), db).replace(/\.dump$/, ".final.dump");
-    const bytes = await streamDump(source, target, db, file, {
+    const { bytes, sha256 } = await streamDump(source, target, db, file, {
       signal,
       throttle: context.throttle,
       onBytes: (n) => tracker.addBytes(n),
@@ -118,7 +134,7 @@ async function moveDatabases(context: StepContext, source: Remote, target: Remot
       engine: db.engine,
       name: db.name,
       dumpFile: file,
-      dumpSha256: "",
+      dumpSha256: sha256,
       rowCounts: sourceCounts,
     };
     const counts = await restoreDatabase(target, db, snap, file, signal);
@@ -140,5 +156,6 @@ async function moveDatabases(context: StepContext, source: Remote, target: Remot
     result.push({ name: db.name, rowCounts: counts, dumpBytes: bytes });
   }
   tracker.flush();
+  await removeDumps(context, source, target);
   return result;
 }

@@ -11,7 +11,7 @@ import { engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
 import { type RewriteRecord, rewriteFile, undoRewrite } from "./rewrite.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
-import { hostWorkDir, readState, TREE_MS, writeState } from "./support.ts";
+import { checkDumpDigest, hostWorkDir, readState, TREE_MS, writeState } from "./support.ts";
 import type { Step, StepContext } from "./types.ts";
 
 const COMMAND_MS = 10 * 60_000;
@@ -65,6 +65,7 @@ export async function restoreDatabase(
   signal: AbortSignal,
 ): Promise<Record<string, number>> {
   const engine = engineFor(db);
+  if (snapshot.dumpSha256 !== "") await checkDumpDigest(target, file, snapshot.dumpSha256, signal);
   const restore = withDatabasePassword(db, engine.restore(db, file));
   await target.check(restore.command, { stdin: restore.stdin, signal, timeoutMs: TREE_MS });
   const counts = await engine.rowCounts(target, db, signal);

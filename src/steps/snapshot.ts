@@ -9,7 +9,7 @@ import { dumpFile, engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
 import { collectManifest } from "./manifest/collect.ts";
 import { totalBytes } from "./manifest/model.ts";
-import { hostWorkDir, saveManifest, TREE_MS } from "./support.ts";
+import { ensureStaging, saveManifest, TREE_MS } from "./support.ts";
 import type { Step, StepContext } from "./types.ts";
 
 export interface DatabaseSnapshot {
@@ -25,7 +25,7 @@ async function dumpDatabases(context: StepContext): Promise<DatabaseSnapshot[]> 
   const { workload, signal } = context;
   if (workload.databases.length === 0) return [];
   const source = await context.remote(workload.source);
-  const dir = hostWorkDir(workload);
+  const dir = await ensureStaging(source, workload, signal);
   const result: DatabaseSnapshot[] = [];
   for (const db of workload.databases) {
     const engine = engineFor(db);
@@ -34,7 +34,7 @@ async function dumpDatabases(context: StepContext): Promise<DatabaseSnapshot[]> 
     const rowCounts = await engine.rowCounts(source, db, signal);
     const dump = withDatabasePassword(
       db,
-      sh`umask 077 && mkdir -p ${dir} && ${engine.dump(db)} > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file} && sha256sum < ${file}`,
+      sh`umask 077 && ${engine.dump(db)} > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file} && sha256sum < ${file}`,
     );
     const dumped = await source.check(dump.command, { stdin: dump.stdin, signal, timeoutMs: TREE_MS });
     result.push({
@@ -59,6 +59,7 @@ export const snapshot: Step = {
       hash: workload.hash,
       signal,
       timeoutMs: TREE_MS,
+      rootLinks: "refuse",
     });
     const manifest = { hash: workload.hash, roots: workload.paths, entries };
     const saved = await saveManifest(context, "snapshot", manifest);

@@ -3,12 +3,11 @@
  * in verified, checkpointed batches (src/transfer). A resumed attempt skips every batch an
  * earlier attempt verified and says so in `filesSkipped`.
  */
-import { sh } from "../remote/shell.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import { collectManifest } from "./manifest/collect.ts";
 import { manifestDigest } from "./manifest/model.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
-import { hostWorkDir, latestManifest, QUICK_MS, TREE_MS } from "./support.ts";
+import { ensureStaging, latestManifest, TREE_MS } from "./support.ts";
 import type { Step } from "./types.ts";
 
 export const transfer: Step = {
@@ -38,9 +37,7 @@ export const transfer: Step = {
         : new Set<number>();
     if (verified.size > 0)
       context.log.info(`resuming: ${verified.size} batch(es) already verified on the target`);
-    if (dumps.length > 0) {
-      await target.check(sh`mkdir -p -m 700 ${hostWorkDir(workload)}`, { signal, timeoutMs: QUICK_MS });
-    }
+    if (dumps.length > 0) await ensureStaging(target, workload, signal);
     const result = await syncEntries({
       source,
       target,
@@ -50,6 +47,8 @@ export const transfer: Step = {
       throttle: context.throttle,
       progress: (progress) => context.progress(progress),
       verified,
+      roots: [...workload.paths, ...dumps],
+      live: true,
       onVerified: (_batch, all) => context.checkpoint({ digest, verified: [...all] }),
     });
     return {

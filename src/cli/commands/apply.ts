@@ -21,6 +21,7 @@ import { scrubberForPlan } from "../../log/scrub.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
+import { checkPrivilege } from "../../remote/privilege-check.ts";
 import { checkTrust } from "../../remote/trust-check.ts";
 import { createRenderer, type OutputMode } from "../../render/index.ts";
 import { checkDatabasePasswords } from "../../steps/db/password.ts";
@@ -169,6 +170,7 @@ async function execute(
       preflight: async ({ workloads, hosts }, signal) => {
         checkDatabasePasswords(workloads);
         await checkTrust(pool, hosts, signal);
+        await checkPrivilege(pool, hosts, new Set(workloads.map((workload) => workload.target)), signal);
       },
       version: VERSION,
       argv: process.argv.slice(2),
