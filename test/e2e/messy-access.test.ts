@@ -27,7 +27,9 @@ describe.skipIf(skipReason !== "")("messy fleet: logins, privilege and staging",
     const result = await apply(planFile, stateDir);
     const text = said(result);
     expect(result.exitCode, text.slice(-2000)).not.toBe(0);
-    expect(text).toMatch(/2 path\(s\) on portal-src cannot be read by the login, e\.g\. .*ledger\.csv.*keys\.conf/);
+    expect(text).toMatch(
+      /2 path\(s\) on portal-src cannot be read by the login, e\.g\. .*ledger\.csv.*keys\.conf/,
+    );
     expect(text).toContain(MESSY_PORTAL.rootOnly);
     expect(text).toContain("become: sudo");
     expect(finished(journal(stateDir), "portal/transfer")).toBeUndefined();
