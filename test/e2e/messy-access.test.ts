@@ -31,8 +31,10 @@ describe.skipIf(skipReason !== "")("messy fleet: logins, privilege and staging",
       /2 path\(s\) on portal-src cannot be read by the login, e\.g\. .*ledger\.csv.*keys\.conf/,
     );
     expect(text).toContain(MESSY_PORTAL.rootOnly);
-    expect(text).toContain("become: sudo");
-    expect(finished(journal(stateDir), "portal/transfer")).toBeUndefined();
+    const records = journal(stateDir);
+    const failure = records.find((r) => r.type === "step-fail" && r.key === "portal/snapshot");
+    expect(JSON.stringify(failure)).toMatch(/"hint":"add `become: sudo` to the host in the plan/);
+    expect(finished(records, "portal/transfer")).toBeUndefined();
     expect(await exists("tgt-1", "/srv/portal")).toBe(false);
   });
 
