@@ -30,7 +30,7 @@ export async function finalSync(
   // The downtime clock runs: both hosts list at once, and the snapshot is read meanwhile.
   const targetListed = collectManifest(target, workload.paths, listing);
   targetListed.catch(() => {});
-  const sourceListed = collectManifest(source, workload.paths, listing);
+  const sourceListed = collectManifest(source, workload.paths, { ...listing, rootLinks: "refuse" });
   sourceListed.catch(() => {});
   const snapshot = await latestManifest(context, ["snapshot"]);
   const sourceListing = await sourceListed;

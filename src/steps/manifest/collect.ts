@@ -9,6 +9,7 @@ import type { Remote } from "../../remote/types.ts";
 import { type HashAlgorithm, type ManifestEntry, sortEntries } from "./model.ts";
 import { ManifestParseError, ManifestParser } from "./parse.ts";
 import {
+  LISTING_FAILED_EXIT,
   type ManifestMode,
   MISSING_ROOT_EXIT,
   manifestCommand,
@@ -118,6 +119,17 @@ async function collectWith(
       `a workload path on ${remote.host} is a symlink, so only the link would move: ${link}`,
       failure,
       { hint: "list the directory the link points to in the plan's paths instead", retryable: false },
+    );
+  }
+  if (result.exitCode === LISTING_FAILED_EXIT) {
+    throw new RemoteError(
+      "remote",
+      `listing the workload's paths on ${remote.host} failed: ${result.stderr.trim().split("\n").slice(-3).join(" / ")}`,
+      failure,
+      {
+        hint: "an entry that cannot be listed would be left behind; fix the cause on the host (disk, permissions) and run apply again",
+        retryable: false,
+      },
     );
   }
   checkResult(result, { what: "the manifest script" });

@@ -4,7 +4,8 @@
  * file name survives (spaces, quotes, Chinese, leading dashes, newlines).
  *
  * Output: metadata triples `<meta>\0<path>\0<symlink target>\0`, then the field `#hashes`, then
- * `<hex>  <path>\0` per regular file. parse.ts reads it.
+ * `<hex>  <path>\0` per regular file, then `#xattrs` and getfattr's dump as one field (or
+ * `#noxattrs` without getfattr). parse.ts reads it.
  */
 import { type ShellCommand, sh } from "../../remote/shell.ts";
 import type { HashAlgorithm } from "./model.ts";
@@ -17,6 +18,8 @@ export const MISSING_ROOT_EXIT = 3;
 export const UNREADABLE_EXIT = 4;
 /** Exit status when a source root is a symlink (only the link would move); stderr names it. */
 export const ROOT_SYMLINK_EXIT = 5;
+/** Exit status when find reported an error other than an entry vanishing; stderr holds it. */
+export const LISTING_FAILED_EXIT = 6;
 export const HASHES_MARKER = "#hashes";
 /** Then one field: getfattr's text dump (names, hex values) of every entry that has any. */
 export const XATTRS_MARKER = "#xattrs";
@@ -48,7 +51,10 @@ if [ -s "$list.x" ]; then
 fi
 export FMT='%y %s %m %U %G %T@ %C@ %D %i %n\\0%p\\0%l\\0'
 # Sockets cannot be archived; leave them out of the manifest rather than fail later.
-xargs -0 -r sh -c 'if [ -n "$MIGRATE_DEPTH" ]; then exec find $H "$@" -maxdepth 0 ! -type s -printf "$FMT"; else exec find $H "$@" ! -type s -printf "$FMT"; fi' meta < "$list"
+xargs -0 -r sh -c 'if [ -n "$MIGRATE_DEPTH" ]; then exec find $H "$@" -maxdepth 0 ! -type s -printf "$FMT"; else exec find $H "$@" ! -type s -printf "$FMT"; fi' meta < "$list" 2> "$list.x"
+# An entry find could not read (an I/O error, a permission lost meanwhile) would be missing from
+# the manifest without a word: only entries that vanished on a live host may be left out.
+if grep -v -e 'No such file or directory$' "$list.x" | grep -q .; then cat "$list.x" >&2; exit ${LISTING_FAILED_EXIT}; fi
 printf '${HASHES_MARKER}\\000'
 # $1: extra find tests selecting files by size (unquoted on purpose: constant words or nothing).
 files() {
