@@ -8,7 +8,12 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { MESSY_PORTAL } from "../../fixtures/fleet/messy.ts";
+import { parse } from "yaml";
+import { readFleet } from "../../fixtures/fleet/index.ts";
+import { LOGINS, MESSY_PORTAL } from "../../fixtures/fleet/messy.ts";
+import { Plan } from "../../src/plan/schema.ts";
+import { planHosts, SshPool } from "../../src/remote/pool.ts";
+import { sh as rsh } from "../../src/remote/shell.ts";
 import { exists, loginAs, onlyWorkloads, said } from "./support/messy.ts";
 import { apply, finished, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
 
@@ -73,6 +78,23 @@ describe.skipIf(skipReason !== "")("messy fleet: logins, privilege and staging",
     } finally {
       await sh("portal-src", `rm -f ${fake}`);
     }
+  });
+
+  it("item 1: a become command that times out is killed as root, leaving nothing running", async () => {
+    const plan = Plan.parse(parse(readFileSync(readFleet().planFile, "utf8")));
+    const hosts = planHosts(plan).map((h) =>
+      h.name === "portal-src" ? { ...h, user: LOGINS.sudoer.name, become: "sudo" as const } : h,
+    );
+    const pool = new SshPool({ hosts, knownHostsFile: readFleet().client.knownHosts });
+    try {
+      const who = await pool.remote("portal-src").check(rsh`id -u`);
+      expect(who.stdout.trim()).toBe("0");
+      const slow = await pool.remote("portal-src").run(rsh`sleep 303`, { timeoutMs: 1500 });
+      expect(slow.timedOut).toBe(true);
+    } finally {
+      await pool.close();
+    }
+    expect((await sh("portal-src", "pgrep -f 'sleep [3]03' || true")).stdout).toBe("");
   });
 
   describe("a portal moved by sudo logins on both ends (become: sudo)", () => {
