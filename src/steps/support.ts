@@ -60,7 +60,10 @@ chmod 700 -- "$0"`;
       },
     );
   }
-  checkResult(result, { what: `creating the staging directory ${dir}` });
+  checkResult(result, {
+    what: `creating the staging directory ${dir}`,
+    hint: "staging lives under /var/lib; a login that is not root needs `become: sudo` on the host",
+  });
   return dir;
 }
 
