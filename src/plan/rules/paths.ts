@@ -59,6 +59,7 @@ const SYSTEM_ROOTS = new Set([
 /**
  * Two workloads on one target whose paths nest: the outer one's final sync deletes what its own
  * source lacks, which is the inner workload's data. Refused, located at the later path.
+ * Nested paths within one workload are left alone (redundant, but one sync owns both).
  */
 function overlapping(context: Parameters<Rule>[0], out: Finding[]): void {
   const seen: { workload: string; target: string; path: string }[] = [];
@@ -66,14 +67,13 @@ function overlapping(context: Parameters<Rule>[0], out: Finding[]): void {
     w.paths.forEach((p, j) => {
       const path = p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p;
       for (const other of seen) {
-        if (other.target !== w.target) continue;
+        // Within one workload nested paths are only redundant: one final sync, one source.
+        if (other.target !== w.target || other.workload === w.name) continue;
         if (!isUnder(path, other.path) && !isUnder(other.path, path)) continue;
         out.push(
           error(
             "overlapping-paths",
-            other.workload === w.name
-              ? `path ${JSON.stringify(p)} overlaps ${JSON.stringify(other.path)} of the same workload`
-              : `path ${JSON.stringify(p)} of workload ${w.name} overlaps ${JSON.stringify(other.path)} of workload ${other.workload} on target ${w.target}`,
+            `path ${JSON.stringify(p)} of workload ${w.name} overlaps ${JSON.stringify(other.path)} of workload ${other.workload} on target ${w.target}`,
             context.workloadPath(i, "paths", j),
             "each workload's final sync deletes what its source lacks inside its paths, so nested paths on one target delete each other's data; give every workload its own directories (or move them as one workload)",
           ),

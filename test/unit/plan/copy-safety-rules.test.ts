@@ -19,6 +19,11 @@ describe("copy-safety plan rules", () => {
     expect(found[0]?.hint).toMatch(/final sync deletes/);
   });
 
+  it("allows nested paths within one workload", () => {
+    const one = workload("app").replace("paths: [/srv/app]", "paths: [/srv/app, /srv/app/htdocs]");
+    expect(errors(planText({ workloads: one }))).toEqual([]);
+  });
+
   it("allows nested paths on different targets and sibling paths on one target", () => {
     const other = workload("inner")
       .replace("paths: [/srv/inner]", "paths: [/srv/outer/inner]")
