@@ -58,6 +58,24 @@ export function parseJournal(
   file = "journal.jsonl",
   planName: string | undefined = planOfJournalFile(file),
 ): JournalContents {
+  // XFS and ext4 after a power loss can show a grown file whose last blocks read as NUL bytes:
+  // the records written there never reached the disk, so that tail is torn like a cut line.
+  const zeros = /\0[\0\s]*$/.exec(text);
+  if (zeros) {
+    const lineStart = text.lastIndexOf("\n", zeros.index) + 1;
+    const before = text.slice(lineStart, zeros.index);
+    const cut = before.trim() === "" || parseLine(before) !== undefined ? zeros.index : lineStart;
+    const contents = parseJournal(text.slice(0, cut), file, planName);
+    if (contents.torn) return contents;
+    return {
+      records: contents.records,
+      torn: {
+        line: text.slice(0, cut).split("\n").length,
+        text: text.slice(cut),
+        offset: Buffer.byteLength(text.slice(0, cut)),
+      },
+    };
+  }
   const records: JournalRecord[] = [];
   let offset = 0;
   const lines = text.split("\n");

@@ -12,7 +12,7 @@ export type DbEngine = "postgresql" | "mysql" | "mariadb";
  * Per-workload scratch directory on the hosts (dumps, rewrite backups): `<root>/<workload>`, the
  * same place the steps use (src/steps/support.ts hostWorkDir; a test keeps them equal).
  */
-export const STAGING_ROOT = "/var/tmp/migrate";
+export const STAGING_ROOT = "/var/lib/migrate";
 
 export const DUMP_TOOLS = {
   postgresql: "pg_dump -Fc",

@@ -237,6 +237,7 @@ export async function runSeedImport(context: SeedContext, dir: string): Promise<
       entries,
       dir,
       staging: `${hostWorkDir(workload)}/seed`,
+      roots: workload.paths,
       signal: context.signal,
       throttle: context.throttle,
       done,

@@ -68,6 +68,12 @@ export const Host = z.strictObject({
       "Pinned host key fingerprint; without it ~/.ssh/known_hosts is used; unknown keys are refused.",
     ),
   via: hostName.optional().describe("Jump host (bastion): the name of another host in the plan."),
+  become: z
+    .enum(["sudo"])
+    .optional()
+    .describe(
+      "Run every command as root through `sudo -n` (a non-root login with passwordless sudo), as Ansible's become does.",
+    ),
 });
 
 export const Tenant = z.strictObject({

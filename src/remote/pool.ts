@@ -104,6 +104,7 @@ export class SshPool {
       connection: (signal) => this.connection(name, signal),
       semaphore: entry.semaphore,
       ...(this.onCommand ? { onCommand: this.onCommand } : {}),
+      ...(entry.host.become ? { become: entry.host.become } : {}),
     });
     return entry.remote;
   }

@@ -2,11 +2,11 @@
  * Killing a remote command. sshd refuses the SSH "signal" request for root sessions (it needs
  * privilege separation, which root logins skip) and closing a channel does not stop a command
  * that is not writing. So every command first reports its shell's PID on stderr; sshd made that
- * shell a session and process-group leader (setsid), so `kill -KILL -- -PID`, run on a second
+ * shell a session and process-group leader (setsid), so `kill -s KILL -- -PID`, run on a second
  * channel, stops the command and all its children.
  */
 import type { Client } from "ssh2";
-import { raw, type ShellCommand, sh } from "./shell.ts";
+import { asRoot, raw, type ShellCommand, sh } from "./shell.ts";
 
 /** Prepend the PID report to a command; the first stderr line is then `migrate-pid:N`. */
 export function withPidReport(command: ShellCommand): ShellCommand {
@@ -47,11 +47,16 @@ export class PidSniffer {
   }
 }
 
-/** SIGKILL the process group `pid` leads, over a fresh channel of the same connection. */
-export function killRemoteGroup(client: Client, pid: number): Promise<void> {
+/**
+ * SIGKILL the process group `pid` leads, over a fresh channel of the same connection. With
+ * `become`, the group holds root processes (sudo's command), so the kill runs as root too.
+ */
+export function killRemoteGroup(client: Client, pid: number, become = false): Promise<void> {
   return new Promise<void>((resolve) => {
     try {
-      const command = sh`kill -KILL -- ${`-${pid}`} 2>/dev/null; kill -KILL ${pid} 2>/dev/null; true`;
+      // `-s KILL`: dash's kill (sh under sudo, or a login shell) reads `-KILL --` as a bad pid.
+      const kill = sh`kill -s KILL -- ${`-${pid}`} 2>/dev/null; kill -s KILL ${pid} 2>/dev/null; true`;
+      const command = become ? asRoot(kill) : kill;
       client.exec(command.text, (error, channel) => {
         if (error) return resolve();
         channel.on("close", () => resolve());

@@ -53,3 +53,12 @@ export function raw(text: string): ShellRaw {
 export function nested(command: ShellCommand): ShellCommand {
   return sh`sh -c ${command.text}`;
 }
+
+/**
+ * A host's `become: sudo`: the command runs as root through sudo, the way Ansible's become
+ * does. `-n` never prompts (a password prompt would hang a non-interactive run); the command
+ * text reaches `sh -c` as one quoted argument.
+ */
+export function asRoot(command: ShellCommand): ShellCommand {
+  return sh`sudo -n -- sh -c ${command.text}`;
+}

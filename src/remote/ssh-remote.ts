@@ -10,7 +10,7 @@ import type { OnCommand } from "./audit.ts";
 import { checkResult } from "./check-result.ts";
 import { killRemoteGroup, PidSniffer, withPidReport } from "./remote-kill.ts";
 import type { Semaphore } from "./semaphore.ts";
-import type { ShellCommand } from "./shell.ts";
+import { asRoot, type ShellCommand } from "./shell.ts";
 import { wireStreams } from "./stream-channel.ts";
 import type { Remote, RunOptions, RunResult, StreamHandle } from "./types.ts";
 
@@ -28,6 +28,8 @@ export interface SshRemoteDeps {
   connection(signal?: AbortSignal): Promise<Client>;
   semaphore: Semaphore;
   onCommand?: OnCommand;
+  /** The host's `become: sudo`: every command runs as root through the one sudo wrapper. */
+  become?: "sudo";
 }
 
 type Mode = { kind: "run"; maxBuffer: number } | { kind: "stream" };
@@ -72,7 +74,8 @@ export class SshRemote implements Remote {
   private async start(command: ShellCommand, options: RunOptions, mode: Mode): Promise<Attached> {
     const release = await this.deps.semaphore.acquire(options.signal);
     try {
-      const { client, channel } = await this.exec(withPidReport(command).text, options.signal);
+      const privileged = this.deps.become === "sudo" ? asRoot(command) : command;
+      const { client, channel } = await this.exec(withPidReport(privileged).text, options.signal);
       return this.attach(client, channel, command.text, options, mode, release);
     } catch (error) {
       release();
@@ -139,7 +142,7 @@ export class SshRemote implements Remote {
     const killTimers: NodeJS.Timeout[] = [];
     const killGroup = (pid: number) => {
       // Close our side only once the group is dead, so output already in flight is not lost.
-      void killRemoteGroup(client, pid).then(() => {
+      void killRemoteGroup(client, pid, this.deps.become === "sudo").then(() => {
         if (!settled) killTimers.push(setTimeout(() => channel.close(), KILL_CLOSE_DELAY_MS));
       });
     };

@@ -22,7 +22,7 @@ import { nulList } from "./manifest/script.ts";
 import { restoreDatabase, rewriteBackupDir, rewriteTargets } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
-import { hostWorkDir, latestManifest, QUICK_MS, saveManifest } from "./support.ts";
+import { ensureStaging, hostWorkDir, latestManifest, QUICK_MS, saveManifest } from "./support.ts";
 import type { StepContext } from "./types.ts";
 
 export async function syncFiles(
@@ -45,7 +45,7 @@ export async function syncFiles(
   } as const;
   const targetListed = collectManifest(target, workload.paths, listing);
   targetListed.catch(() => {});
-  const sourceListed = collectManifest(source, workload.paths, listing);
+  const sourceListed = collectManifest(source, workload.paths, { ...listing, rootLinks: "refuse" });
   sourceListed.catch(() => {});
   const sourceListing = await sourceListed;
   const carried = carryHashes(snapshot.entries, sourceListing);
@@ -84,6 +84,7 @@ export async function syncFiles(
   const sent = await syncEntries({
     source,
     target,
+    roots: workload.paths,
     entries: delta.send,
     hash: workload.hash,
     signal,
@@ -120,6 +121,21 @@ export async function syncFiles(
   return { files, manifest: { hash: workload.hash, roots: workload.paths, entries } };
 }
 
+/**
+ * Once the final dumps are restored no dump is needed any more (a rollback keeps the source's
+ * own database, a later run dumps afresh): staging keeps no copy of the data it moved.
+ */
+async function removeDumps(context: StepContext, source: Remote, target: Remote): Promise<void> {
+  const { workload, signal } = context;
+  const files = workload.databases.flatMap((db) => {
+    const file = dumpFile(hostWorkDir(workload), db);
+    return [file, file.replace(/\.dump$/, ".final.dump")];
+  });
+  await Promise.all(
+    [source, target].map((remote) => remote.check(sh`rm -f -- ${files}`, { signal, timeoutMs: QUICK_MS })),
+  );
+}
+
 export async function moveDatabases(
   context: StepContext,
   source: Remote,
@@ -128,14 +144,14 @@ export async function moveDatabases(
   const { workload, signal } = context;
   const result: FinalDatabase[] = [];
   if (workload.databases.length === 0) return result;
-  await target.check(sh`mkdir -p -m 700 ${hostWorkDir(workload)}`, { signal, timeoutMs: QUICK_MS });
+  await ensureStaging(target, workload, signal);
   const tracker = new ProgressTracker(0, workload.databases.length, (progress) => context.progress(progress));
   for (const db of workload.databases) {
     const file = dumpFile(hostWorkDir(workload), db).replace(/\.dump$/, ".final.dump");
     const engine = engineFor(db);
     const countsFile = `${file}.counts`;
     const sizeBytes = await databaseSize(source, db, signal);
-    const bytes = await streamDump(source, target, db, file, {
+    const { bytes, sha256 } = await streamDump(source, target, db, file, {
       signal,
       throttle: context.throttle,
       onBytes: (n) => tracker.addBytes(n),
@@ -158,7 +174,7 @@ export async function moveDatabases(
       engine: db.engine,
       name: db.name,
       dumpFile: file,
-      dumpSha256: "",
+      dumpSha256: sha256,
       rowCounts: sourceCounts,
     };
     const counts = await restoreDatabase(target, db, snap, file, signal, bytes);
@@ -180,5 +196,6 @@ export async function moveDatabases(
     result.push({ name: db.name, rowCounts: counts, dumpBytes: bytes });
   }
   tracker.flush();
+  await removeDumps(context, source, target);
   return result;
 }

@@ -12,7 +12,7 @@ import { engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
 import { type RewriteRecord, rewriteFile, undoRewrite } from "./rewrite.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
-import { hostWorkDir, QUICK_MS, readState, writeState } from "./support.ts";
+import { checkDumpDigest, hostWorkDir, QUICK_MS, readState, writeState } from "./support.ts";
 import type { Step, StepContext } from "./types.ts";
 
 const COMMAND_MS = 10 * 60_000;
@@ -67,6 +67,7 @@ export async function restoreDatabase(
   dumpBytes: number,
 ): Promise<Record<string, number>> {
   const engine = engineFor(db);
+  if (snapshot.dumpSha256 !== "") await checkDumpDigest(target, file, snapshot.dumpSha256, signal, dumpBytes);
   const restore = withDatabasePassword(db, engine.restore(db, file));
   // A restore rebuilds indexes: its deadline follows the dump's size, at a slow database's rate.
   await target.check(restore.command, {

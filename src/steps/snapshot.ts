@@ -12,7 +12,7 @@ import { withDatabasePassword } from "./db/password.ts";
 import { parseRowCounts } from "./db/postgres.ts";
 import { collectManifest } from "./manifest/collect.ts";
 import { totalBytes } from "./manifest/model.ts";
-import { hostWorkDir, saveManifest } from "./support.ts";
+import { ensureStaging, saveManifest } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
 import type { Step, StepContext } from "./types.ts";
 
@@ -29,7 +29,7 @@ async function dumpDatabases(context: StepContext): Promise<DatabaseSnapshot[]> 
   const { workload, signal } = context;
   if (workload.databases.length === 0) return [];
   const source = await context.remote(workload.source);
-  const dir = hostWorkDir(workload);
+  const dir = await ensureStaging(source, workload, signal);
   const result: DatabaseSnapshot[] = [];
   for (const db of workload.databases) {
     const engine = engineFor(db);
@@ -42,7 +42,7 @@ async function dumpDatabases(context: StepContext): Promise<DatabaseSnapshot[]> 
     const size = await databaseSize(source, db, signal);
     const dump = withDatabasePassword(
       db,
-      sh`umask 077 && mkdir -p ${dir} && ${command} > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file} && sha256sum < ${file}${before ? sh`` : sh` && cat ${countsFile}`}`,
+      sh`umask 077 && ${command} > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file} && sha256sum < ${file}${before ? sh`` : sh` && cat ${countsFile}`}`,
     );
     const dumped = await source.check(dump.command, {
       stdin: dump.stdin,
@@ -75,6 +75,7 @@ export const snapshot: Step = {
       signal,
       timeoutMs: hashDeadlineMs(size.bytes),
       idleTimeoutMs: hashStallMs(size.largest),
+      rootLinks: "refuse",
     });
     const manifest = { hash: workload.hash, roots: workload.paths, entries };
     const saved = await saveManifest(context, "snapshot", manifest);

@@ -1,9 +1,14 @@
 /** Small shared pieces of the steps: where artefacts live, deadlines, host lookups. */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+
+import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
-import { BugError, UserError } from "../errors.ts";
+import { BugError, RemoteError, UserError } from "../errors.ts";
 import { findHost } from "../plan/hosts.ts";
 import type { Host, Workload } from "../plan/schema.ts";
+import { checkResult } from "../remote/check-result.ts";
+import { hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
+import { sh } from "../remote/shell.ts";
+import type { Remote } from "../remote/types.ts";
 import { fromJsonl, type HashAlgorithm, type Manifest, manifestDigest, toJsonl } from "./manifest/model.ts";
 import type { StepContext } from "./types.ts";
 
@@ -14,9 +19,86 @@ import type { StepContext } from "./types.ts";
 export const QUICK_MS = 30_000;
 export const SERVICE_MS = 120_000;
 
-/** Per-workload scratch directory on a host (database dumps, rewrite and upstream backups). */
+/**
+ * Per-workload scratch directory on a host (database dumps, rewrite and upstream backups).
+ * Under /var/lib, not the world-writable /var/tmp: another local user must not be able to
+ * create it first and swap a dump that root later restores.
+ */
 export function hostWorkDir(workload: Workload): string {
-  return `/var/tmp/migrate/${workload.name}`;
+  return `/var/lib/migrate/${workload.name}`;
+}
+
+/**
+ * Create the workload's staging directory, private to the login (mode 0700), and refuse to use
+ * it when it, or any directory above it, is a symlink, is owned by another user (other than
+ * root) or is writable by group or others: whoever controls it controls what is restored.
+ */
+export async function ensureStaging(
+  remote: Remote,
+  workload: Workload,
+  signal: AbortSignal,
+): Promise<string> {
+  const dir = hostWorkDir(workload);
+  const script = `umask 077
+mkdir -p -- "$1" || exit 1
+me=$(id -u)
+d=$1
+while [ -n "$d" ] && [ "$d" != / ]; do
+  set -- $(stat -c '%u %a %F' -- "$d") || exit 1
+  if [ -L "$d" ] || { [ "$1" != 0 ] && [ "$1" != "$me" ]; } || [ $(( 0$2 & 022 )) -ne 0 ]; then
+    printf '%s is owned by uid %s with mode %s\n' "$d" "$1" "$2" >&2
+    exit 9
+  fi
+  d=\${d%/*}
+done
+chmod 700 -- "$0"`;
+  const result = await remote.run(sh`sh -c ${script} ${dir} ${dir}`, { signal, timeoutMs: QUICK_MS });
+  if (result.exitCode === 9) {
+    throw new RemoteError(
+      "remote",
+      `unsafe staging directory on ${remote.host}: ${result.stderr.trim().split("\n").at(-1)}`,
+      { host: remote.host, command: "staging directory", exitCode: 9, stderrTail: result.stderr },
+      {
+        hint: `another user can change what is staged there; remove it (after checking who created it) and run apply again`,
+        retryable: false,
+      },
+    );
+  }
+  checkResult(result, {
+    what: `creating the staging directory ${dir}`,
+    hint: "staging lives under /var/lib; a login that is not root needs `become: sudo` on the host",
+  });
+  return dir;
+}
+
+/**
+ * The dump a restore is about to read must be the one that was dumped: its SHA-256 is compared
+ * with the digest taken where it was made, just before the restore reads it.
+ */
+export async function checkDumpDigest(
+  remote: Remote,
+  file: string,
+  expected: string,
+  signal: AbortSignal,
+  bytes: number,
+): Promise<void> {
+  // sha256sum prints nothing until the end: the stall window covers reading the whole dump.
+  const result = await remote.check(sh`sha256sum < ${file}`, {
+    signal,
+    timeoutMs: hashDeadlineMs(bytes),
+    idleTimeoutMs: hashStallMs(bytes),
+  });
+  const actual = result.stdout.slice(0, 64);
+  if (actual === expected) return;
+  throw new RemoteError(
+    "remote",
+    `the dump ${file} on ${remote.host} does not match its digest (sha256 ${actual}, dumped as ${expected}); refusing to restore it`,
+    { host: remote.host, command: "sha256sum", exitCode: 0 },
+    {
+      hint: "the file was changed after it was dumped; find out who changed it, then run apply again to move a fresh dump",
+      retryable: false,
+    },
+  );
 }
 
 export function planHost(context: StepContext, name: string): Host {
@@ -35,10 +117,8 @@ export async function saveManifest(
   label: string,
   manifest: Manifest,
 ): Promise<{ file: string; digest: string }> {
-  await mkdir(context.workDir, { recursive: true });
   const file = join(context.workDir, `manifest-${label}.jsonl`);
-  await writeFile(`${file}.tmp`, toJsonl(manifest));
-  await rename(`${file}.tmp`, file);
+  await writeDurably(context.workDir, file, toJsonl(manifest));
   return { file, digest: manifestDigest(manifest) };
 }
 
@@ -69,10 +149,30 @@ export async function latestManifest(
 
 /** A JSON file in the work directory, for state an undo needs even when its step never finished. */
 export async function writeState(context: StepContext, name: string, data: unknown): Promise<void> {
-  await mkdir(context.workDir, { recursive: true });
-  const file = join(context.workDir, name);
-  await writeFile(`${file}.tmp`, JSON.stringify(data, null, 2));
+  await writeDurably(context.workDir, join(context.workDir, name), [JSON.stringify(data, null, 2)]);
+}
+
+/**
+ * Write through a temp file, fsync it, rename it into place and fsync the directory: the journal
+ * names a manifest or undo state only after this returns, so after a power loss the file the
+ * journal names is there and whole (a rename alone may reach the disk before the data does).
+ */
+async function writeDurably(dir: string, file: string, chunks: Iterable<string>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const handle = await open(`${file}.tmp`, "w");
+  try {
+    for (const chunk of chunks) await handle.write(chunk);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   await rename(`${file}.tmp`, file);
+  const directory = await open(dir, "r");
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
 }
 
 export async function readState<T>(context: StepContext, name: string): Promise<T | undefined> {

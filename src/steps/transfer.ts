@@ -7,14 +7,13 @@
  * journaled) and skips every batch an earlier attempt verified, saying so in `filesSkipped`.
  */
 import { hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
-import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { findInPlace } from "../transfer/in-place.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import { collectManifest } from "./manifest/collect.ts";
 import { type ManifestEntry, manifestDigest, totalBytes } from "./manifest/model.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
-import { hostWorkDir, latestManifest, loadManifest, QUICK_MS, saveManifest } from "./support.ts";
+import { ensureStaging, latestManifest, loadManifest, saveManifest } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
 import type { Step, StepContext } from "./types.ts";
 
@@ -116,9 +115,7 @@ export const transfer: Step = {
       rateBps: 0,
       ...figures,
     });
-    if (dumps.length > 0) {
-      await target.check(sh`mkdir -p -m 700 ${hostWorkDir(workload)}`, { signal, timeoutMs: QUICK_MS });
-    }
+    if (dumps.length > 0) await ensureStaging(target, workload, signal);
     const result = await syncEntries({
       source,
       target,
@@ -128,6 +125,8 @@ export const transfer: Step = {
       throttle: context.throttle,
       progress: (progress) => context.progress({ ...progress, ...figures }),
       verified,
+      roots: [...workload.paths, ...dumps],
+      live: true,
       onVerified: (_batch, done) => context.checkpoint({ digest, verified: [...done], inPlace }),
     });
     return {

@@ -43,7 +43,8 @@ function metadataDiffers(source: ManifestEntry, target: ManifestEntry): boolean 
     source.uid !== target.uid ||
     source.gid !== target.gid ||
     source.mtime !== target.mtime ||
-    (source.target ?? "") !== (target.target ?? "")
+    (source.target ?? "") !== (target.target ?? "") ||
+    (source.xattrs ?? "") !== (target.xattrs ?? "")
   );
 }
 

@@ -32,7 +32,7 @@ import {
   writeSeedIndex,
 } from "./seed-bundle.ts";
 import { batchTimeoutMs } from "./sync.ts";
-import { TAR_CREATE, tarList } from "./tar-pipe.ts";
+import { tarCreate, tarKeepsAttributes, tarList } from "./tar-pipe.ts";
 
 export interface ExportOptions {
   source: Remote;
@@ -56,7 +56,12 @@ async function archiveTo(
   contentBytes: number,
 ): Promise<{ bytes: number; digest: string }> {
   const { source, signal } = options;
-  const create = await source.stream(TAR_CREATE, { signal, timeoutMs: batchTimeoutMs(contentBytes) });
+  // ACLs, xattrs and capabilities travel in the bundle when the source's tar keeps them.
+  const attributes = await tarKeepsAttributes(source, signal);
+  const create = await source.stream(tarCreate(attributes), {
+    signal,
+    timeoutMs: batchTimeoutMs(contentBytes),
+  });
   create.stdin.on("error", () => {});
   create.stdin.end(tarList(paths));
   const digest = newDigest(options.workload.hash);

@@ -19,7 +19,7 @@ import { type ManifestEntry, mismatchedPaths } from "../steps/manifest/model.ts"
 import type { Throttle } from "../steps/types.ts";
 import type { SeedChunk, SeedIndex } from "./seed-bundle.ts";
 import { batchTimeoutMs } from "./sync.ts";
-import { sendBatch, tarList } from "./tar-pipe.ts";
+import { rootRedirects, sendBatch, tarKeepsAttributes, tarList } from "./tar-pipe.ts";
 
 export type ChunkOutcome =
   /** Digest matched on the target; extracted and verified against the bundle's manifest. */
@@ -53,6 +53,8 @@ export interface ImportOptions {
   staging: string;
   signal: AbortSignal;
   throttle: Throttle;
+  /** The workload's paths: the only places a re-sent batch may write on the target. */
+  roots: readonly string[];
   /** Chunk files an earlier import of this bundle verified. */
   done: ReadonlySet<string>;
   onChunk: (result: ChunkResult) => Promise<void>;
@@ -78,9 +80,10 @@ async function placeChunk(options: ImportOptions, chunk: SeedChunk): Promise<str
   const hashed = await target.check(digestCommand(options.index.hash, remoteFile), { signal, timeoutMs });
   const digest = hashed.stdout.slice(0, 64);
   if (digest === chunk.digest) {
-    // Exactly the listed members: a chunk cannot put anything outside the workload's paths.
+    // Exactly the listed members: a chunk cannot put anything outside the workload's paths; a root
+    // the target holds as a symlink to a data disk stays a link (--keep-directory-symlink).
     const extracted = await target.run(
-      sh`tar -C / --numeric-owner --null --verbatim-files-from -xpf ${remoteFile} -T - ; s=$?; rm -f ${remoteFile}; exit $s`,
+      sh`tar -C / --numeric-owner --keep-directory-symlink --null --verbatim-files-from -xpf ${remoteFile} -T - ; s=$?; rm -f ${remoteFile}; exit $s`,
       { stdin: tarList(chunk.paths), signal, timeoutMs },
     );
     // A member missing from the archive (the file vanished at export) fails the extraction:
@@ -97,11 +100,19 @@ async function placeChunk(options: ImportOptions, chunk: SeedChunk): Promise<str
 async function resend(options: ImportOptions, paths: readonly string[], bytesHint: number): Promise<number> {
   const { source, target, signal } = options;
   const timeoutMs = batchTimeoutMs(bytesHint);
+  const [sourceKeeps, targetKeeps, redirects] = await Promise.all([
+    tarKeepsAttributes(source, signal),
+    tarKeepsAttributes(target, signal),
+    rootRedirects(target, options.roots, signal),
+  ]);
   const bytes = await sendBatch(source, target, paths, {
     signal,
     throttle: options.throttle,
     onBytes: () => {},
     timeoutMs,
+    roots: options.roots,
+    attributes: sourceKeeps && targetKeeps,
+    redirects,
   });
   const collect = { mode: "list", hash: options.index.hash, signal, timeoutMs } as const;
   const [sourceNow, targetNow] = await Promise.all([

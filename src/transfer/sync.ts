@@ -15,6 +15,7 @@ import {
 import type { Remote } from "../remote/types.ts";
 import { collectManifest } from "../steps/manifest/collect.ts";
 import {
+  canonicalLines,
   type HashAlgorithm,
   type ManifestEntry,
   mismatchedPaths,
@@ -23,7 +24,7 @@ import {
 import type { Progress, Throttle } from "../steps/types.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS, planBatches } from "./batches.ts";
 import { ProgressTracker } from "./meter.ts";
-import { sendBatch } from "./tar-pipe.ts";
+import { rootRedirects, sendBatch, tarKeepsAttributes } from "./tar-pipe.ts";
 
 export interface SyncOptions {
   source: Remote;
@@ -38,6 +39,14 @@ export interface SyncOptions {
   /** Called, in order, after each batch is verified on the target. */
   onVerified?: (batch: number, verified: readonly number[]) => Promise<void>;
   limits?: BatchLimits;
+  /** The paths tar may write on the target (the workload's paths, and staging files). */
+  roots: readonly string[];
+  /**
+   * A live source (the bulk transfer): a file the source changed since its manifest entry is
+   * accepted whatever the target holds; the final sync, under the freeze, sends it again.
+   * Without it (the final sync itself) the target must equal the source as it is now.
+   */
+  live?: boolean;
 }
 
 export interface SyncResult {
@@ -74,16 +83,23 @@ async function verifyBatch(
     timeoutMs: hashDeadlineMs(bytes),
     idleTimeoutMs: hashStallMs(largestFile(batch)),
   } as const;
-  const actual = await collectManifest(options.target, paths, collect);
+  const actual = await collectManifest(options.target, paths, { ...collect, roots: options.roots });
   const differing = mismatchedPaths(batch, actual);
   if (differing.length === 0) return [];
   const sourceNow = await collectManifest(options.source, differing, collect);
   const targetNow = actual.filter((entry) => differing.includes(entry.path));
-  const stillWrong = mismatchedPaths(sourceNow, targetNow).concat(
-    differing.filter(
-      (path) => !sourceNow.some((entry) => entry.path === path) && targetNow.some((e) => e.path === path),
-    ),
-  );
+  let stillWrong: string[];
+  if (options.live) {
+    const listed = canonicalLines(batch);
+    const now = canonicalLines(sourceNow);
+    stillWrong = differing.filter((path) => now.get(path) === listed.get(path));
+  } else {
+    stillWrong = mismatchedPaths(sourceNow, targetNow).concat(
+      differing.filter(
+        (path) => !sourceNow.some((entry) => entry.path === path) && targetNow.some((e) => e.path === path),
+      ),
+    );
+  }
   if (stillWrong.length > 0) {
     throw new RemoteError(
       "remote",
@@ -96,6 +112,30 @@ async function verifyBatch(
     );
   }
   return differing;
+}
+
+/**
+ * Send ACLs, xattrs and capabilities when both tars can; refuse, before anything is sent, when
+ * entries carry them and either tar cannot (they would be dropped and arrive looser).
+ */
+async function attributesFor(options: SyncOptions): Promise<boolean> {
+  const [source, target] = await Promise.all([
+    tarKeepsAttributes(options.source, options.signal),
+    tarKeepsAttributes(options.target, options.signal),
+  ]);
+  if (source && target) return true;
+  const carrying = options.entries.filter((entry) => entry.xattrs !== undefined);
+  if (carrying.length === 0) return false;
+  const host = source ? options.target.host : options.source.host;
+  throw new RemoteError(
+    "remote",
+    `${carrying.length} entr(ies) carry ACLs, xattrs or file capabilities (e.g. ${JSON.stringify(carrying[0]!.path)}), but tar on ${host} cannot keep them`,
+    { host, command: "tar --usage", exitCode: null },
+    {
+      hint: "install GNU tar 1.27 or later with ACL and xattr support on both hosts (Debian/Kylin: tar, acl, attr)",
+      retryable: false,
+    },
+  );
 }
 
 export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
@@ -118,6 +158,8 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     averageBps: 0,
   };
 
+  const attributes = await attributesFor(options);
+  const redirects = await rootRedirects(options.target, options.roots, options.signal);
   let verifying: Promise<void> = Promise.resolve();
   for (const [index, batch] of batches.entries()) {
     options.signal.throwIfAborted();
@@ -136,6 +178,9 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
         onBytes: (n) => tracker.addBytes(n),
         timeoutMs: batchTimeoutMs(bytes, options.throttle),
         idleTimeoutMs: transferStallMs(options.throttle.budget),
+        roots: options.roots,
+        attributes,
+        redirects,
       },
     );
     result.filesSent += batch.length;

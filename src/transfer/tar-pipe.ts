@@ -5,24 +5,120 @@
  * beyond the stream windows, so file size does not matter.
  */
 import { pipeline } from "node:stream/promises";
+import { BugError } from "../errors.ts";
 import { checkResult } from "../remote/check-result.ts";
-import { sh } from "../remote/shell.ts";
+import { type ShellCommand, sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import type { Throttle } from "../steps/types.ts";
 import { MeterStream } from "./meter.ts";
 
 /**
+ * ACLs, file capabilities, SELinux labels and user xattrs travel as extended attributes; tar
+ * keeps only user.* on extraction unless told to take every name.
+ */
+const ATTRIBUTES = sh`--acls --xattrs --xattrs-include=${"*"}`;
+
+/**
  * --verbatim-files-from: a listed name starting with '-' is a name, not an option.
  * --ignore-failed-read: a file deleted on a live source since the manifest is not fatal; the
- * batch verification sees it gone on both sides and accepts that.
+ * batch verification sees it gone on both sides and accepts that. (A file the login cannot read
+ * never gets here: the manifest refuses it.)
  */
-export const TAR_CREATE = sh`tar -C / --null --verbatim-files-from --no-recursion --ignore-failed-read -H posix --numeric-owner -cpf - -T -`;
-/** As root, tar restores owners by default; -p restores modes including setuid bits. */
-export const TAR_EXTRACT = sh`tar -C / -xpf - --numeric-owner`;
+export function tarCreate(attributes: boolean): ShellCommand {
+  const extra = attributes ? ATTRIBUTES : sh``;
+  return sh`tar -C / --null --verbatim-files-from --no-recursion --ignore-failed-read -H posix --numeric-owner ${extra} -cpf - -T -`;
+}
+
+/** `^<path>(/|$)` as a sed BRE, and the path as a replacement, with `|` as the delimiter. */
+function escapeRegex(text: string): string {
+  return text.replace(/[\\.[\]*^$|]/g, (c) => `\\${c}`);
+}
+function escapeReplacement(text: string): string {
+  return text.replace(/[\\&|]/g, (c) => `\\${c}`);
+}
+
+/**
+ * As root, tar restores owners by default; -p restores modes including setuid bits.
+ * Confinement: only members under `members` (the workload's paths this batch touches) are
+ * extracted; anything else in the stream is ignored, whatever the source sent. A root that the
+ * target holds as a symlink to a directory (a data disk) is written into that directory by
+ * renaming the members, so tar neither replaces the link nor follows any other link.
+ */
+export function tarExtract(
+  members: readonly string[],
+  attributes: boolean,
+  redirects: ReadonlyMap<string, string> = new Map(),
+): ShellCommand {
+  const names = members.map(relative);
+  const transforms = [...redirects]
+    .filter(([root]) => members.includes(root))
+    .map(
+      ([root, resolved]) =>
+        `--transform=flags=rh;s|^${escapeRegex(relative(root))}\\(/\\|$\\)|${escapeReplacement(relative(resolved))}\\1|`,
+    );
+  const extra = attributes ? ATTRIBUTES : sh``;
+  return sh`tar -C / -xpf - --numeric-owner ${extra} ${transforms} -- ${names}`;
+}
+
+function relative(path: string): string {
+  return path.replace(/^\/+/, "") || ".";
+}
 
 /** Archive member names are relative to / so extraction never depends on tar's leading-slash handling. */
 export function tarList(paths: readonly string[]): Buffer {
-  return Buffer.from(paths.map((path) => `${path.replace(/^\/+/, "") || "."}\0`).join(""));
+  return Buffer.from(paths.map((path) => `${relative(path)}\0`).join(""));
+}
+
+/** Whether `path` is `root` or lies below it. */
+export function insideRoot(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
+}
+
+/** The roots the paths lie under; a path under none is a bug (nothing may leave the roots). */
+export function batchRoots(paths: readonly string[], roots: readonly string[]): string[] {
+  const used = new Set<string>();
+  for (const path of paths) {
+    const root = roots.find((candidate) => insideRoot(path, candidate));
+    if (root === undefined)
+      throw new BugError(`refusing to send ${path}: it is outside the workload's paths`);
+    used.add(root);
+  }
+  return [...used];
+}
+
+const supports = new WeakMap<Remote, Promise<boolean>>();
+
+/** Whether the host's tar can archive and restore ACLs and xattrs (GNU tar 1.27+ built with them). */
+export function tarKeepsAttributes(remote: Remote, signal: AbortSignal): Promise<boolean> {
+  let known = supports.get(remote);
+  if (known === undefined) {
+    known = remote
+      .run(sh`tar --usage 2>/dev/null | grep -q -e --xattrs-include && tar --usage | grep -q -e --acls`, {
+        signal,
+        timeoutMs: 30_000,
+      })
+      .then((result) => result.exitCode === 0);
+    supports.set(remote, known);
+    known.catch(() => supports.delete(remote));
+  }
+  return known;
+}
+
+/** Roots the target holds as symlinks to directories, with the directories they point to. */
+export async function rootRedirects(
+  target: Remote,
+  roots: readonly string[],
+  signal: AbortSignal,
+): Promise<Map<string, string>> {
+  const script =
+    'for p; do if [ -L "$p" ] && [ -d "$p" ]; then printf "%s\\0%s\\0" "$p" "$(readlink -f -- "$p")"; fi; done';
+  const result = await target.run(sh`sh -c ${script} roots ${[...roots]}`, { signal, timeoutMs: 30_000 });
+  checkResult(result, { what: "looking for symlinked workload paths" });
+  const fields = result.stdout.split("\0");
+  const redirects = new Map<string, string>();
+  for (let index = 0; index + 1 < fields.length; index += 2)
+    redirects.set(fields[index]!, fields[index + 1]!);
+  return redirects;
 }
 
 export interface SendOptions {
@@ -32,6 +128,27 @@ export interface SendOptions {
   timeoutMs: number;
   /** Stop when no byte moved for this long (a stalled stream). */
   idleTimeoutMs?: number;
+  /** The paths tar may write on the target: the workload's paths (and its staging files). */
+  roots: readonly string[];
+  /** Send ACLs, xattrs and capabilities (both tars support them). */
+  attributes: boolean;
+  /** Roots the target holds as symlinks to directories (rootRedirects). */
+  redirects: ReadonlyMap<string, string>;
+}
+
+/**
+ * tar on the target complains about a member name it was told to extract but never saw: the
+ * batch's only files under that root vanished on a live source. The batch verification decides.
+ */
+function onlyVanished(exitCode: number | null, stderr: string): boolean {
+  if (exitCode !== 2) return false;
+  const lines = stderr.split("\n").filter((line) => line.trim() !== "");
+  return (
+    lines.length > 0 &&
+    lines.every((line) =>
+      /: Not found in archive$|Exiting with failure status due to previous errors/.test(line),
+    )
+  );
 }
 
 /** Stream the listed paths from source to target; resolves with the archive bytes sent. */
@@ -46,8 +163,12 @@ export async function sendBatch(
     timeoutMs: options.timeoutMs,
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
   };
-  const extract = await target.stream(TAR_EXTRACT, streamOptions);
-  const create = await source.stream(TAR_CREATE, streamOptions);
+  const members = batchRoots(paths, options.roots);
+  const extract = await target.stream(
+    tarExtract(members, options.attributes, options.redirects),
+    streamOptions,
+  );
+  const create = await source.stream(tarCreate(options.attributes), streamOptions);
   const meter = new MeterStream(options.throttle, options.signal, options.onBytes);
   create.stdin.on("error", () => {});
   create.stdin.end(tarList(paths));
@@ -58,7 +179,8 @@ export async function sendBatch(
   // tar exits 1 when a file changed while it was read; the batch verification decides then.
   // A broken pipe or a reset connection is worth another attempt; the batch is resent whole.
   if ((created.value.exitCode ?? 2) > 1) checkResult(created.value, { what: "tar", retryable: true });
-  checkResult(extracted.value, { what: "tar", retryable: true });
+  if (!onlyVanished(extracted.value.exitCode, extracted.value.stderr))
+    checkResult(extracted.value, { what: "tar", retryable: true });
   if (pipeResult.status === "rejected") throw pipeResult.reason;
   return meter.bytes;
 }

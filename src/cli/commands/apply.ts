@@ -26,6 +26,7 @@ import { scrubbedEvents, scrubbedJournal } from "../../log/scrubbed-sinks.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
+import { checkPrivilege } from "../../remote/privilege-check.ts";
 import { colourWanted, palette } from "../../render/colour.ts";
 import { createRenderer } from "../../render/index.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
@@ -195,8 +196,15 @@ async function execute(
       throttle: createThrottle(plan.defaults.bandwidth, plan.defaults.concurrency),
       ...(prepared.lock.recovered ? { recoveredLock: prepared.lock.recovered } : {}),
       ...(process.env.MIGRATE_FAIL_AFTER ? { failAfter: process.env.MIGRATE_FAIL_AFTER } : {}),
-      preflight: (work, signal) =>
-        runPreflight(work, { pool, signal, viaOf: (host) => hostsByName.get(host)?.via }),
+      preflight: async (work, signal) => {
+        await runPreflight(work, { pool, signal, viaOf: (host) => hostsByName.get(host)?.via });
+        await checkPrivilege(
+          pool,
+          work.hosts,
+          new Set(work.workloads.map((workload) => workload.target)),
+          signal,
+        );
+      },
       version: VERSION,
       argv: process.argv.slice(2),
     });

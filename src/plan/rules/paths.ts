@@ -35,6 +35,55 @@ function isUnder(file: string, dir: string): boolean {
   return file === dir || file.startsWith(base);
 }
 
+/**
+ * Trees the operating system owns: moving one whole would overwrite the target's own system
+ * (its libraries, accounts, package database) with the source's.
+ */
+const SYSTEM_ROOTS = new Set([
+  "/bin",
+  "/boot",
+  "/dev",
+  "/etc",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/proc",
+  "/run",
+  "/sbin",
+  "/sys",
+  "/tmp",
+  "/usr",
+  "/var",
+]);
+
+/**
+ * Two workloads on one target whose paths nest: the outer one's final sync deletes what its own
+ * source lacks, which is the inner workload's data. Refused, located at the later path.
+ * Nested paths within one workload are left alone (redundant, but one sync owns both).
+ */
+function overlapping(context: Parameters<Rule>[0], out: Finding[]): void {
+  const seen: { workload: string; target: string; path: string }[] = [];
+  context.plan.workloads.forEach((w, i) => {
+    w.paths.forEach((p, j) => {
+      const path = p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p;
+      for (const other of seen) {
+        // Within one workload nested paths are only redundant: one final sync, one source.
+        if (other.target !== w.target || other.workload === w.name) continue;
+        if (!isUnder(path, other.path) && !isUnder(other.path, path)) continue;
+        out.push(
+          error(
+            "overlapping-paths",
+            `path ${JSON.stringify(p)} of workload ${w.name} overlaps ${JSON.stringify(other.path)} of workload ${other.workload} on target ${w.target}`,
+            context.workloadPath(i, "paths", j),
+            "each workload's final sync deletes what its source lacks inside its paths, so nested paths on one target delete each other's data; give every workload its own directories (or move them as one workload)",
+          ),
+        );
+      }
+      seen.push({ workload: w.name, target: w.target, path });
+    });
+  });
+}
+
 export const paths: Rule = (context) => {
   const out: Finding[] = [];
   context.plan.workloads.forEach((w, i) => {
@@ -47,6 +96,15 @@ export const paths: Rule = (context) => {
             "path",
             "refusing to transfer the whole root file system; list the application's directories",
             at("paths", j),
+          ),
+        );
+      else if (SYSTEM_ROOTS.has(p.endsWith("/") ? p.slice(0, -1) : p))
+        out.push(
+          error(
+            "path",
+            `refusing to transfer the system tree ${JSON.stringify(p)} whole`,
+            at("paths", j),
+            "list the application's own directories and files under it (e.g. /etc/portal, /var/lib/portal)",
           ),
         );
     });
@@ -69,6 +127,7 @@ export const paths: Rule = (context) => {
     if (w.cutover?.strategy === "proxy")
       check(w.cutover.upstreamFile, at("cutover", "upstreamFile"), "upstreamFile", out);
   });
+  overlapping(context, out);
   const keyFiles = [
     ...context.plan.sources.map((h, i) => ({ h, at: ["sources", context.index.sources[i]!] as PlanPath })),
     ...context.plan.tenants.flatMap((t, ti) =>

@@ -2,6 +2,8 @@
  * A fresh dump streamed straight from the source's dump command into a file on the target,
  * through the orchestrator's meter (shared bandwidth budget), without a copy on the source.
  */
+import { createHash } from "node:crypto";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Database } from "../../plan/schema.ts";
 import { checkResult } from "../../remote/check-result.ts";
@@ -13,6 +15,7 @@ import type { Throttle } from "../types.ts";
 import { engineFor } from "./engines.ts";
 import { withDatabasePassword } from "./password.ts";
 
+/** Resolves with the bytes sent and the SHA-256 of the dump as it left the source. */
 export async function streamDump(
   source: Remote,
   target: Remote,
@@ -27,7 +30,7 @@ export async function streamDump(
     /** Where the source writes the row counts of the dumped snapshot, when its engine can. */
     countsFile?: string;
   },
-): Promise<number> {
+): Promise<{ bytes: number; sha256: string }> {
   // Counting before the dump reads every table without output: the stall window allows for it.
   const timing = {
     signal: options.signal,
@@ -48,8 +51,15 @@ export async function streamDump(
   dump.stdin.on("error", () => {});
   dump.stdin.end(command.stdin);
   const meter = new MeterStream(options.throttle, options.signal, options.onBytes);
+  const digest = createHash("sha256");
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      digest.update(chunk);
+      done(null, chunk);
+    },
+  });
   const [piped, dumped, stored] = await Promise.allSettled([
-    pipeline(dump.stdout, meter, sink.stdin, { signal: options.signal }),
+    pipeline(dump.stdout, hashing, meter, sink.stdin, { signal: options.signal }),
     dump.done,
     sink.done,
   ]);
@@ -59,5 +69,5 @@ export async function streamDump(
     checkResult(outcome.value, { what: `streaming the dump of ${db.name}`, retryable: true });
   }
   if (piped.status === "rejected") throw piped.reason;
-  return meter.bytes;
+  return { bytes: meter.bytes, sha256: digest.digest("hex") };
 }

@@ -4,10 +4,19 @@
  */
 import { RemoteError } from "../../errors.ts";
 import { checkResult } from "../../remote/check-result.ts";
+import { sh } from "../../remote/shell.ts";
 import type { Remote } from "../../remote/types.ts";
-import type { HashAlgorithm, ManifestEntry } from "./model.ts";
+import { type HashAlgorithm, type ManifestEntry, sortEntries } from "./model.ts";
 import { ManifestParseError, ManifestParser } from "./parse.ts";
-import { MISSING_ROOT_EXIT, manifestCommand, nulList } from "./script.ts";
+import {
+  LISTING_FAILED_EXIT,
+  type ManifestMode,
+  MISSING_ROOT_EXIT,
+  manifestCommand,
+  nulList,
+  ROOT_SYMLINK_EXIT,
+  UNREADABLE_EXIT,
+} from "./script.ts";
 
 export interface CollectOptions {
   /** `tree`: everything under the paths; `list`: exactly the paths. */
@@ -17,7 +26,17 @@ export interface CollectOptions {
   timeoutMs: number;
   /** Stop when no byte moved for this long (a stalled stream), whatever the whole deadline. */
   idleTimeoutMs?: number;
+  /**
+   * `refuse` on a source: a workload path that is a symlink would move only the link. A target
+   * may hold a path as a symlink to a directory (a data disk): `follow` reads that directory.
+   */
+  rootLinks?: "refuse" | "follow";
+  /** `list` mode: the workload's paths; a listed root is read through a symlink like in `tree`. */
+  roots?: readonly string[];
 }
+
+const BECOME_HINT =
+  "add `become: sudo` to the host in the plan (a login with passwordless sudo), or give the login read access; migrate never skips a file";
 
 export async function collectManifest(
   remote: Remote,
@@ -25,7 +44,29 @@ export async function collectManifest(
   options: CollectOptions,
 ): Promise<ManifestEntry[]> {
   if (paths.length === 0) return [];
-  const command = manifestCommand(options.mode, options.hash);
+  if (options.mode === "list" && options.roots !== undefined) {
+    const roots = new Set(options.roots);
+    const top = paths.filter((path) => roots.has(path));
+    if (top.length > 0) {
+      const rest = paths.filter((path) => !roots.has(path));
+      const [tops, others] = await Promise.all([
+        collectWith(remote, top, "top", options),
+        collectWith(remote, rest, "list", options),
+      ]);
+      return sortEntries([...tops, ...others]);
+    }
+  }
+  return collectWith(remote, paths, options.mode, options);
+}
+
+async function collectWith(
+  remote: Remote,
+  paths: readonly string[],
+  mode: ManifestMode,
+  options: CollectOptions,
+): Promise<ManifestEntry[]> {
+  if (paths.length === 0) return [];
+  const command = manifestCommand(mode, options.hash, options.rootLinks ?? "follow");
   const handle = await remote.stream(command, {
     signal: options.signal,
     timeoutMs: options.timeoutMs,
@@ -68,6 +109,35 @@ export async function collectManifest(
       },
     );
   }
+  if (result.exitCode === UNREADABLE_EXIT) {
+    const [count, ...first] = result.stderr.trim().split("\n");
+    throw new RemoteError(
+      "remote",
+      `${count?.replace("unreadable: ", "") ?? "some"} path(s) on ${remote.host} cannot be read by the login, e.g. ${first.map((path) => JSON.stringify(path)).join(", ")}`,
+      failure,
+      { hint: BECOME_HINT, retryable: false },
+    );
+  }
+  if (result.exitCode === ROOT_SYMLINK_EXIT) {
+    const link = result.stderr.trim().split("\n").at(-1) ?? "";
+    throw new RemoteError(
+      "remote",
+      `a workload path on ${remote.host} is a symlink, so only the link would move: ${link}`,
+      failure,
+      { hint: "list the directory the link points to in the plan's paths instead", retryable: false },
+    );
+  }
+  if (result.exitCode === LISTING_FAILED_EXIT) {
+    throw new RemoteError(
+      "remote",
+      `listing the workload's paths on ${remote.host} failed: ${result.stderr.trim().split("\n").slice(-3).join(" / ")}`,
+      failure,
+      {
+        hint: "an entry that cannot be listed would be left behind; fix the cause on the host (disk, permissions) and run apply again",
+        retryable: false,
+      },
+    );
+  }
   checkResult(result, { what: "the manifest script" });
   if (streamError) {
     throw new RemoteError(
@@ -84,5 +154,37 @@ export async function collectManifest(
       retryable: false,
     });
   }
-  return parser.finish();
+  const entries = parser.finish();
+  if (parser.unhashed.length > 0) await refuseUnhashed(remote, parser.unhashed, options, result.stderr);
+  return entries;
+}
+
+/**
+ * Files listed but not hashed: those gone now vanished on a live host (left out, as a file
+ * deleted a moment later would be); any still there could not be hashed, and dropping them would
+ * lose them silently — an openssl without the algorithm, a read error, NFS root_squash.
+ */
+async function refuseUnhashed(
+  remote: Remote,
+  unhashed: readonly string[],
+  options: CollectOptions,
+  stderr: string,
+): Promise<void> {
+  const present = await remote.run(
+    sh`xargs -0 -r sh -c ${'for f; do if [ -f "$f" ]; then printf "%s\\0" "$f"; fi; done'} present`,
+    { stdin: nulList(unhashed), signal: options.signal, timeoutMs: options.timeoutMs },
+  );
+  checkResult(present, { what: "checking unhashed files" });
+  const still = present.stdout.split("\0").filter((path) => path !== "");
+  if (still.length === 0) return;
+  const cause = stderr.trim().split("\n").at(-1) ?? "";
+  throw new RemoteError(
+    "remote",
+    `${still.length} file(s) on ${remote.host} could not be hashed with ${options.hash}, e.g. ${JSON.stringify(still[0])}${cause ? `: ${cause}` : ""}`,
+    { host: remote.host, command: "manifest script", exitCode: null, stderrTail: stderr.slice(-2000) },
+    {
+      hint: `check that the host's openssl supports ${options.hash} (openssl list -digest-algorithms) and that the login can read the files`,
+      retryable: false,
+    },
+  );
 }

@@ -21,6 +21,11 @@ export interface ManifestEntry {
   target?: string;
   /** Content hash (sha256 or sm3 hex) of regular files. */
   hash?: string;
+  /**
+   * Extended attributes — POSIX ACLs, file capabilities, SELinux labels, user xattrs — as
+   * sorted `name=0xhex` lines; absent when the entry has none.
+   */
+  xattrs?: string;
   nlink: number;
   /** Identity and change time: hard-link groups and the quick "unchanged since" check. Not digested. */
   dev: string;
@@ -88,7 +93,7 @@ export function linkGroups(entries: readonly ManifestEntry[]): Map<string, strin
  * links enter as the group's first path.
  */
 export function canonicalLine(entry: ManifestEntry, linkGroup = ""): string {
-  return JSON.stringify([
+  const fields: (string | number)[] = [
     entry.path,
     entry.type,
     entry.type === "dir" ? 0 : entry.size,
@@ -99,7 +104,11 @@ export function canonicalLine(entry: ManifestEntry, linkGroup = ""): string {
     entry.target ?? "",
     entry.hash ?? "",
     linkGroup,
-  ]);
+  ];
+  // Only entries that carry attributes gain the field, so digests of trees without any stay as
+  // they were recorded.
+  if (entry.xattrs !== undefined) fields.push(entry.xattrs);
+  return JSON.stringify(fields);
 }
 
 // Manifest entries are not changed once parsed, so the canonical lines of one entries array are

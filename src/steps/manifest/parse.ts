@@ -5,7 +5,7 @@
 
 import { isUtf8 } from "node:buffer";
 import { comparePaths, type EntryType, type ManifestEntry } from "./model.ts";
-import { HASHES_MARKER } from "./script.ts";
+import { HASHES_MARKER, NO_XATTRS_MARKER, XATTRS_MARKER } from "./script.ts";
 
 const TYPES: Record<string, EntryType> = {
   f: "file",
@@ -67,11 +67,50 @@ function parseMeta(meta: string, path: string, target: string): ManifestEntry | 
   return entry;
 }
 
+/** getfattr's escapes (`\\ooo` for control characters and backslash) back to the name's bytes. */
+function unescapeName(text: string): string {
+  if (!text.includes("\\")) return text;
+  const parts = text.split(/\\([0-7]{3})/);
+  const bytes = parts.map((part, index) =>
+    index % 2 === 1 ? Buffer.from([Number.parseInt(part, 8)]) : Buffer.from(part, "utf8"),
+  );
+  return Buffer.concat(bytes).toString("utf8");
+}
+
+/**
+ * getfattr -d -e hex output: blocks of `# file: <name>` and `<attr>=0x<hex>` lines. Each path's
+ * attributes become one canonical text, sorted by name, so both hosts' forms compare equal.
+ */
+export function parseXattrs(text: string): Map<string, string> {
+  const result = new Map<string, string>();
+  for (const block of text.split(/\n\n+/)) {
+    const lines = block.split("\n").filter((line) => line !== "");
+    const head = lines[0];
+    if (head === undefined) continue;
+    if (!head.startsWith("# file: "))
+      throw new ManifestParseError(`bad xattr record ${JSON.stringify(head.slice(0, 80))}`);
+    const attrs = lines
+      .slice(1)
+      .map((line) => unescapeName(line))
+      .sort();
+    if (attrs.length > 0) result.set(unescapeName(head.slice("# file: ".length)), attrs.join("\n"));
+  }
+  return result;
+}
+
 /** Splits a byte stream on NUL and builds entries; `finish()` returns them. */
 export class ManifestParser {
   private pending: Buffer[] = [];
   private fields: string[] = [];
   private inHashes = false;
+  /** After XATTRS_MARKER: the next field is getfattr's dump; then the output ends. */
+  private xattrsNext = false;
+  private xattrsDone = false;
+  /** false when the host has no getfattr: entries then carry no xattr field at all. */
+  xattrsKnown = false;
+  private xattrs = new Map<string, string>();
+  /** Regular files listed without a hash: vanished since listed, or they could not be hashed. */
+  readonly unhashed: string[] = [];
   private readonly entries = new Map<string, ManifestEntry>();
   private readonly hashes = new Map<string, string>();
 
@@ -93,6 +132,19 @@ export class ManifestParser {
   }
 
   private field(text: string): void {
+    if (this.xattrsDone) throw new ManifestParseError("manifest output goes on after its xattr section");
+    if (this.xattrsNext) {
+      this.xattrs = parseXattrs(text);
+      this.xattrsNext = false;
+      this.xattrsDone = true;
+      return;
+    }
+    if (this.inHashes && (text === XATTRS_MARKER || text === NO_XATTRS_MARKER)) {
+      this.xattrsKnown = text === XATTRS_MARKER;
+      this.xattrsNext = this.xattrsKnown;
+      this.xattrsDone = !this.xattrsKnown;
+      return;
+    }
     if (this.inHashes) {
       const match = /^([0-9a-f]{64}) [ *]/.exec(text);
       if (!match) throw new ManifestParseError(`bad hash record ${JSON.stringify(text.slice(0, 80))}`);
@@ -112,18 +164,27 @@ export class ManifestParser {
     }
   }
 
-  /** Entries in byte order of path; regular files that vanished before hashing are left out. */
+  /**
+   * Entries in byte order of path. Regular files without a hash are left out and listed in
+   * `unhashed`: the caller accepts them as vanished only once it has seen them gone.
+   */
   finish(): ManifestEntry[] {
     if (this.pending.length > 0 || this.fields.length > 0)
       throw new ManifestParseError("manifest output ends mid-record");
     if (!this.inHashes) throw new ManifestParseError("manifest output has no hash section");
+    if (!this.xattrsDone) throw new ManifestParseError("manifest output has no xattr section");
     const result: ManifestEntry[] = [];
     for (const entry of this.entries.values()) {
       if (entry.type === "file" && this.hashed) {
         const hash = this.hashes.get(entry.path);
-        if (hash === undefined) continue;
+        if (hash === undefined) {
+          this.unhashed.push(entry.path);
+          continue;
+        }
         entry.hash = hash;
       }
+      const xattrs = this.xattrs.get(entry.path);
+      if (xattrs !== undefined) entry.xattrs = xattrs;
       result.push(entry);
     }
     return result.sort((a, b) => comparePaths(a.path, b.path));

@@ -4,35 +4,65 @@
  * file name survives (spaces, quotes, Chinese, leading dashes, newlines).
  *
  * Output: metadata triples `<meta>\0<path>\0<symlink target>\0`, then the field `#hashes`, then
- * `<hex>  <path>\0` per regular file. parse.ts reads it.
+ * `<hex>  <path>\0` per regular file, then `#xattrs` and getfattr's dump as one field (or
+ * `#noxattrs` without getfattr). parse.ts reads it.
  */
 import { type ShellCommand, sh } from "../../remote/shell.ts";
 import type { HashAlgorithm } from "./model.ts";
 
+export type ManifestMode = "tree" | "list" | "top";
+
 /** Exit status of the script when a root does not exist on the host. */
 export const MISSING_ROOT_EXIT = 3;
+/** Exit status when the login cannot read a file or list a directory; stderr: count, then paths. */
+export const UNREADABLE_EXIT = 4;
+/** Exit status when a source root is a symlink (only the link would move); stderr names it. */
+export const ROOT_SYMLINK_EXIT = 5;
+/** Exit status when find reported an error other than an entry vanishing; stderr holds it. */
+export const LISTING_FAILED_EXIT = 6;
 export const HASHES_MARKER = "#hashes";
+/** Then one field: getfattr's text dump (names, hex values) of every entry that has any. */
+export const XATTRS_MARKER = "#xattrs";
+/** Instead of XATTRS_MARKER: the host has no getfattr, so ACLs and xattrs are not known. */
+export const NO_XATTRS_MARKER = "#noxattrs";
 
 const SCRIPT = `
 list=$(mktemp) || exit 70
-trap 'rm -f "$list"' EXIT
+trap 'rm -f "$list" "$list.x"' EXIT
 cat > "$list"
+# find options: list/top look at exactly the listed paths; tree and top follow a root that is a
+# symlink to a directory (a target's data disk), never a symlink below it.
 MIGRATE_DEPTH=
-if [ "$1" = list ]; then MIGRATE_DEPTH=0; fi
-export MIGRATE_DEPTH
+H=
+case "$1" in list) MIGRATE_DEPTH=0 ;; top) MIGRATE_DEPTH=0; H=-H ;; tree) H=-H ;; esac
+export MIGRATE_DEPTH H
 if [ "$1" = tree ]; then
   xargs -0 -r sh -c 'for p; do [ -e "$p" ] || [ -L "$p" ] || { printf "missing: %s\\n" "$p" >&2; exit 1; }; done' roots < "$list" || exit ${MISSING_ROOT_EXIT}
+  if [ "$3" = refuse-links ]; then
+    xargs -0 -r sh -c 'for p; do if [ -L "$p" ]; then printf "%s -> %s\\n" "$p" "$(readlink -f -- "$p")" >&2; exit 1; fi; done' roots < "$list" || exit ${ROOT_SYMLINK_EXIT}
+  fi
+fi
+# What this login cannot read (files) or list (directories) is refused, never skipped.
+xargs -0 -r sh -c 'exec find $H "$@" \${MIGRATE_DEPTH:+-maxdepth 0} \\( \\( -type f ! -readable \\) -o \\( -type d \\( ! -readable -o ! -executable \\) \\) \\) -print0' unreadable < "$list" > "$list.x"
+if [ -s "$list.x" ]; then
+  printf 'unreadable: %s\\n' "$(tr -cd '\\000' < "$list.x" | wc -c)" >&2
+  tr '\\000' '\\n' < "$list.x" | head -n 5 >&2
+  exit ${UNREADABLE_EXIT}
 fi
 export FMT='%y %s %m %U %G %T@ %C@ %D %i %n\\0%p\\0%l\\0'
 # Sockets cannot be archived; leave them out of the manifest rather than fail later.
-xargs -0 -r sh -c 'if [ -n "$MIGRATE_DEPTH" ]; then exec find "$@" -maxdepth 0 ! -type s -printf "$FMT"; else exec find "$@" ! -type s -printf "$FMT"; fi' meta < "$list"
+xargs -0 -r sh -c 'if [ -n "$MIGRATE_DEPTH" ]; then exec find $H "$@" -maxdepth 0 ! -type s -printf "$FMT"; else exec find $H "$@" ! -type s -printf "$FMT"; fi' meta < "$list" 2> "$list.x"
+# An entry find could not read (an I/O error, a permission lost meanwhile) would be missing from
+# the manifest without a word: only entries that vanished on a live host may be left out.
+if grep -v -e 'No such file or directory$' "$list.x" | grep -q .; then cat "$list.x" >&2; exit ${LISTING_FAILED_EXIT}; fi
 printf '${HASHES_MARKER}\\000'
 # $1: extra find tests selecting files by size (unquoted on purpose: constant words or nothing).
 files() {
-  SIZE=$1 xargs -0 -r sh -c 'if [ -n "$MIGRATE_DEPTH" ]; then exec find "$@" -maxdepth 0 -type f $SIZE -print0; else exec find "$@" -type f $SIZE -print0; fi' files < "$list"
+  SIZE=$1 xargs -0 -r sh -c 'if [ -n "$MIGRATE_DEPTH" ]; then exec find $H "$@" -maxdepth 0 -type f $SIZE -print0; else exec find $H "$@" -type f $SIZE -print0; fi' files < "$list"
 }
 # One openssl per file: SM3 always; SHA-256 for files of 1 MiB and more, where OpenSSL's
 # SHA-NI code is several times faster than coreutils' sha256sum (which wins on small files).
+# A file that fails to hash prints no record; the reader asks whether it still exists.
 per_file() {
   xargs -0 -r sh -c 'for f; do h=$(openssl dgst "-$0" -r < "$f") && printf "%s  %s\\000" "\${h%% *}" "$f"; done' "$1"
 }
@@ -46,16 +76,30 @@ elif command -v openssl >/dev/null 2>&1; then
 else
   files "" | xargs -0 -r sha256sum -z
 fi
+# ACLs, file capabilities, SELinux labels and user xattrs, all as extended attributes.
+if command -v getfattr >/dev/null 2>&1; then
+  printf '${XATTRS_MARKER}\\000'
+  xargs -0 -r sh -c 'if [ -n "$MIGRATE_DEPTH" ]; then exec find $H "$@" -maxdepth 0 ! -type s -print0; else exec find $H "$@" ! -type s -print0; fi' attrs < "$list" |
+    xargs -0 -r getfattr -h -d -m - -e hex --absolute-names -- 2>/dev/null
+  printf '\\000'
+else
+  printf '${NO_XATTRS_MARKER}\\000'
+fi
 exit 0
 `;
 
 /**
  * `tree`: everything under the roots (snapshot, final sync). `list`: exactly the listed paths
- * (verifying a batch on the target). Files that vanish while the script runs are left out.
+ * (verifying a batch on the target); `top`: exactly the listed roots, a root symlinked to a
+ * directory read as that directory. `refuse` (sources): a root that is a symlink is an error. Files that vanish while the script runs are left out.
  * Hash `none` lists metadata only, for the quick "changed since the snapshot" check.
  */
-export function manifestCommand(mode: "tree" | "list", hash: HashAlgorithm | "none"): ShellCommand {
-  return sh`sh -c ${SCRIPT} migrate-manifest ${mode} ${hash}`;
+export function manifestCommand(
+  mode: ManifestMode,
+  hash: HashAlgorithm | "none",
+  rootLinks: "refuse" | "follow" = "follow",
+): ShellCommand {
+  return sh`sh -c ${SCRIPT} migrate-manifest ${mode} ${hash} ${rootLinks === "refuse" ? "refuse-links" : "follow-links"}`;
 }
 
 /** Roots (or the listed paths) as the script's stdin. */

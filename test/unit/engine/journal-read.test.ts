@@ -85,4 +85,19 @@ describe("journal reading: what is refused", () => {
     expect(records).toHaveLength(1);
     expect(torn).toMatchObject({ line: 2, offset: runStart("p").length + 1 });
   });
+
+  it("a tail of NUL bytes (blocks lost in a power cut) is torn, with or without a record cut in it", () => {
+    const whole = `${runStart("p")}\n`;
+    const cases = [
+      { text: `${whole}${"\0".repeat(512)}`, offset: whole.length, records: 1 },
+      { text: `${whole}${runEnd.slice(0, 30)}${"\0".repeat(100)}\0\n\0`, offset: whole.length, records: 1 },
+      { text: `${whole}${runEnd}${"\0".repeat(64)}`, offset: whole.length + runEnd.length, records: 2 },
+    ];
+    for (const { text, offset, records } of cases) {
+      const parsed = parseJournal(text, "j");
+      expect(parsed.records).toHaveLength(records);
+      expect(parsed.torn).toMatchObject({ offset });
+    }
+    expect(() => parseJournal(`${whole}\0\0\n${runEnd}\n`, "j")).toThrow(/corrupt/);
+  });
 });

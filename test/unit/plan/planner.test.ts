@@ -92,11 +92,11 @@ describe("planRun", () => {
       tool: "pg_dump -Fc",
       database: "appdb",
       passwordEnv: "APP_PG_PASSWORD",
-      file: "/var/tmp/migrate/app/postgresql-appdb.dump",
+      file: "/var/lib/migrate/app/postgresql-appdb.dump",
     });
     expect(actions(run, "app", "transfer")).toMatchObject([
       { type: "sync", path: "/srv/app", tool: "tar", phase: "initial" },
-      { type: "sync", path: "/var/tmp/migrate/app/postgresql-appdb.dump" },
+      { type: "sync", path: "/var/lib/migrate/app/postgresql-appdb.dump" },
     ]);
     expect(actions(run, "app", "reconfigure").map((a) => a.type)).toEqual(["rewrite", "command", "restore"]);
     expect(actions(run, "app", "reconfigure")[2]).toMatchObject({ rowCounts: "at-least-source" });
@@ -110,7 +110,7 @@ describe("planRun", () => {
       "proxy-switch",
     ]);
     expect(actions(run, "app", "cutover")[4]).toMatchObject({
-      file: "/var/tmp/migrate/app/postgresql-appdb.final.dump",
+      file: "/var/lib/migrate/app/postgresql-appdb.final.dump",
       rowCounts: "equal-to-source",
     });
   });

@@ -15,7 +15,7 @@ describe("manifest parser", () => {
   it("reads metadata triples and hashes with any bytes in names", () => {
     const hash = "a".repeat(64);
     const output = Buffer.from(
-      `f 3 644 0 0 1.5 1.5 1 2 1\0/x/new\nline\0\0l 4 777 0 0 2.0 2.0 1 3 1\0/x/l\0a b\0#hashes\0${hash}  /x/new\nline\0`,
+      `f 3 644 0 0 1.5 1.5 1 2 1\0/x/new\nline\0\0l 4 777 0 0 2.0 2.0 1 3 1\0/x/l\0a b\0#hashes\0${hash}  /x/new\nline\0#noxattrs\0`,
     );
     const entries = parseManifestOutput(output);
     expect(entries.map((e) => [e.path, e.type, e.hash, e.target])).toEqual([
@@ -28,13 +28,15 @@ describe("manifest parser", () => {
     const output = Buffer.concat([
       Buffer.from("f 1 644 0 0 1 1 1 1 1\0/x/"),
       Buffer.from([0xd6, 0xd0]),
-      Buffer.from("\0\0#hashes\0"),
+      Buffer.from("\0\0#hashes\0#noxattrs\0"),
     ]);
     expect(() => parseManifestOutput(output)).toThrow(/not valid UTF-8/);
   });
 
   it("keeps a name that holds U+FFFD itself, which is valid UTF-8", () => {
-    const entries = parseManifestOutput(Buffer.from("d 1 755 0 0 1 1 1 1 2\0/x/a\uFFFDb\0\0#hashes\0"));
+    const entries = parseManifestOutput(
+      Buffer.from("d 1 755 0 0 1 1 1 1 2\0/x/a\uFFFDb\0\0#hashes\0#noxattrs\0"),
+    );
     expect(entries.map((e) => e.path)).toEqual(["/x/a\uFFFDb"]);
   });
 
@@ -45,20 +47,39 @@ describe("manifest parser", () => {
       parser.push(bytes.subarray(cut));
       return parser.finish();
     };
-    const good = Buffer.from("d 1 755 0 0 1 1 1 1 2\0/x/中文\0\0#hashes\0");
+    const good = Buffer.from("d 1 755 0 0 1 1 1 1 2\0/x/中文\0\0#hashes\0#noxattrs\0");
     const inside = good.indexOf(Buffer.from("中")) + 1;
     expect(parse(good, inside).map((e) => e.path)).toEqual(["/x/中文"]);
     const bad = Buffer.concat([
       Buffer.from("d 1 755 0 0 1 1 1 1 2\0/x/"),
       Buffer.from([0xd6, 0xd0]),
-      Buffer.from("\0\0#hashes\0"),
+      Buffer.from("\0\0#hashes\0#noxattrs\0"),
     ]);
     expect(() => parse(bad, bad.indexOf(0xd6) + 1)).toThrow(/not valid UTF-8.*hex 2f782fd6d0/);
   });
 
-  it("leaves out files that vanished before they were hashed", () => {
-    const entries = parseManifestOutput(Buffer.from("f 1 644 0 0 1 1 1 1 1\0/gone\0\0#hashes\0"));
-    expect(entries).toEqual([]);
+  it("leaves out files listed without a hash and names them, for the caller to check", () => {
+    const parser = new ManifestParser();
+    parser.push(Buffer.from("f 1 644 0 0 1 1 1 1 1\0/gone\0\0#hashes\0#noxattrs\0"));
+    expect(parser.finish()).toEqual([]);
+    expect(parser.unhashed).toEqual(["/gone"]);
+  });
+
+  it("attaches getfattr's attributes, names unescaped and sorted, and refuses output without them", () => {
+    const dump =
+      "# file: /x/a\\134b\\012c\nuser.z=0x31\nsystem.posix_acl_access=0x02\n\n# file: /x/中\nuser.k=0x32\n\n";
+    const entries = parseManifestOutput(
+      Buffer.from(
+        `f 1 644 0 0 1 1 1 1 1\0/x/a\\b\nc\0\0d 1 755 0 0 1 1 1 1 2\0/x/中\0\0#hashes\0${"b".repeat(64)}  /x/a\\b\nc\0#xattrs\0${dump}\0`,
+      ),
+    );
+    expect(entries.map((e) => [e.path, e.xattrs])).toEqual([
+      ["/x/a\\b\nc", "system.posix_acl_access=0x02\nuser.z=0x31"],
+      ["/x/中", "user.k=0x32"],
+    ]);
+    expect(() => parseManifestOutput(Buffer.from("d 1 755 0 0 1 1 1 1 2\0/x\0\0#hashes\0"))).toThrow(
+      /no xattr section/,
+    );
   });
 });
 

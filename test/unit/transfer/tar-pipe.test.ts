@@ -1,0 +1,44 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { batchRoots, tarExtract } from "../../../src/transfer/tar-pipe.ts";
+
+describe("tar extraction on the target", () => {
+  it("names the batch's roots as the only members to extract, after --", () => {
+    expect(tarExtract(["/srv/portal", "/etc/portal"], false).text).toBe(
+      "tar -C / -xpf - --numeric-owner   -- srv/portal etc/portal",
+    );
+  });
+
+  it("keeps ACLs, xattrs and capabilities when asked", () => {
+    expect(tarExtract(["/srv/a"], true).text).toContain("--acls --xattrs --xattrs-include='*'");
+  });
+
+  it("sends members of a root that is a symlink on the target into the directory it points to", () => {
+    const command = tarExtract(["/srv/a.b[1]"], false, new Map([["/srv/a.b[1]", "/data/x&y"]]));
+    expect(command.text).toContain("'--transform=flags=rh;s|^srv/a\\.b\\[1\\]\\(/\\|$\\)|data/x\\&y\\1|'");
+  });
+
+  it("refuses a path outside every root and names only the roots used", () => {
+    expect(batchRoots(["/srv/a/x", "/srv/a"], ["/srv/a", "/srv/b"])).toEqual(["/srv/a"]);
+    expect(() => batchRoots(["/srv/ab"], ["/srv/a"])).toThrow(/outside the workload's paths/);
+  });
+
+  it("with GNU tar, extracts only the named roots and renames through the transform", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tar-pipe-"));
+    for (const file of ["src/srv/a.b[1]/f", "src/etc/evil"]) {
+      mkdirSync(join(dir, file, ".."), { recursive: true });
+      writeFileSync(join(dir, file), file);
+    }
+    mkdirSync(join(dir, "dst/data/x&y"), { recursive: true });
+    mkdirSync(join(dir, "dst/srv"), { recursive: true });
+    symlinkSync("../data/x&y", join(dir, "dst/srv/a.b[1]"));
+    const archive = execFileSync("tar", ["-C", join(dir, "src"), "-cf", "-", "srv", "etc"]);
+    const extract = tarExtract(["/srv/a.b[1]"], false, new Map([["/srv/a.b[1]", "/data/x&y"]]));
+    execFileSync("sh", ["-c", extract.text.replace("-C /", `-C '${join(dir, "dst")}'`)], { input: archive });
+    expect(readdirSync(join(dir, "dst/data/x&y"))).toEqual(["f"]);
+    expect(readdirSync(join(dir, "dst"))).toEqual(["data", "srv"]);
+  });
+});
