@@ -53,6 +53,84 @@ describe("scheduler", () => {
     expect(t.max.global).toBe(8);
   });
 
+  /** Peaks reached by 12 workloads over `hosts` source hosts and `tenants` tenants under `limits`. */
+  async function peaks(
+    limits: { concurrency: number; perHost: number; perTenant: number },
+    hosts: number,
+    tenants: number,
+  ) {
+    const workloads = Array.from({ length: 12 }, (_, i) =>
+      workload(`w${i}`, { host: `h${i % hosts}`, tenant: `t${i % tenants}` }),
+    );
+    const t = tracker();
+    const results = await schedule({
+      waves: [{ wave: 1, workloads }],
+      limits,
+      prior: new Map(),
+      run: (w) => t.run(w),
+      skip: () => {},
+      signal: new AbortController().signal,
+    });
+    expect([...results.values()].every((status) => status === "succeeded")).toBe(true);
+    expect(results.size).toBe(12);
+    return {
+      global: t.max.global,
+      host: Math.max(...t.max.host.values()),
+      tenant: Math.max(...t.max.tenant.values()),
+    };
+  }
+
+  it("holds every source host to perHost when only that limit binds", async () => {
+    // One tenant, two hosts: perHost 1 allows two at once, far below the global 6 and perTenant 6.
+    expect(await peaks({ concurrency: 6, perHost: 1, perTenant: 6 }, 2, 1)).toEqual({
+      global: 2,
+      host: 1,
+      tenant: 2,
+    });
+  });
+
+  it("holds every tenant to perTenant when only that limit binds", async () => {
+    // One source host, three tenants: perTenant 1 allows three at once.
+    expect(await peaks({ concurrency: 6, perHost: 6, perTenant: 1 }, 1, 3)).toEqual({
+      global: 3,
+      host: 3,
+      tenant: 1,
+    });
+  });
+
+  it("holds the whole wave to the global concurrency when only that limit binds", async () => {
+    expect(await peaks({ concurrency: 2, perHost: 6, perTenant: 6 }, 3, 3)).toEqual({
+      global: 2,
+      host: 1,
+      tenant: 1,
+    });
+    expect(await peaks({ concurrency: 5, perHost: 6, perTenant: 6 }, 1, 1)).toEqual({
+      global: 5,
+      host: 5,
+      tenant: 5,
+    });
+  });
+
+  it("lets a workload start as soon as its host frees a slot, not when the wave ends", async () => {
+    const t = tracker();
+    const events: string[] = [];
+    await schedule({
+      waves: [{ wave: 1, workloads: [workload("a"), workload("b"), workload("c", { host: "h2" })] }],
+      limits: { concurrency: 3, perHost: 1, perTenant: 3 },
+      prior: new Map(),
+      run: async (w) => {
+        events.push(`start ${w.name}`);
+        const status = await t.run(w);
+        events.push(`end ${w.name}`);
+        return status;
+      },
+      skip: () => {},
+      signal: new AbortController().signal,
+    });
+    expect(events.slice(0, 2).sort()).toEqual(["start a", "start c"]);
+    expect(events.indexOf("start b")).toBe(events.indexOf("end a") + 1);
+  });
+
   it("runs waves in order: nothing of wave 2 starts before wave 1 ended", async () => {
     const t = tracker();
     const events: string[] = [];

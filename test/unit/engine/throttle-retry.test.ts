@@ -44,6 +44,21 @@ describe("retry policy", () => {
     expect(isRetryable(new Error("bug"))).toBe(false);
   });
 
+  it("treats every transient socket fault as retryable, whatever the error class", () => {
+    for (const code of ["ECONNRESET", "ETIMEDOUT", "EPIPE", "ECONNREFUSED", "EHOSTUNREACH", "ECONNABORTED"]) {
+      expect(isRetryable(Object.assign(new Error(code), { code })), code).toBe(true);
+      expect(isRetryable({ code }), code).toBe(true);
+    }
+  });
+
+  it("does not retry other system errors, codes that are not strings, or nothing", () => {
+    for (const code of ["ENOENT", "EACCES", "ENOSPC", "econnreset", "", 104])
+      expect(isRetryable(Object.assign(new Error("x"), { code })), String(code)).toBe(false);
+    expect(isRetryable(undefined)).toBe(false);
+    expect(isRetryable(null)).toBe(false);
+    expect(isRetryable("ECONNRESET")).toBe(false);
+  });
+
   it("backs off exponentially with full jitter under a cap", () => {
     const policy = { retries: 5, baseMs: 1_000, maxMs: 30_000 };
     expect([1, 2, 3, 4, 6, 10].map((n) => backoffMs(policy, n, () => 1))).toEqual([
