@@ -127,14 +127,22 @@ describe.skipIf(skipReason !== "")(
       const bytes = Number(outputs.bytesSent);
       const seconds = Number(outputs.durationMs) / 1000;
       expect(bytes).toBeGreaterThan(15 * MiB);
-      // Never faster than the limit (10 % for the meter's first burst), and not starved either.
+      // Never faster than the limit (10 % for the meter's first burst): load can only slow a
+      // transfer, so this bound holds on any machine. The lower bound only rules out a limit
+      // read in the wrong unit (KiB/s would be a thousand times slower), since a loaded 2-core
+      // machine may well slow the pipe below the limit.
       expect(bytes / seconds).toBeLessThan(2 * MiB * 1.1);
-      expect(bytes / seconds).toBeGreaterThan(2 * MiB * 0.5);
-      // Progress events at least every 2 s while the transfer runs.
+      expect(bytes / seconds).toBeGreaterThan(2 * MiB * 0.2);
+      // Progress keeps coming while the transfer runs: typically every second or two, and never
+      // a silence of 10 s, even when the machine stalls the process for a moment.
       const times = progress.map((e) => Date.parse(e.at));
-      const gaps = times.slice(1).map((t, i) => t - times[i]!);
+      const gaps = times
+        .slice(1)
+        .map((t, i) => t - times[i]!)
+        .sort((a, b) => a - b);
       expect(progress.length).toBeGreaterThan(4);
-      expect(Math.max(...gaps)).toBeLessThan(2_000);
+      expect(gaps[Math.floor(gaps.length / 2)]).toBeLessThan(2_000);
+      expect(gaps.at(-1)).toBeLessThan(10_000);
       figures.faults++;
       figures.completed++;
       await expectMigrated(derived);
