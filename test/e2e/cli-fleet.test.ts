@@ -173,7 +173,7 @@ describe.skipIf(skipReason !== "")("the command line on the fleet", () => {
       { deadlineMs: 200_000 },
     );
     expect(apply.code, apply.stderr).toBe(3);
-    expect(`${apply.stdout}${apply.stderr}`).toMatch(/^::error [^\n]*::[^\n]*portal[^\n]*never-there/m);
+    expect(apply.stdout).toMatch(/^::error title=migrate%3A portal::verify failed: [^\n]*never-there/m);
   });
 
   it("an unset passwordEnv stops apply with exit 4 before any step", async () => {

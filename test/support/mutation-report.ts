@@ -4,7 +4,7 @@
  * docs/mutation.md (everything above the GENERATED marker: how to run, why each survivor is
  * acceptable) is kept as it is.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 
 interface Mutant {
@@ -87,6 +87,7 @@ function main(): void {
   const head = previous.includes(MARKER)
     ? previous.slice(0, previous.indexOf(MARKER))
     : `${previous.trimEnd()}\n\n`;
+  mkdirSync(join(ROOT, "docs"), { recursive: true });
   writeFileSync(DOC, `${head}${generated}`);
   process.stdout.write(
     `docs/mutation.md: ${total} detected over ${Object.keys(report.files).length} modules\n`,

@@ -224,4 +224,123 @@ describe("scheduler", () => {
     });
     expect(started).toEqual(["a"]);
   });
+
+  it("names why a dependency blocks: interrupted, rolled back, or not part of this run", async () => {
+    const skipped: Record<string, string> = {};
+    await schedule({
+      waves: [
+        {
+          wave: 2,
+          workloads: [
+            workload("x", { wave: 2, dependsOn: ["gone"] }),
+            workload("y", { wave: 2, dependsOn: ["stopped"] }),
+            workload("z", { wave: 2, dependsOn: ["undone"] }),
+          ],
+        },
+      ],
+      limits: { concurrency: 8, perHost: 8, perTenant: 8 },
+      prior: new Map<string, WorkloadStatus>([
+        ["stopped", "interrupted"],
+        ["undone", "rolled-back"],
+      ]),
+      run: async () => "succeeded",
+      skip: (w, reason) => {
+        skipped[w.name] = reason;
+      },
+      signal: new AbortController().signal,
+    });
+    expect(skipped).toEqual({
+      x: "dependency gone has not succeeded (not part of this run)",
+      y: "dependency stopped was interrupted",
+      z: "dependency undone was rolled back",
+    });
+  });
+
+  it("skips workloads that wait on each other (a cycle) instead of hanging", async () => {
+    const skipped: Record<string, string> = {};
+    const results = await schedule({
+      waves: [
+        {
+          wave: 1,
+          workloads: [
+            workload("p", { dependsOn: ["q"] }),
+            workload("q", { dependsOn: ["p"] }),
+            workload("r"),
+          ],
+        },
+      ],
+      limits: { concurrency: 8, perHost: 8, perTenant: 8 },
+      prior: new Map(),
+      run: async () => "succeeded",
+      skip: (w, reason) => {
+        skipped[w.name] = reason;
+      },
+      signal: new AbortController().signal,
+    });
+    expect(skipped).toEqual({ p: "dependency cycle", q: "dependency cycle" });
+    expect(results).toEqual(
+      new Map([
+        ["r", "succeeded"],
+        ["p", "skipped"],
+        ["q", "skipped"],
+      ]),
+    );
+  });
+
+  it("a run that throws (a bug) fails its workload, lets the wave finish, then stops the schedule with the error", async () => {
+    const started: string[] = [];
+    const bug = new Error("bug in a step");
+    const outcome = await schedule({
+      waves: [
+        { wave: 1, workloads: [workload("a"), workload("b", { host: "h2" })] },
+        { wave: 2, workloads: [workload("c", { wave: 2 })] },
+      ],
+      limits: { concurrency: 8, perHost: 8, perTenant: 8 },
+      prior: new Map(),
+      run: async (w) => {
+        started.push(w.name);
+        if (w.name === "a") throw bug;
+        return undefined as unknown as WorkloadStatus;
+      },
+      skip: () => {},
+      signal: new AbortController().signal,
+    }).catch((error: unknown) => error);
+    expect(outcome).toBe(bug);
+    // Wave 2 never starts.
+    expect(started).toEqual(["a", "b"]);
+  });
+
+  it("reports each wave's workloads at its start, and its end only when not stopped", async () => {
+    const controller = new AbortController();
+    const events: string[] = [];
+    const results = await schedule({
+      waves: [
+        { wave: 1, workloads: [workload("a"), workload("b", { host: "h2" })] },
+        { wave: 2, workloads: [workload("c", { wave: 2 })] },
+        { wave: 3, workloads: [workload("d", { wave: 3 })] },
+      ],
+      limits: { concurrency: 8, perHost: 8, perTenant: 8 },
+      prior: new Map(),
+      run: async (w) => {
+        if (w.name === "c") {
+          controller.abort();
+          return "interrupted";
+        }
+        // A run resolving with no status counts as failed.
+        return w.name === "b" ? (undefined as unknown as WorkloadStatus) : "succeeded";
+      },
+      skip: () => {},
+      onWaveStart: (wave, names) => events.push(`start ${wave}: ${names.join(",")}`),
+      onWaveEnd: (wave) => events.push(`end ${wave}`),
+      signal: controller.signal,
+    });
+    expect(events).toEqual(["start 1: a,b", "end 1", "start 2: c"]);
+    expect(results).toEqual(
+      new Map<string, WorkloadStatus>([
+        ["a", "succeeded"],
+        ["b", "failed"],
+        ["c", "interrupted"],
+      ]),
+    );
+  });
 });

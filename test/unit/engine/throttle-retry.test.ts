@@ -7,6 +7,7 @@ describe("throttle", () => {
   it("parses rates in every unit, decimal and binary", () => {
     expect(parseBandwidth("100MiB/s")).toBe(100 * 1024 * 1024);
     expect(parseBandwidth("1.5MB/s")).toBe(1_500_000);
+    expect(parseBandwidth("1.25MiB/s")).toBe(1.25 * 1024 * 1024);
     expect(parseBandwidth("512B/s")).toBe(512);
     expect(parseBandwidth("2KB/s")).toBe(2_000);
     expect(parseBandwidth("2KiB/s")).toBe(2_048);
