@@ -10,6 +10,7 @@ export default defineConfig({
     exclude: [
       ...configDefaults.exclude,
       "test/unit/plan/cli.test.ts",
+      "test/unit/plan/cli-readme.test.ts",
       "test/unit/engine/lock.test.ts",
       "test/unit/engine/heap.test.ts",
       "test/unit/remote/ssh-remote-settle.test.ts",

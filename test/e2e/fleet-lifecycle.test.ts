@@ -9,13 +9,21 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { fleetPaths, REPO_DIR } from "../../fixtures/fleet/topology.ts";
+import { fleetPaths, NET_BASE, REPO_DIR } from "../../fixtures/fleet/topology.ts";
 
 const run = promisify(execFile);
 const skipReason = inject("e2eSkipReason");
 const dir = path.join(REPO_DIR, "tmp", `fleet-lifecycle-${process.pid}`);
+// Addresses next to this checkout's own fleet (which uses NET_BASE to NET_BASE + 3), never a
+// fixed base: on a machine where several fleets run, a fixed 127.0.70.x was another's fleet.
+const base = NET_BASE + 5;
 // The shared fleet's seed caches (portal, database clusters) make this fleet quick to build.
-const env = { ...process.env, FLEET_DIR: dir, FLEET_NET_BASE: "70", FLEET_SEED_DIR: fleetPaths.seedDir };
+const env = {
+  ...process.env,
+  FLEET_DIR: dir,
+  FLEET_NET_BASE: String(base),
+  FLEET_SEED_DIR: fleetPaths.seedDir,
+};
 const tag = `@${createHash("sha256").update(dir).digest("hex").slice(0, 8)} /etc overlay`;
 
 function cli(command: string) {
@@ -45,7 +53,7 @@ describe.skipIf(skipReason !== "")("fleet:up and fleet:down", () => {
   it("starts a fleet, reuses it, and stops every process it started", async () => {
     await cli("up");
     const fleet = JSON.parse(readFileSync(path.join(dir, "fleet.json"), "utf8"));
-    expect(fleet.hosts.map((h: { address: string }) => h.address)).toContain("127.0.70.1");
+    expect(fleet.hosts.map((h: { address: string }) => h.address)).toContain(`127.0.${base}.1`);
     const pids = isolatedFleetPids();
     // sshd per host plus nginx, PostgreSQL and the apps.
     expect(pids.length).toBeGreaterThan(20);
