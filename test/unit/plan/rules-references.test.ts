@@ -202,3 +202,38 @@ describe("secrets", () => {
     expect(findings({ workloads: pub })).toEqual([]);
   });
 });
+
+describe("paths in the plan", () => {
+  it("locates each bad path, naming which field it is", () => {
+    const extra = [
+      "    rewrite: [{ files: [etc/app.conf], replace: { a: b } }]",
+      "    services: [nginx.service]",
+      "    cutover: { strategy: proxy, gateway: gw-01, upstreamFile: /etc/nginx/../u.conf }",
+      "",
+    ].join("\n");
+    const text = workload("app", extra).replace(
+      "    paths: [/srv/app]\n",
+      "    paths: [/srv/app, /srv//data, /, /srv/a\\rb]\n",
+    );
+    const quoted = text.replace("/srv/a\\rb", '"/srv/a\\rb"');
+    expect(findings({ workloads: quoted })).toEqual([
+      ["path", 'path "/srv//data" must be normalized (write "/srv/data")', ["workloads", 0, "paths", 1]],
+      [
+        "path",
+        "refusing to transfer the whole root file system; list the application's directories",
+        ["workloads", 0, "paths", 2],
+      ],
+      ["path", 'path "/srv/a\\rb" contains a newline', ["workloads", 0, "paths", 3]],
+      [
+        "path",
+        'rewrite file "etc/app.conf" must be absolute (start with /)',
+        ["workloads", 0, "rewrite", 0, "files", 0],
+      ],
+      [
+        "path",
+        "upstreamFile \"/etc/nginx/../u.conf\" must not contain '..'",
+        ["workloads", 0, "cutover", "upstreamFile"],
+      ],
+    ]);
+  });
+});
