@@ -236,4 +236,29 @@ describe("paths in the plan", () => {
       ],
     ]);
   });
+
+  it("refuses a key file path with a newline, at the host's auth", () => {
+    const sources = SOURCES.replace(
+      "    auth: { agent: true }\n",
+      '    auth: { keyFile: "/root/.ssh/id\\nx" }\n',
+    );
+    expect(findings({ sources })).toEqual([
+      [
+        "path",
+        'keyFile "/root/.ssh/id\\nx" contains a NUL byte or newline',
+        ["sources", 0, "auth", "keyFile"],
+      ],
+    ]);
+    const tenants = TENANTS.replace(
+      "{ name: tgt-01, address: 172.16.9.11, user: root, auth: { agent: true } }",
+      '{ name: tgt-01, address: 172.16.9.11, user: root, auth: { keyFile: "/k\\rx" } }',
+    );
+    expect(findings({ tenants })).toEqual([
+      [
+        "path",
+        'keyFile "/k\\rx" contains a NUL byte or newline',
+        ["tenants", 0, "hosts", 0, "auth", "keyFile"],
+      ],
+    ]);
+  });
 });

@@ -120,4 +120,19 @@ describe("validate warnings", () => {
     const exact = workload("app").replace(WINDOW, window("2026-12-05T22:00+08:00", "2026-12-05T22:30+08:00"));
     expect(warningsOf(exact)).toEqual([]);
   });
+
+  it("no-window and nothing-to-move need their cause: a plain workload without a window, or one moving only a database, draws neither", () => {
+    expect(warningsOf(workload("app").replace(WINDOW, ""))).toEqual([]);
+    const dbOnly = workload("db", "    databases: [{ engine: postgresql, name: revenue }]\n").replace(
+      "    paths: [/srv/db]\n",
+      "",
+    );
+    expect(warningsOf(dbOnly)).toEqual([]);
+  });
+
+  it("empty-wave points at the workloads list", () => {
+    expect(warningsOf(workload("one") + workload("three", "", 3)).map((w) => [w.code, w.path])).toEqual([
+      ["empty-wave", ["workloads"]],
+    ]);
+  });
 });
