@@ -138,6 +138,12 @@ describe("planning the delta", () => {
     expect(plan.send.map((e) => e.path)).toEqual(["/was-file", "/was-dir", "/was-link"]);
   });
 
+  it("replaces a file that became a fifo even when size, mode and times agree", () => {
+    const fifo = file("/p", { type: "fifo", size: 0, hash: undefined });
+    const plain = file("/p", { size: 0, hash: undefined });
+    expect(planDelta([fifo], [fifo], [plain], none)).toEqual({ send: [fifo], remove: ["/p"], rewriteAgain: [] });
+  });
+
   it("a directory's size never counts as a difference; its other metadata does not stop it being sent", () => {
     const plan = planDelta([dir("/d")], [dir("/d")], [dir("/d", { size: 8192 })], none);
     expect(plan).toEqual({ send: [dir("/d")], remove: [], rewriteAgain: [] });
@@ -152,7 +158,7 @@ describe("planning the delta", () => {
     expect(plan).toEqual({ send: [final[0]], remove: [], rewriteAgain: ["/etc/site.conf"] });
   });
 
-  it("sends a hard-link group whole when one member changed, and no other group", () => {
+  it("sends a hard-link group whole when one member differs, and no other group", () => {
     const linked = (path: string, ino: string, extra: Partial<ManifestEntry> = {}) =>
       file(path, { nlink: 2, ino, hash: `h-${ino}`, ...extra });
     const snapshot = [
@@ -162,24 +168,24 @@ describe("planning the delta", () => {
       linked("/b2", "B"),
       file("/c"),
     ];
-    const final = [
-      linked("/a1", "A", { hash: "new" }),
-      linked("/a2", "A", { hash: "new" }),
-      ...snapshot.slice(2),
-    ];
-    // Only /a1 differs on the target; /a2 looks current there but must travel with it.
-    const target = [linked("/a1", "A"), linked("/a2", "A", { hash: "new" }), ...snapshot.slice(2)];
-    const plan = planDelta(final, snapshot, target, none);
-    expect(plan.send.map((e) => e.path)).toEqual(["/a1", "/a2"]);
+    // Unchanged at the source; on the target only /a1 differs (its mode) and /a2 looks current,
+    // but tar can link the pair only if both travel.
+    const target = [linked("/a1", "A", { mode: 0o600 }), ...snapshot.slice(1)];
+    expect(planDelta(snapshot, snapshot, target, none).send.map((e) => e.path)).toEqual(["/a1", "/a2"]);
+    expect(planDelta(snapshot, snapshot, snapshot, none).send).toEqual([]);
 
-    // Same inode number on another device is another group.
+    // Same inode number on another device is another file.
     const otherDev = [linked("/x1", "X"), linked("/x2", "X", { dev: "900" })];
-    const changed = [linked("/x1", "X", { hash: "new" }), otherDev[1]!];
-    expect(planDelta(changed, otherDev, otherDev, none).send.map((e) => e.path)).toEqual(["/x1"]);
+    const x1Differs = [linked("/x1", "X", { mode: 0o600 }), otherDev[1]!];
+    expect(planDelta(otherDev, otherDev, x1Differs, none).send.map((e) => e.path)).toEqual(["/x1"]);
     // A file with a single link is never grouped, even if inode numbers collide.
     const single = [file("/s1", { ino: "S" }), file("/s2", { ino: "S" })];
-    const touched = [file("/s1", { ino: "S", hash: "new" }), single[1]!];
-    expect(planDelta(touched, single, single, none).send.map((e) => e.path)).toEqual(["/s1"]);
+    const s1Differs = [file("/s1", { ino: "S", mode: 0o600 }), single[1]!];
+    expect(planDelta(single, single, s1Differs, none).send.map((e) => e.path)).toEqual(["/s1"]);
+    // Nor is a symlink with a link count above one.
+    const links = [link("/l1", "t"), link("/l2", "t")].map((entry) => ({ ...entry, nlink: 2, ino: "L" }));
+    const l1Differs = [{ ...links[0]!, mode: 0o700 }, links[1]!];
+    expect(planDelta(links, links, l1Differs, none).send.map((e) => e.path)).toEqual(["/l1"]);
   });
 });
 
