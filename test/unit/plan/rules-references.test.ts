@@ -261,4 +261,19 @@ describe("paths in the plan", () => {
       ],
     ]);
   });
+
+  it("a duplicated host name keeps meaning its first entry: a workload naming it is not refused twice", () => {
+    const tenants = TENANTS.replace("{ name: arm-01,", "{ name: src-01,");
+    expect(findings({ tenants }).map((f) => f[0])).toEqual(["duplicate-host"]);
+  });
+
+  it("locates a tenant host's jump host at that host", () => {
+    const tenants = TENANTS.replace(
+      "user: root, auth: { agent: true } }\n  - name: arm",
+      "user: root, via: tgt-01, auth: { agent: true } }\n  - name: arm",
+    );
+    expect(findings({ tenants })).toEqual([
+      ["invalid-reference", 'host "tgt-01" cannot be its own jump host', ["tenants", 0, "hosts", 0, "via"]],
+    ]);
+  });
 });
