@@ -141,7 +141,11 @@ describe("planning the delta", () => {
   it("replaces a file that became a fifo even when size, mode and times agree", () => {
     const fifo = file("/p", { type: "fifo", size: 0, hash: undefined });
     const plain = file("/p", { size: 0, hash: undefined });
-    expect(planDelta([fifo], [fifo], [plain], none)).toEqual({ send: [fifo], remove: ["/p"], rewriteAgain: [] });
+    expect(planDelta([fifo], [fifo], [plain], none)).toEqual({
+      send: [fifo],
+      remove: ["/p"],
+      rewriteAgain: [],
+    });
   });
 
   it("a directory's size never counts as a difference; its other metadata does not stop it being sent", () => {
