@@ -49,7 +49,10 @@ export function createLineRenderer(
       }
       if (event.type === "step-progress" && !progressIsNews(event)) return;
       streams.err.write(`${formatEventLine(event, c, options.timeZone ?? "UTC")}\n`);
-      if (mode === "github" && event.type === "workload-end" && event.status === "failed") {
+      // A rolled-back workload failed too (its cutover or verify did): CI must mark it as well.
+      const failed =
+        event.type === "workload-end" && (event.status === "failed" || event.status === "rolled-back");
+      if (mode === "github" && event.type === "workload-end" && failed) {
         streams.out.write(
           `${plainAnnotation("error", `migrate: ${event.workload}`, event.reason ?? "failed")}\n`,
         );

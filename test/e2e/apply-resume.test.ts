@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Fleet, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
 import { journalOf, newStateDir, ofType, runCli } from "./apply-support.ts";
+import { address, sh } from "./support/pipeline.ts";
 
 const skipReason = inject("e2eSkipReason");
 const PLAN_NAME = "fleet-city-bureaus";
@@ -78,13 +79,24 @@ describe.skipIf(skipReason !== "")("apply resumes after a failure between transf
     expect(end?.downtimeMs).toBeGreaterThan(0);
     expect(end?.downtimeBudgetMs).toBe(600_000);
 
-    // The operator rolls the migrated portal back: journaled, and the next plan starts it over.
+    // Migrated: the gateway sends the portal's traffic to the target.
+    const upstream = () => sh("gw", "cat /etc/nginx/conf.d/portal.upstream").then((r) => r.stdout);
+    expect(await upstream()).toContain(`server ${address("tgt-1")}:80;`);
+
+    // The operator rolls the migrated portal back: journaled, checked on the hosts, and the next
+    // plan starts it over.
     const rollback = await runCli(["rollback", fleet.planFile, "portal", "--yes", "--state-dir", stateDir]);
     expect(rollback.exitCode, rollback.stderr).toBe(0);
     const undone = ofType(journalOf(stateDir, PLAN_NAME), "step-finish").filter(
       (r) => r.key === "portal/rollback",
     );
     expect(undone).toHaveLength(1);
+    expect(await upstream()).toBe(`upstream portal { server ${address("portal-src")}:80; }\n`);
+    expect((await sh("portal-src", "systemctl is-active nginx")).stdout.trim()).toBe("active");
+    expect((await sh("tgt-1", "systemctl is-active nginx")).stdout.trim()).toBe("inactive");
+    const response = await fetch(`http://${address("gw")}/portal/`, { signal: AbortSignal.timeout(10_000) });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("市政务服务网");
     const after = await runCli(["status", fleet.planFile, "--state-dir", stateDir]);
     expect(after.stdout).toMatch(/portal\s+rolled-back\s+0\/5/);
     const again = await runCli(["rollback", fleet.planFile, "portal", "--yes", "--state-dir", stateDir]);

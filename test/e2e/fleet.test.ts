@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { parse } from "yaml";
-import { type Fleet, hostExec, readFleet, sshRun } from "../../fixtures/fleet/index.ts";
+import { type Fleet, hostExec, readFleet, resetSystems, sshRun } from "../../fixtures/fleet/index.ts";
 import { Plan } from "../../src/plan/schema.ts";
 
 const run = promisify(execFile);
@@ -24,8 +24,10 @@ describe.skipIf(skipReason !== "")("test fleet", () => {
   let fleet: Fleet;
   const host = (name: string) => fleet.hosts.find((h) => h.name === name)!;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     fleet = readFleet();
+    // The seeded state this file asserts (file counts, what the gateway serves), whatever ran before it.
+    await resetSystems();
   });
 
   it("runs eight hosts, each a real sshd answering with its own host name", async () => {

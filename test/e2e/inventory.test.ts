@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseDocument } from "yaml";
-import { type Fleet, hostExec, readFleet } from "../../fixtures/fleet/index.ts";
+import { type Fleet, hostExec, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
 import type { InventoryReport } from "../../src/inventory/run-inventory.ts";
 
 const skipReason = inject("e2eSkipReason");
@@ -54,6 +54,8 @@ describe.skipIf(skipReason !== "")("migrate inventory on the fleet", () => {
 
   beforeAll(async () => {
     fleet = readFleet();
+    // The seeded state this file asserts (file counts, services), whatever ran before it.
+    await resetSystems();
     work = await mkdtemp(join(tmpdir(), "migrate-e2e-inventory-"));
     planText = await readFile(fleet.planFile, "utf8");
   });

@@ -151,7 +151,8 @@ describe.skipIf(skipReason !== "")("pipeline: migrate apply on the fleet", () =>
     const cutover = finished(records, "portal/cutover");
     expect(Date.parse(String(cutover?.frozenAt))).toBeGreaterThan(0);
     const verify = finished(records, "portal/verify");
-    expect(verify?.manifestDigest).toBe(verify?.targetManifestDigest);
+    expect(verify?.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(verify?.targetManifestDigest).toBe(verify?.manifestDigest);
     expect(finished(records, "licensing/snapshot")).toMatchObject({ hash: "sm3" });
     expect(finished(records, "licensing/verify")?.checks).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: "manifest", ok: true })]),

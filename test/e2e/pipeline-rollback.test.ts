@@ -24,7 +24,8 @@ describe.skipIf(skipReason !== "")("pipeline: failing verify rolls back", () => 
   });
 
   it("fails the run and journals the failed check as a non-retryable verify error", () => {
-    expect(exitCode).not.toBe(0);
+    // 3: the run finished with a workload rolled back.
+    expect(exitCode).toBe(3);
     const records = journal(stateDir);
     const failure = records.find((r) => r.type === "step-fail" && r.key === "portal/verify");
     expect(failure).toMatchObject({ willRetry: false, error: { kind: "verify", retryable: false } });

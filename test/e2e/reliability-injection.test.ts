@@ -229,6 +229,7 @@ describe.skipIf(skipReason !== "")("injection: refused at validation or passed l
   it("passes a hostile directory name, a file named -rf, a $()-laden rewrite, a command and a URL literally", async () => {
     const odd = `${ODD_DIR}`;
     const conf = `${odd}/app.conf`;
+    const gateway = readFleet().hosts.find((h) => h.name === "gw")!.address;
     const original = "db_host = 127.0.11.1\nname = portal\n";
     const setup = await hostExec(
       "portal-src",
@@ -246,7 +247,8 @@ describe.skipIf(skipReason !== "")("injection: refused at validation or passed l
         // Spaces, quotes and $() in a URL are percent-encoded by URL parsing before curl sees it.
         w.verify.push({
           http: {
-            url: `http://127.0.13.1/portal/health?q=$(touch ${PWNED}) 'x' \`id\``,
+            // The gateway of this fleet, whatever its FLEET_NET_BASE (127.0.13.1 only for base 10).
+            url: `http://${gateway}/portal/health?q=$(touch ${PWNED}) 'x' \`id\``,
             status: 200,
             from: "tgt-1",
           },

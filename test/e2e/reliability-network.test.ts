@@ -6,9 +6,8 @@
  * retried and resumed, the target equal to the source — or fails with a journaled, clear reason
  * naming the host, well inside its hard deadline: never a hang.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import { freezeHost, hostExec, resetSystems, thawHost } from "../../fixtures/fleet/index.ts";
+import { freezeHost, hostExec, resetSystems, seedBulkData, thawHost } from "../../fixtures/fleet/index.ts";
 import type { JournalRecord } from "../../src/engine/journal-record.ts";
 import { type DeriveOptions, derivePlan } from "../support/reliability/derived-plan.ts";
 import { killSshSessions, waitForRecord } from "../support/reliability/faults.ts";
@@ -60,20 +59,26 @@ describe.skipIf(skipReason !== "")(
       );
     });
 
-    /** Start a 2 MiB/s apply and inject `fault` two seconds into the transfer (mid-batch). */
+    /**
+     * Start a 4 MiB/s apply whose portal holds more files than one batch takes (4000), and
+     * inject `fault` once the first batch is verified and checkpointed: mid-transfer, with work
+     * already done that the retry must not redo.
+     */
     async function faultMidTransfer(name: string, fault: () => number) {
-      const derived = portalPlan(name, slow("2MiB/s"));
+      await seedBulkData("portal-src", "/srv/portal/bulk", { bytes: 4500 * 4096, smallFiles: 4500 });
+      const derived = portalPlan(name, slow("4MiB/s"));
       // A healthy run takes ~20 s; still running at 100 s means it hung.
       const run = startMigrate(applyArgs(derived.planFile, derived.stateDir), { deadlineMs: 100_000 });
       await waitForRecord(
         derived.stateDir,
         derived.planName,
-        (r) => r.type === "step-start" && r.key === "portal/transfer",
-      );
-      await sleep(2_000);
-      const verifiedBefore = readJournalFile(derived.stateDir, derived.planName).records.some(
         (r) => r.type === "step-checkpoint" && r.key === "portal/transfer",
+        90_000,
       );
+      const finishedBefore = readJournalFile(derived.stateDir, derived.planName).records.some(
+        (r) => r.type === "step-finish" && r.key === "portal/transfer",
+      );
+      expect(finishedBefore, "the fault must land before the transfer ends").toBe(false);
       expect(fault()).toBeGreaterThan(0);
       figures.faults++;
       const exit = await run.done;
@@ -89,8 +94,8 @@ describe.skipIf(skipReason !== "")(
       expect(attempts.length).toBe(fails.length + 1);
       const finish = records.find((r) => r.type === "step-finish" && r.key === "portal/transfer");
       const skipped = Number(finish?.type === "step-finish" && finish.outputs.filesSkipped);
-      // Batches verified before the fault are not sent again.
-      if (verifiedBefore) expect(skipped).toBeGreaterThan(0);
+      // The batch verified before the fault is not sent again.
+      expect(skipped).toBeGreaterThan(0);
       await expectMigrated(derived);
       figures.completed++;
       return fails;
@@ -122,14 +127,22 @@ describe.skipIf(skipReason !== "")(
       const bytes = Number(outputs.bytesSent);
       const seconds = Number(outputs.durationMs) / 1000;
       expect(bytes).toBeGreaterThan(15 * MiB);
-      // Never faster than the limit (10 % for the meter's first burst), and not starved either.
+      // Never faster than the limit (10 % for the meter's first burst): load can only slow a
+      // transfer, so this bound holds on any machine. The lower bound only rules out a limit
+      // read in the wrong unit (KiB/s would be a thousand times slower), since a loaded 2-core
+      // machine may well slow the pipe below the limit.
       expect(bytes / seconds).toBeLessThan(2 * MiB * 1.1);
-      expect(bytes / seconds).toBeGreaterThan(2 * MiB * 0.5);
-      // Progress events at least every 2 s while the transfer runs.
+      expect(bytes / seconds).toBeGreaterThan(2 * MiB * 0.2);
+      // Progress keeps coming while the transfer runs: typically every second or two, and never
+      // a silence of 10 s, even when the machine stalls the process for a moment.
       const times = progress.map((e) => Date.parse(e.at));
-      const gaps = times.slice(1).map((t, i) => t - times[i]!);
+      const gaps = times
+        .slice(1)
+        .map((t, i) => t - times[i]!)
+        .sort((a, b) => a - b);
       expect(progress.length).toBeGreaterThan(4);
-      expect(Math.max(...gaps)).toBeLessThan(2_000);
+      expect(gaps[Math.floor(gaps.length / 2)]).toBeLessThan(2_000);
+      expect(gaps.at(-1)).toBeLessThan(10_000);
       figures.faults++;
       figures.completed++;
       await expectMigrated(derived);

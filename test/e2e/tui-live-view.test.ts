@@ -25,12 +25,14 @@ describe("live view in a terminal", () => {
   });
 
   it("runs a downtime clock from the freeze, beside the budget, ticking between events", async () => {
-    term = openTerminal(replay(20, 2500), { cwd: root });
-    // No event arrives while verify runs for 2.5 s: only the view's own clock moves.
-    const screen = await term.waitFor(/finance-portal\s+verify\s+DOWNTIME 0:0[2-9] \/ budget 5:00/);
+    // No event arrives while verify runs for 6 s: only the view's own clock moves. The clock
+    // shows 0:02 to 0:05 for four seconds, so a screen poll on a loaded machine cannot miss it
+    // (with a 2.5 s verify it was a half-second frame).
+    term = openTerminal(replay(20, 6000), { cwd: root });
+    const screen = await term.waitFor(/finance-portal\s+verify\s+DOWNTIME 0:0[2-5] \/ budget 5:00/);
     expect(screen).toMatch(/^ {2}finance$/m);
     const end = await term.waitFor(/EXIT=0/);
-    expect(end).toMatch(/✔ finance-portal\s+succeeded\s+wave 1 · finance · downtime 5\.\d s \/ budget 5:00/);
+    expect(end).toMatch(/✔ finance-portal\s+succeeded\s+wave 1 · finance · downtime 12\.\d s \/ budget 5:00/);
   });
 
   it("runs to the end: finished workloads above, downtime, failure reason, exit 0", async () => {

@@ -11,12 +11,16 @@ function duplicates(kind: string, entries: { name: string; path: PlanPath }[], s
       first.set(name, path);
       continue;
     }
+    // Only host names share one namespace across sources and tenants: a duplicate tenant is
+    // not "already a tenant host".
     const where =
-      previous[0] === "sources"
-        ? "; it is already a source host"
-        : previous[0] === "tenants"
-          ? "; it is already a tenant host"
-          : "";
+      kind !== "host"
+        ? ""
+        : previous[0] === "sources"
+          ? "; it is already a source host"
+          : previous[0] === "tenants"
+            ? "; it is already a tenant host"
+            : "";
     out.push(
       error(
         `duplicate-${kind}`,

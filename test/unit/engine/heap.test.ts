@@ -18,22 +18,38 @@ const shebangFlags = readFileSync(new URL("../../../bin/migrate", import.meta.ur
  */
 function collectionsDuring(body: string, flags = shebangFlags): string[] {
   const script = `
-import { constants, PerformanceObserver } from "node:perf_hooks";
+import { constants, PerformanceObserver, performance } from "node:perf_hooks";
+import { setImmediate as turn } from "node:timers/promises";
 import { collectBetweenSteps, noteBytesMoved } from ${JSON.stringify(heap)};
 const seen = [];
+let delivered = () => {};
 const observer = new PerformanceObserver((list) => {
-  for (const entry of list.getEntries())
-    seen.push(entry.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR ? "major" : "minor");
+  for (const entry of list.getEntries()) {
+    if (entry.entryType === "mark") {
+      seen.push(entry.name);
+      delivered(entry.name);
+    } else seen.push(entry.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR ? "major" : "minor");
+  }
 });
-observer.observe({ entryTypes: ["gc"] });
+observer.observe({ entryTypes: ["gc", "mark"] });
 // On globalThis: a module variable no later code reads is not kept across an await, and V8
 // collected what the body meant to hold.
 const keep = (globalThis.keep = []);
-// Lets the observer deliver the entries so far (node queues them twice over; 20 ms was not
-// always enough on a busy machine), then notes where the body is.
-const mark = async (label) => { await new Promise((resolve) => setTimeout(resolve, 100)); seen.push(label); };
+// Notes where the body is, in order with the gc entries: node queues a collection's entry from
+// an immediate, and the observer delivers entries in the order they were queued, so a mark
+// queued after those immediates ran arrives after every collection before it. Awaiting its
+// delivery replaces a guessed sleep.
+const mark = async (label) => {
+  await turn();
+  await turn();
+  const arrived = new Promise((resolve) => { delivered = (name) => name === label && resolve(); });
+  performance.mark(label);
+  await arrived;
+};
 ${body}
-setTimeout(() => { observer.disconnect(); console.log(JSON.stringify(seen)); }, 50);
+await mark("end");
+observer.disconnect();
+console.log(JSON.stringify(seen.filter((entry) => entry !== "end")));
 `;
   const out = execFileSync(
     process.execPath,

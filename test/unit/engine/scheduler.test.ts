@@ -53,6 +53,84 @@ describe("scheduler", () => {
     expect(t.max.global).toBe(8);
   });
 
+  /** Peaks reached by 12 workloads over `hosts` source hosts and `tenants` tenants under `limits`. */
+  async function peaks(
+    limits: { concurrency: number; perHost: number; perTenant: number },
+    hosts: number,
+    tenants: number,
+  ) {
+    const workloads = Array.from({ length: 12 }, (_, i) =>
+      workload(`w${i}`, { host: `h${i % hosts}`, tenant: `t${i % tenants}` }),
+    );
+    const t = tracker();
+    const results = await schedule({
+      waves: [{ wave: 1, workloads }],
+      limits,
+      prior: new Map(),
+      run: (w) => t.run(w),
+      skip: () => {},
+      signal: new AbortController().signal,
+    });
+    expect([...results.values()].every((status) => status === "succeeded")).toBe(true);
+    expect(results.size).toBe(12);
+    return {
+      global: t.max.global,
+      host: Math.max(...t.max.host.values()),
+      tenant: Math.max(...t.max.tenant.values()),
+    };
+  }
+
+  it("holds every source host to perHost when only that limit binds", async () => {
+    // One tenant, two hosts: perHost 1 allows two at once, far below the global 6 and perTenant 6.
+    expect(await peaks({ concurrency: 6, perHost: 1, perTenant: 6 }, 2, 1)).toEqual({
+      global: 2,
+      host: 1,
+      tenant: 2,
+    });
+  });
+
+  it("holds every tenant to perTenant when only that limit binds", async () => {
+    // One source host, three tenants: perTenant 1 allows three at once.
+    expect(await peaks({ concurrency: 6, perHost: 6, perTenant: 1 }, 1, 3)).toEqual({
+      global: 3,
+      host: 3,
+      tenant: 1,
+    });
+  });
+
+  it("holds the whole wave to the global concurrency when only that limit binds", async () => {
+    expect(await peaks({ concurrency: 2, perHost: 6, perTenant: 6 }, 3, 3)).toEqual({
+      global: 2,
+      host: 1,
+      tenant: 1,
+    });
+    expect(await peaks({ concurrency: 5, perHost: 6, perTenant: 6 }, 1, 1)).toEqual({
+      global: 5,
+      host: 5,
+      tenant: 5,
+    });
+  });
+
+  it("lets a workload start as soon as its host frees a slot, not when the wave ends", async () => {
+    const t = tracker();
+    const events: string[] = [];
+    await schedule({
+      waves: [{ wave: 1, workloads: [workload("a"), workload("b"), workload("c", { host: "h2" })] }],
+      limits: { concurrency: 3, perHost: 1, perTenant: 3 },
+      prior: new Map(),
+      run: async (w) => {
+        events.push(`start ${w.name}`);
+        const status = await t.run(w);
+        events.push(`end ${w.name}`);
+        return status;
+      },
+      skip: () => {},
+      signal: new AbortController().signal,
+    });
+    expect(events.slice(0, 2).sort()).toEqual(["start a", "start c"]);
+    expect(events.indexOf("start b")).toBe(events.indexOf("end a") + 1);
+  });
+
   it("runs waves in order: nothing of wave 2 starts before wave 1 ended", async () => {
     const t = tracker();
     const events: string[] = [];
@@ -145,5 +223,124 @@ describe("scheduler", () => {
       signal: controller.signal,
     });
     expect(started).toEqual(["a"]);
+  });
+
+  it("names why a dependency blocks: interrupted, rolled back, or not part of this run", async () => {
+    const skipped: Record<string, string> = {};
+    await schedule({
+      waves: [
+        {
+          wave: 2,
+          workloads: [
+            workload("x", { wave: 2, dependsOn: ["gone"] }),
+            workload("y", { wave: 2, dependsOn: ["stopped"] }),
+            workload("z", { wave: 2, dependsOn: ["undone"] }),
+          ],
+        },
+      ],
+      limits: { concurrency: 8, perHost: 8, perTenant: 8 },
+      prior: new Map<string, WorkloadStatus>([
+        ["stopped", "interrupted"],
+        ["undone", "rolled-back"],
+      ]),
+      run: async () => "succeeded",
+      skip: (w, reason) => {
+        skipped[w.name] = reason;
+      },
+      signal: new AbortController().signal,
+    });
+    expect(skipped).toEqual({
+      x: "dependency gone has not succeeded (not part of this run)",
+      y: "dependency stopped was interrupted",
+      z: "dependency undone was rolled back",
+    });
+  });
+
+  it("skips workloads that wait on each other (a cycle) instead of hanging", async () => {
+    const skipped: Record<string, string> = {};
+    const results = await schedule({
+      waves: [
+        {
+          wave: 1,
+          workloads: [
+            workload("p", { dependsOn: ["q"] }),
+            workload("q", { dependsOn: ["p"] }),
+            workload("r"),
+          ],
+        },
+      ],
+      limits: { concurrency: 8, perHost: 8, perTenant: 8 },
+      prior: new Map(),
+      run: async () => "succeeded",
+      skip: (w, reason) => {
+        skipped[w.name] = reason;
+      },
+      signal: new AbortController().signal,
+    });
+    expect(skipped).toEqual({ p: "dependency cycle", q: "dependency cycle" });
+    expect(results).toEqual(
+      new Map([
+        ["r", "succeeded"],
+        ["p", "skipped"],
+        ["q", "skipped"],
+      ]),
+    );
+  });
+
+  it("a run that throws (a bug) fails its workload, lets the wave finish, then stops the schedule with the error", async () => {
+    const started: string[] = [];
+    const bug = new Error("bug in a step");
+    const outcome = await schedule({
+      waves: [
+        { wave: 1, workloads: [workload("a"), workload("b", { host: "h2" })] },
+        { wave: 2, workloads: [workload("c", { wave: 2 })] },
+      ],
+      limits: { concurrency: 8, perHost: 8, perTenant: 8 },
+      prior: new Map(),
+      run: async (w) => {
+        started.push(w.name);
+        if (w.name === "a") throw bug;
+        return undefined as unknown as WorkloadStatus;
+      },
+      skip: () => {},
+      signal: new AbortController().signal,
+    }).catch((error: unknown) => error);
+    expect(outcome).toBe(bug);
+    // Wave 2 never starts.
+    expect(started).toEqual(["a", "b"]);
+  });
+
+  it("reports each wave's workloads at its start, and its end only when not stopped", async () => {
+    const controller = new AbortController();
+    const events: string[] = [];
+    const results = await schedule({
+      waves: [
+        { wave: 1, workloads: [workload("a"), workload("b", { host: "h2" })] },
+        { wave: 2, workloads: [workload("c", { wave: 2 })] },
+        { wave: 3, workloads: [workload("d", { wave: 3 })] },
+      ],
+      limits: { concurrency: 8, perHost: 8, perTenant: 8 },
+      prior: new Map(),
+      run: async (w) => {
+        if (w.name === "c") {
+          controller.abort();
+          return "interrupted";
+        }
+        // A run resolving with no status counts as failed.
+        return w.name === "b" ? (undefined as unknown as WorkloadStatus) : "succeeded";
+      },
+      skip: () => {},
+      onWaveStart: (wave, names) => events.push(`start ${wave}: ${names.join(",")}`),
+      onWaveEnd: (wave) => events.push(`end ${wave}`),
+      signal: controller.signal,
+    });
+    expect(events).toEqual(["start 1: a,b", "end 1", "start 2: c"]);
+    expect(results).toEqual(
+      new Map<string, WorkloadStatus>([
+        ["a", "succeeded"],
+        ["b", "failed"],
+        ["c", "interrupted"],
+      ]),
+    );
   });
 });

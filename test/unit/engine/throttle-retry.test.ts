@@ -1,24 +1,77 @@
-import { describe, expect, it } from "vitest";
-import { backoffMs, isRetryable } from "../../../src/engine/retry.ts";
-import { parseBandwidth, TokenBucket } from "../../../src/engine/throttle.ts";
+import { describe, expect, it, vi } from "vitest";
+import { backoffMs, isRetryable, sleep } from "../../../src/engine/retry.ts";
+import { createThrottle, parseBandwidth, TokenBucket, UNLIMITED } from "../../../src/engine/throttle.ts";
 import { RemoteError, UserError } from "../../../src/errors.ts";
 
 describe("throttle", () => {
-  it("parses rates", () => {
+  it("parses rates in every unit, decimal and binary", () => {
     expect(parseBandwidth("100MiB/s")).toBe(100 * 1024 * 1024);
     expect(parseBandwidth("1.5MB/s")).toBe(1_500_000);
-    expect(() => parseBandwidth("fast")).toThrow(/100MiB\/s/);
+    expect(parseBandwidth("1.25MiB/s")).toBe(1.25 * 1024 * 1024);
+    expect(parseBandwidth("512B/s")).toBe(512);
+    expect(parseBandwidth("2KB/s")).toBe(2_000);
+    expect(parseBandwidth("2KiB/s")).toBe(2_048);
+    expect(parseBandwidth("3GB/s")).toBe(3e9);
+    expect(parseBandwidth("1GiB/s")).toBe(1024 ** 3);
+    expect(() => parseBandwidth("fast")).toThrow('bandwidth "fast" is not a rate like 100MiB/s');
+    for (const text of [
+      "100MiB",
+      "100 MiB/s",
+      "100mib/s",
+      "1.MiB/s",
+      ".5MiB/s",
+      "x100MiB/s",
+      "100MiB/sec",
+      "100TiB/s",
+    ])
+      expect(() => parseBandwidth(text), text).toThrow(/is not a rate/);
+  });
+
+  it("gives unlimited when the plan sets no bandwidth", async () => {
+    const throttle = createThrottle(undefined);
+    expect(throttle).toBe(UNLIMITED);
+    await expect(throttle.take(1e12)).resolves.toBeUndefined();
+    expect(createThrottle("4MiB/s")).toMatchObject({ bytesPerSecond: 4 * 1024 * 1024 });
   });
 
   it("holds concurrent takers together to the rate after a one-second burst", async () => {
-    const bucket = new TokenBucket(10_000_000);
-    const started = performance.now();
-    // 10 MB burst is free, the next 3 MB cost 300 ms whoever takes them.
-    await bucket.take(10_000_000);
-    await Promise.all([bucket.take(1_000_000), bucket.take(1_000_000), bucket.take(1_000_000)]);
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(280);
-    expect(elapsed).toBeLessThan(1_000);
+    // A fake clock and fake timers: the claim is about the schedule, which a loaded machine
+    // must not be able to stretch or squeeze.
+    vi.useFakeTimers();
+    try {
+      let now = 50_000;
+      const bucket = new TokenBucket(10_000_000, () => now);
+      // One second's worth (10 MB) is free; the next 3 MB cost 300 ms whoever takes them.
+      await bucket.take(10_000_000);
+      let done = 0;
+      const takers = [1, 2, 3].map(() => bucket.take(1_000_000).then(() => done++));
+      await vi.advanceTimersByTimeAsync(99);
+      expect(done).toBe(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(done).toBe(1);
+      await vi.advanceTimersByTimeAsync(199);
+      expect(done).toBe(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(done).toBe(3);
+      await Promise.all(takers);
+      // Idle time refills the burst, but never more than one second's worth.
+      now += 60_000;
+      const start = Date.now();
+      let refilled = 0;
+      const burst = [bucket.take(10_000_000), bucket.take(2_000_000)].map((p) => p.then(() => refilled++));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(refilled).toBe(1);
+      await vi.advanceTimersByTimeAsync(200);
+      await Promise.all(burst);
+      expect(Date.now() - start).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("refuses a rate that is not positive", () => {
+    for (const rate of [0, -1, Number.NaN])
+      expect(() => new TokenBucket(rate), String(rate)).toThrow(RangeError);
   });
 
   it("stops waiting when the signal aborts", async () => {
@@ -42,6 +95,49 @@ describe("retry policy", () => {
     expect(isRetryable(Object.assign(new Error("reset"), { code: "ECONNRESET" }))).toBe(true);
     expect(isRetryable(new UserError("host-key", "changed"))).toBe(false);
     expect(isRetryable(new Error("bug"))).toBe(false);
+  });
+
+  it("treats every transient socket fault as retryable, whatever the error class", () => {
+    for (const code of ["ECONNRESET", "ETIMEDOUT", "EPIPE", "ECONNREFUSED", "EHOSTUNREACH", "ECONNABORTED"]) {
+      expect(isRetryable(Object.assign(new Error(code), { code })), code).toBe(true);
+      expect(isRetryable({ code }), code).toBe(true);
+    }
+  });
+
+  it("does not retry other system errors, codes that are not strings, or nothing", () => {
+    for (const code of ["ENOENT", "EACCES", "ENOSPC", "econnreset", "", 104])
+      expect(isRetryable(Object.assign(new Error("x"), { code })), String(code)).toBe(false);
+    expect(isRetryable(undefined)).toBe(false);
+    expect(isRetryable(null)).toBe(false);
+    expect(isRetryable("ECONNRESET")).toBe(false);
+  });
+
+  it("sleeps exactly as long as asked, and ends early with the signal's reason", async () => {
+    vi.useFakeTimers();
+    try {
+      let slept = false;
+      const nap = sleep(500).then(() => {
+        slept = true;
+      });
+      await vi.advanceTimersByTimeAsync(499);
+      expect(slept).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(slept).toBe(true);
+      await nap;
+
+      const before = new AbortController();
+      before.abort(new Error("already stopped"));
+      await expect(sleep(500, before.signal)).rejects.toThrow("already stopped");
+
+      const during = new AbortController();
+      const waiting = sleep(60_000, during.signal);
+      await vi.advanceTimersByTimeAsync(10);
+      during.abort(new Error("stopped"));
+      await expect(waiting).rejects.toThrow("stopped");
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("backs off exponentially with full jitter under a cap", () => {

@@ -141,4 +141,25 @@ describe("GitHub annotations", () => {
     expect(out.text()).toContain("::error title=migrate%3A w::verify: 502");
     expect(err.text()).toContain("w: failed: verify: 502");
   });
+
+  it("annotates a rolled-back workload as an error too, and nothing for one that succeeded", async () => {
+    const out = capture();
+    const renderer = await createRenderer({
+      mode: "github",
+      stdout: out.stream,
+      stderr: capture().stream,
+      isTTY: false,
+    });
+    const at = "2026-12-05T14:00:00Z";
+    renderer.onEvent({ type: "workload-end", workload: "ok", status: "succeeded", at });
+    renderer.onEvent({
+      type: "workload-end",
+      workload: "back",
+      status: "rolled-back",
+      reason: "verify: 502; rolled back",
+      at,
+    });
+    await renderer.done();
+    expect(out.text()).toBe("::error title=migrate%3A back::verify: 502; rolled back\n");
+  });
 });

@@ -1,0 +1,24 @@
+import { configDefaults, defineConfig } from "vitest/config";
+
+// The unit tier alone, without projects, for StrykerJS (`npm run test:mutation`): mutants in the
+// pure core must be killed by unit tests, never by the e2e fleet. Left out: tests whose code under
+// test runs in a child process (mutants are only active inside the vitest worker, so those tests
+// cannot kill one) and the slow ssh/shell-quoting suites, which exercise none of the mutated files.
+export default defineConfig({
+  test: {
+    include: ["test/unit/**/*.test.ts"],
+    exclude: [
+      ...configDefaults.exclude,
+      "test/unit/plan/cli.test.ts",
+      "test/unit/plan/cli-readme.test.ts",
+      "test/unit/engine/lock.test.ts",
+      "test/unit/engine/heap.test.ts",
+      "test/unit/remote/ssh-remote-settle.test.ts",
+      "test/unit/reliability/shell-quote-property.test.ts",
+    ],
+    testTimeout: 20_000,
+    // Mutants are switched at run time (mutant schemata), so modules need not be re-imported per
+    // test file: one shared module graph makes each mutant run several times cheaper.
+    isolate: false,
+  },
+});
