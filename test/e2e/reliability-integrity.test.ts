@@ -30,14 +30,19 @@ describe.skipIf(skipReason !== "")("integrity: damage on the target is caught", 
   beforeEach(resetFleet);
   afterAll(resetFleet);
 
-  it("a byte changed on the target after the final sync (same size, same mtime) fails verify and rolls back", async () => {
+  // Once traffic is switched the target is live and its writes are its own (docs/cutover.md):
+  // damage must be caught before that, by the cutover's comparison of the whole target tree
+  // with the frozen source, even when size and mtime say nothing changed.
+  it("a byte changed on the target before the cutover (same size, same mtime) fails it before the switch and rolls back", async () => {
     const derived = derivePlan({ workloads: ["portal"], name: "integrity-file" });
     const first = await runMigrate(applyArgs(derived.planFile, derived.stateDir), {
-      env: { MIGRATE_FAIL_AFTER: "portal/cutover" },
+      env: { MIGRATE_FAIL_AFTER: "portal/reconfigure" },
       deadlineMs: 120_000,
     });
     expect(first.code, first.stderr).toBe(3);
-    expect(await upstream("/etc/nginx/conf.d/portal.upstream")).toContain(`server ${fleetAddress("tgt-1")}:`);
+    expect(await upstream("/etc/nginx/conf.d/portal.upstream")).toContain(
+      `server ${fleetAddress("portal-src")}:`,
+    );
 
     const victim = "/srv/portal/htdocs/index.html";
     const before = await hostExec("tgt-1", `stat -c '%s %Y' ${victim} && sha256sum < ${victim}`);
@@ -55,9 +60,10 @@ describe.skipIf(skipReason !== "")("integrity: damage on the target is caught", 
     const resume = await runMigrate(applyArgs(derived.planFile, derived.stateDir), { deadlineMs: 120_000 });
     expect(resume.code).toBe(3);
     const records = readJournalFile(derived.stateDir, derived.planName).records;
-    const fail = records.find((r) => r.type === "step-fail" && r.key === "portal/verify");
+    const fail = records.find((r) => r.type === "step-fail" && r.key === "portal/cutover");
     expect(fail).toMatchObject({ willRetry: false, error: { kind: "verify" } });
     expect(fail?.type === "step-fail" && fail.error.message).toContain(victim);
+    expect(records.some((r) => r.type === "step-start" && r.key === "portal/verify")).toBe(false);
     expect(records.filter((r) => r.type === "workload-end").at(-1)).toMatchObject({ status: "rolled-back" });
 
     expect(await upstream("/etc/nginx/conf.d/portal.upstream")).toContain(
