@@ -11,35 +11,13 @@ import { RULES } from "./rules/index.ts";
 import { inlineKeyMaterial } from "./rules/secrets.ts";
 import { Plan } from "./schema.ts";
 import { knownKeysAt } from "./schema-keys.ts";
-import { yamlSyntaxDiagnostic } from "./yaml-errors.ts";
+import { parserDiagnostic, yamlSyntaxDiagnostic } from "./yaml-errors.ts";
 import { locateFinding } from "./yaml-locate.ts";
 import { issueFindings, SAFE_INTEGER_CODE } from "./zod-issues.ts";
 
 export interface Analysis {
   plan: Plan | undefined;
   diagnostics: Diagnostic[];
-}
-
-function yamlDiagnostic(
-  file: string,
-  lineCounter: LineCounter,
-  severity: "error" | "warning",
-  e: { pos: [number, number]; message: string; code: string },
-): Diagnostic {
-  const start = lineCounter.linePos(e.pos[0]);
-  const end = lineCounter.linePos(e.pos[1]);
-  const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-  return {
-    file,
-    line: start.line,
-    column: start.col,
-    endLine: end.line,
-    endColumn: end.col,
-    severity,
-    code: "yaml",
-    message: severity === "error" ? `YAML syntax error: ${message}` : `YAML: ${message}`,
-    path: [],
-  };
 }
 
 /**
@@ -53,7 +31,7 @@ export function analyzePlanText(
 ): Analysis {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
-  const yamlWarnings = document.warnings.map((w) => yamlDiagnostic(file, lineCounter, "warning", w));
+  const yamlWarnings = document.warnings.map((w) => parserDiagnostic(file, lineCounter, "warning", w));
   if (document.errors.length > 0) {
     // One mistake, one error: after the first, the parser's errors are follow-ons.
     const error = yamlSyntaxDiagnostic(file, text, lineCounter, document.errors);

@@ -238,19 +238,32 @@ export function yamlSyntaxDiagnostic(
       path: [],
     };
   }
-  const start = lines.linePos(first.pos[0]);
-  const end = lines.linePos(first.pos[1]);
-  const line = lineAt(text, start.line);
-  const message = first.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+  const line = lineAt(text, lines.linePos(first.pos[0]).line);
+  const column = lines.linePos(first.pos[0]).col;
+  const inKey = line.key !== undefined && line.keyColumn! + 1 <= column ? ` (in "${line.key}")` : "";
+  return parserDiagnostic(file, lines, "error", first, inKey);
+}
+
+/** A parser error or warning as one diagnostic at its own position; `context` ends an error's message. */
+export function parserDiagnostic(
+  file: string,
+  lines: LineCounter,
+  severity: "error" | "warning",
+  e: YamlError,
+  context = "",
+): Diagnostic {
+  const start = lines.linePos(e.pos[0]);
+  const end = lines.linePos(e.pos[1]);
+  const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
   return {
     file,
     line: start.line,
     column: start.col,
     endLine: end.line,
     endColumn: end.col,
-    severity: "error",
+    severity,
     code: "yaml",
-    message: `YAML syntax error: ${message}${line.key !== undefined && line.keyColumn! + 1 <= start.col ? ` (in "${line.key}")` : ""}`,
+    message: severity === "error" ? `YAML syntax error: ${message}${context}` : `YAML: ${message}`,
     path: [],
   };
 }
