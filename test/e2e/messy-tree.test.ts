@@ -134,8 +134,10 @@ systemctl start ${MESSY_PORTAL.writerUnit}`,
       // The target's /srv/portal was provisioned as a link to a data disk.
       await sh("tgt-1", "mkdir -p /srv/disk1/portal && ln -s /srv/disk1/portal /srv/portal");
       ({ planFile, stateDir } = preparePlan((plan) => onlyWorkloads(plan, ["portal"])));
-      moved = await apply(planFile, stateDir, [], { MIGRATE_FAIL_AFTER: "portal/cutover" });
-      expect(finished(journal(stateDir), "portal/cutover"), said(moved).slice(-2000)).toBeDefined();
+      // Stopped before the cutover: the target is not live yet, so a change to it is drift the
+      // cutover must repair, not a write of the live application (docs/cutover.md).
+      moved = await apply(planFile, stateDir, [], { MIGRATE_FAIL_AFTER: "portal/reconfigure" });
+      expect(finished(journal(stateDir), "portal/reconfigure"), said(moved).slice(-2000)).toBeDefined();
     });
 
     it("item 12: a target path that is a symlink to a data disk stays a link; the files land on the disk", async () => {
@@ -152,12 +154,14 @@ systemctl start ${MESSY_PORTAL.writerUnit}`,
       expect(there).toBe((await sh("portal-src", ATTRIBUTES)).stdout);
     });
 
-    it("item 11: an ACL lost on the target fails verify", async () => {
+    it("item 11: an ACL lost on the target before the cutover is seen by the final sync and sent again", async () => {
       await sh("tgt-1", `setfacl -b ${MESSY_PORTAL.acl}`);
+      expect((await sh("tgt-1", ATTRIBUTES)).stdout).not.toContain("user:33:r--");
       verified = await apply(planFile, stateDir);
-      const text = said(verified);
-      expect(verified.exitCode, text.slice(-2000)).not.toBe(0);
-      expect(text).toMatch(/verify failed: manifest: .*ledger\.csv/);
+      expect(verified.exitCode, said(verified).slice(-2000)).toBe(0);
+      // Only a comparison that sees ACLs sends the file again; the cutover's tree check, which
+      // compares them too, then passes.
+      expect((await sh("tgt-1", ATTRIBUTES)).stdout).toBe((await sh("portal-src", ATTRIBUTES)).stdout);
     });
   });
 });

@@ -34,13 +34,14 @@ function sentBy(stateDir: string): Sent {
 }
 
 /**
- * Copy the portal's paths to the target as an operator would by hand, owners and times kept:
- * a POSIX archive, which (like `cp -a` and `rsync -a`) keeps nanosecond mtimes.
+ * Copy the portal's paths to the target as an operator would by hand, owners, times, ACLs,
+ * xattrs and capabilities kept: a POSIX archive, which (like `cp -a` and `rsync -aAX`) keeps
+ * nanosecond mtimes and extended attributes.
  */
 async function copyByHand(): Promise<void> {
   const made = await sh(
     "portal-src",
-    "tar -C / -H posix --numeric-owner -cpf /tmp/portal-by-hand.tar srv/portal etc/portal",
+    "tar -C / -H posix --numeric-owner --acls --xattrs --xattrs-include='*' -cpf /tmp/portal-by-hand.tar srv/portal etc/portal",
   );
   expect(made.stderr).toBe("");
   // Each host's /tmp is its state directory's tmp/: the "disk" the operator carries across.
@@ -49,7 +50,7 @@ async function copyByHand(): Promise<void> {
   rmSync(tmpOf("portal-src"));
   const unpacked = await sh(
     "tgt-1",
-    "tar -C / --numeric-owner -xpf /tmp/portal-by-hand.tar && rm /tmp/portal-by-hand.tar",
+    "tar -C / --numeric-owner --acls --xattrs --xattrs-include='*' -xpf /tmp/portal-by-hand.tar && rm /tmp/portal-by-hand.tar",
   );
   expect(unpacked.stderr).toBe("");
 }
