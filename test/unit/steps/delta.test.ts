@@ -6,24 +6,8 @@
 import { describe, expect, it } from "vitest";
 import type { ManifestEntry } from "../../../src/steps/manifest/model.ts";
 import { carryHashes, insideRoots, planDelta } from "../../../src/transfer/delta.ts";
+import { file } from "../../support/manifest-entries.ts";
 
-function file(path: string, extra: Partial<ManifestEntry> = {}): ManifestEntry {
-  return {
-    path,
-    type: "file",
-    size: 10,
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    mtime: "2026-12-01T00:00:00.000Z",
-    hash: `h-${path}`,
-    nlink: 1,
-    dev: "801",
-    ino: `i-${path}`,
-    ctime: "2026-12-01T00:00:00.000Z",
-    ...extra,
-  };
-}
 const dir = (path: string, extra: Partial<ManifestEntry> = {}) =>
   file(path, { type: "dir", size: 4096, mode: 0o755, hash: undefined, ...extra });
 const link = (path: string, target: string) =>

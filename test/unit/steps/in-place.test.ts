@@ -3,24 +3,7 @@ import { byteAccounting } from "../../../src/engine/accounting.ts";
 import type { ManifestEntry } from "../../../src/steps/manifest/model.ts";
 import { matchingPaths } from "../../../src/transfer/in-place.ts";
 import { balance, parseDigestLines } from "../../../src/transfer/target-digests.ts";
-
-function file(path: string, extra: Partial<ManifestEntry> = {}): ManifestEntry {
-  return {
-    path,
-    type: "file",
-    size: 10,
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    mtime: "1.0000000000",
-    nlink: 1,
-    dev: "1",
-    ino: path,
-    ctime: "1.0000000000",
-    hash: `h-${path}`,
-    ...extra,
-  };
-}
+import { file } from "../../support/manifest-entries.ts";
 
 /** The same entry as the target lists it: another device, inode and change time. */
 function onTarget(entry: ManifestEntry, extra: Partial<ManifestEntry> = {}): ManifestEntry {

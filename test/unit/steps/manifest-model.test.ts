@@ -8,31 +8,13 @@ import {
   canonicalLine,
   fromJsonl,
   linkGroups,
-  type ManifestEntry,
   manifestDigest,
   mismatchedPaths,
   sortEntries,
   toJsonl,
   totalBytes,
 } from "../../../src/steps/manifest/model.ts";
-
-function file(path: string, extra: Partial<ManifestEntry> = {}): ManifestEntry {
-  return {
-    path,
-    type: "file",
-    size: 10,
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    mtime: "2026-12-01T00:00:00.000Z",
-    hash: `h-${path}`,
-    nlink: 1,
-    dev: "801",
-    ino: `i-${path}`,
-    ctime: "2026-12-01T00:00:00.000Z",
-    ...extra,
-  };
-}
+import { file } from "../../support/manifest-entries.ts";
 
 describe("canonical line", () => {
   it("holds path, type, size, mode, owner, mtime, link target, hash and link group", () => {

@@ -3,24 +3,7 @@ import type { ManifestEntry } from "../../../src/steps/manifest/model.ts";
 import { manifestDigest, mismatchedPaths } from "../../../src/steps/manifest/model.ts";
 import { planBatches } from "../../../src/transfer/batches.ts";
 import { carryHashes, insideRoots, planDelta } from "../../../src/transfer/delta.ts";
-
-function file(path: string, extra: Partial<ManifestEntry> = {}): ManifestEntry {
-  return {
-    path,
-    type: "file",
-    size: 10,
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    mtime: "1.0000000000",
-    nlink: 1,
-    dev: "1",
-    ino: path,
-    ctime: "1.0000000000",
-    hash: `h-${path}`,
-    ...extra,
-  };
-}
+import { file } from "../../support/manifest-entries.ts";
 
 function dir(path: string): ManifestEntry {
   return { ...file(path), type: "dir", size: 4096, hash: undefined } as ManifestEntry;
