@@ -3,7 +3,6 @@
  * source (checked against the hosts themselves), the CPU rule against a plan variant whose tenant
  * runs another CPU, and the domestic-CPU readiness table in `plan` and the sign-off report.
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,29 +11,9 @@ import { parseDocument } from "yaml";
 import { type Fleet, hostExec, readFleet } from "../../fixtures/fleet/index.ts";
 import type { InventoryReport } from "../../src/inventory/run-inventory.ts";
 import { normalizeArch } from "../../src/plan/inventory-facts.ts";
+import { runCli } from "./apply-support.ts";
 
 const skipReason = inject("e2eSkipReason");
-const root = new URL("../..", import.meta.url).pathname;
-
-interface Cli {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function migrate(args: string[]): Promise<Cli> {
-  return new Promise((resolve) => {
-    execFile(
-      "./bin/migrate",
-      args,
-      { cwd: root, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 255) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe.skipIf(skipReason !== "")("portability scan on the fleet", () => {
   let fleet: Fleet;
@@ -51,9 +30,9 @@ describe.skipIf(skipReason !== "")("portability scan on the fleet", () => {
     other = arch === "aarch64" ? "x86_64" : "aarch64";
     work = await mkdtemp(join(tmpdir(), "migrate-e2e-portability-"));
     inventoryFile = join(work, "inventory.json");
-    const result = await migrate(["inventory", fleet.planFile, "--json", "--out", inventoryFile]);
+    const result = await runCli(["inventory", fleet.planFile, "--json", "--out", inventoryFile]);
     expect(result.stderr).not.toMatch(/error/);
-    expect(result.code).toBe(0);
+    expect(result.exitCode).toBe(0);
     report = JSON.parse(result.stdout) as InventoryReport;
   });
 
@@ -90,7 +69,7 @@ describe.skipIf(skipReason !== "")("portability scan on the fleet", () => {
     expect(licensing.machines).toEqual({ [machine]: 1, windows: 1 });
 
     // The human view lists the same per workload.
-    const table = await migrate(["inventory", fleet.planFile, "--output", "plain"]);
+    const table = await runCli(["inventory", fleet.planFile, "--output", "plain"]);
     expect(table.stdout).toContain("CPU-specific content (portability scan):");
     expect(table.stdout).toContain(
       `  tax-collection on tax-src: 1 ${machine}: /srv/tax/bin/ledgerd (${machine}); runtimes: python `,
@@ -119,13 +98,13 @@ describe.skipIf(skipReason !== "")("portability scan on the fleet", () => {
     const lines = String(doc).split("\n");
 
     // Without --inventory nothing changes: the declared non-portable tax system, nothing else.
-    const declared = await migrate(["validate", variant]);
-    expect(declared.code).toBe(1);
+    const declared = await runCli(["validate", variant]);
+    expect(declared.exitCode).toBe(1);
     expect(declared.stdout).toContain("(assumed: no inventory given)");
     expect(declared.stdout).not.toContain("declared portable");
 
-    const measured = await migrate(["validate", variant, "--inventory", inventoryFile]);
-    expect(measured.code).toBe(1);
+    const measured = await runCli(["validate", variant, "--inventory", inventoryFile]);
+    expect(measured.exitCode).toBe(1);
     const errors = measured.stdout.split("\n").filter((l) => l.includes(": error: "));
     expect(errors).toHaveLength(2);
     const [tax, lic] = errors;
@@ -143,8 +122,8 @@ describe.skipIf(skipReason !== "")("portability scan on the fleet", () => {
     expect(lines[at - 1]).toMatch(/portable: true/);
 
     // Inventory against the variant reports the same drift, located in the plan.
-    const drift = await migrate(["inventory", variant, "--json"]);
-    expect(drift.code).toBe(1);
+    const drift = await runCli(["inventory", variant, "--json"]);
+    expect(drift.exitCode).toBe(1);
     const codes = (JSON.parse(drift.stdout) as InventoryReport).diagnostics.map((d) => [
       d.code,
       d.path.join("."),
@@ -155,14 +134,14 @@ describe.skipIf(skipReason !== "")("portability scan on the fleet", () => {
   });
 
   it("shows the domestic-CPU readiness table in plan and in the sign-off report", async () => {
-    const plan = await migrate(["plan", fleet.planFile, "--inventory", inventoryFile, "--state-dir", work]);
-    expect(plan.code).toBe(0);
+    const plan = await runCli(["plan", fleet.planFile, "--inventory", inventoryFile, "--state-dir", work]);
+    expect(plan.exitCode).toBe(0);
     // The fleet's tenant has the fleet's CPU; on x86_64 readiness is measured for aarch64.
     expect(plan.stdout).toContain("Domestic-CPU readiness");
     expect(plan.stdout).toMatch(/portal\s+aarch64\s+portable as is/);
     const python = report.workloads.licensing!.runtimes[0]!.version;
 
-    const md = await migrate([
+    const md = await runCli([
       "report",
       fleet.planFile,
       "--inventory",
@@ -172,7 +151,7 @@ describe.skipIf(skipReason !== "")("portability scan on the fleet", () => {
       "--format",
       "md",
     ]);
-    expect(md.code).toBe(0);
+    expect(md.exitCode).toBe(0);
     const rows = md.stdout.split("\n").filter((l) => l.startsWith("| "));
     if (arch === "x86_64") {
       expect(rows).toContain(
@@ -187,7 +166,7 @@ describe.skipIf(skipReason !== "")("portability scan on the fleet", () => {
     expect(rows).toContain("| city-office | portal | aarch64 | portable as is | - | - |");
     expect(rows).toContain("| city-office | 1 | 1 | 0 | - |");
 
-    const html = await migrate([
+    const html = await runCli([
       "report",
       fleet.planFile,
       "--inventory",
@@ -197,12 +176,12 @@ describe.skipIf(skipReason !== "")("portability scan on the fleet", () => {
       "--format",
       "html",
     ]);
-    expect(html.code).toBe(0);
+    expect(html.exitCode).toBe(0);
     expect(html.stdout).toContain("<h2>Domestic-CPU readiness (measured by inventory)</h2>");
     expect(html.stdout).toMatch(/<td>portal<\/td><td>aarch64<\/td><td class="ok">portable as is<\/td>/);
 
     // Without an inventory the report has no readiness section.
-    const plain = await migrate(["report", fleet.planFile, "--state-dir", work]);
+    const plain = await runCli(["report", fleet.planFile, "--state-dir", work]);
     expect(plain.stdout).not.toContain("Domestic-CPU readiness");
   });
 });
