@@ -54,10 +54,9 @@ async function archiveTo(
   paths: readonly string[],
   file: string,
   contentBytes: number,
+  attributes: boolean,
 ): Promise<{ bytes: number; digest: string }> {
   const { source, signal } = options;
-  // ACLs, xattrs and capabilities travel in the bundle when the source's tar keeps them.
-  const attributes = await tarKeepsAttributes(source, signal);
   const create = await source.stream(tarCreate(attributes), {
     signal,
     timeoutMs: batchTimeoutMs(contentBytes),
@@ -96,13 +95,15 @@ export async function exportSeed(options: ExportOptions): Promise<SeedIndex> {
   await writeFile(join(dir, SEED_MANIFEST), toJsonl(manifest));
   const bundle = manifestDigest(manifest);
   const batches = planBatches(entries, { maxBytes: options.chunkBytes, maxFiles: 20_000 });
+  // ACLs, xattrs and capabilities travel in the bundle when the source's tar keeps them.
+  const attributes = await tarKeepsAttributes(options.source, signal);
   const chunks: SeedChunk[] = [];
   for (const [index, batch] of batches.entries()) {
     signal.throwIfAborted();
     const file = chunkFile(index);
     const paths = batch.map((entry) => entry.path);
     const contentBytes = totalBytes(batch);
-    const archived = await archiveTo(options, paths, join(dir, file), contentBytes);
+    const archived = await archiveTo(options, paths, join(dir, file), contentBytes, attributes);
     const chunk: SeedChunk = { file, bytes: archived.bytes, digest: archived.digest, paths, contentBytes };
     chunks.push(chunk);
     await options.onChunk?.(chunk, index, batches.length, bundle);
