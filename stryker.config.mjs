@@ -14,7 +14,7 @@ export const GROUPS = {
     "src/engine/resume-check.ts",
     "src/plan/rules/windows.ts",
   ],
-  compare: ["src/transfer/delta.ts", "src/steps/manifest/model.ts", "src/steps/manifest/parse.ts"],
+  compare: ["src/transfer/delta.ts", "src/manifest/model.ts", "src/manifest/parse.ts"],
   journal: ["src/engine/journal-read.ts"],
   rules: ["src/plan/rules/*.ts", "!src/plan/rules/windows.ts"],
 };

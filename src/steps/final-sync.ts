@@ -6,6 +6,9 @@
  * counts equal to the dump's own (counted inside the dump's snapshot).
  */
 import { BugError, RemoteError } from "../errors.ts";
+import { collectManifest } from "../manifest/collect.ts";
+import { type Manifest, totalBytes } from "../manifest/model.ts";
+import { nulList } from "../manifest/script.ts";
 import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
@@ -16,9 +19,6 @@ import type { FinalDatabase, FinalFiles } from "./cutover-checkpoint.ts";
 import { databaseSize, dumpFile, engineFor } from "./db/engines.ts";
 import { parseRowCounts } from "./db/postgres.ts";
 import { streamDump } from "./db/stream-dump.ts";
-import { collectManifest } from "./manifest/collect.ts";
-import { type Manifest, totalBytes } from "./manifest/model.ts";
-import { nulList } from "./manifest/script.ts";
 import { restoreDatabase, rewriteBackupDir, rewriteTargets } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";

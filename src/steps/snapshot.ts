@@ -5,13 +5,13 @@
  * row counts. Read-only on the source apart from the dump file.
  */
 
+import { collectManifest } from "../manifest/collect.ts";
+import { totalBytes } from "../manifest/model.ts";
 import { databaseDeadlineMs, hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import { databaseSize, dumpFile, engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
 import { parseRowCounts } from "./db/postgres.ts";
-import { collectManifest } from "./manifest/collect.ts";
-import { totalBytes } from "./manifest/model.ts";
 import { ensureStaging, saveManifest } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
 import type { Step, StepContext } from "./types.ts";

@@ -3,13 +3,13 @@
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { BugError, RemoteError, UserError } from "../errors.ts";
+import { fromJsonl, type HashAlgorithm, type Manifest, manifestDigest, toJsonl } from "../manifest/model.ts";
 import { findHost } from "../plan/hosts.ts";
 import type { Host, Workload } from "../plan/schema.ts";
 import { checkResult } from "../remote/check-result.ts";
 import { hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
-import { fromJsonl, type HashAlgorithm, type Manifest, manifestDigest, toJsonl } from "./manifest/model.ts";
 import type { StepContext } from "./types.ts";
 
 /**

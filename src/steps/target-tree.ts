@@ -5,10 +5,7 @@
  * switch; after the switch the live application may write, and only health checks run then.
  */
 
-import { hashDeadlineMs, hashStallMs, largestFile } from "../remote/deadline.ts";
-import { sh } from "../remote/shell.ts";
-import type { Remote } from "../remote/types.ts";
-import { collectManifest } from "./manifest/collect.ts";
+import { collectManifest } from "../manifest/collect.ts";
 import {
   canonicalLines,
   type Manifest,
@@ -16,7 +13,10 @@ import {
   manifestDigest,
   mismatchedPaths,
   totalBytes,
-} from "./manifest/model.ts";
+} from "../manifest/model.ts";
+import { hashDeadlineMs, hashStallMs, largestFile } from "../remote/deadline.ts";
+import { sh } from "../remote/shell.ts";
+import type { Remote } from "../remote/types.ts";
 import { QUICK_MS } from "./support.ts";
 import type { StepContext } from "./types.ts";
 

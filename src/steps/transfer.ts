@@ -6,12 +6,13 @@
  * attempt keeps the first attempt's in-place list (saved beside the manifests, its digest
  * journaled) and skips every batch an earlier attempt verified, saying so in `filesSkipped`.
  */
+
+import { collectManifest } from "../manifest/collect.ts";
+import { type ManifestEntry, manifestDigest, totalBytes } from "../manifest/model.ts";
 import { hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
 import { findInPlace } from "../transfer/in-place.ts";
 import { syncEntries } from "../transfer/sync.ts";
-import { collectManifest } from "./manifest/collect.ts";
-import { type ManifestEntry, manifestDigest, totalBytes } from "./manifest/model.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
 import { ensureStaging, latestManifest, loadManifest, saveManifest } from "./support.ts";
 import { treeSize } from "./tree-size.ts";

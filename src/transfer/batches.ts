@@ -5,7 +5,7 @@
  * Directories go last, in their own batch, so extracting files into them cannot disturb the
  * directory mtimes restored from the manifest.
  */
-import type { ManifestEntry } from "../steps/manifest/model.ts";
+import type { ManifestEntry } from "../manifest/model.ts";
 
 export interface BatchLimits {
   maxBytes: number;

@@ -5,7 +5,7 @@
  * lacks or holds differently is sent; what the target holds that the source no longer has is
  * deleted — only inside the workload's paths, because only those were listed.
  */
-import { canonicalLines, type ManifestEntry } from "../steps/manifest/model.ts";
+import { canonicalLines, type ManifestEntry } from "../manifest/model.ts";
 
 function unchanged(a: ManifestEntry, b: ManifestEntry): boolean {
   return (

@@ -8,16 +8,12 @@
  * source's either way. Directories are always sent (their metadata is restored last); extra
  * files on the target are left to the final sync, which deletes them as it always did.
  */
+
+import { collectManifest } from "../manifest/collect.ts";
+import { canonicalLines, type HashAlgorithm, type ManifestEntry, totalBytes } from "../manifest/model.ts";
+import { nulList } from "../manifest/script.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
-import { collectManifest } from "../steps/manifest/collect.ts";
-import {
-  canonicalLines,
-  type HashAlgorithm,
-  type ManifestEntry,
-  totalBytes,
-} from "../steps/manifest/model.ts";
-import { nulList } from "../steps/manifest/script.ts";
 import { targetDigests } from "./target-digests.ts";
 
 export interface InPlaceOptions {

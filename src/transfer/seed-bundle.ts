@@ -13,7 +13,7 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.ts";
-import type { HashAlgorithm } from "../steps/manifest/model.ts";
+import type { HashAlgorithm } from "../manifest/model.ts";
 
 export const SEED_INDEX = "seed.json";
 export const SEED_MANIFEST = "manifest.jsonl";

@@ -10,16 +10,10 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { collectManifest } from "../manifest/collect.ts";
+import { type HashAlgorithm, type Manifest, manifestDigest, toJsonl, totalBytes } from "../manifest/model.ts";
 import { checkResult } from "../remote/check-result.ts";
 import type { Remote } from "../remote/types.ts";
-import { collectManifest } from "../steps/manifest/collect.ts";
-import {
-  type HashAlgorithm,
-  type Manifest,
-  manifestDigest,
-  toJsonl,
-  totalBytes,
-} from "../steps/manifest/model.ts";
 import type { Throttle } from "../steps/types.ts";
 import { planBatches } from "./batches.ts";
 import { MeterStream } from "./meter.ts";

@@ -5,6 +5,14 @@
  * batch N+1. Batches already verified by an earlier attempt are skipped, not resent.
  */
 import { RemoteError } from "../errors.ts";
+import { collectManifest } from "../manifest/collect.ts";
+import {
+  canonicalLines,
+  type HashAlgorithm,
+  type ManifestEntry,
+  mismatchedPaths,
+  totalBytes,
+} from "../manifest/model.ts";
 import {
   hashDeadlineMs,
   hashStallMs,
@@ -13,14 +21,6 @@ import {
   transferStallMs,
 } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
-import { collectManifest } from "../steps/manifest/collect.ts";
-import {
-  canonicalLines,
-  type HashAlgorithm,
-  type ManifestEntry,
-  mismatchedPaths,
-  totalBytes,
-} from "../steps/manifest/model.ts";
 import type { Progress, Throttle } from "../steps/types.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS, planBatches } from "./batches.ts";
 import { ProgressTracker } from "./meter.ts";

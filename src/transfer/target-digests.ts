@@ -6,12 +6,13 @@
  * Names OpenSSL would escape in its output (a newline or a backslash) and targets without
  * OpenSSL go through the manifest script instead.
  */
+
+import { collectManifest } from "../manifest/collect.ts";
+import type { HashAlgorithm, ManifestEntry } from "../manifest/model.ts";
+import { nulList } from "../manifest/script.ts";
 import { checkResult } from "../remote/check-result.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
-import { collectManifest } from "../steps/manifest/collect.ts";
-import type { HashAlgorithm, ManifestEntry } from "../steps/manifest/model.ts";
-import { nulList } from "../steps/manifest/script.ts";
 
 /** Files per OpenSSL command: bounds the output kept in memory (~100 bytes a line). */
 const FILES_PER_COMMAND = 20_000;

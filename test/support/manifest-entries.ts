@@ -1,5 +1,5 @@
 /** Manifest entries for unit tests: a regular file with every field set, overridable. */
-import type { ManifestEntry } from "../../src/steps/manifest/model.ts";
+import type { ManifestEntry } from "../../src/manifest/model.ts";
 
 export function file(path: string, extra: Partial<ManifestEntry> = {}): ManifestEntry {
   return {

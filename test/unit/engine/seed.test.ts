@@ -10,7 +10,7 @@ import {
   seedBytes,
 } from "../../../src/engine/seed-ledger.ts";
 import { UserError } from "../../../src/errors.ts";
-import { manifestDigest, toJsonl } from "../../../src/steps/manifest/model.ts";
+import { manifestDigest, toJsonl } from "../../../src/manifest/model.ts";
 import { type SeedIndex, writeSeedIndex } from "../../../src/transfer/seed-bundle.ts";
 import { makePlan, tempDir } from "./fixtures.ts";
 

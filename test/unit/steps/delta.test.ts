@@ -4,7 +4,7 @@
  * a hard-link group travels whole.
  */
 import { describe, expect, it } from "vitest";
-import type { ManifestEntry } from "../../../src/steps/manifest/model.ts";
+import type { ManifestEntry } from "../../../src/manifest/model.ts";
 import { carryHashes, insideRoots, planDelta } from "../../../src/transfer/delta.ts";
 import { file } from "../../support/manifest-entries.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { byteAccounting } from "../../../src/engine/accounting.ts";
-import type { ManifestEntry } from "../../../src/steps/manifest/model.ts";
+import type { ManifestEntry } from "../../../src/manifest/model.ts";
 import { matchingPaths } from "../../../src/transfer/in-place.ts";
 import { balance, parseDigestLines } from "../../../src/transfer/target-digests.ts";
 import { file } from "../../support/manifest-entries.ts";

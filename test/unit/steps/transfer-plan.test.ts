@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ManifestEntry } from "../../../src/steps/manifest/model.ts";
-import { manifestDigest, mismatchedPaths } from "../../../src/steps/manifest/model.ts";
+import type { ManifestEntry } from "../../../src/manifest/model.ts";
+import { manifestDigest, mismatchedPaths } from "../../../src/manifest/model.ts";
 import { planBatches } from "../../../src/transfer/batches.ts";
 import { carryHashes, insideRoots, planDelta } from "../../../src/transfer/delta.ts";
 import { file } from "../../support/manifest-entries.ts";

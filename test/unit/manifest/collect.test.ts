@@ -3,10 +3,10 @@ import { chmod, link, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectManifest } from "../../../src/manifest/collect.ts";
+import { fromJsonl, manifestDigest, toJsonl } from "../../../src/manifest/model.ts";
+import { ManifestParser, parseManifestOutput } from "../../../src/manifest/parse.ts";
 import { sh } from "../../../src/remote/shell.ts";
-import { collectManifest } from "../../../src/steps/manifest/collect.ts";
-import { fromJsonl, manifestDigest, toJsonl } from "../../../src/steps/manifest/model.ts";
-import { ManifestParser, parseManifestOutput } from "../../../src/steps/manifest/parse.ts";
 import { LocalRemote } from "../../support/local-remote.ts";
 
 const NASTY = ["sp ace", "quo'te\"", "中文文件", "-dash", "new\nline", "back\\slash", "$(id)"];

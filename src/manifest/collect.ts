@@ -2,10 +2,10 @@
  * Runs the manifest script on a host and parses its output as it streams in, so a tree of many
  * files never becomes one big string.
  */
-import { RemoteError } from "../../errors.ts";
-import { checkResult } from "../../remote/check-result.ts";
-import { sh } from "../../remote/shell.ts";
-import type { Remote } from "../../remote/types.ts";
+import { RemoteError } from "../errors.ts";
+import { checkResult } from "../remote/check-result.ts";
+import { sh } from "../remote/shell.ts";
+import type { Remote } from "../remote/types.ts";
 import { type HashAlgorithm, type ManifestEntry, sortEntries } from "./model.ts";
 import { ManifestParseError, ManifestParser } from "./parse.ts";
 import {

@@ -3,11 +3,7 @@
  * the hash section, metadata-only listings, and each way the output can be malformed.
  */
 import { describe, expect, it } from "vitest";
-import {
-  ManifestParseError,
-  ManifestParser,
-  parseManifestOutput,
-} from "../../../src/steps/manifest/parse.ts";
+import { ManifestParseError, ManifestParser, parseManifestOutput } from "../../../src/manifest/parse.ts";
 
 const HASH = "0123456789abcdef".repeat(4);
 const meta = (type: string, path: string, target = "") =>

@@ -13,7 +13,7 @@ import {
   sortEntries,
   toJsonl,
   totalBytes,
-} from "../../../src/steps/manifest/model.ts";
+} from "../../../src/manifest/model.ts";
 import { file } from "../../support/manifest-entries.ts";
 
 describe("canonical line", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { comparePaths } from "../../../src/steps/manifest/model.ts";
+import { comparePaths } from "../../../src/manifest/model.ts";
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure names a reproducible case. */
 function random(seed: number): () => number {

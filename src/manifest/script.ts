@@ -7,7 +7,7 @@
  * `<hex>  <path>\0` per regular file, then `#xattrs` and getfattr's dump as one field (or
  * `#noxattrs` without getfattr). parse.ts reads it.
  */
-import { type ShellCommand, sh } from "../../remote/shell.ts";
+import { type ShellCommand, sh } from "../remote/shell.ts";
 import type { HashAlgorithm } from "./model.ts";
 
 export type ManifestMode = "tree" | "list" | "top";
