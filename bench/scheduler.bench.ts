@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyPlan } from "../src/engine/apply.ts";
-import { STEPS, type StepName } from "../src/engine/events.ts";
 import { FileJournal, type Journal, MemoryJournal } from "../src/engine/journal.ts";
 import { Plan } from "../src/plan/schema.ts";
+import { STEPS, type StepName } from "../src/steps/names.ts";
 import type { Step } from "../src/steps/types.ts";
 
 const WORKLOADS = Number(process.env.BENCH_WORKLOADS ?? 200);

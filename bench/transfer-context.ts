@@ -7,10 +7,10 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import type { StepName } from "../src/engine/events.ts";
 import { UNLIMITED } from "../src/engine/throttle.ts";
 import { Plan } from "../src/plan/schema.ts";
 import { planHosts, SshPool } from "../src/remote/pool.ts";
+import type { StepName } from "../src/steps/names.ts";
 import type { StepContext } from "../src/steps/types.ts";
 
 export interface BenchRun {

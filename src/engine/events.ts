@@ -3,28 +3,15 @@
  * NDJSON and GitHub annotations are all fed by these (see src/render). `v` versions the NDJSON
  * schema documented in docs/events.md.
  */
-export const STEPS = ["snapshot", "transfer", "reconfigure", "cutover", "verify"] as const;
-export type StepName = (typeof STEPS)[number];
+import type { StepName } from "../steps/names.ts";
+import type { Progress } from "../transfer/types.ts";
 
 export type EngineEvent =
   | { type: "run-start"; runId: string; plan: string; planHash: string; workloads: number; at: string }
   | { type: "wave-start"; wave: number; workloads: string[]; at: string }
   | { type: "wave-end"; wave: number; at: string }
   | { type: "step-start"; workload: string; step: StepName; attempt: number; at: string }
-  | {
-      type: "step-progress";
-      workload: string;
-      step: StepName;
-      bytesDone: number;
-      bytesTotal: number;
-      filesDone: number;
-      filesTotal: number;
-      rateBps: number;
-      /** Transfer: found already on the target (digest verified there), not sent. */
-      filesInPlace?: number;
-      bytesInPlace?: number;
-      at: string;
-    }
+  | ({ type: "step-progress"; workload: string; step: StepName; at: string } & Progress)
   | {
       type: "step-end";
       workload: string;

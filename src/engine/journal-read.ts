@@ -5,7 +5,8 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { UserError } from "../errors.ts";
-import type { StepName, WorkloadStatus } from "./events.ts";
+import type { StepName } from "../steps/names.ts";
+import type { WorkloadStatus } from "./events.ts";
 import type { JournalRecord } from "./journal-record.ts";
 import { journalPath } from "./state-dir.ts";
 

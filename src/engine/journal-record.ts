@@ -3,7 +3,9 @@
  * writer (engine), `status`, `plan` (what remains), and the sign-off report.
  * `v` is the record format version.
  */
-import type { StepName, WorkloadStatus } from "./events.ts";
+
+import type { StepName } from "../steps/names.ts";
+import type { WorkloadStatus } from "./events.ts";
 
 export type JournalRecord =
   | {

@@ -6,7 +6,7 @@
 import { groupWaves } from "../graph/waves.ts";
 import type { InventoryFacts } from "../plan/inventory-facts.ts";
 import type { Host, Plan, Tenant, Workload, Zone } from "../plan/schema.ts";
-import { STEPS, type StepName } from "./events.ts";
+import { STEPS, type StepName } from "../steps/names.ts";
 import type { Action, PlannedTenant } from "./plan-actions.ts";
 import { cutoverActions } from "./plan-cutover.ts";
 import {

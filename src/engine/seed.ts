@@ -15,11 +15,11 @@ import { hashDeadlineMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
 import { hostWorkDir } from "../steps/support.ts";
 import { treeSize } from "../steps/tree-size.ts";
-import type { Throttle } from "../steps/types.ts";
 import { insideRoots } from "../transfer/delta.ts";
 import { readSeedIndex, SEED_INDEX, SEED_MANIFEST, type SeedIndex } from "../transfer/seed-bundle.ts";
 import { exportSeed } from "../transfer/seed-export.ts";
 import { type ChunkResult, importSeed } from "../transfer/seed-import.ts";
+import type { Throttle } from "../transfer/types.ts";
 import {
   importedChunks,
   readSeedJournal,

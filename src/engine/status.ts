@@ -6,8 +6,9 @@
 
 import type { Plan } from "../plan/schema.ts";
 import { formatTime } from "../plan/time.ts";
+import { STEPS, type StepName } from "../steps/names.ts";
 import { type ByteAccounting, byteAccounting, type SeedBytes } from "./accounting.ts";
-import { emptyCounts, STEPS, type StepName, type WorkloadStatus } from "./events.ts";
+import { emptyCounts, type WorkloadStatus } from "./events.ts";
 import type { JournalContents, JournalSummary, WorkloadSummary } from "./journal-read.ts";
 import { summarize } from "./journal-read.ts";
 import type { LockHolder } from "./lock.ts";

@@ -4,7 +4,7 @@
  * together never exceed the rate, with at most one second's worth of burst.
  */
 import { UserError } from "../errors.ts";
-import type { Throttle } from "../steps/types.ts";
+import type { Throttle } from "../transfer/types.ts";
 import { sleep } from "./retry.ts";
 
 const UNITS: Record<string, number> = {

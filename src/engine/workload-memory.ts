@@ -1,5 +1,5 @@
 import type { Workload } from "../plan/schema.ts";
-import { STEPS } from "./events.ts";
+import { STEPS } from "../steps/names.ts";
 import type { WorkloadSummary } from "./journal-read.ts";
 import type { WorkloadMemory } from "./step-runner.ts";
 

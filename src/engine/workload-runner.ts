@@ -3,8 +3,10 @@
  * budget before verify, automatic rollback (the cutover's undo) when cutover or verify fails or
  * is interrupted, and exactly one `workload-end` record saying how it ended and why.
  */
+
+import type { StepName } from "../steps/names.ts";
 import type { Step } from "../steps/types.ts";
-import type { StepName, WorkloadStatus } from "./events.ts";
+import type { WorkloadStatus } from "./events.ts";
 import { attemptStep, type RunContext, type WorkloadMemory } from "./step-runner.ts";
 import { downtimeBudgetMs, windowRefusal } from "./window.ts";
 

@@ -3,7 +3,8 @@
  * bureau, each workload's current step and transfer progress, cutover freeze time, failures and
  * totals. The ink view renders it; plain mode uses it for the closing totals line.
  */
-import { type EngineEvent, emptyCounts, type StepName, type WorkloadStatus } from "../engine/events.ts";
+import { type EngineEvent, emptyCounts, type WorkloadStatus } from "../engine/events.ts";
+import type { StepName } from "../steps/names.ts";
 
 /** What the renderer knows from the plan: events name workloads, the plan names their bureau. */
 export interface WorkloadInfo {

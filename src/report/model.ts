@@ -3,10 +3,11 @@
  * render this model and nothing else, so both documents always say the same thing.
  */
 import { type ByteAccounting, byteAccounting, type SeedBytes } from "../engine/accounting.ts";
-import type { StepName, WorkloadStatus } from "../engine/events.ts";
+import type { WorkloadStatus } from "../engine/events.ts";
 import type { JournalRecord } from "../engine/journal-record.ts";
 import type { InventoryFacts } from "../plan/inventory-facts.ts";
 import type { Plan } from "../plan/schema.ts";
+import type { StepName } from "../steps/names.ts";
 import { type CheckResult, checkResults, numberField, stringField } from "./outputs.ts";
 import { type BureauReadiness, buildReadiness } from "./readiness.ts";
 

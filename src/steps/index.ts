@@ -1,6 +1,7 @@
 /** The five steps by name, as the engine's apply takes them. */
-import type { StepName } from "../engine/events.ts";
+
 import { cutover } from "./cutover.ts";
+import type { StepName } from "./names.ts";
 import { reconfigure } from "./reconfigure.ts";
 import { snapshot } from "./snapshot.ts";
 import { transfer } from "./transfer.ts";

@@ -3,27 +3,10 @@
  * context — remotes, signal, checkpoint — so the engine decides order, retries and journaling
  * while the step only changes hosts. Steps are idempotent: check what is true, act, record.
  */
-import type { StepName } from "../engine/events.ts";
 import type { Plan, Workload } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
-
-export interface Progress {
-  bytesDone: number;
-  bytesTotal: number;
-  filesDone: number;
-  filesTotal: number;
-  rateBps: number;
-  /** Transfer only: what was found already on the target, verified by its digest there, not sent. */
-  filesInPlace?: number;
-  bytesInPlace?: number;
-}
-
-/** A shared bandwidth budget: transfers `take(bytes)` before sending; one budget for all of them. */
-export interface Throttle {
-  take(bytes: number, signal?: AbortSignal): Promise<void>;
-  /** The budget and how many transfers may share it at once; absent when unlimited. */
-  readonly budget?: { bytesPerSecond: number; sharers: number };
-}
+import type { Progress, Throttle } from "../transfer/types.ts";
+import type { StepName } from "./names.ts";
 
 export interface StepLogger {
   info(message: string, fields?: Record<string, unknown>): void;

@@ -6,7 +6,7 @@
  */
 import { Transform, type TransformCallback } from "node:stream";
 import { noteBytesMoved } from "../heap.ts";
-import type { Throttle } from "../steps/types.ts";
+import type { Throttle } from "./types.ts";
 
 export class MeterStream extends Transform {
   bytes = 0;

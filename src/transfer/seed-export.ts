@@ -14,7 +14,6 @@ import { collectManifest } from "../manifest/collect.ts";
 import { type HashAlgorithm, type Manifest, manifestDigest, toJsonl, totalBytes } from "../manifest/model.ts";
 import { checkResult } from "../remote/check-result.ts";
 import type { Remote } from "../remote/types.ts";
-import type { Throttle } from "../steps/types.ts";
 import { planBatches } from "./batches.ts";
 import { MeterStream } from "./meter.ts";
 import {
@@ -27,6 +26,7 @@ import {
 } from "./seed-bundle.ts";
 import { batchTimeoutMs } from "./sync.ts";
 import { tarCreate, tarKeepsAttributes, tarList } from "./tar-pipe.ts";
+import type { Throttle } from "./types.ts";
 
 export interface ExportOptions {
   source: Remote;

@@ -16,10 +16,10 @@ import { type ManifestEntry, mismatchedPaths } from "../manifest/model.ts";
 import { checkResult } from "../remote/check-result.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
-import type { Throttle } from "../steps/types.ts";
 import type { SeedChunk, SeedIndex } from "./seed-bundle.ts";
 import { batchTimeoutMs } from "./sync.ts";
 import { rootRedirects, sendBatch, tarKeepsAttributes, tarList } from "./tar-pipe.ts";
+import type { Throttle } from "./types.ts";
 
 export type ChunkOutcome =
   /** Digest matched on the target; extracted and verified against the bundle's manifest. */

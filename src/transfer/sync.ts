@@ -21,10 +21,10 @@ import {
   transferStallMs,
 } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
-import type { Progress, Throttle } from "../steps/types.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS, planBatches } from "./batches.ts";
 import { ProgressTracker } from "./meter.ts";
 import { rootRedirects, sendBatch, tarKeepsAttributes } from "./tar-pipe.ts";
+import type { Progress, Throttle } from "./types.ts";
 
 export interface SyncOptions {
   source: Remote;

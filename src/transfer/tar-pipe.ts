@@ -9,8 +9,8 @@ import { BugError } from "../errors.ts";
 import { checkResult } from "../remote/check-result.ts";
 import { type ShellCommand, sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
-import type { Throttle } from "../steps/types.ts";
 import { MeterStream } from "./meter.ts";
+import type { Throttle } from "./types.ts";
 
 /**
  * ACLs, file capabilities, SELinux labels and user xattrs travel as extended attributes; tar

@@ -11,7 +11,7 @@ import { databaseDeadlineMs, hashStallMs, transferStallMs } from "../../remote/d
 import { sh } from "../../remote/shell.ts";
 import type { Remote } from "../../remote/types.ts";
 import { MeterStream } from "../../transfer/meter.ts";
-import type { Throttle } from "../types.ts";
+import type { Throttle } from "../../transfer/types.ts";
 import { engineFor } from "./engines.ts";
 import { withDatabasePassword } from "./password.ts";
 

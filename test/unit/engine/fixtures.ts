@@ -7,11 +7,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ApplyOptions } from "../../../src/engine/apply.ts";
-import type { EngineEvent, OnEvent, StepName } from "../../../src/engine/events.ts";
-import { STEPS } from "../../../src/engine/events.ts";
+import type { EngineEvent, OnEvent } from "../../../src/engine/events.ts";
 import { MemoryJournal } from "../../../src/engine/journal.ts";
 import { Plan, type PlanInput } from "../../../src/plan/schema.ts";
 import type { Remote } from "../../../src/remote/types.ts";
+import type { StepName } from "../../../src/steps/names.ts";
+import { STEPS } from "../../../src/steps/names.ts";
 import type { Step, StepContext } from "../../../src/steps/types.ts";
 
 const KEY = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";

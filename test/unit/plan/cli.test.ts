@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { STEPS } from "../../../src/engine/events.ts";
 import { workloadFieldHashes, workloadInputHash } from "../../../src/engine/input-hash.ts";
 import { journalPath } from "../../../src/engine/state-dir.ts";
 import { loadPlanOrThrow } from "../../../src/plan/load.ts";
+import { STEPS } from "../../../src/steps/names.ts";
 
 const root = join(import.meta.dirname, "../../..");
 const bin = join(root, "bin/migrate");

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { STEPS } from "../../../src/engine/events.ts";
 import { runPlanText, wrapLine } from "../../../src/engine/plan-text.ts";
 import { planRun } from "../../../src/engine/planner.ts";
 import { analyzePlanText } from "../../../src/plan/analyze.ts";
 import { palette } from "../../../src/render/colour.ts";
+import { STEPS } from "../../../src/steps/names.ts";
 import { planText, workload } from "./plan-fixture.ts";
 
 const plan = analyzePlanText(

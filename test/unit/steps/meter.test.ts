@@ -1,8 +1,8 @@
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import type { Throttle } from "../../../src/steps/types.ts";
 import { MeterStream, ProgressTracker } from "../../../src/transfer/meter.ts";
+import type { Throttle } from "../../../src/transfer/types.ts";
 
 describe("meter", () => {
   it("takes every byte from the shared budget before passing it on, unchanged", async () => {
