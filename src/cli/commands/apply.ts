@@ -13,7 +13,6 @@ import { otherPlanFile } from "../../engine/plan-identity.ts";
 import { runPlanText } from "../../engine/plan-text.ts";
 import { planRun } from "../../engine/planner.ts";
 import { runPreflight } from "../../engine/preflight.ts";
-import { canPrompt, type Prompter, terminalPrompter } from "../../engine/prompter.ts";
 import { findPlanChanges, planChangedError } from "../../engine/resume-check.ts";
 import { journalPath, lockPath, planStateDir, runDir, workloadDir } from "../../engine/state-dir.ts";
 import { createThrottle } from "../../engine/throttle.ts";
@@ -32,6 +31,7 @@ import { createRenderer } from "../../render/index.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
 import { stateRoot } from "../paths.ts";
+import { canPrompt, type Prompter, terminalPrompter } from "../prompter.ts";
 import { VERSION } from "../version.ts";
 
 export interface ApplyCommandOptions {

@@ -7,7 +7,6 @@ import { operatorInfo } from "../../engine/apply.ts";
 import { FileJournal } from "../../engine/journal.ts";
 import { acquireLock, describeHolder } from "../../engine/lock.ts";
 import { otherPlanFile } from "../../engine/plan-identity.ts";
-import { canPrompt, type Prompter, terminalPrompter } from "../../engine/prompter.ts";
 import { checkRollbackAllowed, rollbackWorkload } from "../../engine/rollback.ts";
 import { journalPath, lockPath, planStateDir, runDir, workloadDir } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
@@ -21,6 +20,7 @@ import { createRenderer } from "../../render/index.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
 import { stateRoot } from "../paths.ts";
+import { canPrompt, type Prompter, terminalPrompter } from "../prompter.ts";
 import { VERSION } from "../version.ts";
 
 export interface RollbackCommandOptions {
