@@ -4,7 +4,6 @@
  * --detailed-exitcode (as Terraform's) 0 means nothing to do and 2 work pending. 1 error.
  */
 import { access } from "node:fs/promises";
-import { runPlanText } from "../../engine/plan-text.ts";
 import { planRun } from "../../engine/planner.ts";
 import { journalPath, planStateDir } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
@@ -14,6 +13,7 @@ import { type InventoryFacts, readInventoryFacts } from "../../plan/inventory-fa
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import type { Plan } from "../../plan/schema.ts";
 import { colourWanted, palette } from "../../render/colour.ts";
+import { runPlanText } from "../../render/plan-text.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
 import { stateRoot } from "../paths.ts";
 

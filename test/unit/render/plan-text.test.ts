@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { runPlanText, wrapLine } from "../../../src/engine/plan-text.ts";
 import { planRun } from "../../../src/engine/planner.ts";
 import { analyzePlanText } from "../../../src/plan/analyze.ts";
 import { palette } from "../../../src/render/colour.ts";
+import { runPlanText, wrapLine } from "../../../src/render/plan-text.ts";
 import { STEPS } from "../../../src/steps/names.ts";
-import { planText, workload } from "./plan-fixture.ts";
+import { planText, workload } from "../plan/plan-fixture.ts";
 
 const plan = analyzePlanText(
   "plan.yaml",

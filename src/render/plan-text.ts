@@ -5,11 +5,12 @@
  * actions (hundreds of lines for a dozen systems) come only with `verbose`, wrapped to the
  * terminal's width; `migrate plan --json` carries all of it for machines.
  */
+
+import type { RunPlan, RunWave, RunWorkload } from "../engine/planner.ts";
 import { formatWindow } from "../plan/time.ts";
 import { workloadLines } from "./plan-details.ts";
-import type { RunPlan, RunWave, RunWorkload } from "./planner.ts";
 
-/** The colours the text uses; render's Palette fits (the engine does not import render). */
+/** The colours the text uses; render's Palette fits. */
 export interface TextStyle {
   bold(text: string): string;
   dim(text: string): string;

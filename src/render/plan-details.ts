@@ -4,16 +4,16 @@
  * left out. Windows are shown in the plan's time zone.
  */
 
-import { formatWindow } from "../plan/time.ts";
 import {
   type Action,
   type ManifestAction,
   type RewriteAction,
   STAGING_ROOT,
   type SyncAction,
-} from "./plan-actions.ts";
-import { formatBytes } from "./plan-steps.ts";
-import type { RunStep, RunWorkload } from "./planner.ts";
+} from "../engine/plan-actions.ts";
+import { formatBytes } from "../engine/plan-steps.ts";
+import type { RunStep, RunWorkload } from "../engine/planner.ts";
+import { formatWindow } from "../plan/time.ts";
 
 function undoOf(action: Action): string {
   const undo = "undo" in action ? action.undo : undefined;
