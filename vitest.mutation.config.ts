@@ -9,12 +9,12 @@ export default defineConfig({
     include: ["test/unit/**/*.test.ts"],
     exclude: [
       ...configDefaults.exclude,
-      "test/unit/plan/cli.test.ts",
-      "test/unit/plan/cli-readme.test.ts",
+      "test/unit/cli/validate-plan-schema.test.ts",
+      "test/unit/cli/readme-behaviours.test.ts",
       "test/unit/engine/lock.test.ts",
       "test/unit/engine/heap.test.ts",
       "test/unit/remote/ssh-remote-settle.test.ts",
-      "test/unit/reliability/shell-quote-property.test.ts",
+      "test/unit/remote/shell-quote-property.test.ts",
     ],
     testTimeout: 20_000,
     // Mutants are switched at run time (mutant schemata), so modules need not be re-imported per

@@ -9,7 +9,7 @@ import { stringify } from "yaml";
 import { run } from "../../../src/cli/commands/apply.ts";
 import { FileJournal } from "../../../src/engine/journal.ts";
 import { journalPath, lockPath } from "../../../src/engine/state-dir.ts";
-import { tempDir } from "./fixtures.ts";
+import { tempDir } from "../engine/fixtures.ts";
 
 const KEY = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 const host = (name: string, address: string) => ({

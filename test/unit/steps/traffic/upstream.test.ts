@@ -10,7 +10,7 @@ import {
   repointUpstream,
   upstreamPointsAt,
   workloadBlocks,
-} from "../../../src/steps/traffic/upstream.ts";
+} from "../../../../src/steps/traffic/upstream.ts";
 
 const FILE = [
   "# gateway upstreams",

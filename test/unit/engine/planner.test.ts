@@ -3,7 +3,7 @@ import type { Action } from "../../../src/engine/plan-actions.ts";
 import { planRun, type RunPlan } from "../../../src/engine/planner.ts";
 import { analyzePlanText } from "../../../src/plan/analyze.ts";
 import type { Plan } from "../../../src/plan/schema.ts";
-import { planText, workload } from "./plan-fixture.ts";
+import { planText, workload } from "../plan/plan-fixture.ts";
 
 function load(text: string): Plan {
   const { plan, diagnostics } = analyzePlanText("plan.yaml", text);

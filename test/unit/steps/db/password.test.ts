@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { UserError } from "../../../src/errors.ts";
-import type { Database } from "../../../src/plan/schema.ts";
-import { raw, sh } from "../../../src/remote/shell.ts";
-import { databasePassword, withDatabasePassword } from "../../../src/steps/db/password.ts";
+import { UserError } from "../../../../src/errors.ts";
+import type { Database } from "../../../../src/plan/schema.ts";
+import { raw, sh } from "../../../../src/remote/shell.ts";
+import { databasePassword, withDatabasePassword } from "../../../../src/steps/db/password.ts";
 
 const pg: Database = { engine: "postgresql", name: "taxdb", passwordEnv: "TAX_DB_PASSWORD" };
 const maria: Database = { engine: "mariadb", name: "approval", passwordEnv: "APPROVAL_PW" };
