@@ -13,6 +13,8 @@ export const GROUPS = {
     "src/engine/scheduler.ts",
     "src/engine/resume-check.ts",
     "src/plan/rules/windows.ts",
+    "src/plan/duration.ts",
+    "src/plan/bytes.ts",
   ],
   compare: ["src/transfer/delta.ts", "src/manifest/model.ts", "src/manifest/parse.ts"],
   journal: ["src/engine/journal-read.ts"],

@@ -3,10 +3,13 @@
  * which is generated from the zod schema: a field, its type, its default and its description are
  * written once, in src/plan/schema.ts.
  */
+
+import { BANDWIDTH } from "../plan/bytes.ts";
+import { DURATION } from "../plan/duration.ts";
 import { planJsonSchema } from "../plan/json-schema.ts";
 import { ABSOLUTE_PATH_PATTERN } from "../plan/rules/paths.ts";
 import { WINDOW_TIME } from "../plan/rules/windows.ts";
-import { BANDWIDTH, DB_NAME, DURATION, ENV_NAME, FINGERPRINT, HOST_NAME, SAFE_NAME } from "../plan/schema.ts";
+import { DB_NAME, ENV_NAME, FINGERPRINT, HOST_NAME, SAFE_NAME } from "../plan/schema.ts";
 
 /** Readable names for the schema's patterns (a regex in a table helps nobody). */
 const PATTERNS = new Map<string, string>([

@@ -2,6 +2,7 @@
  * The actions of snapshot, transfer, reconfigure and verify (pure), in the order the steps in
  * src/steps carry them out. Cutover is in plan-cutover.ts.
  */
+import { formatBytes } from "../plan/bytes.ts";
 import type { InventoryFacts } from "../plan/inventory-facts.ts";
 import type { Check, Database, Host, Plan, Workload } from "../plan/schema.ts";
 import type { Action, CheckAction, DatabaseRef, RewriteAction, SyncAction } from "./plan-actions.ts";
@@ -31,17 +32,6 @@ export function dbRef(db: Database): DatabaseRef {
   if (db.port !== undefined) ref.port = db.port;
   if (db.passwordEnv !== undefined) ref.passwordEnv = db.passwordEnv;
   return ref;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
 function sizeOf(inputs: StepInputs, path: string): { bytes: number; files: number } | undefined {

@@ -3,26 +3,9 @@
  * form): each `take(bytes)` reserves the next slot on a single timeline, so concurrent transfers
  * together never exceed the rate, with at most one second's worth of burst.
  */
-import { UserError } from "../errors.ts";
+import { parseBandwidth } from "../plan/bytes.ts";
 import type { Throttle } from "../transfer/types.ts";
 import { sleep } from "./retry.ts";
-
-const UNITS: Record<string, number> = {
-  B: 1,
-  KB: 1e3,
-  MB: 1e6,
-  GB: 1e9,
-  KiB: 1024,
-  MiB: 1024 ** 2,
-  GiB: 1024 ** 3,
-};
-
-/** "100MiB/s" → bytes per second. */
-export function parseBandwidth(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(B|KiB|MiB|GiB|KB|MB|GB)\/s$/.exec(text);
-  if (!match) throw new UserError("invalid-plan", `bandwidth "${text}" is not a rate like 100MiB/s`);
-  return Number(match[1]) * (UNITS[match[2] as string] as number);
-}
 
 export const UNLIMITED: Throttle = { take: async () => {} };
 

@@ -4,12 +4,13 @@
  * differs from the target tenant's for a non-portable workload, native code for another CPU in
  * a workload declared portable, a target without room for the data. Pure: facts in, findings out. Unreachable hosts produce no drift (they are reported apart).
  */
+
+import { formatBytes } from "../plan/bytes.ts";
 import type { Finding } from "../plan/diagnostics.ts";
 import { normalizeArch } from "../plan/inventory-facts.ts";
 import type { WorkloadPortability } from "../plan/portability-facts.ts";
 import { firstStep, portabilityFindings } from "../plan/portability-findings.ts";
 import type { Plan, Workload } from "../plan/schema.ts";
-import { formatBytes } from "../render/format.ts";
 import type { HostInventory } from "./host-facts.ts";
 import { filesystemFor } from "./parse-df.ts";
 import { serviceRunning } from "./parse-services.ts";

@@ -2,10 +2,12 @@
  * The human view of an inventory: one row per host, then unreachable hosts with their reason,
  * then located drift diagnostics. Pure: report in, text out.
  */
+
+import { formatBytes } from "../plan/bytes.ts";
 import { formatDiagnostic } from "../plan/diagnostics.ts";
 import { listNatives } from "../plan/portability-findings.ts";
 import { palette as makePalette, type Palette } from "../render/colour.ts";
-import { formatBytes, formatDuration } from "../render/format.ts";
+import { formatDuration } from "../render/format.ts";
 import type { HostInventory } from "./host-facts.ts";
 import { filesystemFor } from "./parse-df.ts";
 import type { InventoryReport } from "./run-inventory.ts";

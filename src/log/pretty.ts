@@ -3,9 +3,11 @@
  * `2026-12-05 22:02:11.532 +08:00  INFO  fin-app-01  remote command  exit 0  120 ms  in 1.2 KiB out 0 B`
  * (times in the plan's zone; the file itself keeps ISO UTC).
  */
+
+import { formatBytes } from "../plan/bytes.ts";
 import { formatTime } from "../plan/time.ts";
 import type { Palette } from "../render/colour.ts";
-import { formatBytes, formatDuration } from "../render/format.ts";
+import { formatDuration } from "../render/format.ts";
 import { LEVEL_NUMBER, LOG_LEVELS, type LogLevel } from "./levels.ts";
 
 const SHOWN = new Set([

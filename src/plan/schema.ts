@@ -4,6 +4,8 @@
  * policy (classification, zones, CPU architecture, cycles) are checked in rules.ts.
  */
 import { z } from "zod";
+import { BANDWIDTH } from "./bytes.ts";
+import { DURATION } from "./duration.ts";
 
 export const SAFE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Host and service names may also carry dots and underscores (systemd units, FQDN-like labels). */
@@ -12,8 +14,6 @@ export const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9@._:-]{0,254}$/;
 export const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 export const DB_NAME = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
 export const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
-export const DURATION = /^(\d+)(ms|s|m|h)$/;
-export const BANDWIDTH = /^(\d+(?:\.\d+)?)(B|KiB|MiB|GiB|KB|MB|GB)\/s$/;
 
 export const ZONES = ["internet", "egov-extranet", "egov-intranet"] as const;
 export const Zone = z.enum(ZONES);

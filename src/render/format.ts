@@ -1,21 +1,9 @@
 /**
  * Human-readable figures shared by the live view, plain lines, logs and reports: binary units
- * (what `du -h` and rsync show operators), clock-style durations, and a text progress bar.
+ * (what `du -h` and rsync show operators, from plan/bytes.ts), clock-style durations, and a
+ * text progress bar.
  */
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
-
-/** 1536 → "1.5 KiB"; whole bytes below 1 KiB. */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return "?";
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)} ${UNITS[unit]}`;
-}
-
+import { formatBytes } from "../plan/bytes.ts";
 export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(Math.round(bytesPerSecond))}/s`;
 }

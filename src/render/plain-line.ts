@@ -3,9 +3,10 @@
  * `HH:MM:SS +08:00 workload step: detail`, the clock in the plan's time zone.
  */
 import type { EngineEvent } from "../engine/events.ts";
+import { formatBytes } from "../plan/bytes.ts";
 import { formatTime } from "../plan/time.ts";
 import type { Palette } from "./colour.ts";
-import { formatBytes, formatDuration, formatTransfer } from "./format.ts";
+import { formatDuration, formatTransfer } from "./format.ts";
 
 /** The text of one event, without time stamp; `undefined` for events that carry no news. */
 export function describeEvent(event: EngineEvent, c: Palette): string {

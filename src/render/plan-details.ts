@@ -11,8 +11,8 @@ import {
   STAGING_ROOT,
   type SyncAction,
 } from "../engine/plan-actions.ts";
-import { formatBytes } from "../engine/plan-steps.ts";
 import type { RunStep, RunWorkload } from "../engine/planner.ts";
+import { formatBytes } from "../plan/bytes.ts";
 import { formatWindow } from "../plan/time.ts";
 
 function undoOf(action: Action): string {

@@ -5,6 +5,7 @@
 import { type ByteAccounting, byteAccounting, type SeedBytes } from "../engine/accounting.ts";
 import type { WorkloadStatus } from "../engine/events.ts";
 import type { JournalRecord } from "../engine/journal-record.ts";
+import { downtimeBudgetMs as plannedBudgetMs } from "../engine/window.ts";
 import type { InventoryFacts } from "../plan/inventory-facts.ts";
 import type { Plan } from "../plan/schema.ts";
 import type { StepName } from "../steps/names.ts";
@@ -274,7 +275,7 @@ function buildWorkload(
   const algorithm = stringField(snapshot, "hash", "algorithm") ?? planned?.hash;
   const rollbackStep = steps.get("rollback");
   const rollbackFailure = failures.findLast((f) => f.step === "rollback");
-  const downtimeBudgetMs = end?.downtimeBudgetMs ?? parseDuration(planned?.downtimeBudget);
+  const downtimeBudgetMs = end?.downtimeBudgetMs ?? (planned ? plannedBudgetMs(planned) : undefined);
   const downtimeMs = end?.downtimeMs;
   const bytes = sum(numberField(transfer, "bytesSent", "bytes"), numberField(finalSync, "bytesSent"));
   const files = sum(numberField(transfer, "filesSent", "files"), numberField(finalSync, "filesSent"));
@@ -335,13 +336,6 @@ function buildWorkload(
 function sum(...values: (number | undefined)[]): number | undefined {
   const known = values.filter((value): value is number => value !== undefined);
   return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0);
-}
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-export function parseDuration(text: string | undefined): number | undefined {
-  const match = text ? /^(\d+)(ms|s|m|h)$/.exec(text) : null;
-  return match ? Number(match[1]) * (UNIT_MS[match[2] as string] ?? 0) : undefined;
 }
 
 /** Per bureau: planned workloads and how many are on the cloud now (latest status succeeded). */

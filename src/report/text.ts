@@ -1,6 +1,8 @@
 /** Small shared wording for both report formats, so Markdown and HTML say the same things. */
+
+import { formatBytes } from "../plan/bytes.ts";
 import { formatTime } from "../plan/time.ts";
-import { formatBytes, formatDuration } from "../render/format.ts";
+import { formatDuration } from "../render/format.ts";
 import type { RunReport, WorkloadReport } from "./model.ts";
 
 export const dash = "—";

@@ -5,7 +5,7 @@
  * only then refuses the cutover.
  */
 import type { Finding } from "../diagnostics.ts";
-import { DURATION } from "../schema.ts";
+import { parseDurationMs } from "../duration.ts";
 import { error, type Rule, warning } from "./context.ts";
 
 /** ISO 8601 date-time with an explicit offset (also a pattern in the JSON Schema). */
@@ -33,14 +33,6 @@ export function parseWindowTime(text: string): number | string {
     if (oh > 14 || om > 59) return `has an impossible offset ${offset}`;
   }
   return Date.parse(text);
-}
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A schema-valid duration ("90s", "15m", "2h") in milliseconds. */
-export function durationMs(text: string): number {
-  const m = DURATION.exec(text);
-  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : Number.NaN;
 }
 
 export const windows: Rule = (context) => {
@@ -99,7 +91,7 @@ export const windows: Rule = (context) => {
           "move the window to a coming slot, or extend window.end if the bureau agrees",
         ),
       );
-    } else if (w.downtimeBudget !== undefined && durationMs(w.downtimeBudget) > end - start) {
+    } else if (w.downtimeBudget !== undefined && parseDurationMs(w.downtimeBudget) > end - start) {
       out.push(
         warning(
           "budget-exceeds-window",
@@ -122,7 +114,7 @@ export const windows: Rule = (context) => {
 
 /** Time a cutover needs inside its window: the downtime budget, else the shortest useful window. */
 function cutoverMs(budget: string | undefined): number {
-  return budget === undefined ? SHORT_WINDOW_MS : durationMs(budget);
+  return budget === undefined ? SHORT_WINDOW_MS : parseDurationMs(budget);
 }
 
 /** "12 min", "5 h", "3 days". */

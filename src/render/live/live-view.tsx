@@ -4,8 +4,9 @@
  */
 import { Box, Static, Text } from "ink";
 import { useSyncExternalStore } from "react";
+import { formatBytes } from "../../plan/bytes.ts";
 import { formatTime } from "../../plan/time.ts";
-import { formatBytes, formatClock } from "../format.ts";
+import { formatClock } from "../format.ts";
 import { byBureau, totals, type WorkloadView } from "../run-state.ts";
 import { ABORT_HINT, STOPPING } from "../types.ts";
 import type { RunStore } from "./store.ts";

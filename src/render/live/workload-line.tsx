@@ -1,6 +1,7 @@
 /** One workload: live (current step, transfer bar, downtime clock) or finished (one summary line). */
 import { Box, Text } from "ink";
-import { formatBytes, formatClock, formatDuration, formatTransfer, progressBar } from "../format.ts";
+import { formatBytes } from "../../plan/bytes.ts";
+import { formatClock, formatDuration, formatTransfer, progressBar } from "../format.ts";
 import type { WorkloadView } from "../run-state.ts";
 
 const NAME_WIDTH = 24;

@@ -193,7 +193,7 @@ describe("planRun", () => {
     const cutover = run.waves[0]!.workloads[0]!.steps[3]!;
     expect(cutover.window).toEqual({ start: "2026-12-05T22:00+08:00", end: "2026-12-06T02:00+08:00" });
     expect(actions(run, "app", "transfer")[0]).toMatchObject({ bytes: 5 * 1024 ** 3, files: 1200 });
-    expect(actions(run, "app", "transfer")[0]!.summary).toContain("(5.0 GiB, 1200 files)");
+    expect(actions(run, "app", "transfer")[0]!.summary).toContain("(5.00 GiB, 1200 files)");
   });
 
   it("returns plain data that survives a JSON round trip", () => {

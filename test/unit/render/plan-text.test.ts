@@ -101,10 +101,10 @@ describe("runPlanText --verbose", () => {
     expect(text).toContain("Wave 1 in detail\n  base (test, generic, MLPS 2, egov-extranet)\n");
     expect(text).toContain("Wave 2 in detail\n  web (test, generic, MLPS 2, egov-extranet, after base)\n");
     expect(text).toContain(
-      "      - record sha256 manifests on src-01 of /srv/base, /etc/base (2.0 KiB, 3 files)\n",
+      "      - record sha256 manifests on src-01 of /srv/base, /etc/base (2.00 KiB, 3 files)\n",
     );
     expect(text).toContain(
-      "      - copy src-01 -> tgt-01 in verified tar batches: /srv/base, /etc/base (2.0 KiB, 3 files); the target will be checked first and what it already holds (digest verified there) is not sent\n",
+      "      - copy src-01 -> tgt-01 in verified tar batches: /srv/base, /etc/base (2.00 KiB, 3 files); the target will be checked first and what it already holds (digest verified there) is not sent\n",
     );
     expect(text).toContain("    cutover (in window 2026-12-05 22:00 – 2026-12-06 02:00 +08:00)\n");
     expect(text).not.toContain("--verbose (or --json)");
