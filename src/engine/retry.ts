@@ -3,6 +3,7 @@
  * timeout, unreachable — are tried again, with exponential backoff and full jitter.
  */
 import { isMigrateError } from "../errors.ts";
+import { isTransientCode } from "../remote/ssh-errors.ts";
 
 export interface RetryPolicy {
   /** Extra attempts after the first (plan.defaults.retries). */
@@ -13,19 +14,9 @@ export interface RetryPolicy {
 
 export const DEFAULT_BACKOFF = { baseMs: 1_000, maxMs: 30_000 } as const;
 
-const TRANSIENT_CODES = new Set([
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ECONNREFUSED",
-  "EHOSTUNREACH",
-  "ECONNABORTED",
-]);
-
 export function isRetryable(error: unknown): boolean {
   if (isMigrateError(error)) return error.retryable;
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" && TRANSIENT_CODES.has(code);
+  return isTransientCode((error as { code?: unknown } | undefined)?.code);
 }
 
 /** Delay before attempt `attempt + 1` (attempt counts from 1): random in [0, min(max, base·2^(attempt-1))]. */

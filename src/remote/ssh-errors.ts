@@ -4,7 +4,8 @@
  */
 import { isMigrateError, type MigrateError, RemoteError } from "../errors.ts";
 
-const UNREACHABLE_CODES = new Set([
+/** Socket and resolver faults that pass: the same connection may work when tried again. */
+const TRANSIENT_CODES = new Set([
   "ECONNREFUSED",
   "ETIMEDOUT",
   "EHOSTUNREACH",
@@ -15,6 +16,11 @@ const UNREACHABLE_CODES = new Set([
   "EAI_AGAIN",
   "ECONNABORTED",
 ]);
+
+/** Whether an error's `code` names a transient network fault (the one list; retry uses it too). */
+export function isTransientCode(code: unknown): boolean {
+  return typeof code === "string" && TRANSIENT_CODES.has(code);
+}
 
 export interface ErrorContext {
   host: string;
@@ -52,7 +58,7 @@ export function mapConnectError(error: unknown, context: ErrorContext): MigrateE
       },
     );
   }
-  if (typeof err?.code === "string" && UNREACHABLE_CODES.has(err.code)) {
+  if (isTransientCode(err?.code)) {
     return new RemoteError("unreachable", `${target(context)} is unreachable: ${err.code}`, failure, {
       hint: "check the address, port, firewall and (for hosts behind a bastion) the via host",
       retryable: true,
