@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { UserError } from "../errors.ts";
-import { closestNames } from "../plan/did-you-mean.ts";
+import { unknownNameHint } from "../plan/did-you-mean.ts";
 import type { Plan } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
 import type { StepName } from "../steps/names.ts";
@@ -78,9 +78,8 @@ export function selectWorkloads(plan: Plan, only: readonly string[] | undefined)
   const known = plan.workloads.map((workload) => workload.name);
   for (const name of only) {
     if (known.includes(name)) continue;
-    const close = closestNames(name, known);
     throw new UserError("usage", `--only names ${name}, which is not a workload of this plan`, {
-      hint: close.length ? `did you mean ${close.join(", ")}?` : `workloads: ${known.join(", ")}`,
+      hint: unknownNameHint(name, known, "workloads"),
     });
   }
   return plan.workloads.filter((workload) => only.includes(workload.name));

@@ -4,7 +4,7 @@
  * already rolled back.
  */
 import { UserError } from "../errors.ts";
-import { closestNames } from "../plan/did-you-mean.ts";
+import { unknownNameHint } from "../plan/did-you-mean.ts";
 import type { Plan } from "../plan/schema.ts";
 import { formatTime } from "../plan/time.ts";
 import type { Remote } from "../remote/types.ts";
@@ -48,9 +48,8 @@ export interface RollbackResult {
 export function checkRollbackAllowed(plan: Plan, records: Journal["records"], name: string): void {
   const known = plan.workloads.map((workload) => workload.name);
   if (!known.includes(name)) {
-    const close = closestNames(name, known);
     throw new UserError("usage", `${name} is not a workload of plan ${plan.metadata.name}`, {
-      hint: close.length ? `did you mean ${close.join(", ")}?` : `workloads: ${known.join(", ")}`,
+      hint: unknownNameHint(name, known, "workloads"),
     });
   }
   const state = summarize(records).workloads.get(name);

@@ -10,6 +10,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { fromJsonl, manifestDigest } from "../manifest/model.ts";
+import { unknownNameHint } from "../plan/did-you-mean.ts";
 import type { Plan, Workload } from "../plan/schema.ts";
 import { hashDeadlineMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
@@ -72,7 +73,11 @@ export function seedWorkload(plan: Plan, only: string | undefined, command: stri
   const workload = plan.workloads.find((w) => w.name === names[0]);
   if (!workload) {
     throw new UserError("usage", `--only names ${names[0]}, which is not a workload of this plan`, {
-      hint: `workloads: ${plan.workloads.map((w) => w.name).join(", ")}`,
+      hint: unknownNameHint(
+        names[0] as string,
+        plan.workloads.map((w) => w.name),
+        "workloads",
+      ),
     });
   }
   return workload;

@@ -46,3 +46,12 @@ export function didYouMean(name: string, known: Iterable<string>): string {
   const list = quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
   return `; did you mean ${list}?`;
 }
+
+/**
+ * The hint for a name given on the command line (`--only`, a workload, `--bureau`) that is not one
+ * of `known`: the close ones, else every known one under `plural`.
+ */
+export function unknownNameHint(name: string, known: readonly string[], plural: string): string {
+  const close = closestNames(name, known);
+  return close.length > 0 ? `did you mean ${close.join(", ")}?` : `${plural}: ${known.join(", ")}`;
+}

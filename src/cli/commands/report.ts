@@ -5,7 +5,7 @@ import { journalPath } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { scrubberForPlan } from "../../log/scrub.ts";
-import { closestNames } from "../../plan/did-you-mean.ts";
+import { unknownNameHint } from "../../plan/did-you-mean.ts";
 import { readInventoryFacts } from "../../plan/inventory-facts.ts";
 import { renderHtml } from "../../report/html.ts";
 import { renderMarkdown } from "../../report/markdown.ts";
@@ -25,9 +25,8 @@ export async function run(planFile: string, options: ReportOptions): Promise<num
   const { loaded, root, planName } = await readPlanState(planFile, options.stateDir);
   const bureaus = [...new Set(loaded.plan.workloads.map((w) => w.bureau))];
   if (options.bureau !== undefined && !bureaus.includes(options.bureau)) {
-    const close = closestNames(options.bureau, bureaus);
     throw new UserError("usage", `--bureau ${options.bureau} is not a bureau of plan ${planName}`, {
-      hint: close.length > 0 ? `did you mean ${close.join(", ")}?` : `bureaus: ${bureaus.join(", ")}`,
+      hint: unknownNameHint(options.bureau, bureaus, "bureaus"),
     });
   }
   const inventory = options.inventory ? await readInventoryFacts(options.inventory) : undefined;

@@ -33,7 +33,7 @@ describe("seed: refusals before anything changes", () => {
     expect((await refusal(() => seedWorkload(plan, "portal,tax", "export"))).message).toMatch(/got 2/);
     const unknown = await refusal(() => seedWorkload(plan, "portl", "import"));
     expect(unknown.kind).toBe("usage");
-    expect(unknown.hint).toContain("portal");
+    expect(unknown.hint).toBe("did you mean portal?");
     expect(seedWorkload(plan, "tax", "export").name).toBe("tax");
   });
 
