@@ -3,21 +3,10 @@
  * script, no external assets (it is archived and printed). Same content as the Markdown.
  */
 import { esc } from "./escape.ts";
-import type { ReportModel, RunReport, WorkloadReport } from "./model.ts";
+import type { ReportModel, RunReport } from "./model.ts";
 import { READINESS_HEADERS, readinessCells, SUMMARY_HEADERS, summaryCells } from "./readiness.ts";
-import {
-  bytesText,
-  commandLine,
-  dash,
-  digestText,
-  downtimeText,
-  durationText,
-  operatorText,
-  runDuration,
-  systemsMovedText,
-  verificationText,
-  whenText,
-} from "./text.ts";
+import { type Cell, runTables, statusTone } from "./run-tables.ts";
+import { dash, runFacts, whenText } from "./text.ts";
 import { timelineSvg } from "./timeline.ts";
 
 const CSS = `
@@ -42,100 +31,34 @@ function table(cls: string, head: string[], rows: string[][]): string {
 
 const td = (text: string | number, cls = "") => `<td${cls ? ` class="${cls}"` : ""}>${esc(text)}</td>`;
 
-function statusClass(status: string): string {
-  return status === "succeeded" ? "ok" : status === "running" || status === "pending" ? "warn" : "bad";
-}
-
-function systemsRow(w: WorkloadReport): string[] {
-  return [
-    td(w.name),
-    td(w.bureau),
-    td(w.wave, "num"),
-    td(`${w.source} → ${w.target}`),
-    td(w.reason ? `${w.status}: ${w.reason}` : w.status, statusClass(w.status)),
-    td(bytesText(w.bytes), "num"),
-    td(w.files ?? dash, "num"),
-    td(downtimeText(w), w.budgetExceeded ? "bad" : ""),
-  ];
-}
-
-function carriedRow(w: WorkloadReport): string[] {
-  const { inPlace, seeded, sent } = w.accounting;
-  return [
-    td(w.name),
-    td(bytesText(inPlace), "num"),
-    td(bytesText(seeded), "num"),
-    td(bytesText(sent), "num"),
-  ];
+/** A cell with its HTML marks; a verification's checks are marked one by one. */
+function cellHtml(cell: Cell): string {
+  if (cell.checks) {
+    const marked = cell.checks
+      .map(
+        (c) =>
+          `<span class="${c.ok ? "ok" : "bad"}">${c.ok ? "✔" : "✘"}</span> ${esc(c.name)}${c.detail ? ` <span class="mono">(${esc(c.detail)})</span>` : ""}`,
+      )
+      .join("<br>");
+    return `<td>${marked || dash}</td>`;
+  }
+  const cls = [cell.tone, cell.num ? "num" : "", cell.mono ? "mono" : ""].filter(Boolean).join(" ");
+  return td(cell.text, cls);
 }
 
 function runSection(run: RunReport, timeZone: string): string {
-  const when = (iso: string | undefined) => whenText(iso, timeZone);
-  const meta = [
-    ["Status", run.status],
-    ["Started", when(run.startedAt)],
-    ["Ended", when(run.endedAt)],
-    ["Duration", runDuration(run)],
-    ["Run by", operatorText(run)],
-    ["Command", commandLine(run)],
-    ["Plan hash", run.planHash],
-    ["Systems moved", systemsMovedText(run)],
-    ["Bytes moved", bytesText(run.bytesMoved)],
-  ];
-  const steps = run.workloads.flatMap((w) =>
-    w.steps.map((s) => [
-      td(w.name),
-      td(s.step),
-      td(s.status, statusClass(s.status === "finished" ? "succeeded" : s.status)),
-      td(s.attempts, "num"),
-      td(when(s.startedAt)),
-      td(durationText(s.durationMs), "num"),
-    ]),
-  );
-  const digests = run.workloads.map((w) => [
-    td(w.name),
-    `<td class="mono">${esc(digestText(w))}</td>`,
-    td(verificationText(w), w.verification.ok === false ? "bad" : w.verification.ok ? "ok" : ""),
-    `<td>${w.verification.checks.map((c) => `<span class="${c.ok ? "ok" : "bad"}">${c.ok ? "✔" : "✘"}</span> ${esc(c.name)}${c.detail ? ` <span class="mono">(${esc(c.detail)})</span>` : ""}`).join("<br>") || dash}</td>`,
-  ]);
-  const failures = run.workloads.flatMap((w) =>
-    w.failures.map((f) => [
-      td(w.name),
-      td(f.step),
-      td(when(f.at)),
-      td(`${f.kind}${f.willRetry ? " (retried)" : ""}`, f.willRetry ? "warn" : "bad"),
-      td(`${f.message}${f.host ? ` [${f.host}]` : ""}`),
-    ]),
-  );
-  const rollbacks = run.workloads.flatMap((w) =>
-    w.rollback
-      ? [
-          [
-            td(w.name),
-            td(when(w.rollback.at)),
-            td(
-              w.rollback.ok ? "done" : `FAILED${w.rollback.message ? `: ${w.rollback.message}` : ""}`,
-              w.rollback.ok ? "ok" : "bad",
-            ),
-            td(durationText(w.rollback.durationMs), "num"),
-          ],
-        ]
-      : [],
+  const meta = [["Status", run.status], ...runFacts(run, timeZone)];
+  const tables = runTables(run, timeZone).map(
+    (t) =>
+      `<h3>${t.title}</h3>\n${table(
+        t.id,
+        t.headers,
+        t.rows.map((row) => row.map(cellHtml)),
+      )}`,
   );
   const details = `<h3>Timeline</h3>
 ${timelineSvg(run)}
-<h3>Systems</h3>
-${table("systems", ["Workload", "Bureau", "Wave", "Source → target", "Status", "Bytes", "Files", "Downtime vs budget"], run.workloads.map(systemsRow))}
-<h3>Data carried</h3>
-${table("carried", ["Workload", "Verified in place", "Carried by seed", "Sent over the link"], run.workloads.map(carriedRow))}
-<h3>Step timings</h3>
-${table("steps", ["Workload", "Step", "Status", "Attempts", "Started", "Duration"], steps)}
-<h3>Manifest digests and verification</h3>
-${table("digests", ["Workload", "Manifest digest", "Verification", "Checks"], digests)}
-<h3>Failures</h3>
-${table("failures", ["Workload", "Step", "At", "Kind", "Message"], failures)}
-<h3>Rollbacks</h3>
-${table("rollbacks", ["Workload", "At", "Result", "Duration"], rollbacks)}
+${tables.join("\n")}
 `;
   return `<section class="run" data-run="${esc(run.runId)}">
 <h2>Run ${esc(run.runId)} <small>(${esc(run.command)}, ${esc(run.status)})</small></h2>
@@ -182,7 +105,7 @@ export function renderHtml(model: ReportModel): string {
     b.workloads.map((w) => [
       td(b.bureau),
       td(w.name),
-      td(w.status, statusClass(w.status)),
+      td(w.status, statusTone(w.status)),
       td(w.runId ?? dash),
     ]),
   );

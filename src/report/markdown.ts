@@ -2,19 +2,8 @@
 
 import type { ReportModel, RunReport } from "./model.ts";
 import { READINESS_HEADERS, readinessCells, SUMMARY_HEADERS, summaryCells } from "./readiness.ts";
-import {
-  bytesText,
-  commandLine,
-  dash,
-  digestText,
-  downtimeText,
-  durationText,
-  operatorText,
-  runDuration,
-  systemsMovedText,
-  verificationText,
-  whenText,
-} from "./text.ts";
+import { runTables } from "./run-tables.ts";
+import { dash, runFacts, whenText } from "./text.ts";
 
 function cell(text: string | number): string {
   return String(text).replaceAll("\\", "\\\\").replaceAll("|", "\\|").replaceAll(/\r?\n/g, " ");
@@ -27,22 +16,12 @@ function table(head: string[], rows: (string | number)[][]): string {
 }
 
 function runSection(run: RunReport, timeZone: string): string {
-  const when = (iso: string | undefined) => whenText(iso, timeZone);
   const out: string[] = [];
   out.push(`## Run ${run.runId} (${run.command}, ${run.status})\n`);
   out.push(
     table(
       ["", ""],
-      [
-        ["Started", when(run.startedAt)],
-        ["Ended", when(run.endedAt)],
-        ["Duration", runDuration(run)],
-        ["Run by", operatorText(run)],
-        ["Command", `\`${commandLine(run)}\``],
-        ["Plan hash", `\`${run.planHash}\``],
-        ["Systems moved", systemsMovedText(run)],
-        ["Bytes moved", bytesText(run.bytesMoved)],
-      ],
+      runFacts(run, timeZone, (text) => `\`${text}\``),
     ),
   );
   if (run.stoppedBeforeSteps !== undefined) {
@@ -52,89 +31,15 @@ function runSection(run: RunReport, timeZone: string): string {
     out.push(`\`\`\`\n${run.stoppedBeforeSteps}\n\`\`\`\n`);
     return out.join("\n");
   }
-  out.push("### Systems\n");
-  out.push(
-    table(
-      ["Workload", "Bureau", "Wave", "Source → target", "Status", "Bytes", "Files", "Downtime vs budget"],
-      run.workloads.map((w) => [
-        w.name,
-        w.bureau,
-        w.wave,
-        `${w.source} → ${w.target}`,
-        w.reason ? `${w.status}: ${w.reason}` : w.status,
-        bytesText(w.bytes),
-        w.files ?? dash,
-        downtimeText(w),
-      ]),
-    ),
-  );
-  out.push("### Data carried\n");
-  out.push(
-    table(
-      ["Workload", "Verified in place", "Carried by seed", "Sent over the link"],
-      run.workloads.map((w) => [
-        w.name,
-        bytesText(w.accounting.inPlace),
-        bytesText(w.accounting.seeded),
-        bytesText(w.accounting.sent),
-      ]),
-    ),
-  );
-  out.push("### Step timings\n");
-  out.push(
-    table(
-      ["Workload", "Step", "Status", "Attempts", "Started", "Duration"],
-      run.workloads.flatMap((w) =>
-        w.steps.map((s) => [
-          w.name,
-          s.step,
-          s.status,
-          s.attempts,
-          when(s.startedAt),
-          durationText(s.durationMs),
-        ]),
+  for (const t of runTables(run, timeZone)) {
+    out.push(`### ${t.title}\n`);
+    out.push(
+      table(
+        t.headers,
+        t.rows.map((row) => row.map((c) => c.text)),
       ),
-    ),
-  );
-  out.push("### Manifest digests and verification\n");
-  out.push(
-    table(
-      ["Workload", "Manifest digest", "Verification", "Checks"],
-      run.workloads.map((w) => [
-        w.name,
-        digestText(w),
-        verificationText(w),
-        w.verification.checks
-          .map((c) => `${c.ok ? "✔" : "✘"} ${c.name}${c.detail ? ` (${c.detail})` : ""}`)
-          .join("; ") || dash,
-      ]),
-    ),
-  );
-  const failures = run.workloads.flatMap((w) =>
-    w.failures.map((f) => [
-      w.name,
-      f.step,
-      when(f.at),
-      `${f.kind}${f.willRetry ? " (retried)" : ""}`,
-      `${f.message}${f.host ? ` [${f.host}]` : ""}`,
-    ]),
-  );
-  const rollbacks = run.workloads.flatMap((w) =>
-    w.rollback
-      ? [
-          [
-            w.name,
-            when(w.rollback.at),
-            w.rollback.ok ? "done" : `FAILED${w.rollback.message ? `: ${w.rollback.message}` : ""}`,
-            durationText(w.rollback.durationMs),
-          ],
-        ]
-      : [],
-  );
-  out.push("### Failures\n");
-  out.push(table(["Workload", "Step", "At", "Kind", "Message"], failures));
-  out.push("### Rollbacks\n");
-  out.push(table(["Workload", "At", "Result", "Duration"], rollbacks));
+    );
+  }
   return out.join("\n");
 }
 

@@ -76,3 +76,21 @@ export function commandLine(run: RunReport): string {
   // The engine records the arguments after the program name.
   return /(^|\/)migrate$/.test(argv[0] ?? "") ? argv.join(" ") : ["migrate", ...argv].join(" ");
 }
+
+/** What both formats list about a run under its heading; `code` marks literal text (Markdown backticks). */
+export function runFacts(
+  run: RunReport,
+  timeZone: string,
+  code: (text: string) => string = (text) => text,
+): [string, string][] {
+  return [
+    ["Started", whenText(run.startedAt, timeZone)],
+    ["Ended", whenText(run.endedAt, timeZone)],
+    ["Duration", runDuration(run)],
+    ["Run by", operatorText(run)],
+    ["Command", code(commandLine(run))],
+    ["Plan hash", code(run.planHash)],
+    ["Systems moved", systemsMovedText(run)],
+    ["Bytes moved", bytesText(run.bytesMoved)],
+  ];
+}
