@@ -7,6 +7,17 @@
 import type { StepName } from "../steps/names.ts";
 import type { WorkloadStatus } from "./events.ts";
 
+/** What every record of one step's attempt carries. */
+interface StepRecordHead {
+  v: 1;
+  runId: string;
+  at: string;
+  workload: string;
+  step: StepName | "rollback";
+  /** `${workload}/${step}`: a step whose key has a step-finish record never runs again. */
+  key: string;
+}
+
 export type JournalRecord =
   | {
       v: 1;
@@ -24,50 +35,25 @@ export type JournalRecord =
       command?: "apply" | "rollback";
       operator: { user: string; host: string; pid: number; version: string; argv: string[] };
     }
-  | {
-      v: 1;
+  | (StepRecordHead & {
       type: "step-start";
-      runId: string;
-      at: string;
-      workload: string;
-      step: StepName | "rollback";
-      /** `${workload}/${step}`: a step whose key has a step-finish record never runs again. */
-      key: string;
       attempt: number;
       inputHash: string;
-    }
-  | {
-      v: 1;
+    })
+  | (StepRecordHead & {
       type: "step-checkpoint";
-      runId: string;
-      at: string;
-      workload: string;
-      step: StepName | "rollback";
-      key: string;
       /** Resumable progress, e.g. files already verified on the target. */
       data: Record<string, unknown>;
-    }
-  | {
-      v: 1;
+    })
+  | (StepRecordHead & {
       type: "step-finish";
-      runId: string;
-      at: string;
-      workload: string;
-      step: StepName | "rollback";
-      key: string;
       inputHash: string;
       durationMs: number;
       /** Manifest digest, bytes, files sent, row counts, downtime, rewrite before/after hashes... */
       outputs: Record<string, unknown>;
-    }
-  | {
-      v: 1;
+    })
+  | (StepRecordHead & {
       type: "step-fail";
-      runId: string;
-      at: string;
-      workload: string;
-      step: StepName | "rollback";
-      key: string;
       attempt: number;
       error: {
         kind: string;
@@ -79,16 +65,8 @@ export type JournalRecord =
         exitCode?: number | null;
       };
       willRetry: boolean;
-    }
-  | {
-      v: 1;
-      type: "step-interrupted";
-      runId: string;
-      at: string;
-      workload: string;
-      step: StepName | "rollback";
-      key: string;
-    }
+    })
+  | (StepRecordHead & { type: "step-interrupted" })
   | {
       v: 1;
       type: "workload-end";
