@@ -3,17 +3,18 @@ import { isRetryable } from "../../../src/engine/retry.ts";
 import { isTransientCode, mapConnectError } from "../../../src/remote/ssh-errors.ts";
 
 const CONTEXT = { host: "src-01", address: "127.0.0.1", port: 22 };
-const TRANSIENT = [
+/** Faults of a socket that may pass, and of a name lookup that may pass. */
+const SOCKET = [
   "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
   "ETIMEDOUT",
   "EHOSTUNREACH",
   "ENETUNREACH",
-  "ECONNRESET",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ECONNABORTED",
 ];
+const RESOLVER = ["ENOTFOUND", "EAI_AGAIN"];
+const TRANSIENT = [...SOCKET, ...RESOLVER];
 
 describe("transient network faults", () => {
   it("names every socket and resolver fault that may pass", () => {
