@@ -5,13 +5,8 @@
  */
 
 import { formatWindow } from "../plan/time.ts";
-import {
-  type Action,
-  type ManifestAction,
-  type RewriteAction,
-  STAGING_ROOT,
-  type SyncAction,
-} from "./plan-actions.ts";
+import { STAGING_ROOT } from "../steps/staging.ts";
+import type { Action, ManifestAction, RewriteAction, SyncAction } from "./plan-actions.ts";
 import { formatBytes } from "./plan-steps.ts";
 import type { RunStep, RunWorkload } from "./planner.ts";
 

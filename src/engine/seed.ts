@@ -13,7 +13,7 @@ import type { Plan, Workload } from "../plan/schema.ts";
 import { hashDeadlineMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
 import { fromJsonl, manifestDigest } from "../steps/manifest/model.ts";
-import { hostWorkDir } from "../steps/support.ts";
+import { stagingDir } from "../steps/staging.ts";
 import { treeSize } from "../steps/tree-size.ts";
 import type { Throttle } from "../steps/types.ts";
 import { insideRoots } from "../transfer/delta.ts";
@@ -236,7 +236,7 @@ export async function runSeedImport(context: SeedContext, dir: string): Promise<
       index,
       entries,
       dir,
-      staging: `${hostWorkDir(workload)}/seed`,
+      staging: `${stagingDir(workload.name)}/seed`,
       roots: workload.paths,
       signal: context.signal,
       throttle: context.throttle,
