@@ -12,7 +12,7 @@ import { applyPlan } from "../src/engine/apply.ts";
 import { FileJournal, type Journal, MemoryJournal } from "../src/engine/journal.ts";
 import { Plan } from "../src/plan/schema.ts";
 import { STEPS, type StepName } from "../src/steps/names.ts";
-import type { Step } from "../src/steps/types.ts";
+import type { Step, StepImplementations } from "../src/steps/types.ts";
 
 const WORKLOADS = Number(process.env.BENCH_WORKLOADS ?? 200);
 const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 5);
@@ -63,8 +63,8 @@ function benchPlan(): Plan {
 
 const noop = async (): Promise<Record<string, unknown>> => ({});
 const steps = Object.fromEntries(
-  STEPS.map((name): [StepName, Step] => [name, { name, run: noop, undo: async () => {} }]),
-) as Record<StepName, Step>;
+  STEPS.map((name): [StepName, Step<unknown>] => [name, { name, run: noop, undo: async () => {} }]),
+) as StepImplementations;
 
 /** Wall time, and this process's CPU time (user + system): on a busy machine the CPU figure is the steadier one. */
 interface Sample {
@@ -99,7 +99,7 @@ async function baselineOnce(): Promise<number> {
   const started = performance.now();
   await Promise.all(
     Array.from({ length: WORKLOADS }, async () => {
-      for (const name of STEPS) await steps[name].run({} as never);
+      for (const name of STEPS) await steps[name].run({} as never, {} as never);
     }),
   );
   return performance.now() - started;

@@ -109,10 +109,10 @@ export async function run(): Promise<void> {
   const before = rsync(`${DIR}-rsync1`);
   const bench = benchRun(fleet.planFile, { source: "portal-src", target: "tgt-1", paths: [DIR] });
   const snapStarted = performance.now();
-  bench.record("snapshot", await snapshot.run(bench.context("snapshot")));
+  bench.record("snapshot", await snapshot.run(bench.inputs.snapshot, bench.context("snapshot")));
   const snapSeconds = (performance.now() - snapStarted) / 1000;
   const started = performance.now();
-  const moved = await transfer.run(bench.context("transfer"));
+  const moved = await transfer.run(bench.inputs.transfer, bench.context("transfer"));
   const ours = (performance.now() - started) / 1000;
   await bench.close();
   const after = rsync(`${DIR}-rsync2`);

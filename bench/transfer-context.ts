@@ -1,19 +1,24 @@
 /**
- * A real StepContext for benchmarks: the fleet plan plus a `bench` workload, remotes from the
- * real SSH pool, an unlimited throttle, and checkpoints kept in memory. It lets the benchmark
- * time the transfer and the final sync steps themselves, without the rest of apply around them.
+ * A real StepContext for benchmarks, with the step inputs the planner derives: the fleet plan
+ * plus a `bench` workload, remotes from the real SSH pool, an unlimited throttle, and
+ * checkpoints kept in memory. It lets the benchmark time the transfer and the final sync steps
+ * themselves, without the rest of apply around them.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { workloadInputs } from "../src/engine/plan-inputs.ts";
 import { UNLIMITED } from "../src/engine/throttle.ts";
 import { Plan } from "../src/plan/schema.ts";
 import { planHosts, SshPool } from "../src/remote/pool.ts";
+import type { StepInputs } from "../src/steps/inputs.ts";
 import type { StepName } from "../src/steps/names.ts";
 import type { StepContext } from "../src/steps/types.ts";
 
 export interface BenchRun {
+  /** The `bench` workload's step inputs, as the planner derives them. */
+  inputs: StepInputs;
   context(step: StepName): StepContext;
   record(step: StepName, outputs: Record<string, unknown>): void;
   close(): Promise<void>;
@@ -50,10 +55,10 @@ export function benchRun(
   const checkpoints = new Map<StepName, Record<string, unknown>>();
   const workDir = mkdtempSync(join(tmpdir(), "bench-transfer-"));
   const signal = new AbortController().signal;
+  const hosts = new Map(planHosts(plan).map((host) => [host.name, host]));
   return {
+    inputs: workloadInputs(plan.workloads[0]!, hosts),
     context: (step) => ({
-      plan,
-      workload: plan.workloads[0]!,
       remote: async (host) => pool.remote(host),
       signal,
       log: { info: () => {}, warn: () => {}, error: () => {} },

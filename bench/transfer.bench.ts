@@ -159,12 +159,12 @@ export async function run(): Promise<void> {
     const current = benchRun(fleet.planFile, { source: "portal-src", target: "tgt-1", paths: [tree] });
     bench ??= current;
     const snapStarted = performance.now();
-    current.record("snapshot", await snapshot.run(current.context("snapshot")));
+    current.record("snapshot", await snapshot.run(current.inputs.snapshot, current.context("snapshot")));
     if (round === 0) snapSeconds = (performance.now() - snapStarted) / 1000;
     const rssBefore = process.memoryUsage.rss();
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const moved = await peakRss(() => transfer.run(current.context("transfer")));
+    const moved = await peakRss(() => transfer.run(current.inputs.transfer, current.context("transfer")));
     const ours = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     current.record("transfer", moved.value);
@@ -233,7 +233,7 @@ export async function run(): Promise<void> {
   );
   const rsyncFirst = timed("rsync delta", [rsyncCommand(`${DIR}-rsync`)]);
   const deltaStarted = performance.now();
-  const final = await cutover.run(bench.context("cutover"));
+  const final = await cutover.run(bench.inputs.cutover, bench.context("cutover"));
   const oursDelta = (performance.now() - deltaStarted) / 1000;
   await onHost("tgt-1", `rm -rf ${DIR}-rsync && cp -a ${DIR}-old ${DIR}-rsync`);
   const rsyncSecond = timed("rsync delta", [rsyncCommand(`${DIR}-rsync`)]);

@@ -9,15 +9,15 @@ import { UserError } from "../errors.ts";
 import { unknownNameHint } from "../plan/did-you-mean.ts";
 import type { Plan } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
-import type { StepName } from "../steps/names.ts";
-import type { Step } from "../steps/types.ts";
+import type { StepImplementations } from "../steps/types.ts";
 import type { Throttle } from "../transfer/types.ts";
 import { emptyCounts, type OnEvent, type WorkloadStatus } from "./events.ts";
 import { referencedHosts, workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
 import type { Journal } from "./journal.ts";
-import { summarize } from "./journal-read.ts";
+import { type JournalSummary, summarize } from "./journal-read.ts";
+import type { JournalRecord } from "./journal-record.ts";
 import type { LockHolder } from "./lock.ts";
-import { planRun } from "./planner.ts";
+import { completedSteps, planRun, type RunPlan, type RunStep } from "./planner.ts";
 import { findPlanChanges, planChangedError } from "./resume-check.ts";
 import { DEFAULT_BACKOFF } from "./retry.ts";
 import { type ScheduleOptions, type SchedulerWorkload, schedule } from "./scheduler.ts";
@@ -31,7 +31,12 @@ export interface ApplyOptions {
   planFile: string;
   planHash: string;
   journal: Journal;
-  steps: Readonly<Record<StepName, Step>>;
+  steps: StepImplementations;
+  /**
+   * The journal's summary and the run plan to execute, from prepareApply on the same journal
+   * (the caller showed that run plan); computed here when absent.
+   */
+  prepared?: PreparedApply;
   remote(host: string, signal: AbortSignal): Promise<Remote>;
   onEvent: OnEvent;
   signal: AbortSignal;
@@ -102,13 +107,28 @@ export function operatorInfo(version = "dev", argv: string[] = []) {
   };
 }
 
+/** What an apply starts from: the journal folded once and the run plan it executes. */
+export interface PreparedApply {
+  summary: JournalSummary;
+  runPlan: RunPlan;
+}
+
+/**
+ * Fold the journal, refuse a plan that changed under finished steps, and plan what remains:
+ * the run plan apply shows before asking and then executes, the very same object.
+ */
+export function prepareApply(plan: Plan, records: readonly JournalRecord[], planHash: string): PreparedApply {
+  const summary = summarize(records);
+  const changes = findPlanChanges(plan, records, summary);
+  if (changes.length > 0) throw planChangedError(changes);
+  return { summary, runPlan: planRun(plan, { completed: completedSteps(summary), planHash }) };
+}
+
 export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const { plan, journal } = options;
   const clock = options.clock ?? systemClock;
   const selected = selectWorkloads(plan, options.only);
-  const summary = summarize(journal.records);
-  const changes = findPlanChanges(plan, journal.records, summary);
-  if (changes.length > 0) throw planChangedError(changes);
+  const { summary, runPlan } = options.prepared ?? prepareApply(plan, journal.records, options.planHash);
 
   const runId = newRunId(clock.now());
   const fieldHashes = Object.fromEntries(plan.workloads.map((w) => [w.name, workloadFieldHashes(plan, w)]));
@@ -162,23 +182,20 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     ...(options.random ? { random: options.random } : {}),
   };
 
-  // Apply carries out exactly what the planner says remains (the same data `migrate plan` shows).
-  const completed = new Set<string>();
-  for (const done of summary.workloads.values()) for (const key of done.completed) completed.add(key);
-  const runPlan = planRun(plan, { completed, planHash: options.planHash });
+  // Apply carries out exactly what the run plan says remains, each step with its planned input
+  // (the same object `migrate plan` prints).
   const chosen = new Set(selected.map((workload) => workload.name));
   const prior = new Map<string, WorkloadStatus>();
-  const jobs = new Map<string, { memory: WorkloadMemory; steps: StepName[] }>();
+  const jobs = new Map<string, { memory: WorkloadMemory; steps: RunStep[] }>();
   const waves: ScheduleOptions["waves"][number][] = [];
   for (const wave of runPlan.waves) {
     const items: SchedulerWorkload[] = [];
     for (const planned of wave.workloads) {
-      const steps = planned.steps.filter((step) => step.status === "pending").map((step) => step.name);
+      const steps = planned.steps.filter((step) => step.status === "pending");
       if (steps.length === 0) prior.set(planned.name, "succeeded");
       if (steps.length === 0 || !chosen.has(planned.name)) continue;
-      const workload = plan.workloads.find((item) => item.name === planned.name)!;
       jobs.set(planned.name, {
-        memory: memoryOf(workload, hashes, summary.workloads.get(planned.name)),
+        memory: memoryOf(planned, hashes, summary.workloads.get(planned.name)),
         steps,
       });
       items.push({

@@ -1,29 +1,13 @@
 /**
- * The concrete actions of a run plan. `migrate plan` prints them and `apply` carries out exactly
- * these objects, so every field a step needs is here; `summary` is the one-line human form.
- * Host fields are host names of the plan (resolve them with findHost).
+ * The actions of a run plan: each planned step's input described for people (`summary`, the
+ * one-line human form) and for tools (typed fields). They are derived from the step inputs
+ * the run plan carries (plan-steps.ts, plan-cutover.ts) — apply executes those inputs, so the
+ * actions say what runs, with the real commands. Host fields are host names of the plan.
  */
 import type { Arch, Zone } from "../plan/schema.ts";
 
 export type HashAlgorithm = "sha256" | "sm3";
 export type DbEngine = "postgresql" | "mysql" | "mariadb";
-
-/**
- * Per-workload scratch directory on the hosts (dumps, rewrite backups): `<root>/<workload>`, the
- * same place the steps use (src/steps/support.ts hostWorkDir; a test keeps them equal).
- */
-export const STAGING_ROOT = "/var/lib/migrate";
-
-export const DUMP_TOOLS = {
-  postgresql: "pg_dump -Fc",
-  mysql: "mysqldump --single-transaction --routines --triggers --events",
-  mariadb: "mysqldump --single-transaction --routines --triggers --events",
-} as const;
-export const RESTORE_TOOLS = {
-  postgresql: "pg_restore --clean --if-exists --no-owner --exit-on-error",
-  mysql: "mysql",
-  mariadb: "mysql",
-} as const;
 
 interface Base {
   summary: string;
@@ -53,7 +37,8 @@ export interface DatabaseRef {
 export interface DumpAction extends Base, DatabaseRef {
   type: "dump";
   host: string;
-  tool: (typeof DUMP_TOOLS)[DbEngine];
+  /** The dump command as the step runs it (without the password, which travels on stdin). */
+  tool: string;
   file: string;
 }
 
@@ -65,7 +50,8 @@ export interface StreamDumpAction extends Base, DatabaseRef {
   type: "stream-dump";
   from: string;
   to: string;
-  tool: (typeof DUMP_TOOLS)[DbEngine];
+  /** The dump command as the source runs it. */
+  tool: string;
   file: string;
 }
 
@@ -94,7 +80,8 @@ export interface SyncAction extends Base {
 export interface RestoreAction extends Base, DatabaseRef {
   type: "restore";
   host: string;
-  tool: (typeof RESTORE_TOOLS)[DbEngine];
+  /** The restore command as the target runs it. */
+  tool: string;
   file: string;
   rowCounts: "at-least-source" | "equal-to-source";
 }

@@ -1,12 +1,18 @@
 /**
- * The cutover's actions (pure), in the order src/steps/cutover.ts carries them out: freeze the
- * source, final delta sync (files, rewrites again, databases moved again), start the target,
- * switch traffic. Each reversible action carries its undo; a rollback starts the source's
- * services, switches traffic back and stops the target's services.
+ * The cutover's actions (pure), described from its input in the order src/steps/cutover.ts
+ * carries them out: freeze the source, final delta sync (files, rewrites again, databases moved
+ * again), start the target, switch traffic. Each reversible action carries its undo; a rollback
+ * starts the source's services, switches traffic back and stops the target's services.
  */
 import type { Action, FreezeAction, ServicesAction } from "./plan-actions.ts";
-import { DUMP_TOOLS, RESTORE_TOOLS } from "./plan-actions.ts";
-import { dbRef, dumpFile, pathSyncs, rewriteActions, type StepInputs } from "./plan-steps.ts";
+import {
+  type Described,
+  dbRef,
+  dumpCommand,
+  pathSyncs,
+  restoreCommand,
+  rewriteActions,
+} from "./plan-steps.ts";
 
 function services(
   type: "start" | "stop",
@@ -24,67 +30,62 @@ function services(
   return action;
 }
 
-function databaseMoves(inputs: StepInputs): Action[] {
-  const { workload, source, target } = inputs;
-  return workload.databases.flatMap((db): Action[] => {
-    const file = dumpFile(workload, db, "final");
-    const dumpTool = DUMP_TOOLS[db.engine];
-    const restoreTool = RESTORE_TOOLS[db.engine];
+function databaseMoves(described: Described): Action[] {
+  const { source, target, databases } = described.inputs.cutover;
+  return databases.flatMap((db): Action[] => {
+    const file = db.finalDumpFile;
+    const dump = dumpCommand(db).text;
+    const restore = restoreCommand(db, file).text;
     return [
       {
         type: "stream-dump",
         from: source.name,
         to: target.name,
         ...dbRef(db),
-        tool: dumpTool,
+        tool: dump,
         file,
-        summary: `stream a fresh ${dumpTool.split(" ")[0]} of ${db.name} from ${source.name} to ${file} on ${target.name}`,
+        summary: `stream a fresh dump of ${db.name} from ${source.name} (${dump}) to ${file} on ${target.name}`,
       },
       {
         type: "restore",
         host: target.name,
         ...dbRef(db),
-        tool: restoreTool,
+        tool: restore,
         file,
         rowCounts: "equal-to-source",
-        summary: `restore ${db.name} on ${target.name} with ${restoreTool.split(" ")[0]}; row counts must equal those of the dumped snapshot`,
+        summary: `restore ${db.name} on ${target.name}: ${restore}; row counts must equal those of the dumped snapshot`,
       },
     ];
   });
 }
 
-function switchActions(inputs: StepInputs): Action[] {
-  const { workload, source, target, hosts } = inputs;
-  const cutover = workload.cutover;
-  if (cutover === undefined) return [];
-  if (cutover.strategy === "proxy") {
-    const from = `${source.address}:${cutover.upstreamPort}`;
-    const to = `${target.address}:${cutover.upstreamPort}`;
-    const base = {
-      type: "proxy-switch" as const,
-      gateway: cutover.gateway,
-      upstreamFile: cutover.upstreamFile,
-    };
-    const gatewayAddress = hosts.get(cutover.gateway)?.address ?? cutover.gateway;
+function switchActions(described: Described): Action[] {
+  const { source, target, traffic } = described.inputs.cutover;
+  if (traffic.strategy === "none") return [];
+  if (traffic.strategy === "proxy") {
+    const { gateway, upstreamFile, upstreamPort } = traffic;
+    const from = `${source.address}:${upstreamPort}`;
+    const to = `${target.address}:${upstreamPort}`;
+    const base = { type: "proxy-switch" as const, gateway: gateway.name, upstreamFile };
     return [
       {
         ...base,
         from,
         to,
-        summary: `point nginx upstream ${cutover.upstreamFile} on ${cutover.gateway} (${gatewayAddress}) from ${from} to ${to}, test and reload`,
+        summary: `point nginx upstream ${upstreamFile} on ${gateway.name} (${gateway.address}) from ${from} to ${to}, test and reload`,
         undo: {
           ...base,
           from: to,
           to: from,
-          summary: `point ${cutover.upstreamFile} on ${cutover.gateway} back to ${from} and reload`,
+          summary: `point ${upstreamFile} on ${gateway.name} back to ${from} and reload`,
         },
       },
     ];
   }
-  if (cutover.strategy === "dns") {
-    const { server, zone, record, ttl } = cutover;
+  if (traffic.strategy === "dns") {
+    const { server, zone, record, ttl } = traffic;
     const base = { type: "dns-switch" as const, server, zone, record, ttl };
-    const keyed = cutover.keyFile === undefined ? base : { ...base, keyFile: cutover.keyFile };
+    const keyed = traffic.keyFile === undefined ? base : { ...base, keyFile: traffic.keyFile };
     return [
       {
         ...keyed,
@@ -103,41 +104,39 @@ function switchActions(inputs: StepInputs): Action[] {
   return [
     {
       type: "command",
-      host: cutover.host,
-      run: cutover.run,
-      summary: `run on ${cutover.host}: ${cutover.run}`,
+      host: traffic.host,
+      run: traffic.run,
+      summary: `run on ${traffic.host}: ${traffic.run}`,
       undo: {
         type: "command",
-        host: cutover.host,
-        run: cutover.undo,
-        summary: `run on ${cutover.host}: ${cutover.undo}`,
+        host: traffic.host,
+        run: traffic.undo,
+        summary: `run on ${traffic.host}: ${traffic.undo}`,
       },
     },
   ];
 }
 
-export function cutoverActions(inputs: StepInputs): Action[] {
-  const { workload, source, target } = inputs;
+export function cutoverActions(described: Described): Action[] {
+  const { source, target, services: list } = described.inputs.cutover;
   const freeze: FreezeAction = {
     type: "freeze",
     host: source.name,
-    services: [...workload.services],
+    services: [...list],
     summary:
-      workload.services.length > 0
-        ? `freeze: stop ${workload.services.join(", ")} on ${source.name}`
+      list.length > 0
+        ? `freeze: stop ${list.join(", ")} on ${source.name}`
         : `freeze: no services listed, so ${source.name} keeps running (writes after this point are lost)`,
-    undo: services("start", source.name, workload.services),
+    undo: services("start", source.name, list),
   };
   const start =
-    workload.services.length > 0
-      ? [services("start", target.name, workload.services, services("stop", target.name, workload.services))]
-      : [];
+    list.length > 0 ? [services("start", target.name, list, services("stop", target.name, list))] : [];
   return [
     freeze,
-    ...pathSyncs(inputs, "final"),
-    ...rewriteActions(inputs, "final"),
-    ...databaseMoves(inputs),
+    ...pathSyncs(described, "final"),
+    ...rewriteActions(described, "final"),
+    ...databaseMoves(described),
     ...start,
-    ...switchActions(inputs),
+    ...switchActions(described),
   ];
 }

@@ -1,32 +1,21 @@
 /**
- * The actions of snapshot, transfer, reconfigure and verify (pure), in the order the steps in
- * src/steps carry them out. Cutover is in plan-cutover.ts.
+ * The actions of snapshot, transfer, reconfigure and verify (pure), described from the step
+ * inputs in the order the steps in src/steps carry them out. Cutover is in plan-cutover.ts.
  */
 import { formatBytes } from "../plan/bytes.ts";
 import type { InventoryFacts } from "../plan/inventory-facts.ts";
-import type { Check, Database, Host, Plan, Workload } from "../plan/schema.ts";
+import { type ShellCommand, sh } from "../remote/shell.ts";
+import { engineFor } from "../steps/db/engines.ts";
+import type { CheckInput, DatabaseInput, StepInputs } from "../steps/inputs.ts";
 import type { Action, CheckAction, DatabaseRef, RewriteAction, SyncAction } from "./plan-actions.ts";
-import { DUMP_TOOLS, RESTORE_TOOLS, STAGING_ROOT } from "./plan-actions.ts";
 
-export interface StepInputs {
-  plan: Plan;
-  workload: Workload;
-  source: Host;
-  target: Host;
-  hosts: ReadonlyMap<string, Host>;
+/** A workload's step inputs and what else the description may show (inventory sizes). */
+export interface Described {
+  inputs: StepInputs;
   inventory?: InventoryFacts;
 }
 
-/** The workload's scratch directory on source and target (dumps, rewrite backups). */
-export function stagingDir(workload: Workload): string {
-  return `${STAGING_ROOT}/${workload.name}`;
-}
-
-export function dumpFile(workload: Workload, db: Database, phase: "initial" | "final"): string {
-  return `${stagingDir(workload)}/${db.engine}-${db.name}${phase === "final" ? ".final" : ""}.dump`;
-}
-
-export function dbRef(db: Database): DatabaseRef {
+export function dbRef(db: DatabaseInput): DatabaseRef {
   const ref: DatabaseRef = { engine: db.engine, database: db.name };
   if (db.user !== undefined) ref.user = db.user;
   if (db.port !== undefined) ref.port = db.port;
@@ -34,8 +23,18 @@ export function dbRef(db: Database): DatabaseRef {
   return ref;
 }
 
-function sizeOf(inputs: StepInputs, path: string): { bytes: number; files: number } | undefined {
-  return inputs.inventory?.hosts[inputs.workload.source]?.paths?.[path];
+/** The dump command the steps run (engines.ts); its output goes to the dump file. */
+export function dumpCommand(db: DatabaseInput): ShellCommand {
+  return engineFor(db).dump(db);
+}
+
+/** The restore command the steps run (engines.ts) for a dump file. */
+export function restoreCommand(db: DatabaseInput, file: string): ShellCommand {
+  return engineFor(db).restore(db, file);
+}
+
+function sizeOf(described: Described, path: string): { bytes: number; files: number } | undefined {
+  return described.inventory?.hosts[described.inputs.snapshot.source.name]?.paths?.[path];
 }
 
 function sizeText(size: { bytes: number; files: number } | undefined): string {
@@ -43,36 +42,34 @@ function sizeText(size: { bytes: number; files: number } | undefined): string {
 }
 
 /** Rewritten files under `dir`: they differ from the source on purpose. */
-export function rewrittenUnder(workload: Workload, dir: string): string[] {
+export function rewrittenUnder(files: readonly string[], dir: string): string[] {
   const base = dir.endsWith("/") ? dir : `${dir}/`;
-  return workload.rewrite.flatMap((r) => r.files).filter((file) => file === dir || file.startsWith(base));
+  return files.filter((file) => file === dir || file.startsWith(base));
 }
 
-export function rewriteActions(inputs: StepInputs, phase: RewriteAction["phase"]): RewriteAction[] {
-  const { workload, target } = inputs;
-  return workload.rewrite.flatMap((rewrite) =>
-    rewrite.files.map((file) => {
-      const pairs = Object.entries(rewrite.replace)
-        .map(([from, to]) => `${from} -> ${to}`)
-        .join(", ");
-      const what =
-        phase === "final" ? `rewrite ${file} again if the final sync replaced it` : `rewrite ${file}`;
-      return {
-        type: "rewrite",
-        host: target.name,
-        file,
-        replace: { ...rewrite.replace },
-        phase,
-        summary: `${what} on ${target.name}: ${pairs}`,
-      };
-    }),
-  );
+export function rewriteActions(described: Described, phase: RewriteAction["phase"]): RewriteAction[] {
+  const { rewrites, target } = phase === "final" ? described.inputs.cutover : described.inputs.reconfigure;
+  return rewrites.map(({ file, replace }) => {
+    const pairs = Object.entries(replace)
+      .map(([from, to]) => `${from} -> ${to}`)
+      .join(", ");
+    const what =
+      phase === "final" ? `rewrite ${file} again if the final sync replaced it` : `rewrite ${file}`;
+    return {
+      type: "rewrite",
+      host: target.name,
+      file,
+      replace: { ...replace },
+      phase,
+      summary: `${what} on ${target.name}: ${pairs}`,
+    };
+  });
 }
 
-export function pathSyncs(inputs: StepInputs, phase: SyncAction["phase"]): SyncAction[] {
-  const { source, target } = inputs;
-  return inputs.workload.paths.map((path) => {
-    const size = phase === "initial" ? sizeOf(inputs, path) : undefined;
+export function pathSyncs(described: Described, phase: SyncAction["phase"]): SyncAction[] {
+  const { source, target, paths } = phase === "final" ? described.inputs.cutover : described.inputs.transfer;
+  return paths.map((path) => {
+    const size = phase === "initial" ? sizeOf(described, path) : undefined;
     const summary =
       phase === "initial"
         ? `copy ${path} ${source.name} -> ${target.name} in verified tar batches${sizeText(size)}; the target will be checked first and what it already holds (digest verified there) is not sent`
@@ -91,131 +88,125 @@ export function pathSyncs(inputs: StepInputs, phase: SyncAction["phase"]): SyncA
   });
 }
 
-export function snapshotActions(inputs: StepInputs): Action[] {
-  const { workload, source } = inputs;
-  const manifests: Action[] = workload.paths.map((path) => {
-    const size = sizeOf(inputs, path);
+export function snapshotActions(described: Described): Action[] {
+  const { source, paths, hash, databases } = described.inputs.snapshot;
+  const manifests: Action[] = paths.map((path) => {
+    const size = sizeOf(described, path);
     return {
       type: "manifest",
       host: source.name,
       path,
-      hash: workload.hash,
+      hash,
       ...size,
-      summary: `record ${workload.hash} manifest of ${path} on ${source.name}${sizeText(size)}`,
+      summary: `record ${hash} manifest of ${path} on ${source.name}${sizeText(size)}`,
     };
   });
-  const dumps: Action[] = workload.databases.map((db) => {
-    const file = dumpFile(workload, db, "initial");
-    const tool = DUMP_TOOLS[db.engine];
+  const dumps: Action[] = databases.map((db) => {
+    const command = dumpCommand(db);
+    const counted = engineFor(db).dumpWithCounts ? "in the dump's own snapshot" : "just before the dump";
     return {
       type: "dump",
       host: source.name,
       ...dbRef(db),
-      tool,
-      file,
-      summary: `dump ${db.engine} database ${db.name} on ${source.name} with ${tool.split(" ")[0]} to ${file}, counting rows per table`,
+      tool: command.text,
+      file: db.dumpFile,
+      summary: `dump ${db.engine} database ${db.name} on ${source.name}: ${sh`${command} > ${db.dumpFile}`.text}, counting rows per table ${counted}`,
     };
   });
   return [...manifests, ...dumps];
 }
 
-export function transferActions(inputs: StepInputs): Action[] {
-  const { workload, source, target } = inputs;
-  const dumps: SyncAction[] = workload.databases.map((db) => {
-    const path = dumpFile(workload, db, "initial");
-    return {
-      type: "sync",
-      from: source.name,
-      to: target.name,
-      path,
-      tool: "tar",
-      phase: "initial",
-      summary: `copy dump ${path} ${source.name} -> ${target.name}`,
-    };
-  });
-  return [...pathSyncs(inputs, "initial"), ...dumps];
+export function transferActions(described: Described): Action[] {
+  const { source, target } = described.inputs.transfer;
+  const dumps: SyncAction[] = described.inputs.snapshot.databases.map((db) => ({
+    type: "sync",
+    from: source.name,
+    to: target.name,
+    path: db.dumpFile,
+    tool: "tar",
+    phase: "initial",
+    summary: `copy dump ${db.dumpFile} ${source.name} -> ${target.name}`,
+  }));
+  return [...pathSyncs(described, "initial"), ...dumps];
 }
 
-export function reconfigureActions(inputs: StepInputs): Action[] {
-  const { workload, target } = inputs;
-  const commands: Action[] = workload.commands.map((run) => ({
+export function reconfigureActions(described: Described): Action[] {
+  const { target, commands, databases } = described.inputs.reconfigure;
+  const runs: Action[] = commands.map((run) => ({
     type: "command",
     host: target.name,
     run,
     summary: `run on ${target.name}: ${run}`,
   }));
-  const restores: Action[] = workload.databases.map((db) => {
-    const tool = RESTORE_TOOLS[db.engine];
+  const restores: Action[] = databases.map((db) => {
+    const tool = restoreCommand(db, db.dumpFile).text;
     return {
       type: "restore",
       host: target.name,
       ...dbRef(db),
       tool,
-      file: dumpFile(workload, db, "initial"),
+      file: db.dumpFile,
       rowCounts: "at-least-source",
-      summary: `restore ${db.engine} database ${db.name} on ${target.name} with ${tool.split(" ")[0]}; every table must have at least the source's rows`,
+      summary: `restore ${db.engine} database ${db.name} on ${target.name}: ${tool}; every table must have at least the source's rows`,
     };
   });
-  return [...rewriteActions(inputs, "initial"), ...commands, ...restores];
+  return [...rewriteActions(described, "initial"), ...runs, ...restores];
 }
 
-function checkAction(check: Check, inputs: StepInputs): CheckAction {
-  if ("http" in check) {
-    const { url, status, contains, from } = check.http;
-    const spec: CheckAction["check"] = { kind: "http", url, status };
-    if (contains !== undefined) spec.contains = contains;
-    if (from !== undefined) spec.from = from;
-    const body = contains !== undefined ? ` containing ${JSON.stringify(contains)}` : "";
-    return {
-      type: "check",
-      check: spec,
-      summary: `GET ${url} from ${from ?? "the orchestrator"} expects ${status}${body}`,
-    };
+function checkAction(check: CheckInput, described: Described): CheckAction {
+  const { source, target } = described.inputs.verify;
+  switch (check.kind) {
+    case "http": {
+      const { url, status, contains, from } = check;
+      const spec: CheckAction["check"] = { kind: "http", url, status };
+      if (contains !== undefined) spec.contains = contains;
+      if (from !== undefined) spec.from = from;
+      const body = contains !== undefined ? ` containing ${JSON.stringify(contains)}` : "";
+      return {
+        type: "check",
+        check: spec,
+        summary: `GET ${url} from ${from ?? "the orchestrator"} expects ${status}${body}`,
+      };
+    }
+    case "tcp":
+      return {
+        type: "check",
+        check: { kind: "tcp", host: check.host.name, port: check.port },
+        summary: `TCP connect ${check.host.name}:${check.port}`,
+      };
+    case "rowCount": {
+      const { database, tables, db } = check;
+      const ref = db ? dbRef(db) : { engine: "postgresql" as const, database };
+      return {
+        type: "check",
+        check: { kind: "rowCount", ...ref, tables: [...tables], source: source.name, target: target.name },
+        summary: `row counts of ${tables.join(", ")} in ${database} equal on ${source.name} and ${target.name}`,
+      };
+    }
+    case "command":
+      return {
+        type: "check",
+        check: { kind: "command", host: check.host, run: check.run },
+        summary: `run on ${check.host}: ${check.run} (must exit 0)`,
+      };
   }
-  if ("tcp" in check) {
-    return {
-      type: "check",
-      check: { kind: "tcp", ...check.tcp },
-      summary: `TCP connect ${check.tcp.host}:${check.tcp.port}`,
-    };
-  }
-  if ("rowCount" in check) {
-    const { database, tables } = check.rowCount;
-    const db = inputs.workload.databases.find((d) => d.name === database);
-    const ref = db ? dbRef(db) : { engine: "postgresql" as const, database };
-    return {
-      type: "check",
-      check: {
-        kind: "rowCount",
-        ...ref,
-        tables: [...tables],
-        source: inputs.source.name,
-        target: inputs.target.name,
-      },
-      summary: `row counts of ${tables.join(", ")} in ${database} equal on ${inputs.source.name} and ${inputs.target.name}`,
-    };
-  }
-  return {
-    type: "check",
-    check: { kind: "command", ...check.command },
-    summary: `run on ${check.command.host}: ${check.command.run} (must exit 0)`,
-  };
 }
 
-export function verifyActions(inputs: StepInputs): Action[] {
-  const { workload, target } = inputs;
-  const manifests: Action[] = workload.paths.map((path) => {
-    const rewritten = rewrittenUnder(workload, path);
+export function verifyActions(described: Described): Action[] {
+  const { target, paths, hash, checks } = described.inputs.verify;
+  const files = described.inputs.reconfigure.rewrites.map((rewrite) => rewrite.file);
+  const manifests: Action[] = paths.map((path) => {
+    const rewritten = rewrittenUnder(files, path);
     const note =
       rewritten.length > 0 ? `; rewritten ${rewritten.join(", ")} must hold the rewritten content` : "";
     return {
       type: "manifest-verify",
       host: target.name,
       path,
-      hash: workload.hash,
+      hash,
       rewritten,
-      summary: `hash ${path} on ${target.name} (${workload.hash}) and compare with the source's final manifest${note}`,
+      summary: `hash ${path} on ${target.name} (${hash}) and compare with the source's final manifest${note}`,
     };
   });
-  return [...workload.verify.map((check) => checkAction(check, inputs)), ...manifests];
+  return [...checks.map((check) => checkAction(check, described)), ...manifests];
 }

@@ -1,17 +1,20 @@
 /**
- * plan → run plan (pure): waves in order, each workload's five steps with the concrete actions
- * apply will carry out, and which steps the journal says are already done. `migrate plan` prints
- * this; `apply` executes exactly this data.
+ * plan → run plan (pure): waves in order, each workload's five steps with their typed inputs
+ * (plan-inputs.ts), the actions describing them, and which steps the journal says are already
+ * done. `migrate plan` prints this object; `apply` executes it, handing each step its input.
  */
 import { groupWaves } from "../graph/waves.ts";
 import type { InventoryFacts } from "../plan/inventory-facts.ts";
 import type { Host, Plan, Tenant, Workload, Zone } from "../plan/schema.ts";
+import type { CutoverInput, PlannedInput, StepInputs } from "../steps/inputs.ts";
 import { STEPS, type StepName } from "../steps/names.ts";
+import type { JournalSummary } from "./journal-read.ts";
 import type { Action, PlannedTenant } from "./plan-actions.ts";
 import { cutoverActions } from "./plan-cutover.ts";
+import { workloadInputs } from "./plan-inputs.ts";
 import {
+  type Described,
   reconfigureActions,
-  type StepInputs,
   snapshotActions,
   transferActions,
   verifyActions,
@@ -22,15 +25,16 @@ export const RUN_PLAN_VERSION = 1;
 
 export type StepStatus = "pending" | "done";
 
-export interface RunStep {
-  name: StepName;
+/** A planned step: its name and typed input (what apply hands the step), with its state and actions. */
+export type RunStep = PlannedInput & {
   /** Idempotency key `${workload}/${step}`, as journaled. */
   key: string;
   status: StepStatus;
   /** Cutover only: the maintenance window it must run in. */
   window?: { start: string; end: string };
+  /** The input described, action by action (`summary` is the human form). */
   actions: Action[];
-}
+};
 
 export interface RunWorkload {
   name: string;
@@ -86,13 +90,20 @@ export interface PlanRunOptions {
   planHash?: string;
 }
 
-const BUILDERS: Record<StepName, (inputs: StepInputs) => Action[]> = {
+const BUILDERS: Record<StepName, (described: Described) => Action[]> = {
   snapshot: snapshotActions,
   transfer: transferActions,
   reconfigure: reconfigureActions,
   cutover: cutoverActions,
   verify: verifyActions,
 };
+
+/** Idempotency keys of every step the journal records as finished (and still valid). */
+export function completedSteps(summary: JournalSummary): Set<string> {
+  const completed = new Set<string>();
+  for (const done of summary.workloads.values()) for (const key of done.completed) completed.add(key);
+  return completed;
+}
 
 /** Workloads must reference existing hosts: planRun expects a plan that passed validation. */
 export function planRun(plan: Plan, options: PlanRunOptions = {}): RunPlan {
@@ -112,7 +123,7 @@ export function planRun(plan: Plan, options: PlanRunOptions = {}): RunPlan {
 
   const waves: RunWave[] = groupWaves(plan.workloads).map(({ wave, members }) => {
     const workloads = members.map((workload) => {
-      const planned = planWorkload(plan, workload, hosts, tenantOf, completed, options.inventory);
+      const planned = planWorkload(workload, hosts, tenantOf, completed, options.inventory);
       steps += planned.steps.length;
       doneSteps += planned.steps.filter((s) => s.status === "done").length;
       if (planned.status !== "done") pendingWorkloads++;
@@ -150,7 +161,6 @@ export function planRun(plan: Plan, options: PlanRunOptions = {}): RunPlan {
 }
 
 function planWorkload(
-  plan: Plan,
   workload: Workload,
   hosts: ReadonlyMap<string, Host>,
   tenantOf: ReadonlyMap<string, Tenant>,
@@ -165,17 +175,17 @@ function planWorkload(
       `planRun: workload ${workload.name} references unknown hosts; validate the plan first`,
     );
   }
-  const inputs: StepInputs = { plan, workload, source, target, hosts };
-  if (inventory) inputs.inventory = inventory;
+  const inputs = workloadInputs(workload, hosts);
+  const described: Described = inventory ? { inputs, inventory } : { inputs };
   const window = workload.window ? { start: workload.window.start, end: workload.window.end } : undefined;
   const steps = STEPS.map((name): RunStep => {
     const key = `${workload.name}/${name}`;
-    const step: RunStep = {
-      name,
+    const step = {
+      ...planned(inputs, name),
       key,
       status: completed.has(key) ? "done" : "pending",
-      actions: BUILDERS[name](inputs),
-    };
+      actions: BUILDERS[name](described),
+    } satisfies RunStep as RunStep;
     if (name === "cutover" && window) step.window = window;
     return step;
   });
@@ -197,4 +207,26 @@ function planWorkload(
   if (window) result.window = window;
   if (workload.downtimeBudget !== undefined) result.downtimeBudget = workload.downtimeBudget;
   return result;
+}
+
+/** One step's name with its input, typed together. */
+function planned(inputs: StepInputs, name: StepName): PlannedInput {
+  switch (name) {
+    case "snapshot":
+      return { name, input: inputs.snapshot };
+    case "transfer":
+      return { name, input: inputs.transfer };
+    case "reconfigure":
+      return { name, input: inputs.reconfigure };
+    case "cutover":
+      return { name, input: inputs.cutover };
+    case "verify":
+      return { name, input: inputs.verify };
+  }
+}
+
+/** The cutover's input in a planned workload (its rollback needs it even when the cutover is done). */
+export function cutoverInput(workload: RunWorkload): CutoverInput {
+  for (const step of workload.steps) if (step.name === "cutover") return step.input;
+  throw new TypeError(`cutoverInput: ${workload.name} has no cutover step`);
 }

@@ -8,6 +8,7 @@ import { unknownNameHint } from "../plan/did-you-mean.ts";
 import type { Plan } from "../plan/schema.ts";
 import { formatTime } from "../plan/time.ts";
 import type { Remote } from "../remote/types.ts";
+import type { CutoverInput } from "../steps/inputs.ts";
 import type { Step } from "../steps/types.ts";
 import { newRunId } from "./apply.ts";
 import { emptyCounts, type OnEvent, type WorkloadStatus } from "./events.ts";
@@ -15,6 +16,7 @@ import { workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
 import type { Journal } from "./journal.ts";
 import { summarize } from "./journal-read.ts";
 import type { LockHolder } from "./lock.ts";
+import { planRun } from "./planner.ts";
 import { DEFAULT_BACKOFF } from "./retry.ts";
 import { type Clock, type RunContext, systemClock } from "./step-runner.ts";
 import { UNLIMITED } from "./throttle.ts";
@@ -27,7 +29,7 @@ export interface RollbackOptions {
   planHash: string;
   workload: string;
   journal: Journal;
-  cutover: Step;
+  cutover: Step<CutoverInput>;
   remote(host: string, signal: AbortSignal): Promise<Remote>;
   onEvent: OnEvent;
   signal: AbortSignal;
@@ -115,7 +117,11 @@ export async function rollbackWorkload(options: RollbackOptions): Promise<Rollba
     ignoreWindow: true,
     workDir: options.workDir,
   };
-  const memory = memoryOf(workload, hashes, summarize(journal.records).workloads.get(workload.name));
+  // The undo takes the cutover's input as planned, the same the cutover ran with.
+  const planned = planRun(plan)
+    .waves.flatMap((wave) => wave.workloads)
+    .find((item) => item.name === workload.name)!;
+  const memory = memoryOf(planned, hashes, summarize(journal.records).workloads.get(workload.name));
   const outcome = await undoCutover(
     run,
     memory,

@@ -14,7 +14,7 @@ import { unknownNameHint } from "../plan/did-you-mean.ts";
 import type { Plan, Workload } from "../plan/schema.ts";
 import { hashDeadlineMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
-import { hostWorkDir } from "../steps/support.ts";
+import { stagingDir } from "../steps/staging.ts";
 import { treeSize } from "../steps/tree-size.ts";
 import { insideRoots } from "../transfer/delta.ts";
 import { readSeedIndex, SEED_INDEX, SEED_MANIFEST, type SeedIndex } from "../transfer/seed-bundle.ts";
@@ -241,7 +241,7 @@ export async function runSeedImport(context: SeedContext, dir: string): Promise<
       index,
       entries,
       dir,
-      staging: `${hostWorkDir(workload)}/seed`,
+      staging: `${stagingDir(workload.name)}/seed`,
       roots: workload.paths,
       signal: context.signal,
       throttle: context.throttle,

@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { isMigrateError, RemoteError } from "../errors.ts";
 import { collectBetweenSteps } from "../heap.ts";
-import type { Plan, Workload } from "../plan/schema.ts";
+import type { Plan } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
 import type { StepName } from "../steps/names.ts";
 import type { StepContext } from "../steps/types.ts";
@@ -14,6 +14,7 @@ import type { Throttle } from "../transfer/types.ts";
 import type { OnEvent } from "./events.ts";
 import type { Journal } from "./journal.ts";
 import type { JournalRecord } from "./journal-record.ts";
+import type { RunWorkload } from "./planner.ts";
 import { backoffMs, isRetryable, type RetryPolicy, sleep } from "./retry.ts";
 
 export interface Clock {
@@ -40,7 +41,8 @@ export interface RunContext {
 
 /** Per workload: its input hash and what earlier steps (this run or before) left behind. */
 export interface WorkloadMemory {
-  workload: Workload;
+  /** The workload as planned: its steps with their inputs, window and downtime budget. */
+  workload: RunWorkload;
   inputHash: string;
   outputs: Map<StepName, Record<string, unknown>>;
   checkpoints: Map<string, Record<string, unknown>>;
@@ -85,8 +87,6 @@ export function stepContext(
       run.emit({ type: "log", level, message: `${step}: ${message}${detail}`, workload: name, at: at() });
     };
   return {
-    plan: run.plan,
-    workload: memory.workload,
     remote: (host) => run.remote(host, signal),
     signal,
     log: { info: log("info"), warn: log("warn"), error: log("error") },

@@ -7,7 +7,11 @@ import type { Workload } from "../plan/schema.ts";
 import { formatTime, formatWindow } from "../plan/time.ts";
 
 /** Why a cutover may not start now, or undefined when it may; times in the plan's zone. */
-export function windowRefusal(workload: Workload, now: Date, timeZone: string): string | undefined {
+export function windowRefusal(
+  workload: Pick<Workload, "window">,
+  now: Date,
+  timeZone: string,
+): string | undefined {
   if (!workload.window) return undefined;
   const start = Date.parse(workload.window.start);
   const end = Date.parse(workload.window.end);
@@ -18,6 +22,6 @@ export function windowRefusal(workload: Workload, now: Date, timeZone: string): 
   return `cutover refused: the maintenance window ${window} ${when} (now ${formatTime(now, timeZone)}); rerun inside the window or pass --ignore-window`;
 }
 
-export function downtimeBudgetMs(workload: Workload): number | undefined {
+export function downtimeBudgetMs(workload: Pick<Workload, "downtimeBudget">): number | undefined {
   return workload.downtimeBudget ? parseDurationMs(workload.downtimeBudget) : undefined;
 }

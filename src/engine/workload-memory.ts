@@ -1,11 +1,11 @@
-import type { Workload } from "../plan/schema.ts";
 import { STEPS } from "../steps/names.ts";
 import type { WorkloadSummary } from "./journal-read.ts";
+import type { RunWorkload } from "./planner.ts";
 import type { WorkloadMemory } from "./step-runner.ts";
 
 /** What earlier runs left for this workload: outputs of still-valid steps, last checkpoints. */
 export function memoryOf(
-  workload: Workload,
+  workload: RunWorkload,
   hashes: Record<string, string>,
   done: WorkloadSummary | undefined,
 ): WorkloadMemory {

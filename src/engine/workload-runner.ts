@@ -3,10 +3,12 @@
  * budget before verify, automatic rollback (the cutover's undo) when cutover or verify fails or
  * is interrupted, and exactly one `workload-end` record saying how it ended and why.
  */
-
+import type { CutoverInput } from "../steps/inputs.ts";
 import type { StepName } from "../steps/names.ts";
-import type { Step } from "../steps/types.ts";
+import { runPlannedStep } from "../steps/run-planned.ts";
+import type { Step, StepImplementations } from "../steps/types.ts";
 import type { WorkloadStatus } from "./events.ts";
+import { cutoverInput, type RunStep } from "./planner.ts";
 import { attemptStep, type RunContext, type WorkloadMemory } from "./step-runner.ts";
 import { downtimeBudgetMs, windowRefusal } from "./window.ts";
 
@@ -15,9 +17,9 @@ export const ROLLBACK_DEADLINE_MS = 5 * 60_000;
 
 export interface WorkloadRun {
   memory: WorkloadMemory;
-  /** Remaining steps in order (finished ones are already left out). */
-  steps: readonly StepName[];
-  implementations: Readonly<Record<StepName, Step>>;
+  /** Remaining steps in order, each with its input from the run plan (finished ones left out). */
+  steps: readonly RunStep[];
+  implementations: StepImplementations;
   /** Test-only fault injection: fail the workload right after this step key finished. */
   failAfter?: string | undefined;
 }
@@ -61,7 +63,8 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
     return typeof value === "string" ? Date.parse(value) : undefined;
   };
 
-  for (const step of job.steps) {
+  for (const planned of job.steps) {
+    const step = planned.name;
     if (run.signal.aborted) return end("interrupted", { reason: `stopped before ${step}` });
     if (step === "cutover" && !run.ignoreWindow) {
       const refusal = windowRefusal(memory.workload, run.clock.now(), run.plan.defaults.timezone);
@@ -94,8 +97,9 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
         return await end(...(await rollBack(run, job, reason, run.signal)));
       }
     }
-    const implementation = job.implementations[step];
-    const result = await attemptStep(run, memory, step, run.signal, (context) => implementation.run(context));
+    const result = await attemptStep(run, memory, step, run.signal, (context) =>
+      runPlannedStep(job.implementations, planned, context),
+    );
     const inCutover = step === "cutover" || step === "verify";
     if (!result.ok && result.interrupted) {
       if (!inCutover) return end("interrupted", { reason: `interrupted during ${step}` });
@@ -174,7 +178,7 @@ async function rollBack(
 export async function undoCutover(
   run: RunContext,
   memory: WorkloadMemory,
-  cutover: Step,
+  cutover: Step<CutoverInput>,
   reason: string,
   signal: AbortSignal,
 ): Promise<{ ok: true } | { ok: false; message: string }> {
@@ -183,7 +187,7 @@ export async function undoCutover(
   const undo = cutover.undo?.bind(cutover);
   const result = await attemptStep(run, memory, "rollback", signal, async (context) => {
     if (!undo) throw new Error("the cutover step has no undo");
-    await undo(context);
+    await undo(cutoverInput(memory.workload), context);
     return { reason };
   });
   const message = result.ok ? undefined : result.interrupted ? "interrupted" : describe(result.error);

@@ -4,16 +4,11 @@
  * left out. Windows are shown in the plan's time zone.
  */
 
-import {
-  type Action,
-  type ManifestAction,
-  type RewriteAction,
-  STAGING_ROOT,
-  type SyncAction,
-} from "../engine/plan-actions.ts";
+import type { Action, ManifestAction, RewriteAction, SyncAction } from "../engine/plan-actions.ts";
 import type { RunStep, RunWorkload } from "../engine/planner.ts";
 import { formatBytes } from "../plan/bytes.ts";
 import { formatWindow } from "../plan/time.ts";
+import { STAGING_ROOT } from "../steps/staging.ts";
 
 function undoOf(action: Action): string {
   const undo = "undo" in action ? action.undo : undefined;

@@ -3,32 +3,22 @@
  * check that cannot run (host unreachable) throws, like any other remote fault.
  */
 import { connect } from "node:net";
-import type { Check } from "../plan/schema.ts";
 import { sh } from "../remote/shell.ts";
 import { engineFor } from "./db/engines.ts";
-import { planHost, QUICK_MS } from "./support.ts";
+import type { CheckInput, HostRef, VerifyInput } from "./inputs.ts";
+import { QUICK_MS } from "./support.ts";
 import type { StepContext } from "./types.ts";
 
 export type CheckOutcome =
   | { name: string; ok: true; detail?: string }
   | { name: string; ok: false; reason: string };
 
-/** A URL naming a plan host by name is sent to that host's address. */
-export function resolveUrl(context: StepContext, url: string): string {
-  const parsed = new URL(url);
-  const host = context.plan.sources
-    .concat(context.plan.tenants.flatMap((tenant) => tenant.hosts))
-    .find((h) => h.name === parsed.hostname);
-  if (host) parsed.hostname = host.address;
-  return parsed.toString();
-}
-
 async function httpCheck(
   context: StepContext,
-  check: Extract<Check, { http: unknown }>["http"],
+  check: Extract<CheckInput, { kind: "http" }>,
 ): Promise<CheckOutcome> {
   const name = `http ${check.url}`;
-  const url = resolveUrl(context, check.url);
+  const url = check.requestUrl;
   let status: number;
   let body: string;
   if (check.from) {
@@ -65,9 +55,9 @@ async function httpCheck(
   return { name, ok: true, detail: `${status}` };
 }
 
-async function tcpCheck(context: StepContext, check: { host: string; port: number }): Promise<CheckOutcome> {
-  const name = `tcp ${check.host}:${check.port}`;
-  const address = planHost(context, check.host).address;
+async function tcpCheck(check: { host: HostRef; port: number }): Promise<CheckOutcome> {
+  const name = `tcp ${check.host.name}:${check.port}`;
+  const address = check.host.address;
   return new Promise((resolve) => {
     const socket = connect({ host: address, port: check.port, timeout: 5_000 });
     socket.once("connect", () => {
@@ -83,16 +73,17 @@ async function tcpCheck(context: StepContext, check: { host: string; port: numbe
 }
 
 async function rowCountCheck(
+  input: VerifyInput,
   context: StepContext,
-  check: { database: string; tables: string[] },
+  check: Extract<CheckInput, { kind: "rowCount" }>,
 ): Promise<CheckOutcome> {
   const name = `rowCount ${check.database}`;
-  const db = context.workload.databases.find((d) => d.name === check.database);
+  const db = check.db;
   if (!db) return { name, ok: false, reason: `${name}: the workload has no database ${check.database}` };
   const engine = engineFor(db);
   const [source, target] = await Promise.all([
-    context.remote(context.workload.source).then((remote) => engine.rowCounts(remote, db, context.signal)),
-    context.remote(context.workload.target).then((remote) => engine.rowCounts(remote, db, context.signal)),
+    context.remote(input.source.name).then((remote) => engine.rowCounts(remote, db, context.signal)),
+    context.remote(input.target.name).then((remote) => engine.rowCounts(remote, db, context.signal)),
   ]);
   const lookup = (counts: Record<string, number>, table: string) =>
     counts[table] ?? counts[`public.${table}`];
@@ -130,9 +121,15 @@ async function commandCheck(
   };
 }
 
-export function runCheck(context: StepContext, check: Check): Promise<CheckOutcome> {
-  if ("http" in check) return httpCheck(context, check.http);
-  if ("tcp" in check) return tcpCheck(context, check.tcp);
-  if ("rowCount" in check) return rowCountCheck(context, check.rowCount);
-  return commandCheck(context, check.command);
+export function runCheck(input: VerifyInput, context: StepContext, check: CheckInput): Promise<CheckOutcome> {
+  switch (check.kind) {
+    case "http":
+      return httpCheck(context, check);
+    case "tcp":
+      return tcpCheck(check);
+    case "rowCount":
+      return rowCountCheck(input, context, check);
+    case "command":
+      return commandCheck(context, check);
+  }
 }

@@ -21,16 +21,17 @@ import {
   readCutoverCheckpoint,
 } from "./cutover-checkpoint.ts";
 import { moveDatabases, syncFiles } from "./final-sync.ts";
+import type { CutoverInput } from "./inputs.ts";
 import { startServices, stopServices } from "./services.ts";
 import { compareTargetTree } from "./target-tree.ts";
 import { checkSwitchable, switchTraffic } from "./traffic/switch.ts";
-import type { CutoverProgress, Step, StepContext } from "./types.ts";
+import type { CutoverProgress, Step } from "./types.ts";
 
-function treeMismatch(context: StepContext, reason: string): RemoteError {
+function treeMismatch(target: string, reason: string): RemoteError {
   return new RemoteError(
     "verify",
     `verify failed: ${reason}`,
-    { host: context.workload.target, command: "check: manifest", exitCode: null },
+    { host: target, command: "check: manifest", exitCode: null },
     {
       retryable: false,
       hint: "checked before the target started, so nothing was switched; the cutover is rolled back — fix the target and run apply again",
@@ -45,13 +46,13 @@ export function cutoverProgress(checkpoint: Record<string, unknown> | undefined)
   return reached(state, "switching") ? "switched" : "frozen";
 }
 
-export const cutover: Step = {
+export const cutover: Step<CutoverInput> = {
   name: "cutover",
   progressOf: cutoverProgress,
-  async run(context) {
-    const { workload, signal } = context;
-    const source = await context.remote(workload.source);
-    const target = await context.remote(workload.target);
+  async run(input, context) {
+    const { signal } = context;
+    const source = await context.remote(input.source.name);
+    const target = await context.remote(input.target.name);
     let state = readCutoverCheckpoint(context.lastCheckpoint);
     const save = async (
       phase: CutoverPhase,
@@ -64,36 +65,36 @@ export const cutover: Step = {
 
     if (state === undefined) {
       // A refusal that can be known now comes before the source stops serving.
-      await checkSwitchable(context);
+      await checkSwitchable(input, context);
       const frozenAt = context.now().toISOString();
-      await stopServices(source, workload.services, signal);
+      await stopServices(source, input.services, signal);
       state = { phase: "frozen", frozenAt };
       await context.checkpoint(state);
-      context.log.info(`source ${workload.source} frozen`, { services: workload.services });
+      context.log.info(`source ${input.source.name} frozen`, { services: input.services });
     } else {
       context.log.info(`resuming the cutover after its "${state.phase}" phase`);
       // Until the target runs, the source must stay stopped (someone may have started it).
-      if (!reached(state, "started")) await stopServices(source, workload.services, signal);
+      if (!reached(state, "started")) await stopServices(source, input.services, signal);
     }
 
     if (!reached(state, "synced")) {
-      const { files, manifest } = await syncFiles(context, source, target);
+      const { files, manifest } = await syncFiles(input, context, source, target);
       const rewritten = new Map(files.rewrites.map((rewrite) => [rewrite.file, rewrite.after]));
-      const tree = await compareTargetTree(context, manifest, rewritten);
-      if (!tree.ok) throw treeMismatch(context, tree.reason);
+      const tree = await compareTargetTree(input, context, manifest, rewritten);
+      if (!tree.ok) throw treeMismatch(input.target.name, tree.reason);
       await save("synced", { files, targetTree: { digest: tree.digest, targetDigest: tree.targetDigest } });
     }
     if (!reached(state, "restored")) {
-      await save("restored", { databases: await moveDatabases(context, source, target) });
+      await save("restored", { databases: await moveDatabases(input, context, source, target) });
     }
     if (!reached(state, "started")) {
       // Start the target before traffic reaches it, so the switch never points at a stopped app.
-      await startServices(target, workload.services, signal);
+      await startServices(target, input.services, signal);
       await save("started", { startedAt: context.now().toISOString() });
     }
     if (!reached(state, "switched")) {
       if (!reached(state, "switching")) await save("switching", {});
-      const traffic = await switchTraffic(context, "target");
+      const traffic = await switchTraffic(input, context, "target");
       await save("switched", { switchedAt: context.now().toISOString(), traffic });
     }
     const done = state as CutoverCheckpoint;
@@ -106,12 +107,12 @@ export const cutover: Step = {
       ...(done.targetTree ? { targetTree: done.targetTree } : {}),
     };
   },
-  async undo(context) {
-    const { workload, signal } = context;
-    const source = await context.remote(workload.source);
-    const target = await context.remote(workload.target);
-    await startServices(source, workload.services, signal);
-    await switchTraffic(context, "source");
-    await stopServices(target, workload.services, signal);
+  async undo(input, context) {
+    const { signal } = context;
+    const source = await context.remote(input.source.name);
+    const target = await context.remote(input.target.name);
+    await startServices(source, input.services, signal);
+    await switchTraffic(input, context, "source");
+    await stopServices(target, input.services, signal);
   },
 };

@@ -16,25 +16,27 @@ import { carryHashes, insideRoots, planDelta } from "../transfer/delta.ts";
 import { ProgressTracker } from "../transfer/meter.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import type { FinalDatabase, FinalFiles } from "./cutover-checkpoint.ts";
-import { databaseSize, dumpFile, engineFor } from "./db/engines.ts";
+import { databaseSize, engineFor } from "./db/engines.ts";
 import { parseRowCounts } from "./db/postgres.ts";
 import { streamDump } from "./db/stream-dump.ts";
-import { restoreDatabase, rewriteBackupDir, rewriteTargets } from "./reconfigure.ts";
+import type { CutoverInput } from "./inputs.ts";
+import { restoreDatabase, rewriteBackupDir } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
-import { ensureStaging, hostWorkDir, latestManifest, QUICK_MS, saveManifest } from "./support.ts";
+import { ensureStaging, latestManifest, QUICK_MS, saveManifest } from "./support.ts";
 import type { StepContext } from "./types.ts";
 
 export async function syncFiles(
+  input: CutoverInput,
   context: StepContext,
   source: Remote,
   target: Remote,
 ): Promise<{ files: FinalFiles; manifest: Manifest }> {
-  const { workload, signal } = context;
+  const { signal } = context;
   // The downtime clock runs: both hosts list at once, and the snapshot is read meanwhile.
   // Listing streams a line per entry, so a stall shows within STALL_MS; the whole deadline
   // follows the size the snapshot found (listing reads metadata only, hashing reads data).
-  const snapshot = await latestManifest(context, ["snapshot"]);
+  const snapshot = await latestManifest(context, ["snapshot"], input.workload);
   const treeBytes = totalBytes(snapshot.entries);
   const listing = {
     mode: "tree",
@@ -43,9 +45,9 @@ export async function syncFiles(
     timeoutMs: hashDeadlineMs(treeBytes),
     idleTimeoutMs: STALL_MS,
   } as const;
-  const targetListed = collectManifest(target, workload.paths, listing);
+  const targetListed = collectManifest(target, input.paths, listing);
   targetListed.catch(() => {});
-  const sourceListed = collectManifest(source, workload.paths, { ...listing, rootLinks: "refuse" });
+  const sourceListed = collectManifest(source, input.paths, { ...listing, rootLinks: "refuse" });
   sourceListed.catch(() => {});
   const sourceListing = await sourceListed;
   const carried = carryHashes(snapshot.entries, sourceListing);
@@ -54,7 +56,7 @@ export async function syncFiles(
   const hashed = await collectManifest(source, carried.needHash, {
     ...listing,
     mode: "list",
-    hash: workload.hash,
+    hash: input.hash,
     timeoutMs: hashDeadlineMs(totalBytes(changedFiles)),
     idleTimeoutMs: hashStallMs(largestFile(changedFiles)),
   });
@@ -64,13 +66,13 @@ export async function syncFiles(
     .map((entry) => (entry.type === "file" && entry.hash === undefined ? fresh.get(entry.path) : entry))
     .filter((entry) => entry !== undefined);
   // Written while the changes travel; the step returns only once it is saved.
-  const saved = saveManifest(context, "final", { hash: workload.hash, roots: workload.paths, entries });
+  const saved = saveManifest(context, "final", { hash: input.hash, roots: input.paths, entries });
   saved.catch(() => {});
 
   const targetListing = await targetListed;
-  const rewritten = new Set(rewriteTargets(context).map((rewrite) => rewrite.file));
+  const rewritten = new Set(input.rewrites.map((rewrite) => rewrite.file));
   const delta = planDelta(entries, snapshot.entries, targetListing, rewritten);
-  const outside = delta.remove.filter((path) => !insideRoots(path, workload.paths));
+  const outside = delta.remove.filter((path) => !insideRoots(path, input.paths));
   if (outside.length > 0)
     throw new BugError(`refusing to delete outside the workload's paths: ${outside[0]}`);
   if (delta.remove.length > 0) {
@@ -84,18 +86,18 @@ export async function syncFiles(
   const sent = await syncEntries({
     source,
     target,
-    roots: workload.paths,
+    roots: input.paths,
     entries: delta.send,
-    hash: workload.hash,
+    hash: input.hash,
     signal,
     throttle: context.throttle,
     progress: (progress) => context.progress(progress),
   });
   const again = new Set(delta.rewriteAgain);
   const rewrites = [];
-  for (const { file, replace } of rewriteTargets(context)) {
+  for (const { file, replace } of input.rewrites) {
     rewrites.push(
-      await rewriteFile(target, file, replace, rewriteBackupDir(context), signal, again.has(file)),
+      await rewriteFile(target, file, replace, rewriteBackupDir(input.stagingDir), signal, again.has(file)),
     );
   }
 
@@ -118,36 +120,38 @@ export async function syncFiles(
       replacements,
     })),
   };
-  return { files, manifest: { hash: workload.hash, roots: workload.paths, entries } };
+  return { files, manifest: { hash: input.hash, roots: input.paths, entries } };
 }
 
 /**
  * Once the final dumps are restored no dump is needed any more (a rollback keeps the source's
  * own database, a later run dumps afresh): staging keeps no copy of the data it moved.
  */
-async function removeDumps(context: StepContext, source: Remote, target: Remote): Promise<void> {
-  const { workload, signal } = context;
-  const files = workload.databases.flatMap((db) => {
-    const file = dumpFile(hostWorkDir(workload), db);
-    return [file, file.replace(/\.dump$/, ".final.dump")];
-  });
+async function removeDumps(
+  input: CutoverInput,
+  signal: AbortSignal,
+  source: Remote,
+  target: Remote,
+): Promise<void> {
+  const files = input.databases.flatMap((db) => [db.dumpFile, db.finalDumpFile]);
   await Promise.all(
     [source, target].map((remote) => remote.check(sh`rm -f -- ${files}`, { signal, timeoutMs: QUICK_MS })),
   );
 }
 
 export async function moveDatabases(
+  input: CutoverInput,
   context: StepContext,
   source: Remote,
   target: Remote,
 ): Promise<FinalDatabase[]> {
-  const { workload, signal } = context;
+  const { signal } = context;
   const result: FinalDatabase[] = [];
-  if (workload.databases.length === 0) return result;
-  await ensureStaging(target, workload, signal);
-  const tracker = new ProgressTracker(0, workload.databases.length, (progress) => context.progress(progress));
-  for (const db of workload.databases) {
-    const file = dumpFile(hostWorkDir(workload), db).replace(/\.dump$/, ".final.dump");
+  if (input.databases.length === 0) return result;
+  await ensureStaging(target, input.stagingDir, signal);
+  const tracker = new ProgressTracker(0, input.databases.length, (progress) => context.progress(progress));
+  for (const db of input.databases) {
+    const file = db.finalDumpFile;
     const engine = engineFor(db);
     const countsFile = `${file}.counts`;
     const sizeBytes = await databaseSize(source, db, signal);
@@ -196,6 +200,6 @@ export async function moveDatabases(
     result.push({ name: db.name, rowCounts: counts, dumpBytes: bytes });
   }
   tracker.flush();
-  await removeDumps(context, source, target);
+  await removeDumps(input, signal, source, target);
   return result;
 }

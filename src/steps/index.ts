@@ -1,14 +1,12 @@
 /** The five steps by name, as the engine's apply takes them. */
-
 import { cutover } from "./cutover.ts";
-import type { StepName } from "./names.ts";
 import { reconfigure } from "./reconfigure.ts";
 import { snapshot } from "./snapshot.ts";
 import { transfer } from "./transfer.ts";
-import type { Step } from "./types.ts";
+import type { StepImplementations } from "./types.ts";
 import { verify } from "./verify.ts";
 
-export const stepImplementations: Readonly<Record<StepName, Step>> = {
+export const stepImplementations: StepImplementations = {
   snapshot,
   transfer,
   reconfigure,

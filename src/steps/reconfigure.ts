@@ -4,46 +4,34 @@
  * transferred dump and its row counts compared with the source's.
  */
 import { RemoteError } from "../errors.ts";
-import type { Database } from "../plan/schema.ts";
 import { databaseDeadlineMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
+import type { DatabaseInput, ReconfigureInput, RewriteInput } from "./inputs.ts";
 import { type RewriteRecord, rewriteFile, undoRewrite } from "./rewrite.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
-import { checkDumpDigest, hostWorkDir, QUICK_MS, readState, writeState } from "./support.ts";
+import { checkDumpDigest, QUICK_MS, readState, writeState } from "./support.ts";
 import type { Step, StepContext } from "./types.ts";
 
 const COMMAND_MS = 10 * 60_000;
 const REWRITES_STATE = "rewrites.json";
 
-export function rewriteBackupDir(context: StepContext): string {
-  return `${hostWorkDir(context.workload)}/rewrite`;
+/** Where the originals of rewritten files are kept for undo, inside the staging directory. */
+export function rewriteBackupDir(stagingDir: string): string {
+  return `${stagingDir}/rewrite`;
 }
 
-/** Every (file, replacements) pair of the plan, in plan order. */
-export function rewriteTargets(context: StepContext): { file: string; replace: Record<string, string> }[] {
-  return context.workload.rewrite.flatMap((rule) =>
-    rule.files.map((file) => ({ file, replace: rule.replace })),
-  );
-}
-
-export async function applyRewrites(
+async function applyRewrites(
+  rewrites: readonly RewriteInput[],
+  stagingDir: string,
   context: StepContext,
   target: Remote,
-  fromCurrent: boolean,
 ): Promise<RewriteRecord[]> {
   const records: RewriteRecord[] = [];
-  for (const { file, replace } of rewriteTargets(context)) {
-    const record = await rewriteFile(
-      target,
-      file,
-      replace,
-      rewriteBackupDir(context),
-      context.signal,
-      fromCurrent,
-    );
+  for (const { file, replace } of rewrites) {
+    const record = await rewriteFile(target, file, replace, rewriteBackupDir(stagingDir), context.signal);
     records.push(record);
     // Kept locally at once: an undo must find the originals even if this step never finishes.
     await writeState(context, REWRITES_STATE, records);
@@ -60,7 +48,7 @@ function countsDiffer(expected: Record<string, number>, actual: Record<string, n
 /** Restore a dump on the target and require at least the source's row count in every table. */
 export async function restoreDatabase(
   target: Remote,
-  db: Database,
+  db: DatabaseInput,
   snapshot: DatabaseSnapshot,
   file: string,
   signal: AbortSignal,
@@ -93,25 +81,25 @@ export async function restoreDatabase(
   return counts;
 }
 
-export const reconfigure: Step = {
+export const reconfigure: Step<ReconfigureInput> = {
   name: "reconfigure",
-  async run(context) {
-    const { workload, signal } = context;
-    const target = await context.remote(workload.target);
-    const rewrites = await applyRewrites(context, target, false);
+  async run(input, context) {
+    const { signal } = context;
+    const target = await context.remote(input.target.name);
+    const rewrites = await applyRewrites(input.rewrites, input.stagingDir, context, target);
 
     const done =
       typeof context.lastCheckpoint?.commandsDone === "number" ? context.lastCheckpoint.commandsDone : 0;
-    for (const [index, command] of workload.commands.entries()) {
+    for (const [index, command] of input.commands.entries()) {
       if (index < done) continue;
-      context.log.info(`running on ${workload.target}: ${command}`);
+      context.log.info(`running on ${input.target.name}: ${command}`);
       await target.check(sh`sh -c ${command}`, { signal, timeoutMs: COMMAND_MS });
       await context.checkpoint({ commandsDone: index + 1 });
     }
 
     const snapshots = (context.outputsOf("snapshot")?.databases ?? []) as DatabaseSnapshot[];
     const databases: { name: string; rowCounts: Record<string, number>; differences: string[] }[] = [];
-    for (const db of workload.databases) {
+    for (const db of input.databases) {
       const snap = snapshots.find((s) => s.name === db.name && s.engine === db.engine);
       if (!snap) continue;
       const size = await target.check(sh`stat -c %s -- ${snap.dumpFile}`, { signal, timeoutMs: QUICK_MS });
@@ -132,14 +120,14 @@ export const reconfigure: Step = {
         after,
         replacements,
       })),
-      commandsRun: workload.commands.length - done,
+      commandsRun: input.commands.length - done,
       databases,
     };
   },
-  async undo(context) {
+  async undo(input, context) {
     const records = await readState<RewriteRecord[]>(context, REWRITES_STATE);
     if (!records) return;
-    const target = await context.remote(context.workload.target);
+    const target = await context.remote(input.target.name);
     for (const record of records) await undoRewrite(target, record, context.signal);
   },
 };

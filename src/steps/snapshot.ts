@@ -9,9 +9,10 @@ import { collectManifest } from "../manifest/collect.ts";
 import { totalBytes } from "../manifest/model.ts";
 import { databaseDeadlineMs, hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
-import { databaseSize, dumpFile, engineFor } from "./db/engines.ts";
+import { databaseSize, engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
 import { parseRowCounts } from "./db/postgres.ts";
+import type { SnapshotInput } from "./inputs.ts";
 import { ensureStaging, saveManifest } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
 import type { Step, StepContext } from "./types.ts";
@@ -25,15 +26,15 @@ export interface DatabaseSnapshot {
 }
 
 /** Dump to a temp name and rename, so a half-written dump never looks finished. */
-async function dumpDatabases(context: StepContext): Promise<DatabaseSnapshot[]> {
-  const { workload, signal } = context;
-  if (workload.databases.length === 0) return [];
-  const source = await context.remote(workload.source);
-  const dir = await ensureStaging(source, workload, signal);
+async function dumpDatabases(input: SnapshotInput, context: StepContext): Promise<DatabaseSnapshot[]> {
+  const { signal } = context;
+  if (input.databases.length === 0) return [];
+  const source = await context.remote(input.source.name);
+  await ensureStaging(source, input.stagingDir, signal);
   const result: DatabaseSnapshot[] = [];
-  for (const db of workload.databases) {
+  for (const db of input.databases) {
     const engine = engineFor(db);
-    const file = dumpFile(dir, db);
+    const file = db.dumpFile;
     const countsFile = `${file}.counts`;
     // Counted inside the dump's own snapshot where the engine can (PostgreSQL): rows deleted
     // while it runs are then in neither. Otherwise counted just before the dump.
@@ -62,28 +63,28 @@ async function dumpDatabases(context: StepContext): Promise<DatabaseSnapshot[]> 
   return result;
 }
 
-export const snapshot: Step = {
+export const snapshot: Step<SnapshotInput> = {
   name: "snapshot",
-  async run(context) {
-    const { workload, signal } = context;
-    const source = await context.remote(workload.source);
+  async run(input, context) {
+    const { signal } = context;
+    const source = await context.remote(input.source.name);
     // The deadline follows the tree's size; the stall window, its largest file.
-    const size = await treeSize(source, workload.paths, signal);
-    const entries = await collectManifest(source, workload.paths, {
+    const size = await treeSize(source, input.paths, signal);
+    const entries = await collectManifest(source, input.paths, {
       mode: "tree",
-      hash: workload.hash,
+      hash: input.hash,
       signal,
       timeoutMs: hashDeadlineMs(size.bytes),
       idleTimeoutMs: hashStallMs(size.largest),
       rootLinks: "refuse",
     });
-    const manifest = { hash: workload.hash, roots: workload.paths, entries };
+    const manifest = { hash: input.hash, roots: input.paths, entries };
     const saved = await saveManifest(context, "snapshot", manifest);
-    const databases = await dumpDatabases(context);
+    const databases = await dumpDatabases(input, context);
     return {
       manifestFile: saved.file,
       manifestDigest: saved.digest,
-      hash: workload.hash,
+      hash: input.hash,
       files: entries.length,
       bytes: totalBytes(entries),
       databases,

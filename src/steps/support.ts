@@ -1,11 +1,9 @@
-/** Small shared pieces of the steps: where artefacts live, deadlines, host lookups. */
+/** Small shared pieces of the steps: staging, deadlines, manifests and state in the work directory. */
 
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { BugError, RemoteError, UserError } from "../errors.ts";
-import { fromJsonl, type HashAlgorithm, type Manifest, manifestDigest, toJsonl } from "../manifest/model.ts";
-import { findHost } from "../plan/hosts.ts";
-import type { Host, Workload } from "../plan/schema.ts";
+import { fromJsonl, type Manifest, manifestDigest, toJsonl } from "../manifest/model.ts";
 import { checkResult } from "../remote/check-result.ts";
 import { hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
@@ -20,25 +18,11 @@ export const QUICK_MS = 30_000;
 export const SERVICE_MS = 120_000;
 
 /**
- * Per-workload scratch directory on a host (database dumps, rewrite and upstream backups).
- * Under /var/lib, not the world-writable /var/tmp: another local user must not be able to
- * create it first and swap a dump that root later restores.
- */
-export function hostWorkDir(workload: Workload): string {
-  return `/var/lib/migrate/${workload.name}`;
-}
-
-/**
  * Create the workload's staging directory, private to the login (mode 0700), and refuse to use
  * it when it, or any directory above it, is a symlink, is owned by another user (other than
  * root) or is writable by group or others: whoever controls it controls what is restored.
  */
-export async function ensureStaging(
-  remote: Remote,
-  workload: Workload,
-  signal: AbortSignal,
-): Promise<string> {
-  const dir = hostWorkDir(workload);
+export async function ensureStaging(remote: Remote, dir: string, signal: AbortSignal): Promise<string> {
   const script = `umask 077
 mkdir -p -- "$1" || exit 1
 me=$(id -u)
@@ -101,16 +85,6 @@ export async function checkDumpDigest(
   );
 }
 
-export function planHost(context: StepContext, name: string): Host {
-  const found = findHost(context.plan, name);
-  if (!found) throw new UserError("invalid-plan", `host ${name} is not in the plan`);
-  return found.host;
-}
-
-export function hashOf(workload: Workload): HashAlgorithm {
-  return workload.hash;
-}
-
 /** Write a manifest as JSONL in the workload's work directory; returns its file and digest. */
 export async function saveManifest(
   context: StepContext,
@@ -137,6 +111,7 @@ export async function loadManifest(file: string, digest: string): Promise<Manife
 export async function latestManifest(
   context: StepContext,
   steps: ("cutover" | "snapshot")[],
+  workload: string,
 ): Promise<Manifest> {
   for (const step of steps) {
     const outputs = context.outputsOf(step);
@@ -144,7 +119,7 @@ export async function latestManifest(
       return loadManifest(outputs.manifestFile, outputs.manifestDigest);
     }
   }
-  throw new BugError(`no manifest recorded by ${steps.join(" or ")} for ${context.workload.name}`);
+  throw new BugError(`no manifest recorded by ${steps.join(" or ")} for ${workload}`);
 }
 
 /** A JSON file in the work directory, for state an undo needs even when its step never finished. */

@@ -17,6 +17,7 @@ import {
 import { hashDeadlineMs, hashStallMs, largestFile } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
+import type { VerifyInput } from "./inputs.ts";
 import { QUICK_MS } from "./support.ts";
 import type { StepContext } from "./types.ts";
 
@@ -51,15 +52,16 @@ async function rewritesHold(
 
 /** Hash the target's tree afresh and compare it with `expected`; `rewritten` maps file → after-hash. */
 export async function compareTargetTree(
+  tree: Pick<VerifyInput, "target" | "paths" | "hash">,
   context: StepContext,
   expected: Manifest,
   rewritten: ReadonlyMap<string, string>,
 ): Promise<TreeComparison> {
-  const { workload, signal } = context;
-  const target = await context.remote(workload.target);
-  const actual = await collectManifest(target, workload.paths, {
+  const { signal } = context;
+  const target = await context.remote(tree.target.name);
+  const actual = await collectManifest(target, tree.paths, {
     mode: "tree",
-    hash: workload.hash,
+    hash: tree.hash,
     signal,
     timeoutMs: hashDeadlineMs(totalBytes(expected.entries)),
     idleTimeoutMs: hashStallMs(largestFile(expected.entries)),
@@ -89,7 +91,7 @@ export async function compareTargetTree(
   if (extra.length > 0) parts.push(`${extra.length} only on the target (e.g. ${JSON.stringify(extra[0])})`);
   return {
     ok: false,
-    reason: `manifest: target ${workload.target} does not match the source: ${parts.join(", ")}`,
+    reason: `manifest: target ${tree.target.name} does not match the source: ${parts.join(", ")}`,
     digest,
     targetDigest,
   };

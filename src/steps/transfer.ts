@@ -13,6 +13,7 @@ import { hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
 import { findInPlace } from "../transfer/in-place.ts";
 import { syncEntries } from "../transfer/sync.ts";
+import type { TransferInput } from "./inputs.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
 import { ensureStaging, latestManifest, loadManifest, saveManifest } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
@@ -35,13 +36,14 @@ function earlierCheck(context: StepContext, allDigest: string): { file: string; 
 }
 
 async function partition(
+  input: TransferInput,
   context: StepContext,
   target: Remote,
   all: ManifestEntry[],
   roots: string[],
   allDigest: string,
 ): Promise<Partition> {
-  const { workload, signal } = context;
+  const { signal } = context;
   const earlier = earlierCheck(context, allDigest);
   if (earlier) {
     const inPlace = (await loadManifest(earlier.file, earlier.digest)).entries;
@@ -52,12 +54,12 @@ async function partition(
     target,
     entries: all,
     roots,
-    hash: workload.hash,
+    hash: input.hash,
     signal,
     timeoutMs: hashDeadlineMs(totalBytes(all)),
   });
   const saved = await saveManifest(context, "in-place", {
-    hash: workload.hash,
+    hash: input.hash,
     roots: [],
     entries: found.inPlace,
   });
@@ -70,32 +72,32 @@ async function partition(
   return { inPlace: found.inPlace, send: found.send, saved };
 }
 
-export const transfer: Step = {
+export const transfer: Step<TransferInput> = {
   name: "transfer",
-  async run(context) {
-    const { workload, signal } = context;
-    const manifest = await latestManifest(context, ["snapshot"]);
-    const source = await context.remote(workload.source);
-    const target = await context.remote(workload.target);
+  async run(input, context) {
+    const { signal } = context;
+    const manifest = await latestManifest(context, ["snapshot"], input.workload);
+    const source = await context.remote(input.source.name);
+    const target = await context.remote(input.target.name);
     const dumps = ((context.outputsOf("snapshot")?.databases ?? []) as DatabaseSnapshot[]).map(
       (db) => db.dumpFile,
     );
     const dumpSize = await treeSize(source, dumps, signal);
     const dumpEntries = await collectManifest(source, dumps, {
       mode: "list",
-      hash: workload.hash,
+      hash: input.hash,
       signal,
       timeoutMs: hashDeadlineMs(dumpSize.bytes),
       idleTimeoutMs: hashStallMs(dumpSize.largest),
     });
     const all = [...manifest.entries, ...dumpEntries];
-    const allDigest = manifestDigest({ hash: workload.hash, roots: [], entries: all });
-    const parts = await partition(context, target, all, [...manifest.roots, ...dumps], allDigest);
+    const allDigest = manifestDigest({ hash: input.hash, roots: [], entries: all });
+    const parts = await partition(input, context, target, all, [...manifest.roots, ...dumps], allDigest);
     const figures = { filesInPlace: parts.inPlace.length, bytesInPlace: totalBytes(parts.inPlace) };
     const entries = parts.send;
     // The batch plan is a function of these entries, so verified batch numbers stay meaningful
     // across attempts only while the entries are the same: the digest says whether they are.
-    const digest = manifestDigest({ hash: workload.hash, roots: [], entries });
+    const digest = manifestDigest({ hash: input.hash, roots: [], entries });
     const last = context.lastCheckpoint;
     const verified =
       last?.digest === digest && Array.isArray(last.verified)
@@ -116,17 +118,17 @@ export const transfer: Step = {
       rateBps: 0,
       ...figures,
     });
-    if (dumps.length > 0) await ensureStaging(target, workload, signal);
+    if (dumps.length > 0) await ensureStaging(target, input.stagingDir, signal);
     const result = await syncEntries({
       source,
       target,
       entries,
-      hash: workload.hash,
+      hash: input.hash,
       signal,
       throttle: context.throttle,
       progress: (progress) => context.progress({ ...progress, ...figures }),
       verified,
-      roots: [...workload.paths, ...dumps],
+      roots: [...input.paths, ...dumps],
       live: true,
       onVerified: (_batch, done) => context.checkpoint({ digest, verified: [...done], inPlace }),
     });

@@ -1,11 +1,12 @@
 /**
- * The Step seam (Temporal's activity idea): a step gets everything it may touch through its
- * context — remotes, signal, checkpoint — so the engine decides order, retries and journaling
- * while the step only changes hosts. Steps are idempotent: check what is true, act, record.
+ * The Step seam (Temporal's activity idea): a step gets its planned input (what to do, from
+ * the run plan) and a context with everything it may touch — remotes, signal, checkpoint — so
+ * the engine decides order, retries and journaling while the step only changes hosts. Steps
+ * are idempotent: check what is true, act, record.
  */
-import type { Plan, Workload } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
 import type { Progress, Throttle } from "../transfer/types.ts";
+import type { StepInputs } from "./inputs.ts";
 import type { StepName } from "./names.ts";
 
 export interface StepLogger {
@@ -15,8 +16,6 @@ export interface StepLogger {
 }
 
 export interface StepContext {
-  plan: Plan;
-  workload: Workload;
   /** Connected remote for a host named in the plan (pooled, one connection per host). */
   remote(hostName: string): Promise<Remote>;
   signal: AbortSignal;
@@ -41,12 +40,15 @@ export interface StepContext {
  */
 export type CutoverProgress = "none" | "frozen" | "switched";
 
-export interface Step {
+export interface Step<Input> {
   readonly name: StepName;
   /** Do the step; the returned outputs are journaled with the step's finish record. */
-  run(context: StepContext): Promise<Record<string, unknown>>;
+  run(input: Input, context: StepContext): Promise<Record<string, unknown>>;
   /** Undo what run() changed (cutover: traffic back to the source, source services started). */
-  undo?(context: StepContext): Promise<void>;
+  undo?(input: Input, context: StepContext): Promise<void>;
   /** For a step that switches traffic: how far the attempt that left `checkpoint` got. */
   progressOf?(checkpoint: Record<string, unknown> | undefined): CutoverProgress;
 }
+
+/** The five steps by name, each taking its own input. */
+export type StepImplementations = { readonly [K in keyof StepInputs]: Step<StepInputs[K]> };

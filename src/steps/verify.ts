@@ -9,6 +9,7 @@
 import { RemoteError } from "../errors.ts";
 import { runCheck } from "./checks.ts";
 import { TargetTree } from "./cutover-checkpoint.ts";
+import type { VerifyInput } from "./inputs.ts";
 import { latestManifest } from "./support.ts";
 import { compareTargetTree } from "./target-tree.ts";
 import type { Step, StepContext } from "./types.ts";
@@ -27,36 +28,37 @@ function rewrittenHashes(context: StepContext): Map<string, string> {
 
 /** The comparison the cutover made before the switch, or one made now for an older journal. */
 async function treeCheck(
+  input: VerifyInput,
   context: StepContext,
 ): Promise<{ digest: string; targetDigest: string; when: string }> {
   const checked = TargetTree.safeParse(context.outputsOf("cutover")?.targetTree);
   if (checked.success) return { ...checked.data, when: "before the target started" };
-  const expected = await latestManifest(context, ["cutover", "snapshot"]);
-  const tree = await compareTargetTree(context, expected, rewrittenHashes(context));
-  if (!tree.ok) throw failed(context, "manifest", tree.reason);
+  const expected = await latestManifest(context, ["cutover", "snapshot"], input.workload);
+  const tree = await compareTargetTree(input, context, expected, rewrittenHashes(context));
+  if (!tree.ok) throw failed(input, "manifest", tree.reason);
   return { digest: tree.digest, targetDigest: tree.targetDigest, when: "after the switch" };
 }
 
-export const verify: Step = {
+export const verify: Step<VerifyInput> = {
   name: "verify",
-  async run(context) {
+  async run(input, context) {
     const checks: { name: string; ok: boolean; detail?: string }[] = [];
-    for (const check of context.workload.verify) {
-      const outcome = await runCheck(context, check);
-      if (!outcome.ok) throw failed(context, outcome.name, outcome.reason);
+    for (const check of input.checks) {
+      const outcome = await runCheck(input, context, check);
+      if (!outcome.ok) throw failed(input, outcome.name, outcome.reason);
       checks.push({ name: outcome.name, ok: true, ...(outcome.detail ? { detail: outcome.detail } : {}) });
     }
-    const tree = await treeCheck(context);
+    const tree = await treeCheck(input, context);
     checks.push({ name: "manifest", ok: true, detail: `${tree.digest} (checked ${tree.when})` });
     return { checks, manifestDigest: tree.digest, targetManifestDigest: tree.targetDigest };
   },
 };
 
-function failed(context: StepContext, check: string, reason: string): RemoteError {
+function failed(input: VerifyInput, check: string, reason: string): RemoteError {
   return new RemoteError(
     "verify",
     `verify failed: ${reason}`,
-    { host: context.workload.target, command: `check: ${check}`, exitCode: null },
+    { host: input.target.name, command: `check: ${check}`, exitCode: null },
     { retryable: false, hint: "the cutover is rolled back; fix the target and run apply again" },
   );
 }

@@ -5,14 +5,11 @@
  * reachable), 5 locked, plan changed or another plan's state, 64 usage, 130 interrupted.
  */
 import { resolve } from "node:path";
-import { applyPlan, selectWorkloads } from "../../engine/apply.ts";
+import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/apply.ts";
 import { FileJournal } from "../../engine/journal.ts";
-import { summarize } from "../../engine/journal-read.ts";
 import { acquireLock, describeHolder } from "../../engine/lock.ts";
 import { otherPlanFile } from "../../engine/plan-identity.ts";
-import { planRun } from "../../engine/planner.ts";
 import { runPreflight } from "../../engine/preflight.ts";
-import { findPlanChanges, planChangedError } from "../../engine/resume-check.ts";
 import { journalPath, lockPath, planStateDir, runDir, workloadDir } from "../../engine/state-dir.ts";
 import { createThrottle } from "../../engine/throttle.ts";
 import { downtimeBudgetMs } from "../../engine/window.ts";
@@ -94,14 +91,12 @@ export async function run(
         `migrate: warning: the journal's last record (line ${journal.torn.line}) was torn by a crash mid-write; it was set aside and ignored\n`,
       );
     }
-    const summary = summarize(journal.records);
     const other = otherPlanFile(journal.records, file, name, planStateDir(root, name));
     if (other) throw other;
-    const changes = findPlanChanges(plan, journal.records, summary);
-    if (changes.length > 0) throw planChangedError(changes);
+    // Folded and planned once: the run plan shown below is the object apply executes.
+    const ready = prepareApply(plan, journal.records, loaded.hash);
     if (!options.yes) {
-      const completed = new Set([...summary.workloads.values()].flatMap((w) => [...w.completed]));
-      const runPlan = planRun(plan, { completed, planHash: loaded.hash });
+      const { runPlan } = ready;
       const tty = Boolean(process.stderr.isTTY);
       process.stderr.write(
         runPlanText(runPlan, {
@@ -117,7 +112,17 @@ export async function run(
         return ExitCode.error;
       }
     }
-    return await execute(file, loaded, { root, name, only, selected, resume, journal, lock, options });
+    return await execute(file, loaded, {
+      root,
+      name,
+      only,
+      selected,
+      resume,
+      journal,
+      lock,
+      options,
+      ready,
+    });
   } finally {
     await journal?.close();
     lock.release();
@@ -133,6 +138,7 @@ interface Prepared {
   journal: FileJournal;
   lock: Awaited<ReturnType<typeof acquireLock>>;
   options: ApplyCommandOptions;
+  ready: PreparedApply;
 }
 
 async function execute(
@@ -183,6 +189,7 @@ async function execute(
       planHash: loaded.hash,
       // Secrets are cut out of every record and event, not only the run log's.
       journal: scrubbedJournal(prepared.journal, scrubber),
+      prepared: prepared.ready,
       steps: STEP_IMPLEMENTATIONS,
       remote: async (host) => pool.remote(host),
       onEvent: scrubbedEvents((event) => {

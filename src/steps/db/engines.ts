@@ -46,11 +46,6 @@ export function engineFor(db: Database): DbEngine {
   return db.engine === "postgresql" ? postgresql : mysql;
 }
 
-/** Dump file of a database inside a workload's scratch directory on a host. */
-export function dumpFile(workDir: string, db: Database): string {
-  return `${workDir}/${db.engine}-${db.name}.dump`;
-}
-
 /** The database's size in bytes, for deadlines that follow it. */
 export async function databaseSize(remote: Remote, db: Database, signal: AbortSignal): Promise<number> {
   const command = withDatabasePassword(db, engineFor(db).size(db));

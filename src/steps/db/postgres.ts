@@ -31,8 +31,9 @@ export function pgDumpCommand(db: Database): ShellCommand {
  * Dump and row counts from one snapshot: a psql session opens a repeatable-read transaction,
  * exports its snapshot and counts every table in it, pg_dump then dumps that same snapshot
  * (--snapshot), and the session ends after the dump. Rows deleted or added meanwhile (sessions,
- * queues) are in neither, so the restored copy must hold exactly these counts. The dump goes
- * to stdout, the counts (table TAB rows) to the file named by $4.
+ * queues) are in neither, so the restored copy must hold exactly these counts. The dump ($6,
+ * pgDumpCommand's text, the one `migrate plan` shows) goes to stdout, the counts (table TAB
+ * rows) to the file named by $4.
  */
 const DUMP_WITH_COUNTS = `
 set -eu
@@ -53,7 +54,7 @@ while IFS= read -r line <&4; do
   printf '%s\n' "$line" >>"$counts.tmp"
 done
 [ -n "$ended" ] || { echo "cannot count the rows of $d" >&2; exit 1; }
-runuser -u "$u" -- pg_dump -Fc -p "$p" -d "$d" --snapshot="$snapshot"
+eval "$6"' --snapshot="$snapshot"'
 printf 'commit;\n' >&3
 exec 3>&-
 wait "$session"
@@ -61,7 +62,7 @@ mv -f "$counts.tmp" "$counts"
 `;
 
 export function pgDumpWithCountsCommand(db: Database, countsFile: string): ShellCommand {
-  return sh`sh -c ${DUMP_WITH_COUNTS} pg-dump ${user(db)} ${port(db)} ${db.name} ${countsFile} ${ROW_COUNTS_SQL}`;
+  return sh`sh -c ${DUMP_WITH_COUNTS} pg-dump ${user(db)} ${port(db)} ${db.name} ${countsFile} ${ROW_COUNTS_SQL} ${pgDumpCommand(db).text}`;
 }
 
 /** Restore a dump file on the target, creating the database first when it is missing. */

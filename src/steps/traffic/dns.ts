@@ -7,9 +7,9 @@
 import { accessSync, constants } from "node:fs";
 import { execa } from "execa";
 import { InterruptedError, RemoteError, UserError } from "../../errors.ts";
-import type { Cutover } from "../../plan/schema.ts";
+import type { TrafficSwitch } from "../inputs.ts";
 
-type Dns = Extract<Cutover, { strategy: "dns" }>;
+type Dns = Extract<TrafficSwitch, { strategy: "dns" }>;
 
 /** The record's owner name: relative names live in the zone. */
 export function recordName(dns: Dns): string {

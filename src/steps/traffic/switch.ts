@@ -14,7 +14,8 @@ import { createHash } from "node:crypto";
 import { RemoteError } from "../../errors.ts";
 import { sh } from "../../remote/shell.ts";
 import type { Remote } from "../../remote/types.ts";
-import { planHost, QUICK_MS } from "../support.ts";
+import type { CutoverInput, TrafficSwitch } from "../inputs.ts";
+import { QUICK_MS } from "../support.ts";
 import type { StepContext } from "../types.ts";
 import { pointRecord } from "./dns.ts";
 import { installUpstream, readRemoteFile, UpstreamChanged } from "./proxy.ts";
@@ -22,7 +23,7 @@ import { replaceBlocks, repointUpstream, upstreamPointsAt, workloadBlocks } from
 
 export type Direction = "target" | "source";
 
-type Proxy = Extract<NonNullable<StepContext["workload"]["cutover"]>, { strategy: "proxy" }>;
+type Proxy = Extract<TrafficSwitch, { strategy: "proxy" }>;
 
 /** One queue per gateway host: a switch waits for the one before it on the same gateway. */
 const gatewayQueues = new Map<string, Promise<unknown>>();
@@ -38,23 +39,20 @@ function onGateway<T>(gateway: string, work: () => Promise<T>): Promise<T> {
   return mine;
 }
 
-function addresses(context: StepContext): { source: string; target: string } {
-  return {
-    source: planHost(context, context.workload.source).address,
-    target: planHost(context, context.workload.target).address,
-  };
+function addresses(input: CutoverInput): { source: string; target: string } {
+  return { source: input.source.address, target: input.target.address };
 }
 
 /**
  * Before the source is frozen: the proxy's upstream file must name the workload's blocks on
  * exactly one side, so a switch can never fail for a reason known beforehand.
  */
-export async function checkSwitchable(context: StepContext): Promise<void> {
-  const cutover = context.workload.cutover;
-  if (cutover?.strategy !== "proxy") return;
-  const gateway = await context.remote(cutover.gateway);
+export async function checkSwitchable(input: CutoverInput, context: StepContext): Promise<void> {
+  const cutover = input.traffic;
+  if (cutover.strategy !== "proxy") return;
+  const gateway = await context.remote(cutover.gateway.name);
   const content = (await readRemoteFile(gateway, cutover.upstreamFile, context.signal)).toString("utf8");
-  const where = addresses(context);
+  const where = addresses(input);
   const blocks = workloadBlocks(content, where, cutover.upstreamPort);
   const states = new Set(blocks.map((block) => upstreamPointsAt(block.text, where.source, where.target)));
   if (blocks.length === 0 || states.has("unknown") || states.size > 1)
@@ -62,19 +60,20 @@ export async function checkSwitchable(context: StepContext): Promise<void> {
 }
 
 async function switchProxy(
+  input: CutoverInput,
   context: StepContext,
   cutover: Proxy,
   to: Direction,
 ): Promise<Record<string, unknown>> {
   const { signal } = context;
-  const where = addresses(context);
+  const where = addresses(input);
   const [from, toAddress] = to === "target" ? [where.source, where.target] : [where.target, where.source];
-  const gateway = await context.remote(cutover.gateway);
+  const gateway = await context.remote(cutover.gateway.name);
   for (let attempt = 1; ; attempt++) {
     const content = (await readRemoteFile(gateway, cutover.upstreamFile, signal)).toString("utf8");
     const blocks = workloadBlocks(content, where, cutover.upstreamPort);
     const states = new Set(blocks.map((block) => upstreamPointsAt(block.text, where.source, where.target)));
-    const base = { strategy: "proxy", gateway: cutover.gateway, blocks: blocks.map((b) => b.name) };
+    const base = { strategy: "proxy", gateway: cutover.gateway.name, blocks: blocks.map((b) => b.name) };
     if (blocks.length > 0 && states.size === 1 && states.has(to)) {
       await installUpstream(gateway, cutover.upstreamFile, undefined, undefined, signal);
       return { ...base, changed: false, pointsAt: toAddress };
@@ -97,13 +96,17 @@ async function switchProxy(
   }
 }
 
-export async function switchTraffic(context: StepContext, to: Direction): Promise<Record<string, unknown>> {
-  const { workload, signal } = context;
-  const cutover = workload.cutover;
-  if (!cutover) return { strategy: "none" };
+export async function switchTraffic(
+  input: CutoverInput,
+  context: StepContext,
+  to: Direction,
+): Promise<Record<string, unknown>> {
+  const { signal } = context;
+  const cutover = input.traffic;
+  if (cutover.strategy === "none") return { strategy: "none" };
   if (cutover.strategy === "proxy")
-    return onGateway(cutover.gateway, () => switchProxy(context, cutover, to));
-  const where = addresses(context);
+    return onGateway(cutover.gateway.name, () => switchProxy(input, context, cutover, to));
+  const where = addresses(input);
   const toAddress = to === "target" ? where.target : where.source;
   if (cutover.strategy === "dns") {
     await pointRecord(cutover, toAddress, signal);

@@ -70,10 +70,9 @@ describe("applyPlan", () => {
     const plan = makePlan([{ name: "flaky" }, { name: "broken", source: "src-2" }]);
     const steps = new RecordingSteps();
     let resets = 0;
-    steps.behave = async (context, step) => {
-      if (step === "transfer" && context.workload.name === "flaky" && resets++ < 2) throw reset();
-      if (step === "transfer" && context.workload.name === "broken")
-        throw new UserError("remote", "disk full");
+    steps.behave = async (_context, step, workload) => {
+      if (step === "transfer" && workload === "flaky" && resets++ < 2) throw reset();
+      if (step === "transfer" && workload === "broken") throw new UserError("remote", "disk full");
       return {};
     };
     const { options, journal } = applyOptions(plan, steps);
@@ -157,9 +156,9 @@ describe("applyPlan", () => {
       { name: "other", source: "src-2" },
     ]);
     const steps = new RecordingSteps();
-    steps.behave = async (context, step) => {
+    steps.behave = async (_context, step, workload) => {
       if (step === "cutover") return { frozenAt: new Date().toISOString() };
-      if (step === "verify" && context.workload.name === "db")
+      if (step === "verify" && workload === "db")
         throw new RemoteError("verify", "health check got 502", {
           host: "gw",
           command: "curl",
@@ -230,9 +229,9 @@ describe("applyPlan", () => {
     ]);
     let clock = Date.parse("2026-12-05T15:00:00Z");
     const steps = new RecordingSteps();
-    steps.behave = async (context, step) => {
+    steps.behave = async (_context, step, workload) => {
       if (step === "cutover") return { frozenAt: new Date(clock).toISOString() };
-      if (step === "verify") clock += context.workload.name === "a" ? 1500 : 200;
+      if (step === "verify") clock += workload === "a" ? 1500 : 200;
       return {};
     };
     const { options, journal } = applyOptions(plan, steps, {

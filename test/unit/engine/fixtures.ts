@@ -11,9 +11,8 @@ import type { EngineEvent, OnEvent } from "../../../src/engine/events.ts";
 import { MemoryJournal } from "../../../src/engine/journal.ts";
 import { Plan, type PlanInput } from "../../../src/plan/schema.ts";
 import type { Remote } from "../../../src/remote/types.ts";
-import type { StepName } from "../../../src/steps/names.ts";
-import { STEPS } from "../../../src/steps/names.ts";
-import type { Step, StepContext } from "../../../src/steps/types.ts";
+import { STEPS, type StepName } from "../../../src/steps/names.ts";
+import type { Step, StepContext, StepImplementations } from "../../../src/steps/types.ts";
 
 const KEY = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
@@ -69,27 +68,34 @@ export function makePlan(specs: WorkloadSpec[], defaults: PlanInput["defaults"] 
   return Plan.parse(input);
 }
 
-export type Behaviour = (context: StepContext, step: StepName) => Promise<Record<string, unknown>>;
+export type Behaviour = (
+  context: StepContext,
+  step: StepName,
+  workload: string,
+) => Promise<Record<string, unknown>>;
 
-/** Records every call; `behave` decides per call (default: succeed with {}). */
+/** Records every call and the input it was given; `behave` decides per call (default: succeed with {}). */
 export class RecordingSteps {
   readonly calls: string[] = [];
   readonly undos: string[] = [];
+  /** The input each call received, by `workload/step` (the last call's). */
+  readonly inputs = new Map<string, unknown>();
   behave: Behaviour = async () => ({});
   undo: (context: StepContext) => Promise<void> = async () => {};
 
-  get steps(): Record<StepName, Step> {
+  get steps(): StepImplementations {
     const entries = STEPS.map((name) => {
-      const step: Step = {
+      const step: Step<{ workload: string }> = {
         name,
-        run: async (context) => {
-          this.calls.push(`${context.workload.name}/${name}`);
-          return await this.behave(context, name);
+        run: async (input, context) => {
+          this.calls.push(`${input.workload}/${name}`);
+          this.inputs.set(`${input.workload}/${name}`, input);
+          return await this.behave(context, name, input.workload);
         },
         ...(name === "cutover"
           ? {
-              undo: async (context: StepContext) => {
-                this.undos.push(context.workload.name);
+              undo: async (input: { workload: string }, context: StepContext) => {
+                this.undos.push(input.workload);
                 await this.undo(context);
               },
             }
@@ -97,7 +103,8 @@ export class RecordingSteps {
       };
       return [name, step] as const;
     });
-    return Object.fromEntries(entries) as Record<StepName, Step>;
+    // Fakes read only the workload's name, which every step input carries.
+    return Object.fromEntries(entries) as unknown as StepImplementations;
   }
 }
 

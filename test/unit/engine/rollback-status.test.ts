@@ -48,8 +48,8 @@ describe("migrate rollback (engine)", () => {
   it("refuses when the cutover never ran, or was already rolled back", async () => {
     const plan = makePlan([{ name: "a" }, { name: "b", source: "src-2" }]);
     const steps = new RecordingSteps();
-    steps.behave = async (context, step) => {
-      if (context.workload.name === "b" && step === "transfer") throw new UserError("remote", "disk full");
+    steps.behave = async (_context, step, workload) => {
+      if (workload === "b" && step === "transfer") throw new UserError("remote", "disk full");
       return {};
     };
     const { options } = applyOptions(plan, steps);
