@@ -20,6 +20,7 @@ import { insideRoots } from "../transfer/delta.ts";
 import { readSeedIndex, SEED_INDEX, SEED_MANIFEST, type SeedIndex } from "../transfer/seed-bundle.ts";
 import { exportSeed } from "../transfer/seed-export.ts";
 import { type ChunkResult, importSeed } from "../transfer/seed-import.ts";
+import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
 import {
   importedChunks,
   readSeedJournal,
@@ -27,6 +28,7 @@ import {
   type SeedRecord,
   seedJournalPath,
 } from "./seed-ledger.ts";
+import { workloadDir } from "./state-dir.ts";
 
 export interface SeedContext {
   plan: Plan;
@@ -241,6 +243,8 @@ export async function runSeedImport(context: SeedContext, dir: string): Promise<
       signal: context.signal,
       throttle: context.throttle,
       done,
+      // Apply's in-place check then trusts these digests for files unchanged since (same work directory).
+      evidenceFile: join(workloadDir(context.root, plan.metadata.name, workload.name), EVIDENCE_FILE),
       onChunk: async (result) => {
         if (result.outcome === "skipped") return;
         journal.append({
