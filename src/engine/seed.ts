@@ -17,9 +17,16 @@ import type { Remote } from "../remote/types.ts";
 import { stagingDir } from "../steps/staging.ts";
 import { treeSize } from "../steps/tree-size.ts";
 import { insideRoots } from "../transfer/delta.ts";
-import { readSeedIndex, SEED_INDEX, SEED_MANIFEST, type SeedIndex } from "../transfer/seed-bundle.ts";
+import {
+  readSeedIndex,
+  SEED_INDEX,
+  SEED_MANIFEST,
+  SEED_PARTIAL,
+  type SeedIndex,
+} from "../transfer/seed-bundle.ts";
 import { exportSeed } from "../transfer/seed-export.ts";
 import { type ChunkResult, importSeed } from "../transfer/seed-import.ts";
+import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
 import type { Throttle } from "../transfer/types.ts";
 import {
   importedChunks,
@@ -28,6 +35,7 @@ import {
   type SeedRecord,
   seedJournalPath,
 } from "./seed-ledger.ts";
+import { workloadDir } from "./state-dir.ts";
 
 export interface SeedContext {
   plan: Plan;
@@ -83,10 +91,14 @@ export function seedWorkload(plan: Plan, only: string | undefined, command: stri
   return workload;
 }
 
-/** An export never mixes two bundles: the directory must be new or empty. */
+/**
+ * An export never mixes two bundles: the directory must be new, empty, or hold an unfinished
+ * export (seed.partial.json without seed.json), which is then continued.
+ */
 export async function checkExportDir(dir: string): Promise<void> {
   if (!existsSync(dir)) return;
   const present = await readdir(dir);
+  if (present.includes(SEED_PARTIAL) && !present.includes(SEED_INDEX)) return;
   if (present.length > 0) {
     throw new UserError("usage", `${dir} is not empty (${present.length} entries, e.g. ${present[0]})`, {
       hint: "export into a new or empty directory; remove an older bundle there first if it is no longer needed",
@@ -136,6 +148,10 @@ export async function runSeedExport(
       throttle: context.throttle,
       timeoutMs: hashDeadlineMs(size.bytes),
       chunkBytes,
+      onResume: (done, total, bytes) =>
+        context.say(
+          `  continuing an unfinished export: ${done} of ${total} chunk(s) already written and checked on this disk (chunks of ${mib(bytes)}, as it began)`,
+        ),
       onChunk: (chunk, n, total, bundle) => {
         journal.append({
           ...base,
@@ -246,6 +262,8 @@ export async function runSeedImport(context: SeedContext, dir: string): Promise<
       signal: context.signal,
       throttle: context.throttle,
       done,
+      // Apply's in-place check then trusts these digests for files unchanged since (same work directory).
+      evidenceFile: join(workloadDir(context.root, plan.metadata.name, workload.name), EVIDENCE_FILE),
       onChunk: async (result) => {
         if (result.outcome === "skipped") return;
         journal.append({

@@ -7,12 +7,14 @@
  * journaled) and skips every batch an earlier attempt verified, saying so in `filesSkipped`.
  */
 
+import { join } from "node:path";
 import { collectManifest } from "../manifest/collect.ts";
 import { type ManifestEntry, manifestDigest, totalBytes } from "../manifest/model.ts";
 import { hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
 import { findInPlace } from "../transfer/in-place.ts";
 import { syncEntries } from "../transfer/sync.ts";
+import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
 import type { TransferInput } from "./inputs.ts";
 import type { DatabaseSnapshot } from "./snapshot.ts";
 import { ensureStaging, latestManifest, loadManifest, saveManifest } from "./support.ts";
@@ -57,6 +59,7 @@ async function partition(
     hash: input.hash,
     signal,
     timeoutMs: hashDeadlineMs(totalBytes(all)),
+    evidenceFile: join(context.workDir, EVIDENCE_FILE),
   });
   const saved = await saveManifest(context, "in-place", {
     hash: input.hash,
@@ -66,7 +69,12 @@ async function partition(
   if (found.inPlace.length > 0) {
     context.log.info(
       `found ${found.inPlace.length} of ${all.length} entries in place on ${target.host} (digest verified there); not sending them`,
-      { bytesInPlace: totalBytes(found.inPlace), candidates: found.candidates },
+      {
+        bytesInPlace: totalBytes(found.inPlace),
+        candidates: found.candidates,
+        hashed: found.hashed,
+        retimed: found.retimed,
+      },
     );
   }
   return { inPlace: found.inPlace, send: found.send, saved };

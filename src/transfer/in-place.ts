@@ -7,6 +7,10 @@
  * other bytes, other permissions or owner — is sent as before, so the target ends up as the
  * source's either way. Directories are always sent (their metadata is restored last); extra
  * files on the target are left to the final sync, which deletes them as it always did.
+ * A copy that lost sub-second mtimes makes candidates too (retime.ts): when the digest matches,
+ * the mtime is set there instead of sending the file. A file an earlier check (or seed import)
+ * hashed on the target and that is unchanged since, by its ctime and inode, is not hashed again
+ * (target-evidence.ts).
  */
 
 import { collectManifest } from "../manifest/collect.ts";
@@ -14,7 +18,15 @@ import { canonicalLines, type HashAlgorithm, type ManifestEntry, totalBytes } fr
 import { nulList } from "../manifest/script.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
+import { mtimeMatch, restoreMtimes } from "./retime.ts";
 import { targetDigests } from "./target-digests.ts";
+import {
+  type EvidenceRecord,
+  evidenceOf,
+  readEvidence,
+  vouchedDigest,
+  writeEvidence,
+} from "./target-evidence.ts";
 
 export interface InPlaceOptions {
   target: Remote;
@@ -25,6 +37,8 @@ export interface InPlaceOptions {
   hash: HashAlgorithm;
   signal: AbortSignal;
   timeoutMs: number;
+  /** Where digests computed on the target are kept for the next check (target-evidence.ts). */
+  evidenceFile?: string;
 }
 
 export interface InPlaceResult {
@@ -32,8 +46,12 @@ export interface InPlaceResult {
   inPlace: ManifestEntry[];
   /** Everything else, in the manifest's order: sent as before. */
   send: ManifestEntry[];
-  /** Files whose size and mtime matched, so they were hashed on the target. */
+  /** Files whose size and mtime matched, so they needed a digest computed on the target. */
   candidates: number;
+  /** Of those, files hashed now; the rest were vouched for by an earlier digest (unchanged since). */
+  hashed: number;
+  /** Files in place once their mtime, coarser on the target, was set to the manifest's. */
+  retimed: number;
   filesInPlace: number;
   bytesInPlace: number;
 }
@@ -42,36 +60,39 @@ export interface InPlaceResult {
 const MAX_HASHERS = 4;
 
 /**
- * The roots that exist on the host (a fresh target has none; listing a missing root fails),
- * and its CPU count, which bounds how many hashing processes run there at once.
+ * The roots that exist on the host (a fresh target has none; listing a missing root fails), its
+ * CPU count, which bounds how many hashing processes run there at once, and its clock before the
+ * listing (what evidence of digests computed now is dated by).
  */
 async function probeTarget(
   remote: Remote,
   roots: readonly string[],
   signal: AbortSignal,
-): Promise<{ roots: string[]; cpus: number }> {
+): Promise<{ roots: string[]; cpus: number; at: string }> {
   const found = await remote.check(
-    sh`nproc 2>/dev/null || echo 1; xargs -0 -r sh -c 'for p; do if [ -e "$p" ] || [ -L "$p" ]; then printf "%s\\0" "$p"; fi; done' roots`,
+    sh`nproc 2>/dev/null || echo 1; date +%s.%N; xargs -0 -r sh -c 'for p; do if [ -e "$p" ] || [ -L "$p" ]; then printf "%s\\0" "$p"; fi; done' roots`,
     { stdin: nulList(roots), signal, timeoutMs: 30_000 },
   );
-  const newline = found.stdout.indexOf("\n");
+  const [cpus = "", at = "", ...rest] = found.stdout.split("\n");
   return {
-    cpus: Number.parseInt(found.stdout.slice(0, newline), 10) || 1,
-    roots: found.stdout
-      .slice(newline + 1)
+    cpus: Number.parseInt(cpus, 10) || 1,
+    at: at.trim(),
+    roots: rest
+      .join("\n")
       .split("\0")
       .filter((path) => path.length > 0),
   };
 }
 
-/** Same type, size and mtime (and link count, so hard links on either side are never assumed). */
-function looksSame(entry: ManifestEntry, there: ManifestEntry): boolean {
-  return (
-    entry.type === there.type &&
-    entry.size === there.size &&
-    entry.mtime === there.mtime &&
-    (entry.type !== "file" || entry.nlink === there.nlink)
-  );
+/**
+ * Whether the target's entry is worth a digest: same type and size (and link count, so hard
+ * links on either side are never assumed), and the same mtime, exactly or as a coarser copy keeps it.
+ */
+export function candidate(entry: ManifestEntry, there: ManifestEntry): "exact" | "coarse" | undefined {
+  if (entry.type !== there.type || entry.size !== there.size) return undefined;
+  if (entry.type === "file" && entry.nlink !== there.nlink) return undefined;
+  const mtime = mtimeMatch(entry.mtime, there.mtime);
+  return mtime === "none" ? undefined : mtime;
 }
 
 export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResult> {
@@ -80,11 +101,18 @@ export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResul
     inPlace: [],
     send: [...entries],
     candidates: 0,
+    hashed: 0,
+    retimed: 0,
     filesInPlace: 0,
     bytesInPlace: 0,
   });
   if (options.roots.length === 0) return nothing();
-  const { roots, cpus } = await probeTarget(target, options.roots, signal);
+  const [{ roots, cpus, at }, evidence] = await Promise.all([
+    probeTarget(target, options.roots, signal),
+    options.evidenceFile === undefined
+      ? new Map<string, EvidenceRecord>()
+      : readEvidence(options.evidenceFile, target.host, options.hash),
+  ]);
   if (roots.length === 0) return nothing();
   const listing = await collectManifest(target, roots, {
     mode: "tree",
@@ -93,35 +121,78 @@ export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResul
     timeoutMs: options.timeoutMs,
   });
   const onTarget = new Map(listing.map((entry) => [entry.path, entry]));
+  /** Paths whose target mtime is coarser than the manifest's, with the manifest's mtime. */
+  const coarse = new Map<string, string>();
   const toHash: ManifestEntry[] = [];
-  const unhashed: ManifestEntry[] = [];
+  // Target entries as compared with the manifest: a coarse mtime taken as the manifest's (the
+  // digest decides, and the mtime is set before the entry counts as in place).
+  const compared: ManifestEntry[] = [];
+  const vouched: EvidenceRecord[] = [];
   for (const entry of entries) {
     if (entry.type === "dir") continue;
-    const there = onTarget.get(entry.path);
-    if (!there || !looksSame(entry, there)) continue;
-    if (entry.type === "file") toHash.push(entry);
-    else unhashed.push(there);
+    const listed = onTarget.get(entry.path);
+    const kind = listed && candidate(entry, listed);
+    if (!listed || !kind) continue;
+    if (kind === "coarse") coarse.set(entry.path, entry.mtime);
+    const there = kind === "coarse" ? { ...listed, mtime: entry.mtime } : listed;
+    if (there.type !== "file") {
+      compared.push(there);
+      continue;
+    }
+    const record = evidence.get(entry.path);
+    const digest = vouchedDigest(listed, record);
+    if (digest === undefined) toHash.push(listed);
+    else {
+      compared.push({ ...there, hash: digest });
+      vouched.push(record!);
+    }
   }
-  if (toHash.length + unhashed.length === 0) return nothing();
+  if (toHash.length + compared.length === 0) return nothing();
   // The digest is computed on the target from its own bytes: size and mtime only chose what to
   // hash. One hashing process per CPU there (each on its own channel), the bytes spread evenly.
-  const digests = await targetDigests(
-    target,
-    toHash.map((entry) => onTarget.get(entry.path)!),
-    { hash: options.hash, signal, timeoutMs: options.timeoutMs, width: Math.min(cpus, MAX_HASHERS) },
-  );
-  const hashed = toHash.flatMap((entry) => {
-    const digest = digests.get(entry.path);
-    return digest === undefined ? [] : [{ ...onTarget.get(entry.path)!, hash: digest }];
+  const digests = await targetDigests(target, toHash, {
+    hash: options.hash,
+    signal,
+    timeoutMs: options.timeoutMs,
+    width: Math.min(cpus, MAX_HASHERS),
   });
-  const matched = matchingPaths(entries, [...hashed, ...unhashed]);
+  const hashed = toHash.flatMap((listed) => {
+    const digest = digests.get(listed.path);
+    return digest === undefined ? [] : [{ ...listed, hash: digest }];
+  });
+  if (options.evidenceFile !== undefined)
+    await writeEvidence(options.evidenceFile, [
+      ...vouched,
+      ...evidenceOf(hashed, target.host, options.hash, at),
+    ]);
+  for (const listed of hashed) {
+    const mtime = coarse.get(listed.path);
+    compared.push(mtime === undefined ? listed : { ...listed, mtime });
+  }
+  let matched = matchingPaths(entries, compared);
+  const retime = entries.filter((entry) => coarse.has(entry.path) && matched.has(entry.path));
+  let retimed = 0;
+  if (retime.length > 0) {
+    const fixed = await restoreMtimes(target, retime, signal, options.timeoutMs);
+    retimed = fixed.size;
+    // A time that could not be set leaves the entry as the target lists it: it is sent.
+    if (fixed.size < retime.length)
+      matched = matchingPaths(
+        entries,
+        compared.map((there) =>
+          coarse.has(there.path) && !fixed.has(there.path) ? onTarget.get(there.path)! : there,
+        ),
+      );
+  }
   const inPlace: ManifestEntry[] = [];
   const send: ManifestEntry[] = [];
   for (const entry of entries) (matched.has(entry.path) ? inPlace : send).push(entry);
   return {
     inPlace,
     send,
-    candidates: toHash.length,
+    candidates: toHash.length + vouched.length,
+    hashed: toHash.length,
+    retimed,
     filesInPlace: inPlace.length,
     bytesInPlace: totalBytes(inPlace),
   };

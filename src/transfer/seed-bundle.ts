@@ -5,6 +5,8 @@
  *   seed.json        this index: workload, hash algorithm, manifest digest, one record per chunk
  *   manifest.jsonl   the manifest the chunks were cut from (the snapshot manifest's format)
  *   chunk-NNNNN.tar  POSIX tar archives, members relative to /, one per transfer batch
+ *   seed.partial.json  only while an export runs: the index so far, what an interrupted export
+ *                      continues from; replaced by seed.json when the last chunk is written
  * Each chunk carries its digest (the workload's algorithm: sha256 or sm3), checked on the
  * target after upload; a chunk that does not match is named and sent again over the link.
  */
@@ -17,6 +19,7 @@ import type { HashAlgorithm } from "../manifest/model.ts";
 
 export const SEED_INDEX = "seed.json";
 export const SEED_MANIFEST = "manifest.jsonl";
+export const SEED_PARTIAL = "seed.partial.json";
 
 export const SeedChunk = z.object({
   /** File name inside the bundle directory. */
@@ -43,6 +46,12 @@ export const SeedIndex = z.object({
 });
 export type SeedIndex = z.infer<typeof SeedIndex>;
 
+/** An unfinished export: the chunks written so far (each complete, with its digest) and the chunk size they were cut with. */
+export const SeedPartial = SeedIndex.omit({ createdAt: true }).extend({
+  chunkBytes: z.number().int().positive(),
+});
+export type SeedPartial = z.infer<typeof SeedPartial>;
+
 export function chunkFile(index: number): string {
   return `chunk-${String(index + 1).padStart(5, "0")}.tar`;
 }
@@ -52,10 +61,18 @@ export function newDigest(hash: HashAlgorithm) {
   return createHash(hash);
 }
 
-export async function writeSeedIndex(dir: string, index: SeedIndex): Promise<void> {
-  const file = join(dir, SEED_INDEX);
-  await writeFile(`${file}.tmp`, `${JSON.stringify(index, null, 2)}\n`);
+async function writeJson(file: string, data: unknown): Promise<void> {
+  await writeFile(`${file}.tmp`, `${JSON.stringify(data, null, 2)}\n`);
   await rename(`${file}.tmp`, file);
+}
+
+export async function writeSeedIndex(dir: string, index: SeedIndex): Promise<void> {
+  await writeJson(join(dir, SEED_INDEX), index);
+}
+
+/** After every chunk: what a resumed export continues from (the chunk files it lists are complete). */
+export async function writeSeedPartial(dir: string, partial: SeedPartial): Promise<void> {
+  await writeJson(join(dir, SEED_PARTIAL), partial);
 }
 
 /** Read and check a bundle's index; every problem is the operator's to fix, so a UserError. */

@@ -3,10 +3,11 @@
  * manifest is computed on the source (with the workload's hash), cut into the same batches a
  * transfer uses, and each batch is archived by GNU tar on the source and streamed into one
  * chunk file, its digest computed here as the bytes arrive. The index is written last, so a
- * bundle without seed.json is an unfinished export.
+ * bundle without seed.json is an unfinished export; seed.partial.json, rewritten after every
+ * chunk, lets it continue from its last complete chunk (seed-resume.ts).
  */
 import { createWriteStream } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -20,10 +21,13 @@ import {
   chunkFile,
   newDigest,
   SEED_MANIFEST,
+  SEED_PARTIAL,
   type SeedChunk,
   type SeedIndex,
   writeSeedIndex,
+  writeSeedPartial,
 } from "./seed-bundle.ts";
+import { type ResumePoint, readResumePoint } from "./seed-resume.ts";
 import { batchTimeoutMs } from "./sync.ts";
 import { tarCreate, tarKeepsAttributes, tarList } from "./tar-pipe.ts";
 import type { Throttle } from "./types.ts";
@@ -40,6 +44,8 @@ export interface ExportOptions {
   chunkBytes: number;
   /** After each chunk is written; `bundle` is the manifest digest naming the bundle. */
   onChunk?: (chunk: SeedChunk, index: number, total: number, bundle: string) => Promise<void> | void;
+  /** When an unfinished export in `dir` is continued: its chunks found complete, of how many. */
+  onResume?: (done: number, total: number, chunkBytes: number) => void;
 }
 
 /** Archive `paths` on the source into `file`; resolves with the archive's size and digest. */
@@ -76,9 +82,9 @@ async function archiveTo(
   return { bytes: meter.bytes, digest: digest.digest("hex") };
 }
 
-export async function exportSeed(options: ExportOptions): Promise<SeedIndex> {
+/** A new export's starting point: the manifest computed on the source, written before any chunk. */
+async function begin(options: ExportOptions): Promise<ResumePoint> {
   const { workload, dir, signal } = options;
-  await mkdir(dir, { recursive: true });
   const entries = await collectManifest(options.source, workload.paths, {
     mode: "tree",
     hash: workload.hash,
@@ -87,12 +93,38 @@ export async function exportSeed(options: ExportOptions): Promise<SeedIndex> {
   });
   const manifest: Manifest = { hash: workload.hash, roots: workload.paths, entries };
   await writeFile(join(dir, SEED_MANIFEST), toJsonl(manifest));
-  const bundle = manifestDigest(manifest);
-  const batches = planBatches(entries, { maxBytes: options.chunkBytes, maxFiles: 20_000 });
+  return { entries, manifestDigest: manifestDigest(manifest), chunkBytes: options.chunkBytes, chunks: [] };
+}
+
+export async function exportSeed(options: ExportOptions): Promise<SeedIndex> {
+  const { workload, dir, signal } = options;
+  await mkdir(dir, { recursive: true });
+  const identity = {
+    plan: options.plan,
+    source: workload.source,
+    workload: workload.name,
+    hash: workload.hash,
+  };
+  const resumed = await readResumePoint(dir, { plan: options.plan, workload });
+  const start = resumed ?? (await begin(options));
+  const { entries, chunkBytes } = start;
+  const bundle = start.manifestDigest;
+  const batches = planBatches(entries, { maxBytes: chunkBytes, maxFiles: 20_000 });
+  const chunks: SeedChunk[] = [];
+  // Chunks are cut from the manifest alone, so a finished chunk holds exactly its batch's paths.
+  for (const [index, chunk] of start.chunks.entries()) {
+    const paths = batches[index]?.map((entry) => entry.path);
+    if (paths === undefined || paths.join("\0") !== chunk.paths.join("\0")) break;
+    chunks.push(chunk);
+  }
+  if (resumed) options.onResume?.(chunks.length, batches.length, chunkBytes);
+  const progress = () =>
+    writeSeedPartial(dir, { v: 1, ...identity, manifestDigest: bundle, chunkBytes, chunks });
+  await progress();
   // ACLs, xattrs and capabilities travel in the bundle when the source's tar keeps them.
   const attributes = await tarKeepsAttributes(options.source, signal);
-  const chunks: SeedChunk[] = [];
   for (const [index, batch] of batches.entries()) {
+    if (index < chunks.length) continue;
     signal.throwIfAborted();
     const file = chunkFile(index);
     const paths = batch.map((entry) => entry.path);
@@ -100,18 +132,17 @@ export async function exportSeed(options: ExportOptions): Promise<SeedIndex> {
     const archived = await archiveTo(options, paths, join(dir, file), contentBytes, attributes);
     const chunk: SeedChunk = { file, bytes: archived.bytes, digest: archived.digest, paths, contentBytes };
     chunks.push(chunk);
+    await progress();
     await options.onChunk?.(chunk, index, batches.length, bundle);
   }
   const index: SeedIndex = {
     v: 1,
-    plan: options.plan,
-    workload: workload.name,
-    source: workload.source,
-    hash: workload.hash,
+    ...identity,
     createdAt: new Date().toISOString(),
     manifestDigest: bundle,
     chunks,
   };
   await writeSeedIndex(dir, index);
+  await rm(join(dir, SEED_PARTIAL), { force: true });
   return index;
 }

@@ -19,6 +19,7 @@ import type { Remote } from "../remote/types.ts";
 import type { SeedChunk, SeedIndex } from "./seed-bundle.ts";
 import { batchTimeoutMs } from "./sync.ts";
 import { rootRedirects, sendBatch, tarKeepsAttributes, tarList } from "./tar-pipe.ts";
+import { appendEvidence, evidenceOf } from "./target-evidence.ts";
 import type { Throttle } from "./types.ts";
 
 export type ChunkOutcome =
@@ -58,6 +59,8 @@ export interface ImportOptions {
   /** Chunk files an earlier import of this bundle verified. */
   done: ReadonlySet<string>;
   onChunk: (result: ChunkResult) => Promise<void>;
+  /** Where the digests computed on the target are kept for apply's in-place check (target-evidence.ts). */
+  evidenceFile?: string;
 }
 
 function digestCommand(hash: SeedIndex["hash"], file: string) {
@@ -148,6 +151,11 @@ async function importChunk(options: ImportOptions, chunk: SeedChunk): Promise<Ch
     };
   }
   const expected = chunk.paths.flatMap((path) => options.entries.get(path) ?? []);
+  // The target's clock before it lists and hashes, what the evidence of these digests is dated
+  // by; taken a moment after the extraction, so the files it just wrote are not too recent to vouch for.
+  const at = (
+    await options.target.check(sh`sleep 0.2; date +%s.%N`, { signal: options.signal, timeoutMs: 30_000 })
+  ).stdout.trim();
   const actual = await collectManifest(options.target, chunk.paths, {
     mode: "list",
     hash: options.index.hash,
@@ -157,6 +165,11 @@ async function importChunk(options: ImportOptions, chunk: SeedChunk): Promise<Ch
   // A file that changed on the source while it was archived is archived as it was read, not as
   // the manifest says: such paths come from the source over the link.
   const wrong = mismatchedPaths(expected, actual);
+  if (options.evidenceFile !== undefined) {
+    const differs = new Set(wrong);
+    const held = actual.filter((entry) => !differs.has(entry.path));
+    await appendEvidence(options.evidenceFile, evidenceOf(held, options.target.host, options.index.hash, at));
+  }
   const resent = wrong.length > 0 ? await resend(options, wrong, chunk.contentBytes) : 0;
   return {
     file: chunk.file,

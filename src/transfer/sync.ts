@@ -158,8 +158,10 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     averageBps: 0,
   };
 
-  const attributes = await attributesFor(options);
-  const redirects = await rootRedirects(options.target, options.roots, options.signal);
+  const [attributes, redirects] = await Promise.all([
+    attributesFor(options),
+    rootRedirects(options.target, options.roots, options.signal),
+  ]);
   let verifying: Promise<void> = Promise.resolve();
   for (const [index, batch] of batches.entries()) {
     options.signal.throwIfAborted();

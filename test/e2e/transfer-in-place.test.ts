@@ -3,6 +3,9 @@
  *   - a target the operator filled by hand (the portal tree copied with tar, owners and mtimes
  *     kept): apply finds it in place and sends only what differs — a file with the same size and
  *     mtime but other bytes, and a file whose mode was changed — and the tree ends up the source's;
+ *   - a hand copy that lost sub-second mtimes (as `cp -r`, GNU tar's default format or a FAT disk
+ *     leave them): its files are candidates, the digest computed on the target decides, and their
+ *     mtimes are set there instead of sending them;
  *   - a lost state directory: an apply stopped after the transfer, its state directory deleted,
  *     and a new apply with a new journal re-sends nothing of the files.
  * Bytes are counted from the journal and the NDJSON events, not from the hosts.
@@ -136,6 +139,55 @@ describe.skipIf(skipReason !== "")("transfer: what the target already holds is n
         seeded: 0,
         sent: (transfer.bytesSent as number) + finalSync.bytesSent,
       });
+    });
+  });
+
+  describe("a hand copy that kept mtimes to the second only", () => {
+    let stateDir: string;
+    let result: { exitCode?: number; stderr: string };
+    let treeBytes: number;
+    let fractions: number;
+
+    beforeAll(async () => {
+      await resetFleet();
+      await copyByHand();
+      // Every time on the target cut to whole seconds, as a copy without sub-second times leaves it.
+      await sh(
+        "tgt-1",
+        `find /srv/portal /etc/portal -exec sh -c 'for f; do touch -h -d "@$(stat -c %Y -- "$f")" -- "$f"; done' cut {} +`,
+      );
+      fractions = Number(
+        (
+          await sh(
+            "portal-src",
+            "find /srv/portal /etc/portal ! -type d -printf '%T@\\n' | grep -vc '\\.0*$'",
+          )
+        ).stdout.trim(),
+      );
+      treeBytes = Number(
+        (await sh("portal-src", "du -sb --apparent-size /srv/portal | cut -f1")).stdout.trim(),
+      );
+      const prepared = preparePlan();
+      stateDir = prepared.stateDir;
+      const run = await apply(prepared.planFile, stateDir, ["--only", "portal"]);
+      result = { exitCode: run.exitCode, stderr: String(run.stderr) };
+    });
+
+    it("finds the files in place by their digest and sends only the directories", async () => {
+      expect(result.exitCode, result.stderr.slice(-2000)).toBe(0);
+      // The copy really lost something: the source's times have fractions the target's had not.
+      expect(fractions).toBeGreaterThan(0);
+      const { transfer, finalSync } = sentBy(stateDir);
+      expect(transfer.bytesInPlace as number).toBeGreaterThan(treeBytes * 0.95);
+      const dirs = Number(
+        (await sh("portal-src", "find /srv/portal /etc/portal -type d | wc -l")).stdout.trim(),
+      );
+      expect(transfer.filesSent).toBe(dirs);
+      expect(finalSync.filesSent).toBe(0);
+    });
+
+    it("leaves the target's tree equal to the source's, nanosecond mtimes included", async () => {
+      expect((await sh("tgt-1", TREE)).stdout).toBe((await sh("portal-src", TREE)).stdout);
     });
   });
 

@@ -37,12 +37,17 @@ describe("seed: refusals before anything changes", () => {
     expect(seedWorkload(plan, "tax", "export").name).toBe("tax");
   });
 
-  it("exports only into a new or empty directory", async () => {
+  it("exports only into a new or empty directory, or continues an unfinished export there", async () => {
     const dir = tempDir("seed-dir-");
     await checkExportDir(join(dir, "new"));
     await checkExportDir(dir);
     writeFileSync(join(dir, "chunk-00001.tar"), "old");
     expect((await refusal(checkExportDir(dir))).message).toMatch(/not empty.*chunk-00001\.tar/);
+    // An unfinished export is continued; a finished one is never written into again.
+    writeFileSync(join(dir, "seed.partial.json"), "{}");
+    await checkExportDir(dir);
+    writeFileSync(join(dir, "seed.json"), "{}");
+    expect((await refusal(checkExportDir(dir))).message).toMatch(/not empty/);
   });
 
   it("reads chunk sizes from 1MiB to 64GiB", async () => {

@@ -1,0 +1,124 @@
+/**
+ * Evidence that a file on the target was hashed THERE and has not changed since: its digest with
+ * the identity the target listed it by (device, inode, size, mtime, ctime) and the target's clock
+ * when that listing began. A write, chmod, chown, utime or replacement changes the ctime or the
+ * inode, and no tool sets a ctime back, so a file listed again with the same five fields still
+ * holds the bytes that were hashed (the rule git's index and backup tools use). A file changed
+ * within RACY_SECONDS before its listing is not vouched for: the kernel stamps times in clock
+ * ticks (at most 10 ms), so a write in the same tick as the change the listing saw could leave
+ * the ctime equal after the digest was read; such a file is hashed again.
+ *
+ * Written by the in-place check and by seed import (both compute digests on the target), read by
+ * the next in-place check, in the workload's local work directory beside its manifests: a lost
+ * state directory loses it too, and then every candidate is hashed again.
+ */
+import { appendFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { z } from "zod";
+import type { HashAlgorithm, ManifestEntry } from "../manifest/model.ts";
+
+export const EVIDENCE_FILE = "target-evidence.jsonl";
+
+/** Changes this close before a listing (ten clock ticks) may share a ctime with a later write. */
+export const RACY_SECONDS = 0.1;
+
+export const EvidenceRecord = z.object({
+  host: z.string(),
+  hash: z.enum(["sha256", "sm3"]),
+  path: z.string(),
+  dev: z.string(),
+  ino: z.string(),
+  size: z.number(),
+  mtime: z.string(),
+  ctime: z.string(),
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The target's clock (`date +%s.%N`) when the listing that saw the file began. */
+  at: z.string(),
+});
+export type EvidenceRecord = z.infer<typeof EvidenceRecord>;
+
+/** Records about `host` with digests of `hash`, by path; no file (or a torn line) is no evidence. */
+export async function readEvidence(
+  file: string,
+  host: string,
+  hash: HashAlgorithm,
+): Promise<Map<string, EvidenceRecord>> {
+  const records = new Map<string, EvidenceRecord>();
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return records;
+    throw error;
+  }
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const record = EvidenceRecord.safeParse(parsed);
+    if (record.success && record.data.host === host && record.data.hash === hash)
+      records.set(record.data.path, record.data);
+  }
+  return records;
+}
+
+/** The digest a listed target file still has when `record` vouches for it, else undefined. */
+export function vouchedDigest(there: ManifestEntry, record: EvidenceRecord | undefined): string | undefined {
+  if (record === undefined || there.type !== "file") return undefined;
+  const same =
+    record.dev === there.dev &&
+    record.ino === there.ino &&
+    record.size === there.size &&
+    record.mtime === there.mtime &&
+    record.ctime === there.ctime;
+  const settled = Number(there.ctime) < Number(record.at) - RACY_SECONDS;
+  return same && settled ? record.digest : undefined;
+}
+
+/** Evidence for files just hashed on `host` (entries as the target listed them, with `hash`). */
+export function evidenceOf(
+  entries: readonly ManifestEntry[],
+  host: string,
+  hash: HashAlgorithm,
+  at: string,
+): EvidenceRecord[] {
+  return entries.flatMap((entry) =>
+    entry.type === "file" && entry.hash !== undefined
+      ? [
+          {
+            host,
+            hash,
+            path: entry.path,
+            dev: entry.dev,
+            ino: entry.ino,
+            size: entry.size,
+            mtime: entry.mtime,
+            ctime: entry.ctime,
+            digest: entry.hash,
+            at,
+          },
+        ]
+      : [],
+  );
+}
+
+function lines(records: readonly EvidenceRecord[]): string {
+  return records.map((record) => `${JSON.stringify(record)}\n`).join("");
+}
+
+/** Replace the evidence with `records` (what the latest check hashed or found vouched for). */
+export async function writeEvidence(file: string, records: readonly EvidenceRecord[]): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(`${file}.tmp`, lines(records));
+  await rename(`${file}.tmp`, file);
+}
+
+/** Add records (seed import, chunk by chunk); a later record for a path wins on reading. */
+export async function appendEvidence(file: string, records: readonly EvidenceRecord[]): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await appendFile(file, lines(records));
+}

@@ -1,0 +1,64 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  appendEvidence,
+  evidenceOf,
+  readEvidence,
+  vouchedDigest,
+  writeEvidence,
+} from "../../../src/transfer/target-evidence.ts";
+import { file } from "../../support/manifest-entries.ts";
+
+const DIGEST = "a".repeat(64);
+const listed = file("/srv/a", {
+  hash: DIGEST,
+  dev: "64768",
+  ino: "42",
+  size: 10,
+  mtime: "1733046300.1000000000",
+  ctime: "1733046300.2000000000",
+});
+
+describe("evidence of digests computed on the target", () => {
+  const [record] = evidenceOf([listed], "tgt-1", "sha256", "1733046400.0000000000");
+
+  it("vouches for a file listed again with the same device, inode, size, mtime and ctime", () => {
+    const again = { ...listed, hash: undefined };
+    expect(vouchedDigest(again, record)).toBe(DIGEST);
+  });
+
+  it("does not vouch once anything of its identity changed", () => {
+    for (const change of [
+      { ctime: "1733046500.0000000000" },
+      { ino: "43" },
+      { dev: "1" },
+      { size: 11 },
+      { mtime: "1733046300.0000000000" },
+    ])
+      expect(vouchedDigest({ ...listed, ...change }, record), JSON.stringify(change)).toBeUndefined();
+    expect(vouchedDigest(listed, undefined)).toBeUndefined();
+  });
+
+  it("does not vouch for a file changed within a tenth of a second before the listing that hashed it", () => {
+    const [racy] = evidenceOf([listed], "tgt-1", "sha256", "1733046300.2500000000");
+    expect(vouchedDigest(listed, racy)).toBeUndefined();
+  });
+
+  it("is read back for its host and algorithm only, a later record winning, a torn line ignored", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "evidence-"));
+    const path = join(dir, "w", "target-evidence.jsonl");
+    await writeEvidence(path, [
+      record!,
+      ...evidenceOf([file("/srv/b", { hash: DIGEST })], "tgt-2", "sha256", "1"),
+    ]);
+    await appendEvidence(path, [{ ...record!, digest: "b".repeat(64) }]);
+    writeFileSync(path, `${readFileSync(path, "utf8")}{"host":"tgt-1",`);
+    const read = await readEvidence(path, "tgt-1", "sha256");
+    expect([...read.keys()]).toEqual(["/srv/a"]);
+    expect(read.get("/srv/a")?.digest).toBe("b".repeat(64));
+    expect((await readEvidence(path, "tgt-1", "sm3")).size).toBe(0);
+    expect((await readEvidence(join(dir, "none.jsonl"), "tgt-1", "sha256")).size).toBe(0);
+  });
+});
