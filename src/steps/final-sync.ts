@@ -13,7 +13,7 @@ import { carryHashes, insideRoots, planDelta } from "../transfer/delta.ts";
 import { ProgressTracker } from "../transfer/meter.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import type { FinalDatabase, FinalFiles } from "./cutover-checkpoint.ts";
-import { databaseSize, dumpFile, engineFor } from "./db/engines.ts";
+import { databaseSize, dumpFile } from "./db/engines.ts";
 import { parseRowCounts } from "./db/postgres.ts";
 import { streamDump } from "./db/stream-dump.ts";
 import { collectManifest } from "./manifest/collect.ts";
@@ -148,7 +148,6 @@ export async function moveDatabases(
   const tracker = new ProgressTracker(0, workload.databases.length, (progress) => context.progress(progress));
   for (const db of workload.databases) {
     const file = dumpFile(hostWorkDir(workload), db).replace(/\.dump$/, ".final.dump");
-    const engine = engineFor(db);
     const countsFile = `${file}.counts`;
     const sizeBytes = await databaseSize(source, db, signal);
     const { bytes, sha256 } = await streamDump(source, target, db, file, {
@@ -158,18 +157,12 @@ export async function moveDatabases(
       sizeBytes,
       countsFile,
     });
-    // The counts of the very snapshot dumped (PostgreSQL), else of the frozen source now: the
-    // counts the target must have exactly.
-    const sourceCounts = engine.dumpWithCounts
-      ? parseRowCounts(
-          (
-            await source.check(sh`cat -- ${countsFile} && rm -f -- ${countsFile}`, {
-              signal,
-              timeoutMs: QUICK_MS,
-            })
-          ).stdout,
-        )
-      : await engine.rowCounts(source, db, signal);
+    // The counts of the very snapshot dumped: the counts the target must have exactly.
+    const counted = await source.check(sh`cat -- ${countsFile} && rm -f -- ${countsFile}`, {
+      signal,
+      timeoutMs: QUICK_MS,
+    });
+    const sourceCounts = parseRowCounts(counted.stdout);
     const snap: DatabaseSnapshot = {
       engine: db.engine,
       name: db.name,
