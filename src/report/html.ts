@@ -12,6 +12,7 @@ import {
   digestText,
   downtimeText,
   durationText,
+  hintLines,
   operatorText,
   runDuration,
   systemsMovedText,
@@ -41,6 +42,13 @@ function table(cls: string, head: string[], rows: string[][]): string {
 }
 
 const td = (text: string | number, cls = "") => `<td${cls ? ` class="${cls}"` : ""}>${esc(text)}</td>`;
+
+/** The failures' remedies, one line each, under the failures table. */
+function hintList(run: RunReport): string {
+  const hints = hintLines(run);
+  if (hints.length === 0) return "";
+  return `\n<p>Hints:</p><ul class="hints">${hints.map((line) => `<li>${esc(line)}</li>`).join("")}</ul>`;
+}
 
 function statusClass(status: string): string {
   return status === "succeeded" ? "ok" : status === "running" || status === "pending" ? "warn" : "bad";
@@ -133,7 +141,7 @@ ${table("steps", ["Workload", "Step", "Status", "Attempts", "Started", "Duration
 <h3>Manifest digests and verification</h3>
 ${table("digests", ["Workload", "Manifest digest", "Verification", "Checks"], digests)}
 <h3>Failures</h3>
-${table("failures", ["Workload", "Step", "At", "Kind", "Message"], failures)}
+${table("failures", ["Workload", "Step", "At", "Kind", "Message"], failures)}${hintList(run)}
 <h3>Rollbacks</h3>
 ${table("rollbacks", ["Workload", "At", "Result", "Duration"], rollbacks)}
 `;

@@ -9,6 +9,7 @@ import {
   digestText,
   downtimeText,
   durationText,
+  hintLines,
   operatorText,
   runDuration,
   systemsMovedText,
@@ -133,6 +134,8 @@ function runSection(run: RunReport, timeZone: string): string {
   );
   out.push("### Failures\n");
   out.push(table(["Workload", "Step", "At", "Kind", "Message"], failures));
+  const hints = hintLines(run);
+  if (hints.length > 0) out.push(`Hints:\n\n${hints.map((line) => `- ${cell(line)}`).join("\n")}\n`);
   out.push("### Rollbacks\n");
   out.push(table(["Workload", "At", "Result", "Duration"], rollbacks));
   return out.join("\n");
