@@ -32,7 +32,7 @@ import {
   writeSeedIndex,
 } from "./seed-bundle.ts";
 import { batchTimeoutMs } from "./sync.ts";
-import { tarCreate, tarKeepsAttributes, tarList } from "./tar-pipe.ts";
+import { keepAttributes, tarCreate, tarList } from "./tar-pipe.ts";
 
 export interface ExportOptions {
   source: Remote;
@@ -95,8 +95,9 @@ export async function exportSeed(options: ExportOptions): Promise<SeedIndex> {
   await writeFile(join(dir, SEED_MANIFEST), toJsonl(manifest));
   const bundle = manifestDigest(manifest);
   const batches = planBatches(entries, { maxBytes: options.chunkBytes, maxFiles: 20_000 });
-  // ACLs, xattrs and capabilities travel in the bundle when the source's tar keeps them.
-  const attributes = await tarKeepsAttributes(options.source, signal);
+  // ACLs, xattrs and capabilities travel in the bundle as they travel in a transfer: refused
+  // here, before any chunk is written, when entries carry them and the source's tar cannot.
+  const attributes = await keepAttributes([options.source], entries, signal);
   const chunks: SeedChunk[] = [];
   for (const [index, batch] of batches.entries()) {
     signal.throwIfAborted();

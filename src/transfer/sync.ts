@@ -24,7 +24,7 @@ import {
 import type { Progress, Throttle } from "../steps/types.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS, planBatches } from "./batches.ts";
 import { ProgressTracker } from "./meter.ts";
-import { rootRedirects, sendBatch, tarKeepsAttributes } from "./tar-pipe.ts";
+import { keepAttributes, rootRedirects, sendBatch } from "./tar-pipe.ts";
 
 export interface SyncOptions {
   source: Remote;
@@ -114,30 +114,6 @@ async function verifyBatch(
   return differing;
 }
 
-/**
- * Send ACLs, xattrs and capabilities when both tars can; refuse, before anything is sent, when
- * entries carry them and either tar cannot (they would be dropped and arrive looser).
- */
-async function attributesFor(options: SyncOptions): Promise<boolean> {
-  const [source, target] = await Promise.all([
-    tarKeepsAttributes(options.source, options.signal),
-    tarKeepsAttributes(options.target, options.signal),
-  ]);
-  if (source && target) return true;
-  const carrying = options.entries.filter((entry) => entry.xattrs !== undefined);
-  if (carrying.length === 0) return false;
-  const host = source ? options.target.host : options.source.host;
-  throw new RemoteError(
-    "remote",
-    `${carrying.length} entr(ies) carry ACLs, xattrs or file capabilities (e.g. ${JSON.stringify(carrying[0]!.path)}), but tar on ${host} cannot keep them`,
-    { host, command: "tar --usage", exitCode: null },
-    {
-      hint: "install GNU tar 1.27 or later with ACL and xattr support on both hosts (Debian/Kylin: tar, acl, attr)",
-      retryable: false,
-    },
-  );
-}
-
 export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   const started = Date.now();
   const batches = planBatches(options.entries, options.limits ?? DEFAULT_BATCH_LIMITS);
@@ -158,7 +134,7 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     averageBps: 0,
   };
 
-  const attributes = await attributesFor(options);
+  const attributes = await keepAttributes([options.source, options.target], options.entries, options.signal);
   const redirects = await rootRedirects(options.target, options.roots, options.signal);
   let verifying: Promise<void> = Promise.resolve();
   for (const [index, batch] of batches.entries()) {
