@@ -36,6 +36,31 @@ $$;
 SQL
 `;
 
+/**
+ * Creates a table on `host`, starts `writer` changing it, runs `move` (an apply) meanwhile,
+ * then stops the writer: the table's row count before and after.
+ */
+async function underWriter(options: {
+  host: string;
+  query: (sql: string) => string;
+  setup: string;
+  count: string;
+  writer: string;
+  stop: string;
+  move: () => Promise<void>;
+}): Promise<{ before: number; after: number }> {
+  const { host, query } = options;
+  const created = await sh(host, query(options.setup));
+  expect(created.code, created.stderr).toBe(0);
+  const before = Number((await sh(host, query(options.count))).stdout);
+  const writer = hostExec(host, options.writer, { timeoutMs: 420_000 });
+  await options.move();
+  await sh(host, query(options.stop));
+  const written = await writer;
+  expect(written.code, written.stderr).toBe(0);
+  return { before, after: Number((await sh(host, query(options.count))).stdout) };
+}
+
 describe.skipIf(skipReason !== "")("messy cutover: rows deleted while the database is dumped", () => {
   let stateDir: string;
   let result: { exitCode?: number | undefined; stderr: unknown };
@@ -44,21 +69,20 @@ describe.skipIf(skipReason !== "")("messy cutover: rows deleted while the databa
 
   beforeAll(async () => {
     await resetFleet();
-    const created = await sh(
-      "tax-src",
-      psql(
+    ({ before, after } = await underWriter({
+      host: "tax-src",
+      query: psql,
+      setup:
         "create table deleter_stop (at timestamptz); create table web_sessions (id serial primary key, token text); insert into web_sessions (token) select md5(g::text) from generate_series(1, 50000) g",
-      ),
-    );
-    expect(created.code, created.stderr).toBe(0);
-    before = Number((await sh("tax-src", psql("select count(*) from web_sessions"))).stdout);
-    const deleter = hostExec("tax-src", DELETER, { timeoutMs: 240_000 });
-    const prepared = preparePlan();
-    stateDir = prepared.stateDir;
-    result = await apply(prepared.planFile, stateDir, ["--only", "tax-collection"]);
-    await sh("tax-src", psql("insert into deleter_stop values (now())"));
-    await deleter;
-    after = Number((await sh("tax-src", psql("select count(*) from web_sessions"))).stdout);
+      count: "select count(*) from web_sessions",
+      writer: DELETER,
+      stop: "insert into deleter_stop values (now())",
+      move: async () => {
+        const prepared = preparePlan();
+        stateDir = prepared.stateDir;
+        result = await apply(prepared.planFile, stateDir, ["--only", "tax-collection"]);
+      },
+    }));
   });
 
   afterAll(async () => {
@@ -109,26 +133,24 @@ describe.skipIf(skipReason !== "")("messy cutover: MariaDB rows inserted and del
 
   beforeAll(async () => {
     await resetFleet();
-    const created = await sh(
-      "lic-src",
-      mysql(
+    ({ before, after } = await underWriter({
+      host: "lic-src",
+      query: mysql,
+      setup:
         "CREATE TABLE writer_stop (at DATETIME); CREATE TABLE queue (id INT AUTO_INCREMENT PRIMARY KEY, token VARCHAR(40)) ENGINE=InnoDB; INSERT INTO queue (token) SELECT MD5(seq) FROM seq_1_to_50000",
-      ),
-    );
-    expect(created.code, created.stderr).toBe(0);
-    before = Number((await sh("lic-src", mysql("SELECT COUNT(*) FROM queue"))).stdout);
-    const writer = hostExec("lic-src", QUEUE_WRITER, { timeoutMs: 420_000 });
-    run = await applyDerived({
-      workloads: ["licensing"],
-      name: "mariadb-live-queue",
-      edit: (plan) => {
-        workloadOf(plan, "licensing").databases = [{ engine: "mariadb", name: "licensing" }];
+      count: "SELECT COUNT(*) FROM queue",
+      writer: QUEUE_WRITER,
+      stop: "INSERT INTO writer_stop VALUES (NOW())",
+      move: async () => {
+        run = await applyDerived({
+          workloads: ["licensing"],
+          name: "mariadb-live-queue",
+          edit: (plan) => {
+            workloadOf(plan, "licensing").databases = [{ engine: "mariadb", name: "licensing" }];
+          },
+        });
       },
-    });
-    await sh("lic-src", mysql("INSERT INTO writer_stop VALUES (NOW())"));
-    const written = await writer;
-    expect(written.code, written.stderr).toBe(0);
-    after = Number((await sh("lic-src", mysql("SELECT COUNT(*) FROM queue"))).stdout);
+    }));
   });
 
   afterAll(async () => {
