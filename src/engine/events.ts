@@ -27,6 +27,8 @@ export type EngineEvent =
       step: StepName;
       kind: string;
       message: string;
+      /** What the user can do about it, for errors that know (a user error's remedy). */
+      hint?: string;
       retryable: boolean;
       attempt: number;
       willRetry: boolean;

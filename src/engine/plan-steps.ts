@@ -103,14 +103,13 @@ export function snapshotActions(described: Described): Action[] {
   });
   const dumps: Action[] = databases.map((db) => {
     const command = dumpCommand(db);
-    const counted = engineFor(db).dumpWithCounts ? "in the dump's own snapshot" : "just before the dump";
     return {
       type: "dump",
       host: source.name,
       ...dbRef(db),
       tool: command.text,
       file: db.dumpFile,
-      summary: `dump ${db.engine} database ${db.name} on ${source.name}: ${sh`${command} > ${db.dumpFile}`.text}, counting rows per table ${counted}`,
+      summary: `dump ${db.engine} database ${db.name} on ${source.name}: ${sh`${command} > ${db.dumpFile}`.text}, counting rows per table in the dump's own snapshot`,
     };
   });
   return [...manifests, ...dumps];

@@ -202,5 +202,6 @@ export async function attemptStep(
 }
 
 function pick(detail: ReturnType<typeof errorRecord>) {
-  return { kind: detail.kind, message: detail.message, retryable: detail.retryable };
+  const hint = detail.hint ? { hint: detail.hint } : {};
+  return { kind: detail.kind, message: detail.message, ...hint, retryable: detail.retryable };
 }

@@ -5,7 +5,8 @@
  *
  * Output: metadata triples `<meta>\0<path>\0<symlink target>\0`, then the field `#hashes`, then
  * `<hex>  <path>\0` per regular file, then `#xattrs` and getfattr's dump as one field (or
- * `#noxattrs` without getfattr). parse.ts reads it.
+ * `#noxattrs` without getfattr). parse.ts reads it. The tree is walked once for metadata,
+ * readability and attributes (hashing walks it again for the files).
  */
 import { type ShellCommand, sh } from "../remote/shell.ts";
 import type { HashAlgorithm } from "./model.ts";
@@ -28,7 +29,7 @@ export const NO_XATTRS_MARKER = "#noxattrs";
 
 const SCRIPT = `
 list=$(mktemp) || exit 70
-trap 'rm -f "$list" "$list.x"' EXIT
+trap 'rm -f "$list" "$list".*' EXIT
 cat > "$list"
 # find options: list/top look at exactly the listed paths; tree and top follow a root that is a
 # symlink to a directory (a target's data disk), never a symlink below it.
@@ -42,19 +43,31 @@ if [ "$1" = tree ]; then
     xargs -0 -r sh -c 'for p; do if [ -L "$p" ]; then printf "%s -> %s\\n" "$p" "$(readlink -f -- "$p")" >&2; exit 1; fi; done' roots < "$list" || exit ${ROOT_SYMLINK_EXIT}
   fi
 fi
+# One walk of the tree does three things: it prints every entry's metadata; it notes, per find
+# run (the shell's pid: xargs may start several), every file this login cannot read and every
+# directory it cannot list; and it feeds every entry to getfattr, which reads the extended
+# attributes meanwhile, through a FIFO this shell holds open until the walk is done.
+export FMT='%y %s %m %U %G %T@ %C@ %D %i %n\\0%p\\0%l\\0' UNREADABLE="$list.u" ATTRS=/dev/null
+if command -v getfattr >/dev/null 2>&1; then
+  ATTRS="$list.p"
+  mkfifo "$ATTRS" || exit 70
+  xargs -0 -r getfattr -h -d -m - -e hex --absolute-names -- < "$ATTRS" > "$list.a" 2>/dev/null &
+  attrs=$!
+  exec 5> "$ATTRS"
+fi
+# Sockets cannot be archived; leave them out of the manifest rather than fail later.
+xargs -0 -r sh -c 'exec find $H "$@" \${MIGRATE_DEPTH:+-maxdepth 0} ! -type s -fprint0 "$ATTRS" \\( \\( \\( -type f ! -readable \\) -o \\( -type d \\( ! -readable -o ! -executable \\) \\) \\) -fprint0 "$UNREADABLE.$$" , -printf "$FMT" \\)' meta < "$list" 2> "$list.x"
+if [ -n "\${attrs:-}" ]; then exec 5>&-; wait "$attrs"; fi
 # What this login cannot read (files) or list (directories) is refused, never skipped.
-xargs -0 -r sh -c 'exec find $H "$@" \${MIGRATE_DEPTH:+-maxdepth 0} \\( \\( -type f ! -readable \\) -o \\( -type d \\( ! -readable -o ! -executable \\) \\) \\) -print0' unreadable < "$list" > "$list.x"
-if [ -s "$list.x" ]; then
-  printf 'unreadable: %s\\n' "$(tr -cd '\\000' < "$list.x" | wc -c)" >&2
-  tr '\\000' '\\n' < "$list.x" | head -n 5 >&2
+for found in "$UNREADABLE".*; do [ -s "$found" ] && cat -- "$UNREADABLE".* > "$UNREADABLE" && break; done
+if [ -s "$UNREADABLE" ]; then
+  printf 'unreadable: %s\\n' "$(tr -cd '\\000' < "$UNREADABLE" | wc -c)" >&2
+  tr '\\000' '\\n' < "$UNREADABLE" | head -n 5 >&2
   exit ${UNREADABLE_EXIT}
 fi
-export FMT='%y %s %m %U %G %T@ %C@ %D %i %n\\0%p\\0%l\\0'
-# Sockets cannot be archived; leave them out of the manifest rather than fail later.
-xargs -0 -r sh -c 'if [ -n "$MIGRATE_DEPTH" ]; then exec find $H "$@" -maxdepth 0 ! -type s -printf "$FMT"; else exec find $H "$@" ! -type s -printf "$FMT"; fi' meta < "$list" 2> "$list.x"
 # An entry find could not read (an I/O error, a permission lost meanwhile) would be missing from
 # the manifest without a word: only entries that vanished on a live host may be left out.
-if grep -v -e 'No such file or directory$' "$list.x" | grep -q .; then cat "$list.x" >&2; exit ${LISTING_FAILED_EXIT}; fi
+if [ -s "$list.x" ] && grep -v -e 'No such file or directory$' "$list.x" | grep -q .; then cat "$list.x" >&2; exit ${LISTING_FAILED_EXIT}; fi
 printf '${HASHES_MARKER}\\000'
 # $1: extra find tests selecting files by size (unquoted on purpose: constant words or nothing).
 files() {
@@ -77,10 +90,9 @@ else
   files "" | xargs -0 -r sha256sum -z
 fi
 # ACLs, file capabilities, SELinux labels and user xattrs, all as extended attributes.
-if command -v getfattr >/dev/null 2>&1; then
+if [ -n "\${attrs:-}" ]; then
   printf '${XATTRS_MARKER}\\000'
-  xargs -0 -r sh -c 'if [ -n "$MIGRATE_DEPTH" ]; then exec find $H "$@" -maxdepth 0 ! -type s -print0; else exec find $H "$@" ! -type s -print0; fi' attrs < "$list" |
-    xargs -0 -r getfattr -h -d -m - -e hex --absolute-names -- 2>/dev/null
+  cat "$list.a"
   printf '\\000'
 else
   printf '${NO_XATTRS_MARKER}\\000'

@@ -57,10 +57,16 @@ export function describeEvent(event: EngineEvent, c: Palette): string {
   }
 }
 
-/** The run-start line carries the date; the others only the clock (a run rarely spans days). */
+/**
+ * The run-start line carries the date; the others only the clock (a run rarely spans days). A
+ * failure that is final and whose error knows a remedy gets it on a line of its own, with the
+ * same prefix, so `grep hint:` finds every remedy of a run.
+ */
 export function formatEventLine(event: EngineEvent, c: Palette, timeZone: string): string {
-  const at = formatTime(event.at, timeZone, { precision: "second", date: event.type === "run-start" });
-  return `${c.dim(at)} ${describeEvent(event, c)}`;
+  const at = c.dim(formatTime(event.at, timeZone, { precision: "second", date: event.type === "run-start" }));
+  const line = `${at} ${describeEvent(event, c)}`;
+  if (event.type !== "step-fail" || event.willRetry || !event.hint) return line;
+  return `${line}\n${at} ${event.workload} ${event.step}: ${c.yellow("hint:")} ${event.hint}`;
 }
 
 /** Closing line: "totals: 3/4 succeeded, 1 failed; 2.0 GiB moved". */

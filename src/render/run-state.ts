@@ -36,8 +36,10 @@ export interface WorkloadView extends WorkloadInfo {
   frozenAt?: number;
   downtimeMs?: number;
   reason?: string;
+  /** The remedy of the failure that ended the workload, when its error carries one. */
+  hint?: string;
   /** Last failure, including retried ones, so the operator sees what is being retried. */
-  lastFailure?: { step: string; message: string; willRetry: boolean };
+  lastFailure?: { step: string; message: string; hint?: string; willRetry: boolean };
   bytesMoved: number;
   /** Bytes the transfer found already on the target and did not send. */
   bytesInPlace: number;
@@ -153,6 +155,7 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
       workload(state, event.workload).lastFailure = {
         step: event.step,
         message: event.message,
+        ...(event.hint ? { hint: event.hint } : {}),
         willRetry: event.willRetry,
       };
       break;
@@ -172,6 +175,9 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
       const view = workload(state, event.workload);
       view.status = event.status;
       view.reason = event.reason ?? (event.status === "failed" ? view.lastFailure?.message : undefined);
+      // A failed or rolled-back workload ended on its last failure: its remedy is the one to show.
+      if ((event.status === "failed" || event.status === "rolled-back") && !view.lastFailure?.willRetry)
+        view.hint = view.lastFailure?.hint;
       view.endedAt = at;
       // Bytes an interrupted transfer already sent were moved too; resume skips them.
       if (view.progress) view.bytesMoved += view.progress.bytesDone;

@@ -46,6 +46,12 @@ function cellHtml(cell: Cell): string {
   return td(cell.text, cls);
 }
 
+/** The failures' remedies, one line each, under the failures table. */
+function hintList(hints: string[]): string {
+  if (hints.length === 0) return "";
+  return `\n<p>Hints:</p><ul class="hints">${hints.map((line) => `<li>${esc(line)}</li>`).join("")}</ul>`;
+}
+
 function runSection(run: RunReport, timeZone: string): string {
   const meta = [["Status", run.status], ...runFacts(run, timeZone)];
   const tables = runTables(run, timeZone).map(
@@ -54,7 +60,7 @@ function runSection(run: RunReport, timeZone: string): string {
         t.id,
         t.headers,
         t.rows.map((row) => row.map(cellHtml)),
-      )}`,
+      )}${hintList(t.hints ?? [])}`,
   );
   const details = `<h3>Timeline</h3>
 ${timelineSvg(run)}

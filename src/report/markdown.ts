@@ -39,6 +39,8 @@ function runSection(run: RunReport, timeZone: string): string {
         t.rows.map((row) => row.map((c) => c.text)),
       ),
     );
+    const hints = t.hints ?? [];
+    if (hints.length > 0) out.push(`Hints:\n\n${hints.map((line) => `- ${cell(line)}`).join("\n")}\n`);
   }
   return out.join("\n");
 }

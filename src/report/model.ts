@@ -33,6 +33,8 @@ export interface FailureReport {
   willRetry: boolean;
   host?: string;
   command?: string;
+  /** The error's remedy, when it knows one. */
+  hint?: string;
 }
 
 export interface WorkloadReport {
@@ -237,6 +239,7 @@ function buildWorkload(
         willRetry: r.willRetry,
         ...(r.error.host ? { host: r.error.host } : {}),
         ...(r.error.command ? { command: r.error.command } : {}),
+        ...(r.error.hint ? { hint: r.error.hint } : {}),
       });
       const s = steps.get(r.step);
       if (s && !r.willRetry)

@@ -11,6 +11,7 @@ import {
   digestText,
   downtimeText,
   durationText,
+  hintLines,
   verificationText,
   whenText,
 } from "./text.ts";
@@ -34,6 +35,8 @@ export interface RunTable {
   title: string;
   headers: string[];
   rows: Cell[][];
+  /** Remedies shown under the table, one line each ("Hints:"). */
+  hints?: string[];
 }
 
 /** Succeeded reads well, running or pending is waiting, anything else needs a look. */
@@ -150,6 +153,7 @@ export function runTables(run: RunReport, timeZone: string): RunTable[] {
       title: "Failures",
       headers: ["Workload", "Step", "At", "Kind", "Message"],
       rows: failures,
+      hints: hintLines(run),
     },
     {
       id: "rollbacks",

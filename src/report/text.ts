@@ -26,6 +26,14 @@ export function downtimeText(w: WorkloadReport): string {
   return `${formatDuration(w.downtimeMs)} of ${formatDuration(w.downtimeBudgetMs)} (${verdict})`;
 }
 
+/** One line per distinct remedy of a run's failures: "portal snapshot: add `become: sudo` …". */
+export function hintLines(run: RunReport): string[] {
+  const lines = run.workloads.flatMap((w) =>
+    w.failures.flatMap((f) => (f.hint ? [`${w.name} ${f.step}: ${f.hint}`] : [])),
+  );
+  return [...new Set(lines)];
+}
+
 export function verificationText(w: WorkloadReport): string {
   if (!w.verification.ran) return "not run";
   if (w.verification.ok === undefined) return "incomplete";

@@ -16,7 +16,7 @@ import { carryHashes, insideRoots, planDelta } from "../transfer/delta.ts";
 import { ProgressTracker } from "../transfer/meter.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import type { FinalDatabase, FinalFiles } from "./cutover-checkpoint.ts";
-import { databaseSize, engineFor } from "./db/engines.ts";
+import { databaseSize } from "./db/engines.ts";
 import { parseRowCounts } from "./db/postgres.ts";
 import { streamDump } from "./db/stream-dump.ts";
 import type { CutoverInput } from "./inputs.ts";
@@ -152,7 +152,6 @@ export async function moveDatabases(
   const tracker = new ProgressTracker(0, input.databases.length, (progress) => context.progress(progress));
   for (const db of input.databases) {
     const file = db.finalDumpFile;
-    const engine = engineFor(db);
     const countsFile = `${file}.counts`;
     const sizeBytes = await databaseSize(source, db, signal);
     const { bytes, sha256 } = await streamDump(source, target, db, file, {
@@ -162,18 +161,12 @@ export async function moveDatabases(
       sizeBytes,
       countsFile,
     });
-    // The counts of the very snapshot dumped (PostgreSQL), else of the frozen source now: the
-    // counts the target must have exactly.
-    const sourceCounts = engine.dumpWithCounts
-      ? parseRowCounts(
-          (
-            await source.check(sh`cat -- ${countsFile} && rm -f -- ${countsFile}`, {
-              signal,
-              timeoutMs: QUICK_MS,
-            })
-          ).stdout,
-        )
-      : await engine.rowCounts(source, db, signal);
+    // The counts of the very snapshot dumped: the counts the target must have exactly.
+    const counted = await source.check(sh`cat -- ${countsFile} && rm -f -- ${countsFile}`, {
+      signal,
+      timeoutMs: QUICK_MS,
+    });
+    const sourceCounts = parseRowCounts(counted.stdout);
     const snap: DatabaseSnapshot = {
       engine: db.engine,
       name: db.name,

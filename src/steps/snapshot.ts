@@ -36,21 +36,20 @@ async function dumpDatabases(input: SnapshotInput, context: StepContext): Promis
     const engine = engineFor(db);
     const file = db.dumpFile;
     const countsFile = `${file}.counts`;
-    // Counted inside the dump's own snapshot where the engine can (PostgreSQL): rows deleted
-    // while it runs are then in neither. Otherwise counted just before the dump.
-    const before = engine.dumpWithCounts ? undefined : await engine.rowCounts(source, db, signal);
-    const command = engine.dumpWithCounts ? engine.dumpWithCounts(db, countsFile) : engine.dump(db);
+    // Counted inside the dump's own snapshot: rows deleted or added while it runs are in
+    // neither the dump nor the counts.
+    const command = engine.dumpWithCounts(db, countsFile);
     const size = await databaseSize(source, db, signal);
     const dump = withDatabasePassword(
       db,
-      sh`umask 077 && ${command} > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file} && sha256sum < ${file}${before ? sh`` : sh` && cat ${countsFile}`}`,
+      sh`umask 077 && ${command} > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file} && sha256sum < ${file} && cat -- ${countsFile} && rm -f -- ${countsFile}`,
     );
     const dumped = await source.check(dump.command, {
       stdin: dump.stdin,
       signal,
       timeoutMs: databaseDeadlineMs(size),
     });
-    const rowCounts = before ?? parseRowCounts(dumped.stdout.slice(dumped.stdout.indexOf("\n") + 1));
+    const rowCounts = parseRowCounts(dumped.stdout.slice(dumped.stdout.indexOf("\n") + 1));
     result.push({
       engine: db.engine,
       name: db.name,

@@ -29,7 +29,7 @@ import {
 } from "./seed-bundle.ts";
 import { type ResumePoint, readResumePoint } from "./seed-resume.ts";
 import { batchTimeoutMs } from "./sync.ts";
-import { tarCreate, tarKeepsAttributes, tarList } from "./tar-pipe.ts";
+import { keepAttributes, tarCreate, tarList } from "./tar-pipe.ts";
 import type { Throttle } from "./types.ts";
 
 export interface ExportOptions {
@@ -121,8 +121,9 @@ export async function exportSeed(options: ExportOptions): Promise<SeedIndex> {
   const progress = () =>
     writeSeedPartial(dir, { v: 1, ...identity, manifestDigest: bundle, chunkBytes, chunks });
   await progress();
-  // ACLs, xattrs and capabilities travel in the bundle when the source's tar keeps them.
-  const attributes = await tarKeepsAttributes(options.source, signal);
+  // ACLs, xattrs and capabilities travel in the bundle as they travel in a transfer: refused
+  // here, before any chunk is written, when entries carry them and the source's tar cannot.
+  const attributes = await keepAttributes([options.source], entries, signal);
   for (const [index, batch] of batches.entries()) {
     if (index < chunks.length) continue;
     signal.throwIfAborted();

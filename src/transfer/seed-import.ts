@@ -18,7 +18,7 @@ import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import type { SeedChunk, SeedIndex } from "./seed-bundle.ts";
 import { batchTimeoutMs } from "./sync.ts";
-import { rootRedirects, sendBatch, tarKeepsAttributes, tarList } from "./tar-pipe.ts";
+import { attributeOptions, keepAttributes, rootRedirects, sendBatch, tarList } from "./tar-pipe.ts";
 import { appendEvidence, evidenceOf } from "./target-evidence.ts";
 import type { Throttle } from "./types.ts";
 
@@ -67,8 +67,12 @@ function digestCommand(hash: SeedIndex["hash"], file: string) {
   return hash === "sm3" ? sh`openssl dgst -sm3 -r < ${file}` : sh`sha256sum < ${file}`;
 }
 
-/** Upload, hash on the target, extract only when the digest matches; the digest the target saw. */
-async function placeChunk(options: ImportOptions, chunk: SeedChunk): Promise<string> {
+/**
+ * Upload, hash on the target, extract only when the digest matches; the digest the target saw.
+ * `attributes`: restore the ACLs, xattrs and capabilities the chunk carries (the target's tar
+ * keeps them), exactly as a transfer's extraction does.
+ */
+async function placeChunk(options: ImportOptions, chunk: SeedChunk, attributes: boolean): Promise<string> {
   const { target, signal } = options;
   const remoteFile = `${options.staging}/${chunk.file}`;
   const timeoutMs = batchTimeoutMs(chunk.bytes);
@@ -86,7 +90,7 @@ async function placeChunk(options: ImportOptions, chunk: SeedChunk): Promise<str
     // Exactly the listed members: a chunk cannot put anything outside the workload's paths; a root
     // the target holds as a symlink to a data disk stays a link (--keep-directory-symlink).
     const extracted = await target.run(
-      sh`tar -C / --numeric-owner --keep-directory-symlink --null --verbatim-files-from -xpf ${remoteFile} -T - ; s=$?; rm -f ${remoteFile}; exit $s`,
+      sh`tar -C / --numeric-owner ${attributeOptions(attributes)} --keep-directory-symlink --null --verbatim-files-from -xpf ${remoteFile} -T - ; s=$?; rm -f ${remoteFile}; exit $s`,
       { stdin: tarList(chunk.paths), signal, timeoutMs },
     );
     // A member missing from the archive (the file vanished at export) fails the extraction:
@@ -103,9 +107,9 @@ async function placeChunk(options: ImportOptions, chunk: SeedChunk): Promise<str
 async function resend(options: ImportOptions, paths: readonly string[], bytesHint: number): Promise<number> {
   const { source, target, signal } = options;
   const timeoutMs = batchTimeoutMs(bytesHint);
-  const [sourceKeeps, targetKeeps, redirects] = await Promise.all([
-    tarKeepsAttributes(source, signal),
-    tarKeepsAttributes(target, signal),
+  const expected = paths.flatMap((path) => options.entries.get(path) ?? []);
+  const [attributes, redirects] = await Promise.all([
+    keepAttributes([source, target], expected, signal),
     rootRedirects(target, options.roots, signal),
   ]);
   const bytes = await sendBatch(source, target, paths, {
@@ -114,7 +118,7 @@ async function resend(options: ImportOptions, paths: readonly string[], bytesHin
     onBytes: () => {},
     timeoutMs,
     roots: options.roots,
-    attributes: sourceKeeps && targetKeeps,
+    attributes,
     redirects,
   });
   const collect = { mode: "list", hash: options.index.hash, signal, timeoutMs } as const;
@@ -134,10 +138,14 @@ async function resend(options: ImportOptions, paths: readonly string[], bytesHin
   return bytes;
 }
 
-async function importChunk(options: ImportOptions, chunk: SeedChunk): Promise<ChunkResult> {
+async function importChunk(
+  options: ImportOptions,
+  chunk: SeedChunk,
+  attributes: boolean,
+): Promise<ChunkResult> {
   // A chunk lost from the disk is as unusable as a damaged one: its files come over the link.
   const targetDigest = existsSync(join(options.dir, chunk.file))
-    ? await placeChunk(options, chunk)
+    ? await placeChunk(options, chunk, attributes)
     : "missing";
   if (targetDigest !== chunk.digest) {
     const resent = await resend(options, chunk.paths, chunk.contentBytes);
@@ -184,12 +192,14 @@ async function importChunk(options: ImportOptions, chunk: SeedChunk): Promise<Ch
 export async function importSeed(options: ImportOptions): Promise<ChunkResult[]> {
   const { target, signal } = options;
   await target.check(sh`mkdir -p -m 700 ${options.staging}`, { signal, timeoutMs: 30_000 });
+  // Refused before any chunk is placed when entries carry attributes the target's tar would drop.
+  const attributes = await keepAttributes([target], [...options.entries.values()], signal);
   const results: ChunkResult[] = [];
   for (const chunk of options.index.chunks) {
     signal.throwIfAborted();
     const result = options.done.has(chunk.file)
       ? { file: chunk.file, outcome: "skipped" as const, carried: 0, resent: 0, resentPaths: 0 }
-      : await importChunk(options, chunk);
+      : await importChunk(options, chunk, attributes);
     results.push(result);
     await options.onChunk(result);
   }

@@ -23,7 +23,7 @@ import {
 import type { Remote } from "../remote/types.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS, planBatches } from "./batches.ts";
 import { ProgressTracker } from "./meter.ts";
-import { rootRedirects, sendBatch, tarKeepsAttributes } from "./tar-pipe.ts";
+import { keepAttributes, rootRedirects, sendBatch } from "./tar-pipe.ts";
 import type { Progress, Throttle } from "./types.ts";
 
 export interface SyncOptions {
@@ -114,30 +114,6 @@ async function verifyBatch(
   return differing;
 }
 
-/**
- * Send ACLs, xattrs and capabilities when both tars can; refuse, before anything is sent, when
- * entries carry them and either tar cannot (they would be dropped and arrive looser).
- */
-async function attributesFor(options: SyncOptions): Promise<boolean> {
-  const [source, target] = await Promise.all([
-    tarKeepsAttributes(options.source, options.signal),
-    tarKeepsAttributes(options.target, options.signal),
-  ]);
-  if (source && target) return true;
-  const carrying = options.entries.filter((entry) => entry.xattrs !== undefined);
-  if (carrying.length === 0) return false;
-  const host = source ? options.target.host : options.source.host;
-  throw new RemoteError(
-    "remote",
-    `${carrying.length} entr(ies) carry ACLs, xattrs or file capabilities (e.g. ${JSON.stringify(carrying[0]!.path)}), but tar on ${host} cannot keep them`,
-    { host, command: "tar --usage", exitCode: null },
-    {
-      hint: "install GNU tar 1.27 or later with ACL and xattr support on both hosts (Debian/Kylin: tar, acl, attr)",
-      retryable: false,
-    },
-  );
-}
-
 export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   const started = Date.now();
   const batches = planBatches(options.entries, options.limits ?? DEFAULT_BATCH_LIMITS);
@@ -159,7 +135,7 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   };
 
   const [attributes, redirects] = await Promise.all([
-    attributesFor(options),
+    keepAttributes([options.source, options.target], options.entries, options.signal),
     rootRedirects(options.target, options.roots, options.signal),
   ]);
   let verifying: Promise<void> = Promise.resolve();

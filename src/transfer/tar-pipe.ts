@@ -5,7 +5,8 @@
  * beyond the stream windows, so file size does not matter.
  */
 import { pipeline } from "node:stream/promises";
-import { BugError } from "../errors.ts";
+import { BugError, RemoteError } from "../errors.ts";
+import type { ManifestEntry } from "../manifest/model.ts";
 import { checkResult } from "../remote/check-result.ts";
 import { type ShellCommand, sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
@@ -18,6 +19,11 @@ import type { Throttle } from "./types.ts";
  */
 const ATTRIBUTES = sh`--acls --xattrs --xattrs-include=${"*"}`;
 
+/** tar's options for attributes, when both ends keep them (keepAttributes); else none. */
+export function attributeOptions(attributes: boolean): ShellCommand {
+  return attributes ? ATTRIBUTES : sh``;
+}
+
 /**
  * --verbatim-files-from: a listed name starting with '-' is a name, not an option.
  * --ignore-failed-read: a file deleted on a live source since the manifest is not fatal; the
@@ -25,8 +31,7 @@ const ATTRIBUTES = sh`--acls --xattrs --xattrs-include=${"*"}`;
  * never gets here: the manifest refuses it.)
  */
 export function tarCreate(attributes: boolean): ShellCommand {
-  const extra = attributes ? ATTRIBUTES : sh``;
-  return sh`tar -C / --null --verbatim-files-from --no-recursion --ignore-failed-read -H posix --numeric-owner ${extra} -cpf - -T -`;
+  return sh`tar -C / --null --verbatim-files-from --no-recursion --ignore-failed-read -H posix --numeric-owner ${attributeOptions(attributes)} -cpf - -T -`;
 }
 
 /** `^<path>(/|$)` as a sed BRE, and the path as a replacement, with `|` as the delimiter. */
@@ -56,8 +61,7 @@ export function tarExtract(
       ([root, resolved]) =>
         `--transform=flags=rh;s|^${escapeRegex(relative(root))}\\(/\\|$\\)|${escapeReplacement(relative(resolved))}\\1|`,
     );
-  const extra = attributes ? ATTRIBUTES : sh``;
-  return sh`tar -C / -xpf - --numeric-owner ${extra} ${transforms} -- ${names}`;
+  return sh`tar -C / -xpf - --numeric-owner ${attributeOptions(attributes)} ${transforms} -- ${names}`;
 }
 
 function relative(path: string): string {
@@ -102,6 +106,33 @@ export function tarKeepsAttributes(remote: Remote, signal: AbortSignal): Promise
     known.catch(() => supports.delete(remote));
   }
   return known;
+}
+
+/**
+ * Whether tar on every one of `hosts` keeps ACLs, xattrs and capabilities (the transfer's
+ * source and target; a seed bundle's source at export, its target at import). When one cannot
+ * and `entries` carry any, the move is refused before anything is sent: they would be dropped
+ * and the files would arrive looser.
+ */
+export async function keepAttributes(
+  hosts: readonly Remote[],
+  entries: readonly ManifestEntry[],
+  signal: AbortSignal,
+): Promise<boolean> {
+  const keeps = await Promise.all(hosts.map((host) => tarKeepsAttributes(host, signal)));
+  const lacking = hosts[keeps.indexOf(false)];
+  if (lacking === undefined) return true;
+  const carrying = entries.filter((entry) => entry.xattrs !== undefined);
+  if (carrying.length === 0) return false;
+  throw new RemoteError(
+    "remote",
+    `${carrying.length} entr(ies) carry ACLs, xattrs or file capabilities (e.g. ${JSON.stringify(carrying[0]!.path)}), but tar on ${lacking.host} cannot keep them`,
+    { host: lacking.host, command: "tar --usage", exitCode: null },
+    {
+      hint: "install GNU tar 1.27 or later with ACL and xattr support on both hosts (Debian/Kylin: tar, acl, attr)",
+      retryable: false,
+    },
+  );
 }
 
 /** Roots the target holds as symlinks to directories, with the directories they point to. */

@@ -14,6 +14,7 @@ import { LOGINS, MESSY_PORTAL } from "../../fixtures/fleet/messy.ts";
 import { Plan } from "../../src/plan/schema.ts";
 import { planHosts, SshPool } from "../../src/remote/pool.ts";
 import { sh as rsh } from "../../src/remote/shell.ts";
+import { runCli } from "./apply-support.ts";
 import { exists, loginAs, onlyWorkloads, said } from "./support/messy-fleet.ts";
 import { apply, finished, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
 
@@ -41,6 +42,24 @@ describe.skipIf(skipReason !== "")("messy fleet: logins, privilege and staging",
     expect(JSON.stringify(failure)).toMatch(/"hint":"add `become: sudo` to the host in the plan/);
     expect(finished(records, "portal/transfer")).toBeUndefined();
     expect(await exists("tgt-1", "/srv/portal")).toBe(false);
+  });
+
+  it("item 1: the plain output and the report give the refusal's remedy, one line each", async () => {
+    const { planFile, stateDir } = preparePlan((plan) => {
+      onlyWorkloads(plan, ["portal"]);
+      loginAs(plan, "portal-src", "plain", false);
+    });
+    const result = await runCli(["apply", planFile, "--yes", "--state-dir", stateDir, "--output", "plain"]);
+    expect(result.exitCode, result.stderr.slice(-2000)).toBe(3);
+    const remedy =
+      /^\d\d:\d\d:\d\d \S+ portal snapshot: hint: add `become: sudo` to the host in the plan.*migrate never skips a file$/m;
+    expect(result.stderr).toMatch(remedy);
+    expect(result.stderr.match(/hint:/g)).toHaveLength(1);
+    const report = await runCli(["report", planFile, "--state-dir", stateDir]);
+    expect(report.exitCode, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(
+      /^- portal snapshot: add `become: sudo` to the host in the plan.*never skips a file$/m,
+    );
   });
 
   it("item 1: become: sudo on a login without passwordless sudo is refused before any step", async () => {

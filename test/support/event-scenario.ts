@@ -125,6 +125,7 @@ export function scenario(
         step: "verify",
         kind: "verify",
         message: "http://gw/housing/health returned 502",
+        hint: "check the target's application log; the source serves again after the rollback",
         retryable: false,
         attempt: 1,
         willRetry: false,

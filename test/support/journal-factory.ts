@@ -220,7 +220,12 @@ export function factoryRecords(): JournalRecord[] {
       key: "housing-fund/verify",
       attempt: 1,
       willRetry: false,
-      error: { kind: "verify", message: "http://gw/housing/health returned 502", retryable: false },
+      error: {
+        kind: "verify",
+        message: "http://gw/housing/health returned 502",
+        retryable: false,
+        hint: "check the target's application log | then apply again",
+      },
     },
     start(r1, a(17), "housing-fund", "rollback"),
     finish(r1, a(21), "housing-fund", "rollback", 4000),

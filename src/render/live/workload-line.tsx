@@ -38,6 +38,9 @@ export function LiveWorkload({ view, now }: { view: WorkloadView; now: number })
           {`      ${view.lastFailure.step} failed${view.lastFailure.willRetry ? ", retrying" : ""}: ${view.lastFailure.message}`}
         </Text>
       ) : null}
+      {view.lastFailure?.hint && !view.lastFailure.willRetry && view.status === "running" ? (
+        <Text color="yellow">{`      hint: ${view.lastFailure.hint}`}</Text>
+      ) : null}
     </Box>
   );
 }
@@ -58,10 +61,13 @@ export function FinishedWorkload({ view }: { view: WorkloadView }) {
   if (view.downtimeMs !== undefined)
     details.push(`downtime ${formatDuration(view.downtimeMs)}${budget(view)}`);
   return (
-    <Box>
-      <Text color={colour}>{`${mark} ${pad(view.name, NAME_WIDTH)} ${pad(view.status, 12)}`}</Text>
-      <Text dimColor>{details.join(" · ")}</Text>
-      {view.reason ? <Text color="red">{`  ${view.reason}`}</Text> : null}
+    <Box flexDirection="column">
+      <Box>
+        <Text color={colour}>{`${mark} ${pad(view.name, NAME_WIDTH)} ${pad(view.status, 12)}`}</Text>
+        <Text dimColor>{details.join(" · ")}</Text>
+        {view.reason ? <Text color="red">{`  ${view.reason}`}</Text> : null}
+      </Box>
+      {view.hint ? <Text color="yellow">{`  hint: ${view.hint}`}</Text> : null}
     </Box>
   );
 }

@@ -2,7 +2,13 @@
 import type { Database } from "../../plan/schema.ts";
 import type { ShellCommand } from "../../remote/shell.ts";
 import type { Remote } from "../../remote/types.ts";
-import { mysqlDumpCommand, mysqlRestoreCommand, mysqlRowCounts, mysqlSizeCommand } from "./mysql.ts";
+import {
+  mysqlDumpCommand,
+  mysqlDumpWithCounts,
+  mysqlRestoreCommand,
+  mysqlRowCounts,
+  mysqlSizeCommand,
+} from "./mysql.ts";
 import { withDatabasePassword } from "./password.ts";
 import {
   pgDumpCommand,
@@ -22,10 +28,10 @@ export interface DbEngine {
   rowCounts(remote: Remote, db: Database, signal: AbortSignal): Promise<Record<string, number>>;
   /**
    * The dump on stdout and, into `countsFile` on the same host, the row counts of the very
-   * snapshot dumped. Engines without it are counted apart from the dump (mysqldump's snapshot
-   * cannot be shared with another session).
+   * snapshot dumped: PostgreSQL counts inside the exported snapshot pg_dump reads, MySQL and
+   * MariaDB count the rows of the dump's own INSERT statements as they pass.
    */
-  dumpWithCounts?(db: Database, countsFile: string): ShellCommand;
+  dumpWithCounts(db: Database, countsFile: string): ShellCommand;
 }
 
 const postgresql: DbEngine = {
@@ -40,6 +46,7 @@ const mysql: DbEngine = {
   dump: mysqlDumpCommand,
   restore: mysqlRestoreCommand,
   rowCounts: mysqlRowCounts,
+  dumpWithCounts: mysqlDumpWithCounts,
 };
 
 export function engineFor(db: Database): DbEngine {

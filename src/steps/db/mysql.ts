@@ -6,6 +6,7 @@
 import type { Database } from "../../plan/schema.ts";
 import { type ShellCommand, sh } from "../../remote/shell.ts";
 import type { Remote } from "../../remote/types.ts";
+import { mysqlDumpWithCountsCommand } from "./mysql-dump-counts.ts";
 import { withDatabasePassword } from "./password.ts";
 import { rowCountsOf } from "./postgres.ts";
 
@@ -22,8 +23,18 @@ export function mysqlSizeCommand(db: Database): ShellCommand {
   return sh`mysql${connection(db)} -N -B -e ${"select coalesce(sum(data_length + index_length), 0) from information_schema.tables where table_schema = database()"} ${db.name}`;
 }
 
+/** mysqldump's arguments: one consistent InnoDB snapshot, with the database's code. */
+function dumpArguments(db: Database): ShellCommand {
+  return sh`${connection(db)} --single-transaction --routines --triggers --events ${db.name}`;
+}
+
 export function mysqlDumpCommand(db: Database): ShellCommand {
-  return sh`mysqldump${connection(db)} --single-transaction --routines --triggers --events ${db.name}`;
+  return sh`mysqldump${dumpArguments(db)}`;
+}
+
+/** The dump on stdout and the row counts of exactly the rows it holds in `countsFile` (mysql-dump-counts.ts). */
+export function mysqlDumpWithCounts(db: Database, countsFile: string): ShellCommand {
+  return mysqlDumpWithCountsCommand(dumpArguments(db), countsFile);
 }
 
 export function mysqlRestoreCommand(db: Database, file: string): ShellCommand {
@@ -31,13 +42,15 @@ export function mysqlRestoreCommand(db: Database, file: string): ShellCommand {
 }
 
 /**
- * One count(*) per base table; table names come from information_schema, quoted with backticks.
+ * One count(*) per table that holds rows (MariaDB lists a table WITH SYSTEM VERSIONING apart
+ * from base tables; the dump holds its current rows, which count(*) counts); table names come
+ * from information_schema, quoted with backticks.
  * The table list is read into a variable, not piped into the loop: a failing first command of a
  * pipeline does not fail the script, and "no tables" would pass for "cannot connect".
  */
 const COUNT_SCRIPT = `
 set -e
-tables=$(mysql "$@" -N -B -e "select table_name from information_schema.tables where table_schema = database() and table_type = 'BASE TABLE' order by 1")
+tables=$(mysql "$@" -N -B -e "select table_name from information_schema.tables where table_schema = database() and table_type in ('BASE TABLE', 'SYSTEM VERSIONED') order by 1")
 while IFS= read -r t; do
   [ -n "$t" ] || continue
   n=$(mysql "$@" -N -B -e "select count(*) from \\\`$(printf %s "$t" | sed 's/\`/\`\`/g')\\\`")

@@ -27,11 +27,12 @@ export async function streamDump(
     onBytes: (bytes: number) => void;
     /** The database's size on disk: the deadlines follow it. */
     sizeBytes: number;
-    /** Where the source writes the row counts of the dumped snapshot, when its engine can. */
-    countsFile?: string;
+    /** Where the source writes the row counts of the dumped snapshot. */
+    countsFile: string;
   },
 ): Promise<{ bytes: number; sha256: string }> {
-  // Counting before the dump reads every table without output: the stall window allows for it.
+  // PostgreSQL counts every table inside the snapshot before pg_dump writes a byte: the stall
+  // window allows for that silence.
   const timing = {
     signal: options.signal,
     timeoutMs: databaseDeadlineMs(options.sizeBytes),
@@ -41,12 +42,7 @@ export async function streamDump(
     sh`umask 077 && mkdir -p ${file.replace(/\/[^/]*$/, "")} && cat > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file}`,
     timing,
   );
-  const engine = engineFor(db);
-  const dumpCommand =
-    options.countsFile && engine.dumpWithCounts
-      ? engine.dumpWithCounts(db, options.countsFile)
-      : engine.dump(db);
-  const command = withDatabasePassword(db, dumpCommand);
+  const command = withDatabasePassword(db, engineFor(db).dumpWithCounts(db, options.countsFile));
   const dump = await source.stream(command.command, timing);
   dump.stdin.on("error", () => {});
   dump.stdin.end(command.stdin);

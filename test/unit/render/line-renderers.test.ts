@@ -52,7 +52,9 @@ describe("plain lines", () => {
       "2026-12-05 14:00:00 +00:00 run 20261205T140000Z-demo started: plan demo, 4 workload(s)",
     );
     expect(lines[1]).toMatch(/^14:00:00 \+00:00 wave 1 started/);
-    expect(err).toContain("housing-fund verify: failed [verify] http://gw/housing/health returned 502");
+    expect(err).toMatch(
+      /^(\S+ \+00:00) housing-fund verify: failed \[verify\] http:\/\/gw\/housing\/health returned 502\n\1 housing-fund verify: hint: check the target's application log; the source serves again after the rollback$/m,
+    );
     expect(err).toContain("finance-portal: succeeded, downtime 650 ms");
     expect(lines.at(-2)).toBe("totals: 3/4 succeeded, 1 rolled-back; 2.50 GiB moved");
     expect(lines.at(-1)).toBe("see migrate report");

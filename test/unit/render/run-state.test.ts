@@ -14,6 +14,10 @@ describe("run state", () => {
     expect(t.bytesMoved).toBe(2.5 * 1024 ** 3);
     expect(state.workloads.get("finance-portal")?.downtimeMs).toBe(650);
     expect(state.workloads.get("housing-fund")?.reason).toBe("verify: returned 502");
+    expect(state.workloads.get("housing-fund")?.hint).toBe(
+      "check the target's application log; the source serves again after the rollback",
+    );
+    expect(state.workloads.get("finance-portal")?.hint).toBeUndefined();
     expect(state.status).toBe("succeeded");
     expect(state.finished).toEqual(["finance-portal", "housing-fund", "land-revenue", "drug-approvals"]);
     expect([...state.waves.values()]).toEqual(["done", "done"]);

@@ -104,6 +104,12 @@ describe("markdown", () => {
     expect(md).toContain("| Command | `migrate apply plan.yaml --yes` |");
     expect(md).toContain("Accepted by (science-and-technology): ______________________  Date: ____________");
   });
+  it("gives each failure's remedy one line under the failures", () => {
+    expect(md).toContain(
+      "Hints:\n\n- housing-fund verify: check the target's application log \\| then apply again\n",
+    );
+  });
+
   it("prefixes a digest with its algorithm once", () => {
     const prefixed = buildReport({
       plan: factoryPlan,
@@ -149,6 +155,12 @@ describe("markdown", () => {
 
 describe("html", () => {
   const html = renderHtml(model);
+  it("gives each failure's remedy one line under the failures", () => {
+    expect(html).toContain(
+      '<ul class="hints"><li>housing-fund verify: check the target&#39;s application log | then apply again</li></ul>',
+    );
+  });
+
   it("is self-contained: no scripts, no external references", () => {
     expect(html).not.toMatch(/<script|<link|src=|@import|url\(/i);
     expect(
