@@ -12,7 +12,7 @@ export default defineConfig({
       "test/unit/plan/cli.test.ts",
       "test/unit/plan/cli-readme.test.ts",
       "test/unit/engine/lock.test.ts",
-      "test/unit/engine/heap.test.ts",
+      "test/unit/cli/memory-policy.test.ts",
       "test/unit/remote/ssh-remote-settle.test.ts",
       "test/unit/reliability/shell-quote-property.test.ts",
     ],

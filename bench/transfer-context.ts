@@ -1,12 +1,14 @@
 /**
  * A real StepContext for benchmarks: the fleet plan plus a `bench` workload, remotes from the
- * real SSH pool, an unlimited throttle, and checkpoints kept in memory. It lets the benchmark
- * time the transfer and the final sync steps themselves, without the rest of apply around them.
+ * real SSH pool, an unlimited throttle (counted by the cli's memory policy, as apply's is), and
+ * checkpoints kept in memory. It lets the benchmark time the transfer and the final sync steps
+ * themselves, without the rest of apply around them.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { collectingThrottle } from "../src/cli/memory-policy.ts";
 import type { StepName } from "../src/engine/events.ts";
 import { UNLIMITED } from "../src/engine/throttle.ts";
 import { Plan } from "../src/plan/schema.ts";
@@ -50,6 +52,7 @@ export function benchRun(
   const checkpoints = new Map<StepName, Record<string, unknown>>();
   const workDir = mkdtempSync(join(tmpdir(), "bench-transfer-"));
   const signal = new AbortController().signal;
+  const throttle = collectingThrottle(UNLIMITED);
   return {
     context: (step) => ({
       plan,
@@ -64,7 +67,7 @@ export function benchRun(
         checkpoints.set(step, data);
       },
       progress: () => {},
-      throttle: UNLIMITED,
+      throttle,
       now: () => new Date(),
       options: { ignoreWindow: true },
     }),
