@@ -10,6 +10,9 @@ export default defineConfig({
     exclude: [
       ...configDefaults.exclude,
       "test/unit/plan/cli.test.ts",
+      "test/unit/cli/closed-window.test.ts",
+      "test/unit/cli/ordinary-mistakes.test.ts",
+      "test/unit/cli/yaml-mistakes.test.ts",
       "test/unit/plan/cli-readme.test.ts",
       "test/unit/engine/lock.test.ts",
       "test/unit/cli/memory-policy.test.ts",
