@@ -9,6 +9,7 @@ import { FileJournal, type Journal } from "../engine/journal.ts";
 import { acquireLock, describeHolder, type HeldLock } from "../engine/lock.ts";
 import { journalPath, lockPath } from "../engine/state-dir.ts";
 import { createThrottle } from "../engine/throttle.ts";
+import { BugError } from "../errors.ts";
 import { createRunLog, type RunLog } from "../log/run-log.ts";
 import { type Scrubber, scrubberForPlan } from "../log/scrub.ts";
 import { scrubbedEvents, scrubbedJournal } from "../log/scrubbed-sinks.ts";
@@ -82,7 +83,7 @@ export async function withCommandSession(
     }
     let started = false;
     const start = async (run: RunSpec): Promise<SessionRun> => {
-      if (started) throw new Error("a command session starts once");
+      if (started) throw new BugError("a command session starts once");
       started = true;
       const interrupts = createInterrupts({ view: plainStopView() });
       release.push(() => interrupts.release());

@@ -77,7 +77,10 @@ export async function run(op: string, file: string, options: SeedOptions = {}): 
             ? { onRecord: (record) => process.stdout.write(`${JSON.stringify(record)}\n`) }
             : {}),
         };
-        return op === "export" ? exported(context, dir, chunkBytes, file) : imported(context, dir, file);
+        // Awaited here, so an interrupted export or import ends in the catch below.
+        return await (op === "export"
+          ? exported(context, dir, chunkBytes, file)
+          : imported(context, dir, file));
       } catch (error) {
         if (run.signal.aborted) return ExitCode.interrupted;
         throw error;
