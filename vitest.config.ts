@@ -4,7 +4,8 @@ import { defineConfig } from "vitest/config";
 // loopback fleet). The e2e tier never silently skips in CI: its global setup fails instead.
 // `vitest run` runs the unit tier first and the e2e tier after it (sequence.groupOrder), so on a
 // 2-core machine the unit tier's CPU-bound workers never compete with e2e timing; the e2e tests'
-// timing claims are still written to hold with the unit tier running beside them.
+// timing claims are still written to hold with the unit tier running beside them. Both tiers run
+// the CLI as it ships (bin/migrate → dist/): test/support/fresh-dist.ts builds dist/ when stale.
 export default defineConfig({
   test: {
     projects: [
@@ -13,6 +14,7 @@ export default defineConfig({
           name: "unit",
           sequence: { groupOrder: 0 },
           include: ["test/unit/**/*.test.ts"],
+          globalSetup: ["test/support/fresh-dist.ts"],
           testTimeout: 20_000,
         },
       },
@@ -21,7 +23,7 @@ export default defineConfig({
           name: "e2e",
           sequence: { groupOrder: 1 },
           include: ["test/e2e/**/*.test.ts"],
-          globalSetup: ["test/e2e/global-setup.ts"],
+          globalSetup: ["test/support/fresh-dist.ts", "test/e2e/global-setup.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,

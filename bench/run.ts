@@ -2,6 +2,7 @@
  * `npm run bench`: runs every bench/*.bench.ts (or those named on the command line) in turn,
  * each printing its own figures and the ratio against its baseline measured in the same run.
  */
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +21,8 @@ if (missing.length > 0) {
   );
   process.exit(2);
 }
+// The whole-apply figures run bin/migrate, which runs dist/ only: rebuild it if src/ changed.
+execFileSync(process.execPath, [join(here, "../bin/dist-fresh.mjs")], { stdio: "inherit" });
 const wanted = process.argv.slice(2);
 const files = readdirSync(here)
   .filter((file) => file.endsWith(".bench.ts"))

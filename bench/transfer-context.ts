@@ -1,6 +1,7 @@
 /**
  * A real StepContext for benchmarks, with the step inputs the planner derives: the fleet plan
- * plus a `bench` workload, remotes from the real SSH pool, an unlimited throttle, and
+ * plus a `bench` workload, remotes from the real SSH pool, an unlimited throttle (counted by the
+ * cli's memory policy, as apply's is), and
  * checkpoints kept in memory. It lets the benchmark time the transfer and the final sync steps
  * themselves, without the rest of apply around them.
  */
@@ -8,6 +9,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { collectingThrottle } from "../src/cli/memory-policy.ts";
 import { workloadInputs } from "../src/engine/plan-inputs.ts";
 import { UNLIMITED } from "../src/engine/throttle.ts";
 import { Plan } from "../src/plan/schema.ts";
@@ -56,6 +58,7 @@ export function benchRun(
   const workDir = mkdtempSync(join(tmpdir(), "bench-transfer-"));
   const signal = new AbortController().signal;
   const hosts = new Map(planHosts(plan).map((host) => [host.name, host]));
+  const throttle = collectingThrottle(UNLIMITED);
   return {
     inputs: workloadInputs(plan.workloads[0]!, hosts),
     context: (step) => ({
@@ -69,7 +72,7 @@ export function benchRun(
         checkpoints.set(step, data);
       },
       progress: () => {},
-      throttle: UNLIMITED,
+      throttle,
       now: () => new Date(),
       options: { ignoreWindow: true },
     }),

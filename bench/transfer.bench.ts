@@ -23,7 +23,8 @@ import { snapshot } from "../src/steps/snapshot.ts";
 import { transfer } from "../src/steps/transfer.ts";
 import { type BenchRun, benchPlanInput, benchRun, peakRss } from "./transfer-context.ts";
 
-const BYTES = Number(process.env.BENCH_BYTES ?? 1.1 * 1024 ** 3);
+// Whole bytes: the seeding script parses the figure as an integer (1.1 GiB is not one).
+const BYTES = Math.floor(Number(process.env.BENCH_BYTES ?? 1.1 * 1024 ** 3));
 const SMALL_FILES = Number(process.env.BENCH_SMALL_FILES ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // Outside the directories the fleet reset restores, so concurrent test runs leave it alone.

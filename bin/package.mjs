@@ -14,7 +14,6 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
-  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -23,6 +22,7 @@ import {
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureDist } from "./dist-fresh.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -45,9 +45,8 @@ export const NODE = {
   },
 };
 
-/** Runtime dependencies the packaged launcher never loads: tsx only serves bin/migrate's source fallback. */
+/** Runtime dependencies the packaged launcher never loads. */
 const LEFT_OUT = new Map([
-  ["tsx", "runs src/ in a checkout; the package runs the compiled dist/"],
   ["cpu-features", "native addon (optional for ssh2): it only reorders ciphers"],
   ["nan", "build-time headers for native addons"],
 ]);
@@ -199,22 +198,8 @@ function build(arch, out, modules) {
   return tarball;
 }
 
-/** Newest mtime under a directory (as bin/migrate decides whether dist/ is stale). */
-function newest(dir) {
-  let time = statSync(dir).mtimeMs;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    time = Math.max(time, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return time;
-}
-
 const options = parseArgs(process.argv.slice(2));
-const stamp = join(root, "dist/.stamp");
-if (!existsSync(stamp) || statSync(stamp).mtimeMs < newest(join(root, "src"))) {
-  console.log("dist/ is missing or older than src/: building it");
-  execFileSync(process.execPath, [join(root, "bin/build-dist.mjs")], { stdio: "inherit" });
-}
+ensureDist(console.log);
 mkdirSync(options.out, { recursive: true });
 const modules = productionPackages();
 for (const arch of options.arches) {

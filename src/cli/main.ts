@@ -2,7 +2,7 @@
  * argv → options → command. The only module that reads argv, decides exit codes and prints
  * user errors. Command modules are imported lazily so `migrate --help` stays quick.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option, type OutputConfiguration } from "commander";
 import { BugError, isMigrateError } from "../errors.ts";
 import { ExitCode, exitCodeFor } from "../exit-codes.ts";
 import { LOG_LEVELS } from "../log/levels.ts";
@@ -10,15 +10,34 @@ import { formatError } from "./format-error.ts";
 import { jsonOption, outputOption } from "./output-format.ts";
 import { VERSION } from "./version.ts";
 
-type Handler = (...args: unknown[]) => Promise<number>;
+/** The command names, each a module `./commands/<name>.ts` exporting `run`. */
+export type CommandName =
+  | "validate"
+  | "plan"
+  | "schema"
+  | "inventory"
+  | "apply"
+  | "seed"
+  | "status"
+  | "rollback"
+  | "report"
+  | "logs"
+  | "completion";
 
-/** Lazily import `./commands/<name>.ts` and call its `run` with commander's arguments. */
-function lazy(name: string): (...args: unknown[]) => Promise<void> {
-  return async (...args: unknown[]) => {
-    const module = (await import(`./commands/${name}.ts`)) as { run: Handler };
-    const code = await module.run(...args.slice(0, -1));
-    process.exitCode = code;
-  };
+/** Calls a command with commander's arguments (its positionals, then its options object). */
+export type CommandRunner = (name: CommandName, args: unknown[]) => Promise<number>;
+
+/** Lazily import `./commands/<name>.ts` so `migrate --help` stays quick, and call its `run`. */
+export const runCommand: CommandRunner = async (name, args) => {
+  const module = (await import(`./commands/${name}.ts`)) as { run: (...args: unknown[]) => Promise<number> };
+  return module.run(...args);
+};
+
+export interface ProgramOptions {
+  /** Default: runCommand. Tests pass one that records argv → options without running a command. */
+  run?: CommandRunner;
+  /** Where commander writes help and usage errors (default: stdout and stderr). */
+  output?: OutputConfiguration;
 }
 
 /** `--wave 2`: a positive whole number, else a usage error naming the value. */
@@ -27,12 +46,20 @@ function waveNumber(value: string): number {
   return Number(value);
 }
 
-export function buildProgram(): Command {
+export function buildProgram(options: ProgramOptions = {}): Command {
+  const run = options.run ?? runCommand;
+  // The last argument commander passes an action is the Command itself: not the command's.
+  const lazy =
+    (name: CommandName) =>
+    async (...args: unknown[]): Promise<void> => {
+      process.exitCode = await run(name, args.slice(0, -1));
+    };
   const program = new Command("migrate")
     .description("Move bureau systems into government-cloud tenants, driven by a YAML plan.")
     .version(VERSION, "-V, --version")
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
+    .configureOutput(options.output ?? {})
     .exitOverride();
 
   program

@@ -5,7 +5,6 @@
  */
 import { mkdirSync } from "node:fs";
 import { isMigrateError, RemoteError } from "../errors.ts";
-import { collectBetweenSteps } from "../heap.ts";
 import type { Plan } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
 import type { StepName } from "../steps/names.ts";
@@ -160,7 +159,6 @@ export async function attemptStep(
     });
     if (label !== "rollback")
       run.emit({ type: "step-start", workload, step, attempt, at: startedAt.toISOString() });
-    collectBetweenSteps();
     const t0 = performance.now();
     try {
       const outputs = await body(stepContext(run, memory, step, key, signal));

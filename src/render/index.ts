@@ -9,22 +9,20 @@
  */
 import { colourWanted } from "./colour.ts";
 import { createLineRenderer } from "./plain-renderer.ts";
-import {
-  ABORT_HINT,
-  HARD_ABORT_EXIT,
-  type Renderer,
-  type RendererOptions,
-  stoppingMessage,
-} from "./types.ts";
+import type { Renderer, RendererOptions } from "./types.ts";
 
 export type { WorkloadInfo } from "./run-state.ts";
-export type { OutputMode, Renderer, RendererOptions, RunSummary } from "./types.ts";
+export type { InterruptRequest, OutputMode, Renderer, RendererOptions, RunSummary } from "./types.ts";
 
 /** Whether `auto` would show the live view for these streams and environment. */
 export function wantsLiveView(isTTY: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
   return isTTY && !env.CI && env.TERM !== "dumb";
 }
 
+/**
+ * The renderer for `options.mode`. It never exits the process and installs no signal handler:
+ * the command session (src/cli) owns SIGINT/SIGTERM and tells the renderer when to show a stop.
+ */
 export async function createRenderer(options: RendererOptions): Promise<Renderer> {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
@@ -38,37 +36,5 @@ export async function createRenderer(options: RendererOptions): Promise<Renderer
   }
 
   const mode = options.mode === "auto" ? "plain" : options.mode;
-  const renderer = createLineRenderer(mode, options, { out: stdout, err: stderr }, colour);
-  const release = options.onInterrupt
-    ? onSigint(options.onInterrupt, () =>
-        stderr.write(`${stoppingMessage(options.resumeCommand)} (${ABORT_HINT})\n`),
-      )
-    : () => {};
-  return {
-    ...renderer,
-    async done(summary) {
-      release();
-      await renderer.done(summary);
-    },
-    async close() {
-      release();
-      await renderer.close();
-    },
-  };
-}
-
-/**
- * First SIGINT: graceful stop; second: exit 130 at once. Returns a function removing the
- * handler. (The live view reads Ctrl-C as a key in raw mode and has its own twin of this.)
- */
-export function onSigint(interrupt: () => void, announce: () => void): () => void {
-  let count = 0;
-  const handler = () => {
-    count += 1;
-    if (count > 1) process.exit(HARD_ABORT_EXIT);
-    announce();
-    interrupt();
-  };
-  process.on("SIGINT", handler);
-  return () => process.off("SIGINT", handler);
+  return createLineRenderer(mode, options, { out: stdout, err: stderr }, colour);
 }

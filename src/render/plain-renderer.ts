@@ -10,7 +10,13 @@ import { annotation, plainAnnotation } from "./github.ts";
 import { diagnosticLine, eventLine, summaryLine } from "./ndjson.ts";
 import { formatEventLine, formatTotalsLine } from "./plain-line.ts";
 import { initialState, reduce, totals } from "./run-state.ts";
-import type { Renderer, RendererOptions, RunSummary } from "./types.ts";
+import {
+  ABORT_HINT,
+  type Renderer,
+  type RendererOptions,
+  type RunSummary,
+  stoppingMessage,
+} from "./types.ts";
 
 /** Progress lines are news only this often per workload step (a transfer emits many per second). */
 export const PROGRESS_INTERVAL_MS = 5000;
@@ -74,6 +80,10 @@ export function createLineRenderer(
       if (state.workloads.size > 0) streams.err.write(`${formatTotalsLine(t, c)}\n`);
       if (summary.message) streams.err.write(`${summary.message}\n`);
     },
+    stopping() {
+      streams.err.write(`${stoppingMessage(options.resumeCommand)} (${ABORT_HINT})\n`);
+    },
+    abort() {},
     async close() {},
   };
 }

@@ -21,11 +21,17 @@ export interface RendererOptions {
   timeZone?: string;
   /** Heading of the live view, e.g. "apply henan-finance". */
   title?: string;
-  /** First Ctrl-C / q / SIGINT: stop gracefully (the command aborts its AbortController). */
-  onInterrupt?: () => void;
+  /**
+   * A key the live view read in raw mode (where the terminal sends no SIGINT): `q` asks for a
+   * graceful stop, Ctrl-C interrupts. The command session decides what follows (src/cli).
+   */
+  onInterrupt?: (request: InterruptRequest) => void;
   /** Shown after an interrupt, e.g. "migrate apply plans/x.yaml --yes". */
   resumeCommand?: string;
 }
+
+/** `stop` (q) never escalates; `interrupt` (Ctrl-C) does when a stop was already asked for. */
+export type InterruptRequest = "stop" | "interrupt";
 
 export interface RunSummary {
   /** One closing sentence, e.g. where the report is or what to run next. */
@@ -37,14 +43,15 @@ export interface Renderer {
   diagnostics(list: readonly Diagnostic[]): void;
   /** Print totals (or the final frame) and release the terminal. */
   done(summary?: RunSummary): Promise<void>;
-  /** Release the terminal and signal handlers without totals (idempotent). */
+  /** Say that a graceful stop was asked for and how to resume. */
+  stopping(): void;
+  /** Release the terminal at once, before the command exits without waiting for the run. */
+  abort(): void;
+  /** Release the terminal without totals (idempotent). */
   close(): Promise<void>;
 }
 
 export const ABORT_HINT = "press Ctrl-C again to abort at once";
-
-/** Exit code for the second Ctrl-C: abort at once. */
-export const HARD_ABORT_EXIT = 130;
 
 export const STOPPING = "stopping… in-flight steps are being journaled";
 

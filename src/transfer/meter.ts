@@ -5,7 +5,6 @@
  * stream high-water marks whatever the file sizes.
  */
 import { Transform, type TransformCallback } from "node:stream";
-import { noteBytesMoved } from "../heap.ts";
 import type { Throttle } from "./types.ts";
 
 export class MeterStream extends Transform {
@@ -24,7 +23,6 @@ export class MeterStream extends Transform {
       () => {
         this.bytes += chunk.length;
         this.onBytes(chunk.length);
-        noteBytesMoved(chunk.length);
         callback(null, chunk);
       },
       (error: unknown) => callback(error as Error),

@@ -25,7 +25,7 @@ export function newStateDir(): string {
 
 /**
  * Start `migrate <args>` without waiting, through bin/migrate's #! line as an operator runs it
- * (with the V8 flags src/heap.ts relies on); NO_COLOR and CI keep the output plain lines.
+ * (with the V8 flags src/cli/memory-policy.ts relies on); NO_COLOR and CI keep the output plain lines.
  */
 export function startCli(args: string[], env: Record<string, string> = {}) {
   return execa(BIN, args, {

@@ -1,9 +1,11 @@
 /**
  * TEST HARNESS: drives the real renderer (createRenderer, mode from argv, default auto) with the
  * scripted event stream at real speed, so terminal tests (tmux) see the live view exactly as an
- * operator would. `q`/Ctrl-C behave as in apply: in-flight workloads end "interrupted".
+ * operator would. `q`/Ctrl-C behave as in apply (the cli's interrupt policy decides): in-flight
+ * workloads end "interrupted", a second Ctrl-C aborts at once.
  * Usage: tsx test/support/replay-events.ts [auto|plain|json|github] [tickMs] [verifyMs]
  */
+import { createInterrupts, plainStopView } from "../../src/cli/interrupts.ts";
 import { type EngineEvent, emptyCounts } from "../../src/engine/events.ts";
 import { createRenderer, type OutputMode } from "../../src/render/index.ts";
 import { SCENARIO_WORKLOADS, type ScriptedEvent, scenario } from "./event-scenario.ts";
@@ -11,14 +13,15 @@ import { SCENARIO_WORKLOADS, type ScriptedEvent, scenario } from "./event-scenar
 const mode = (process.argv[2] ?? "auto") as OutputMode;
 const tickMs = Number(process.argv[3] ?? 150);
 const verifyMs = Number(process.argv[4] ?? 300);
-const abort = new AbortController();
+const interrupts = createInterrupts({ view: plainStopView() });
 const renderer = await createRenderer({
   mode,
   workloads: SCENARIO_WORKLOADS,
   title: "apply demo",
   resumeCommand: "migrate apply demo.yaml --yes",
-  onInterrupt: () => abort.abort(),
+  onInterrupt: interrupts.request,
 });
+interrupts.show(renderer);
 
 const emit = (event: ScriptedEvent["event"]) =>
   renderer.onEvent({ ...event, at: new Date().toISOString() } as EngineEvent);
@@ -28,7 +31,7 @@ let status: "succeeded" | "interrupted" = "succeeded";
 
 for (const { after, event } of scenario({ transferSteps: 60, tickMs, verifyMs })) {
   await new Promise((resolve) => setTimeout(resolve, after));
-  if (abort.signal.aborted) {
+  if (interrupts.signal.aborted) {
     status = "interrupted";
     break;
   }
@@ -48,4 +51,5 @@ if (status === "interrupted") {
   emit({ type: "run-end", runId: "20261205T140000Z-demo", status, counts });
 }
 await renderer.done({ message: status === "interrupted" ? "Run interrupted." : "Run finished." });
+interrupts.release();
 process.exitCode = status === "interrupted" ? 130 : 0;

@@ -6,7 +6,6 @@
  * (unknown workload, non-empty export directory, a bundle of another workload), 130 interrupted.
  */
 import { resolve } from "node:path";
-import { acquireLock, describeHolder } from "../../engine/lock.ts";
 import { runPreflight } from "../../engine/preflight.ts";
 import {
   parseChunkSize,
@@ -15,13 +14,13 @@ import {
   type SeedContext,
   seedWorkload,
 } from "../../engine/seed.ts";
-import { lockPath, resolveStateRoot } from "../../engine/state-dir.ts";
-import { createThrottle } from "../../engine/throttle.ts";
+import { resolveStateRoot } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
-import { planHosts, SshPool } from "../../remote/pool.ts";
+import { planHosts } from "../../remote/pool.ts";
+import { withCommandSession } from "../command-session.ts";
 
 export interface SeedOptions {
   only?: string;
@@ -53,59 +52,67 @@ export async function run(op: string, file: string, options: SeedOptions = {}): 
   const chunkBytes = options.chunkSize === undefined ? undefined : parseChunkSize(options.chunkSize);
   const dir = resolve(dirOption);
   const root = resolveStateRoot(file, plan.defaults.stateDir, options.stateDir);
-  const lock = await acquireLock(lockPath(root, plan.metadata.name), `migrate seed ${op} ${file}`);
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-  const pool = new SshPool({ hosts: planHosts(plan), acceptNewHostKeys: options.acceptNewHostKeys ?? false });
-  try {
-    if (lock.recovered)
-      process.stderr.write(`migrate: took over a stale lock left by ${describeHolder(lock.recovered)}\n`);
-    const hosts = op === "export" ? [workload.source] : [workload.source, workload.target];
-    const via = new Map(planHosts(plan).map((host) => [host.name, host.via]));
-    // Trust before change, as apply: a refused key or failed login on either host stops here.
-    await runPreflight(
-      { workloads: [], hosts },
-      { pool, signal: controller.signal, viaOf: (h) => via.get(h) },
-    );
-    const context: SeedContext = {
-      plan,
-      workload,
-      root,
-      remote: async (host) => pool.remote(host),
-      signal: controller.signal,
-      throttle: createThrottle(plan.defaults.bandwidth),
-      say: (line) => process.stderr.write(`${line}\n`),
-      // NDJSON on stdout, the same records seed.jsonl holds: carried and re-sent bytes per chunk.
-      ...(options.output === "json"
-        ? { onRecord: (record) => process.stdout.write(`${JSON.stringify(record)}\n`) }
-        : {}),
-    };
-    if (op === "export") {
-      const index = await runSeedExport(context, dir, chunkBytes);
-      const bytes = index.chunks.reduce((sum, chunk) => sum + chunk.bytes, 0);
-      process.stderr.write(
-        `Exported ${workload.name}: ${index.chunks.length} chunk(s), ${(bytes / 1024 / 1024).toFixed(1)} MiB, ${index.hash} digests, into ${dir}. Next, at the target side: migrate seed import ${file} --only ${workload.name} --from DIR\n`,
-      );
-      return ExitCode.ok;
-    }
-    const summary = await runSeedImport(context, dir);
-    const damaged =
-      summary.damaged.length > 0
-        ? ` ${summary.damaged.length} damaged chunk(s) were not used and came over the link instead: ${summary.damaged.join(", ")}.`
-        : "";
-    process.stderr.write(
-      `Imported ${workload.name}: ${(summary.carried / 1024 / 1024).toFixed(1)} MiB carried by seed and verified on ${workload.target}, ${(summary.resent / 1024 / 1024).toFixed(1)} MiB sent over the link.${damaged} Next: migrate apply ${file} --only ${workload.name} (what is in place is not sent again)\n`,
-    );
-    return ExitCode.ok;
-  } catch (error) {
-    if (controller.signal.aborted) return ExitCode.interrupted;
-    throw error;
-  } finally {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
-    await pool.close();
-    lock.release();
-  }
+  return withCommandSession(
+    { root, name: plan.metadata.name, holder: `migrate seed ${op} ${file}`, journal: false },
+    async (session) => {
+      const run = await session.start({ plan, acceptNewHostKeys: options.acceptNewHostKeys ?? false });
+      try {
+        const hosts = op === "export" ? [workload.source] : [workload.source, workload.target];
+        const via = new Map(planHosts(plan).map((host) => [host.name, host.via]));
+        // Trust before change, as apply: a refused key or failed login on either host stops here.
+        await runPreflight(
+          { workloads: [], hosts },
+          { pool: run.pool, signal: run.signal, viaOf: (h) => via.get(h) },
+        );
+        const context: SeedContext = {
+          plan,
+          workload,
+          root,
+          remote: async (host) => run.pool.remote(host),
+          signal: run.signal,
+          throttle: run.throttle(plan.defaults.bandwidth),
+          say: (line) => process.stderr.write(`${line}\n`),
+          // NDJSON on stdout, the same records seed.jsonl holds: carried and re-sent bytes per chunk.
+          ...(options.output === "json"
+            ? { onRecord: (record) => process.stdout.write(`${JSON.stringify(record)}\n`) }
+            : {}),
+        };
+        // Awaited here, so an interrupted export or import ends in the catch below.
+        return await (op === "export"
+          ? exported(context, dir, chunkBytes, file)
+          : imported(context, dir, file));
+      } catch (error) {
+        if (run.signal.aborted) return ExitCode.interrupted;
+        throw error;
+      }
+    },
+  );
+}
+
+async function exported(
+  context: SeedContext,
+  dir: string,
+  chunkBytes: number | undefined,
+  file: string,
+): Promise<number> {
+  const { workload } = context;
+  const index = await runSeedExport(context, dir, chunkBytes);
+  const bytes = index.chunks.reduce((sum, chunk) => sum + chunk.bytes, 0);
+  process.stderr.write(
+    `Exported ${workload.name}: ${index.chunks.length} chunk(s), ${(bytes / 1024 / 1024).toFixed(1)} MiB, ${index.hash} digests, into ${dir}. Next, at the target side: migrate seed import ${file} --only ${workload.name} --from DIR\n`,
+  );
+  return ExitCode.ok;
+}
+
+async function imported(context: SeedContext, dir: string, file: string): Promise<number> {
+  const { workload } = context;
+  const summary = await runSeedImport(context, dir);
+  const damaged =
+    summary.damaged.length > 0
+      ? ` ${summary.damaged.length} damaged chunk(s) were not used and came over the link instead: ${summary.damaged.join(", ")}.`
+      : "";
+  process.stderr.write(
+    `Imported ${workload.name}: ${(summary.carried / 1024 / 1024).toFixed(1)} MiB carried by seed and verified on ${workload.target}, ${(summary.resent / 1024 / 1024).toFixed(1)} MiB sent over the link.${damaged} Next: migrate apply ${file} --only ${workload.name} (what is in place is not sent again)\n`,
+  );
+  return ExitCode.ok;
 }

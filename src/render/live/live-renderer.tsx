@@ -1,15 +1,15 @@
 /**
- * The ink live view as a Renderer. Renders to stderr (stdout stays data). Keys: q or Ctrl-C
- * stops gracefully (onInterrupt; the engine journals in-flight steps as interrupted); a second
- * Ctrl-C exits 130 at once. SIGINT from outside (kill -INT) behaves the same.
+ * The ink live view as a Renderer. Renders to stderr (stdout stays data). In raw mode the
+ * terminal sends no SIGINT, so the keys are reported to the command session (onInterrupt): `q`
+ * asks for a graceful stop, Ctrl-C interrupts; the session decides (a second Ctrl-C aborts) and
+ * calls back `stopping()` or `abort()`.
  */
 import { render, useInput, useStdin } from "ink";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
-import { HARD_ABORT_EXIT, type Renderer, type RendererOptions, type RunSummary } from "../types.ts";
+import type { Renderer, RendererOptions, RunSummary } from "../types.ts";
 import { LiveView } from "./live-view.tsx";
 import { RunStore } from "./store.ts";
 
-/** Ctrl-C escalates (first stops, next aborts); q only ever stops. */
 function Keys({ onStop, onCtrlC }: { onStop: () => void; onCtrlC: () => void }) {
   const { isRawModeSupported } = useStdin();
   useInput(
@@ -29,20 +29,8 @@ export function createLiveRenderer(
   const title = options.title ?? "";
   const interactive = Boolean(options.stdin.isTTY);
 
-  const stop = () => {
-    if (store.state.stopping) return;
-    store.markStopping();
-    options.onInterrupt?.();
-  };
-  // Ctrl-C after a stop was requested (by Ctrl-C or q) aborts at once.
-  const ctrlC = () => {
-    if (store.state.stopping) {
-      instance.unmount();
-      options.stderr.write("aborted\n");
-      process.exit(HARD_ABORT_EXIT);
-    }
-    stop();
-  };
+  const stop = () => options.onInterrupt?.("stop");
+  const ctrlC = () => options.onInterrupt?.("interrupt");
 
   const tree = (final = false, closing?: string) => (
     <>
@@ -65,14 +53,11 @@ export function createLiveRenderer(
     exitOnCtrlC: false,
     patchConsole: false,
   });
-  process.on("SIGINT", ctrlC);
-  const releaseSigint = () => process.off("SIGINT", ctrlC);
   let closed = false;
 
   const close = async () => {
     if (closed) return;
     closed = true;
-    releaseSigint();
     instance.unmount();
     await instance.waitUntilExit().catch(() => {});
   };
@@ -82,6 +67,13 @@ export function createLiveRenderer(
     diagnostics(list) {
       // Diagnostics come before a run starts; ink's <Static> would reorder them, so print plainly.
       for (const d of list) options.stderr.write(`${formatDiagnostic(d)}\n`);
+    },
+    stopping: () => store.markStopping(),
+    abort() {
+      if (closed) return;
+      closed = true;
+      instance.unmount();
+      options.stderr.write("aborted\n");
     },
     async done(summary: RunSummary = {}) {
       if (closed) return;

@@ -35,7 +35,7 @@ export function startMigrate(
   options: { env?: Record<string, string>; deadlineMs?: number } = {},
 ): MigrateRun {
   const started = performance.now();
-  // Through its #! line, as an operator runs it: with the V8 flags src/heap.ts relies on.
+  // Through its #! line, as an operator runs it: with the V8 flags src/cli/memory-policy.ts relies on.
   const child = spawn(BIN, args, {
     cwd: REPO,
     detached: true,

@@ -1,12 +1,12 @@
 /**
- * src/heap.ts in a real node started with the flags bin/migrate gives it: collections happen
+ * src/cli/memory-policy.ts in a real node started with the flags bin/migrate gives it: collections happen
  * when due and only then, observed through node's own gc performance entries.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
-const heap = new URL("../../../src/heap.ts", import.meta.url).href;
+const heap = new URL("../../../src/cli/memory-policy.ts", import.meta.url).href;
 const shebangFlags = readFileSync(new URL("../../../bin/migrate", import.meta.url), "utf8")
   .split("\n")[0]!
   .split(/\s+/)
@@ -15,20 +15,20 @@ const shebangFlags = readFileSync(new URL("../../../bin/migrate", import.meta.ur
 /**
  * Full collections only where they are asked for or where an allocation needs one: without these
  * V8 marks incrementally and on helper threads, and on a loaded machine a cycle begun while the
- * body allocated finished after its next mark, a second "major" heap.ts never asked for. The
+ * body allocated finished after its next mark, a second "major" the policy never asked for. The
  * policy under test is the same with or without them.
  */
 const ATOMIC_GC = ["--single-threaded-gc", "--no-incremental-marking"];
 
 /**
- * Runs `body` (heap.ts's exports, `keep` and `mark(label)` in scope) and returns the gc kinds
+ * Runs `body` (the policy's exports, `keep` and `mark(label)` in scope) and returns the gc kinds
  * seen, in order, with the body's marks among them.
  */
 function collectionsDuring(body: string, flags = [...shebangFlags, ...ATOMIC_GC]): string[] {
   const script = `
 import { constants, PerformanceObserver, performance } from "node:perf_hooks";
 import { setImmediate as turn } from "node:timers/promises";
-import { collectBetweenSteps, noteBytesMoved } from ${JSON.stringify(heap)};
+import { collectBetweenSteps, collectingThrottle, collectOnStepStart, noteBytesMoved } from ${JSON.stringify(heap)};
 const seen = [];
 let delivered = () => {};
 const observer = new PerformanceObserver((list) => {
@@ -74,7 +74,7 @@ function majorsBetween(seen: string[], from: string, to: string): string[] {
   return seen.slice(seen.indexOf(from) + 1, seen.indexOf(to)).filter((kind) => kind === "major");
 }
 
-describe("heap", () => {
+describe("memory policy", () => {
   it("bin/migrate starts node with --expose-gc and a small young generation", () => {
     expect(shebangFlags).toContain("--expose-gc");
     expect(shebangFlags.some((flag) => flag.startsWith("--max-semi-space-size="))).toBe(true);
@@ -111,6 +111,33 @@ collectBetweenSteps();
 await mark("again");`);
     expect(majorsBetween(seen, "grown", "collected"), seen.join(" ")).toEqual(["major"]);
     expect(majorsBetween(seen, "collected", "again")).toEqual([]);
+  });
+
+  it("counts the bytes the command's throttle lets through, after the budget allowed them", () => {
+    const seen = collectionsDuring(`
+const passed = [];
+const throttle = collectingThrottle({ take: async (bytes) => { passed.push(bytes); } });
+for (let i = 0; i < 64; i++) await throttle.take(64 * 1024);
+await mark("moved");
+if (passed.length !== 64) throw new Error("the inner throttle saw " + passed.length + " takes");`);
+    expect(seen.filter((kind) => kind !== "moved")).toEqual(["minor", "minor"]);
+  });
+
+  it("collects between steps when a step-start event passes, and forwards every event", () => {
+    const seen = collectionsDuring(`
+const forwarded = [];
+const onEvent = collectOnStepStart((event) => forwarded.push(event.type));
+onEvent({ type: "step-end" });
+await mark("start");
+for (let i = 0; i < 600_000; i++) keep.push({ i, s: "x" + i });
+await mark("grown");
+onEvent({ type: "step-progress" });
+await mark("progress");
+onEvent({ type: "step-start" });
+await mark("started");
+if (forwarded.join() !== "step-end,step-progress,step-start") throw new Error(forwarded.join());`);
+    expect(majorsBetween(seen, "grown", "progress"), seen.join(" ")).toEqual([]);
+    expect(majorsBetween(seen, "progress", "started"), seen.join(" ")).toEqual(["major"]);
   });
 
   it("does nothing when node runs without --expose-gc", () => {
