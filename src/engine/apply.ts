@@ -3,25 +3,22 @@
  * schedule what remains wave by wave, and report through events only. The caller owns the lock,
  * the journal file, the SSH pool and the terminal.
  */
-import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { UserError } from "../errors.ts";
 import { closestNames } from "../plan/did-you-mean.ts";
 import type { Plan } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
-import type { Step, Throttle } from "../steps/types.ts";
+import type { StepRegistry, Throttle } from "../steps/types.ts";
 import { emptyCounts, type OnEvent, type StepName, type WorkloadStatus } from "./events.ts";
-import { referencedHosts, workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
+import { referencedHosts } from "./input-hash.ts";
 import type { Journal } from "./journal.ts";
-import { summarize } from "./journal-read.ts";
+import { completedSteps, foldJournal } from "./journal-fold.ts";
 import type { LockHolder } from "./lock.ts";
 import { planRun } from "./planner.ts";
 import { findPlanChanges, planChangedError } from "./resume-check.ts";
-import { DEFAULT_BACKOFF } from "./retry.ts";
+import { openRun } from "./run-session.ts";
 import { type ScheduleOptions, type SchedulerWorkload, schedule } from "./scheduler.ts";
-import { type Clock, type RunContext, systemClock, type WorkloadMemory } from "./step-runner.ts";
-import { UNLIMITED } from "./throttle.ts";
-import { memoryOf } from "./workload-memory.ts";
+import type { Clock, WorkloadMemory } from "./step-runner.ts";
 import { runWorkload } from "./workload-runner.ts";
 
 export interface ApplyOptions {
@@ -29,7 +26,7 @@ export interface ApplyOptions {
   planFile: string;
   planHash: string;
   journal: Journal;
-  steps: Readonly<Record<StepName, Step>>;
+  steps: StepRegistry;
   remote(host: string, signal: AbortSignal): Promise<Remote>;
   onEvent: OnEvent;
   signal: AbortSignal;
@@ -64,13 +61,6 @@ export interface ApplyResult {
   counts: Record<WorkloadStatus, number>;
 }
 
-export function newRunId(now: Date): string {
-  return `${now
-    .toISOString()
-    .replaceAll(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
-}
-
 export function selectWorkloads(plan: Plan, only: readonly string[] | undefined): Plan["workloads"] {
   if (!only || only.length === 0) return plan.workloads;
   const known = plan.workloads.map((workload) => workload.name);
@@ -103,68 +93,23 @@ export function operatorInfo(version = "dev", argv: string[] = []) {
 
 export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const { plan, journal } = options;
-  const clock = options.clock ?? systemClock;
   const selected = selectWorkloads(plan, options.only);
-  const summary = summarize(journal.records);
+  const summary = foldJournal(journal.records);
   const changes = findPlanChanges(plan, journal.records, summary);
   if (changes.length > 0) throw planChangedError(changes);
 
-  const runId = newRunId(clock.now());
-  const fieldHashes = Object.fromEntries(plan.workloads.map((w) => [w.name, workloadFieldHashes(plan, w)]));
-  const hashes = Object.fromEntries(
-    Object.entries(fieldHashes).map(([name, f]) => [name, workloadInputHash(f)]),
-  );
-  const started = clock.now().toISOString();
-  await journal.append({
-    v: 1,
-    type: "run-start",
-    runId,
-    at: started,
-    planFile: options.planFile,
-    planName: plan.metadata.name,
-    planHash: options.planHash,
-    workloadHashes: hashes,
-    workloadFieldHashes: fieldHashes,
+  const session = await openRun({
+    ...options,
     command: "apply",
     operator: operatorInfo(options.version, options.argv),
+    workloads: plan.workloads,
+    selected: selected.length,
+    before: summary,
   });
-  if (options.recoveredLock) {
-    await journal.append({
-      v: 1,
-      type: "lock-recovered",
-      runId,
-      at: started,
-      previous: options.recoveredLock,
-    });
-  }
-  options.onEvent({
-    type: "run-start",
-    runId,
-    plan: plan.metadata.name,
-    planHash: options.planHash,
-    workloads: selected.length,
-    at: started,
-  });
-
-  const run: RunContext = {
-    plan,
-    runId,
-    journal,
-    remote: options.remote,
-    emit: options.onEvent,
-    signal: options.signal,
-    throttle: options.throttle ?? UNLIMITED,
-    clock,
-    retry: { retries: plan.defaults.retries, ...(options.backoff ?? DEFAULT_BACKOFF) },
-    ignoreWindow: options.ignoreWindow ?? false,
-    workDir: options.workDir,
-    ...(options.random ? { random: options.random } : {}),
-  };
+  const { runId, recorder } = session;
 
   // Apply carries out exactly what the planner says remains (the same data `migrate plan` shows).
-  const completed = new Set<string>();
-  for (const done of summary.workloads.values()) for (const key of done.completed) completed.add(key);
-  const runPlan = planRun(plan, { completed, planHash: options.planHash });
+  const runPlan = planRun(plan, { completed: completedSteps(summary), planHash: options.planHash });
   const chosen = new Set(selected.map((workload) => workload.name));
   const prior = new Map<string, WorkloadStatus>();
   const jobs = new Map<string, { memory: WorkloadMemory; steps: StepName[] }>();
@@ -176,10 +121,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       if (steps.length === 0) prior.set(planned.name, "succeeded");
       if (steps.length === 0 || !chosen.has(planned.name)) continue;
       const workload = plan.workloads.find((item) => item.name === planned.name)!;
-      jobs.set(planned.name, {
-        memory: memoryOf(workload, hashes, summary.workloads.get(planned.name)),
-        steps,
-      });
+      jobs.set(planned.name, { memory: session.memoryOf(workload), steps });
       items.push({
         name: planned.name,
         wave: planned.wave,
@@ -191,7 +133,6 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     if (items.length > 0) waves.push({ wave: wave.wave, workloads: items });
   }
 
-  const at = () => clock.now().toISOString();
   if (options.preflight) {
     const workloads = plan.workloads.filter((workload) => jobs.has(workload.name));
     const hosts = [...new Set(workloads.flatMap(referencedHosts))];
@@ -200,14 +141,13 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       // The first line names the problem; the caller prints the whole (per-host) error once.
-      options.onEvent({
+      recorder.emit({
         type: "log",
         level: "error",
         message: `stopped before any step: ${reason.split("\n")[0]}`,
-        at: at(),
+        at: recorder.now(),
       });
-      await journal.append({ v: 1, type: "run-end", runId, at: at(), status: "failed", reason });
-      options.onEvent({ type: "run-end", runId, status: "failed", counts: emptyCounts(), at: at() });
+      await session.finish("failed", emptyCounts(), reason);
       throw error;
     }
   }
@@ -223,25 +163,19 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     signal: options.signal,
     run: (item) => {
       const job = jobs.get(item.name)!;
-      return runWorkload(run, { ...job, implementations: options.steps, failAfter: options.failAfter });
+      return runWorkload(session.context, {
+        ...job,
+        implementations: options.steps,
+        failAfter: options.failAfter,
+      });
     },
     skip: (item, reason) => {
       // The scheduler decides skips synchronously; their records are durable before run-end.
-      skips.push(
-        journal.append({
-          v: 1,
-          type: "workload-end",
-          runId,
-          at: at(),
-          workload: item.name,
-          status: "skipped",
-          reason,
-        }),
-      );
-      options.onEvent({ type: "workload-end", workload: item.name, status: "skipped", reason, at: at() });
+      skips.push(recorder.record({ type: "workload-end", workload: item.name, status: "skipped", reason }));
     },
-    onWaveStart: (wave, names) => options.onEvent({ type: "wave-start", wave, workloads: names, at: at() }),
-    onWaveEnd: (wave) => options.onEvent({ type: "wave-end", wave, at: at() }),
+    onWaveStart: (wave, names) =>
+      recorder.emit({ type: "wave-start", wave, workloads: names, at: recorder.now() }),
+    onWaveEnd: (wave) => recorder.emit({ type: "wave-end", wave, at: recorder.now() }),
   });
 
   const outcomes = new Map<string, WorkloadStatus>();
@@ -257,7 +191,6 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       ? "succeeded"
       : "failed";
   await Promise.all(skips);
-  await journal.append({ v: 1, type: "run-end", runId, at: at(), status });
-  options.onEvent({ type: "run-end", runId, status, counts, at: at() });
+  await session.finish(status, counts);
   return { runId, status, outcomes, counts };
 }

@@ -1,6 +1,6 @@
 import type { Workload } from "../plan/schema.ts";
-import { STEPS } from "./events.ts";
-import type { WorkloadSummary } from "./journal-read.ts";
+import { STEPS, type StepName } from "./events.ts";
+import type { WorkloadSummary } from "./journal-fold.ts";
 import type { WorkloadMemory } from "./step-runner.ts";
 
 /** What earlier runs left for this workload: outputs of still-valid steps, last checkpoints. */
@@ -12,15 +12,15 @@ export function memoryOf(
   const memory: WorkloadMemory = {
     workload,
     inputHash: hashes[workload.name] as string,
-    outputs: new Map(),
-    checkpoints: new Map(),
+    outputs: {},
+    checkpoints: {},
   };
-  for (const step of STEPS) {
-    const key = `${workload.name}/${step}`;
+  const recall = <S extends StepName>(step: S): void => {
     const state = done?.steps[step];
-    if (state?.state === "finished" && state.outputs && done?.completed.has(key))
-      memory.outputs.set(step, state.outputs);
-    if (state?.lastCheckpoint) memory.checkpoints.set(key, state.lastCheckpoint);
-  }
+    if (state?.state === "finished" && state.outputs && done?.completed.has(`${workload.name}/${step}`))
+      memory.outputs[step] = state.outputs;
+    if (state?.lastCheckpoint) memory.checkpoints[step] = state.lastCheckpoint;
+  };
+  for (const step of STEPS) recall(step);
   return memory;
 }

@@ -14,12 +14,8 @@
  * requests always find a running side; it moves no data.
  */
 import { RemoteError } from "../errors.ts";
-import {
-  type CutoverCheckpoint,
-  type CutoverPhase,
-  reached,
-  readCutoverCheckpoint,
-} from "./cutover-checkpoint.ts";
+import { CutoverOutput } from "./contracts.ts";
+import { type CutoverCheckpoint, type CutoverPhase, reached } from "./cutover-checkpoint.ts";
 import { moveDatabases, syncFiles } from "./final-sync.ts";
 import { startServices, stopServices } from "./services.ts";
 import { compareTargetTree } from "./target-tree.ts";
@@ -38,21 +34,20 @@ function treeMismatch(context: StepContext, reason: string): RemoteError {
   );
 }
 
-export function cutoverProgress(checkpoint: Record<string, unknown> | undefined): CutoverProgress {
-  const state = readCutoverCheckpoint(checkpoint);
+export function cutoverProgress(state: CutoverCheckpoint | undefined): CutoverProgress {
   if (!state) return "none";
   // Once a switch may have been sent, the target may hold writes: finish it, never defer it.
   return reached(state, "switching") ? "switched" : "frozen";
 }
 
-export const cutover: Step = {
+export const cutover: Step<"cutover"> = {
   name: "cutover",
   progressOf: cutoverProgress,
   async run(context) {
     const { workload, signal } = context;
     const source = await context.remote(workload.source);
     const target = await context.remote(workload.target);
-    let state = readCutoverCheckpoint(context.lastCheckpoint);
+    let state = context.lastCheckpoint;
     const save = async (
       phase: CutoverPhase,
       fields: Partial<CutoverCheckpoint>,
@@ -96,15 +91,16 @@ export const cutover: Step = {
       const traffic = await switchTraffic(context, "target");
       await save("switched", { switchedAt: context.now().toISOString(), traffic });
     }
+    // Every phase is done: the checkpoint holds everything the outputs promise.
     const done = state as CutoverCheckpoint;
-    return {
+    return CutoverOutput.parse({
       frozenAt: done.frozenAt,
       switchedAt: done.switchedAt,
       traffic: done.traffic,
       ...done.files,
       databases: done.databases ?? [],
       ...(done.targetTree ? { targetTree: done.targetTree } : {}),
-    };
+    });
   },
   async undo(context) {
     const { workload, signal } = context;

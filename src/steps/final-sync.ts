@@ -12,6 +12,7 @@ import type { Remote } from "../remote/types.ts";
 import { carryHashes, insideRoots, planDelta } from "../transfer/delta.ts";
 import { ProgressTracker } from "../transfer/meter.ts";
 import { syncEntries } from "../transfer/sync.ts";
+import type { DatabaseSnapshot } from "./contracts.ts";
 import type { FinalDatabase, FinalFiles } from "./cutover-checkpoint.ts";
 import { databaseSize, dumpFile, engineFor } from "./db/engines.ts";
 import { parseRowCounts } from "./db/postgres.ts";
@@ -21,7 +22,6 @@ import { type Manifest, totalBytes } from "./manifest/model.ts";
 import { nulList } from "./manifest/script.ts";
 import { restoreDatabase, rewriteBackupDir, rewriteTargets } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
-import type { DatabaseSnapshot } from "./snapshot.ts";
 import { ensureStaging, hostWorkDir, latestManifest, QUICK_MS, saveManifest } from "./support.ts";
 import type { StepContext } from "./types.ts";
 

@@ -1,13 +1,12 @@
 /** The five steps by name, as the engine's apply takes them. */
-import type { StepName } from "../engine/events.ts";
 import { cutover } from "./cutover.ts";
 import { reconfigure } from "./reconfigure.ts";
 import { snapshot } from "./snapshot.ts";
 import { transfer } from "./transfer.ts";
-import type { Step } from "./types.ts";
+import type { StepRegistry } from "./types.ts";
 import { verify } from "./verify.ts";
 
-export const stepImplementations: Readonly<Record<StepName, Step>> = {
+export const stepImplementations: StepRegistry = {
   snapshot,
   transfer,
   reconfigure,

@@ -8,10 +8,10 @@ import type { Database } from "../plan/schema.ts";
 import { databaseDeadlineMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
+import type { DatabaseSnapshot } from "./contracts.ts";
 import { engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
 import { type RewriteRecord, rewriteFile, undoRewrite } from "./rewrite.ts";
-import type { DatabaseSnapshot } from "./snapshot.ts";
 import { checkDumpDigest, hostWorkDir, QUICK_MS, readState, writeState } from "./support.ts";
 import type { Step, StepContext } from "./types.ts";
 
@@ -93,15 +93,14 @@ export async function restoreDatabase(
   return counts;
 }
 
-export const reconfigure: Step = {
+export const reconfigure: Step<"reconfigure"> = {
   name: "reconfigure",
   async run(context) {
     const { workload, signal } = context;
     const target = await context.remote(workload.target);
     const rewrites = await applyRewrites(context, target, false);
 
-    const done =
-      typeof context.lastCheckpoint?.commandsDone === "number" ? context.lastCheckpoint.commandsDone : 0;
+    const done = context.lastCheckpoint?.commandsDone ?? 0;
     for (const [index, command] of workload.commands.entries()) {
       if (index < done) continue;
       context.log.info(`running on ${workload.target}: ${command}`);
@@ -109,7 +108,7 @@ export const reconfigure: Step = {
       await context.checkpoint({ commandsDone: index + 1 });
     }
 
-    const snapshots = (context.outputsOf("snapshot")?.databases ?? []) as DatabaseSnapshot[];
+    const snapshots = context.outputsOf("snapshot")?.databases ?? [];
     const databases: { name: string; rowCounts: Record<string, number>; differences: string[] }[] = [];
     for (const db of workload.databases) {
       const snap = snapshots.find((s) => s.name === db.name && s.engine === db.engine);

@@ -7,6 +7,7 @@
 
 import { databaseDeadlineMs, hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
+import type { DatabaseSnapshot } from "./contracts.ts";
 import { databaseSize, dumpFile, engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
 import { parseRowCounts } from "./db/postgres.ts";
@@ -15,14 +16,6 @@ import { totalBytes } from "./manifest/model.ts";
 import { ensureStaging, saveManifest } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
 import type { Step, StepContext } from "./types.ts";
-
-export interface DatabaseSnapshot {
-  engine: string;
-  name: string;
-  dumpFile: string;
-  dumpSha256: string;
-  rowCounts: Record<string, number>;
-}
 
 /** Dump to a temp name and rename, so a half-written dump never looks finished. */
 async function dumpDatabases(context: StepContext): Promise<DatabaseSnapshot[]> {
@@ -62,7 +55,7 @@ async function dumpDatabases(context: StepContext): Promise<DatabaseSnapshot[]> 
   return result;
 }
 
-export const snapshot: Step = {
+export const snapshot: Step<"snapshot"> = {
   name: "snapshot",
   async run(context) {
     const { workload, signal } = context;

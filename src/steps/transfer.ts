@@ -10,9 +10,9 @@ import { hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
 import { findInPlace } from "../transfer/in-place.ts";
 import { syncEntries } from "../transfer/sync.ts";
+import type { TransferCheckpoint } from "./contracts.ts";
 import { collectManifest } from "./manifest/collect.ts";
 import { type ManifestEntry, manifestDigest, totalBytes } from "./manifest/model.ts";
-import type { DatabaseSnapshot } from "./snapshot.ts";
 import { ensureStaging, latestManifest, loadManifest, saveManifest } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
 import type { Step, StepContext } from "./types.ts";
@@ -25,16 +25,17 @@ interface Partition {
 }
 
 /** Checkpoint fields of an earlier attempt's in-place check, when it was over these same entries. */
-function earlierCheck(context: StepContext, allDigest: string): { file: string; digest: string } | undefined {
-  const last = context.lastCheckpoint;
-  const inPlace = last?.inPlace as { all?: unknown; file?: unknown; digest?: unknown } | undefined;
-  if (inPlace?.all !== allDigest || typeof inPlace.file !== "string" || typeof inPlace.digest !== "string")
-    return undefined;
+function earlierCheck(
+  context: StepContext<TransferCheckpoint>,
+  allDigest: string,
+): { file: string; digest: string } | undefined {
+  const inPlace = context.lastCheckpoint?.inPlace;
+  if (inPlace?.all !== allDigest) return undefined;
   return { file: inPlace.file, digest: inPlace.digest };
 }
 
 async function partition(
-  context: StepContext,
+  context: StepContext<TransferCheckpoint>,
   target: Remote,
   all: ManifestEntry[],
   roots: string[],
@@ -69,16 +70,14 @@ async function partition(
   return { inPlace: found.inPlace, send: found.send, saved };
 }
 
-export const transfer: Step = {
+export const transfer: Step<"transfer"> = {
   name: "transfer",
   async run(context) {
     const { workload, signal } = context;
     const manifest = await latestManifest(context, ["snapshot"]);
     const source = await context.remote(workload.source);
     const target = await context.remote(workload.target);
-    const dumps = ((context.outputsOf("snapshot")?.databases ?? []) as DatabaseSnapshot[]).map(
-      (db) => db.dumpFile,
-    );
+    const dumps = (context.outputsOf("snapshot")?.databases ?? []).map((db) => db.dumpFile);
     const dumpSize = await treeSize(source, dumps, signal);
     const dumpEntries = await collectManifest(source, dumps, {
       mode: "list",
@@ -96,13 +95,10 @@ export const transfer: Step = {
     // across attempts only while the entries are the same: the digest says whether they are.
     const digest = manifestDigest({ hash: workload.hash, roots: [], entries });
     const last = context.lastCheckpoint;
-    const verified =
-      last?.digest === digest && Array.isArray(last.verified)
-        ? new Set(last.verified as number[])
-        : new Set<number>();
+    const verified = last?.digest === digest ? new Set(last.verified) : new Set<number>();
     if (verified.size > 0)
       context.log.info(`resuming: ${verified.size} batch(es) already verified on the target`);
-    const inPlace = { ...figures, all: allDigest, ...parts.saved };
+    const inPlace: TransferCheckpoint["inPlace"] = { ...figures, all: allDigest, ...parts.saved };
     // Journaled before anything is sent: what was verified in place, and its digest. (Without
     // anything in place the first checkpoint stays the first verified batch's, as it was.)
     if (figures.filesInPlace > 0) await context.checkpoint({ digest, verified: [...verified], inPlace });

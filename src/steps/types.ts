@@ -6,6 +6,7 @@
 import type { StepName } from "../engine/events.ts";
 import type { Plan, Workload } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
+import type { StepCheckpoints, StepOutputs } from "./contracts.ts";
 
 export interface Progress {
   bytesDone: number;
@@ -31,7 +32,8 @@ export interface StepLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export interface StepContext {
+/** `C`: the step's checkpoint (steps/contracts.ts). */
+export interface StepContext<C = StepCheckpoints[StepName]> {
   plan: Plan;
   workload: Workload;
   /** Connected remote for a host named in the plan (pooled, one connection per host). */
@@ -41,11 +43,11 @@ export interface StepContext {
   /** Directory for this workload's local artefacts (manifests), inside the state directory. */
   workDir: string;
   /** Outputs journaled by earlier finished steps of this workload, e.g. the snapshot manifest digest. */
-  outputsOf(step: StepName): Record<string, unknown> | undefined;
+  outputsOf<S extends StepName>(step: S): StepOutputs[S] | undefined;
   /** Progress saved by an interrupted earlier attempt of this step, if any. */
-  lastCheckpoint: Record<string, unknown> | undefined;
+  lastCheckpoint: C | undefined;
   /** Journal resumable progress (fsynced) so a crash does not repeat finished work. */
-  checkpoint(data: Record<string, unknown>): Promise<void>;
+  checkpoint(data: C): Promise<void>;
   progress(progress: Progress): void;
   throttle: Throttle;
   now(): Date;
@@ -58,12 +60,19 @@ export interface StepContext {
  */
 export type CutoverProgress = "none" | "frozen" | "switched";
 
-export interface Step {
-  readonly name: StepName;
+/**
+ * A step, typed by its contract (STEP_CONTRACTS in steps/contracts.ts): the schemas its journaled
+ * outputs and checkpoints are validated against when the journal is read.
+ */
+export interface Step<S extends StepName = StepName> {
+  readonly name: S;
   /** Do the step; the returned outputs are journaled with the step's finish record. */
-  run(context: StepContext): Promise<Record<string, unknown>>;
+  run(context: StepContext<StepCheckpoints[S]>): Promise<StepOutputs[S]>;
   /** Undo what run() changed (cutover: traffic back to the source, source services started). */
-  undo?(context: StepContext): Promise<void>;
+  undo?(context: StepContext<StepCheckpoints[S]>): Promise<void>;
   /** For a step that switches traffic: how far the attempt that left `checkpoint` got. */
-  progressOf?(checkpoint: Record<string, unknown> | undefined): CutoverProgress;
+  progressOf?(checkpoint: StepCheckpoints[S] | undefined): CutoverProgress;
 }
+
+/** The steps by name, each with its own contract. */
+export type StepRegistry = { readonly [S in StepName]: Step<S> };

@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import { applyPlan, selectWorkloads } from "../../engine/apply.ts";
 import { FileJournal } from "../../engine/journal.ts";
-import { summarize } from "../../engine/journal-read.ts";
+import { foldJournal } from "../../engine/journal-fold.ts";
 import { acquireLock, describeHolder } from "../../engine/lock.ts";
 import { otherPlanFile } from "../../engine/plan-identity.ts";
 import { runPlanText } from "../../engine/plan-text.ts";
@@ -94,7 +94,7 @@ export async function run(
         `migrate: warning: the journal's last record (line ${journal.torn.line}) was torn by a crash mid-write; it was set aside and ignored\n`,
       );
     }
-    const summary = summarize(journal.records);
+    const summary = foldJournal(journal.records);
     const other = otherPlanFile(journal.records, file, name, planStateDir(root, name));
     if (other) throw other;
     const changes = findPlanChanges(plan, journal.records, summary);

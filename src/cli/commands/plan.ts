@@ -46,7 +46,8 @@ async function readJournalView(plan: Plan, stateRoot: string, planFile: string):
   } catch {
     return { completed: new Set() };
   }
-  const { readCompletedSteps, readJournal, summarize } = await import("../../engine/journal-read.ts");
+  const { readCompletedSteps, readJournal } = await import("../../engine/journal-read.ts");
+  const { foldJournal } = await import("../../engine/journal-fold.ts");
   const { findPlanChanges, planChangedError } = await import("../../engine/resume-check.ts");
   const { otherPlanFile } = await import("../../engine/plan-identity.ts");
   const completed = await readCompletedSteps(stateRoot, plan.metadata.name);
@@ -58,7 +59,7 @@ async function readJournalView(plan: Plan, stateRoot: string, planFile: string):
     planStateDir(stateRoot, plan.metadata.name),
   );
   if (other) return { completed, refusal: other.message };
-  const changes = findPlanChanges(plan, records, summarize(records));
+  const changes = findPlanChanges(plan, records, foldJournal(records));
   return changes.length > 0 ? { completed, refusal: planChangedError(changes).message } : { completed };
 }
 

@@ -12,7 +12,9 @@ import { STEPS } from "../../../src/engine/events.ts";
 import { MemoryJournal } from "../../../src/engine/journal.ts";
 import { Plan, type PlanInput } from "../../../src/plan/schema.ts";
 import type { Remote } from "../../../src/remote/types.ts";
-import type { Step, StepContext } from "../../../src/steps/types.ts";
+import type { StepOutputs } from "../../../src/steps/contracts.ts";
+import type { Step, StepContext, StepRegistry } from "../../../src/steps/types.ts";
+import { OUTPUTS } from "../../support/step-outputs.ts";
 
 const KEY = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
@@ -70,20 +72,22 @@ export function makePlan(specs: WorkloadSpec[], defaults: PlanInput["defaults"] 
 
 export type Behaviour = (context: StepContext, step: StepName) => Promise<Record<string, unknown>>;
 
-/** Records every call; `behave` decides per call (default: succeed with {}). */
+/** Records every call; `behave` decides per call (default: succeed with the contract's sample outputs). */
 export class RecordingSteps {
   readonly calls: string[] = [];
   readonly undos: string[] = [];
-  behave: Behaviour = async () => ({});
+  behave: Behaviour = async (context, step) =>
+    step === "cutover" ? { ...OUTPUTS.cutover, frozenAt: context.now().toISOString() } : OUTPUTS[step];
   undo: (context: StepContext) => Promise<void> = async () => {};
 
-  get steps(): Record<StepName, Step> {
+  /** Fakes: they return whatever `behave` says, not the outputs the real steps promise. */
+  get steps(): StepRegistry {
     const entries = STEPS.map((name) => {
       const step: Step = {
         name,
         run: async (context) => {
           this.calls.push(`${context.workload.name}/${name}`);
-          return await this.behave(context, name);
+          return (await this.behave(context, name)) as StepOutputs[StepName];
         },
         ...(name === "cutover"
           ? {
@@ -96,7 +100,7 @@ export class RecordingSteps {
       };
       return [name, step] as const;
     });
-    return Object.fromEntries(entries) as Record<StepName, Step>;
+    return Object.fromEntries(entries) as unknown as StepRegistry;
   }
 }
 
