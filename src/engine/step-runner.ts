@@ -45,8 +45,6 @@ export interface WorkloadMemory {
   freezeAnnounced?: boolean;
 }
 
-export type { StepLabel };
-
 export type AttemptResult<S extends StepLabel> =
   | { ok: true; outputs: StepOutputs[S]; startedAt: Date; finishedAt: Date }
   | { ok: false; interrupted: false; error: unknown }
