@@ -62,25 +62,14 @@ export function eventOf(record: JournalRecord, fact: Fact): EngineEvent | undefi
       const { v: _v, runId: _runId, type, ...rest } = record;
       return { type, ...rest };
     }
-    case "step-start":
-      if (record.step === "rollback") return undefined;
-      return {
-        type: "step-start",
-        workload: record.workload,
-        step: record.step,
-        attempt: record.attempt,
-        at,
-      };
-    case "step-finish":
-      if (record.step === "rollback") return undefined;
-      return {
-        type: "step-end",
-        workload: record.workload,
-        step: record.step,
-        durationMs: record.durationMs,
-        outputs: record.outputs,
-        at,
-      };
+    case "step-start": {
+      const { workload, step, attempt } = record;
+      return step === "rollback" ? undefined : { type: "step-start", workload, step, attempt, at };
+    }
+    case "step-finish": {
+      const { workload, step, durationMs, outputs } = record;
+      return step === "rollback" ? undefined : { type: "step-end", workload, step, durationMs, outputs, at };
+    }
     case "step-fail": {
       if (record.step === "rollback") return undefined;
       const { kind, message, retryable } = record.error;
