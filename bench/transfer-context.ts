@@ -14,6 +14,7 @@ import { workloadInputs } from "../src/engine/plan-inputs.ts";
 import { UNLIMITED } from "../src/engine/throttle.ts";
 import { Plan } from "../src/plan/schema.ts";
 import { planHosts, SshPool } from "../src/remote/pool.ts";
+import type { StepCheckpoints, StepOutputs } from "../src/steps/contracts.ts";
 import type { StepInputs } from "../src/steps/inputs.ts";
 import type { StepName } from "../src/steps/names.ts";
 import type { StepContext } from "../src/steps/types.ts";
@@ -21,8 +22,8 @@ import type { StepContext } from "../src/steps/types.ts";
 export interface BenchRun {
   /** The `bench` workload's step inputs, as the planner derives them. */
   inputs: StepInputs;
-  context(step: StepName): StepContext;
-  record(step: StepName, outputs: Record<string, unknown>): void;
+  context<S extends StepName>(step: S): StepContext<StepCheckpoints[S]>;
+  record<S extends StepName>(step: S, outputs: StepOutputs[S]): void;
   close(): Promise<void>;
 }
 
@@ -53,30 +54,32 @@ export function benchRun(
 ): BenchRun {
   const plan = Plan.parse(benchPlanInput(planFile, workload));
   const pool = new SshPool({ hosts: planHosts(plan) });
-  const outputs = new Map<StepName, Record<string, unknown>>();
-  const checkpoints = new Map<StepName, Record<string, unknown>>();
+  const outputs: { [S in StepName]?: StepOutputs[S] } = {};
+  const checkpoints: { [S in StepName]?: StepCheckpoints[S] } = {};
   const workDir = mkdtempSync(join(tmpdir(), "bench-transfer-"));
   const signal = new AbortController().signal;
   const hosts = new Map(planHosts(plan).map((host) => [host.name, host]));
   const throttle = collectingThrottle(UNLIMITED);
   return {
     inputs: workloadInputs(plan.workloads[0]!, hosts),
-    context: (step) => ({
+    context: <S extends StepName>(step: S): StepContext<StepCheckpoints[S]> => ({
       remote: async (host) => pool.remote(host),
       signal,
       log: { info: () => {}, warn: () => {}, error: () => {} },
       workDir,
-      outputsOf: (earlier) => outputs.get(earlier),
-      lastCheckpoint: checkpoints.get(step),
+      outputsOf: (earlier) => outputs[earlier],
+      lastCheckpoint: checkpoints[step],
       checkpoint: async (data) => {
-        checkpoints.set(step, data);
+        checkpoints[step] = data;
       },
       progress: () => {},
       throttle,
       now: () => new Date(),
       options: { ignoreWindow: true },
     }),
-    record: (step, data) => outputs.set(step, data),
+    record: (step, data) => {
+      outputs[step] = data;
+    },
     close: () => pool.close(),
   };
 }

@@ -4,6 +4,7 @@
  * seed bundle (disk, not link), and bytes sent over the link — the transfer, the final sync's
  * files and database dumps, and seed chunks re-sent because they arrived damaged.
  */
+import type { CutoverOutput, TransferOutput } from "../steps/contracts.ts";
 
 export interface ByteAccounting {
   inPlace: number;
@@ -19,19 +20,18 @@ export interface SeedBytes {
   resent: number;
 }
 
-const num = (value: unknown): number => (typeof value === "number" && Number.isFinite(value) ? value : 0);
-
 export function byteAccounting(
-  outputs: { transfer?: Record<string, unknown>; cutover?: Record<string, unknown> },
+  outputs: { transfer?: TransferOutput; cutover?: CutoverOutput },
   seed: SeedBytes | undefined,
 ): ByteAccounting {
-  const delta = outputs.cutover?.delta as Record<string, unknown> | undefined;
-  const dumps = Array.isArray(outputs.cutover?.databases)
-    ? (outputs.cutover.databases as Record<string, unknown>[]).reduce((sum, db) => sum + num(db.dumpBytes), 0)
-    : 0;
+  const dumps = (outputs.cutover?.databases ?? []).reduce((sum, db) => sum + db.dumpBytes, 0);
   return {
-    inPlace: num(outputs.transfer?.bytesInPlace),
+    inPlace: outputs.transfer?.bytesInPlace ?? 0,
     seeded: seed?.carried ?? 0,
-    sent: num(outputs.transfer?.bytesSent) + num(delta?.bytesSent) + dumps + (seed?.resent ?? 0),
+    sent:
+      (outputs.transfer?.bytesSent ?? 0) +
+      (outputs.cutover?.delta.bytesSent ?? 0) +
+      dumps +
+      (seed?.resent ?? 0),
   };
 }

@@ -3,7 +3,6 @@
  * schedule what remains wave by wave, and report through events only. The caller owns the lock,
  * the journal file, the SSH pool and the terminal.
  */
-import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { UserError } from "../errors.ts";
 import { unknownNameHint } from "../plan/did-you-mean.ts";
@@ -12,18 +11,16 @@ import type { Remote } from "../remote/types.ts";
 import type { StepImplementations } from "../steps/types.ts";
 import type { Throttle } from "../transfer/types.ts";
 import { emptyCounts, type OnEvent, type WorkloadStatus } from "./events.ts";
-import { referencedHosts, workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
+import { referencedHosts } from "./input-hash.ts";
 import type { Journal } from "./journal.ts";
-import { type JournalSummary, summarize } from "./journal-read.ts";
+import { completedSteps, foldJournal, type JournalSummary } from "./journal-fold.ts";
 import type { JournalRecord } from "./journal-record.ts";
 import type { LockHolder } from "./lock.ts";
-import { completedSteps, planRun, type RunPlan, type RunStep } from "./planner.ts";
+import { planRun, type RunPlan, type RunStep } from "./planner.ts";
 import { findPlanChanges, planChangedError } from "./resume-check.ts";
-import { DEFAULT_BACKOFF } from "./retry.ts";
+import { openRun } from "./run-session.ts";
 import { type ScheduleOptions, type SchedulerWorkload, schedule } from "./scheduler.ts";
-import { type Clock, type RunContext, systemClock, type WorkloadMemory } from "./step-runner.ts";
-import { UNLIMITED } from "./throttle.ts";
-import { memoryOf } from "./workload-memory.ts";
+import type { Clock, WorkloadMemory } from "./step-runner.ts";
 import { runWorkload } from "./workload-runner.ts";
 
 export interface ApplyOptions {
@@ -71,13 +68,6 @@ export interface ApplyResult {
   counts: Record<WorkloadStatus, number>;
 }
 
-export function newRunId(now: Date): string {
-  return `${now
-    .toISOString()
-    .replaceAll(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
-}
-
 export function selectWorkloads(plan: Plan, only: readonly string[] | undefined): Plan["workloads"] {
   if (!only || only.length === 0) return plan.workloads;
   const known = plan.workloads.map((workload) => workload.name);
@@ -118,7 +108,7 @@ export interface PreparedApply {
  * the run plan apply shows before asking and then executes, the very same object.
  */
 export function prepareApply(plan: Plan, records: readonly JournalRecord[], planHash: string): PreparedApply {
-  const summary = summarize(records);
+  const summary = foldJournal(records);
   const changes = findPlanChanges(plan, records, summary);
   if (changes.length > 0) throw planChangedError(changes);
   return { summary, runPlan: planRun(plan, { completed: completedSteps(summary), planHash }) };
@@ -126,61 +116,18 @@ export function prepareApply(plan: Plan, records: readonly JournalRecord[], plan
 
 export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const { plan, journal } = options;
-  const clock = options.clock ?? systemClock;
   const selected = selectWorkloads(plan, options.only);
   const { summary, runPlan } = options.prepared ?? prepareApply(plan, journal.records, options.planHash);
 
-  const runId = newRunId(clock.now());
-  const fieldHashes = Object.fromEntries(plan.workloads.map((w) => [w.name, workloadFieldHashes(plan, w)]));
-  const hashes = Object.fromEntries(
-    Object.entries(fieldHashes).map(([name, f]) => [name, workloadInputHash(f)]),
-  );
-  const started = clock.now().toISOString();
-  await journal.append({
-    v: 1,
-    type: "run-start",
-    runId,
-    at: started,
-    planFile: options.planFile,
-    planName: plan.metadata.name,
-    planHash: options.planHash,
-    workloadHashes: hashes,
-    workloadFieldHashes: fieldHashes,
+  const session = await openRun({
+    ...options,
     command: "apply",
     operator: operatorInfo(options.version, options.argv),
+    workloads: plan.workloads,
+    selected: selected.length,
+    before: summary,
   });
-  if (options.recoveredLock) {
-    await journal.append({
-      v: 1,
-      type: "lock-recovered",
-      runId,
-      at: started,
-      previous: options.recoveredLock,
-    });
-  }
-  options.onEvent({
-    type: "run-start",
-    runId,
-    plan: plan.metadata.name,
-    planHash: options.planHash,
-    workloads: selected.length,
-    at: started,
-  });
-
-  const run: RunContext = {
-    plan,
-    runId,
-    journal,
-    remote: options.remote,
-    emit: options.onEvent,
-    signal: options.signal,
-    throttle: options.throttle ?? UNLIMITED,
-    clock,
-    retry: { retries: plan.defaults.retries, ...(options.backoff ?? DEFAULT_BACKOFF) },
-    ignoreWindow: options.ignoreWindow ?? false,
-    workDir: options.workDir,
-    ...(options.random ? { random: options.random } : {}),
-  };
+  const { runId, recorder } = session;
 
   // Apply carries out exactly what the run plan says remains, each step with its planned input
   // (the same object `migrate plan` prints).
@@ -194,10 +141,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       const steps = planned.steps.filter((step) => step.status === "pending");
       if (steps.length === 0) prior.set(planned.name, "succeeded");
       if (steps.length === 0 || !chosen.has(planned.name)) continue;
-      jobs.set(planned.name, {
-        memory: memoryOf(planned, hashes, summary.workloads.get(planned.name)),
-        steps,
-      });
+      jobs.set(planned.name, { memory: session.memoryOf(planned), steps });
       items.push({
         name: planned.name,
         wave: planned.wave,
@@ -209,7 +153,6 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     if (items.length > 0) waves.push({ wave: wave.wave, workloads: items });
   }
 
-  const at = () => clock.now().toISOString();
   if (options.preflight) {
     const workloads = plan.workloads.filter((workload) => jobs.has(workload.name));
     const hosts = [...new Set(workloads.flatMap(referencedHosts))];
@@ -218,14 +161,13 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       // The first line names the problem; the caller prints the whole (per-host) error once.
-      options.onEvent({
+      recorder.emit({
         type: "log",
         level: "error",
         message: `stopped before any step: ${reason.split("\n")[0]}`,
-        at: at(),
+        at: recorder.now(),
       });
-      await journal.append({ v: 1, type: "run-end", runId, at: at(), status: "failed", reason });
-      options.onEvent({ type: "run-end", runId, status: "failed", counts: emptyCounts(), at: at() });
+      await session.finish("failed", emptyCounts(), reason);
       throw error;
     }
   }
@@ -241,25 +183,19 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     signal: options.signal,
     run: (item) => {
       const job = jobs.get(item.name)!;
-      return runWorkload(run, { ...job, implementations: options.steps, failAfter: options.failAfter });
+      return runWorkload(session.context, {
+        ...job,
+        implementations: options.steps,
+        failAfter: options.failAfter,
+      });
     },
     skip: (item, reason) => {
       // The scheduler decides skips synchronously; their records are durable before run-end.
-      skips.push(
-        journal.append({
-          v: 1,
-          type: "workload-end",
-          runId,
-          at: at(),
-          workload: item.name,
-          status: "skipped",
-          reason,
-        }),
-      );
-      options.onEvent({ type: "workload-end", workload: item.name, status: "skipped", reason, at: at() });
+      skips.push(recorder.record({ type: "workload-end", workload: item.name, status: "skipped", reason }));
     },
-    onWaveStart: (wave, names) => options.onEvent({ type: "wave-start", wave, workloads: names, at: at() }),
-    onWaveEnd: (wave) => options.onEvent({ type: "wave-end", wave, at: at() }),
+    onWaveStart: (wave, names) =>
+      recorder.emit({ type: "wave-start", wave, workloads: names, at: recorder.now() }),
+    onWaveEnd: (wave) => recorder.emit({ type: "wave-end", wave, at: recorder.now() }),
   });
 
   const outcomes = new Map<string, WorkloadStatus>();
@@ -275,7 +211,6 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       ? "succeeded"
       : "failed";
   await Promise.all(skips);
-  await journal.append({ v: 1, type: "run-end", runId, at: at(), status });
-  options.onEvent({ type: "run-end", runId, status, counts, at: at() });
+  await session.finish(status, counts);
   return { runId, status, outcomes, counts };
 }

@@ -43,6 +43,9 @@ export type EngineEvent =
       status: WorkloadStatus;
       reason?: string;
       downtimeMs?: number;
+      /** The workload's downtime budget, and whether the measured downtime went over it. */
+      downtimeBudgetMs?: number;
+      budgetExceeded?: boolean;
       at: string;
     }
   | { type: "log"; level: "info" | "warn" | "error"; message: string; workload?: string; at: string }

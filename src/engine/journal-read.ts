@@ -1,13 +1,13 @@
 /**
  * Reading the journal: tolerant of a torn last line (a crash mid-write, or a reader racing the
- * writer), strict about anything else, and folding records into what is done per workload.
+ * writer), strict about anything else: every record is validated against its schema
+ * (journal-record.ts), a step's outputs and checkpoints against the step's contract.
  */
 import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { UserError } from "../errors.ts";
-import type { StepName } from "../steps/names.ts";
-import type { WorkloadStatus } from "./events.ts";
-import type { JournalRecord } from "./journal-record.ts";
+import { completedSteps, foldJournal } from "./journal-fold.ts";
+import { JournalRecord, RECORD_TYPES, RECORD_VERSION } from "./journal-record.ts";
 import { journalPath } from "./state-dir.ts";
 
 export interface TornTail {
@@ -22,18 +22,6 @@ export interface JournalContents {
   records: JournalRecord[];
   torn?: TornTail;
 }
-
-const RECORD_TYPES: ReadonlySet<string> = new Set<JournalRecord["type"]>([
-  "run-start",
-  "step-start",
-  "step-checkpoint",
-  "step-finish",
-  "step-fail",
-  "step-interrupted",
-  "workload-end",
-  "lock-recovered",
-  "run-end",
-]);
 
 const RESTORE_HINT =
   "restore the journal from a backup; migrate never rewrites it, so another program changed it";
@@ -129,10 +117,10 @@ function checkRecord(value: unknown, where: string): JournalRecord {
     });
   }
   const { v, type } = value as { v?: unknown; type?: unknown };
-  if (v !== 1) {
+  if (v !== RECORD_VERSION) {
     throw new UserError(
       "journal",
-      `${where}: journal record version ${JSON.stringify(v ?? null)} is not one this migrate can read (only 1)`,
+      `${where}: journal record version ${JSON.stringify(v ?? null)} is not one this migrate can read (only ${RECORD_VERSION})`,
       { hint: "a newer migrate wrote this journal; use that version, or restore the journal from a backup" },
     );
   }
@@ -141,7 +129,16 @@ function checkRecord(value: unknown, where: string): JournalRecord {
       hint: RESTORE_HINT,
     });
   }
-  return value as JournalRecord;
+  const parsed = JournalRecord.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+  const step = "step" in value && typeof value.step === "string" ? ` of step ${value.step}` : "";
+  throw new UserError(
+    "journal",
+    `${where}: the journal is damaged: the ${type} record${step} is not valid (${path}${issue?.message ?? "invalid"})`,
+    { hint: RESTORE_HINT },
+  );
 }
 
 /** Read a journal file; a missing file is an empty journal. */
@@ -156,172 +153,8 @@ export async function readJournal(path: string): Promise<JournalContents> {
   return parseJournal(text, path);
 }
 
-export interface StepState {
-  state: "running" | "finished" | "failed" | "interrupted";
-  attempts: number;
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
-  inputHash?: string;
-  runId: string;
-  outputs?: Record<string, unknown>;
-  error?: { kind: string; message: string; retryable: boolean; hint?: string };
-  lastCheckpoint?: Record<string, unknown>;
-}
-
-export interface WorkloadSummary {
-  name: string;
-  status: WorkloadStatus;
-  /** The step running now, or the step that failed or was interrupted last. */
-  currentStep?: StepName | "rollback";
-  reason?: string;
-  downtimeMs?: number;
-  downtimeBudgetMs?: number;
-  budgetExceeded?: boolean;
-  steps: Partial<Record<StepName | "rollback", StepState>>;
-  /** Keys of steps finished and still valid (a rollback invalidates the workload's earlier steps). */
-  completed: Set<string>;
-  lastRunId?: string;
-  rolledBackAt?: string;
-}
-
-export interface JournalSummary {
-  runs: Array<{
-    runId: string;
-    command: string;
-    startedAt: string;
-    endedAt?: string;
-    status?: string;
-    /** Why the run failed before any step ran. */
-    reason?: string;
-    planHash: string;
-  }>;
-  workloads: Map<string, WorkloadSummary>;
-  lastPlanHash?: string;
-}
-
-function blank(name: string): WorkloadSummary {
-  return { name, status: "pending", steps: {}, completed: new Set() };
-}
-
-/**
- * Fold records in order into per-workload state. A finished rollback clears the workload's
- * completed steps and checkpoints: the source served traffic again, so the next apply starts
- * the workload over from a fresh snapshot.
- */
-export function summarize(records: readonly JournalRecord[]): JournalSummary {
-  const summary: JournalSummary = { runs: [], workloads: new Map() };
-  const get = (name: string) => {
-    let entry = summary.workloads.get(name);
-    if (!entry) {
-      entry = blank(name);
-      summary.workloads.set(name, entry);
-    }
-    return entry;
-  };
-  for (const record of records) {
-    switch (record.type) {
-      case "run-start":
-        summary.runs.push({
-          runId: record.runId,
-          command: record.command ?? "apply",
-          startedAt: record.at,
-          planHash: record.planHash,
-        });
-        summary.lastPlanHash = record.planHash;
-        break;
-      case "run-end": {
-        const run = summary.runs.find((item) => item.runId === record.runId);
-        if (run) {
-          Object.assign(run, { endedAt: record.at, status: record.status });
-          if (record.reason) run.reason = record.reason;
-        }
-        break;
-      }
-      case "step-start": {
-        const w = get(record.workload);
-        const previous = w.steps[record.step];
-        w.steps[record.step] = {
-          state: "running",
-          attempts: record.attempt,
-          startedAt: record.at,
-          inputHash: record.inputHash,
-          runId: record.runId,
-          lastCheckpoint: previous?.lastCheckpoint,
-        };
-        w.status = "running";
-        // A rollback keeps pointing at the step that caused it.
-        if (record.step !== "rollback" || !w.currentStep) w.currentStep = record.step;
-        w.lastRunId = record.runId;
-        w.reason = undefined;
-        break;
-      }
-      case "step-checkpoint": {
-        const step = get(record.workload).steps[record.step];
-        if (step) step.lastCheckpoint = record.data;
-        break;
-      }
-      case "step-finish": {
-        const w = get(record.workload);
-        const step = w.steps[record.step];
-        w.steps[record.step] = {
-          ...(step ?? { attempts: 1, runId: record.runId }),
-          state: "finished",
-          finishedAt: record.at,
-          durationMs: record.durationMs,
-          inputHash: record.inputHash,
-          outputs: record.outputs,
-        };
-        if (record.step === "rollback") {
-          for (const [name, state] of Object.entries(w.steps)) {
-            if (name !== "rollback" && state) state.lastCheckpoint = undefined;
-          }
-          w.completed.clear();
-          w.rolledBackAt = record.at;
-        } else {
-          w.completed.add(record.key);
-        }
-        break;
-      }
-      case "step-fail": {
-        const step = get(record.workload).steps[record.step];
-        if (step) {
-          step.error = record.error;
-          step.attempts = record.attempt;
-          if (!record.willRetry) step.state = "failed";
-        }
-        break;
-      }
-      case "step-interrupted": {
-        const w = get(record.workload);
-        const step = w.steps[record.step];
-        if (step) step.state = "interrupted";
-        break;
-      }
-      case "workload-end": {
-        const w = get(record.workload);
-        w.status = record.status;
-        w.reason = record.reason;
-        w.lastRunId = record.runId;
-        w.downtimeMs = record.downtimeMs;
-        w.downtimeBudgetMs = record.downtimeBudgetMs;
-        w.budgetExceeded = record.budgetExceeded;
-        if (record.status === "succeeded") w.currentStep = undefined;
-        break;
-      }
-      case "lock-recovered":
-        break;
-    }
-  }
-  return summary;
-}
-
 /** Keys (`${workload}/${step}`) of steps finished and still valid: `plan` and `apply` skip them. */
 export async function readCompletedSteps(stateDir: string, planName: string): Promise<Set<string>> {
   const { records } = await readJournal(journalPath(stateDir, planName));
-  const completed = new Set<string>();
-  for (const workload of summarize(records).workloads.values()) {
-    for (const key of workload.completed) completed.add(key);
-  }
-  return completed;
+  return completedSteps(foldJournal(records));
 }

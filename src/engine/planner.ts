@@ -8,7 +8,6 @@ import type { InventoryFacts } from "../plan/inventory-facts.ts";
 import type { Host, Plan, Tenant, Workload, Zone } from "../plan/schema.ts";
 import type { CutoverInput, PlannedInput, StepInputs } from "../steps/inputs.ts";
 import { STEPS, type StepName } from "../steps/names.ts";
-import type { JournalSummary } from "./journal-read.ts";
 import type { Action, PlannedTenant } from "./plan-actions.ts";
 import { cutoverActions } from "./plan-cutover.ts";
 import { workloadInputs } from "./plan-inputs.ts";
@@ -97,13 +96,6 @@ const BUILDERS: Record<StepName, (described: Described) => Action[]> = {
   cutover: cutoverActions,
   verify: verifyActions,
 };
-
-/** Idempotency keys of every step the journal records as finished (and still valid). */
-export function completedSteps(summary: JournalSummary): Set<string> {
-  const completed = new Set<string>();
-  for (const done of summary.workloads.values()) for (const key of done.completed) completed.add(key);
-  return completed;
-}
 
 /** Workloads must reference existing hosts: planRun expects a plan that passed validation. */
 export function planRun(plan: Plan, options: PlanRunOptions = {}): RunPlan {

@@ -5,7 +5,7 @@
 import { UserError } from "../errors.ts";
 import type { Plan } from "../plan/schema.ts";
 import { changedFields, workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
-import type { JournalSummary } from "./journal-read.ts";
+import type { JournalSummary, StepState } from "./journal-fold.ts";
 import type { JournalRecord } from "./journal-record.ts";
 
 export interface PlanChange {
@@ -30,7 +30,7 @@ export function findPlanChanges(
     if (!done || done.completed.size === 0) continue;
     const now = workloadFieldHashes(plan, workload);
     const hash = workloadInputHash(now);
-    const finished = Object.values(done.steps).filter(
+    const finished = Object.values<StepState | undefined>(done.steps).filter(
       (step) => step?.state === "finished" && done.completed.size > 0 && step.inputHash !== undefined,
     );
     const stale = finished.find((step) => step?.inputHash !== hash);

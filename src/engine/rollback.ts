@@ -8,19 +8,15 @@ import { unknownNameHint } from "../plan/did-you-mean.ts";
 import type { Plan } from "../plan/schema.ts";
 import { formatTime } from "../plan/time.ts";
 import type { Remote } from "../remote/types.ts";
-import type { CutoverInput } from "../steps/inputs.ts";
 import type { Step } from "../steps/types.ts";
-import { newRunId } from "./apply.ts";
 import { emptyCounts, type OnEvent, type WorkloadStatus } from "./events.ts";
-import { workloadFieldHashes, workloadInputHash } from "./input-hash.ts";
 import type { Journal } from "./journal.ts";
-import { summarize } from "./journal-read.ts";
+import { foldJournal } from "./journal-fold.ts";
+import type { Operator } from "./journal-record.ts";
 import type { LockHolder } from "./lock.ts";
 import { planRun } from "./planner.ts";
-import { DEFAULT_BACKOFF } from "./retry.ts";
-import { type Clock, type RunContext, systemClock } from "./step-runner.ts";
-import { UNLIMITED } from "./throttle.ts";
-import { memoryOf } from "./workload-memory.ts";
+import { openRun } from "./run-session.ts";
+import type { Clock } from "./step-runner.ts";
 import { undoCutover } from "./workload-runner.ts";
 
 export interface RollbackOptions {
@@ -29,7 +25,7 @@ export interface RollbackOptions {
   planHash: string;
   workload: string;
   journal: Journal;
-  cutover: Step<CutoverInput>;
+  cutover: Step<"cutover">;
   remote(host: string, signal: AbortSignal): Promise<Remote>;
   onEvent: OnEvent;
   signal: AbortSignal;
@@ -37,7 +33,7 @@ export interface RollbackOptions {
   clock?: Clock;
   backoff?: { baseMs: number; maxMs: number };
   recoveredLock?: LockHolder;
-  operator: { user: string; host: string; pid: number; version: string; argv: string[] };
+  operator: Operator;
 }
 
 export interface RollbackResult {
@@ -54,7 +50,7 @@ export function checkRollbackAllowed(plan: Plan, records: Journal["records"], na
       hint: unknownNameHint(name, known, "workloads"),
     });
   }
-  const state = summarize(records).workloads.get(name);
+  const state = foldJournal(records).workloads.get(name);
   const cutover = state?.steps.cutover;
   if (!cutover?.startedAt) {
     throw new UserError("usage", `the cutover of ${name} never ran: there is nothing to roll back`, {
@@ -75,56 +71,21 @@ export function checkRollbackAllowed(plan: Plan, records: Journal["records"], na
 export async function rollbackWorkload(options: RollbackOptions): Promise<RollbackResult> {
   const { plan, journal } = options;
   checkRollbackAllowed(plan, journal.records, options.workload);
-  const clock = options.clock ?? systemClock;
   const workload = plan.workloads.find((item) => item.name === options.workload)!;
-  const fields = workloadFieldHashes(plan, workload);
-  const hashes = { [workload.name]: workloadInputHash(fields) };
-  const runId = newRunId(clock.now());
-  const at = () => clock.now().toISOString();
-  await journal.append({
-    v: 1,
-    type: "run-start",
-    runId,
-    at: at(),
-    planFile: options.planFile,
-    planName: plan.metadata.name,
-    planHash: options.planHash,
-    workloadHashes: hashes,
-    workloadFieldHashes: { [workload.name]: fields },
+  const session = await openRun({
+    ...options,
     command: "rollback",
-    operator: options.operator,
-  });
-  if (options.recoveredLock)
-    await journal.append({ v: 1, type: "lock-recovered", runId, at: at(), previous: options.recoveredLock });
-  options.onEvent({
-    type: "run-start",
-    runId,
-    plan: plan.metadata.name,
-    planHash: options.planHash,
-    workloads: 1,
-    at: at(),
-  });
-  const run: RunContext = {
-    plan,
-    runId,
-    journal,
-    remote: options.remote,
-    emit: options.onEvent,
-    signal: options.signal,
-    throttle: UNLIMITED,
-    clock,
-    retry: { retries: plan.defaults.retries, ...(options.backoff ?? DEFAULT_BACKOFF) },
+    workloads: [workload],
+    selected: 1,
     ignoreWindow: true,
-    workDir: options.workDir,
-  };
+  });
   // The undo takes the cutover's input as planned, the same the cutover ran with.
   const planned = planRun(plan)
     .waves.flatMap((wave) => wave.workloads)
     .find((item) => item.name === workload.name)!;
-  const memory = memoryOf(planned, hashes, summarize(journal.records).workloads.get(workload.name));
   const outcome = await undoCutover(
-    run,
-    memory,
+    session.context,
+    session.memoryOf(planned),
     options.cutover,
     "rollback requested by the operator",
     options.signal,
@@ -137,20 +98,10 @@ export async function rollbackWorkload(options: RollbackOptions): Promise<Rollba
   const reason = outcome.ok
     ? "rolled back by the operator (traffic to the source, source services started)"
     : `rollback failed: ${outcome.message}`;
-  await journal.append({
-    v: 1,
-    type: "workload-end",
-    runId,
-    at: at(),
-    workload: workload.name,
-    status,
-    reason,
-  });
-  options.onEvent({ type: "workload-end", workload: workload.name, status, reason, at: at() });
+  await session.recorder.record({ type: "workload-end", workload: workload.name, status, reason });
   const runStatus = outcome.ok ? "succeeded" : options.signal.aborted ? "interrupted" : "failed";
-  await journal.append({ v: 1, type: "run-end", runId, at: at(), status: runStatus });
   const counts = emptyCounts();
   counts[status]++;
-  options.onEvent({ type: "run-end", runId, status: runStatus, counts, at: at() });
-  return { runId, status, ...(outcome.ok ? {} : { message: outcome.message }) };
+  await session.finish(runStatus, counts);
+  return { runId: session.runId, status, ...(outcome.ok ? {} : { message: outcome.message }) };
 }

@@ -6,11 +6,12 @@
 
 import type { Plan } from "../plan/schema.ts";
 import { formatTime } from "../plan/time.ts";
+import type { StepOutputs } from "../steps/contracts.ts";
 import { STEPS, type StepName } from "../steps/names.ts";
 import { type ByteAccounting, byteAccounting, type SeedBytes } from "./accounting.ts";
 import { emptyCounts, type WorkloadStatus } from "./events.ts";
-import type { JournalContents, JournalSummary, WorkloadSummary } from "./journal-read.ts";
-import { summarize } from "./journal-read.ts";
+import { foldJournal, type RunSummary, type WorkloadSummary } from "./journal-fold.ts";
+import type { JournalContents } from "./journal-read.ts";
 import type { LockHolder } from "./lock.ts";
 
 export const STATUS_VERSION = 1;
@@ -27,7 +28,7 @@ export interface WorkloadStatusView {
   downtimeBudgetMs?: number;
   budgetExceeded?: boolean;
   /** Outputs of finished steps (manifest digest, bytes, row counts...). */
-  outputs: Partial<Record<StepName, Record<string, unknown>>>;
+  outputs: { [S in StepName]?: StepOutputs[S] };
   /** Bytes verified in place on the target, carried by a seed bundle, and sent over the link. */
   bytes: ByteAccounting;
 }
@@ -38,8 +39,8 @@ export interface StatusView {
   stateDir: string;
   /** The apply (or rollback) running now, from the lock. */
   running?: LockHolder;
-  /** The journal's last run as summarize() reads it (status --json shows it whole). */
-  lastRun?: JournalSummary["runs"][number];
+  /** The journal's last run as the fold reads it (status --json shows it, operator aside). */
+  lastRun?: Omit<RunSummary, "operator">;
   tornRecord?: { line: number };
   waves: Array<{
     wave: number;
@@ -56,12 +57,12 @@ function view(
   seed: SeedBytes | undefined,
 ): WorkloadStatusView {
   const outputs: WorkloadStatusView["outputs"] = {};
-  for (const step of STEPS) {
+  const show = <S extends StepName>(step: S): void => {
     const state = summary?.steps[step];
-    if (state?.state === "finished" && state.outputs && summary?.completed.has(`${name}/${step}`)) {
+    if (state?.state === "finished" && state.outputs && summary?.completed.has(`${name}/${step}`))
       outputs[step] = state.outputs;
-    }
-  }
+  };
+  for (const step of STEPS) show(step);
   let status = summary?.status ?? "pending";
   let reason = summary?.reason;
   if (status === "running" && !applyRunning) {
@@ -92,7 +93,7 @@ export function buildStatus(
   running?: LockHolder,
   seeds: ReadonlyMap<string, SeedBytes> = new Map(),
 ): StatusView {
-  const summary = summarize(contents.records);
+  const summary = foldJournal(contents.records);
   const counts = emptyCounts();
   const waves = new Map<number, Map<string, WorkloadStatusView[]>>();
   for (const workload of plan.workloads) {
@@ -132,7 +133,10 @@ export function buildStatus(
     counts,
   };
   if (running) result.running = running;
-  if (last) result.lastRun = last;
+  if (last) {
+    const { operator: _operator, ...run } = last;
+    result.lastRun = run;
+  }
   if (contents.torn) result.tornRecord = { line: contents.torn.line };
   return result;
 }

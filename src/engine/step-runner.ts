@@ -1,19 +1,19 @@
 /**
- * Running one step of one workload: build its context, journal start/checkpoints/finish or
- * failure, retry retryable faults with backoff, and journal an interruption when the signal
+ * Running one step of one workload: build its context, record start/checkpoints/finish or
+ * failure, retry retryable faults with backoff, and record an interruption when the signal
  * stops it. Everything the step may touch comes through the context.
  */
 import { mkdirSync } from "node:fs";
 import { isMigrateError, RemoteError } from "../errors.ts";
 import type { Plan } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
+import type { StepCheckpoints, StepLabel, StepOutputs } from "../steps/contracts.ts";
 import type { StepName } from "../steps/names.ts";
 import type { StepContext } from "../steps/types.ts";
 import type { Throttle } from "../transfer/types.ts";
-import type { OnEvent } from "./events.ts";
-import type { Journal } from "./journal.ts";
-import type { JournalRecord } from "./journal-record.ts";
+import type { StepError } from "./journal-record.ts";
 import type { RunWorkload } from "./planner.ts";
+import type { Fact, Recorder } from "./recorder.ts";
 import { backoffMs, isRetryable, type RetryPolicy, sleep } from "./retry.ts";
 
 export interface Clock {
@@ -22,13 +22,11 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** What every step of a run shares. */
+/** What every step of a run shares (the run session builds it). */
 export interface RunContext {
   plan: Plan;
-  runId: string;
-  journal: Journal;
+  recorder: Recorder;
   remote(host: string, signal: AbortSignal): Promise<Remote>;
-  emit: OnEvent;
   signal: AbortSignal;
   throttle: Throttle;
   clock: Clock;
@@ -43,20 +41,18 @@ export interface WorkloadMemory {
   /** The workload as planned: its steps with their inputs, window and downtime budget. */
   workload: RunWorkload;
   inputHash: string;
-  outputs: Map<StepName, Record<string, unknown>>;
-  checkpoints: Map<string, Record<string, unknown>>;
+  outputs: { [S in StepName]?: StepOutputs[S] };
+  checkpoints: { [S in StepLabel]?: StepCheckpoints[S] };
   /** Set once `cutover-freeze` was emitted, so the freeze is announced exactly once. */
   freezeAnnounced?: boolean;
 }
 
-export type StepLabel = StepName | "rollback";
-
-export type AttemptResult =
-  | { ok: true; outputs: Record<string, unknown>; startedAt: Date; finishedAt: Date }
+export type AttemptResult<S extends StepLabel> =
+  | { ok: true; outputs: StepOutputs[S]; startedAt: Date; finishedAt: Date }
   | { ok: false; interrupted: false; error: unknown }
   | { ok: false; interrupted: true };
 
-export function errorRecord(error: unknown): Extract<JournalRecord, { type: "step-fail" }>["error"] {
+export function errorRecord(error: unknown): StepError {
   if (isMigrateError(error)) {
     const base = { kind: error.kind, message: error.message, retryable: error.retryable };
     const hint = error.hint ? { hint: error.hint } : {};
@@ -70,49 +66,45 @@ export function errorRecord(error: unknown): Extract<JournalRecord, { type: "ste
   return { kind: isRetryable(error) ? "remote" : "bug", message, retryable: isRetryable(error) };
 }
 
-export function stepContext(
+/**
+ * The context of one attempt. `label` is what is recorded (a rollback runs the cutover's undo
+ * under the label "rollback"); `step` is the step whose code runs.
+ */
+export function stepContext<S extends StepLabel>(
   run: RunContext,
   memory: WorkloadMemory,
-  step: StepName,
-  key: string,
+  label: S,
   signal: AbortSignal,
-): StepContext {
+): StepContext<StepCheckpoints[S]> {
   const name = memory.workload.name;
-  const at = () => run.clock.now().toISOString();
+  const step: StepName = label === "rollback" ? "cutover" : (label as StepName);
+  const key = `${name}/${label}`;
+  const { recorder } = run;
   const log =
     (level: "info" | "warn" | "error") =>
     (message: string, fields?: Record<string, unknown>): void => {
       const detail = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : "";
-      run.emit({ type: "log", level, message: `${step}: ${message}${detail}`, workload: name, at: at() });
+      recorder.emit({
+        type: "log",
+        level,
+        message: `${step}: ${message}${detail}`,
+        workload: name,
+        at: recorder.now(),
+      });
     };
   return {
     remote: (host) => run.remote(host, signal),
     signal,
     log: { info: log("info"), warn: log("warn"), error: log("error") },
     workDir: ensureDir(run.workDir(name)),
-    outputsOf: (earlier) => memory.outputs.get(earlier),
-    lastCheckpoint: memory.checkpoints.get(key),
+    outputsOf: (earlier) => memory.outputs[earlier],
+    lastCheckpoint: memory.checkpoints[label],
     async checkpoint(data) {
-      await run.journal.append({
-        v: 1,
-        type: "step-checkpoint",
-        runId: run.runId,
-        at: at(),
-        workload: name,
-        step,
-        key,
-        data,
-      });
-      memory.checkpoints.set(key, data);
-      // The cutover checkpoints `frozenAt` the moment the source stops serving: announce it
-      // now, so the operator's downtime clock runs during the final sync and switch.
-      if (step === "cutover" && typeof data.frozenAt === "string" && !memory.freezeAnnounced) {
-        memory.freezeAnnounced = true;
-        run.emit({ type: "cutover-freeze", workload: name, at: data.frozenAt });
-      }
+      await recorder.record({ type: "step-checkpoint", workload: name, step: label, key, data } as Fact);
+      memory.checkpoints[label] = data;
     },
     progress(progress) {
-      run.emit({ type: "step-progress", workload: name, step, ...progress, at: at() });
+      recorder.emit({ type: "step-progress", workload: name, step, ...progress, at: recorder.now() });
     },
     throttle: run.throttle,
     now: () => run.clock.now(),
@@ -131,75 +123,56 @@ function ensureDir(dir: string): string {
   return dir;
 }
 
-/**
- * Attempt `body` up to 1 + retries times. `label` is the journaled step (a rollback runs the
- * cutover's undo under the label "rollback"); events are only emitted for real steps.
- */
-export async function attemptStep(
+/** Attempt `body` up to 1 + retries times, recording each attempt's start and end. */
+export async function attemptStep<S extends StepLabel>(
   run: RunContext,
   memory: WorkloadMemory,
-  label: StepLabel,
+  label: S,
   signal: AbortSignal,
-  body: (context: StepContext) => Promise<Record<string, unknown>>,
-): Promise<AttemptResult> {
+  body: (context: StepContext<StepCheckpoints[S]>) => Promise<StepOutputs[S]>,
+): Promise<AttemptResult<S>> {
   const workload = memory.workload.name;
-  const key = `${workload}/${label}`;
-  const step: StepName = label === "rollback" ? "cutover" : label;
-  const base = { v: 1 as const, runId: run.runId, workload, step: label, key };
-  const at = () => run.clock.now().toISOString();
+  const { recorder } = run;
+  const base = { workload, step: label, key: `${workload}/${label}` };
   for (let attempt = 1; ; attempt++) {
     if (signal.aborted) return { ok: false, interrupted: true };
     const startedAt = run.clock.now();
-    await run.journal.append({
+    await recorder.record({
       ...base,
       type: "step-start",
       at: startedAt.toISOString(),
       attempt,
       inputHash: memory.inputHash,
     });
-    if (label !== "rollback")
-      run.emit({ type: "step-start", workload, step, attempt, at: startedAt.toISOString() });
     const t0 = performance.now();
     try {
-      const outputs = await body(stepContext(run, memory, step, key, signal));
+      const outputs = await body(stepContext(run, memory, label, signal));
       const durationMs = Math.round(performance.now() - t0);
       const finishedAt = run.clock.now();
-      await run.journal.append({
+      await recorder.record({
         ...base,
         type: "step-finish",
         at: finishedAt.toISOString(),
         inputHash: memory.inputHash,
         durationMs,
         outputs,
-      });
-      if (label !== "rollback") {
-        memory.outputs.set(step, outputs);
-        run.emit({ type: "step-end", workload, step, durationMs, outputs, at: finishedAt.toISOString() });
-      }
+      } as Fact);
+      if (label !== "rollback") (memory.outputs as Record<StepLabel, unknown>)[label] = outputs;
       return { ok: true, outputs, startedAt, finishedAt };
     } catch (error) {
       if (signal.aborted) {
-        await run.journal.append({ ...base, type: "step-interrupted", at: at() });
+        await recorder.record({ ...base, type: "step-interrupted" });
         return { ok: false, interrupted: true };
       }
       const willRetry = isRetryable(error) && attempt <= run.retry.retries;
-      const detail = errorRecord(error);
-      await run.journal.append({ ...base, type: "step-fail", at: at(), attempt, error: detail, willRetry });
-      if (label !== "rollback") {
-        run.emit({ type: "step-fail", workload, step, ...pick(detail), attempt, willRetry, at: at() });
-      }
+      await recorder.record({ ...base, type: "step-fail", attempt, error: errorRecord(error), willRetry });
       if (!willRetry) return { ok: false, interrupted: false, error };
       try {
         await sleep(backoffMs(run.retry, attempt, run.random), signal);
       } catch {
-        await run.journal.append({ ...base, type: "step-interrupted", at: at() });
+        await recorder.record({ ...base, type: "step-interrupted" });
         return { ok: false, interrupted: true };
       }
     }
   }
-}
-
-function pick(detail: ReturnType<typeof errorRecord>) {
-  const hint = detail.hint ? { hint: detail.hint } : {};
-  return { kind: detail.kind, message: detail.message, ...hint, retryable: detail.retryable };
 }

@@ -1,5 +1,6 @@
+import type { StepName } from "../steps/names.ts";
 import { STEPS } from "../steps/names.ts";
-import type { WorkloadSummary } from "./journal-read.ts";
+import type { WorkloadSummary } from "./journal-fold.ts";
 import type { RunWorkload } from "./planner.ts";
 import type { WorkloadMemory } from "./step-runner.ts";
 
@@ -12,15 +13,15 @@ export function memoryOf(
   const memory: WorkloadMemory = {
     workload,
     inputHash: hashes[workload.name] as string,
-    outputs: new Map(),
-    checkpoints: new Map(),
+    outputs: {},
+    checkpoints: {},
   };
-  for (const step of STEPS) {
-    const key = `${workload.name}/${step}`;
+  const recall = <S extends StepName>(step: S): void => {
     const state = done?.steps[step];
-    if (state?.state === "finished" && state.outputs && done?.completed.has(key))
-      memory.outputs.set(step, state.outputs);
-    if (state?.lastCheckpoint) memory.checkpoints.set(key, state.lastCheckpoint);
-  }
+    if (state?.state === "finished" && state.outputs && done?.completed.has(`${workload.name}/${step}`))
+      memory.outputs[step] = state.outputs;
+    if (state?.lastCheckpoint) memory.checkpoints[step] = state.lastCheckpoint;
+  };
+  for (const step of STEPS) recall(step);
   return memory;
 }

@@ -3,10 +3,10 @@
  * budget before verify, automatic rollback (the cutover's undo) when cutover or verify fails or
  * is interrupted, and exactly one `workload-end` record saying how it ended and why.
  */
-import type { CutoverInput } from "../steps/inputs.ts";
+import type { CutoverCheckpoint } from "../steps/cutover-checkpoint.ts";
 import type { StepName } from "../steps/names.ts";
 import { runPlannedStep } from "../steps/run-planned.ts";
-import type { Step, StepImplementations } from "../steps/types.ts";
+import type { Step, StepContext, StepImplementations } from "../steps/types.ts";
 import type { WorkloadStatus } from "./events.ts";
 import { cutoverInput, type RunStep } from "./planner.ts";
 import { attemptStep, type RunContext, type WorkloadMemory } from "./step-runner.ts";
@@ -42,25 +42,14 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
     status: WorkloadStatus,
     extra: { reason?: string; downtimeMs?: number; budgetExceeded?: boolean } = {},
   ): Promise<WorkloadStatus> => {
-    const at = run.clock.now().toISOString();
     const budget = budgetMs === undefined ? {} : { downtimeBudgetMs: budgetMs };
-    await run.journal.append({
-      v: 1,
-      type: "workload-end",
-      runId: run.runId,
-      at,
-      workload: name,
-      status,
-      ...extra,
-      ...budget,
-    });
-    const { budgetExceeded: _ignored, ...event } = extra;
-    run.emit({ type: "workload-end", workload: name, status, ...event, at });
+    await run.recorder.record({ type: "workload-end", workload: name, status, ...extra, ...budget });
     return status;
   };
+  // The downtime runs from the freeze the cutover declares in its outputs (steps/contracts.ts).
   const frozenAt = (): number | undefined => {
-    const value = memory.outputs.get("cutover")?.frozenAt;
-    return typeof value === "string" ? Date.parse(value) : undefined;
+    const value = memory.outputs.cutover?.frozenAt;
+    return value === undefined ? undefined : Date.parse(value);
   };
 
   for (const planned of job.steps) {
@@ -69,8 +58,7 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
     if (step === "cutover" && !run.ignoreWindow) {
       const refusal = windowRefusal(memory.workload, run.clock.now(), run.plan.defaults.timezone);
       if (refusal) {
-        const progress =
-          job.implementations.cutover.progressOf?.(memory.checkpoints.get(`${name}/cutover`)) ?? "none";
+        const progress = job.implementations.cutover.progressOf?.(memory.checkpoints.cutover) ?? "none";
         // Nothing changed yet: refuse as before. Traffic already on the target: the window
         // bounded the switch, which happened inside it, so finish (verify or roll back).
         if (progress === "none") return end("failed", { reason: refusal });
@@ -97,9 +85,14 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
         return await end(...(await rollBack(run, job, reason, run.signal)));
       }
     }
-    const result = await attemptStep(run, memory, step, run.signal, (context) =>
-      runPlannedStep(job.implementations, planned, context),
-    );
+    const result =
+      planned.name === "cutover"
+        ? await attemptStep(run, memory, "cutover", run.signal, (context) =>
+            job.implementations.cutover.run(planned.input, announcingFreeze(run, memory, context)),
+          )
+        : await attemptStep<StepName>(run, memory, step, run.signal, (context) =>
+            runPlannedStep(job.implementations, planned, context),
+          );
     const inCutover = step === "cutover" || step === "verify";
     if (!result.ok && result.interrupted) {
       if (!inCutover) return end("interrupted", { reason: `interrupted during ${step}` });
@@ -116,19 +109,8 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
       const reason = failureReason(step, result.error);
       return inCutover ? end(...(await rollBack(run, job, reason, run.signal))) : end("failed", { reason });
     }
-    if (step === "cutover") {
-      const at = frozenAt();
-      if (at === undefined)
-        memory.outputs.set("cutover", { ...result.outputs, frozenAt: result.startedAt.toISOString() });
-      if (!memory.freezeAnnounced) {
-        memory.freezeAnnounced = true;
-        run.emit({
-          type: "cutover-freeze",
-          workload: name,
-          at: new Date(at ?? result.startedAt.getTime()).toISOString(),
-        });
-      }
-    }
+    const frozen = memory.outputs.cutover?.frozenAt;
+    if (step === "cutover" && frozen !== undefined) announceFreeze(run, memory, frozen);
     if (job.failAfter === `${name}/${step}`) {
       return end("failed", {
         reason: `injected fault after ${job.failAfter} (MIGRATE_FAIL_AFTER, a test-only switch)`,
@@ -141,13 +123,38 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
       const budgetExceeded = budgetMs !== undefined && downtimeMs > budgetMs;
       if (budgetExceeded) {
         const message = `downtime ${Math.round(downtimeMs / 1000)}s exceeded the budget ${memory.workload.downtimeBudget} (verified; not rolled back)`;
-        run.emit({ type: "log", level: "warn", message, workload: name, at: run.clock.now().toISOString() });
+        run.recorder.emit({ type: "log", level: "warn", message, workload: name, at: run.recorder.now() });
         return end("succeeded", { downtimeMs, budgetExceeded, reason: message });
       }
       return end("succeeded", { downtimeMs, ...(budgetMs === undefined ? {} : { budgetExceeded: false }) });
     }
   }
   return end("succeeded");
+}
+
+/** The freeze is announced once, the moment the cutover records it (or, at the latest, when it finished). */
+function announceFreeze(run: RunContext, memory: WorkloadMemory, at: string): void {
+  if (memory.freezeAnnounced) return;
+  memory.freezeAnnounced = true;
+  run.recorder.emit({ type: "cutover-freeze", workload: memory.workload.name, at });
+}
+
+/**
+ * The cutover's context, announcing the freeze as soon as a checkpoint declares it, so the
+ * operator's downtime clock runs during the final sync and switch.
+ */
+function announcingFreeze(
+  run: RunContext,
+  memory: WorkloadMemory,
+  context: StepContext<CutoverCheckpoint>,
+): StepContext<CutoverCheckpoint> {
+  return {
+    ...context,
+    async checkpoint(data) {
+      await context.checkpoint(data);
+      announceFreeze(run, memory, data.frozenAt);
+    },
+  };
 }
 
 /**
@@ -178,12 +185,12 @@ async function rollBack(
 export async function undoCutover(
   run: RunContext,
   memory: WorkloadMemory,
-  cutover: Step<CutoverInput>,
+  cutover: Step<"cutover">,
   reason: string,
   signal: AbortSignal,
 ): Promise<{ ok: true } | { ok: false; message: string }> {
   const name = memory.workload.name;
-  run.emit({ type: "rollback-start", workload: name, reason, at: run.clock.now().toISOString() });
+  run.recorder.emit({ type: "rollback-start", workload: name, reason, at: run.recorder.now() });
   const undo = cutover.undo?.bind(cutover);
   const result = await attemptStep(run, memory, "rollback", signal, async (context) => {
     if (!undo) throw new Error("the cutover step has no undo");
@@ -191,12 +198,12 @@ export async function undoCutover(
     return { reason };
   });
   const message = result.ok ? undefined : result.interrupted ? "interrupted" : describe(result.error);
-  run.emit({
+  run.recorder.emit({
     type: "rollback-end",
     workload: name,
     ok: result.ok,
     ...(message ? { message } : {}),
-    at: run.clock.now().toISOString(),
+    at: run.recorder.now(),
   });
   return result.ok ? { ok: true } : { ok: false, message: message ?? "failed" };
 }

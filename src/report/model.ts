@@ -4,16 +4,26 @@
  */
 import { type ByteAccounting, byteAccounting, type SeedBytes } from "../engine/accounting.ts";
 import type { WorkloadStatus } from "../engine/events.ts";
+import {
+  foldJournal,
+  type JournalSummary,
+  type StepState,
+  type WorkloadSummary,
+} from "../engine/journal-fold.ts";
 import type { JournalRecord } from "../engine/journal-record.ts";
 import { downtimeBudgetMs as plannedBudgetMs } from "../engine/window.ts";
 import type { InventoryFacts } from "../plan/inventory-facts.ts";
 import type { Plan } from "../plan/schema.ts";
-import type { StepName } from "../steps/names.ts";
-import { type CheckResult, checkResults, numberField, stringField } from "./outputs.ts";
+import type { StepLabel } from "../steps/contracts.ts";
 import { type BureauReadiness, buildReadiness } from "./readiness.ts";
 
-type StepKey = StepName | "rollback";
-type Rec<T extends JournalRecord["type"]> = Extract<JournalRecord, { type: T }>;
+type StepKey = StepLabel;
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
 
 export interface StepReport {
   step: StepKey;
@@ -119,22 +129,17 @@ export function buildReport(input: ReportInput): ReportModel {
   const workloadsByName = new Map(plan.workloads.map((w) => [w.name, w]));
   const inScope = (name: string) =>
     input.bureau === undefined || workloadsByName.get(name)?.bureau === input.bureau;
-  const runIds = [...new Set(input.records.map((r) => r.runId))];
-  const runs = runIds
-    .map((runId) =>
-      buildRun(
-        runId,
-        input.records.filter((r) => r.runId === runId),
-        workloadsByName,
-        inScope,
-        input.seeds ?? new Map(),
-      ),
-    )
-    .filter(
-      (run): run is RunReport =>
-        run !== undefined && (input.bureau === undefined || run.workloads.length > 0),
+  const runs: RunReport[] = [];
+  for (const runId of new Set(input.records.map((r) => r.runId))) {
+    const run = buildRun(
+      input.records.filter((r) => r.runId === runId),
+      workloadsByName,
+      inScope,
+      input.seeds ?? new Map(),
     );
-  const progress = buildProgress(plan, input.records, input.bureau);
+    if (run && (input.bureau === undefined || run.workloads.length > 0)) runs.push(run);
+  }
+  const progress = buildProgress(plan, foldJournal(input.records), input.bureau);
   const planned = progress.reduce((sum, b) => sum + b.planned, 0);
   const migrated = progress.reduce((sum, b) => sum + b.migrated, 0);
   return {
@@ -154,139 +159,90 @@ export function buildReport(input: ReportInput): ReportModel {
   };
 }
 
+/** One run, from its own records folded alone (none without its run-start). */
 function buildRun(
-  runId: string,
-  all: readonly JournalRecord[],
+  records: readonly JournalRecord[],
   plan: Map<string, Plan["workloads"][number]>,
   inScope: (name: string) => boolean,
   seeds: ReadonlyMap<string, SeedBytes>,
 ): RunReport | undefined {
-  const records = all.filter((r) => r.runId === runId);
-  const start = records.find((r): r is Rec<"run-start"> => r.type === "run-start");
-  if (!start) return undefined;
-  const end = records.find((r): r is Rec<"run-end"> => r.type === "run-end");
-  const names = [...new Set(records.flatMap((r) => ("workload" in r ? [r.workload] : [])))].filter(inScope);
-  const before = all.slice(0, all.indexOf(start));
-  const workloads = names.map((name) =>
-    buildWorkload(
-      name,
-      records.filter((r) => "workload" in r && r.workload === name),
-      plan.get(name),
-      earlierSnapshot(before, name),
-      seeds.get(name),
-    ),
-  );
+  const summary = foldJournal(records);
+  const run = summary.runs[0];
+  if (!run) return undefined;
+  const workloads = [...summary.workloads.values()]
+    .filter((w) => inScope(w.name))
+    .map((w) => buildWorkload(w, plan.get(w.name), seeds.get(w.name)));
   return {
-    runId,
-    command: start.command ?? "apply",
-    status: end?.status ?? "incomplete",
-    startedAt: start.at,
-    ...(end ? { endedAt: end.at } : {}),
-    planHash: start.planHash,
-    operator: start.operator,
+    runId: run.runId,
+    command: run.command,
+    status: run.status ?? "incomplete",
+    startedAt: run.startedAt,
+    ...(run.endedAt ? { endedAt: run.endedAt } : {}),
+    planHash: run.planHash,
+    operator: run.operator,
     workloads: workloads.sort(
       (a, b) => a.wave - b.wave || a.bureau.localeCompare(b.bureau) || a.name.localeCompare(b.name),
     ),
     bytesMoved: workloads.reduce((sum, w) => sum + (w.bytes ?? 0), 0),
     systemsMoved: workloads.filter((w) => w.status === "succeeded").length,
-    ...(end?.reason !== undefined && workloads.length === 0 ? { stoppedBeforeSteps: end.reason } : {}),
+    ...(run.reason !== undefined && workloads.length === 0 ? { stoppedBeforeSteps: run.reason } : {}),
   };
 }
 
-/** A resumed run skips a finished snapshot: its manifest digest is in an earlier run's record. */
-function earlierSnapshot(
-  records: readonly JournalRecord[],
-  workload: string,
-): Record<string, unknown> | undefined {
-  const found = records.findLast(
-    (r): r is Rec<"step-finish"> =>
-      r.type === "step-finish" && r.workload === workload && r.step === "snapshot",
-  );
-  return found?.outputs;
+function stepReport(step: StepKey, state: StepState): StepReport {
+  return {
+    step,
+    status: state.state,
+    attempts: state.attempts,
+    startedAt: (state.firstStartedAt ?? state.startedAt) as string,
+    ...(state.endedAt ? { endedAt: state.endedAt } : {}),
+    ...(state.durationMs !== undefined && state.endedAt ? { durationMs: state.durationMs } : {}),
+  };
 }
 
 function buildWorkload(
-  name: string,
-  records: readonly JournalRecord[],
+  w: WorkloadSummary,
   planned: Plan["workloads"][number] | undefined,
-  priorSnapshot: Record<string, unknown> | undefined,
   seed: SeedBytes | undefined,
 ): WorkloadReport {
-  const steps = new Map<StepKey, StepReport>();
-  const outputs = new Map<StepKey, Record<string, unknown>>();
-  const failures: FailureReport[] = [];
-  let end: Rec<"workload-end"> | undefined;
-  for (const r of records) {
-    if (r.type === "step-start") {
-      const previous = steps.get(r.step);
-      steps.set(r.step, {
-        step: r.step,
-        status: "running",
-        attempts: r.attempt,
-        startedAt: previous?.startedAt ?? r.at,
-      });
-    } else if (r.type === "step-finish") {
-      const s = steps.get(r.step) ?? { step: r.step, attempts: 1, startedAt: r.at, status: "running" };
-      steps.set(r.step, { ...s, status: "finished", endedAt: r.at, durationMs: r.durationMs });
-      outputs.set(r.step, r.outputs);
-    } else if (r.type === "step-fail") {
-      failures.push({
-        step: r.step,
-        at: r.at,
-        kind: r.error.kind,
-        message: r.error.message,
-        attempt: r.attempt,
-        willRetry: r.willRetry,
-        ...(r.error.host ? { host: r.error.host } : {}),
-        ...(r.error.command ? { command: r.error.command } : {}),
-        ...(r.error.hint ? { hint: r.error.hint } : {}),
-      });
-      const s = steps.get(r.step);
-      if (s && !r.willRetry)
-        steps.set(r.step, {
-          ...s,
-          status: "failed",
-          endedAt: r.at,
-          durationMs: Date.parse(r.at) - Date.parse(s.startedAt),
-        });
-    } else if (r.type === "step-interrupted") {
-      const s = steps.get(r.step);
-      if (s)
-        steps.set(r.step, {
-          ...s,
-          status: "interrupted",
-          endedAt: r.at,
-          durationMs: Date.parse(r.at) - Date.parse(s.startedAt),
-        });
-    } else if (r.type === "workload-end") {
-      end = r;
-    }
-  }
-  const snapshot = outputs.get("snapshot") ?? priorSnapshot;
-  const transfer = outputs.get("transfer");
-  const verify = outputs.get("verify");
-  const verifyStep = steps.get("verify");
-  const checks = checkResults(verify);
-  const cutover = outputs.get("cutover");
-  const finalSync = cutover?.delta as Record<string, unknown> | undefined;
+  const steps = (Object.entries(w.steps) as [StepKey, StepState][]).map(([step, state]) =>
+    stepReport(step, state),
+  );
+  const failures: FailureReport[] = w.failures.map((f) => ({
+    step: f.step,
+    at: f.at,
+    kind: f.error.kind,
+    message: f.error.message,
+    attempt: f.attempt,
+    willRetry: f.willRetry,
+    ...(f.error.host ? { host: f.error.host } : {}),
+    ...(f.error.command ? { command: f.error.command } : {}),
+    ...(f.error.hint ? { hint: f.error.hint } : {}),
+  }));
+  const end = w.end;
+  const snapshot = w.steps.snapshot?.outputs;
+  const transfer = w.steps.transfer?.outputs;
+  const cutover = w.steps.cutover?.outputs;
+  const verify = w.steps.verify?.outputs;
+  const verifyStep = w.steps.verify;
+  const checks: CheckResult[] = (verify?.checks ?? []).map((c) => ({
+    name: c.name,
+    ok: c.ok,
+    ...(c.detail ? { detail: c.detail } : {}),
+  }));
   // The verified digest is the final one (after cutover's last sync); a run that stopped
   // earlier can only show the snapshot's.
-  const digest =
-    stringField(verify, "manifestDigest") ??
-    stringField(cutover, "manifestDigest") ??
-    stringField(snapshot, "manifestDigest", "digest");
-  const algorithm = stringField(snapshot, "hash", "algorithm") ?? planned?.hash;
-  const rollbackStep = steps.get("rollback");
+  const digest = verify?.manifestDigest ?? cutover?.manifestDigest ?? snapshot?.manifestDigest;
+  const algorithm = snapshot?.hash ?? planned?.hash;
+  const rollbackStep = w.steps.rollback;
   const rollbackFailure = failures.findLast((f) => f.step === "rollback");
   const downtimeBudgetMs = end?.downtimeBudgetMs ?? (planned ? plannedBudgetMs(planned) : undefined);
   const downtimeMs = end?.downtimeMs;
-  const bytes = sum(numberField(transfer, "bytesSent", "bytes"), numberField(finalSync, "bytesSent"));
-  const files = sum(numberField(transfer, "filesSent", "files"), numberField(finalSync, "filesSent"));
-  const targetDigest =
-    stringField(verify, "targetManifestDigest", "targetDigest") ??
-    stringField(transfer, "targetDigest", "targetManifestDigest");
+  const bytes = sum(transfer?.bytesSent, cutover?.delta.bytesSent);
+  const files = sum(transfer?.filesSent, cutover?.delta.filesSent);
+  const targetDigest = verify?.targetManifestDigest;
   return {
-    name,
+    name: w.name,
     bureau: planned?.bureau ?? "(not in plan)",
     kind: planned?.kind ?? "?",
     wave: planned?.wave ?? 0,
@@ -294,7 +250,7 @@ function buildWorkload(
     target: planned?.target ?? "?",
     status: end?.status ?? (failures.some((f) => !f.willRetry) ? "failed" : "interrupted"),
     ...(end?.reason ? { reason: end.reason } : {}),
-    steps: [...steps.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
+    steps: steps.sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
     ...(bytes !== undefined ? { bytes } : {}),
     ...(files !== undefined ? { files } : {}),
     ...(digest ? { digest: { value: digest, ...(algorithm ? { algorithm } : {}) } } : {}),
@@ -309,15 +265,15 @@ function buildWorkload(
     ),
     verification: {
       ran: verifyStep !== undefined,
-      ...(verifyStep?.status === "finished"
+      ...(verifyStep?.state === "finished"
         ? { ok: checks.every((c) => c.ok) }
-        : verifyStep?.status === "failed"
+        : verifyStep?.state === "failed"
           ? { ok: false }
           : {}),
       checks,
     },
     ...(downtimeMs !== undefined ? { downtimeMs } : {}),
-    ...(stringField(cutover, "frozenAt") ? { frozenAt: stringField(cutover, "frozenAt") } : {}),
+    ...(cutover?.frozenAt ? { frozenAt: cutover.frozenAt } : {}),
     ...(downtimeBudgetMs !== undefined ? { downtimeBudgetMs } : {}),
     ...(downtimeMs !== undefined && downtimeBudgetMs !== undefined
       ? { budgetExceeded: end?.budgetExceeded ?? downtimeMs > downtimeBudgetMs }
@@ -326,9 +282,11 @@ function buildWorkload(
     ...(rollbackStep
       ? {
           rollback: {
-            at: rollbackStep.startedAt,
-            ok: rollbackStep.status === "finished",
-            ...(rollbackStep.durationMs !== undefined ? { durationMs: rollbackStep.durationMs } : {}),
+            at: (rollbackStep.firstStartedAt ?? rollbackStep.startedAt) as string,
+            ok: rollbackStep.state === "finished",
+            ...(rollbackStep.durationMs !== undefined && rollbackStep.endedAt
+              ? { durationMs: rollbackStep.durationMs }
+              : {}),
             ...(rollbackFailure ? { message: rollbackFailure.message } : {}),
           },
         }
@@ -342,18 +300,7 @@ function sum(...values: (number | undefined)[]): number | undefined {
 }
 
 /** Per bureau: planned workloads and how many are on the cloud now (latest status succeeded). */
-function buildProgress(
-  plan: Plan,
-  records: readonly JournalRecord[],
-  only: string | undefined,
-): BureauProgress[] {
-  const latest = new Map<string, { status: WorkloadStatus; runId: string }>();
-  for (const r of records) {
-    if (r.type === "workload-end") latest.set(r.workload, { status: r.status, runId: r.runId });
-    // A rollback finished outside apply's own workload-end still puts traffic back on the source.
-    if (r.type === "step-finish" && r.step === "rollback")
-      latest.set(r.workload, { status: "rolled-back", runId: r.runId });
-  }
+function buildProgress(plan: Plan, summary: JournalSummary, only: string | undefined): BureauProgress[] {
   const bureaus = new Map<string, BureauProgress>();
   for (const w of plan.workloads) {
     if (only !== undefined && w.bureau !== only) continue;
@@ -364,7 +311,8 @@ function buildProgress(
       percent: 0,
       workloads: [],
     };
-    const state = latest.get(w.name);
+    // A rollback finished outside apply's own workload-end still puts traffic back on the source.
+    const state = summary.workloads.get(w.name)?.latest;
     entry.planned += 1;
     if (state?.status === "succeeded") entry.migrated += 1;
     entry.workloads.push({

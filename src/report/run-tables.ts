@@ -3,8 +3,7 @@
  * rows and differ only in markup: a cell is its text plus how HTML marks it.
  */
 
-import type { RunReport, WorkloadReport } from "./model.ts";
-import type { CheckResult } from "./outputs.ts";
+import type { CheckResult, RunReport, WorkloadReport } from "./model.ts";
 import {
   bytesText,
   dash,

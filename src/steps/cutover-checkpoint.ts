@@ -55,17 +55,6 @@ export const CutoverCheckpoint = z.object({
 });
 export type CutoverCheckpoint = z.infer<typeof CutoverCheckpoint>;
 
-/** The checkpoint an earlier attempt left, or undefined when the cutover has not frozen anything yet. */
-export function readCutoverCheckpoint(
-  data: Record<string, unknown> | undefined,
-): CutoverCheckpoint | undefined {
-  if (data === undefined) return undefined;
-  const parsed = CutoverCheckpoint.safeParse(data);
-  // A checkpoint this version cannot read came from elsewhere: treat the source as frozen only.
-  if (parsed.success) return parsed.data;
-  return typeof data.frozenAt === "string" ? { phase: "frozen", frozenAt: data.frozenAt } : undefined;
-}
-
 /** Whether `phase` is done in `checkpoint`. */
 export function reached(checkpoint: CutoverCheckpoint | undefined, phase: CutoverPhase): boolean {
   if (!checkpoint) return false;

@@ -14,14 +14,9 @@
  * requests always find a running side; it moves no data.
  */
 import { RemoteError } from "../errors.ts";
-import {
-  type CutoverCheckpoint,
-  type CutoverPhase,
-  reached,
-  readCutoverCheckpoint,
-} from "./cutover-checkpoint.ts";
+import { CutoverOutput } from "./contracts.ts";
+import { type CutoverCheckpoint, type CutoverPhase, reached } from "./cutover-checkpoint.ts";
 import { moveDatabases, syncFiles } from "./final-sync.ts";
-import type { CutoverInput } from "./inputs.ts";
 import { startServices, stopServices } from "./services.ts";
 import { compareTargetTree } from "./target-tree.ts";
 import { checkSwitchable, switchTraffic } from "./traffic/switch.ts";
@@ -39,21 +34,20 @@ function treeMismatch(target: string, reason: string): RemoteError {
   );
 }
 
-export function cutoverProgress(checkpoint: Record<string, unknown> | undefined): CutoverProgress {
-  const state = readCutoverCheckpoint(checkpoint);
+export function cutoverProgress(state: CutoverCheckpoint | undefined): CutoverProgress {
   if (!state) return "none";
   // Once a switch may have been sent, the target may hold writes: finish it, never defer it.
   return reached(state, "switching") ? "switched" : "frozen";
 }
 
-export const cutover: Step<CutoverInput> = {
+export const cutover: Step<"cutover"> = {
   name: "cutover",
   progressOf: cutoverProgress,
   async run(input, context) {
     const { signal } = context;
     const source = await context.remote(input.source.name);
     const target = await context.remote(input.target.name);
-    let state = readCutoverCheckpoint(context.lastCheckpoint);
+    let state = context.lastCheckpoint;
     const save = async (
       phase: CutoverPhase,
       fields: Partial<CutoverCheckpoint>,
@@ -97,15 +91,16 @@ export const cutover: Step<CutoverInput> = {
       const traffic = await switchTraffic(input, context, "target");
       await save("switched", { switchedAt: context.now().toISOString(), traffic });
     }
+    // Every phase is done: the checkpoint holds everything the outputs promise.
     const done = state as CutoverCheckpoint;
-    return {
+    return CutoverOutput.parse({
       frozenAt: done.frozenAt,
       switchedAt: done.switchedAt,
       traffic: done.traffic,
       ...done.files,
       databases: done.databases ?? [],
       ...(done.targetTree ? { targetTree: done.targetTree } : {}),
-    };
+    });
   },
   async undo(input, context) {
     const { signal } = context;

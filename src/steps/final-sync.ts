@@ -15,6 +15,7 @@ import type { Remote } from "../remote/types.ts";
 import { carryHashes, insideRoots, planDelta } from "../transfer/delta.ts";
 import { ProgressTracker } from "../transfer/meter.ts";
 import { syncEntries } from "../transfer/sync.ts";
+import type { DatabaseSnapshot } from "./contracts.ts";
 import type { FinalDatabase, FinalFiles } from "./cutover-checkpoint.ts";
 import { databaseSize } from "./db/engines.ts";
 import { parseRowCounts } from "./db/postgres.ts";
@@ -22,7 +23,7 @@ import { streamDump } from "./db/stream-dump.ts";
 import type { CutoverInput } from "./inputs.ts";
 import { restoreDatabase, rewriteBackupDir } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
-import type { DatabaseSnapshot } from "./snapshot.ts";
+
 import { ensureStaging, latestManifest, QUICK_MS, saveManifest } from "./support.ts";
 import type { StepContext } from "./types.ts";
 

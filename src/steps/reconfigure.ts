@@ -7,11 +7,12 @@ import { RemoteError } from "../errors.ts";
 import { databaseDeadlineMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
+import type { DatabaseSnapshot } from "./contracts.ts";
 import { engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
-import type { DatabaseInput, ReconfigureInput, RewriteInput } from "./inputs.ts";
+import type { DatabaseInput, RewriteInput } from "./inputs.ts";
 import { type RewriteRecord, rewriteFile, undoRewrite } from "./rewrite.ts";
-import type { DatabaseSnapshot } from "./snapshot.ts";
+
 import { checkDumpDigest, QUICK_MS, readState, writeState } from "./support.ts";
 import type { Step, StepContext } from "./types.ts";
 
@@ -81,15 +82,14 @@ export async function restoreDatabase(
   return counts;
 }
 
-export const reconfigure: Step<ReconfigureInput> = {
+export const reconfigure: Step<"reconfigure"> = {
   name: "reconfigure",
   async run(input, context) {
     const { signal } = context;
     const target = await context.remote(input.target.name);
     const rewrites = await applyRewrites(input.rewrites, input.stagingDir, context, target);
 
-    const done =
-      typeof context.lastCheckpoint?.commandsDone === "number" ? context.lastCheckpoint.commandsDone : 0;
+    const done = context.lastCheckpoint?.commandsDone ?? 0;
     for (const [index, command] of input.commands.entries()) {
       if (index < done) continue;
       context.log.info(`running on ${input.target.name}: ${command}`);
@@ -97,7 +97,7 @@ export const reconfigure: Step<ReconfigureInput> = {
       await context.checkpoint({ commandsDone: index + 1 });
     }
 
-    const snapshots = (context.outputsOf("snapshot")?.databases ?? []) as DatabaseSnapshot[];
+    const snapshots = context.outputsOf("snapshot")?.databases ?? [];
     const databases: { name: string; rowCounts: Record<string, number>; differences: string[] }[] = [];
     for (const db of input.databases) {
       const snap = snapshots.find((s) => s.name === db.name && s.engine === db.engine);

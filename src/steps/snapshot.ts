@@ -9,6 +9,7 @@ import { collectManifest } from "../manifest/collect.ts";
 import { totalBytes } from "../manifest/model.ts";
 import { databaseDeadlineMs, hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
+import type { DatabaseSnapshot } from "./contracts.ts";
 import { databaseSize, engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
 import { parseRowCounts } from "./db/postgres.ts";
@@ -16,14 +17,6 @@ import type { SnapshotInput } from "./inputs.ts";
 import { ensureStaging, saveManifest } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
 import type { Step, StepContext } from "./types.ts";
-
-export interface DatabaseSnapshot {
-  engine: string;
-  name: string;
-  dumpFile: string;
-  dumpSha256: string;
-  rowCounts: Record<string, number>;
-}
 
 /** Dump to a temp name and rename, so a half-written dump never looks finished. */
 async function dumpDatabases(input: SnapshotInput, context: StepContext): Promise<DatabaseSnapshot[]> {
@@ -62,7 +55,7 @@ async function dumpDatabases(input: SnapshotInput, context: StepContext): Promis
   return result;
 }
 
-export const snapshot: Step<SnapshotInput> = {
+export const snapshot: Step<"snapshot"> = {
   name: "snapshot",
   async run(input, context) {
     const { signal } = context;

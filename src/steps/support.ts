@@ -115,9 +115,7 @@ export async function latestManifest(
 ): Promise<Manifest> {
   for (const step of steps) {
     const outputs = context.outputsOf(step);
-    if (typeof outputs?.manifestFile === "string" && typeof outputs.manifestDigest === "string") {
-      return loadManifest(outputs.manifestFile, outputs.manifestDigest);
-    }
+    if (outputs) return loadManifest(outputs.manifestFile, outputs.manifestDigest);
   }
   throw new BugError(`no manifest recorded by ${steps.join(" or ")} for ${workload}`);
 }

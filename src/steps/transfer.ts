@@ -15,8 +15,8 @@ import type { Remote } from "../remote/types.ts";
 import { findInPlace } from "../transfer/in-place.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
+import type { TransferCheckpoint } from "./contracts.ts";
 import type { TransferInput } from "./inputs.ts";
-import type { DatabaseSnapshot } from "./snapshot.ts";
 import { ensureStaging, latestManifest, loadManifest, saveManifest } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
 import type { Step, StepContext } from "./types.ts";
@@ -29,17 +29,18 @@ interface Partition {
 }
 
 /** Checkpoint fields of an earlier attempt's in-place check, when it was over these same entries. */
-function earlierCheck(context: StepContext, allDigest: string): { file: string; digest: string } | undefined {
-  const last = context.lastCheckpoint;
-  const inPlace = last?.inPlace as { all?: unknown; file?: unknown; digest?: unknown } | undefined;
-  if (inPlace?.all !== allDigest || typeof inPlace.file !== "string" || typeof inPlace.digest !== "string")
-    return undefined;
+function earlierCheck(
+  context: StepContext<TransferCheckpoint>,
+  allDigest: string,
+): { file: string; digest: string } | undefined {
+  const inPlace = context.lastCheckpoint?.inPlace;
+  if (inPlace?.all !== allDigest) return undefined;
   return { file: inPlace.file, digest: inPlace.digest };
 }
 
 async function partition(
   input: TransferInput,
-  context: StepContext,
+  context: StepContext<TransferCheckpoint>,
   target: Remote,
   all: ManifestEntry[],
   roots: string[],
@@ -80,16 +81,14 @@ async function partition(
   return { inPlace: found.inPlace, send: found.send, saved };
 }
 
-export const transfer: Step<TransferInput> = {
+export const transfer: Step<"transfer"> = {
   name: "transfer",
   async run(input, context) {
     const { signal } = context;
     const manifest = await latestManifest(context, ["snapshot"], input.workload);
     const source = await context.remote(input.source.name);
     const target = await context.remote(input.target.name);
-    const dumps = ((context.outputsOf("snapshot")?.databases ?? []) as DatabaseSnapshot[]).map(
-      (db) => db.dumpFile,
-    );
+    const dumps = (context.outputsOf("snapshot")?.databases ?? []).map((db) => db.dumpFile);
     const dumpSize = await treeSize(source, dumps, signal);
     const dumpEntries = await collectManifest(source, dumps, {
       mode: "list",
@@ -107,13 +106,10 @@ export const transfer: Step<TransferInput> = {
     // across attempts only while the entries are the same: the digest says whether they are.
     const digest = manifestDigest({ hash: input.hash, roots: [], entries });
     const last = context.lastCheckpoint;
-    const verified =
-      last?.digest === digest && Array.isArray(last.verified)
-        ? new Set(last.verified as number[])
-        : new Set<number>();
+    const verified = last?.digest === digest ? new Set(last.verified) : new Set<number>();
     if (verified.size > 0)
       context.log.info(`resuming: ${verified.size} batch(es) already verified on the target`);
-    const inPlace = { ...figures, all: allDigest, ...parts.saved };
+    const inPlace: TransferCheckpoint["inPlace"] = { ...figures, all: allDigest, ...parts.saved };
     // Journaled before anything is sent: what was verified in place, and its digest. (Without
     // anything in place the first checkpoint stays the first verified batch's, as it was.)
     if (figures.filesInPlace > 0) await context.checkpoint({ digest, verified: [...verified], inPlace });

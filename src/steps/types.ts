@@ -6,6 +6,7 @@
  */
 import type { Remote } from "../remote/types.ts";
 import type { Progress, Throttle } from "../transfer/types.ts";
+import type { StepCheckpoints, StepOutputs } from "./contracts.ts";
 import type { StepInputs } from "./inputs.ts";
 import type { StepName } from "./names.ts";
 
@@ -15,7 +16,8 @@ export interface StepLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export interface StepContext {
+/** `C`: the step's checkpoint (steps/contracts.ts). */
+export interface StepContext<C = StepCheckpoints[StepName]> {
   /** Connected remote for a host named in the plan (pooled, one connection per host). */
   remote(hostName: string): Promise<Remote>;
   signal: AbortSignal;
@@ -23,11 +25,11 @@ export interface StepContext {
   /** Directory for this workload's local artefacts (manifests), inside the state directory. */
   workDir: string;
   /** Outputs journaled by earlier finished steps of this workload, e.g. the snapshot manifest digest. */
-  outputsOf(step: StepName): Record<string, unknown> | undefined;
+  outputsOf<S extends StepName>(step: S): StepOutputs[S] | undefined;
   /** Progress saved by an interrupted earlier attempt of this step, if any. */
-  lastCheckpoint: Record<string, unknown> | undefined;
+  lastCheckpoint: C | undefined;
   /** Journal resumable progress (fsynced) so a crash does not repeat finished work. */
-  checkpoint(data: Record<string, unknown>): Promise<void>;
+  checkpoint(data: C): Promise<void>;
   progress(progress: Progress): void;
   throttle: Throttle;
   now(): Date;
@@ -40,15 +42,20 @@ export interface StepContext {
  */
 export type CutoverProgress = "none" | "frozen" | "switched";
 
-export interface Step<Input> {
-  readonly name: StepName;
+/**
+ * A step, typed by its input (steps/inputs.ts) and its contract (STEP_CONTRACTS in
+ * steps/contracts.ts): the schemas its journaled outputs and checkpoints are validated against
+ * when the journal is read.
+ */
+export interface Step<S extends StepName = StepName> {
+  readonly name: S;
   /** Do the step; the returned outputs are journaled with the step's finish record. */
-  run(input: Input, context: StepContext): Promise<Record<string, unknown>>;
+  run(input: StepInputs[S], context: StepContext<StepCheckpoints[S]>): Promise<StepOutputs[S]>;
   /** Undo what run() changed (cutover: traffic back to the source, source services started). */
-  undo?(input: Input, context: StepContext): Promise<void>;
+  undo?(input: StepInputs[S], context: StepContext<StepCheckpoints[S]>): Promise<void>;
   /** For a step that switches traffic: how far the attempt that left `checkpoint` got. */
-  progressOf?(checkpoint: Record<string, unknown> | undefined): CutoverProgress;
+  progressOf?(checkpoint: StepCheckpoints[S] | undefined): CutoverProgress;
 }
 
-/** The five steps by name, each taking its own input. */
-export type StepImplementations = { readonly [K in keyof StepInputs]: Step<StepInputs[K]> };
+/** The five steps by name, each taking its own input and keeping its own contract. */
+export type StepImplementations = { readonly [S in StepName]: Step<S> };

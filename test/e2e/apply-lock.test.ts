@@ -8,7 +8,16 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Fleet, readFleet, resetSystems, seedBulkData } from "../../fixtures/fleet/index.ts";
-import { journalOf, newStateDir, ofType, runCli, startCli, throttledPlan, until } from "./apply-support.ts";
+import {
+  finishesOf,
+  journalOf,
+  newStateDir,
+  ofType,
+  runCli,
+  startCli,
+  throttledPlan,
+  until,
+} from "./apply-support.ts";
 
 const skipReason = inject("e2eSkipReason");
 const PLAN_NAME = "fleet-city-bureaus";
@@ -82,7 +91,7 @@ describe.skipIf(skipReason !== "")("apply's state lock", () => {
     expect(existsSync(lockFile)).toBe(false);
     const records = journalOf(stateDir, PLAN_NAME);
     expect(ofType(records, "lock-recovered")[0]?.previous.pid).toBe(first.pid);
-    const transfers = ofType(records, "step-finish").filter((r) => r.key === "portal/transfer");
+    const transfers = finishesOf(records, "portal", "transfer");
     expect(transfers).toHaveLength(1);
     // Files verified on the target before the kill are not sent again.
     expect(Number(transfers[0]?.outputs.filesSkipped)).toBeGreaterThan(0);

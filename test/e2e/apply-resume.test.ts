@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Fleet, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
-import { journalOf, newStateDir, ofType, runCli } from "./apply-support.ts";
+import { finishesOf, journalOf, newStateDir, ofType, runCli } from "./apply-support.ts";
 import { address, sh } from "./support/pipeline.ts";
 
 const skipReason = inject("e2eSkipReason");
@@ -43,7 +43,7 @@ describe.skipIf(skipReason !== "")("apply resumes after a failure between transf
     const first = await runCli(args, { MIGRATE_FAIL_AFTER: "portal/transfer" });
     expect(first.exitCode, first.stderr).toBe(3);
     const afterFirst = journalOf(stateDir, PLAN_NAME);
-    const transfer = ofType(afterFirst, "step-finish").find((r) => r.key === "portal/transfer");
+    const transfer = finishesOf(afterFirst, "portal", "transfer")[0];
     expect(transfer?.outputs.filesSent).toBeGreaterThan(0);
     expect(ofType(afterFirst, "workload-end")[0]).toMatchObject({
       workload: "portal",
@@ -70,10 +70,9 @@ describe.skipIf(skipReason !== "")("apply resumes after a failure between transf
     expect(started).not.toContain("portal/snapshot");
     expect(started).not.toContain("portal/transfer");
     expect(started).toEqual(["portal/reconfigure", "portal/cutover", "portal/verify"]);
-    const cutover = ofType(secondRun, "step-finish").find((r) => r.key === "portal/cutover");
+    const cutover = finishesOf(secondRun, "portal", "cutover")[0];
     // The final delta sync sends only what changed since the snapshot, never the whole tree.
-    const delta = cutover?.outputs.delta as { filesSent: number } | undefined;
-    expect(delta?.filesSent).toBeLessThan(Number(transfer?.outputs.filesSent));
+    expect(cutover?.outputs.delta.filesSent).toBeLessThan(Number(transfer?.outputs.filesSent));
     const end = ofType(secondRun, "workload-end")[0];
     expect(end).toMatchObject({ workload: "portal", status: "succeeded" });
     expect(end?.downtimeMs).toBeGreaterThan(0);

@@ -10,6 +10,7 @@ import { execa } from "execa";
 import { parse, stringify } from "yaml";
 import { parseJournal } from "../../src/engine/journal-read.ts";
 import type { JournalRecord } from "../../src/engine/journal-record.ts";
+import type { StepLabel } from "../../src/steps/contracts.ts";
 
 export const BIN = fileURLToPath(new URL("../../bin/migrate", import.meta.url));
 
@@ -58,6 +59,17 @@ export async function until(check: () => boolean, what: string, timeoutMs = 120_
 
 export const ofType = <T extends JournalRecord["type"]>(records: readonly JournalRecord[], type: T) =>
   records.filter((r): r is Extract<JournalRecord, { type: T }> => r.type === type);
+
+/** One workload's finish records of one step, its outputs typed by the step's contract. */
+export const finishesOf = <S extends StepLabel>(
+  records: readonly JournalRecord[],
+  workload: string,
+  step: S,
+) =>
+  records.filter(
+    (r): r is Extract<JournalRecord, { type: "step-finish"; step: S }> =>
+      r.type === "step-finish" && r.step === step && r.workload === workload,
+  );
 
 /** A copy of the fleet's plan with a bandwidth budget, so a transfer lasts long enough to watch. */
 export function throttledPlan(planFile: string, bandwidth: string): string {

@@ -71,7 +71,7 @@ describe.skipIf(skipReason !== "")("messy cutover: resume after the switch", () 
     const resumed = runsOf(records).at(-1);
     const phases = records
       .filter((r) => r.type === "step-checkpoint" && r.runId === resumed && r.key === "portal/cutover")
-      .map((r) => (r.type === "step-checkpoint" ? r.data.phase : undefined));
+      .map((r) => (r.type === "step-checkpoint" && r.step === "cutover" ? r.data.phase : undefined));
     expect(phases).not.toContain("frozen");
     expect(phases).not.toContain("synced");
     expect(phases).not.toContain("restored");

@@ -86,7 +86,9 @@ describe.skipIf(skipReason !== "")("integrity: damage on the target is caught", 
     const snapshot = readJournalFile(derived.stateDir, derived.planName).records.find(
       (r) => r.type === "step-finish" && r.key === "tax-collection/snapshot",
     );
-    const dump = (snapshot?.type === "step-finish" ? snapshot.outputs.databases : []) as {
+    const dump = (
+      snapshot?.type === "step-finish" && snapshot.step === "snapshot" ? snapshot.outputs.databases : []
+    ) as {
       dumpFile: string;
     }[];
     const file = dump[0]!.dumpFile;

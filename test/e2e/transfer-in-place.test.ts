@@ -107,7 +107,9 @@ describe.skipIf(skipReason !== "")("transfer: what the target already holds is n
       const checkpoint = journal(stateDir).find(
         (r) => r.type === "step-checkpoint" && r.key === "portal/transfer",
       );
-      expect(checkpoint?.type === "step-checkpoint" && checkpoint.data.inPlace).toMatchObject({
+      expect(
+        checkpoint?.type === "step-checkpoint" && checkpoint.step === "transfer" && checkpoint.data.inPlace,
+      ).toMatchObject({
         bytesInPlace,
         digest: transfer.inPlaceDigest,
       });

@@ -5,6 +5,8 @@
  */
 import type { JournalRecord } from "../../src/engine/journal-record.ts";
 import { Plan } from "../../src/plan/schema.ts";
+import type { StepLabel } from "../../src/steps/contracts.ts";
+import { OUTPUTS } from "./step-outputs.ts";
 
 const host = (name: string, address: string) => ({
   name,
@@ -87,9 +89,9 @@ export function factoryRecords(): JournalRecord[] {
     runId: string,
     at: string,
     workload: string,
-    step: string,
+    step: StepLabel,
     durationMs: number,
-    outputs = {},
+    outputs: Record<string, unknown> = {},
   ) =>
     ({
       ...base,
@@ -101,7 +103,8 @@ export function factoryRecords(): JournalRecord[] {
       key: `${workload}/${step}`,
       inputHash: "ih",
       durationMs,
-      outputs,
+      // Whatever a case leaves out is the contract's sample: readers only ever see whole outputs.
+      outputs: { ...OUTPUTS[step], ...outputs },
     }) as JournalRecord;
   return [
     {

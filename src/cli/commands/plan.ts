@@ -4,7 +4,7 @@
  * --detailed-exitcode (as Terraform's) 0 means nothing to do and 2 work pending. 1 error.
  */
 import { access } from "node:fs/promises";
-import { completedSteps, planRun } from "../../engine/planner.ts";
+import { planRun } from "../../engine/planner.ts";
 import { journalPath, planStateDir } from "../../engine/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
@@ -46,12 +46,13 @@ async function readJournalView(plan: Plan, stateRoot: string, planFile: string):
   } catch {
     return { completed: new Set() };
   }
-  const { readJournal, summarize } = await import("../../engine/journal-read.ts");
+  const { readJournal } = await import("../../engine/journal-read.ts");
+  const { completedSteps, foldJournal } = await import("../../engine/journal-fold.ts");
   const { findPlanChanges, planChangedError } = await import("../../engine/resume-check.ts");
   const { otherPlanFile } = await import("../../engine/plan-identity.ts");
   const { records } = await readJournal(file);
   // Folded once: the finished steps and the resume check come from the same summary.
-  const summary = summarize(records);
+  const summary = foldJournal(records);
   const completed = completedSteps(summary);
   const other = otherPlanFile(
     records,

@@ -9,6 +9,7 @@ import { stringify } from "yaml";
 import { run } from "../../../src/cli/commands/apply.ts";
 import { FileJournal } from "../../../src/engine/journal.ts";
 import { journalPath, lockPath } from "../../../src/engine/state-dir.ts";
+import { OUTPUTS } from "../../support/step-outputs.ts";
 import { tempDir } from "../engine/fixtures.ts";
 
 const KEY = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -117,7 +118,7 @@ describe("migrate apply (command)", () => {
       key: "app/snapshot",
       inputHash: "from-an-older-plan",
       durationMs: 1,
-      outputs: {},
+      outputs: OUTPUTS.snapshot,
     });
     await journal.close();
     const asked: string[] = [];

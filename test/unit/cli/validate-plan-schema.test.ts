@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
 import { workloadFieldHashes, workloadInputHash } from "../../../src/engine/input-hash.ts";
 import { journalPath } from "../../../src/engine/state-dir.ts";
 import { loadPlanOrThrow } from "../../../src/plan/load.ts";
-import { STEPS } from "../../../src/steps/names.ts";
+import { STEPS, type StepName } from "../../../src/steps/names.ts";
+import { OUTPUTS } from "../../support/step-outputs.ts";
 
 const root = join(import.meta.dirname, "../../..");
 const bin = join(root, "bin/migrate");
@@ -156,7 +157,7 @@ describe("migrate plan", { timeout: CHILD_TIMEOUT_MS }, () => {
     const state = mkdtempSync(join(tmpdir(), "migrate-plan-"));
     const journal = journalPath(state, "henan-finance-2026");
     mkdirSync(join(journal, ".."), { recursive: true });
-    const finish = (workload: string, step: string, inputHash = hashOf(workload)) =>
+    const finish = (workload: string, step: StepName, inputHash = hashOf(workload)) =>
       JSON.stringify({
         v: 1,
         type: "step-finish",
@@ -167,7 +168,7 @@ describe("migrate plan", { timeout: CHILD_TIMEOUT_MS }, () => {
         key: `${workload}/${step}`,
         inputHash,
         durationMs: 1,
-        outputs: {},
+        outputs: OUTPUTS[step],
       });
     writeFileSync(journal, `${STEPS.map((s) => finish("finance-portal", s)).join("\n")}\n`);
     const partial = await migrate("plan", FINANCE, "--state-dir", state, "--detailed-exitcode");
@@ -203,7 +204,7 @@ describe("migrate plan", { timeout: CHILD_TIMEOUT_MS }, () => {
       key: "finance-portal/snapshot",
       inputHash: "stale",
       durationMs: 1,
-      outputs: {},
+      outputs: OUTPUTS.snapshot,
     };
     writeFileSync(journal, `${JSON.stringify(stale)}\n`);
     const r = await migrate("plan", FINANCE, "--state-dir", state);

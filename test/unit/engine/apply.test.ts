@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyPlan } from "../../../src/engine/apply.ts";
-import { summarize } from "../../../src/engine/journal-read.ts";
+import { foldJournal } from "../../../src/engine/journal-fold.ts";
 import type { JournalRecord } from "../../../src/engine/journal-record.ts";
 import { RemoteError, UserError } from "../../../src/errors.ts";
 import { applyOptions, makePlan, RecordingSteps } from "./fixtures.ts";
@@ -63,7 +63,7 @@ describe("applyPlan", () => {
     expect(steps.calls).toEqual([]);
     const ends = ofType(first.journal.records, "run-end");
     expect(ends.at(-1)).toMatchObject({ status: "failed", reason: "host key of src-2 refused" });
-    expect(summarize(first.journal.records).runs.at(-1)?.reason).toBe("host key of src-2 refused");
+    expect(foldJournal(first.journal.records).runs.at(-1)?.reason).toBe("host key of src-2 refused");
   });
 
   it("retries retryable faults with backoff and never deterministic ones", async () => {
@@ -109,7 +109,7 @@ describe("applyPlan", () => {
     steps.behave = async (context, step) => {
       if (step === "snapshot") return { digest: "d1" };
       if (step === "transfer") {
-        await context.checkpoint({ filesVerified: 7 });
+        await context.checkpoint({ digest: "batches", verified: [7] });
         throw new UserError("remote", "target disk full");
       }
       return {};
@@ -126,7 +126,7 @@ describe("applyPlan", () => {
     const second = applyOptions(plan, again, { journal: first.journal });
     expect((await applyPlan(second.options)).status).toBe("succeeded");
     expect(again.calls).toEqual(["a/transfer", "a/reconfigure", "a/cutover", "a/verify"]);
-    expect(seen).toEqual([{ digest: "d1" }, { filesVerified: 7 }]);
+    expect(seen).toEqual([{ digest: "d1" }, { digest: "batches", verified: [7] }]);
   });
 
   it("refuses a resume when the plan changed under finished steps, naming the fields", async () => {
@@ -185,7 +185,7 @@ describe("applyPlan", () => {
     expect(ofType(journal.records, "step-finish").some((r) => r.key === "db/rollback")).toBe(true);
     expect(events.some((e) => e.type === "rollback-end" && e.ok)).toBe(true);
     // The rollback invalidates db's steps: a later apply starts it over.
-    expect(summarize(journal.records).workloads.get("db")?.completed.size).toBe(0);
+    expect(foldJournal(journal.records).workloads.get("db")?.completed.size).toBe(0);
   });
 
   it("marks a workload failed (not rolled back) when the undo fails too", async () => {
@@ -257,7 +257,7 @@ describe("applyPlan", () => {
     steps.behave = async (context, step) => {
       if (step !== "cutover") return {};
       const frozenAt = new Date().toISOString();
-      await context.checkpoint({ frozenAt });
+      await context.checkpoint({ phase: "frozen", frozenAt });
       order.push("after-checkpoint");
       return { frozenAt };
     };

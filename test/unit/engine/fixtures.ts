@@ -9,10 +9,13 @@ import { join } from "node:path";
 import type { ApplyOptions } from "../../../src/engine/apply.ts";
 import type { EngineEvent, OnEvent } from "../../../src/engine/events.ts";
 import { MemoryJournal } from "../../../src/engine/journal.ts";
+import { planRun, type RunWorkload } from "../../../src/engine/planner.ts";
 import { Plan, type PlanInput } from "../../../src/plan/schema.ts";
 import type { Remote } from "../../../src/remote/types.ts";
+import type { StepOutputs } from "../../../src/steps/contracts.ts";
 import { STEPS, type StepName } from "../../../src/steps/names.ts";
-import type { Step, StepContext, StepImplementations } from "../../../src/steps/types.ts";
+import type { StepContext, StepImplementations } from "../../../src/steps/types.ts";
+import { OUTPUTS } from "../../support/step-outputs.ts";
 
 const KEY = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
@@ -74,23 +77,25 @@ export type Behaviour = (
   workload: string,
 ) => Promise<Record<string, unknown>>;
 
-/** Records every call and the input it was given; `behave` decides per call (default: succeed with {}). */
+/** Records every call and the input it was given; `behave` decides per call (default: succeed with the contract's sample outputs). */
 export class RecordingSteps {
   readonly calls: string[] = [];
   readonly undos: string[] = [];
   /** The input each call received, by `workload/step` (the last call's). */
   readonly inputs = new Map<string, unknown>();
-  behave: Behaviour = async () => ({});
+  behave: Behaviour = async (context, step) =>
+    step === "cutover" ? { ...OUTPUTS.cutover, frozenAt: context.now().toISOString() } : OUTPUTS[step];
   undo: (context: StepContext) => Promise<void> = async () => {};
 
+  /** Fakes: they return whatever `behave` says, not the outputs the real steps promise. */
   get steps(): StepImplementations {
     const entries = STEPS.map((name) => {
-      const step: Step<{ workload: string }> = {
+      const step = {
         name,
-        run: async (input, context) => {
+        run: async (input: { workload: string }, context: StepContext) => {
           this.calls.push(`${input.workload}/${name}`);
           this.inputs.set(`${input.workload}/${name}`, input);
-          return await this.behave(context, name, input.workload);
+          return (await this.behave(context, name, input.workload)) as StepOutputs[StepName];
         },
         ...(name === "cutover"
           ? {
@@ -136,3 +141,12 @@ export function applyOptions(plan: Plan, steps: RecordingSteps, overrides: Parti
 }
 
 export type { Remote };
+
+/** The workload as the run plan carries it (what the engine's memory holds). */
+export function plannedOf(plan: Plan, name: string): RunWorkload {
+  const found = planRun(plan)
+    .waves.flatMap((wave) => wave.workloads)
+    .find((workload) => workload.name === name);
+  if (!found) throw new TypeError(`plannedOf: ${name} is not in the plan`);
+  return found;
+}

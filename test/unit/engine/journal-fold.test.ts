@@ -6,7 +6,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseJournal, readJournal, summarize } from "../../../src/engine/journal-read.ts";
+import { foldJournal } from "../../../src/engine/journal-fold.ts";
+import { parseJournal, readJournal } from "../../../src/engine/journal-read.ts";
 import type { JournalRecord } from "../../../src/engine/journal-record.ts";
 import { UserError } from "../../../src/errors.ts";
 import { tempDir } from "./fixtures.ts";
@@ -139,7 +140,7 @@ describe("journal text", () => {
 
 describe("journal fold", () => {
   it("keeps each run's command, times, status and reason, and the last plan hash", () => {
-    const summary = summarize([
+    const summary = foldJournal([
       runStart("r1"),
       {
         v: 1,
@@ -163,6 +164,7 @@ describe("journal fold", () => {
         status: "failed",
         reason: "host key refused",
         planHash: "ph-r1",
+        operator: { user: "u", host: "h", pid: 1, version: "0.1.0", argv: [] },
       },
       {
         runId: "r2",
@@ -171,6 +173,7 @@ describe("journal fold", () => {
         endedAt: at(20),
         status: "succeeded",
         planHash: "ph-r2",
+        operator: { user: "u", host: "h", pid: 1, version: "0.1.0", argv: [] },
       },
     ]);
     expect(summary.lastPlanHash).toBe("ph-r2");
@@ -178,13 +181,13 @@ describe("journal fold", () => {
   });
 
   it("follows a step through a retried failure, a checkpoint and its finish", () => {
-    const failedOnce = summarize([start("a", "transfer", 1), fail("a", "transfer", 3, true)]);
+    const failedOnce = foldJournal([start("a", "transfer", 1), fail("a", "transfer", 3, true)]);
     expect(failedOnce.workloads.get("a")!.steps.transfer?.error).toEqual({
       kind: "remote",
       message: "boom 3",
       retryable: true,
     });
-    const summary = summarize([
+    const summary = foldJournal([
       runStart("r1"),
       start("a", "transfer", 1),
       checkpoint("a", "transfer", 2),
@@ -197,7 +200,10 @@ describe("journal fold", () => {
       state: "finished",
       attempts: 2,
       startedAt: at(4),
+      // The report's bar starts at the first attempt.
+      firstStartedAt: at(1),
       finishedAt: at(9),
+      endedAt: at(9),
       durationMs: 1000,
       inputHash: "ih-transfer",
       runId: "r1",
@@ -211,19 +217,19 @@ describe("journal fold", () => {
   });
 
   it("while a retry is pending the step stays running; a final failure or an interrupt ends it", () => {
-    const retrying = summarize([start("a", "snapshot", 1), fail("a", "snapshot", 2, true)]);
+    const retrying = foldJournal([start("a", "snapshot", 1), fail("a", "snapshot", 2, true)]);
     expect(retrying.workloads.get("a")!.steps.snapshot?.state).toBe("running");
-    const failed = summarize([start("a", "snapshot", 1), fail("a", "snapshot", 2, false, 3)]);
+    const failed = foldJournal([start("a", "snapshot", 1), fail("a", "snapshot", 2, false, 3)]);
     expect(failed.workloads.get("a")!.steps.snapshot).toMatchObject({ state: "failed", attempts: 3 });
-    const stopped = summarize([
+    const stopped = foldJournal([
       start("a", "snapshot", 1),
       step("step-interrupted", "a", "snapshot", 2, { attempt: 1 }),
     ]);
     expect(stopped.workloads.get("a")!.steps.snapshot?.state).toBe("interrupted");
   });
 
-  it("ignores a checkpoint, failure or interrupt for a step it never saw start", () => {
-    const summary = summarize([
+  it("keeps a failure for a step it never saw start, and ignores its checkpoint or interrupt", () => {
+    const summary = foldJournal([
       checkpoint("a", "transfer", 1),
       fail("a", "transfer", 2, false),
       step("step-interrupted", "a", "verify", 3, { attempt: 1 }),
@@ -233,11 +239,20 @@ describe("journal fold", () => {
       status: "pending",
       steps: {},
       completed: new Set(),
+      failures: [
+        {
+          step: "transfer",
+          at: at(2),
+          attempt: 1,
+          willRetry: false,
+          error: { kind: "remote", message: "boom 2", retryable: false },
+        },
+      ],
     });
   });
 
   it("counts a finish without a start as one attempt", () => {
-    const summary = summarize([finish("a", "snapshot", 5)]);
+    const summary = foldJournal([finish("a", "snapshot", 5)]);
     expect(summary.workloads.get("a")!.steps.snapshot).toMatchObject({
       attempts: 1,
       runId: "r1",
@@ -246,7 +261,7 @@ describe("journal fold", () => {
   });
 
   it("a workload's end sets its status, reason and downtime; success clears the current step", () => {
-    const summary = summarize([
+    const summary = foldJournal([
       start("a", "verify", 1),
       end("a", "succeeded", { downtimeMs: 5000, downtimeBudgetMs: 60000, budgetExceeded: false }),
       start("b", "cutover", 1),
@@ -266,7 +281,7 @@ describe("journal fold", () => {
       reason: "window has closed",
     });
     // A new start clears the old reason.
-    const again = summarize([
+    const again = foldJournal([
       start("b", "cutover", 1),
       end("b", "failed", { reason: "x" }),
       start("b", "cutover", 2),
@@ -275,7 +290,7 @@ describe("journal fold", () => {
   });
 
   it("a finished rollback keeps pointing at the step that caused it and clears what was done", () => {
-    const summary = summarize([
+    const summary = foldJournal([
       start("a", "transfer", 1),
       checkpoint("a", "transfer", 2),
       finish("a", "transfer", 3),
@@ -292,7 +307,7 @@ describe("journal fold", () => {
     expect(a.steps.transfer?.lastCheckpoint).toBeUndefined();
     expect(a.steps.rollback?.lastCheckpoint).toEqual({ at: 7 });
     // A rollback with nothing before it (`migrate rollback` in its own run) is the current step.
-    const alone = summarize([start("b", "rollback", 1)]);
+    const alone = foldJournal([start("b", "rollback", 1)]);
     expect(alone.workloads.get("b")!.currentStep).toBe("rollback");
   });
 });

@@ -2,14 +2,11 @@ import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileJournal } from "../../../src/engine/journal.ts";
-import {
-  parseJournal,
-  readCompletedSteps,
-  readJournal,
-  summarize,
-} from "../../../src/engine/journal-read.ts";
+import { foldJournal } from "../../../src/engine/journal-fold.ts";
+import { parseJournal, readCompletedSteps, readJournal } from "../../../src/engine/journal-read.ts";
 import type { JournalRecord } from "../../../src/engine/journal-record.ts";
 import { journalPath } from "../../../src/engine/state-dir.ts";
+import { OUTPUTS } from "../../support/step-outputs.ts";
 import { tempDir } from "./fixtures.ts";
 
 const at = "2026-11-25T00:00:00.000Z";
@@ -28,22 +25,19 @@ const start = (
   attempt: 1,
   inputHash: "h",
 });
-const finish = (
-  workload: string,
-  step: "snapshot" | "transfer" | "rollback",
-  outputs = {},
-): JournalRecord => ({
-  v: 1,
-  type: "step-finish",
-  runId: "r1",
-  at,
-  workload,
-  step,
-  key: `${workload}/${step}`,
-  inputHash: "h",
-  durationMs: 1,
-  outputs,
-});
+const finish = (workload: string, step: "snapshot" | "transfer" | "rollback"): JournalRecord =>
+  ({
+    v: 1,
+    type: "step-finish",
+    runId: "r1",
+    at,
+    workload,
+    step,
+    key: `${workload}/${step}`,
+    inputHash: "h",
+    durationMs: 1,
+    outputs: OUTPUTS[step],
+  }) as JournalRecord;
 
 describe("journal", () => {
   it("appends fsynced records that read back in order", async () => {
@@ -51,7 +45,7 @@ describe("journal", () => {
     const path = journalPath(root, "p");
     const journal = FileJournal.open(path);
     await journal.append(start("a", "snapshot"));
-    await journal.append(finish("a", "snapshot", { digest: "x" }));
+    await journal.append(finish("a", "snapshot"));
     await journal.close();
     const { records, torn } = await readJournal(path);
     expect(torn).toBeUndefined();
@@ -122,7 +116,7 @@ describe("journal", () => {
   });
 
   it("a finished rollback invalidates the workload's completed steps", () => {
-    const summary = summarize([
+    const summary = foldJournal([
       finish("a", "snapshot"),
       finish("a", "transfer"),
       finish("b", "snapshot"),
@@ -141,14 +135,17 @@ describe("journal", () => {
       workload: "a",
       step: "transfer",
       key: "a/transfer",
-      data: { files: n },
+      data: { digest: "d", verified: [n] },
     });
-    const summary = summarize([
+    const summary = foldJournal([
       start("a", "transfer"),
       checkpoint(1),
       checkpoint(2),
       start("a", "transfer", "r2"),
     ]);
-    expect(summary.workloads.get("a")?.steps.transfer?.lastCheckpoint).toEqual({ files: 2 });
+    expect(summary.workloads.get("a")?.steps.transfer?.lastCheckpoint).toEqual({
+      digest: "d",
+      verified: [2],
+    });
   });
 });

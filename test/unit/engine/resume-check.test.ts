@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { workloadFieldHashes, workloadInputHash } from "../../../src/engine/input-hash.ts";
-import { summarize } from "../../../src/engine/journal-read.ts";
+import { foldJournal } from "../../../src/engine/journal-fold.ts";
 import type { JournalRecord } from "../../../src/engine/journal-record.ts";
 import { findPlanChanges, planChangedError } from "../../../src/engine/resume-check.ts";
 import type { Plan } from "../../../src/plan/schema.ts";
@@ -68,7 +68,8 @@ function failed(runId: string, workload: string, step: string, inputHash: string
   ] as JournalRecord[];
 }
 
-const changes = (plan: Plan, records: JournalRecord[]) => findPlanChanges(plan, records, summarize(records));
+const changes = (plan: Plan, records: JournalRecord[]) =>
+  findPlanChanges(plan, records, foldJournal(records));
 
 describe("resume check", () => {
   const before = makePlan([{ name: "a" }, { name: "b", source: "src-2" }]);
@@ -121,7 +122,7 @@ describe("resume check", () => {
       ...finished("r1", "a", "snapshot", hashOf(before, "a")),
       ...finished("r1", "a", "rollback", hashOf(before, "a")),
     ];
-    expect(summarize(rolledBack).workloads.get("a")?.completed.size).toBe(0);
+    expect(foldJournal(rolledBack).workloads.get("a")?.completed.size).toBe(0);
     expect(changes(after, rolledBack)).toEqual([]);
     expect(
       changes(after, [runStart("r1", before), ...failed("r1", "a", "snapshot", hashOf(before, "a"))]),

@@ -3,6 +3,7 @@ import { applyPlan } from "../../../src/engine/apply.ts";
 import { rollbackWorkload } from "../../../src/engine/rollback.ts";
 import { buildStatus, formatStatus } from "../../../src/engine/status.ts";
 import { UserError } from "../../../src/errors.ts";
+import { OUTPUTS } from "../../support/step-outputs.ts";
 import { applyOptions, makePlan, RecordingSteps } from "./fixtures.ts";
 
 const operator = { user: "ops", host: "h", pid: 1, version: "test", argv: [] };
@@ -73,7 +74,9 @@ describe("status", () => {
     const plan = makePlan([{ name: "a" }, { name: "b", wave: 2, source: "src-2", dependsOn: ["a"] }]);
     const steps = new RecordingSteps();
     steps.behave = async (_c, step) =>
-      step === "cutover" ? { frozenAt: new Date(Date.now() - 2000).toISOString() } : {};
+      step === "cutover"
+        ? { ...OUTPUTS.cutover, frozenAt: new Date(Date.now() - 2000).toISOString() }
+        : OUTPUTS[step];
     const { options, journal } = applyOptions(plan, steps, { only: ["a"] });
     await applyPlan(options);
     // A crash mid-step: the journal ends with a step-start and no lock holder is alive.

@@ -9,12 +9,13 @@ import { describe, expect, it } from "vitest";
 import { applyPlan } from "../../../src/engine/apply.ts";
 import { MemoryJournal } from "../../../src/engine/journal.ts";
 import { cutoverProgress } from "../../../src/steps/cutover.ts";
+import type { CutoverPhase } from "../../../src/steps/cutover-checkpoint.ts";
 import { applyOptions, makePlan, RecordingSteps } from "./fixtures.ts";
 
 const closed = { start: "2020-01-01T22:00+08:00", end: "2020-01-02T04:00+08:00" };
 
 /** The journal of a run killed right after the cutover checkpointed `phase`. */
-async function killedAt(phase: string) {
+async function killedAt(phase: CutoverPhase) {
   const plan = makePlan([{ name: "a", window: closed }]);
   const steps = new RecordingSteps();
   steps.behave = async (context, step) => {

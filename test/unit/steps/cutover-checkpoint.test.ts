@@ -5,18 +5,17 @@
  */
 import { describe, expect, it } from "vitest";
 import { cutoverProgress } from "../../../src/steps/cutover.ts";
-import { reached, readCutoverCheckpoint } from "../../../src/steps/cutover-checkpoint.ts";
+import { CutoverCheckpoint, reached } from "../../../src/steps/cutover-checkpoint.ts";
 
 const at = "2026-12-01T06:00:00.000Z";
 
 describe("cutover checkpoint", () => {
   it("reads a checkpoint an older migrate wrote (frozenAt only) as frozen", () => {
-    expect(readCutoverCheckpoint({ frozenAt: at })).toEqual({ phase: "frozen", frozenAt: at });
-    expect(readCutoverCheckpoint(undefined)).toBeUndefined();
+    expect(CutoverCheckpoint.parse({ frozenAt: at })).toEqual({ phase: "frozen", frozenAt: at });
   });
 
   it("orders the phases", () => {
-    const state = readCutoverCheckpoint({ phase: "started", frozenAt: at });
+    const state = CutoverCheckpoint.parse({ phase: "started", frozenAt: at });
     expect(reached(state, "restored")).toBe(true);
     expect(reached(state, "started")).toBe(true);
     expect(reached(state, "switching")).toBe(false);
@@ -24,7 +23,7 @@ describe("cutover checkpoint", () => {
 
   it("counts a switch as possibly sent from the moment it is journaled as switching", () => {
     expect(cutoverProgress(undefined)).toBe("none");
-    expect(cutoverProgress({ frozenAt: at })).toBe("frozen");
+    expect(cutoverProgress(CutoverCheckpoint.parse({ frozenAt: at }))).toBe("frozen");
     expect(cutoverProgress({ phase: "started", frozenAt: at })).toBe("frozen");
     expect(cutoverProgress({ phase: "switching", frozenAt: at })).toBe("switched");
     expect(cutoverProgress({ phase: "switched", frozenAt: at, switchedAt: at })).toBe("switched");

@@ -4,6 +4,7 @@ import type { ManifestEntry } from "../../../src/manifest/model.ts";
 import { matchingPaths } from "../../../src/transfer/in-place.ts";
 import { balance, parseDigestLines } from "../../../src/transfer/target-digests.ts";
 import { file } from "../../support/manifest-entries.ts";
+import { OUTPUTS } from "../../support/step-outputs.ts";
 
 /** The same entry as the target lists it: another device, inode and change time. */
 function onTarget(entry: ManifestEntry, extra: Partial<ManifestEntry> = {}): ManifestEntry {
@@ -82,8 +83,15 @@ describe("byte accounting", () => {
   it("adds the transfer, the final sync's files and dumps, and re-sent seed chunks as sent", () => {
     const accounting = byteAccounting(
       {
-        transfer: { bytesSent: 100, bytesInPlace: 5000 },
-        cutover: { delta: { bytesSent: 20 }, databases: [{ dumpBytes: 3 }, { dumpBytes: 4 }] },
+        transfer: { ...OUTPUTS.transfer, bytesSent: 100, bytesInPlace: 5000 },
+        cutover: {
+          ...OUTPUTS.cutover,
+          delta: { bytesSent: 20 },
+          databases: [
+            { name: "a", rowCounts: {}, dumpBytes: 3 },
+            { name: "b", rowCounts: {}, dumpBytes: 4 },
+          ],
+        },
       },
       { carried: 4000, resent: 50 },
     );

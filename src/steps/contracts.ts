@@ -1,0 +1,120 @@
+/**
+ * What each step hands on: its outputs (journaled with its finish record, read by later steps,
+ * status and the report) and its checkpoint (journaled while it runs, handed back to a retry or
+ * a resumed run). The journal validates both against these schemas when it is read, so a
+ * reader never guesses at a field; nobody outside a step reads anything it did not declare here.
+ * Fields added after 0.1.0 are optional: journals written by 0.1.0 still read.
+ */
+import { z } from "zod";
+import { CutoverCheckpoint, FinalDatabase, FinalFiles, TargetTree } from "./cutover-checkpoint.ts";
+import type { StepName } from "./names.ts";
+
+const RowCounts = z.record(z.string(), z.number());
+
+export const DatabaseSnapshot = z.object({
+  engine: z.string(),
+  name: z.string(),
+  dumpFile: z.string(),
+  dumpSha256: z.string(),
+  rowCounts: RowCounts,
+});
+export type DatabaseSnapshot = z.infer<typeof DatabaseSnapshot>;
+
+export const SnapshotOutput = z.object({
+  manifestFile: z.string(),
+  manifestDigest: z.string(),
+  /** The manifest's hash algorithm (the workload's `hash`). */
+  hash: z.string(),
+  files: z.number(),
+  bytes: z.number(),
+  databases: z.array(DatabaseSnapshot),
+});
+export type SnapshotOutput = z.infer<typeof SnapshotOutput>;
+
+/** The transfer's in-place check: what the target already held, saved beside the manifests. */
+const InPlaceCheck = z.object({
+  filesInPlace: z.number(),
+  bytesInPlace: z.number(),
+  /** Digest of every entry the check looked at: the check is reused only for the same entries. */
+  all: z.string(),
+  file: z.string(),
+  digest: z.string(),
+});
+
+export const TransferCheckpoint = z.object({
+  /** Digest of the entries being sent: batch numbers mean something only for the same entries. */
+  digest: z.string(),
+  verified: z.array(z.number()),
+  inPlace: InPlaceCheck.optional(),
+});
+export type TransferCheckpoint = z.infer<typeof TransferCheckpoint>;
+
+export const TransferOutput = z.object({
+  manifestDigest: z.string(),
+  batches: z.number(),
+  filesSent: z.number(),
+  filesSkipped: z.number(),
+  bytesSent: z.number(),
+  filesInPlace: z.number().optional(),
+  bytesInPlace: z.number().optional(),
+  inPlaceDigest: z.string().optional(),
+  changedDuringTransfer: z.number(),
+  durationMs: z.number(),
+  averageBps: z.number(),
+});
+export type TransferOutput = z.infer<typeof TransferOutput>;
+
+const Rewrite = FinalFiles.shape.rewrites.element;
+
+export const ReconfigureCheckpoint = z.object({ commandsDone: z.number() });
+export type ReconfigureCheckpoint = z.infer<typeof ReconfigureCheckpoint>;
+
+export const ReconfigureOutput = z.object({
+  rewrites: z.array(Rewrite),
+  commandsRun: z.number(),
+  databases: z.array(z.object({ name: z.string(), rowCounts: RowCounts, differences: z.array(z.string()) })),
+});
+export type ReconfigureOutput = z.infer<typeof ReconfigureOutput>;
+
+export const CutoverOutput = FinalFiles.extend({
+  /** When the source stopped serving: the start of the downtime the engine measures and budgets. */
+  frozenAt: z.string(),
+  switchedAt: z.string(),
+  /** What the switch did (strategy, record or upstream, where it points now). */
+  traffic: z.record(z.string(), z.unknown()),
+  databases: z.array(FinalDatabase),
+  /** The target's tree as compared before its services started; absent in 0.1.0 journals. */
+  targetTree: TargetTree.optional(),
+});
+export type CutoverOutput = z.infer<typeof CutoverOutput>;
+
+export const VerifyOutput = z.object({
+  checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() })),
+  manifestDigest: z.string(),
+  targetManifestDigest: z.string(),
+});
+export type VerifyOutput = z.infer<typeof VerifyOutput>;
+
+/** The cutover's undo, journaled as step "rollback": why it ran. */
+export const RollbackOutput = z.object({ reason: z.string() });
+export type RollbackOutput = z.infer<typeof RollbackOutput>;
+
+/** A step that never checkpoints: any checkpoint record for it is damage. */
+const NoCheckpoint = z.never();
+
+/** Per journaled step label: its output and checkpoint schema. */
+export const STEP_CONTRACTS = {
+  snapshot: { outputs: SnapshotOutput, checkpoint: NoCheckpoint },
+  transfer: { outputs: TransferOutput, checkpoint: TransferCheckpoint },
+  reconfigure: { outputs: ReconfigureOutput, checkpoint: ReconfigureCheckpoint },
+  cutover: { outputs: CutoverOutput, checkpoint: CutoverCheckpoint },
+  verify: { outputs: VerifyOutput, checkpoint: NoCheckpoint },
+  rollback: { outputs: RollbackOutput, checkpoint: NoCheckpoint },
+} as const satisfies Record<StepName | "rollback", { outputs: z.ZodType; checkpoint: z.ZodType }>;
+
+type Contracts = typeof STEP_CONTRACTS;
+export type StepLabel = keyof Contracts;
+/** Outputs per step, as journaled with its finish record. */
+export type StepOutputs = { [S in StepLabel]: z.infer<Contracts[S]["outputs"]> };
+/** Checkpoint per step (`never` for a step that keeps none). */
+export type StepCheckpoints = { [S in StepLabel]: z.infer<Contracts[S]["checkpoint"]> };
