@@ -8,6 +8,7 @@ import { dirname, resolve } from "node:path";
 import { resolveStateRoot } from "../engine/state-dir.ts";
 import { UserError } from "../errors.ts";
 import { type LoadedPlan, loadPlanOrThrow } from "../plan/load.ts";
+import type { Plan } from "../plan/schema.ts";
 
 type Errno = NodeJS.ErrnoException;
 
@@ -77,6 +78,16 @@ export interface StateRootOptions {
   mode: "read" | "plan" | "write";
 }
 
+/** The state root of a loaded plan: its `defaults.stateDir`, or --state-dir, checked. */
+export function planStateRoot(
+  plan: Plan,
+  planFile: string,
+  override: string | undefined,
+  mode: StateRootOptions["mode"],
+): Promise<string> {
+  return stateRoot({ planFile, planStateDir: plan.defaults.stateDir, override, mode });
+}
+
 /**
  * The state root, checked: it must be a directory. A read-only command given a --state-dir that
  * does not exist says so (a typo would otherwise read as "never applied"); apply creates it one
@@ -138,11 +149,6 @@ export async function readPlanState(
   override: string | undefined,
 ): Promise<{ loaded: LoadedPlan; root: string; planName: string }> {
   const loaded = await loadPlanOrThrow(planFile);
-  const root = await stateRoot({
-    planFile,
-    planStateDir: loaded.plan.defaults.stateDir,
-    override,
-    mode: "read",
-  });
+  const root = await planStateRoot(loaded.plan, planFile, override, "read");
   return { loaded, root, planName: loaded.plan.metadata.name };
 }

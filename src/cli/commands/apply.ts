@@ -21,7 +21,7 @@ import { runPlanText } from "../../render/plan-text.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
 import { type CommandSession, withCommandSession } from "../command-session.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
-import { stateRoot } from "../paths.ts";
+import { planStateRoot } from "../paths.ts";
 import { canPrompt, type Prompter, terminalPrompter } from "../prompter.ts";
 import { VERSION } from "../version.ts";
 
@@ -64,12 +64,7 @@ export async function run(
   for (const warning of loaded.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`);
   const only = parseOnly(options.only);
   const selected = selectWorkloads(plan, only);
-  const root = await stateRoot({
-    planFile: file,
-    planStateDir: plan.defaults.stateDir,
-    override: options.stateDir,
-    mode: "write",
-  });
+  const root = await planStateRoot(plan, file, options.stateDir, "write");
   const name = plan.metadata.name;
   const resume = `migrate apply ${file} --yes${options.stateDir ? ` --state-dir ${options.stateDir}` : ""}`;
 

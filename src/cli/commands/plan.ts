@@ -15,7 +15,7 @@ import type { Plan } from "../../plan/schema.ts";
 import { colourWanted, palette } from "../../render/colour.ts";
 import { runPlanText } from "../../render/plan-text.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
-import { stateRoot } from "../paths.ts";
+import { planStateRoot } from "../paths.ts";
 
 export interface PlanOptions {
   json?: boolean;
@@ -72,12 +72,7 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
     : undefined;
   const loaded = await loadPlanOrThrow(file, inventory ? { inventory } : {});
   for (const warning of loaded.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`);
-  const root = await stateRoot({
-    planFile: file,
-    planStateDir: loaded.plan.defaults.stateDir,
-    override: options.stateDir,
-    mode: "plan",
-  });
+  const root = await planStateRoot(loaded.plan, file, options.stateDir, "plan");
   const journal = await readJournalView(loaded.plan, root, file);
   if (journal.refusal) process.stderr.write(`warning: apply would refuse to resume: ${journal.refusal}\n`);
   const runPlan = planRun(loaded.plan, {

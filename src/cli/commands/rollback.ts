@@ -13,7 +13,7 @@ import { loadPlanOrThrow } from "../../plan/load.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
 import { withCommandSession } from "../command-session.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
-import { stateRoot } from "../paths.ts";
+import { planStateRoot } from "../paths.ts";
 import { canPrompt, type Prompter, terminalPrompter } from "../prompter.ts";
 import { VERSION } from "../version.ts";
 
@@ -45,12 +45,7 @@ export async function run(
   const format = outputFormat(options);
   const loaded = await loadPlanOrThrow(file);
   const { plan } = loaded;
-  const root = await stateRoot({
-    planFile: file,
-    planStateDir: plan.defaults.stateDir,
-    override: options.stateDir,
-    mode: "write",
-  });
+  const root = await planStateRoot(plan, file, options.stateDir, "write");
   const name = plan.metadata.name;
   return withCommandSession(
     { root, name, holder: `migrate rollback ${file} ${workload}`, journal: true },

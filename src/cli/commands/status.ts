@@ -11,7 +11,7 @@ import { buildStatus, formatStatus } from "../../engine/status.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
-import { stateRoot } from "../paths.ts";
+import { planStateRoot } from "../paths.ts";
 
 export interface StatusOptions {
   json?: boolean;
@@ -22,12 +22,7 @@ export interface StatusOptions {
 export async function run(file: string, options: StatusOptions = {}): Promise<number> {
   const format = outputFormat(options);
   const { plan } = await loadPlanOrThrow(file);
-  const root = await stateRoot({
-    planFile: file,
-    planStateDir: plan.defaults.stateDir,
-    override: options.stateDir,
-    mode: "read",
-  });
+  const root = await planStateRoot(plan, file, options.stateDir, "read");
   const name = plan.metadata.name;
   const contents = await readJournal(journalPath(root, name));
   const seeds = seedBytes(await readSeedJournal(seedJournalPath(root, name)));
