@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { analyzePlanText } from "../../../src/plan/analyze.ts";
-import { planText, workload } from "./plan-fixture.ts";
+import { FIXTURE_NOW, planText, workload } from "./plan-fixture.ts";
 
 const errors = (text: string) =>
-  analyzePlanText("plan.yaml", text, {}).diagnostics.filter((d) => d.severity === "error");
+  analyzePlanText("plan.yaml", text, { now: FIXTURE_NOW }).diagnostics.filter((d) => d.severity === "error");
 
 describe("copy-safety plan rules", () => {
   it("refuses nested paths of two workloads on one target, at the later path, with a hint", () => {
