@@ -13,10 +13,12 @@ export const GROUPS = {
     "src/engine/scheduler.ts",
     "src/engine/resume-check.ts",
     "src/plan/rules/windows.ts",
+    "src/plan/time.ts",
   ],
   compare: ["src/transfer/delta.ts", "src/steps/manifest/model.ts", "src/steps/manifest/parse.ts"],
   journal: ["src/engine/journal-read.ts"],
   rules: ["src/plan/rules/*.ts", "!src/plan/rules/windows.ts"],
+  portability: ["src/plan/portability-findings.ts", "src/plan/portability-facts.ts"],
 };
 
 const group = process.env.MUTATION_GROUP ?? "decisions";
