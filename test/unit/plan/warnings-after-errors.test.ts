@@ -57,6 +57,39 @@ describe("validate warnings, read in full", () => {
   });
 });
 
+describe("rewrite-outside-paths", () => {
+  const rewrite = (paths: string, files: string) =>
+    workload("app", `    rewrite: [{ files: [${files}], replace: { a: b } }]\n`).replace(
+      "    paths: [/srv/app]\n",
+      `    paths: [${paths}]\n`,
+    );
+
+  it("says which file must already exist on the target", () => {
+    const text = rewrite("/srv/app", "/etc/app.conf");
+    expect(analyze(text)).toEqual([
+      {
+        severity: "warning",
+        code: "rewrite-outside-paths",
+        line: lineOf(text, "rewrite:"),
+        path: ["workloads", 0, "rewrite", 0, "files", 0],
+        message:
+          'rewrite file "/etc/app.conf" is not under any of the workload\'s paths; it must already exist on the target',
+        hint: undefined,
+      },
+    ]);
+  });
+
+  it("accepts a file under any one of the paths, a path that is the file itself, or a path written with a trailing slash", () => {
+    expect(analyze(rewrite("/srv/app, /etc/app", "/etc/app/app.conf"))).toEqual([]);
+    expect(analyze(rewrite("/srv/app, /etc/app.conf", "/etc/app.conf"))).toEqual([]);
+    expect(analyze(rewrite("/srv/app/", "/srv/app/app.conf"))).toEqual([]);
+    // A sibling whose name merely starts with the path's is not under it.
+    expect(analyze(rewrite("/srv/app", "/srv/app2/app.conf")).map((d) => d.code)).toEqual([
+      "rewrite-outside-paths",
+    ]);
+  });
+});
+
 describe("no advice about entries that have errors", () => {
   it("a workload whose optional field is refused draws only that error, not advice", () => {
     // No verify checks (normally "no-verify"), but its downtime budget is not a duration.
