@@ -102,6 +102,28 @@ describe("references", () => {
         ["workloads", 0, "verify", 0, "rowCount", "database"],
       ],
     ]);
+    const none = workload(
+      "app",
+      "    verify:\n      - rowCount: { database: revenue, tables: [t] }\n",
+    ).replace("    verify:\n      - tcp: { host: tgt-01, port: 22 }\n", "");
+    expect(findings({ workloads: none })).toEqual([
+      [
+        "unknown-reference",
+        'rowCount database "revenue" is not one of this workload\'s databases; this workload lists no databases',
+        ["workloads", 0, "verify", 0, "rowCount", "database"],
+      ],
+    ]);
+  });
+
+  it("a dependency must be a workload of the plan", () => {
+    const text = workload("db") + workload("app", "    dependsOn: [dbx]\n");
+    expect(findings({ workloads: text })).toEqual([
+      [
+        "unknown-reference",
+        'dependsOn "dbx" is not a workload in this plan; did you mean "db"?',
+        ["workloads", 1, "dependsOn", 0],
+      ],
+    ]);
   });
 
   it("jump hosts must exist, must not be the host itself, and must not loop", () => {
@@ -171,7 +193,7 @@ describe("unique names", () => {
     expect(
       findings({
         workloads: dbs(
-          "[{ engine: postgresql, name: r }, { engine: mysql, name: r }, { engine: postgresql, name: r, port: 5433 }]",
+          "[{ engine: postgresql, name: r }, { engine: mysql, name: r }, { engine: postgresql, name: r, port: 5433 }, { engine: postgresql, name: r, port: 5434 }]",
         ),
       }),
     ).toEqual([]);
