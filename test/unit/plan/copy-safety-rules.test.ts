@@ -19,6 +19,19 @@ describe("copy-safety plan rules", () => {
     expect(found[0]?.hint).toMatch(/final sync deletes/);
   });
 
+  it("reads a path written with a trailing slash as the same directory, named without it", () => {
+    const outer = workload("outer").replace("paths: [/srv/outer]", "paths: [/srv/outer/]");
+    const inner = workload("inner").replace("paths: [/srv/inner]", "paths: [/srv/outer/inner/]");
+    const found = errors(planText({ workloads: `${outer}${inner}` }));
+    expect(found.map((d) => [d.code, d.path, d.message])).toEqual([
+      [
+        "overlapping-paths",
+        ["workloads", 1, "paths", 0],
+        'path "/srv/outer/inner/" of workload inner overlaps "/srv/outer" of workload outer on target tgt-01',
+      ],
+    ]);
+  });
+
   it("allows nested paths within one workload", () => {
     const one = workload("app").replace("paths: [/srv/app]", "paths: [/srv/app, /srv/app/htdocs]");
     expect(errors(planText({ workloads: one }))).toEqual([]);
