@@ -15,10 +15,12 @@ export const GROUPS = {
     "src/plan/rules/windows.ts",
     "src/plan/duration.ts",
     "src/plan/bytes.ts",
+    "src/plan/time.ts",
   ],
   compare: ["src/transfer/delta.ts", "src/manifest/model.ts", "src/manifest/parse.ts"],
   journal: ["src/engine/journal-read.ts"],
   rules: ["src/plan/rules/*.ts", "!src/plan/rules/windows.ts"],
+  portability: ["src/plan/portability-findings.ts", "src/plan/portability-facts.ts"],
 };
 
 const group = process.env.MUTATION_GROUP ?? "decisions";

@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import type { Finding, PlanPath } from "./diagnostics.ts";
-import { didYouMean } from "./did-you-mean.ts";
+import { closestNames, didYouMean } from "./did-you-mean.ts";
 import { isSecretKey, SECRET_MESSAGE } from "./rules/secrets.ts";
 import { knownKeysAt } from "./schema-keys.ts";
 
@@ -79,6 +79,17 @@ function unknownKeys(path: PlanPath, keys: string[], root: unknown): Finding[] {
     if (suggestion === "" && known.length > 0) finding.hint = `allowed keys: ${known.join(", ")}`;
     return finding;
   });
+}
+
+/**
+ * A required key written with a typo is one mistake: its "unknown key … did you mean" error says
+ * it all, so the key's absence is not reported beside it.
+ */
+function misspelt(parentPath: PlanPath, key: string, root: unknown): boolean {
+  const parent = valueAt(root, parentPath);
+  if (parent === null || typeof parent !== "object" || Array.isArray(parent)) return false;
+  const known = knownKeysAt(parentPath, root);
+  return Object.keys(parent).some((k) => !known.includes(k) && closestNames(k, known).includes(key));
 }
 
 /** Pick the union branch the author most likely meant: the one that got furthest. */
@@ -173,6 +184,7 @@ export function issueFindings(issue: Issue, root: unknown): Finding[] {
     case "invalid_value":
       if (value === undefined) {
         const key = path.at(-1);
+        if (misspelt(path.slice(0, -1), String(key), root)) return [];
         return error("missing-key", `missing required key "${String(key)}"`, path.slice(0, -1));
       }
       if (typeof value === "number" && !Number.isFinite(value)) {

@@ -15,55 +15,60 @@ const skipReason = inject("e2eSkipReason");
 const ATTRIBUTES = `cd /srv/portal && getfacl -p -n private/ledger.csv uploads 2>&1; getfattr -h -d -m - -e hex private/ledger.csv bin/ping-helper uploads 2>&1; getcap bin/ping-helper`;
 
 describe.skipIf(skipReason !== "")("messy fleet: trees", () => {
-  beforeAll(resetFleet);
   afterAll(resetFleet);
 
-  it("item 2: two workloads with nested paths on one target are refused before anything changes", async () => {
-    const { planFile, stateDir } = preparePlan((plan) => {
-      onlyWorkloads(plan, ["portal"]);
-      const portal = plan.workloads![0]!;
-      plan.workloads!.push({
-        ...portal,
-        name: "portal-uploads",
-        paths: ["/srv/portal/uploads"],
-        rewrite: [],
-        commands: [],
-        services: [],
-        verify: [],
-        cutover: undefined,
+  // Each part of this file starts from a reset fleet: tests shuffled within the file must not
+  // find another part's migrated target.
+  describe("plans refused before anything changes", () => {
+    beforeAll(resetFleet);
+
+    it("item 2: two workloads with nested paths on one target are refused before anything changes", async () => {
+      const { planFile, stateDir } = preparePlan((plan) => {
+        onlyWorkloads(plan, ["portal"]);
+        const portal = plan.workloads![0]!;
+        plan.workloads!.push({
+          ...portal,
+          name: "portal-uploads",
+          paths: ["/srv/portal/uploads"],
+          rewrite: [],
+          commands: [],
+          services: [],
+          verify: [],
+          cutover: undefined,
+        });
       });
+      const result = await apply(planFile, stateDir);
+      const text = said(result);
+      expect(result.exitCode, text.slice(-2000)).toBe(1);
+      expect(text).toMatch(
+        /\/srv\/portal\/uploads.* overlaps "\/srv\/portal" of workload portal on target tgt-1/,
+      );
+      expect(await exists("tgt-1", "/srv/portal")).toBe(false);
     });
-    const result = await apply(planFile, stateDir);
-    const text = said(result);
-    expect(result.exitCode, text.slice(-2000)).not.toBe(0);
-    expect(text).toMatch(
-      /\/srv\/portal\/uploads.* overlaps "\/srv\/portal" of workload portal on target tgt-1/,
-    );
-    expect(await exists("tgt-1", "/srv/portal")).toBe(false);
-  });
 
-  it("item 12: /etc, /usr or /var as a whole workload path is refused", async () => {
-    const { planFile, stateDir } = preparePlan((plan) => {
-      onlyWorkloads(plan, ["portal"]);
-      plan.workloads![0]!.paths = ["/srv/portal", "/etc"];
+    it("item 12: /etc, /usr or /var as a whole workload path is refused", async () => {
+      const { planFile, stateDir } = preparePlan((plan) => {
+        onlyWorkloads(plan, ["portal"]);
+        plan.workloads![0]!.paths = ["/srv/portal", "/etc"];
+      });
+      const result = await apply(planFile, stateDir);
+      expect(result.exitCode).toBe(1);
+      expect(said(result)).toMatch(/refusing to transfer the system tree "\/etc" whole/);
+      expect(await exists("tgt-1", "/srv/portal")).toBe(false);
     });
-    const result = await apply(planFile, stateDir);
-    expect(result.exitCode).not.toBe(0);
-    expect(said(result)).toMatch(/refusing to transfer the system tree "\/etc" whole/);
-    expect(await exists("tgt-1", "/srv/portal")).toBe(false);
-  });
 
-  it("item 12: a workload path that is a symlink on the source is refused, naming where it points", async () => {
-    await sh("portal-src", "ln -s /srv/portal /srv/portal-current");
-    const { planFile, stateDir } = preparePlan((plan) => {
-      onlyWorkloads(plan, ["portal"]);
-      plan.workloads![0]!.paths = ["/srv/portal-current", "/etc/portal"];
+    it("item 12: a workload path that is a symlink on the source is refused, naming where it points", async () => {
+      await sh("portal-src", "ln -s /srv/portal /srv/portal-current");
+      const { planFile, stateDir } = preparePlan((plan) => {
+        onlyWorkloads(plan, ["portal"]);
+        plan.workloads![0]!.paths = ["/srv/portal-current", "/etc/portal"];
+      });
+      const result = await apply(planFile, stateDir);
+      const text = said(result);
+      expect(result.exitCode, text.slice(-2000)).toBe(3);
+      expect(text).toContain("/srv/portal-current -> /srv/portal");
+      expect(await exists("tgt-1", "/srv/portal-current")).toBe(false);
     });
-    const result = await apply(planFile, stateDir);
-    const text = said(result);
-    expect(result.exitCode, text.slice(-2000)).not.toBe(0);
-    expect(text).toContain("/srv/portal-current -> /srv/portal");
-    expect(await exists("tgt-1", "/srv/portal-current")).toBe(false);
   });
 
   describe("a live log and a compromised source tar during the bulk copy", () => {

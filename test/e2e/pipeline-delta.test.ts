@@ -22,7 +22,7 @@ describe.skipIf(skipReason !== "")("pipeline: final delta sync at cutover", () =
     const first = await apply(prepared.planFile, stateDir, ["--only", "portal"], {
       MIGRATE_FAIL_AFTER: "portal/reconfigure",
     });
-    expect(first.exitCode).not.toBe(0);
+    expect(first.exitCode).toBe(3);
     await sh(
       "portal-src",
       `set -e; cd /srv/portal/htdocs

@@ -247,7 +247,7 @@ describe.skipIf(skipReason !== "")("trust: host keys and secrets", () => {
       env: { ...env, [fleet.client.passphraseEnv]: wrongPassphrase },
       deadlineMs: 60_000,
     });
-    expect(wrong.code).not.toBe(0);
+    expect(wrong.code).toBe(4);
     expect(wrong.stderr + wrong.stdout).toContain("could not be decrypted");
     runs.push(wrong);
 

@@ -206,7 +206,7 @@ describe.skipIf(skipReason !== "")("transfer: what the target already holds is n
       const run = await apply(prepared.planFile, prepared.stateDir, ["--only", "portal"], {
         MIGRATE_FAIL_AFTER: "portal/transfer",
       });
-      expect(run.exitCode).not.toBe(0);
+      expect(run.exitCode).toBe(3);
       first = sentBy(prepared.stateDir);
       rmSync(prepared.stateDir, { recursive: true, force: true });
       const again = await apply(prepared.planFile, prepared.stateDir, ["--only", "portal"]);

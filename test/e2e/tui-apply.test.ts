@@ -18,7 +18,8 @@ const root = new URL("../..", import.meta.url).pathname;
 const bin = join(root, "bin/migrate");
 const PLAN_NAME = "fleet-city-bureaus";
 
-describe.skipIf(skipReason !== "")("live view of a real apply in a terminal", () => {
+// One story in four steps (stop with q, resume, read the run's log, sign off): never shuffled.
+describe.skipIf(skipReason !== "")("live view of a real apply in a terminal", { shuffle: false }, () => {
   let planFile: string;
   let stateDir: string;
   let term: Terminal | undefined;

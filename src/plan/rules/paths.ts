@@ -5,6 +5,7 @@
 import { posix } from "node:path";
 import type { Finding, PlanPath } from "../diagnostics.ts";
 import { error, type Rule, warning } from "./context.ts";
+import { isPrivateKey } from "./secrets.ts";
 
 /**
  * Editors' approximation of pathProblem for the JSON Schema: absolute, no `..` segment, no NUL
@@ -135,7 +136,8 @@ export const paths: Rule = (context) => {
     ),
   ];
   for (const { h, at } of keyFiles) {
-    if ("keyFile" in h.auth && /[\0\n\r]/.test(h.auth.keyFile)) {
+    // A key pasted in place of its file's path has its own error (secrets.ts): one mistake, one error.
+    if ("keyFile" in h.auth && /[\0\n\r]/.test(h.auth.keyFile) && !isPrivateKey(h.auth.keyFile)) {
       out.push(
         error("path", `keyFile ${JSON.stringify(h.auth.keyFile)} contains a NUL byte or newline`, [
           ...at,

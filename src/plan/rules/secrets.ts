@@ -19,10 +19,15 @@ export const SECRET_MESSAGE = (key: string): string =>
 
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
+/** A private key pasted where a value belongs (refused wherever it appears, see below). */
+export function isPrivateKey(value: string): boolean {
+  return value.includes("-----BEGIN") && PRIVATE_KEY.test(value);
+}
+
 /** Walks every value; `path` is one shared stack, copied only when something is found. */
 function scan(value: unknown, path: PlanPath, out: Finding[]): void {
   if (typeof value === "string") {
-    if (value.includes("-----BEGIN") && PRIVATE_KEY.test(value)) {
+    if (isPrivateKey(value)) {
       out.push(
         error(
           "inline-secret",
@@ -38,7 +43,6 @@ function scan(value: unknown, path: PlanPath, out: Finding[]): void {
     ? value.map((item, i) => [i, item])
     : Object.entries(value);
   for (const [key, item] of entries) {
-    if (item === null || (typeof item !== "string" && typeof item !== "object")) continue;
     path.push(key);
     scan(item, path, out);
     path.pop();

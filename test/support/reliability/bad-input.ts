@@ -1,7 +1,7 @@
 /**
- * The bad-input corpus as test data: the invalid plans (with their `# expect: LINE:COL fragment`
- * or `# exactly: LINE:COL: error: message` headers), copies of them pointed at the loopback fleet (so that if one slipped through, it
- * would reach a fleet host and show in its sshd log — never a real address), and the malformed
+ * The bad-input corpus as test data: the invalid plans (with their `# exactly: LINE:COL: error:
+ * message` headers), copies of them pointed at the loopback fleet (so that if one slipped through,
+ * it would reach a fleet host and show in its sshd log — never a real address), and the malformed
  * inventory and journal files under fixtures/bad-input.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -29,12 +29,13 @@ export function invalidPlans(): InvalidPlan[] {
     .sort()
     .map((name) => {
       const file = join(INVALID_PLANS, name);
-      // `# expect: LINE:COL fragment`, or `# exactly: LINE:COL: error: message` (the whole message).
+      // `# exactly: LINE:COL: error: message (hint: …)`, the whole line; `<plan>` is the file.
       const text = readFileSync(file, "utf8");
-      const expectations = [
-        ...[...text.matchAll(/^# expect: (\d+):(\d+) (.+)$/gm)],
-        ...[...text.matchAll(/^# exactly: (\d+):(\d+): error: (.+)$/gm)],
-      ].map((m) => ({ line: Number(m[1]), column: Number(m[2]), fragment: m[3]! }));
+      const expectations = [...text.matchAll(/^# exactly: (\d+):(\d+): error: (.+)$/gm)].map((m) => ({
+        line: Number(m[1]),
+        column: Number(m[2]),
+        fragment: m[3]!.replaceAll("<plan>", file),
+      }));
       return { name, file, expectations };
     });
 }

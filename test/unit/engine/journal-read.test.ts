@@ -88,15 +88,30 @@ describe("journal reading: what is refused", () => {
 
   it("a tail of NUL bytes (blocks lost in a power cut) is torn, with or without a record cut in it", () => {
     const whole = `${runStart("p")}\n`;
+    const cut = `${runEnd.slice(0, 30)}${"\0".repeat(100)}\0\n\0`;
     const cases = [
-      { text: `${whole}${"\0".repeat(512)}`, offset: whole.length, records: 1 },
-      { text: `${whole}${runEnd.slice(0, 30)}${"\0".repeat(100)}\0\n\0`, offset: whole.length, records: 1 },
-      { text: `${whole}${runEnd}${"\0".repeat(64)}`, offset: whole.length + runEnd.length, records: 2 },
+      {
+        text: `${whole}${"\0".repeat(512)}`,
+        records: 1,
+        torn: { line: 2, text: "\0".repeat(512), offset: whole.length },
+      },
+      { text: `${whole}${cut}`, records: 1, torn: { line: 2, text: cut, offset: whole.length } },
+      {
+        text: `${whole}${runEnd}${"\0".repeat(64)}`,
+        records: 2,
+        torn: { line: 2, text: "\0".repeat(64), offset: whole.length + runEnd.length },
+      },
+      // Whitespace before the zeros on their line is not part of any record.
+      {
+        text: `${whole}  ${"\0".repeat(8)}`,
+        records: 1,
+        torn: { line: 2, text: "\0".repeat(8), offset: whole.length + 2 },
+      },
     ];
-    for (const { text, offset, records } of cases) {
+    for (const { text, records, torn } of cases) {
       const parsed = parseJournal(text, "j");
       expect(parsed.records).toHaveLength(records);
-      expect(parsed.torn).toMatchObject({ offset });
+      expect(parsed.torn).toEqual(torn);
     }
     expect(() => parseJournal(`${whole}\0\0\n${runEnd}\n`, "j")).toThrow(/corrupt/);
   });

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it, vi } from "vitest";
 import { backoffMs, isRetryable, sleep } from "../../../src/engine/retry.ts";
 import { createThrottle, TokenBucket, UNLIMITED } from "../../../src/engine/throttle.ts";
@@ -115,6 +116,21 @@ describe("retry policy", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("leaves no abort listener on the run's signal, whether the sleep ends or is aborted", async () => {
+    // One run signal serves every retry of every step: a listener left per sleep would pile up
+    // (and trip Node's MaxListenersExceededWarning) over a long run.
+    const run = new AbortController();
+    for (let i = 0; i < 20; i++) await sleep(1, run.signal);
+    expect(getEventListeners(run.signal, "abort")).toHaveLength(0);
+
+    const stopped = new AbortController();
+    const waiting = sleep(60_000, stopped.signal);
+    expect(getEventListeners(stopped.signal, "abort")).toHaveLength(1);
+    stopped.abort(new Error("stopped"));
+    await expect(waiting).rejects.toThrow("stopped");
+    expect(getEventListeners(stopped.signal, "abort")).toHaveLength(0);
   });
 
   it("backs off exponentially with full jitter under a cap", () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { analyzePlanText } from "../../../src/plan/analyze.ts";
-import { planText, workload } from "./plan-fixture.ts";
+import { FIXTURE_NOW, planText, workload } from "./plan-fixture.ts";
 
 const errors = (text: string) =>
-  analyzePlanText("plan.yaml", text, {}).diagnostics.filter((d) => d.severity === "error");
+  analyzePlanText("plan.yaml", text, { now: FIXTURE_NOW }).diagnostics.filter((d) => d.severity === "error");
 
 describe("copy-safety plan rules", () => {
   it("refuses nested paths of two workloads on one target, at the later path, with a hint", () => {
@@ -17,6 +17,19 @@ describe("copy-safety plan rules", () => {
         'path "/srv/outer" of workload outer overlaps "/srv/outer/inner" of workload inner on target tgt-01',
     });
     expect(found[0]?.hint).toMatch(/final sync deletes/);
+  });
+
+  it("reads a path written with a trailing slash as the same directory, named without it", () => {
+    const outer = workload("outer").replace("paths: [/srv/outer]", "paths: [/srv/outer/]");
+    const inner = workload("inner").replace("paths: [/srv/inner]", "paths: [/srv/outer/inner/]");
+    const found = errors(planText({ workloads: `${outer}${inner}` }));
+    expect(found.map((d) => [d.code, d.path, d.message])).toEqual([
+      [
+        "overlapping-paths",
+        ["workloads", 1, "paths", 0],
+        'path "/srv/outer/inner/" of workload inner overlaps "/srv/outer" of workload outer on target tgt-01',
+      ],
+    ]);
   });
 
   it("allows nested paths within one workload", () => {

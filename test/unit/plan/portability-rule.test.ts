@@ -6,10 +6,10 @@ import type { InventoryFacts } from "../../../src/plan/inventory-facts.ts";
 import type { NativeFile, WorkloadPortability } from "../../../src/plan/portability-facts.ts";
 import { Plan } from "../../../src/plan/schema.ts";
 import { buildReadiness, readinessText } from "../../../src/report/readiness.ts";
-import { planText, workload } from "./plan-fixture.ts";
+import { FIXTURE_NOW, planText, workload } from "./plan-fixture.ts";
 
 const analyze = (text: string, inventory?: InventoryFacts) =>
-  analyzePlanText("plan.yaml", text, inventory ? { inventory } : {}).diagnostics;
+  analyzePlanText("plan.yaml", text, { now: FIXTURE_NOW, ...(inventory ? { inventory } : {}) }).diagnostics;
 
 function scan(native: NativeFile[], extra: Partial<WorkloadPortability> = {}): WorkloadPortability {
   return {

@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { analyzePlanText } from "../../../src/plan/analyze.ts";
-import { planText, workload } from "./plan-fixture.ts";
+import { FIXTURE_NOW, planText, workload } from "./plan-fixture.ts";
 
 function findings(workloads: string) {
-  return analyzePlanText("plan.yaml", planText({ workloads }), {}).diagnostics.map((d) => ({
+  return analyzePlanText("plan.yaml", planText({ workloads }), { now: FIXTURE_NOW }).diagnostics.map((d) => ({
     severity: d.severity,
     code: d.code,
     path: d.path,

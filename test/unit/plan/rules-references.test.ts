@@ -4,11 +4,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { analyzePlanText } from "../../../src/plan/analyze.ts";
-import { planText, SOURCES, TENANTS, workload } from "./plan-fixture.ts";
+import { FIXTURE_NOW, planText, SOURCES, TENANTS, workload } from "./plan-fixture.ts";
 
 type Parts = Parameters<typeof planText>[0];
 const findings = (parts: Parts) =>
-  analyzePlanText("plan.yaml", planText(parts), {})
+  analyzePlanText("plan.yaml", planText(parts), { now: FIXTURE_NOW })
     .diagnostics.filter((d) => d.severity === "error")
     .map((d) => [d.code, d.message, d.path]);
 
@@ -102,6 +102,28 @@ describe("references", () => {
         ["workloads", 0, "verify", 0, "rowCount", "database"],
       ],
     ]);
+    const none = workload(
+      "app",
+      "    verify:\n      - rowCount: { database: revenue, tables: [t] }\n",
+    ).replace("    verify:\n      - tcp: { host: tgt-01, port: 22 }\n", "");
+    expect(findings({ workloads: none })).toEqual([
+      [
+        "unknown-reference",
+        'rowCount database "revenue" is not one of this workload\'s databases; this workload lists no databases',
+        ["workloads", 0, "verify", 0, "rowCount", "database"],
+      ],
+    ]);
+  });
+
+  it("a dependency must be a workload of the plan", () => {
+    const text = workload("db") + workload("app", "    dependsOn: [dbx]\n");
+    expect(findings({ workloads: text })).toEqual([
+      [
+        "unknown-reference",
+        'dependsOn "dbx" is not a workload in this plan; did you mean "db"?',
+        ["workloads", 1, "dependsOn", 0],
+      ],
+    ]);
   });
 
   it("jump hosts must exist, must not be the host itself, and must not loop", () => {
@@ -171,7 +193,7 @@ describe("unique names", () => {
     expect(
       findings({
         workloads: dbs(
-          "[{ engine: postgresql, name: r }, { engine: mysql, name: r }, { engine: postgresql, name: r, port: 5433 }]",
+          "[{ engine: postgresql, name: r }, { engine: mysql, name: r }, { engine: postgresql, name: r, port: 5433 }, { engine: postgresql, name: r, port: 5434 }]",
         ),
       }),
     ).toEqual([]);
@@ -200,6 +222,32 @@ describe("secrets", () => {
       '    commands: ["-----BEGIN PUBLIC KEY----- x", "-----BEGIN CERTIFICATE-----"]\n',
     );
     expect(findings({ workloads: pub })).toEqual([]);
+  });
+
+  it("walks past empty, numeric and boolean values to a key in a later entry", () => {
+    // `~`, numbers and booleans sit beside the key in the same list and mapping.
+    const key = '"-----BEGIN RSA PRIVATE KEY-----\\nAAAA\\n-----END RSA PRIVATE KEY-----"';
+    const text = workload("app", `    x-notes: [~, 3, true, { a: ~, b: [~], c: ${key} }]\n`);
+    expect(findings({ workloads: text }).filter((f) => f[0] === "inline-secret")).toEqual([
+      [
+        "inline-secret",
+        "a private key is written inline; secrets must not be inline: use auth: { keyFile: <path> } with passphraseEnv",
+        ["workloads", 0, "x-notes", 3, "c"],
+      ],
+    ]);
+  });
+
+  it("a key pasted as keyFile is one error, the inline key, not also a path with a newline", () => {
+    const key = "-----BEGIN OPENSSH PRIVATE KEY-----\\nAAAA\\n-----END OPENSSH PRIVATE KEY-----";
+    const sources = SOURCES.replace("auth: { agent: true }", `auth: { keyFile: "${key}" }`);
+    expect(findings({ sources }).map((f) => [f[0], f[2]])).toEqual([
+      ["inline-secret", ["sources", 0, "auth", "keyFile"]],
+    ]);
+    // A path with a newline that is no key is still refused as a path.
+    const newline = SOURCES.replace("auth: { agent: true }", 'auth: { keyFile: "/home/ops/.ssh/id\\nx" }');
+    expect(findings({ sources: newline }).map((f) => [f[0], f[2]])).toEqual([
+      ["path", ["sources", 0, "auth", "keyFile"]],
+    ]);
   });
 });
 

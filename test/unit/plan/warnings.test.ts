@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { analyzePlanText } from "../../../src/plan/analyze.ts";
-import { planText, workload } from "./plan-fixture.ts";
+import { FIXTURE_NOW, planText, workload } from "./plan-fixture.ts";
 
 const WINDOW = '    window: { start: "2026-12-05T22:00+08:00", end: "2026-12-06T02:00+08:00" }\n';
 const window = (start: string, end: string) => `    window: { start: "${start}", end: "${end}" }\n`;
@@ -12,7 +12,7 @@ const cutover =
   "    cutover: { strategy: proxy, gateway: gw-01, upstreamFile: /etc/nginx/conf.d/app.upstream }\n";
 
 function warningsOf(workloads: string) {
-  const { plan, diagnostics } = analyzePlanText("plan.yaml", planText({ workloads }), {});
+  const { plan, diagnostics } = analyzePlanText("plan.yaml", planText({ workloads }), { now: FIXTURE_NOW });
   expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   expect(plan).toBeDefined();
   return diagnostics.map((d) => ({ code: d.code, line: d.line, message: d.message, path: d.path }));

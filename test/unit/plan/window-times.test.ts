@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { analyzePlanText } from "../../../src/plan/analyze.ts";
 import { parseWindowTime } from "../../../src/plan/rules/windows.ts";
-import { planText, workload } from "./plan-fixture.ts";
+import { FIXTURE_NOW, planText, workload } from "./plan-fixture.ts";
 
 describe("window time edges", () => {
   it("accepts the first and last valid value of every field", () => {
@@ -66,7 +66,7 @@ describe("the windows rule in a plan", () => {
           window,
         ),
       }),
-      {},
+      { now: FIXTURE_NOW },
     ).diagnostics.map((d) => [d.severity, d.code, d.message, d.path]);
 
   it("locates a bad start and a bad end separately", () => {
@@ -119,7 +119,7 @@ describe("the windows rule in a plan", () => {
     const diagnostics = analyzePlanText(
       "plan.yaml",
       planText({ defaults: "defaults:\n  timezone: Mars/Olympus\n" }),
-      {},
+      { now: FIXTURE_NOW },
     ).diagnostics;
     expect(diagnostics.map((d) => [d.severity, d.code, d.message, d.path])).toEqual([
       [
