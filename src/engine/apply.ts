@@ -20,7 +20,8 @@ import { planRun, type RunPlan, type RunStep } from "./planner.ts";
 import { findPlanChanges, planChangedError } from "./resume-check.ts";
 import { openRun } from "./run-session.ts";
 import { type ScheduleOptions, type SchedulerWorkload, schedule } from "./scheduler.ts";
-import type { Clock, WorkloadMemory } from "./step-runner.ts";
+import type { Clock } from "./clock.ts";
+import type { WorkloadMemory } from "./step-runner.ts";
 import { runWorkload } from "./workload-runner.ts";
 
 export interface ApplyOptions {

@@ -7,7 +7,7 @@
 import { type EngineEvent, emptyCounts, type OnEvent, type WorkloadStatus } from "./events.ts";
 import type { Journal } from "./journal.ts";
 import { type JournalRecord, RECORD_VERSION, type RecordOf, type RecordType } from "./journal-record.ts";
-import type { Clock } from "./step-runner.ts";
+import type { Clock } from "./clock.ts";
 
 type Envelope = "v" | "runId" | "at";
 type FactOf<T extends RecordType> = T extends RecordType

@@ -16,7 +16,7 @@ import type { Operator } from "./journal-record.ts";
 import type { LockHolder } from "./lock.ts";
 import { planRun } from "./planner.ts";
 import { openRun } from "./run-session.ts";
-import type { Clock } from "./step-runner.ts";
+import type { Clock } from "./clock.ts";
 import { undoCutover } from "./workload-runner.ts";
 
 export interface RollbackOptions {

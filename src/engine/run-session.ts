@@ -19,7 +19,8 @@ import type { LockHolder } from "./lock.ts";
 import type { RunWorkload } from "./planner.ts";
 import { createRecorder, type Recorder } from "./recorder.ts";
 import { DEFAULT_BACKOFF } from "./retry.ts";
-import { type Clock, type RunContext, systemClock, type WorkloadMemory } from "./step-runner.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { type RunContext, type WorkloadMemory } from "./step-runner.ts";
 import { UNLIMITED } from "./throttle.ts";
 import { memoryOf } from "./workload-memory.ts";
 

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { isMigrateError, RemoteError } from "../errors.ts";
+import type { Clock } from "./clock.ts";
 import type { Plan } from "../plan/schema.ts";
 import type { Remote } from "../remote/types.ts";
 import type { StepCheckpoints, StepLabel, StepOutputs } from "../steps/contracts.ts";
@@ -15,12 +16,6 @@ import type { StepError } from "./journal-record.ts";
 import type { RunWorkload } from "./planner.ts";
 import type { Fact, Recorder } from "./recorder.ts";
 import { backoffMs, isRetryable, type RetryPolicy, sleep } from "./retry.ts";
-
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
 
 /** What every step of a run shares (the run session builds it). */
 export interface RunContext {
