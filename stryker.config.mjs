@@ -7,18 +7,18 @@
  */
 export const GROUPS = {
   decisions: [
-    "src/engine/window.ts",
-    "src/engine/retry.ts",
-    "src/engine/throttle.ts",
-    "src/engine/scheduler.ts",
-    "src/engine/resume-check.ts",
+    "src/engine/planning/window.ts",
+    "src/engine/running/retry.ts",
+    "src/engine/running/throttle.ts",
+    "src/engine/running/scheduler.ts",
+    "src/engine/planning/resume-check.ts",
     "src/plan/rules/windows.ts",
     "src/plan/duration.ts",
     "src/plan/bytes.ts",
     "src/plan/time.ts",
   ],
   compare: ["src/transfer/delta.ts", "src/manifest/model.ts", "src/manifest/parse.ts"],
-  journal: ["src/engine/journal-read.ts"],
+  journal: ["src/engine/journal/journal-read.ts"],
   rules: ["src/plan/rules/*.ts", "!src/plan/rules/windows.ts"],
   portability: ["src/plan/portability-findings.ts", "src/plan/portability-facts.ts"],
 };

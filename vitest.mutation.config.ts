@@ -14,7 +14,7 @@ export default defineConfig({
       "test/unit/cli/closed-window.test.ts",
       "test/unit/cli/ordinary-mistakes.test.ts",
       "test/unit/cli/yaml-mistakes.test.ts",
-      "test/unit/engine/lock.test.ts",
+      "test/unit/engine/journal/lock.test.ts",
       "test/unit/cli/memory-policy.test.ts",
       "test/unit/remote/ssh-remote-settle.test.ts",
       "test/unit/remote/shell-quote-property.test.ts",

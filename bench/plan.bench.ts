@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { planRun } from "../src/engine/planner.ts";
+import { planRun } from "../src/engine/planning/planner.ts";
 import { loadPlan } from "../src/plan/load.ts";
 import { BENCH_SHAPE, generatePlan } from "./plan-generator.ts";
 

@@ -8,8 +8,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { applyPlan } from "../src/engine/apply.ts";
-import { FileJournal, type Journal, MemoryJournal } from "../src/engine/journal.ts";
+import { FileJournal, type Journal, MemoryJournal } from "../src/engine/journal/journal.ts";
+import { applyPlan } from "../src/engine/running/apply.ts";
 import { Plan } from "../src/plan/schema.ts";
 import type { StepOutputs } from "../src/steps/contracts.ts";
 import { STEPS, type StepName } from "../src/steps/names.ts";

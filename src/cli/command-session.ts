@@ -5,10 +5,10 @@
  * the memory policy. Whatever the command's body does, everything is released in reverse order.
  */
 import type { OnEvent } from "../engine/events.ts";
-import { FileJournal, type Journal } from "../engine/journal.ts";
-import { acquireLock, describeHolder, type HeldLock } from "../engine/lock.ts";
-import { journalPath, lockPath } from "../engine/state-dir.ts";
-import { createThrottle } from "../engine/throttle.ts";
+import { FileJournal, type Journal } from "../engine/journal/journal.ts";
+import { acquireLock, describeHolder, type HeldLock } from "../engine/journal/lock.ts";
+import { journalPath, lockPath } from "../engine/journal/state-dir.ts";
+import { createThrottle } from "../engine/running/throttle.ts";
 import { BugError } from "../errors.ts";
 import { createRunLog, type RunLog } from "../log/run-log.ts";
 import { type Scrubber, scrubberForPlan } from "../log/scrub.ts";

@@ -5,7 +5,7 @@
  */
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { resolveStateRoot } from "../engine/state-dir.ts";
+import { resolveStateRoot } from "../engine/journal/state-dir.ts";
 import { UserError } from "../errors.ts";
 import { type LoadedPlan, loadPlanOrThrow } from "../plan/load.ts";
 import type { Plan } from "../plan/schema.ts";

@@ -12,7 +12,7 @@ import { createFileLogger, type FileLogger, LOG_FILE, type LogLevel } from "./lo
 import type { Scrubber } from "./scrub.ts";
 
 export interface RunLogOptions {
-  /** `runDir(root, planName, runId)` from src/engine/state-dir.ts. */
+  /** `runDir(root, planName, runId)` from src/engine/journal/state-dir.ts. */
   runDir(runId: string): string;
   scrubber: Scrubber;
   plan: string;

@@ -5,8 +5,8 @@
  * only from the run log.
  */
 import type { OnEvent } from "../engine/events.ts";
-import type { Journal } from "../engine/journal.ts";
-import type { JournalRecord } from "../engine/journal-record.ts";
+import type { Journal } from "../engine/journal/journal.ts";
+import type { JournalRecord } from "../engine/journal/journal-record.ts";
 import type { Scrubber } from "./scrub.ts";
 
 export function scrubbedJournal(journal: Journal, scrubber: Scrubber): Journal {

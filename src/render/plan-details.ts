@@ -4,8 +4,8 @@
  * left out. Windows are shown in the plan's time zone.
  */
 
-import type { Action, ManifestAction, RewriteAction, SyncAction } from "../engine/plan-actions.ts";
-import type { RunStep, RunWorkload } from "../engine/planner.ts";
+import type { Action, ManifestAction, RewriteAction, SyncAction } from "../engine/planning/plan-actions.ts";
+import type { RunStep, RunWorkload } from "../engine/planning/planner.ts";
 import { formatBytes } from "../plan/bytes.ts";
 import { formatWindow } from "../plan/time.ts";
 import { STAGING_ROOT } from "../steps/staging.ts";

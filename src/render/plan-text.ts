@@ -6,7 +6,7 @@
  * terminal's width; `migrate plan --json` carries all of it for machines.
  */
 
-import type { RunPlan, RunWave, RunWorkload } from "../engine/planner.ts";
+import type { RunPlan, RunWave, RunWorkload } from "../engine/planning/planner.ts";
 import { formatWindow } from "../plan/time.ts";
 import { workloadLines } from "./plan-details.ts";
 

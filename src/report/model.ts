@@ -2,16 +2,17 @@
  * The sign-off report as data: a pure fold of journal records and the plan. Markdown and HTML
  * render this model and nothing else, so both documents always say the same thing.
  */
-import { type ByteAccounting, byteAccounting, type SeedBytes } from "../engine/accounting.ts";
+
 import type { WorkloadStatus } from "../engine/events.ts";
+import { type ByteAccounting, byteAccounting, type SeedBytes } from "../engine/journal/accounting.ts";
 import {
   foldJournal,
   type JournalSummary,
   type StepState,
   type WorkloadSummary,
-} from "../engine/journal-fold.ts";
-import type { JournalRecord } from "../engine/journal-record.ts";
-import { downtimeBudgetMs as plannedBudgetMs } from "../engine/window.ts";
+} from "../engine/journal/journal-fold.ts";
+import type { JournalRecord } from "../engine/journal/journal-record.ts";
+import { downtimeBudgetMs as plannedBudgetMs } from "../engine/planning/window.ts";
 import type { InventoryFacts } from "../plan/inventory-facts.ts";
 import type { Plan } from "../plan/schema.ts";
 import type { StepLabel } from "../steps/contracts.ts";

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { parse, stringify } from "yaml";
-import { parseJournal } from "../../src/engine/journal-read.ts";
-import type { JournalRecord } from "../../src/engine/journal-record.ts";
+import { parseJournal } from "../../src/engine/journal/journal-read.ts";
+import type { JournalRecord } from "../../src/engine/journal/journal-record.ts";
 import type { StepLabel } from "../../src/steps/contracts.ts";
 
 export const BIN = fileURLToPath(new URL("../../bin/migrate", import.meta.url));

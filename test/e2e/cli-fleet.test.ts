@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { hostExec, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
-import type { JournalRecord } from "../../src/engine/journal-record.ts";
+import type { JournalRecord } from "../../src/engine/journal/journal-record.ts";
 import type { PlanInput } from "../../src/plan/schema.ts";
 import { derivePlan, workloadOf } from "../support/reliability/derived-plan.ts";
 import { applyArgs, runMigrate } from "../support/reliability/migrate-process.ts";

@@ -8,7 +8,7 @@
  *    such); one that already switched is finished (verified), not abandoned.
  */
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import type { JournalRecord } from "../../src/engine/journal-record.ts";
+import type { JournalRecord } from "../../src/engine/journal/journal-record.ts";
 import { hostFile, journalText, killWhen } from "./support/messy.ts";
 import { address, apply, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
 

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { hostExec, resetSystems } from "../../fixtures/fleet/index.ts";
-import type { JournalRecord } from "../../src/engine/journal-record.ts";
+import type { JournalRecord } from "../../src/engine/journal/journal-record.ts";
 import { type DerivedPlan, derivePlan, workloadOf } from "../support/reliability/derived-plan.ts";
 import { fleetAddress, hostRowCounts, isEmptyDiff } from "../support/reliability/host-state.ts";
 import {

@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { freezeHost, hostExec, resetSystems, seedBulkData, thawHost } from "../../fixtures/fleet/index.ts";
-import type { JournalRecord } from "../../src/engine/journal-record.ts";
+import type { JournalRecord } from "../../src/engine/journal/journal-record.ts";
 import { type DeriveOptions, derivePlan } from "../support/reliability/derived-plan.ts";
 import { killSshSessions, waitForRecord } from "../support/reliability/faults.ts";
 import { isEmptyDiff } from "../support/reliability/host-state.ts";

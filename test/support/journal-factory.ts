@@ -1,9 +1,9 @@
 /**
  * TEST DATA: a plan with three bureaus and journal records of two runs, shaped like the engine
- * writes them (src/engine/journal-record.ts). Run 1: a clean move, a transfer that failed after
+ * writes them (src/engine/journal/journal-record.ts). Run 1: a clean move, a transfer that failed after
  * a retry, a verify failure that was rolled back. Run 2: the failed transfer resumed and moved.
  */
-import type { JournalRecord } from "../../src/engine/journal-record.ts";
+import type { JournalRecord } from "../../src/engine/journal/journal-record.ts";
 import { Plan } from "../../src/plan/schema.ts";
 import type { StepLabel } from "../../src/steps/contracts.ts";
 import { OUTPUTS } from "./step-outputs.ts";

@@ -5,11 +5,11 @@
  * reachable), 5 locked, plan changed or another plan's state, 64 usage, 130 interrupted.
  */
 import { resolve } from "node:path";
-import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/apply.ts";
-import { otherPlanFile } from "../../engine/plan-identity.ts";
-import { runPreflight } from "../../engine/preflight.ts";
-import { planStateDir, runDir, workloadDir } from "../../engine/state-dir.ts";
-import { downtimeBudgetMs } from "../../engine/window.ts";
+import { planStateDir, runDir, workloadDir } from "../../engine/journal/state-dir.ts";
+import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
+import { downtimeBudgetMs } from "../../engine/planning/window.ts";
+import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/running/apply.ts";
+import { runPreflight } from "../../engine/running/preflight.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";

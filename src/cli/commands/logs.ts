@@ -1,7 +1,7 @@
 /** `migrate logs <plan> [run]`: pretty-print a run's structured log (default: the latest run). */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { runDir } from "../../engine/state-dir.ts";
+import { runDir } from "../../engine/journal/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import type { LogLevel } from "../../log/levels.ts";

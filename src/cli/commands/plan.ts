@@ -4,8 +4,8 @@
  * --detailed-exitcode (as Terraform's) 0 means nothing to do and 2 work pending. 1 error.
  */
 import { access } from "node:fs/promises";
-import { planRun } from "../../engine/planner.ts";
-import { journalPath, planStateDir } from "../../engine/state-dir.ts";
+import { journalPath, planStateDir } from "../../engine/journal/state-dir.ts";
+import { planRun } from "../../engine/planning/planner.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
@@ -46,10 +46,10 @@ async function readJournalView(plan: Plan, stateRoot: string, planFile: string):
   } catch {
     return { completed: new Set() };
   }
-  const { readJournal } = await import("../../engine/journal-read.ts");
-  const { completedSteps, foldJournal } = await import("../../engine/journal-fold.ts");
-  const { findPlanChanges, planChangedError } = await import("../../engine/resume-check.ts");
-  const { otherPlanFile } = await import("../../engine/plan-identity.ts");
+  const { readJournal } = await import("../../engine/journal/journal-read.ts");
+  const { completedSteps, foldJournal } = await import("../../engine/journal/journal-fold.ts");
+  const { findPlanChanges, planChangedError } = await import("../../engine/planning/resume-check.ts");
+  const { otherPlanFile } = await import("../../engine/planning/plan-identity.ts");
   const { records } = await readJournal(file);
   // Folded once: the finished steps and the resume check come from the same summary.
   const summary = foldJournal(records);

@@ -1,7 +1,7 @@
 /** `migrate report <plan>`: the sign-off document (Markdown or self-contained HTML) from the journal. */
-import { readJournal } from "../../engine/journal-read.ts";
-import { readSeedJournal, seedBytes, seedJournalPath } from "../../engine/seed-ledger.ts";
-import { journalPath } from "../../engine/state-dir.ts";
+import { readJournal } from "../../engine/journal/journal-read.ts";
+import { readSeedJournal, seedBytes, seedJournalPath } from "../../engine/journal/seed-ledger.ts";
+import { journalPath } from "../../engine/journal/state-dir.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { scrubberForPlan } from "../../log/scrub.ts";

@@ -3,10 +3,10 @@
  * through the cutover step's undo, journaled; the next apply migrates the workload again.
  */
 import { resolve } from "node:path";
-import { operatorInfo } from "../../engine/apply.ts";
-import { otherPlanFile } from "../../engine/plan-identity.ts";
-import { checkRollbackAllowed, rollbackWorkload } from "../../engine/rollback.ts";
-import { planStateDir, runDir, workloadDir } from "../../engine/state-dir.ts";
+import { planStateDir, runDir, workloadDir } from "../../engine/journal/state-dir.ts";
+import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
+import { operatorInfo } from "../../engine/running/apply.ts";
+import { checkRollbackAllowed, rollbackWorkload } from "../../engine/running/rollback.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";

@@ -6,15 +6,15 @@
  * (unknown workload, non-empty export directory, a bundle of another workload), 130 interrupted.
  */
 import { resolve } from "node:path";
-import { runPreflight } from "../../engine/preflight.ts";
+import { resolveStateRoot } from "../../engine/journal/state-dir.ts";
+import { runPreflight } from "../../engine/running/preflight.ts";
 import {
   parseChunkSize,
   runSeedExport,
   runSeedImport,
   type SeedContext,
   seedWorkload,
-} from "../../engine/seed.ts";
-import { resolveStateRoot } from "../../engine/state-dir.ts";
+} from "../../engine/running/seed.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";

@@ -3,11 +3,11 @@
  * without the lock, so it can follow an apply that is running (a torn last record from the
  * writer being mid-append is ignored).
  */
-import { readJournal } from "../../engine/journal-read.ts";
-import { liveHolder } from "../../engine/lock.ts";
-import { readSeedJournal, seedBytes, seedJournalPath } from "../../engine/seed-ledger.ts";
-import { journalPath, lockPath, planStateDir } from "../../engine/state-dir.ts";
-import { buildStatus, formatStatus } from "../../engine/status.ts";
+import { readJournal } from "../../engine/journal/journal-read.ts";
+import { liveHolder } from "../../engine/journal/lock.ts";
+import { readSeedJournal, seedBytes, seedJournalPath } from "../../engine/journal/seed-ledger.ts";
+import { journalPath, lockPath, planStateDir } from "../../engine/journal/state-dir.ts";
+import { buildStatus, formatStatus } from "../../engine/journal/status.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { JournalRecord } from "../../../src/engine/journal-record.ts";
+import type { JournalRecord } from "../../../src/engine/journal/journal-record.ts";
 import { type DerivedPlan, type DeriveOptions, derivePlan } from "../../support/reliability/derived-plan.ts";
 import { applyArgs, type MigrateExit, runMigrate } from "../../support/reliability/migrate-process.ts";
 

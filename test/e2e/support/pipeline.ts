@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { parse, stringify } from "yaml";
 import { hostExec, readFleet, resetSystems } from "../../../fixtures/fleet/index.ts";
-import type { JournalRecord } from "../../../src/engine/journal-record.ts";
+import type { JournalRecord } from "../../../src/engine/journal/journal-record.ts";
 import type { PlanInput } from "../../../src/plan/schema.ts";
 
 const REPO = join(import.meta.dirname, "../../..");

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fleetProcesses, readFleet } from "../../../fixtures/fleet/index.ts";
-import type { JournalRecord } from "../../../src/engine/journal-record.ts";
+import type { JournalRecord } from "../../../src/engine/journal/journal-record.ts";
 import { readJournalFile } from "./trial-checks.ts";
 
 /** SIGKILL every sshd session process of a host, keeping its listener: open connections drop. */

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type JournalContents, parseJournal } from "../../../src/engine/journal-read.ts";
-import type { JournalRecord } from "../../../src/engine/journal-record.ts";
+import { type JournalContents, parseJournal } from "../../../src/engine/journal/journal-read.ts";
+import type { JournalRecord } from "../../../src/engine/journal/journal-record.ts";
 import type { PlanInput } from "../../../src/plan/schema.ts";
 import { workloadOf } from "./derived-plan.ts";
 import { diffManifests, expectedRewrites, hostManifest, type ManifestDiff } from "./host-state.ts";

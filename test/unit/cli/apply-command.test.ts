@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
 import { run } from "../../../src/cli/commands/apply.ts";
-import { FileJournal } from "../../../src/engine/journal.ts";
-import { journalPath, lockPath } from "../../../src/engine/state-dir.ts";
+import { FileJournal } from "../../../src/engine/journal/journal.ts";
+import { journalPath, lockPath } from "../../../src/engine/journal/state-dir.ts";
 import { OUTPUTS } from "../../support/step-outputs.ts";
 import { tempDir } from "../engine/fixtures.ts";
 

@@ -6,10 +6,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ApplyOptions } from "../../../src/engine/apply.ts";
 import type { EngineEvent, OnEvent } from "../../../src/engine/events.ts";
-import { MemoryJournal } from "../../../src/engine/journal.ts";
-import { planRun, type RunWorkload } from "../../../src/engine/planner.ts";
+import { MemoryJournal } from "../../../src/engine/journal/journal.ts";
+import { planRun, type RunWorkload } from "../../../src/engine/planning/planner.ts";
+import type { ApplyOptions } from "../../../src/engine/running/apply.ts";
 import { Plan, type PlanInput } from "../../../src/plan/schema.ts";
 import type { Remote } from "../../../src/remote/types.ts";
 import type { StepOutputs } from "../../../src/steps/contracts.ts";

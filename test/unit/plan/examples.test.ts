@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { planRun } from "../../../src/engine/planner.ts";
+import { planRun } from "../../../src/engine/planning/planner.ts";
 import { formatDiagnostic } from "../../../src/plan/diagnostics.ts";
 import { planJsonSchemaText } from "../../../src/plan/json-schema.ts";
 import { loadPlan } from "../../../src/plan/load.ts";

@@ -4,7 +4,7 @@
  * throttled workloads on every retry; these are the figures that replace them.
  */
 import { describe, expect, it } from "vitest";
-import { TokenBucket } from "../../../src/engine/throttle.ts";
+import { TokenBucket } from "../../../src/engine/running/throttle.ts";
 import {
   databaseDeadlineMs,
   hashDeadlineMs,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isRetryable } from "../../../src/engine/retry.ts";
+import { isRetryable } from "../../../src/engine/running/retry.ts";
 import { isTransientCode, mapConnectError } from "../../../src/remote/ssh-errors.ts";
 
 const CONTEXT = { host: "src-01", address: "127.0.0.1", port: 22 };

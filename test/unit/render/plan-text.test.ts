@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planRun } from "../../../src/engine/planner.ts";
+import { planRun } from "../../../src/engine/planning/planner.ts";
 import { analyzePlanText } from "../../../src/plan/analyze.ts";
 import { palette } from "../../../src/render/colour.ts";
 import { runPlanText, wrapLine } from "../../../src/render/plan-text.ts";

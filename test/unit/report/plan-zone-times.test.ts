@@ -3,7 +3,7 @@
  * report, `status` and `logs`; the journal and --json keep ISO UTC.
  */
 import { describe, expect, it } from "vitest";
-import { buildStatus, formatStatus } from "../../../src/engine/status.ts";
+import { buildStatus, formatStatus } from "../../../src/engine/journal/status.ts";
 import { formatLog } from "../../../src/log/pretty.ts";
 import { Plan } from "../../../src/plan/schema.ts";
 import { palette } from "../../../src/render/colour.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { byteAccounting } from "../../../src/engine/accounting.ts";
+import { byteAccounting } from "../../../src/engine/journal/accounting.ts";
 import type { ManifestEntry } from "../../../src/manifest/model.ts";
 import { matchingPaths } from "../../../src/transfer/in-place.ts";
 import { balance, parseDigestLines } from "../../../src/transfer/target-digests.ts";

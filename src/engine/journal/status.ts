@@ -1,0 +1,215 @@
+/**
+ * `migrate status`: waves → bureaus → workloads from the journal, read-only and lock-free so it
+ * works while apply runs. A workload the journal says is running while no apply holds the lock
+ * was cut off by a crash: it is shown as interrupted.
+ */
+
+import type { Plan } from "../../plan/schema.ts";
+import { formatTime } from "../../plan/time.ts";
+import type { StepOutputs } from "../../steps/contracts.ts";
+import { STEPS, type StepName } from "../../steps/names.ts";
+import { emptyCounts, type WorkloadStatus } from "../events.ts";
+import { type ByteAccounting, byteAccounting, type SeedBytes } from "./accounting.ts";
+import { foldJournal, type RunSummary, type WorkloadSummary } from "./journal-fold.ts";
+import type { JournalContents } from "./journal-read.ts";
+import type { LockHolder } from "./lock.ts";
+
+export const STATUS_VERSION = 1;
+
+export interface WorkloadStatusView {
+  name: string;
+  status: WorkloadStatus;
+  /** The step running now, or the one that failed or was interrupted. */
+  step?: StepName | "rollback";
+  stepsDone: number;
+  stepsTotal: number;
+  reason?: string;
+  downtimeMs?: number;
+  downtimeBudgetMs?: number;
+  budgetExceeded?: boolean;
+  /** Outputs of finished steps (manifest digest, bytes, row counts...). */
+  outputs: { [S in StepName]?: StepOutputs[S] };
+  /** Bytes verified in place on the target, carried by a seed bundle, and sent over the link. */
+  bytes: ByteAccounting;
+}
+
+export interface StatusView {
+  v: typeof STATUS_VERSION;
+  plan: string;
+  stateDir: string;
+  /** The apply (or rollback) running now, from the lock. */
+  running?: LockHolder;
+  /** The journal's last run as the fold reads it (status --json shows it, operator aside). */
+  lastRun?: Omit<RunSummary, "operator">;
+  tornRecord?: { line: number };
+  waves: Array<{
+    wave: number;
+    status: "pending" | "running" | "done" | "attention";
+    bureaus: Array<{ bureau: string; workloads: WorkloadStatusView[] }>;
+  }>;
+  counts: Record<WorkloadStatus, number>;
+}
+
+function view(
+  name: string,
+  summary: WorkloadSummary | undefined,
+  applyRunning: boolean,
+  seed: SeedBytes | undefined,
+): WorkloadStatusView {
+  const outputs: WorkloadStatusView["outputs"] = {};
+  const show = <S extends StepName>(step: S): void => {
+    const state = summary?.steps[step];
+    if (state?.state === "finished" && state.outputs && summary?.completed.has(`${name}/${step}`))
+      outputs[step] = state.outputs;
+  };
+  for (const step of STEPS) show(step);
+  let status = summary?.status ?? "pending";
+  let reason = summary?.reason;
+  if (status === "running" && !applyRunning) {
+    status = "interrupted";
+    reason = `apply stopped during ${summary?.currentStep ?? "a step"} (process gone); run apply again to resume`;
+  }
+  const result: WorkloadStatusView = {
+    name,
+    status,
+    stepsDone: summary?.completed.size ?? 0,
+    stepsTotal: STEPS.length,
+    outputs,
+    bytes: byteAccounting(outputs, seed),
+  };
+  if (summary?.currentStep && status !== "succeeded" && status !== "pending")
+    result.step = summary.currentStep;
+  if (reason) result.reason = reason;
+  if (summary?.downtimeMs !== undefined) result.downtimeMs = summary.downtimeMs;
+  if (summary?.downtimeBudgetMs !== undefined) result.downtimeBudgetMs = summary.downtimeBudgetMs;
+  if (summary?.budgetExceeded !== undefined) result.budgetExceeded = summary.budgetExceeded;
+  return result;
+}
+
+export function buildStatus(
+  plan: Plan,
+  stateDir: string,
+  contents: JournalContents,
+  running?: LockHolder,
+  seeds: ReadonlyMap<string, SeedBytes> = new Map(),
+): StatusView {
+  const summary = foldJournal(contents.records);
+  const counts = emptyCounts();
+  const waves = new Map<number, Map<string, WorkloadStatusView[]>>();
+  for (const workload of plan.workloads) {
+    const item = view(
+      workload.name,
+      summary.workloads.get(workload.name),
+      running !== undefined,
+      seeds.get(workload.name),
+    );
+    counts[item.status]++;
+    const bureaus = waves.get(workload.wave) ?? new Map<string, WorkloadStatusView[]>();
+    bureaus.set(workload.bureau, [...(bureaus.get(workload.bureau) ?? []), item]);
+    waves.set(workload.wave, bureaus);
+  }
+  const last = summary.runs.at(-1);
+  const result: StatusView = {
+    v: STATUS_VERSION,
+    plan: plan.metadata.name,
+    stateDir,
+    waves: [...waves.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([wave, bureaus]) => {
+        const all = [...bureaus.values()].flat();
+        const status = all.every((w) => w.status === "succeeded")
+          ? "done"
+          : all.some((w) => w.status === "running")
+            ? "running"
+            : all.some((w) => ["failed", "rolled-back", "skipped", "interrupted"].includes(w.status))
+              ? "attention"
+              : "pending";
+        return {
+          wave,
+          status,
+          bureaus: [...bureaus.entries()].map(([bureau, workloads]) => ({ bureau, workloads })),
+        };
+      }),
+    counts,
+  };
+  if (running) result.running = running;
+  if (last) {
+    const { operator: _operator, ...run } = last;
+    result.lastRun = run;
+  }
+  if (contents.torn) result.tornRecord = { line: contents.torn.line };
+  return result;
+}
+
+const MARK: Record<WorkloadStatus, string> = {
+  pending: "·",
+  running: "▶",
+  succeeded: "✓",
+  failed: "✗",
+  skipped: "-",
+  "rolled-back": "↩",
+  interrupted: "‖",
+};
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * Plain text for the terminal (no colour: status is often piped or watched with `watch`); times
+ * in the plan's zone, while `--json` keeps the journal's ISO UTC.
+ */
+export function formatStatus(status: StatusView, timeZone = "UTC"): string {
+  const lines: string[] = [];
+  const last = status.lastRun;
+  const state = status.running
+    ? `apply running: pid ${status.running.pid} (${status.running.user}@${status.running.host}) since ${formatTime(status.running.startedAt, timeZone)}`
+    : last
+      ? `last run ${last.runId} (${last.command}) started ${formatTime(last.startedAt, timeZone)}, ${last.status ?? "did not finish"}${last.reason ? `: ${last.reason}` : ""}`
+      : "never applied";
+  lines.push(`plan ${status.plan} — ${state}`);
+  lines.push(`state ${status.stateDir}`);
+  if (status.tornRecord)
+    lines.push(
+      `note: the journal's last record (line ${status.tornRecord.line}) is torn (a crash mid-write); it is ignored`,
+    );
+  const width = Math.max(
+    8,
+    ...status.waves.flatMap((w) => w.bureaus.flatMap((b) => b.workloads.map((x) => x.name.length))),
+  );
+  for (const wave of status.waves) {
+    lines.push(`wave ${wave.wave} (${wave.status})`);
+    for (const bureau of wave.bureaus) {
+      lines.push(`  ${bureau.bureau}`);
+      for (const w of bureau.workloads) {
+        const parts = [
+          `${MARK[w.status]} ${w.name.padEnd(width)}`,
+          w.status.padEnd(11),
+          `${w.stepsDone}/${w.stepsTotal}`,
+        ];
+        if (w.step && w.status !== "succeeded") parts.push(`at ${w.step}`);
+        if (w.bytes.inPlace + w.bytes.seeded + w.bytes.sent > 0)
+          parts.push(
+            `${megabytes(w.bytes.sent)} sent, ${megabytes(w.bytes.inPlace)} in place, ${megabytes(w.bytes.seeded)} by seed`,
+          );
+        if (w.downtimeMs !== undefined) {
+          const budget = w.downtimeBudgetMs === undefined ? "" : ` of ${seconds(w.downtimeBudgetMs)}`;
+          parts.push(`downtime ${seconds(w.downtimeMs)}${budget}${w.budgetExceeded ? " (OVER BUDGET)" : ""}`);
+        }
+        lines.push(`    ${parts.join("  ")}`);
+        if (w.reason && w.status !== "succeeded") lines.push(`      ${w.reason}`);
+        else if (w.budgetExceeded && w.reason) lines.push(`      ${w.reason}`);
+      }
+    }
+  }
+  const counts = Object.entries(status.counts)
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${n} ${name}`)
+    .join(", ");
+  lines.push(`workloads: ${counts || "none"}`);
+  return `${lines.join("\n")}\n`;
+}
