@@ -31,6 +31,16 @@ function tracker() {
   return { run, max, order };
 }
 
+/** The tracker's run, noting when each workload starts and ends. */
+function logged(t: ReturnType<typeof tracker>, events: string[]) {
+  return async (w: SchedulerWorkload) => {
+    events.push(`start ${w.name}`);
+    const status = await t.run(w);
+    events.push(`end ${w.name}`);
+    return status;
+  };
+}
+
 describe("scheduler", () => {
   it("never exceeds the global, per-host and per-tenant limits", async () => {
     const workloads = Array.from({ length: 60 }, (_, i) =>
@@ -118,12 +128,7 @@ describe("scheduler", () => {
       waves: [{ wave: 1, workloads: [workload("a"), workload("b"), workload("c", { host: "h2" })] }],
       limits: { concurrency: 3, perHost: 1, perTenant: 3 },
       prior: new Map(),
-      run: async (w) => {
-        events.push(`start ${w.name}`);
-        const status = await t.run(w);
-        events.push(`end ${w.name}`);
-        return status;
-      },
+      run: logged(t, events),
       skip: () => {},
       signal: new AbortController().signal,
     });
@@ -141,12 +146,7 @@ describe("scheduler", () => {
       ],
       limits: { concurrency: 8, perHost: 2, perTenant: 8 },
       prior: new Map(),
-      run: async (w) => {
-        events.push(`start ${w.name}`);
-        const status = await t.run(w);
-        events.push(`end ${w.name}`);
-        return status;
-      },
+      run: logged(t, events),
       skip: () => {},
       onWaveStart: (wave) => events.push(`wave ${wave}`),
       signal: new AbortController().signal,
