@@ -3,6 +3,7 @@
  * NDJSON and GitHub annotations are all fed by these (see src/render). `v` versions the NDJSON
  * schema documented in docs/events.md.
  */
+import type { StepOutputs } from "../steps/contracts.ts";
 import type { StepName } from "../steps/names.ts";
 import type { Progress } from "../transfer/types.ts";
 
@@ -12,14 +13,7 @@ export type EngineEvent =
   | { type: "wave-end"; wave: number; at: string }
   | { type: "step-start"; workload: string; step: StepName; attempt: number; at: string }
   | ({ type: "step-progress"; workload: string; step: StepName; at: string } & Progress)
-  | {
-      type: "step-end";
-      workload: string;
-      step: StepName;
-      durationMs: number;
-      outputs: Record<string, unknown>;
-      at: string;
-    }
+  | StepEndEvent
   | { type: "step-skip"; workload: string; step: StepName; reason: string; at: string }
   | {
       type: "step-fail";
@@ -74,3 +68,15 @@ export function emptyCounts(): Record<WorkloadStatus, number> {
 }
 
 export type OnEvent = (event: EngineEvent) => void;
+
+/** A step's end, with the outputs its contract declares (steps/contracts.ts). */
+export type StepEndEvent = {
+  [S in StepName]: {
+    type: "step-end";
+    workload: string;
+    step: S;
+    durationMs: number;
+    outputs: StepOutputs[S];
+    at: string;
+  };
+}[StepName];

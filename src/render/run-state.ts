@@ -3,7 +3,7 @@
  * bureau, each workload's current step and transfer progress, cutover freeze time, failures and
  * totals. The ink view renders it; plain mode uses it for the closing totals line.
  */
-import { type EngineEvent, emptyCounts, type WorkloadStatus } from "../engine/events.ts";
+import { type EngineEvent, emptyCounts, type StepEndEvent, type WorkloadStatus } from "../engine/events.ts";
 import type { StepName } from "../steps/names.ts";
 
 /** What the renderer knows from the plan: events name workloads, the plan names their bureau. */
@@ -136,9 +136,9 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
     }
     case "step-end": {
       const view = workload(state, event.workload);
-      const bytes = bytesSent(event.step, event.outputs);
+      const bytes = bytesSent(event);
       if (bytes !== undefined) view.bytesMoved += bytes;
-      if (event.step === "transfer" && typeof event.outputs.bytesInPlace === "number")
+      if (event.step === "transfer" && event.outputs.bytesInPlace !== undefined)
         view.bytesInPlace += event.outputs.bytesInPlace;
       else if (view.progress && view.step === event.step) view.bytesMoved += view.progress.bytesDone;
       view.progress = undefined;
@@ -205,10 +205,10 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
 }
 
 /** Bytes a finished step sent: transfer's `bytesSent`, cutover's final sync `delta.bytesSent`. */
-function bytesSent(step: StepName, outputs: Record<string, unknown>): number | undefined {
-  const from = step === "cutover" ? (outputs.delta as Record<string, unknown> | undefined) : outputs;
-  const value = step === "transfer" || step === "cutover" ? from?.bytesSent : undefined;
-  return typeof value === "number" ? value : undefined;
+function bytesSent(event: StepEndEvent): number | undefined {
+  if (event.step === "transfer") return event.outputs.bytesSent;
+  if (event.step === "cutover") return event.outputs.delta.bytesSent;
+  return undefined;
 }
 
 export interface Totals {

@@ -5,6 +5,7 @@
  */
 import type { EngineEvent } from "../../src/engine/events.ts";
 import type { WorkloadInfo } from "../../src/render/run-state.ts";
+import { OUTPUTS } from "./step-outputs.ts";
 
 type Timeless<T> = T extends unknown ? Omit<T, "at"> : never;
 export interface ScriptedEvent {
@@ -50,7 +51,17 @@ function steps(
 ): ScriptedEvent[] {
   return names.flatMap((step) => [
     { after: gap, event: { type: "step-start", workload, step, attempt: 1 } },
-    { after: gap, event: { type: "step-end", workload, step, durationMs: gap, outputs: {} } },
+    // The union of steps has no single outputs type; each name gets its own contract's sample.
+    {
+      after: gap,
+      event: {
+        type: "step-end",
+        workload,
+        step,
+        durationMs: gap,
+        outputs: OUTPUTS[step],
+      } as ScriptedEvent["event"],
+    },
   ]);
 }
 
@@ -97,7 +108,8 @@ export function scenario(
         workload: "land-revenue",
         step: "transfer",
         durationMs: ticks * tick,
-        outputs: {},
+        // What the progress events showed arriving.
+        outputs: { ...OUTPUTS.transfer, bytesSent: 2.5 * GiB, bytesInPlace: 0 },
       },
     },
     { after: 50, event: { type: "step-start", workload: "finance-portal", step: "cutover", attempt: 1 } },
@@ -105,7 +117,13 @@ export function scenario(
     ...steps("finance-portal", ["verify"], verifyMs),
     {
       after: 50,
-      event: { type: "step-end", workload: "finance-portal", step: "cutover", durationMs: 700, outputs: {} },
+      event: {
+        type: "step-end",
+        workload: "finance-portal",
+        step: "cutover",
+        durationMs: 700,
+        outputs: { ...OUTPUTS.cutover, delta: { ...OUTPUTS.cutover.delta, bytesSent: 0 } },
+      },
     },
     {
       after: 10,

@@ -6,7 +6,13 @@
  */
 
 import type { Clock } from "../clock.ts";
-import { type EngineEvent, emptyCounts, type OnEvent, type WorkloadStatus } from "../events.ts";
+import {
+  type EngineEvent,
+  emptyCounts,
+  type OnEvent,
+  type StepEndEvent,
+  type WorkloadStatus,
+} from "../events.ts";
 import type { Journal } from "./journal.ts";
 import { type JournalRecord, RECORD_VERSION, type RecordOf, type RecordType } from "./journal-record.ts";
 
@@ -69,7 +75,9 @@ export function eventOf(record: JournalRecord, fact: Fact): EngineEvent | undefi
     }
     case "step-finish": {
       const { workload, step, durationMs, outputs } = record;
-      return step === "rollback" ? undefined : { type: "step-end", workload, step, durationMs, outputs, at };
+      if (step === "rollback") return undefined;
+      // The record's schema ties its outputs to its step (journal-record.ts), as the event does.
+      return { type: "step-end", workload, step, durationMs, outputs, at } as StepEndEvent;
     }
     case "step-fail": {
       if (record.step === "rollback") return undefined;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { formatTransfer } from "../../../src/render/format.ts";
 import { byBureau, initialState, reduce, totals } from "../../../src/render/run-state.ts";
 import { SCENARIO_WORKLOADS, scenario, stamped } from "../../support/event-scenario.ts";
+import { OUTPUTS } from "../../support/step-outputs.ts";
 
 describe("run state", () => {
   it("folds a whole run into final statuses, bytes moved and downtime", () => {
@@ -59,7 +60,7 @@ describe("run state", () => {
       workload: "w",
       step: "transfer",
       durationMs: 5,
-      outputs: { bytesSent: 100, bytesInPlace: 3 * 1024 ** 3 },
+      outputs: { ...OUTPUTS.transfer, bytesSent: 100, bytesInPlace: 3 * 1024 ** 3 },
       at,
     });
     expect(state.workloads.get("w")).toMatchObject({ bytesMoved: 100, bytesInPlace: 3 * 1024 ** 3 });
@@ -86,7 +87,7 @@ describe("run state", () => {
       workload: "w",
       step: "snapshot",
       durationMs: 1,
-      outputs: { bytes: 999 },
+      outputs: { ...OUTPUTS.snapshot, bytes: 999 },
       at,
     });
     reduce(state, {
@@ -94,10 +95,10 @@ describe("run state", () => {
       workload: "w",
       step: "transfer",
       durationMs: 1,
-      outputs: { bytesSent: 10 },
+      outputs: { ...OUTPUTS.transfer, bytesSent: 10, bytesInPlace: 0 },
       at,
     });
-    const delta = { delta: { bytesSent: 5 } };
+    const delta = { ...OUTPUTS.cutover, delta: { bytesSent: 5 } };
     reduce(state, { type: "step-end", workload: "w", step: "cutover", durationMs: 1, outputs: delta, at });
     expect(totals(state).bytesMoved).toBe(15);
   });
