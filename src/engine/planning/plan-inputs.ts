@@ -30,12 +30,14 @@ function trafficSwitch(workload: Workload, hosts: ReadonlyMap<string, Host>): Tr
   return { ...cutover };
 }
 
-/** A URL naming a plan host by name is requested at that host's address. */
-function requestUrl(url: string, hosts: ReadonlyMap<string, Host>): string {
+/**
+ * A URL naming a plan host by name is requested at that host's address. Every URL is requested
+ * in its normalized form (spaces, quotes and backticks percent-encoded), as curl and fetch need.
+ */
+export function requestUrl(url: string, hosts: ReadonlyMap<string, Host>): string {
   const parsed = new URL(url);
   const host = hosts.get(parsed.hostname);
-  if (!host) return url;
-  parsed.hostname = host.address;
+  if (host) parsed.hostname = host.address;
   return parsed.toString();
 }
 

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { requestUrl } from "../../../../src/engine/planning/plan-inputs.ts";
 import {
   cutoverInput,
   planRun,
@@ -137,6 +138,17 @@ describe("the planner's step inputs", () => {
       },
       { kind: "command", host: "tgt-01", run: "test -f /srv/app/ok" },
     ]);
+  });
+
+  it("requests every URL as the URL parser normalizes it, a plan host's at its address", () => {
+    const hosts = new Map([["tgt-1", { name: "tgt-1", address: "127.0.10.21" }]]) as unknown as Parameters<
+      typeof requestUrl
+    >[1];
+    const hostile = "http://127.0.0.9/health?q=$(touch /tmp/pwned) 'x' `id`";
+    expect(requestUrl(hostile, hosts)).toBe(
+      "http://127.0.0.9/health?q=$(touch%20/tmp/pwned)%20%27x%27%20`id`",
+    );
+    expect(requestUrl("http://tgt-1:8080/a b", hosts)).toBe("http://127.0.10.21:8080/a%20b");
   });
 
   it("derives dns, command and no switch", () => {
