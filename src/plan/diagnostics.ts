@@ -57,12 +57,3 @@ export function errorsOf(diagnostics: readonly Diagnostic[]): Diagnostic[] {
 export function warningsOf(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return diagnostics.filter((d) => d.severity === "warning");
 }
-
-/** `workloads[3].dependsOn[0]`, for messages and JSON output. */
-export function formatPath(path: PlanPath): string {
-  let out = "";
-  for (const segment of path) {
-    out += typeof segment === "number" ? `[${segment}]` : out === "" ? segment : `.${segment}`;
-  }
-  return out;
-}

@@ -23,17 +23,3 @@ export async function startServices(
     await remote.check(sh`systemctl start ${service}`, { signal, timeoutMs: SERVICE_MS });
   }
 }
-
-/** The services that are not active (empty when all run). */
-export async function inactiveServices(
-  remote: Remote,
-  services: readonly string[],
-  signal: AbortSignal,
-): Promise<string[]> {
-  const inactive: string[] = [];
-  for (const service of services) {
-    const result = await remote.run(sh`systemctl is-active ${service}`, { signal, timeoutMs: SERVICE_MS });
-    if (result.exitCode !== 0) inactive.push(service);
-  }
-  return inactive;
-}
