@@ -42,6 +42,17 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
+/** One workload's entry in `migrate status --json` output (its byte accounting). */
+export function statusWorkload(
+  stdout: string,
+  name: string,
+): { name: string; bytes: Record<string, number> } | undefined {
+  const status = JSON.parse(stdout) as {
+    waves: { bureaus: { workloads: { name: string; bytes: Record<string, number> }[] }[] }[];
+  };
+  return status.waves.flatMap((w) => w.bureaus.flatMap((b) => b.workloads)).find((w) => w.name === name);
+}
+
 export function journalOf(stateDir: string, planName: string): JournalRecord[] {
   const file = join(stateDir, planName, "journal.jsonl");
   if (!existsSync(file)) return [];

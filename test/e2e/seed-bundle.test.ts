@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { runCli, startCli, throttledPlan, until } from "./apply-support.ts";
+import { runCli, startCli, statusWorkload, throttledPlan, until } from "./apply-support.ts";
 import { apply, finished, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
 
 const skipReason = inject("e2eSkipReason");
@@ -136,13 +136,7 @@ describe.skipIf(skipReason !== "")("seed bundles: export, a damaged chunk, impor
 
   it("accounts for bytes in place, carried by seed and sent over the link in status --json", async () => {
     const status = await runCli(["status", planFile, "--json", "--state-dir", stateDir]);
-    const portal = (
-      JSON.parse(status.stdout) as {
-        waves: { bureaus: { workloads: { name: string; bytes: Record<string, number> }[] }[] }[];
-      }
-    ).waves
-      .flatMap((w) => w.bureaus.flatMap((b) => b.workloads))
-      .find((w) => w.name === "portal");
+    const portal = statusWorkload(status.stdout, "portal");
     const carried = seedJournal(stateDir)
       .filter((r) => r.type === "seed-chunk" && r.op === "import")
       .reduce((sum, r) => sum + (r.carried as number), 0);

@@ -14,7 +14,7 @@ import { cpSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { fleetPaths } from "../../fixtures/fleet/index.ts";
-import { runCli } from "./apply-support.ts";
+import { runCli, statusWorkload } from "./apply-support.ts";
 import { apply, finished, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
 
 const skipReason = inject("e2eSkipReason");
@@ -128,13 +128,7 @@ describe.skipIf(skipReason !== "")("transfer: what the target already holds is n
     it("gives the accounting in status --json", async () => {
       const status = await runCli(["status", planFile, "--json", "--state-dir", stateDir]);
       expect(status.exitCode, status.stderr).toBe(0);
-      const portal = (
-        JSON.parse(status.stdout) as {
-          waves: { bureaus: { workloads: { name: string; bytes: Record<string, number> }[] }[] }[];
-        }
-      ).waves
-        .flatMap((w) => w.bureaus.flatMap((b) => b.workloads))
-        .find((w) => w.name === "portal");
+      const portal = statusWorkload(status.stdout, "portal");
       const { transfer, finalSync } = sentBy(stateDir);
       expect(portal?.bytes).toEqual({
         inPlace: transfer.bytesInPlace,
