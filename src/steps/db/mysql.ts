@@ -15,7 +15,7 @@ import { rowCountsOf } from "./postgres.ts";
  * port: MariaDB's client connects by TCP to localhost as soon as -P is given, which misses a
  * server that listens on its socket and the host's own address (the usual hardened setup).
  */
-function connection(db: Database): ShellCommand {
+export function connection(db: Database): ShellCommand {
   return sh`${db.port === undefined ? sh`` : sh` -P ${db.port}`}${db.user ? sh` -u ${db.user}` : sh``}`;
 }
 
