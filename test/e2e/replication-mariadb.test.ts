@@ -36,12 +36,13 @@ async function eventStatus(host: string): Promise<string[][]> {
 describe.skipIf(skipReason !== "")("MariaDB binlog replication engine", () => {
   let pool: SshPool;
   let ctx: ReplicationContext;
+  const commands: string[] = [];
   const controller = new AbortController();
 
   beforeAll(async () => {
     await resetFleet();
     await query(SOURCE, `DELIMITER //\n${EVENT_SQL} //\n`, "licensing");
-    pool = await openPool();
+    pool = await openPool(commands);
     ctx = contextFor(pool, controller.signal);
   });
 
@@ -91,6 +92,9 @@ describe.skipIf(skipReason !== "")("MariaDB binlog replication engine", () => {
     expect(await leftovers()).toEqual({ connections: [], accounts: [] });
     await mysqlReplication.teardown(ctx, state);
     expect(await leftovers()).toEqual({ connections: [], accounts: [] });
+    // The password went to both servers on stdin only: no command line carried it.
+    expect(commands.length).toBeGreaterThan(10);
+    expect(commands.filter((command) => command.includes("s3cret"))).toEqual([]);
   });
 
   it("tears down safely when nothing was ever created", async () => {

@@ -13,10 +13,15 @@ import type { ReplicationContext } from "../../../src/steps/db/replication/types
 export const SOURCE = "lic-src";
 export const TARGET = "tgt-3";
 
-export async function openPool(): Promise<SshPool> {
+/** `commands` receives every command line the pool runs (the audit record), to check for secrets. */
+export async function openPool(commands: string[] = []): Promise<SshPool> {
   const fleet = readFleet();
   const { plan } = await loadPlanOrThrow(fleet.planFile);
-  return new SshPool({ hosts: planHosts(plan), knownHostsFile: fleet.client.knownHosts });
+  return new SshPool({
+    hosts: planHosts(plan),
+    knownHostsFile: fleet.client.knownHosts,
+    onCommand: (audit) => commands.push(audit.command),
+  });
 }
 
 export function licensingDb(): Database {
