@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { DNS_KEY_NAME, namedConf, tsigKey, zoneFile } from "../../../fixtures/fleet/dns-server.ts";
-import { mariadbServerCnf } from "../../../fixtures/fleet/mariadb-config.ts";
+import { mariadbServerCnf, mariadbServerId } from "../../../fixtures/fleet/mariadb-config.ts";
 import { hostSpec } from "../../../fixtures/fleet/topology.ts";
 
 describe("fleet DNS server config", () => {
@@ -37,5 +37,16 @@ describe("fleet MariaDB config", () => {
       expect(cnf).toContain("socket = /run/mysqld/mysqld.sock");
       expect(cnf).not.toMatch(/0\.0\.0\.0|127\.0\.0\.1/);
     }
+  });
+
+  it("gives the licensing source row-based binlogs and every server its own server_id (issue 12)", () => {
+    expect(mariadbServerCnf(hostSpec("lic-src"))).toMatch(
+      /log-bin = mysql-bin\nbinlog_format = ROW\nbinlog_row_image = FULL/,
+    );
+    expect(mariadbServerCnf(hostSpec("tgt-3"))).toContain("skip-log-bin");
+    const ids = ["lic-src", "tgt-3"].map((name) => mariadbServerId(hostSpec(name)));
+    expect(new Set(ids).size).toBe(2);
+    expect(ids.every((id) => id > 0)).toBe(true);
+    expect(mariadbServerCnf(hostSpec("lic-src"))).toContain(`server_id = ${ids[0]}\n`);
   });
 });
