@@ -44,10 +44,12 @@ export interface SqlOptions {
   inDatabase?: boolean;
   timeoutMs?: number;
   what: string;
+  /** Go on past a failing statement (mysql --force), for statements that may race a session's end. */
+  force?: boolean;
 }
 
 async function runSql(remote: Remote, db: Database, sql: string, headers: boolean, options: SqlOptions) {
-  const command = sh`mysql${connection(db)} -B${headers ? sh`` : sh` -N`}${options.inDatabase ? sh` ${db.name}` : sh``}`;
+  const command = sh`mysql${connection(db)} -B${headers ? sh`` : sh` -N`}${options.force ? sh` --force` : sh``}${options.inDatabase ? sh` ${db.name}` : sh``}`;
   const wrapped = withDatabasePassword(db, command, SESSION + sql);
   const result = await remote.run(wrapped.command, {
     stdin: wrapped.stdin ?? "",

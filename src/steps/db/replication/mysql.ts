@@ -9,6 +9,7 @@ import type { Database } from "../../../plan/schema.ts";
 import type { Remote } from "../../../remote/types.ts";
 import { sqlExec, sqlRecords, sqlRows, sqlString } from "./mysql-client.ts";
 import { copyEventsDisabled, enableEvents } from "./mysql-events.ts";
+import { freezeSource, thawSource } from "./mysql-freeze.ts";
 import { connectionName, replicationUser } from "./mysql-names.ts";
 import { bytesBetween, formatPosition, parsePosition } from "./mysql-position.ts";
 import { mysqlPreflight } from "./mysql-preflight.ts";
@@ -143,7 +144,15 @@ async function requiredStatus(ctx: ReplicationContext, state: ReplicationState) 
 
 export const mysqlReplication: ReplicationEngine = {
   preflight: mysqlPreflight,
+
+  // The move's id (10 hex digits) keeps the account within MySQL's 32 characters.
+  initialState(id) {
+    return { engine: "mysql", objects: { user: `migrate_repl_${id}`, connection: `migrate_${id}` } };
+  },
+
   start,
+  freeze: freezeSource,
+  thaw: thawSource,
 
   async lag(ctx, state) {
     const [status, master, logs] = await Promise.all([

@@ -46,10 +46,18 @@ export interface ReplicationContext {
 export interface ReplicationEngine {
   /** Read-only checks on both sides; nothing changes. */
   preflight(source: Remote, target: Remote, db: Database, signal: AbortSignal): Promise<ReplicationFinding[]>;
+  /** The names this move will create, from a per-move id, journaled before anything is created
+   *  so a crash in the middle of start() still leaves teardown the names to drop. */
+  initialState(id: string): ReplicationState;
   /** Create the replication user and source-side objects, seed the target (schema + data,
    *  consistent with the start position) and start applying changes. Idempotent on resume. */
   start(ctx: ReplicationContext, previous?: ReplicationState): Promise<ReplicationState>;
   lag(ctx: ReplicationContext, state: ReplicationState): Promise<ReplicationLag>;
+  /** The cutover's freeze: the source database read-only for every new and current client
+   *  session (sessions ended), while replication keeps streaming. Idempotent. */
+  freeze(ctx: ReplicationContext): Promise<void>;
+  /** Undo freeze (rollback puts the source back in service). Idempotent. */
+  thaw(ctx: ReplicationContext): Promise<void>;
   /** The source's current position (called after the freeze made it read-only). */
   sourcePosition(ctx: ReplicationContext): Promise<string>;
   /** Resolves when the target has applied everything up to `position`; rejects at deadline. */
