@@ -10,13 +10,7 @@
  *     final-sync path: the dump streamed to the target with its row counts, restored, counted.
  * Endpoint: lic-src's own address (the fleet shares one loopback; a real move uses the tunnel).
  */
-import {
-  freezeMariadb,
-  hostExec,
-  readFleet,
-  startMariadbLoad,
-  thawMariadb,
-} from "../fixtures/fleet/index.ts";
+import { hostExec, readFleet, startMariadbLoad } from "../fixtures/fleet/index.ts";
 import { loadPlanOrThrow } from "../src/plan/load.ts";
 import { planHosts, SshPool } from "../src/remote/pool.ts";
 import { sh } from "../src/remote/shell.ts";
@@ -70,7 +64,7 @@ async function replicateRound(
   const state = await mysqlReplication.start(ctx);
   const seedMs = performance.now() - started;
   await new Promise((resolve) => setTimeout(resolve, LOAD_MS));
-  await freezeMariadb(SOURCE);
+  await mysqlReplication.freeze(ctx);
   started = performance.now();
   const position = await mysqlReplication.sourcePosition(ctx);
   await mysqlReplication.waitApplied(ctx, state, position, 10 * 60_000);
@@ -93,7 +87,7 @@ async function dumpRound(ctx: ReplicationContext): Promise<{ frozenMs: number; b
   await root(TARGET, "DROP DATABASE IF EXISTS licensing;");
   const load = await startMariadbLoad(SOURCE, "licensing");
   await new Promise((resolve) => setTimeout(resolve, LOAD_MS));
-  await freezeMariadb(SOURCE);
+  await mysqlReplication.freeze(ctx);
   const started = performance.now();
   const file = "/var/tmp/migrate-bench-mariadb/final.sql";
   await ctx.source.check(sh`mkdir -p /var/tmp/migrate-bench-mariadb`);
@@ -140,12 +134,12 @@ export async function run(): Promise<void> {
   try {
     for (const mb of [0, GROWN_MB]) {
       if (mb > 0) await grow(mb);
-      await thawMariadb(SOURCE);
+      await mysqlReplication.thaw(ctx);
       const size = await databaseSize(ctx.source, ctx.db, ctx.signal);
       const replicated = await replicateRound(ctx);
-      await thawMariadb(SOURCE);
+      await mysqlReplication.thaw(ctx);
       const dumped = await dumpRound(ctx);
-      await thawMariadb(SOURCE);
+      await mysqlReplication.thaw(ctx);
       console.log(
         `licensing ${(size / MB).toFixed(1)} MiB on disk (dump ${(dumped.bytes / MB).toFixed(1)} MiB), load ~${Math.round(replicated.rounds / (LOAD_MS / 1000 + replicated.seedMs / 1000))} rounds/s (insert+update+delete):` +
           ` frozen → verified replicate ${seconds(replicated.frozenMs)} s vs dump ${seconds(dumped.frozenMs)} s` +
@@ -153,7 +147,7 @@ export async function run(): Promise<void> {
       );
     }
   } finally {
-    await thawMariadb(SOURCE);
+    await mysqlReplication.thaw(ctx);
     await root(SOURCE, "DROP TABLE IF EXISTS documents;", "licensing");
     await root(TARGET, "DROP DATABASE IF EXISTS licensing;");
     await pool.close();
