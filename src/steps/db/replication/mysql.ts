@@ -6,6 +6,7 @@
  */
 import { RemoteError } from "../../../errors.ts";
 import type { Database } from "../../../plan/schema.ts";
+import { sh } from "../../../remote/shell.ts";
 import type { Remote } from "../../../remote/types.ts";
 import { sqlExec, sqlRecords, sqlRows, sqlString } from "./mysql-client.ts";
 import { copyEventsDisabled, enableEvents } from "./mysql-events.ts";
@@ -25,21 +26,23 @@ import { seedReplica } from "./mysql-seed.ts";
 import type { ReplicationContext, ReplicationEngine, ReplicationState } from "./types.ts";
 
 /**
- * The address the source's server sees the tunnel's far end connect from: that end runs on the
- * source host and dials the server's listening address, so the kernel picks that address
- * itself, or 127.0.0.1 for any loopback or wildcard listener.
+ * The addresses the tunnel's far end may connect from: it runs on the source host (its sshd)
+ * and dials the server at one of the host's own addresses, so the kernel gives the connection
+ * that same address, or 127.0.0.1 for any 127.x one. The account gets exactly the host's own
+ * addresses (`hostname -I`), loopback and the server's listening address: only a connection
+ * made on the source host itself can use it.
  */
-async function tunnelOrigin(ctx: ReplicationContext): Promise<string> {
+async function tunnelOrigins(ctx: ReplicationContext): Promise<string[]> {
   const [[bind = ""] = []] = await sqlRows(ctx.source, ctx.db, "SELECT @@bind_address;", {
     signal: ctx.signal,
     what: `reading the listening address of ${ctx.db.name}'s server`,
   });
-  const first = bind.split(",")[0]?.trim() ?? "";
-  if (first === "::1") return "::1";
-  if (first === "" || first === "*" || first === "::" || first === "0.0.0.0" || first.startsWith("127.")) {
-    return "127.0.0.1";
-  }
-  return first;
+  const own = await ctx.source.run(sh`hostname -I`, { signal: ctx.signal, timeoutMs: 30_000 });
+  const listed = [...bind.split(","), ...(own.exitCode === 0 ? own.stdout.split(/\s+/) : [])];
+  const specific = listed
+    .map((address) => address.trim())
+    .filter((address) => /^[0-9a-fA-F.:]+$/.test(address) && !/^(127\.|0\.0\.0\.0$|::$)/.test(address));
+  return [...new Set(["127.0.0.1", ...specific])];
 }
 
 function account(user: string, host: string): string {
@@ -47,13 +50,17 @@ function account(user: string, host: string): string {
 }
 
 /** Not binlogged (sql_log_bin = 0): the account must never reach a replica, the target included. */
-async function createAccount(ctx: ReplicationContext, user: string, host: string): Promise<void> {
-  const who = account(user, host);
+async function createAccount(ctx: ReplicationContext, user: string, hosts: string[]): Promise<void> {
   const sql = [
     "SET SESSION sql_log_bin = 0;",
-    `CREATE USER IF NOT EXISTS ${who} IDENTIFIED BY ${sqlString(ctx.password)};`,
-    `ALTER USER ${who} IDENTIFIED BY ${sqlString(ctx.password)};`,
-    `GRANT REPLICATION SLAVE ON *.* TO ${who};`,
+    ...hosts.flatMap((host) => {
+      const who = account(user, host);
+      return [
+        `CREATE USER IF NOT EXISTS ${who} IDENTIFIED BY ${sqlString(ctx.password)};`,
+        `ALTER USER ${who} IDENTIFIED BY ${sqlString(ctx.password)};`,
+        `GRANT REPLICATION SLAVE ON *.* TO ${who};`,
+      ];
+    }),
   ].join("\n");
   await sqlExec(ctx.source, ctx.db, sql, {
     signal: ctx.signal,
@@ -102,9 +109,9 @@ function names(ctx: ReplicationContext, state?: ReplicationState) {
 
 async function start(ctx: ReplicationContext, previous?: ReplicationState): Promise<ReplicationState> {
   const { user, connection } = names(ctx, previous);
-  const host = await tunnelOrigin(ctx);
-  await createAccount(ctx, user, host);
-  const objects = { user, userHost: host, connection, database: ctx.db.name };
+  const hosts = await tunnelOrigins(ctx);
+  await createAccount(ctx, user, hosts);
+  const objects = { user, userHosts: hosts.join(","), connection, database: ctx.db.name };
   const existing = await slaveStatus(ctx.target, ctx.db, connection, ctx.signal);
   const settings = { name: connection, endpoint: ctx.endpoint, user, password: ctx.password };
   if (previous?.seededAt !== undefined && existing !== undefined) {
