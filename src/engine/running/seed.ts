@@ -11,12 +11,15 @@ import { join } from "node:path";
 import { UserError } from "../../errors.ts";
 import { fromJsonl, manifestDigest } from "../../manifest/model.ts";
 import { unknownNameHint } from "../../plan/did-you-mean.ts";
-import type { Plan, Workload } from "../../plan/schema.ts";
-import { hashDeadlineMs } from "../../remote/deadline.ts";
+import type { Database, Plan, Workload } from "../../plan/schema.ts";
+import { databaseDeadlineMs, hashDeadlineMs } from "../../remote/deadline.ts";
 import type { Remote } from "../../remote/types.ts";
+import { databaseSize, engineFor } from "../../steps/db/engines.ts";
+import { withDatabasePassword } from "../../steps/db/password.ts";
 import { stagingDir } from "../../steps/staging.ts";
 import { treeSize } from "../../steps/tree-size.ts";
 import { insideRoots } from "../../transfer/delta.ts";
+import { chunkStore, type DumpSource } from "../../transfer/dump-delta.ts";
 import {
   readSeedIndex,
   SEED_INDEX,
@@ -24,6 +27,7 @@ import {
   SEED_PARTIAL,
   type SeedIndex,
 } from "../../transfer/seed-bundle.ts";
+import { importDumps } from "../../transfer/seed-dumps.ts";
 import { exportSeed } from "../../transfer/seed-export.ts";
 import { type ChunkResult, importSeed } from "../../transfer/seed-import.ts";
 import { EVIDENCE_FILE } from "../../transfer/target-evidence.ts";
@@ -36,6 +40,7 @@ import {
   seedJournalPath,
 } from "../journal/seed-ledger.ts";
 import { workloadDir } from "../journal/state-dir.ts";
+import { dumpRecordFile, dumpsToExport, placeBundleDumps } from "./seed-dumps.ts";
 
 export interface SeedContext {
   plan: Plan;
@@ -144,6 +149,23 @@ export async function runSeedExport(
       plan: plan.metadata.name,
       workload,
       dir,
+      dumps: dumpsToExport(workload, source, context.signal),
+      onDump: (dump, bundle) => {
+        journal.append({
+          ...base,
+          type: "seed-chunk",
+          at: at(),
+          bundle,
+          file: dumpRecordFile(dump.database),
+          outcome: "written",
+          carried: dump.bytes,
+          resent: 0,
+          digest: dump.digest,
+        });
+        context.say(
+          `  dump of ${dump.database}: ${mib(dump.bytes)} in ${dump.chunks.length} content-defined chunk(s) (${new Set(dump.chunks).size} distinct)`,
+        );
+      },
       signal: context.signal,
       throttle: context.throttle,
       timeoutMs: hashDeadlineMs(size.bytes),
@@ -284,13 +306,19 @@ export async function runSeedImport(context: SeedContext, dir: string): Promise<
         );
       },
     });
+    const dumps = await placeBundleDumps(context, target, index, dir, done, (dump) =>
+      journal.append({ ...base, ...dump, type: "seed-chunk", at: at() }),
+    );
     journal.append({ ...base, type: "seed-end", at: at(), status: "succeeded" });
     return {
       index,
       chunks,
-      carried: chunks.reduce((sum, c) => sum + c.carried, 0),
+      carried: [...chunks, ...dumps].reduce((sum, c) => sum + c.carried, 0),
       resent: chunks.reduce((sum, c) => sum + c.resent, 0),
-      damaged: chunks.filter((c) => c.outcome === "damaged-resent").map((c) => c.file),
+      damaged: [
+        ...chunks.filter((c) => c.outcome === "damaged-resent").map((c) => c.file),
+        ...dumps.flatMap((d) => d.damaged.map((bad) => `${dumpRecordFile(d.database)}/${bad.chunk}`)),
+      ],
     };
   } catch (error) {
     journal.append({
