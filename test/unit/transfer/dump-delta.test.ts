@@ -126,6 +126,12 @@ describe("a dump sent as a delta against the target's chunk store", () => {
     expect(readFileSync(join(store, victim))[10]).toBe(first[first.indexOf(bytes.subarray(0, 10)) + 10]);
   });
 
+  it("puts an empty dump together as an empty file", async () => {
+    const sent = await send(Buffer.alloc(0));
+    expect(sent.chunks).toBe(0);
+    expect(readFileSync(file)).toHaveLength(0);
+  });
+
   it("names chunks by SM3 for a workload that says so (OpenSSL computes it on the target)", async () => {
     rmSync(store, { recursive: true, force: true });
     const sent = await send(first, "sm3");
