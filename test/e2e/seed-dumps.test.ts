@@ -75,6 +75,9 @@ describe.skipIf(skipReason !== "")(
 
     it("exports the dump as content-defined chunks named by their SM3 digests", () => {
       expect(exported.exitCode, exported.stderr).toBe(0);
+      expect(exported.stderr).toMatch(
+        /Exported tax-collection: .* and 1 database dump\(s\), 12\.\d MiB, sm3 digests/,
+      );
       expect(index.hash).toBe("sm3");
       const dump = index.dumps?.[0];
       expect(dump?.database).toBe(TAX_DB);
