@@ -11,15 +11,12 @@ import { join } from "node:path";
 import { UserError } from "../../errors.ts";
 import { fromJsonl, manifestDigest } from "../../manifest/model.ts";
 import { unknownNameHint } from "../../plan/did-you-mean.ts";
-import type { Database, Plan, Workload } from "../../plan/schema.ts";
-import { databaseDeadlineMs, hashDeadlineMs } from "../../remote/deadline.ts";
+import type { Plan, Workload } from "../../plan/schema.ts";
+import { hashDeadlineMs } from "../../remote/deadline.ts";
 import type { Remote } from "../../remote/types.ts";
-import { databaseSize, engineFor } from "../../steps/db/engines.ts";
-import { withDatabasePassword } from "../../steps/db/password.ts";
 import { stagingDir } from "../../steps/staging.ts";
 import { treeSize } from "../../steps/tree-size.ts";
 import { insideRoots } from "../../transfer/delta.ts";
-import { chunkStore, type DumpSource } from "../../transfer/dump-delta.ts";
 import {
   readSeedIndex,
   SEED_INDEX,
@@ -27,7 +24,6 @@ import {
   SEED_PARTIAL,
   type SeedIndex,
 } from "../../transfer/seed-bundle.ts";
-import { importDumps } from "../../transfer/seed-dumps.ts";
 import { exportSeed } from "../../transfer/seed-export.ts";
 import { type ChunkResult, importSeed } from "../../transfer/seed-import.ts";
 import { EVIDENCE_FILE } from "../../transfer/target-evidence.ts";
