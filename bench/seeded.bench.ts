@@ -91,6 +91,7 @@ interface Round {
   rsyncSent: number;
   snapshot: number;
   transfer: number;
+  phases: Record<string, number>;
   moved: Record<string, unknown>;
   changed: { files: number; bytes: number };
 }
@@ -135,8 +136,20 @@ export async function run(): Promise<void> {
     const snapStarted = performance.now();
     bench.record("snapshot", await snapshot.run(bench.inputs.snapshot, bench.context("snapshot")));
     const snapSeconds = (performance.now() - snapStarted) / 1000;
+    // The in-place check logs where its time went (probe, list, hash, match).
+    let phases: Record<string, number> = {};
+    const context = {
+      ...bench.context("transfer"),
+      log: {
+        info: (_message: string, fields?: Record<string, unknown>) => {
+          if (fields?.phasesMs) phases = fields.phasesMs as Record<string, number>;
+        },
+        warn: () => {},
+        error: () => {},
+      },
+    };
     const started = performance.now();
-    const moved = await transfer.run(bench.inputs.transfer, bench.context("transfer"));
+    const moved = await transfer.run(bench.inputs.transfer, context);
     const seconds = (performance.now() - started) / 1000;
     const after = rsync(`${DIR}-rsync2`);
     await onHost("tgt-1", `rm -rf ${DIR}-rsync1 ${DIR}-rsync2`);
@@ -147,6 +160,7 @@ export async function run(): Promise<void> {
       rsyncSent: rsyncBytes(before.stdout),
       snapshot: snapSeconds,
       transfer: seconds,
+      phases,
       moved,
       changed,
     };
@@ -187,6 +201,12 @@ export async function run(): Promise<void> {
     );
     console.log(
       `  migrate transfer step         ${r.transfer.toFixed(2)} s = ${(r.transfer / r.rsync).toFixed(2)}x rsync's time (target <= 1.2x); ${r.moved.filesInPlace} entries (${((r.moved.bytesInPlace as number) / MiB).toFixed(0)} MiB) verified in place, ${r.moved.filesSent} sent`,
+    );
+    const check = Object.values(r.phases).reduce((sum, ms) => sum + ms, 0);
+    console.log(
+      `  of which the in-place check   ${(check / 1000).toFixed(2)} s (${Object.entries(r.phases)
+        .map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(2)} s`)
+        .join(", ")}); sending and verifying what differs ${(r.transfer - check / 1000).toFixed(2)} s`,
     );
     console.log(
       `  bytes sent                    ${(sent / MiB).toFixed(2)} MiB = ${(sent / r.changed.bytes).toFixed(2)}x the changed files' bytes (target <= 1.2x)`,

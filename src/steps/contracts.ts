@@ -58,6 +58,10 @@ export const TransferOutput = z.object({
   filesInPlace: z.number().optional(),
   bytesInPlace: z.number().optional(),
   inPlaceDigest: z.string().optional(),
+  /** The snapshot's dumps: their size, the bytes sent for them (included in bytesSent), the bytes the target already held. */
+  dumpBytes: z.number().optional(),
+  dumpBytesSent: z.number().optional(),
+  dumpBytesReused: z.number().optional(),
   changedDuringTransfer: z.number(),
   durationMs: z.number(),
   averageBps: z.number(),

@@ -35,7 +35,11 @@ export type FinalFiles = z.infer<typeof FinalFiles>;
 export const FinalDatabase = z.object({
   name: z.string(),
   rowCounts: z.record(z.string(), z.number()),
+  /** Bytes sent over the link for the final dump (the chunks the target lacked, compressed). */
   dumpBytes: z.number(),
+  /** The final dump's size, and the bytes of it the target's chunk store already held. */
+  dumpSize: z.number().optional(),
+  dumpBytesReused: z.number().optional(),
 });
 export type FinalDatabase = z.infer<typeof FinalDatabase>;
 

@@ -13,6 +13,7 @@ import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/de
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { carryHashes, insideRoots, planDelta } from "../transfer/delta.ts";
+import { chunkStore } from "../transfer/dump-delta.ts";
 import { ProgressTracker } from "../transfer/meter.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import type { DatabaseSnapshot } from "./contracts.ts";
@@ -135,9 +136,11 @@ async function removeDumps(
   target: Remote,
 ): Promise<void> {
   const files = input.databases.flatMap((db) => [db.dumpFile, db.finalDumpFile]);
-  await Promise.all(
-    [source, target].map((remote) => remote.check(sh`rm -f -- ${files}`, { signal, timeoutMs: QUICK_MS })),
-  );
+  await Promise.all([
+    source.check(sh`rm -f -- ${files}`, { signal, timeoutMs: QUICK_MS }),
+    // The target's chunk store (transfer/dump-delta.ts) holds the same data in pieces.
+    target.check(sh`rm -rf -- ${files} ${chunkStore(input.stagingDir)}`, { signal, timeoutMs: QUICK_MS }),
+  ]);
 }
 
 export async function moveDatabases(
@@ -155,12 +158,14 @@ export async function moveDatabases(
     const file = db.finalDumpFile;
     const countsFile = `${file}.counts`;
     const sizeBytes = await databaseSize(source, db, signal);
-    const { bytes, sha256 } = await streamDump(source, target, db, file, {
+    const dumped = await streamDump(source, target, db, file, {
       signal,
       throttle: context.throttle,
       onBytes: (n) => tracker.addBytes(n),
       sizeBytes,
       countsFile,
+      stagingDir: input.stagingDir,
+      hash: input.hash,
     });
     // The counts of the very snapshot dumped: the counts the target must have exactly.
     const counted = await source.check(sh`cat -- ${countsFile} && rm -f -- ${countsFile}`, {
@@ -172,10 +177,10 @@ export async function moveDatabases(
       engine: db.engine,
       name: db.name,
       dumpFile: file,
-      dumpSha256: sha256,
+      dumpSha256: dumped.sha256,
       rowCounts: sourceCounts,
     };
-    const counts = await restoreDatabase(target, db, snap, file, signal, bytes);
+    const counts = await restoreDatabase(target, db, snap, file, signal, dumped.bytes);
     const differ = Object.keys({ ...sourceCounts, ...counts }).filter(
       (table) => sourceCounts[table] !== counts[table],
     );
@@ -191,7 +196,13 @@ export async function moveDatabases(
       );
     }
     tracker.addFiles(1);
-    result.push({ name: db.name, rowCounts: counts, dumpBytes: bytes });
+    result.push({
+      name: db.name,
+      rowCounts: counts,
+      dumpBytes: dumped.sent,
+      dumpSize: dumped.bytes,
+      dumpBytesReused: dumped.reused,
+    });
   }
   tracker.flush();
   await removeDumps(input, signal, source, target);

@@ -1,6 +1,7 @@
 /**
- * transfer: the snapshot's files and database dumps, streamed source → orchestrator → target
- * in verified, checkpointed batches (src/transfer). What the target already holds — verified
+ * transfer: the snapshot's files, streamed source → orchestrator → target in verified,
+ * checkpointed batches (src/transfer), and its database dumps, each as a delta against the
+ * chunks the target already holds (send-dumps.ts). What the target already holds — verified
  * there by its digest (transfer/in-place.ts) — is journaled as in place and not sent: a
  * hand-copied or seeded target, or one left by an attempt whose journal was lost. A resumed
  * attempt keeps the first attempt's in-place list (saved beside the manifests, its digest
@@ -8,17 +9,16 @@
  */
 
 import { join } from "node:path";
-import { collectManifest } from "../manifest/collect.ts";
 import { type ManifestEntry, manifestDigest, totalBytes } from "../manifest/model.ts";
-import { hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
+import { hashDeadlineMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
 import { findInPlace } from "../transfer/in-place.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
 import type { TransferCheckpoint } from "./contracts.ts";
 import type { TransferInput } from "./inputs.ts";
-import { ensureStaging, latestManifest, loadManifest, saveManifest } from "./support.ts";
-import { treeSize } from "./tree-size.ts";
+import { sendDumps } from "./send-dumps.ts";
+import { latestManifest, loadManifest, saveManifest } from "./support.ts";
 import type { Step, StepContext } from "./types.ts";
 
 interface Partition {
@@ -75,6 +75,7 @@ async function partition(
         candidates: found.candidates,
         hashed: found.hashed,
         retimed: found.retimed,
+        phasesMs: found.phasesMs,
       },
     );
   }
@@ -88,18 +89,17 @@ export const transfer: Step<"transfer"> = {
     const manifest = await latestManifest(context, ["snapshot"], input.workload);
     const source = await context.remote(input.source.name);
     const target = await context.remote(input.target.name);
-    const dumps = (context.outputsOf("snapshot")?.databases ?? []).map((db) => db.dumpFile);
-    const dumpSize = await treeSize(source, dumps, signal);
-    const dumpEntries = await collectManifest(source, dumps, {
-      mode: "list",
-      hash: input.hash,
-      signal,
-      timeoutMs: hashDeadlineMs(dumpSize.bytes),
-      idleTimeoutMs: hashStallMs(dumpSize.largest),
-    });
-    const all = [...manifest.entries, ...dumpEntries];
+    const all = manifest.entries;
     const allDigest = manifestDigest({ hash: input.hash, roots: [], entries: all });
-    const parts = await partition(input, context, target, all, [...manifest.roots, ...dumps], allDigest);
+    // Dumps travel as deltas against the chunks the target holds, beside the in-place check of the files.
+    const [dumped, parts] = await Promise.all([
+      sendDumps(
+        context.outputsOf("snapshot")?.databases ?? [],
+        { source, target, stagingDir: input.stagingDir, hash: input.hash },
+        context,
+      ),
+      partition(input, context, target, all, [...manifest.roots], allDigest),
+    ]);
     const figures = { filesInPlace: parts.inPlace.length, bytesInPlace: totalBytes(parts.inPlace) };
     const entries = parts.send;
     // The batch plan is a function of these entries, so verified batch numbers stay meaningful
@@ -122,7 +122,6 @@ export const transfer: Step<"transfer"> = {
       rateBps: 0,
       ...figures,
     });
-    if (dumps.length > 0) await ensureStaging(target, input.stagingDir, signal);
     const result = await syncEntries({
       source,
       target,
@@ -132,7 +131,7 @@ export const transfer: Step<"transfer"> = {
       throttle: context.throttle,
       progress: (progress) => context.progress({ ...progress, ...figures }),
       verified,
-      roots: [...input.paths, ...dumps],
+      roots: input.paths,
       live: true,
       onVerified: (_batch, done) => context.checkpoint({ digest, verified: [...done], inPlace }),
     });
@@ -141,8 +140,9 @@ export const transfer: Step<"transfer"> = {
       batches: result.batches,
       filesSent: result.filesSent,
       filesSkipped: result.filesSkipped,
-      bytesSent: result.bytesSent,
+      bytesSent: result.bytesSent + dumped.dumpBytesSent,
       ...figures,
+      ...dumped,
       inPlaceDigest: parts.saved.digest,
       changedDuringTransfer: result.changedDuringTransfer.length,
       durationMs: result.durationMs,

@@ -54,6 +54,8 @@ export interface InPlaceResult {
   retimed: number;
   filesInPlace: number;
   bytesInPlace: number;
+  /** Where the check's time went, in ms: probing the target, listing it, hashing there, matching and setting mtimes. */
+  phasesMs: { probe: number; list: number; hash: number; match: number };
 }
 
 /** At most this many hashing processes on the target at once. */
@@ -105,8 +107,17 @@ export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResul
     retimed: 0,
     filesInPlace: 0,
     bytesInPlace: 0,
+    phasesMs: { probe: 0, list: 0, hash: 0, match: 0 },
   });
   if (options.roots.length === 0) return nothing();
+  let mark = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const ms = Math.round(now - mark);
+    mark = now;
+    return ms;
+  };
+  const phasesMs = { probe: 0, list: 0, hash: 0, match: 0 };
   const [{ roots, cpus, at }, evidence] = await Promise.all([
     probeTarget(target, options.roots, signal),
     options.evidenceFile === undefined
@@ -114,12 +125,14 @@ export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResul
       : readEvidence(options.evidenceFile, target.host, options.hash),
   ]);
   if (roots.length === 0) return nothing();
+  phasesMs.probe = lap();
   const listing = await collectManifest(target, roots, {
     mode: "tree",
     hash: "none",
     signal,
     timeoutMs: options.timeoutMs,
   });
+  phasesMs.list = lap();
   const onTarget = new Map(listing.map((entry) => [entry.path, entry]));
   /** Paths whose target mtime is coarser than the manifest's, with the manifest's mtime. */
   const coarse = new Map<string, string>();
@@ -156,6 +169,7 @@ export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResul
     timeoutMs: options.timeoutMs,
     width: Math.min(cpus, MAX_HASHERS),
   });
+  phasesMs.hash = lap();
   const hashed = toHash.flatMap((listed) => {
     const digest = digests.get(listed.path);
     return digest === undefined ? [] : [{ ...listed, hash: digest }];
@@ -195,6 +209,7 @@ export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResul
     retimed,
     filesInPlace: inPlace.length,
     bytesInPlace: totalBytes(inPlace),
+    phasesMs: { ...phasesMs, match: lap() },
   };
 }
 

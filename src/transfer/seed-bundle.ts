@@ -5,6 +5,7 @@
  *   seed.json        this index: workload, hash algorithm, manifest digest, one record per chunk
  *   manifest.jsonl   the manifest the chunks were cut from (the snapshot manifest's format)
  *   chunk-NNNNN.tar  POSIX tar archives, members relative to /, one per transfer batch
+ *   dumps/<digest>   the database dumps' content-defined chunks (seed-dumps.ts)
  *   seed.partial.json  only while an export runs: the index so far, what an interrupted export
  *                      continues from; replaced by seed.json when the last chunk is written
  * Each chunk carries its digest (the workload's algorithm: sha256 or sm3), checked on the
@@ -33,6 +34,16 @@ export const SeedChunk = z.object({
 });
 export type SeedChunk = z.infer<typeof SeedChunk>;
 
+/** A database dump the bundle carries: content-defined chunks under dumps/, named by their digests, in order. */
+export const SeedDump = z.object({
+  database: z.string(),
+  engine: z.string(),
+  bytes: z.number().int().nonnegative(),
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  chunks: z.array(z.string().regex(/^[0-9a-f]{64}$/)),
+});
+export type SeedDump = z.infer<typeof SeedDump>;
+
 export const SeedIndex = z.object({
   v: z.literal(1),
   plan: z.string(),
@@ -43,11 +54,13 @@ export const SeedIndex = z.object({
   /** Digest of manifest.jsonl's manifest (manifestDigest), naming this bundle in the journal. */
   manifestDigest: z.string(),
   chunks: z.array(SeedChunk),
+  /** The workload's database dumps (bundles written before dumps were carried have none). */
+  dumps: z.array(SeedDump).optional(),
 });
 export type SeedIndex = z.infer<typeof SeedIndex>;
 
 /** An unfinished export: the chunks written so far (each complete, with its digest) and the chunk size they were cut with. */
-export const SeedPartial = SeedIndex.omit({ createdAt: true }).extend({
+export const SeedPartial = SeedIndex.omit({ createdAt: true, dumps: true }).extend({
   chunkBytes: z.number().int().positive(),
 });
 export type SeedPartial = z.infer<typeof SeedPartial>;

@@ -23,10 +23,12 @@ import {
   SEED_MANIFEST,
   SEED_PARTIAL,
   type SeedChunk,
+  type SeedDump,
   type SeedIndex,
   writeSeedIndex,
   writeSeedPartial,
 } from "./seed-bundle.ts";
+import { type DumpToExport, exportDumps } from "./seed-dumps.ts";
 import { type ResumePoint, readResumePoint } from "./seed-resume.ts";
 import { batchTimeoutMs } from "./sync.ts";
 import { keepAttributes, tarCreate, tarList } from "./tar-pipe.ts";
@@ -44,6 +46,10 @@ export interface ExportOptions {
   chunkBytes: number;
   /** After each chunk is written; `bundle` is the manifest digest naming the bundle. */
   onChunk?: (chunk: SeedChunk, index: number, total: number, bundle: string) => Promise<void> | void;
+  /** The workload's database dumps, taken after the files' chunks are written (seed-dumps.ts). */
+  dumps?: readonly DumpToExport[];
+  /** After each dump is written into the bundle. */
+  onDump?: (dump: SeedDump, bundle: string) => void;
   /** When an unfinished export in `dir` is continued: its chunks found complete, of how many. */
   onResume?: (done: number, total: number, chunkBytes: number) => void;
 }
@@ -136,12 +142,19 @@ export async function exportSeed(options: ExportOptions): Promise<SeedIndex> {
     await progress();
     await options.onChunk?.(chunk, index, batches.length, bundle);
   }
+  // Dumps come last and whole: an export continued after an interruption takes them again.
+  const dumps: SeedDump[] = [];
+  for (const dump of await exportDumps(dir, workload.hash, options.dumps ?? [], signal)) {
+    dumps.push(dump);
+    options.onDump?.(dump, bundle);
+  }
   const index: SeedIndex = {
     v: 1,
     ...identity,
     createdAt: new Date().toISOString(),
     manifestDigest: bundle,
     chunks,
+    ...(dumps.length > 0 ? { dumps } : {}),
   };
   await writeSeedIndex(dir, index);
   await rm(join(dir, SEED_PARTIAL), { force: true });

@@ -98,8 +98,13 @@ async function exported(
   const { workload } = context;
   const index = await runSeedExport(context, dir, chunkBytes);
   const bytes = index.chunks.reduce((sum, chunk) => sum + chunk.bytes, 0);
+  const dumps = index.dumps ?? [];
+  const dumped =
+    dumps.length > 0
+      ? ` and ${dumps.length} database dump(s), ${(dumps.reduce((sum, dump) => sum + dump.bytes, 0) / 1024 / 1024).toFixed(1)} MiB`
+      : "";
   process.stderr.write(
-    `Exported ${workload.name}: ${index.chunks.length} chunk(s), ${(bytes / 1024 / 1024).toFixed(1)} MiB, ${index.hash} digests, into ${dir}. Next, at the target side: migrate seed import ${file} --only ${workload.name} --from DIR\n`,
+    `Exported ${workload.name}: ${index.chunks.length} chunk(s), ${(bytes / 1024 / 1024).toFixed(1)} MiB${dumped}, ${index.hash} digests, into ${dir}. Next, at the target side: migrate seed import ${file} --only ${workload.name} --from DIR\n`,
   );
   return ExitCode.ok;
 }

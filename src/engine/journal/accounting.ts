@@ -2,7 +2,8 @@
  * Honest byte accounting per workload (pure), one fold for status, the report and the live
  * view's closing figures: bytes verified in place on the target (not sent), bytes carried on a
  * seed bundle (disk, not link), and bytes sent over the link — the transfer, the final sync's
- * files and database dumps, and seed chunks re-sent because they arrived damaged.
+ * files and database dumps (only the chunks the target lacked), and seed chunks re-sent because
+ * they arrived damaged.
  */
 import type { CutoverOutput, TransferOutput } from "../../steps/contracts.ts";
 
@@ -26,7 +27,8 @@ export function byteAccounting(
 ): ByteAccounting {
   const dumps = (outputs.cutover?.databases ?? []).reduce((sum, db) => sum + db.dumpBytes, 0);
   return {
-    inPlace: outputs.transfer?.bytesInPlace ?? 0,
+    // A snapshot dump's bytes the target's chunk store already held (a carried dump's) were not sent either.
+    inPlace: (outputs.transfer?.bytesInPlace ?? 0) + (outputs.transfer?.dumpBytesReused ?? 0),
     seeded: seed?.carried ?? 0,
     sent:
       (outputs.transfer?.bytesSent ?? 0) +

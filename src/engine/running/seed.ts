@@ -36,6 +36,7 @@ import {
   seedJournalPath,
 } from "../journal/seed-ledger.ts";
 import { workloadDir } from "../journal/state-dir.ts";
+import { dumpRecordFile, dumpsToExport, placeBundleDumps } from "./seed-dumps.ts";
 
 export interface SeedContext {
   plan: Plan;
@@ -144,6 +145,23 @@ export async function runSeedExport(
       plan: plan.metadata.name,
       workload,
       dir,
+      dumps: dumpsToExport(workload, source, context.signal),
+      onDump: (dump, bundle) => {
+        journal.append({
+          ...base,
+          type: "seed-chunk",
+          at: at(),
+          bundle,
+          file: dumpRecordFile(dump.database),
+          outcome: "written",
+          carried: dump.bytes,
+          resent: 0,
+          digest: dump.digest,
+        });
+        context.say(
+          `  dump of ${dump.database}: ${mib(dump.bytes)} in ${dump.chunks.length} content-defined chunk(s) (${new Set(dump.chunks).size} distinct)`,
+        );
+      },
       signal: context.signal,
       throttle: context.throttle,
       timeoutMs: hashDeadlineMs(size.bytes),
@@ -284,13 +302,19 @@ export async function runSeedImport(context: SeedContext, dir: string): Promise<
         );
       },
     });
+    const dumps = await placeBundleDumps(context, target, index, dir, done, (dump) =>
+      journal.append({ ...base, ...dump, type: "seed-chunk", at: at() }),
+    );
     journal.append({ ...base, type: "seed-end", at: at(), status: "succeeded" });
     return {
       index,
       chunks,
-      carried: chunks.reduce((sum, c) => sum + c.carried, 0),
+      carried: [...chunks, ...dumps].reduce((sum, c) => sum + c.carried, 0),
       resent: chunks.reduce((sum, c) => sum + c.resent, 0),
-      damaged: chunks.filter((c) => c.outcome === "damaged-resent").map((c) => c.file),
+      damaged: [
+        ...chunks.filter((c) => c.outcome === "damaged-resent").map((c) => c.file),
+        ...dumps.flatMap((d) => d.damaged.map((bad) => `${dumpRecordFile(d.database)}/${bad.chunk}`)),
+      ],
     };
   } catch (error) {
     journal.append({

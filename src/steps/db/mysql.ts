@@ -23,9 +23,13 @@ export function mysqlSizeCommand(db: Database): ShellCommand {
   return sh`mysql${connection(db)} -N -B -e ${"select coalesce(sum(data_length + index_length), 0) from information_schema.tables where table_schema = database()"} ${db.name}`;
 }
 
-/** mysqldump's arguments: one consistent InnoDB snapshot, with the database's code. */
+/**
+ * mysqldump's arguments: one consistent InnoDB snapshot, with the database's code; rows in
+ * primary-key order and no date stamped at the end, so a dump of an unchanged database is the
+ * same bytes and one of a changed database differs only where rows did (transfer/dump-delta.ts).
+ */
 function dumpArguments(db: Database): ShellCommand {
-  return sh`${connection(db)} --single-transaction --routines --triggers --events ${db.name}`;
+  return sh`${connection(db)} --single-transaction --routines --triggers --events --order-by-primary --skip-dump-date ${db.name}`;
 }
 
 export function mysqlDumpCommand(db: Database): ShellCommand {

@@ -22,9 +22,13 @@ export function pgSizeCommand(db: Database): ShellCommand {
   return sh`runuser -u ${user(db)} -- psql -X -At -p ${port(db)} -d ${db.name} -c 'select pg_database_size(current_database())'`;
 }
 
-/** The dump on stdout (custom format: compressed, restorable table by table). */
+/**
+ * The dump on stdout: custom format (restorable table by table), not compressed, so two dumps of
+ * a database with a small change share all but a few chunks and only those cross the link
+ * (transfer/dump-delta.ts, which compresses what it sends).
+ */
 export function pgDumpCommand(db: Database): ShellCommand {
-  return sh`runuser -u ${user(db)} -- pg_dump -Fc -p ${port(db)} -d ${db.name}`;
+  return sh`runuser -u ${user(db)} -- pg_dump -Fc -Z0 -p ${port(db)} -d ${db.name}`;
 }
 
 /**

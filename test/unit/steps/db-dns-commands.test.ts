@@ -18,10 +18,10 @@ const dns = {
 describe("mysql commands", () => {
   it("leave the port to the option files unless the plan names one (MariaDB's -P means TCP)", () => {
     expect(mysqlDumpCommand({ engine: "mariadb", name: "licensing" }).text).toBe(
-      "mysqldump --single-transaction --routines --triggers --events licensing",
+      "mysqldump --single-transaction --routines --triggers --events --order-by-primary --skip-dump-date licensing",
     );
     expect(mysqlDumpCommand({ engine: "mysql", name: "lic", port: 3307, user: "dba" }).text).toBe(
-      "mysqldump -P 3307 -u dba --single-transaction --routines --triggers --events lic",
+      "mysqldump -P 3307 -u dba --single-transaction --routines --triggers --events --order-by-primary --skip-dump-date lic",
     );
   });
 

@@ -194,11 +194,13 @@ describe("the actions describe the inputs with the steps' own facts", () => {
       { file: appdb!.dumpFile, tool: engineFor(appdb!).dump(appdb!).text },
       { file: shop!.dumpFile, tool: engineFor(shop!).dump(shop!).text },
     ]);
-    expect(dumps[0]!.tool).toBe("runuser -u postgres -- pg_dump -Fc -p 5433 -d appdb");
+    expect(dumps[0]!.tool).toBe("runuser -u postgres -- pg_dump -Fc -Z0 -p 5433 -d appdb");
     expect(dumps[0]!.summary).toContain(
-      "runuser -u postgres -- pg_dump -Fc -p 5433 -d appdb > /var/lib/migrate/app/postgresql-appdb.dump",
+      "runuser -u postgres -- pg_dump -Fc -Z0 -p 5433 -d appdb > /var/lib/migrate/app/postgresql-appdb.dump",
     );
-    expect(dumps[1]!.tool).toBe("mysqldump -u shop --single-transaction --routines --triggers --events shop");
+    expect(dumps[1]!.tool).toBe(
+      "mysqldump -u shop --single-transaction --routines --triggers --events --order-by-primary --skip-dump-date shop",
+    );
     const restores = step(run, "app", "reconfigure").actions.filter((a) => a.type === "restore");
     expect(restores.map((a) => a.tool)).toEqual([
       engineFor(appdb!).restore(appdb!, appdb!.dumpFile).text,

@@ -89,7 +89,7 @@ describe("planRun", () => {
     const snapshot = actions(run, "app", "snapshot");
     expect(snapshot.map((a) => a.type)).toEqual(["manifest", "dump"]);
     expect(snapshot[1]).toMatchObject({
-      tool: "runuser -u postgres -- pg_dump -Fc -p 5432 -d appdb",
+      tool: "runuser -u postgres -- pg_dump -Fc -Z0 -p 5432 -d appdb",
       database: "appdb",
       passwordEnv: "APP_PG_PASSWORD",
       file: "/var/lib/migrate/app/postgresql-appdb.dump",
