@@ -92,12 +92,18 @@ async function dumpRound(ctx: ReplicationContext): Promise<{ frozenMs: number; b
   const file = "/var/tmp/migrate-bench-mariadb/final.sql";
   await ctx.source.check(sh`mkdir -p /var/tmp/migrate-bench-mariadb`);
   const sizeBytes = await databaseSize(ctx.source, ctx.db, ctx.signal);
+  // An empty chunk store on the target: the whole dump crosses, as before dumps went as deltas.
+  await ctx.target.check(
+    sh`rm -rf /var/tmp/migrate-bench-mariadb && mkdir -p /var/tmp/migrate-bench-mariadb`,
+  );
   const { bytes, sha256 } = await streamDump(ctx.source, ctx.target, ctx.db, file, {
     signal: ctx.signal,
     throttle: { take: async () => {} },
     onBytes: () => {},
     sizeBytes,
     countsFile: `${file}.counts`,
+    stagingDir: "/var/tmp/migrate-bench-mariadb",
+    hash: "sha256",
   });
   const counted = await ctx.source.check(sh`cat -- ${`${file}.counts`}`);
   const rowCounts = parseRowCounts(counted.stdout);
