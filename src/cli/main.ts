@@ -137,41 +137,30 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     )
     .action(lazy("apply"));
 
-  program
-    .command("rehearse")
-    .description(
-      "Rehearse on the targets: snapshot, transfer, reconfigure, start the targets' services, verify them directly, stop them. No freeze, no switch.",
-    )
-    .argument("<plan>", "plan file")
-    .option("-y, --yes", "do not ask for confirmation (required when not on a terminal)")
-    .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
-    .option("--only <workloads>", "comma-separated workload names")
-    .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
-    .addOption(outputOption(["auto", "plain", "json", "github"]))
-    .addOption(jsonOption())
-    .addHelpText(
-      "after",
-      "\nExit codes: 0 every rehearsal passed, 3 some failed/skipped, 4 preflight refused, 5 locked or plan changed, 64 usage (a workload already cut over), 130 interrupted.\nExample:\n  $ migrate rehearse plans/henan-finance.yaml --only land-revenue --yes\n",
-    )
-    .action(lazy("rehearse"));
-
-  program
-    .command("sync")
-    .description(
-      "Keep warm: snapshot, transfer and reconfigure again without a freeze, so the final delta stays small.",
-    )
-    .argument("<plan>", "plan file")
-    .option("-y, --yes", "do not ask for confirmation (required when not on a terminal)")
-    .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
-    .option("--only <workloads>", "comma-separated workload names")
-    .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
-    .addOption(outputOption(["auto", "plain", "json", "github"]))
-    .addOption(jsonOption())
-    .addHelpText(
-      "after",
-      "\nExit codes: 0 all synced, 3 some failed/skipped, 4 preflight refused, 5 locked or plan changed, 64 usage (a workload already cut over), 130 interrupted.\nExample:\n  $ migrate sync plans/henan-finance.yaml --yes\n",
-    )
-    .action(lazy("sync"));
+  // rehearse and sync: run kinds of apply's engine, with the same selection and output options.
+  const runKind = (name: "rehearse" | "sync", description: string, after: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument("<plan>", "plan file")
+      .option("-y, --yes", "do not ask for confirmation (required when not on a terminal)")
+      .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
+      .option("--only <workloads>", "comma-separated workload names")
+      .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
+      .addOption(outputOption(["auto", "plain", "json", "github"]))
+      .addOption(jsonOption())
+      .addHelpText("after", after)
+      .action(lazy(name));
+  runKind(
+    "rehearse",
+    "Rehearse on the targets: snapshot, transfer, reconfigure, start the targets' services, verify them directly, stop them. No freeze, no switch.",
+    "\nExit codes: 0 every rehearsal passed, 3 some failed/skipped, 4 preflight refused, 5 locked or plan changed, 64 usage (a workload already cut over), 130 interrupted.\nExample:\n  $ migrate rehearse plans/henan-finance.yaml --only land-revenue --yes\n",
+  );
+  runKind(
+    "sync",
+    "Keep warm: snapshot, transfer and reconfigure again without a freeze, so the final delta stays small.",
+    "\nExit codes: 0 all synced, 3 some failed/skipped, 4 preflight refused, 5 locked or plan changed, 64 usage (a workload already cut over), 130 interrupted.\nExample:\n  $ migrate sync plans/henan-finance.yaml --yes\n",
+  );
 
   program
     .command("seed")

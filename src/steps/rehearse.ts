@@ -85,11 +85,16 @@ async function targetCheck(
   gatewayConfig: () => Promise<{ upstream: string; config: string }>,
 ): Promise<CheckInput | string> {
   if (check.kind !== "http" || !viaTrafficPath(check, input.cutover)) return check;
-  if (input.cutover.traffic.strategy === "dns")
-    return { ...check, requestUrl: dnsToTarget(check.requestUrl, input.cutover) };
+  if (input.cutover.traffic.strategy === "dns") {
+    const requestUrl = dnsToTarget(check.requestUrl, input.cutover);
+    return { ...check, url: `${check.url} → ${requestUrl}`, requestUrl };
+  }
   const { upstream, config } = await gatewayConfig();
   const mapped = proxiedToTarget(check.requestUrl, input.cutover, upstream, config);
-  return "url" in mapped ? { ...check, requestUrl: mapped.url } : `http ${check.url}: ${mapped.reason}`;
+  // Named with where it went: the report shows the target was asked, not the gateway.
+  return "url" in mapped
+    ? { ...check, url: `${check.url} → ${mapped.url}`, requestUrl: mapped.url }
+    : `http ${check.url}: ${mapped.reason}`;
 }
 
 /** Row counts on the target: at least the snapshot's (the source keeps writing meanwhile). */

@@ -9,14 +9,9 @@ import { resolve } from "node:path";
 import { planStateDir, runDir, workloadDir } from "../../engine/journal/state-dir.ts";
 import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
 import { downtimeBudgetMs } from "../../engine/planning/window.ts";
-import {
-  applyPlan,
-  type PreparedApply,
-  prepareApply,
-  type RunKind,
-  selectWorkloads,
-} from "../../engine/running/apply.ts";
+import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/running/apply.ts";
 import { runPreflight } from "../../engine/running/preflight.ts";
+import type { RunKind } from "../../engine/running/run-kinds.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";

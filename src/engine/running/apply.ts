@@ -8,33 +8,23 @@ import { UserError } from "../../errors.ts";
 import { unknownNameHint } from "../../plan/did-you-mean.ts";
 import type { Plan } from "../../plan/schema.ts";
 import type { Remote } from "../../remote/types.ts";
-import { STEPS, type StepName } from "../../steps/names.ts";
+import type { StepName } from "../../steps/names.ts";
 import type { StepImplementations } from "../../steps/types.ts";
 import type { Throttle } from "../../transfer/types.ts";
 import type { Clock } from "../clock.ts";
 import { emptyCounts, type OnEvent, type WorkloadStatus } from "../events.ts";
 import type { Journal } from "../journal/journal.ts";
-import { completedSteps, cutoverStarted, foldJournal, type JournalSummary } from "../journal/journal-fold.ts";
+import { completedSteps, foldJournal, type JournalSummary, readinessOf } from "../journal/journal-fold.ts";
 import type { JournalRecord } from "../journal/journal-record.ts";
 import type { LockHolder } from "../journal/lock.ts";
 import { referencedHosts } from "../planning/input-hash.ts";
-import { cutoverInput, planRun, type RunPlan, type RunWorkload } from "../planning/planner.ts";
+import { planRun, type RunPlan } from "../planning/planner.ts";
 import { findPlanChanges, planChangedError } from "../planning/resume-check.ts";
+import { PRE_CUTOVER, READY, type RunKind, refuseCutOver, stepsFor } from "./run-kinds.ts";
 import { openRun } from "./run-session.ts";
 import { type ScheduleOptions, type SchedulerWorkload, schedule } from "./scheduler.ts";
 import type { WorkloadMemory } from "./step-runner.ts";
 import { runWorkload } from "./workload-runner.ts";
-
-/**
- * The run kinds of this one engine: `apply` carries out what remains (cutover included);
- * `sync` repeats snapshot, transfer and reconfigure without a freeze, so the cutover's final
- * delta stays small; `rehearse` does the same and then rehearses on the target
- * (steps/rehearse.ts). Neither of the last two touches the source's services or the traffic.
- */
-export type RunKind = "apply" | "rehearse" | "sync";
-
-/** The steps sync and rehearse repeat: everything before the freeze. */
-export const PRE_CUTOVER: readonly StepName[] = ["snapshot", "transfer", "reconfigure"];
 
 export interface ApplyOptions {
   plan: Plan;
@@ -138,45 +128,6 @@ export function prepareApply(
   return { summary, runPlan: planRun(plan, { completed: completedSteps(summary), planHash }) };
 }
 
-/** Sync and rehearse never touch a workload whose target serves (or may serve) traffic. */
-function refuseCutOver(kind: RunKind, selected: Plan["workloads"], summary: JournalSummary): void {
-  const cut = selected.filter((workload) => cutoverStarted(summary.workloads.get(workload.name)));
-  if (cut.length === 0) return;
-  const rest = selected.filter((workload) => !cut.includes(workload)).map((workload) => workload.name);
-  throw new UserError(
-    "usage",
-    `${kind} refused: ${cut.map((w) => w.name).join(", ")} ${cut.length === 1 ? "was" : "were"} already cut over (the target may serve traffic); ${kind} would restart its services and overwrite what it wrote`,
-    {
-      hint:
-        rest.length > 0
-          ? `select the others: --only ${rest.join(",")}`
-          : "`migrate rollback` first if the workload must be migrated again",
-    },
-  );
-}
-
-/** The steps a run of this kind takes for a planned workload, and what it does after them. */
-function stepsFor(
-  planned: RunWorkload,
-  options: Pick<ApplyOptions, "kind" | "stopBefore">,
-): Pick<Parameters<typeof runWorkload>[1], "steps" | "rehearse" | "doneReason"> {
-  const kind = options.kind ?? "apply";
-  if (kind !== "apply") {
-    const steps = planned.steps.filter((step) => PRE_CUTOVER.includes(step.name));
-    if (kind === "sync") return { steps, doneReason: "synced without a freeze; ready for cutover" };
-    const verify = planned.steps.find((step) => step.name === "verify");
-    if (verify?.name !== "verify") throw new TypeError(`${planned.name} has no verify step`);
-    return { steps, rehearse: { cutover: cutoverInput(planned), verify: verify.input } };
-  }
-  const pending = planned.steps.filter((step) => step.status === "pending");
-  if (!options.stopBefore) return { steps: pending };
-  const limit = STEPS.indexOf(options.stopBefore);
-  return {
-    steps: pending.filter((step) => STEPS.indexOf(step.name) < limit),
-    doneReason: `stopped before ${options.stopBefore} as asked; ${options.stopBefore === "cutover" ? "ready for cutover" : `next: ${options.stopBefore}`}`,
-  };
-}
-
 export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const { plan, journal } = options;
   const selected = selectWorkloads(plan, options.only);
@@ -207,7 +158,11 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     const items: SchedulerWorkload[] = [];
     for (const planned of wave.workloads) {
       const job = stepsFor(planned, options);
-      if (job.steps.length === 0) prior.set(planned.name, "succeeded");
+      // A dependency done earlier lets its dependants go: for sync and rehearse, being ready
+      // for cutover (or further) is done enough.
+      const ready =
+        (options.kind ?? "apply") !== "apply" && READY.has(readinessOf(summary.workloads.get(planned.name)));
+      if (job.steps.length === 0 || ready) prior.set(planned.name, "succeeded");
       if (job.steps.length === 0 || !chosen.has(planned.name)) continue;
       const memory = session.memoryOf(planned);
       // Sync and rehearse start their steps afresh: the transfer then finds what the target

@@ -10,44 +10,17 @@ import { OUTPUTS } from "../../../support/step-outputs.ts";
 
 const at = (s: number) => new Date(Date.UTC(2026, 11, 3, 14, 0, s)).toISOString();
 type Label = keyof typeof OUTPUTS;
-const started = (step: Label, s: number) =>
-  ({
-    v: 1,
-    type: "step-start",
-    runId: "r",
-    at: at(s),
-    workload: "a",
-    step,
-    key: `a/${step}`,
-    attempt: 1,
-    inputHash: "h",
-  }) as JournalRecord;
+const record = (type: string, step: Label, s: number, extra: Record<string, unknown>) =>
+  ({ v: 1, type, runId: "r", at: at(s), workload: "a", step, key: `a/${step}`, ...extra }) as JournalRecord;
+const started = (step: Label, s: number) => record("step-start", step, s, { attempt: 1, inputHash: "h" });
 const finished = (step: Label, s: number) =>
-  ({
-    v: 1,
-    type: "step-finish",
-    runId: "r",
-    at: at(s),
-    workload: "a",
-    step,
-    key: `a/${step}`,
-    inputHash: "h",
-    durationMs: 1,
-    outputs: OUTPUTS[step],
-  }) as JournalRecord;
+  record("step-finish", step, s, { inputHash: "h", durationMs: 1, outputs: OUTPUTS[step] });
 const failed = (step: Label, s: number) =>
-  ({
-    v: 1,
-    type: "step-fail",
-    runId: "r",
-    at: at(s),
-    workload: "a",
-    step,
-    key: `a/${step}`,
+  record("step-fail", step, s, {
     attempt: 1,
     willRetry: false,
     error: { kind: "verify", message: "rehearsal verify failed: http answered 502", retryable: false },
-  }) as JournalRecord;
+  });
 const preCutover = (from: number) => [
   finished("snapshot", from),
   finished("transfer", from + 1),
