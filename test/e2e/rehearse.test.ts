@@ -5,8 +5,10 @@
  * on the source; then the real apply does the cutover alone, sending only the delta, and a
  * rehearsal of a cut-over workload is refused.
  */
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { JournalRecord } from "../../src/engine/journal/journal-record.ts";
+import { chromiumDom } from "../support/chromium.ts";
 import { finishesOf, ofType, runCli } from "./apply-support.ts";
 import { journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
 
@@ -126,6 +128,17 @@ describe.skipIf(skipReason !== "")("rehearse, keep warm, then cut over alone", {
     }
     const text = await runCli(["status", planFile, "--state-dir", stateDir]);
     expect(text.stdout).toMatch(/rehearsed \d{4}-\d\d-\d\d, verify passed, projected downtime \d+ s of 15 m/);
+  });
+
+  it("the sign-off report shows the rehearsal, as Chromium renders it", async () => {
+    const out = join(stateDir, "signoff.html");
+    const html = ["--format", "html", "--out", out];
+    const report = await runCli(["report", planFile, "--state-dir", stateDir, ...html]);
+    expect(report.exitCode, report.stderr).toBe(0);
+    const dom = await chromiumDom(out);
+    expect(dom).toContain("Rehearsal on the targets (no freeze, no switch)");
+    expect(dom).toMatch(/rehearsed \d{4}-\d\d-\d\d, verify passed, projected downtime \d+ s of 10 m/);
+    expect(dom).toContain("http http://");
   });
 
   it("repeats a rehearsal, sending only what is not on the target yet", async () => {
