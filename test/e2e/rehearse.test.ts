@@ -152,6 +152,29 @@ describe.skipIf(skipReason !== "")("rehearse, keep warm, then cut over alone", {
     await gatewayServesSources();
   });
 
+  it("a failing check fails the rehearsal and still stops the services it started", async () => {
+    // Its own state directory: a plan with one more check is a changed plan for the main journal.
+    const failing = preparePlan((plan) => {
+      const tax = plan.workloads?.find((workload) => workload.name === "tax-collection");
+      tax?.verify?.push({ command: { host: "tgt-2", run: "test -f /srv/tax/no-such-file" } });
+    });
+    const result = await runCli([
+      "rehearse",
+      failing.planFile,
+      "--yes",
+      "--state-dir",
+      failing.stateDir,
+      "--only",
+      "tax-collection",
+    ]);
+    expect(result.exitCode, result.stderr.slice(-2000)).toBe(3);
+    expect(result.stderr).toContain(
+      "rehearsal verify failed: command on tgt-2: test -f /srv/tax/no-such-file",
+    );
+    expect((await sh("tgt-2", "systemctl is-active tax")).stdout.trim()).not.toBe("active");
+    await gatewayServesSources();
+  });
+
   it("sync keeps portal warm: only the change travels, no freeze", async () => {
     await sh("portal-src", "printf '<!-- changed before sync -->\\n' >> /srv/portal/htdocs/index.html");
     const result = await cli("sync", ["--only", "portal"]);
