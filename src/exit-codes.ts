@@ -9,7 +9,7 @@ export const EXIT_CODES = {
     code: 0,
     commands: "all",
     description:
-      "Success. `plan`: the plan is valid (with --detailed-exitcode: valid and nothing left to do). `apply`: every selected workload migrated.",
+      "Success. `plan`: the plan is valid (with --detailed-exitcode: valid and nothing left to do). `apply`: every selected workload migrated (or, with --stop-before, ready). `rehearse`: every rehearsal passed. `sync`: every workload synced.",
   },
   error: {
     code: 1,
@@ -24,19 +24,19 @@ export const EXIT_CODES = {
   },
   partial: {
     code: 3,
-    commands: "apply",
+    commands: "apply, rehearse, sync",
     description:
       "The run ended with some workloads failed, rolled back or skipped; finished steps are journaled, the same command resumes.",
   },
   unreachable: {
     code: 4,
-    commands: "apply, inventory, rollback, seed",
+    commands: "apply, rehearse, sync, inventory, rollback, seed",
     description:
       "Trust or connection failure: a host key refused, authentication failed, a database password missing, or no host reachable; nothing was changed.",
   },
   locked: {
     code: 5,
-    commands: "apply, rollback, seed",
+    commands: "apply, rehearse, sync, rollback, seed",
     description:
       "The state is held by another run, or the journal belongs to a different plan or a changed one; nothing was changed.",
   },
@@ -44,11 +44,11 @@ export const EXIT_CODES = {
     code: 64,
     commands: "all",
     description:
-      "A usage mistake: an unknown flag or value, a missing --yes without a terminal, a path given on the command line that cannot be used.",
+      "A usage mistake: an unknown flag or value, a missing --yes without a terminal, a path given on the command line that cannot be used, a rehearse or sync of a workload already cut over.",
   },
   interrupted: {
     code: 130,
-    commands: "apply, rollback, inventory, seed",
+    commands: "apply, rehearse, sync, rollback, inventory, seed",
     description: "Stopped by Ctrl-C or SIGTERM; finished steps are journaled, the same command resumes.",
   },
 } as const;

@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option, type OutputConfi
 import { BugError, isMigrateError } from "../errors.ts";
 import { ExitCode, exitCodeFor } from "../exit-codes.ts";
 import { LOG_LEVELS } from "../log/levels.ts";
+import { STEPS } from "../steps/names.ts";
 import { formatError } from "./format-error.ts";
 import { jsonOption, outputOption } from "./output-format.ts";
 import { VERSION } from "./version.ts";
@@ -17,6 +18,8 @@ export type CommandName =
   | "schema"
   | "inventory"
   | "apply"
+  | "rehearse"
+  | "sync"
   | "seed"
   | "status"
   | "rollback"
@@ -119,11 +122,45 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
     .option("--ignore-window", "allow cutovers outside their maintenance window")
     .option("--only <workloads>", "comma-separated workload names")
+    .addOption(
+      new Option(
+        "--stop-before <step>",
+        "end each workload before this step, e.g. cutover: ready for cutover; a later apply does the rest",
+      ).choices(STEPS.slice(1)),
+    )
     .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
     .addOption(outputOption(["auto", "plain", "json", "github"]))
     .addOption(jsonOption())
-    .addHelpText("after", "\nExample:\n  $ migrate apply plans/henan-finance.yaml --yes\n")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 all succeeded, 3 some failed/rolled back/skipped, 4 preflight refused, 5 locked or plan changed, 64 usage, 130 interrupted.\nExamples:\n  $ migrate apply plans/henan-finance.yaml --yes\n  $ migrate apply plans/henan-finance.yaml --stop-before cutover --yes   # ready for cutover\n",
+    )
     .action(lazy("apply"));
+
+  // rehearse and sync: run kinds of apply's engine, with the same selection and output options.
+  const runKind = (name: "rehearse" | "sync", description: string, after: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument("<plan>", "plan file")
+      .option("-y, --yes", "do not ask for confirmation (required when not on a terminal)")
+      .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
+      .option("--only <workloads>", "comma-separated workload names")
+      .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
+      .addOption(outputOption(["auto", "plain", "json", "github"]))
+      .addOption(jsonOption())
+      .addHelpText("after", after)
+      .action(lazy(name));
+  runKind(
+    "rehearse",
+    "Rehearse on the targets: snapshot, transfer, reconfigure, start the targets' services, verify them directly, stop them. No freeze, no switch.",
+    "\nExit codes: 0 every rehearsal passed, 3 some failed/skipped, 4 preflight refused, 5 locked or plan changed, 64 usage (a workload already cut over), 130 interrupted.\nExample:\n  $ migrate rehearse plans/henan-finance.yaml --only land-revenue --yes\n",
+  );
+  runKind(
+    "sync",
+    "Keep warm: snapshot, transfer and reconfigure again without a freeze, so the final delta stays small.",
+    "\nExit codes: 0 all synced, 3 some failed/skipped, 4 preflight refused, 5 locked or plan changed, 64 usage (a workload already cut over), 130 interrupted.\nExample:\n  $ migrate sync plans/henan-finance.yaml --yes\n",
+  );
 
   program
     .command("seed")

@@ -42,6 +42,20 @@ export type EngineEvent =
       budgetExceeded?: boolean;
       at: string;
     }
+  | {
+      /** A rehearsal on the target ended (journaled as pseudo-step "rehearse"). */
+      type: "rehearsal-end";
+      workload: string;
+      ok: boolean;
+      durationMs?: number;
+      checks?: { name: string; ok: boolean; detail?: string }[];
+      /** The cutover's downtime projected from the rehearsal's measurements. */
+      projectedDowntimeMs?: number;
+      /** Target services started for the rehearsal (stopped again after it). */
+      started?: string[];
+      message?: string;
+      at: string;
+    }
   | { type: "log"; level: "info" | "warn" | "error"; message: string; workload?: string; at: string }
   | {
       type: "run-end";

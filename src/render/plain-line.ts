@@ -35,6 +35,14 @@ export function describeEvent(event: EngineEvent, c: Palette): string {
       return `${event.workload} rollback: ${c.yellow("started")} (${event.reason})`;
     case "rollback-end":
       return `${event.workload} rollback: ${event.ok ? c.green("done") : c.red(`FAILED ${event.message ?? ""}`.trim())}`;
+    case "rehearsal-end": {
+      if (!event.ok) return `${event.workload} rehearsal: ${c.red("failed")} ${event.message ?? ""}`.trim();
+      const projected =
+        event.projectedDowntimeMs === undefined
+          ? ""
+          : `, projected downtime ${formatDuration(event.projectedDowntimeMs)}`;
+      return `${event.workload} rehearsal: ${c.green("verify passed")} on the target${projected}`;
+    }
     case "workload-end": {
       const status = event.status === "succeeded" ? c.green(event.status) : c.red(event.status);
       const downtime = event.downtimeMs !== undefined ? `, downtime ${formatDuration(event.downtimeMs)}` : "";

@@ -32,6 +32,8 @@ export interface PlanTextOptions {
   footer?: "plan" | "none";
   /** The plan file, for the hint that shows the details. */
   planFile?: string;
+  /** Per workload, its last rehearsal in words (from the journal), shown under the overview. */
+  rehearsals?: ReadonlyMap<string, string>;
 }
 
 const plain: TextStyle = { bold: (t) => t, dim: (t) => t, cyan: (t) => t };
@@ -166,6 +168,12 @@ export function runPlanText(run: RunPlan, options: PlanTextOptions = {}): string
   }
   const waves = options.wave === undefined ? run.waves : run.waves.filter((w) => w.wave === options.wave);
   lines.push(...overview(waves, timeZone, style, options.width));
+  const rehearsed = waves.flatMap((w) => w.workloads).filter((w) => options.rehearsals?.has(w.name));
+  if (rehearsed.length > 0) {
+    lines.push("", style.bold("Rehearsals"));
+    for (const w of rehearsed)
+      lines.push(...wrapLine(`  ${w.name}: ${options.rehearsals?.get(w.name)}`, options.width));
+  }
 
   if (options.verbose) {
     for (const wave of waves) {

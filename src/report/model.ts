@@ -8,6 +8,7 @@ import { type ByteAccounting, byteAccounting, type SeedBytes } from "../engine/j
 import {
   foldJournal,
   type JournalSummary,
+  readinessOf,
   type StepState,
   type WorkloadSummary,
 } from "../engine/journal/journal-fold.ts";
@@ -15,7 +16,7 @@ import type { JournalRecord } from "../engine/journal/journal-record.ts";
 import { downtimeBudgetMs as plannedBudgetMs } from "../engine/planning/window.ts";
 import type { InventoryFacts } from "../plan/inventory-facts.ts";
 import type { Plan } from "../plan/schema.ts";
-import type { StepLabel } from "../steps/contracts.ts";
+import type { RehearseOutput, StepLabel } from "../steps/contracts.ts";
 import { type BureauReadiness, buildReadiness } from "./readiness.ts";
 
 type StepKey = StepLabel;
@@ -72,6 +73,15 @@ export interface WorkloadReport {
   budgetExceeded?: boolean;
   failures: FailureReport[];
   rollback?: { at: string; ok: boolean; durationMs?: number; message?: string };
+  /** A rehearsal on the target in this run: its checks, measurements and projected downtime. */
+  rehearsal?: {
+    at: string;
+    ok: boolean;
+    checks: CheckResult[];
+    projectedDowntimeMs?: number;
+    measured?: RehearseOutput["measured"];
+    message?: string;
+  };
 }
 
 export interface RunReport {
@@ -185,7 +195,8 @@ function buildRun(
       (a, b) => a.wave - b.wave || a.bureau.localeCompare(b.bureau) || a.name.localeCompare(b.name),
     ),
     bytesMoved: workloads.reduce((sum, w) => sum + (w.bytes ?? 0), 0),
-    systemsMoved: workloads.filter((w) => w.status === "succeeded").length,
+    // A rehearsal, a sync or a stop before the cutover moves no system: only a verified one counts.
+    systemsMoved: workloads.filter((w) => w.status === "succeeded" && w.verification.ok === true).length,
     ...(run.reason !== undefined && workloads.length === 0 ? { stoppedBeforeSteps: run.reason } : {}),
   };
 }
@@ -292,7 +303,14 @@ function buildWorkload(
           },
         }
       : {}),
+    ...(w.rehearsal ? { rehearsal: rehearsalReport(w.rehearsal) } : {}),
   };
+}
+
+function rehearsalReport(rehearsal: NonNullable<WorkloadSummary["rehearsal"]>): WorkloadReport["rehearsal"] {
+  if (!rehearsal.ok) return { at: rehearsal.at, ok: false, checks: [], message: rehearsal.message };
+  const { checks, measured, projectedDowntimeMs } = rehearsal.outputs;
+  return { at: rehearsal.at, ok: true, checks, measured, projectedDowntimeMs };
 }
 
 function sum(...values: (number | undefined)[]): number | undefined {
@@ -314,11 +332,15 @@ function buildProgress(plan: Plan, summary: JournalSummary, only: string | undef
     };
     // A rollback finished outside apply's own workload-end still puts traffic back on the source.
     const state = summary.workloads.get(w.name)?.latest;
+    // Rehearsed, synced or ready for cutover is not on the cloud yet: pending until verified.
+    const onCloud =
+      state?.status === "succeeded" && readinessOf(summary.workloads.get(w.name)) === "verified";
+    const status = state?.status === "succeeded" && !onCloud ? "pending" : state?.status;
     entry.planned += 1;
-    if (state?.status === "succeeded") entry.migrated += 1;
+    if (onCloud) entry.migrated += 1;
     entry.workloads.push({
       name: w.name,
-      status: state?.status ?? "pending",
+      status: status ?? "pending",
       ...(state ? { runId: state.runId } : {}),
     });
     bureaus.set(w.bureau, entry);

@@ -3,6 +3,7 @@
  * rows and differ only in markup: a cell is its text plus how HTML marks it.
  */
 
+import { rehearsalText } from "../engine/journal/status.ts";
 import type { CheckResult, RunReport, WorkloadReport } from "./model.ts";
 import {
   bytesText,
@@ -76,8 +77,53 @@ function verificationRow(w: WorkloadReport): Cell[] {
   return [{ text: w.name }, { text: digestText(w), mono: true }, verdict, { text: listed || dash, checks }];
 }
 
-/** Systems, data carried, step timings, digests, failures and rollbacks of one run, in that order. */
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** What a rehearsal measured, in the order the cutover would spend it. */
+function measuredText(measured: NonNullable<WorkloadReport["rehearsal"]>["measured"]): string {
+  if (!measured) return dash;
+  const rate = measured.transferBps > 0 ? ` at ${bytesText(measured.transferBps)}/s` : "";
+  return [
+    `stop ${seconds(measured.stopMs)}`,
+    `list ${seconds(measured.listMs)}`,
+    `${measured.changedFiles} changed (${bytesText(measured.changedBytes)}) hashed ${seconds(measured.hashMs)}`,
+    `target tree ${seconds(measured.treeMs)}`,
+    ...(measured.dumpMs + measured.restoreMs > 0
+      ? [
+          `dump ${seconds(measured.dumpMs)} (${bytesText(measured.dumpBytes)})`,
+          `restore ${seconds(measured.restoreMs)}`,
+        ]
+      : []),
+    `start ${seconds(measured.startMs)}`,
+    `nginx -t ${seconds(measured.switchMs)}`,
+    `verify ${seconds(measured.verifyMs)}${rate}`,
+  ].join(", ");
+}
+
+function rehearsalRow(w: WorkloadReport, timeZone: string): Cell[] {
+  const rehearsal = w.rehearsal!;
+  const text = rehearsalText(rehearsal, w.downtimeBudgetMs, timeZone);
+  const over =
+    rehearsal.projectedDowntimeMs !== undefined &&
+    w.downtimeBudgetMs !== undefined &&
+    rehearsal.projectedDowntimeMs > w.downtimeBudgetMs;
+  const listed = rehearsal.checks
+    .map((c) => `${c.ok ? "✔" : "✘"} ${c.name}${c.detail ? ` (${c.detail})` : ""}`)
+    .join("; ");
+  return [
+    { text: w.name },
+    { text, tone: rehearsal.ok && !over ? "ok" : "bad" },
+    { text: listed || dash, checks: rehearsal.checks },
+    { text: measuredText(rehearsal.measured) },
+  ];
+}
+
+/**
+ * Systems, data carried, step timings, digests, failures, rollbacks and (for a rehearsal) the
+ * rehearsal on the target of one run, in that order.
+ */
 export function runTables(run: RunReport, timeZone: string): RunTable[] {
+  const rehearsed = run.workloads.filter((w) => w.rehearsal !== undefined);
   const when = (iso: string | undefined) => whenText(iso, timeZone);
   const steps = run.workloads.flatMap((w) =>
     w.steps.map((s): Cell[] => [
@@ -160,5 +206,15 @@ export function runTables(run: RunReport, timeZone: string): RunTable[] {
       headers: ["Workload", "At", "Result", "Duration"],
       rows: rollbacks,
     },
+    ...(rehearsed.length > 0
+      ? [
+          {
+            id: "rehearsal",
+            title: "Rehearsal on the targets (no freeze, no switch)",
+            headers: ["Workload", "Rehearsal", "Checks against the target", "Measured"],
+            rows: rehearsed.map((w) => rehearsalRow(w, timeZone)),
+          },
+        ]
+      : []),
   ];
 }

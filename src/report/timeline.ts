@@ -13,9 +13,14 @@ export const STEP_COLOURS: Record<string, string> = {
   cutover: "#f28e2b",
   verify: "#76b7b2",
   rollback: "#e15759",
+  rehearse: "#b07aa1",
 };
 
 const LABEL = 170;
+/** The downtime mark follows the step colours in the legend. */
+const STEP_COUNT = Object.keys(STEP_COLOURS).length;
+/** Legend entries apart, so every step and the downtime fit the width. */
+const LEGEND_GAP = 90;
 const WIDTH = 900;
 const ROW = 22;
 const TOP = 24;
@@ -77,12 +82,12 @@ export function timelineSvg(run: RunReport): string {
     Object.entries(STEP_COLOURS)
       .map(
         ([name, colour], i) =>
-          `<rect x="${LABEL + i * 100}" y="4" width="12" height="12" fill="${colour}"/>` +
-          `<text x="${LABEL + i * 100 + 16}" y="14" class="tick">${name}</text>`,
+          `<rect x="${LABEL + i * LEGEND_GAP}" y="4" width="12" height="12" fill="${colour}"/>` +
+          `<text x="${LABEL + i * LEGEND_GAP + 16}" y="14" class="tick">${name}</text>`,
       )
       .join("") +
-    `<rect x="${LABEL + 6 * 100}" y="9" width="12" height="3" class="downtime"/>` +
-    `<text x="${LABEL + 6 * 100 + 16}" y="14" class="tick">downtime</text>`;
+    `<rect x="${LABEL + STEP_COUNT * LEGEND_GAP}" y="9" width="12" height="3" class="downtime"/>` +
+    `<text x="${LABEL + STEP_COUNT * LEGEND_GAP + 16}" y="14" class="tick">downtime</text>`;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" data-run="${esc(run.runId)}" viewBox="0 0 ${WIDTH} ${height}" ` +
     `width="100%" role="img" aria-label="Step timeline of run ${esc(run.runId)}">${legend}${parts.join("")}</svg>`

@@ -17,6 +17,8 @@ export const DatabaseSnapshot = z.object({
   dumpFile: z.string(),
   dumpSha256: z.string(),
   rowCounts: RowCounts,
+  /** How long the dump took (a rehearsal projects the cutover's dump from it). */
+  durationMs: z.number().optional(),
 });
 export type DatabaseSnapshot = z.infer<typeof DatabaseSnapshot>;
 
@@ -76,7 +78,15 @@ export type ReconfigureCheckpoint = z.infer<typeof ReconfigureCheckpoint>;
 export const ReconfigureOutput = z.object({
   rewrites: z.array(Rewrite),
   commandsRun: z.number(),
-  databases: z.array(z.object({ name: z.string(), rowCounts: RowCounts, differences: z.array(z.string()) })),
+  databases: z.array(
+    z.object({
+      name: z.string(),
+      rowCounts: RowCounts,
+      differences: z.array(z.string()),
+      /** How long the restore took (a rehearsal projects the cutover's restore from it). */
+      durationMs: z.number().optional(),
+    }),
+  ),
 });
 export type ReconfigureOutput = z.infer<typeof ReconfigureOutput>;
 
@@ -103,6 +113,42 @@ export type VerifyOutput = z.infer<typeof VerifyOutput>;
 export const RollbackOutput = z.object({ reason: z.string() });
 export type RollbackOutput = z.infer<typeof RollbackOutput>;
 
+/**
+ * A rehearsal on the target (steps/rehearse.ts), journaled as pseudo-step "rehearse": the
+ * services it started and stopped again, the checks it ran against the target directly, what it
+ * measured, and the cutover's downtime projected from those measurements.
+ */
+export const RehearseOutput = z.object({
+  /** Target services that were not running and were started for the rehearsal (and stopped). */
+  started: z.array(z.string()),
+  checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() })),
+  measured: z.object({
+    /** Listing the source's tree (metadata only), as the cutover's final sync does first. */
+    listMs: z.number(),
+    /** Files and bytes changed on the source since this rehearsal's snapshot, and hashing them. */
+    changedFiles: z.number(),
+    changedBytes: z.number(),
+    hashMs: z.number(),
+    /** Hashing the target's tree to compare it, as the cutover does before the target starts. */
+    treeMs: z.number(),
+    /** The rehearsal's own transfer rate (bytes/s); 0 when it sent nothing. */
+    transferBps: z.number(),
+    /** Per database: the snapshot's dump and the reconfigure's restore. */
+    dumpMs: z.number(),
+    dumpBytes: z.number(),
+    restoreMs: z.number(),
+    startMs: z.number(),
+    verifyMs: z.number(),
+    /** Stopping the workload's services on the target: the freeze stops them on the source. */
+    stopMs: z.number(),
+    /** Testing the gateway's configuration (`nginx -t`), as a proxy switch does; 0 otherwise. */
+    switchMs: z.number(),
+  }),
+  /** The cutover's downtime as projected from `measured` (projection.ts), in ms. */
+  projectedDowntimeMs: z.number(),
+});
+export type RehearseOutput = z.infer<typeof RehearseOutput>;
+
 /** A step that never checkpoints: any checkpoint record for it is damage. */
 const NoCheckpoint = z.never();
 
@@ -114,7 +160,11 @@ export const STEP_CONTRACTS = {
   cutover: { outputs: CutoverOutput, checkpoint: CutoverCheckpoint },
   verify: { outputs: VerifyOutput, checkpoint: NoCheckpoint },
   rollback: { outputs: RollbackOutput, checkpoint: NoCheckpoint },
-} as const satisfies Record<StepName | "rollback", { outputs: z.ZodType; checkpoint: z.ZodType }>;
+  rehearse: { outputs: RehearseOutput, checkpoint: NoCheckpoint },
+} as const satisfies Record<
+  StepName | "rollback" | "rehearse",
+  { outputs: z.ZodType; checkpoint: z.ZodType }
+>;
 
 type Contracts = typeof STEP_CONTRACTS;
 export type StepLabel = keyof Contracts;

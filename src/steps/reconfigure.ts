@@ -7,7 +7,7 @@ import { RemoteError } from "../errors.ts";
 import { databaseDeadlineMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
-import type { DatabaseSnapshot } from "./contracts.ts";
+import type { DatabaseSnapshot, ReconfigureOutput } from "./contracts.ts";
 import { engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
 import type { DatabaseInput, RewriteInput } from "./inputs.ts";
@@ -98,11 +98,12 @@ export const reconfigure: Step<"reconfigure"> = {
     }
 
     const snapshots = context.outputsOf("snapshot")?.databases ?? [];
-    const databases: { name: string; rowCounts: Record<string, number>; differences: string[] }[] = [];
+    const databases: ReconfigureOutput["databases"] = [];
     for (const db of input.databases) {
       const snap = snapshots.find((s) => s.name === db.name && s.engine === db.engine);
       if (!snap) continue;
       const size = await target.check(sh`stat -c %s -- ${snap.dumpFile}`, { signal, timeoutMs: QUICK_MS });
+      const t0 = performance.now();
       const rowCounts = await restoreDatabase(
         target,
         db,
@@ -111,7 +112,12 @@ export const reconfigure: Step<"reconfigure"> = {
         signal,
         Number(size.stdout.trim()) || 0,
       );
-      databases.push({ name: db.name, rowCounts, differences: countsDiffer(snap.rowCounts, rowCounts) });
+      databases.push({
+        name: db.name,
+        rowCounts,
+        differences: countsDiffer(snap.rowCounts, rowCounts),
+        durationMs: Math.round(performance.now() - t0),
+      });
     }
     return {
       rewrites: rewrites.map(({ file, before, after, replacements }) => ({

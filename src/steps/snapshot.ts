@@ -37,6 +37,7 @@ async function dumpDatabases(input: SnapshotInput, context: StepContext): Promis
       db,
       sh`umask 077 && ${command} > ${`${file}.tmp`} && mv -f ${`${file}.tmp`} ${file} && sha256sum < ${file} && cat -- ${countsFile} && rm -f -- ${countsFile}`,
     );
+    const t0 = performance.now();
     const dumped = await source.check(dump.command, {
       stdin: dump.stdin,
       signal,
@@ -49,6 +50,7 @@ async function dumpDatabases(input: SnapshotInput, context: StepContext): Promis
       dumpFile: file,
       dumpSha256: dumped.stdout.slice(0, 64),
       rowCounts,
+      durationMs: Math.round(performance.now() - t0),
     });
     context.log.info(`dumped ${db.name}`, { tables: Object.keys(rowCounts).length });
   }

@@ -1,8 +1,9 @@
 /**
  * `migrate apply <plan>`: parse options, take the state lock, confirm, then hand the plan to the
- * engine with the real steps, the SSH pool, the renderer and the run log. Exit codes: 0 all
- * succeeded, 3 some failed/rolled back/skipped, 4 preflight refused (trust, passwords, no host
- * reachable), 5 locked, plan changed or another plan's state, 64 usage, 130 interrupted.
+ * engine with the real steps, the SSH pool, the renderer and the run log. `rehearse` and `sync`
+ * are run kinds of the same engine and go through the same function (runOfKind). Exit codes:
+ * 0 all succeeded, 3 some failed/rolled back/skipped, 4 preflight refused (trust, passwords, no
+ * host reachable), 5 locked, plan changed or another plan's state, 64 usage, 130 interrupted.
  */
 import { resolve } from "node:path";
 import { planStateDir, runDir, workloadDir } from "../../engine/journal/state-dir.ts";
@@ -10,6 +11,7 @@ import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
 import { downtimeBudgetMs } from "../../engine/planning/window.ts";
 import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/running/apply.ts";
 import { runPreflight } from "../../engine/running/preflight.ts";
+import type { RunKind } from "../../engine/running/run-kinds.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
@@ -19,6 +21,7 @@ import { checkPrivilege } from "../../remote/privilege-check.ts";
 import { colourWanted, palette } from "../../render/colour.ts";
 import { runPlanText } from "../../render/plan-text.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
+import type { StepName } from "../../steps/names.ts";
 import { type CommandSession, withCommandSession } from "../command-session.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
 import { planStateRoot } from "../paths.ts";
@@ -33,6 +36,8 @@ export interface ApplyCommandOptions {
   acceptNewHostKeys?: boolean;
   json?: boolean;
   output?: OutputFormat;
+  /** apply only: end each workload before this step. */
+  stopBefore?: StepName;
 }
 
 export interface ApplyDeps {
@@ -48,14 +53,32 @@ export function parseOnly(only: string | undefined): string[] | undefined {
   return names && names.length > 0 ? names : undefined;
 }
 
-export async function run(
+export function run(
   file: string,
   options: ApplyCommandOptions = {},
   deps: ApplyDeps = { prompter: terminalPrompter(), interactive: canPrompt() },
 ): Promise<number> {
+  return runOfKind("apply", file, options, deps);
+}
+
+/** What a rehearse or sync run is about to do, for the confirmation. */
+function kindText(kind: Exclude<RunKind, "apply">, names: readonly string[]): string {
+  const what =
+    kind === "rehearse"
+      ? "snapshot, transfer and reconfigure without a freeze, then start the targets' services, run the verify checks against the targets directly and stop those services again"
+      : "snapshot, transfer and reconfigure again without a freeze, so the cutover's final delta stays small";
+  return `${kind} ${names.join(", ")}: ${what}. The sources keep serving; traffic is not switched.\n`;
+}
+
+export async function runOfKind(
+  kind: RunKind,
+  file: string,
+  options: ApplyCommandOptions,
+  deps: ApplyDeps,
+): Promise<number> {
   if (!options.yes && !deps.interactive) {
-    throw new UserError("usage", "apply changes hosts and asks first, but there is no terminal to ask on", {
-      hint: `pass --yes to apply without asking: migrate apply ${file} --yes`,
+    throw new UserError("usage", `${kind} changes hosts and asks first, but there is no terminal to ask on`, {
+      hint: `pass --yes to ${kind} without asking: migrate ${kind} ${file} --yes`,
     });
   }
   outputFormat(options); // a conflicting --json/--output is refused before anything else
@@ -66,17 +89,28 @@ export async function run(
   const selected = selectWorkloads(plan, only);
   const root = await planStateRoot(plan, file, options.stateDir, "write");
   const name = plan.metadata.name;
-  const resume = `migrate apply ${file} --yes${options.stateDir ? ` --state-dir ${options.stateDir}` : ""}`;
+  const resume = `migrate ${kind} ${file} --yes${options.stateDir ? ` --state-dir ${options.stateDir}` : ""}${kind !== "apply" && options.only ? ` --only ${options.only}` : ""}`;
 
   return withCommandSession(
-    { root, name, holder: `migrate apply ${file}`, journal: true },
+    { root, name, holder: `migrate ${kind} ${file}`, journal: true },
     async (session) => {
       const journal = session.journal!;
       const other = otherPlanFile(journal.records, file, name, planStateDir(root, name));
       if (other) throw other;
       // Folded and planned once: the run plan shown below is the object apply executes.
-      const ready = prepareApply(plan, journal.records, loaded.hash);
-      if (!options.yes) {
+      const ready = prepareApply(plan, journal.records, loaded.hash, { kind, ...(only ? { only } : {}) });
+      if (!options.yes && kind !== "apply") {
+        process.stderr.write(
+          kindText(
+            kind,
+            selected.map((workload) => workload.name),
+          ),
+        );
+        if (!(await deps.prompter.confirm(`${kind === "rehearse" ? "Rehearse" : "Sync"} now?`))) {
+          process.stderr.write("Nothing was changed.\n");
+          return ExitCode.error;
+        }
+      } else if (!options.yes) {
         const { runPlan } = ready;
         const tty = Boolean(process.stderr.isTTY);
         process.stderr.write(
@@ -93,12 +127,13 @@ export async function run(
           return ExitCode.error;
         }
       }
-      return execute(file, loaded, { root, name, only, selected, resume, session, options, ready });
+      return execute(file, loaded, { kind, root, name, only, selected, resume, session, options, ready });
     },
   );
 }
 
 interface Prepared {
+  kind: RunKind;
   root: string;
   name: string;
   only: string[] | undefined;
@@ -121,7 +156,7 @@ async function execute(
     plan,
     renderer: {
       mode: outputFormat(options),
-      title: `apply ${name}`,
+      title: `${prepared.kind} ${name}`,
       timeZone: plan.defaults.timezone,
       workloads: prepared.selected.map((w) => {
         const budget = downtimeBudgetMs(w);
@@ -141,6 +176,8 @@ async function execute(
   const hostsByName = new Map(planHosts(plan).map((host) => [host.name, host]));
   const result = await applyPlan({
     plan,
+    kind: prepared.kind,
+    ...(options.stopBefore ? { stopBefore: options.stopBefore } : {}),
     // Absolute, so the journal names the plan file whatever directory the next run starts in.
     planFile: resolve(file),
     planHash: loaded.hash,
@@ -170,9 +207,16 @@ async function execute(
     argv: process.argv.slice(2),
   });
   const log = run.runLog?.file ? `; log ${run.runLog.file}` : "";
+  const done: Record<RunKind, string> = {
+    apply: options.stopBefore
+      ? `All ${result.outcomes.size} workloads stopped before ${options.stopBefore}; journal ${journal.path}${log}. Next, inside the window: migrate apply ${file}`
+      : `All ${result.outcomes.size} workloads migrated; journal ${journal.path}${log}. Next: migrate report ${file}`,
+    rehearse: `All ${result.outcomes.size} workloads rehearsed on their targets; production untouched; journal ${journal.path}${log}. Next: migrate status ${file}, migrate report ${file}`,
+    sync: `All ${result.outcomes.size} workloads synced without a freeze; journal ${journal.path}${log}. Next: migrate apply ${file} inside the window`,
+  };
   const message =
     result.status === "succeeded"
-      ? `All ${result.outcomes.size} workloads migrated; journal ${journal.path}${log}. Next: migrate report ${file}`
+      ? done[prepared.kind]
       : result.status === "interrupted"
         ? `Stopped; finished steps are journaled. Resume with: ${prepared.resume}`
         : `Some workloads did not finish (see above; \`migrate status ${file}\`). Fix the cause and resume with: ${prepared.resume}`;

@@ -31,6 +31,8 @@ export interface PlanOptions {
 
 interface JournalView {
   completed: Set<string>;
+  /** Per workload, its last rehearsal in words. */
+  rehearsals?: Map<string, string>;
   /** Why apply would refuse to resume (the plan changed under finished steps), if it would. */
   refusal?: string;
 }
@@ -54,15 +56,26 @@ async function readJournalView(plan: Plan, stateRoot: string, planFile: string):
   // Folded once: the finished steps and the resume check come from the same summary.
   const summary = foldJournal(records);
   const completed = completedSteps(summary);
+  const { rehearsalText, rehearsalView } = await import("../../engine/journal/status.ts");
+  const { downtimeBudgetMs } = await import("../../engine/planning/window.ts");
+  const rehearsals = new Map<string, string>();
+  for (const workload of plan.workloads) {
+    const rehearsal = summary.workloads.get(workload.name)?.rehearsal;
+    if (!rehearsal) continue;
+    const shown = rehearsalView(rehearsal);
+    rehearsals.set(workload.name, rehearsalText(shown, downtimeBudgetMs(workload), plan.defaults.timezone));
+  }
   const other = otherPlanFile(
     records,
     planFile,
     plan.metadata.name,
     planStateDir(stateRoot, plan.metadata.name),
   );
-  if (other) return { completed, refusal: other.message };
+  if (other) return { completed, rehearsals, refusal: other.message };
   const changes = findPlanChanges(plan, records, summary);
-  return changes.length > 0 ? { completed, refusal: planChangedError(changes).message } : { completed };
+  return changes.length > 0
+    ? { completed, rehearsals, refusal: planChangedError(changes).message }
+    : { completed, rehearsals };
 }
 
 export async function run(file: string, options: PlanOptions = {}): Promise<number> {
@@ -103,6 +116,7 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
         planFile: file,
         style: palette(colourWanted(tty)),
         ...(options.verbose ? { verbose: true } : {}),
+        ...(journal.rehearsals ? { rehearsals: journal.rehearsals } : {}),
         ...(options.wave !== undefined ? { wave: options.wave } : {}),
         ...(tty && process.stdout.columns ? { width: process.stdout.columns } : {}),
       }),

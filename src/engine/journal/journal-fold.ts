@@ -3,7 +3,8 @@
  * report, `plan` (what remains) and resume (apply, rollback) all read the journal through it,
  * so they can never disagree about what a record means.
  */
-import type { StepCheckpoints, StepLabel, StepOutputs } from "../../steps/contracts.ts";
+import type { RehearseOutput, StepCheckpoints, StepLabel, StepOutputs } from "../../steps/contracts.ts";
+import { STEPS, type StepName } from "../../steps/names.ts";
 import type { WorkloadStatus } from "../events.ts";
 import type { JournalRecord, Operator, RecordOf, StepError } from "./journal-record.ts";
 
@@ -56,7 +57,15 @@ export interface WorkloadSummary {
   /** Where the workload's traffic went last: a workload-end, or a finished rollback. */
   latest?: { status: WorkloadStatus; runId: string };
   failures: StepFailure[];
+  /** The last rehearsal on the target: when it ended, and its outputs or why it failed. */
+  rehearsal?: Rehearsal;
+  /** When a transfer (apply, sync or rehearse) last finished: the target's copy is that fresh. */
+  lastSyncAt?: string;
 }
+
+export type Rehearsal =
+  | { ok: true; at: string; runId: string; outputs: RehearseOutput }
+  | { ok: false; at: string; runId: string; message: string };
 
 export interface RunSummary {
   runId: string;
@@ -181,7 +190,9 @@ function foldRecord(summary: JournalSummary, record: JournalRecord): void {
         inputHash: record.inputHash,
         outputs: record.outputs,
       });
-      if (record.step === "rollback") {
+      if (record.step === "rehearse") {
+        w.rehearsal = { ok: true, at: record.at, runId: record.runId, outputs: record.outputs };
+      } else if (record.step === "rollback") {
         for (const [name, state] of Object.entries(w.steps)) {
           if (name !== "rollback" && state) state.lastCheckpoint = undefined;
         }
@@ -190,6 +201,11 @@ function foldRecord(summary: JournalSummary, record: JournalRecord): void {
         w.latest = { status: "rolled-back", runId: record.runId };
       } else {
         w.completed.add(record.key);
+        // Steps after it built on the earlier result: a fresh snapshot (sync, rehearse) makes
+        // the transfer and reconfigure that followed the old one pending again.
+        for (const later of STEPS.slice(STEPS.indexOf(record.step) + 1))
+          w.completed.delete(`${w.name}/${later}`);
+        if (record.step === "transfer") w.lastSyncAt = record.at;
       }
       return;
     case "step-fail":
@@ -200,6 +216,8 @@ function foldRecord(summary: JournalSummary, record: JournalRecord): void {
         willRetry: record.willRetry,
         error: record.error,
       });
+      if (record.step === "rehearse" && !record.willRetry)
+        w.rehearsal = { ok: false, at: record.at, runId: record.runId, message: record.error.message };
       if (step) {
         step.error = record.error;
         step.attempts = record.attempt;
@@ -217,4 +235,36 @@ export function completedSteps(summary: JournalSummary): Set<string> {
   const completed = new Set<string>();
   for (const workload of summary.workloads.values()) for (const key of workload.completed) completed.add(key);
   return completed;
+}
+
+/** How far a workload's migration got, as `status` shows it. */
+export const READINESS = [
+  "not started",
+  "in progress",
+  "ready for cutover",
+  "rehearsed",
+  "cut over",
+  "verified",
+] as const;
+export type Readiness = (typeof READINESS)[number];
+
+const PRE_CUTOVER: readonly StepName[] = ["snapshot", "transfer", "reconfigure"];
+
+export function readinessOf(w: WorkloadSummary | undefined): Readiness {
+  if (!w) return "not started";
+  const done = (step: StepName) => w.completed.has(`${w.name}/${step}`);
+  if (done("verify")) return "verified";
+  if (done("cutover")) return "cut over";
+  if (PRE_CUTOVER.every(done)) return w.rehearsal?.ok ? "rehearsed" : "ready for cutover";
+  return w.completed.size > 0 ? "in progress" : "not started";
+}
+
+/**
+ * Whether the workload's cutover ran (or is running) and was not rolled back since: then the
+ * target serves (or may serve) traffic, and a rehearsal or sync must not touch it.
+ */
+export function cutoverStarted(w: WorkloadSummary | undefined): boolean {
+  const started = w?.steps.cutover?.firstStartedAt ?? w?.steps.cutover?.startedAt;
+  if (!started) return false;
+  return !(w?.rolledBackAt && w.rolledBackAt >= started);
 }

@@ -40,8 +40,11 @@ export const RunStartRecord = z.object({
   workloadHashes: z.record(z.string(), z.string()),
   /** Per workload, a hash per top-level field (and per referenced host), to say which fields changed. */
   workloadFieldHashes: z.record(z.string(), z.record(z.string(), z.string())).optional(),
-  /** `apply` or `rollback`; absent in records written before rollback existed. */
-  command: z.enum(["apply", "rollback"]).optional(),
+  /**
+   * The run kind: `apply`, `rollback`, `rehearse` or `sync` (the last two never cut over);
+   * absent in records written before rollback existed.
+   */
+  command: z.enum(["apply", "rollback", "rehearse", "sync"]).optional(),
   operator: Operator,
 });
 

@@ -43,7 +43,7 @@ export interface Recorder {
 /**
  * The event a record stands for, or undefined for records only the journal keeps (checkpoints,
  * interruptions, a recovered lock, and everything about the rollback pseudo-step, which has
- * its own rollback-start/-end events).
+ * its own rollback-start/-end events). The rehearse pseudo-step's end is a `rehearsal-end`.
  */
 export function eventOf(record: JournalRecord, fact: Fact): EngineEvent | undefined {
   const { at } = record;
@@ -71,16 +71,35 @@ export function eventOf(record: JournalRecord, fact: Fact): EngineEvent | undefi
     }
     case "step-start": {
       const { workload, step, attempt } = record;
-      return step === "rollback" ? undefined : { type: "step-start", workload, step, attempt, at };
+      if (step === "rollback" || step === "rehearse") return undefined;
+      return { type: "step-start", workload, step, attempt, at };
     }
     case "step-finish": {
       const { workload, step, durationMs, outputs } = record;
       if (step === "rollback") return undefined;
+      if (record.step === "rehearse") {
+        const { checks, projectedDowntimeMs, started } = record.outputs;
+        return {
+          type: "rehearsal-end",
+          workload,
+          ok: true,
+          durationMs,
+          checks,
+          projectedDowntimeMs,
+          started,
+          at,
+        };
+      }
       // The record's schema ties its outputs to its step (journal-record.ts), as the event does.
       return { type: "step-end", workload, step, durationMs, outputs, at } as StepEndEvent;
     }
     case "step-fail": {
       if (record.step === "rollback") return undefined;
+      if (record.step === "rehearse") {
+        if (record.willRetry) return undefined;
+        const { workload, error } = record;
+        return { type: "rehearsal-end", workload, ok: false, message: error.message, at };
+      }
       const { kind, message, retryable, hint } = record.error;
       const { workload, step, attempt, willRetry } = record;
       return {

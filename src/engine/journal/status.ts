@@ -10,7 +10,14 @@ import type { StepOutputs } from "../../steps/contracts.ts";
 import { STEPS, type StepName } from "../../steps/names.ts";
 import { emptyCounts, type WorkloadStatus } from "../events.ts";
 import { type ByteAccounting, byteAccounting, type SeedBytes } from "./accounting.ts";
-import { foldJournal, type RunSummary, type WorkloadSummary } from "./journal-fold.ts";
+import {
+  foldJournal,
+  type Readiness,
+  type Rehearsal,
+  type RunSummary,
+  readinessOf,
+  type WorkloadSummary,
+} from "./journal-fold.ts";
 import type { JournalContents } from "./journal-read.ts";
 import type { LockHolder } from "./lock.ts";
 
@@ -20,7 +27,7 @@ export interface WorkloadStatusView {
   name: string;
   status: WorkloadStatus;
   /** The step running now, or the one that failed or was interrupted. */
-  step?: StepName | "rollback";
+  step?: StepName | "rollback" | "rehearse";
   stepsDone: number;
   stepsTotal: number;
   reason?: string;
@@ -31,6 +38,13 @@ export interface WorkloadStatusView {
   outputs: { [S in StepName]?: StepOutputs[S] };
   /** Bytes verified in place on the target, carried by a seed bundle, and sent over the link. */
   bytes: ByteAccounting;
+  /** How far the migration got: not started … ready for cutover, rehearsed, cut over, verified. */
+  readiness: Readiness;
+  /** When a transfer (apply, sync, rehearse) last finished, and how long ago (seconds). */
+  lastSyncAt?: string;
+  lastSyncAgeS?: number;
+  /** The last rehearsal: when, whether verify passed, the projected downtime (or why it failed). */
+  rehearsal?: { at: string; ok: boolean; projectedDowntimeMs?: number; message?: string };
 }
 
 export interface StatusView {
@@ -55,6 +69,7 @@ function view(
   summary: WorkloadSummary | undefined,
   applyRunning: boolean,
   seed: SeedBytes | undefined,
+  now: Date,
 ): WorkloadStatusView {
   const outputs: WorkloadStatusView["outputs"] = {};
   const show = <S extends StepName>(step: S): void => {
@@ -76,7 +91,13 @@ function view(
     stepsTotal: STEPS.length,
     outputs,
     bytes: byteAccounting(outputs, seed),
+    readiness: readinessOf(summary),
   };
+  if (summary?.lastSyncAt) {
+    result.lastSyncAt = summary.lastSyncAt;
+    result.lastSyncAgeS = Math.max(0, Math.round((now.getTime() - Date.parse(summary.lastSyncAt)) / 1000));
+  }
+  if (summary?.rehearsal) result.rehearsal = rehearsalView(summary.rehearsal);
   if (summary?.currentStep && status !== "succeeded" && status !== "pending")
     result.step = summary.currentStep;
   if (reason) result.reason = reason;
@@ -92,6 +113,7 @@ export function buildStatus(
   contents: JournalContents,
   running?: LockHolder,
   seeds: ReadonlyMap<string, SeedBytes> = new Map(),
+  now: Date = new Date(),
 ): StatusView {
   const summary = foldJournal(contents.records);
   const counts = emptyCounts();
@@ -102,6 +124,7 @@ export function buildStatus(
       summary.workloads.get(workload.name),
       running !== undefined,
       seeds.get(workload.name),
+      now,
     );
     counts[item.status]++;
     const bureaus = waves.get(workload.wave) ?? new Map<string, WorkloadStatusView[]>();
@@ -117,7 +140,8 @@ export function buildStatus(
       .sort(([a], [b]) => a - b)
       .map(([wave, bureaus]) => {
         const all = [...bureaus.values()].flat();
-        const status = all.every((w) => w.status === "succeeded")
+        // A wave is done when every workload is verified, not only ready for cutover.
+        const status = all.every((w) => w.status === "succeeded" && w.stepsDone === w.stepsTotal)
           ? "done"
           : all.some((w) => w.status === "running")
             ? "running"
@@ -153,6 +177,43 @@ const MARK: Record<WorkloadStatus, string> = {
 
 function seconds(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** An age for people: 45 s, 12 min, 3 h, 2 d. */
+export function age(seconds: number): string {
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 36 * 3600) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} d`;
+}
+
+/** A duration the way a budget is written: 40 s, 12 m, 2 h. */
+export function shortDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  if (s < 120 * 60) return `${Math.round(s / 60)} m`;
+  return `${Math.round(s / 3600)} h`;
+}
+
+/** A rehearsal as status shows it: when, whether verify passed, the projection or why it failed. */
+export function rehearsalView(rehearsal: Rehearsal): NonNullable<WorkloadStatusView["rehearsal"]> {
+  return rehearsal.ok
+    ? { at: rehearsal.at, ok: true, projectedDowntimeMs: rehearsal.outputs.projectedDowntimeMs }
+    : { at: rehearsal.at, ok: false, message: rehearsal.message };
+}
+
+/** "rehearsed 2026-12-03, verify passed, projected downtime 40 s of 45 m". */
+export function rehearsalText(
+  rehearsal: NonNullable<WorkloadStatusView["rehearsal"]>,
+  budgetMs: number | undefined,
+  timeZone: string,
+): string {
+  const day = formatTime(rehearsal.at, timeZone).slice(0, 10);
+  if (!rehearsal.ok) return `rehearsed ${day}, verify FAILED: ${rehearsal.message ?? "see the journal"}`;
+  const projected = rehearsal.projectedDowntimeMs ?? 0;
+  const budget = budgetMs === undefined ? "" : ` of ${shortDuration(budgetMs)}`;
+  const over = budgetMs !== undefined && projected > budgetMs ? " (OVER BUDGET)" : "";
+  return `rehearsed ${day}, verify passed, projected downtime ${shortDuration(projected)}${budget}${over}`;
 }
 
 function megabytes(bytes: number): string {
@@ -196,11 +257,15 @@ export function formatStatus(status: StatusView, timeZone = "UTC"): string {
           parts.push(
             `${megabytes(w.bytes.sent)} sent, ${megabytes(w.bytes.inPlace)} in place, ${megabytes(w.bytes.seeded)} by seed`,
           );
+        parts.push(w.readiness);
+        if (w.lastSyncAgeS !== undefined && w.stepsDone < w.stepsTotal)
+          parts.push(`synced ${age(w.lastSyncAgeS)} ago`);
         if (w.downtimeMs !== undefined) {
           const budget = w.downtimeBudgetMs === undefined ? "" : ` of ${seconds(w.downtimeBudgetMs)}`;
           parts.push(`downtime ${seconds(w.downtimeMs)}${budget}${w.budgetExceeded ? " (OVER BUDGET)" : ""}`);
         }
         lines.push(`    ${parts.join("  ")}`);
+        if (w.rehearsal) lines.push(`      ${rehearsalText(w.rehearsal, w.downtimeBudgetMs, timeZone)}`);
         if (w.reason && w.status !== "succeeded") lines.push(`      ${w.reason}`);
         else if (w.budgetExceeded && w.reason) lines.push(`      ${w.reason}`);
       }

@@ -8,17 +8,19 @@ import { UserError } from "../../errors.ts";
 import { unknownNameHint } from "../../plan/did-you-mean.ts";
 import type { Plan } from "../../plan/schema.ts";
 import type { Remote } from "../../remote/types.ts";
+import type { StepName } from "../../steps/names.ts";
 import type { StepImplementations } from "../../steps/types.ts";
 import type { Throttle } from "../../transfer/types.ts";
 import type { Clock } from "../clock.ts";
 import { emptyCounts, type OnEvent, type WorkloadStatus } from "../events.ts";
 import type { Journal } from "../journal/journal.ts";
-import { completedSteps, foldJournal, type JournalSummary } from "../journal/journal-fold.ts";
+import { completedSteps, foldJournal, type JournalSummary, readinessOf } from "../journal/journal-fold.ts";
 import type { JournalRecord } from "../journal/journal-record.ts";
 import type { LockHolder } from "../journal/lock.ts";
 import { referencedHosts } from "../planning/input-hash.ts";
-import { planRun, type RunPlan, type RunStep } from "../planning/planner.ts";
+import { planRun, type RunPlan } from "../planning/planner.ts";
 import { findPlanChanges, planChangedError } from "../planning/resume-check.ts";
+import { PRE_CUTOVER, READY, type RunKind, refuseCutOver, stepsFor } from "./run-kinds.ts";
 import { openRun } from "./run-session.ts";
 import { type ScheduleOptions, type SchedulerWorkload, schedule } from "./scheduler.ts";
 import type { WorkloadMemory } from "./step-runner.ts";
@@ -26,6 +28,10 @@ import { runWorkload } from "./workload-runner.ts";
 
 export interface ApplyOptions {
   plan: Plan;
+  /** Default apply. */
+  kind?: RunKind;
+  /** apply only: end each workload before this step (`--stop-before cutover`). */
+  stopBefore?: StepName;
   planFile: string;
   planHash: string;
   journal: Journal;
@@ -108,21 +114,33 @@ export interface PreparedApply {
  * Fold the journal, refuse a plan that changed under finished steps, and plan what remains:
  * the run plan apply shows before asking and then executes, the very same object.
  */
-export function prepareApply(plan: Plan, records: readonly JournalRecord[], planHash: string): PreparedApply {
+export function prepareApply(
+  plan: Plan,
+  records: readonly JournalRecord[],
+  planHash: string,
+  run: { kind?: RunKind; only?: readonly string[] } = {},
+): PreparedApply {
   const summary = foldJournal(records);
   const changes = findPlanChanges(plan, records, summary);
   if (changes.length > 0) throw planChangedError(changes);
+  const kind = run.kind ?? "apply";
+  if (kind !== "apply") refuseCutOver(kind, selectWorkloads(plan, run.only), summary);
   return { summary, runPlan: planRun(plan, { completed: completedSteps(summary), planHash }) };
 }
 
 export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const { plan, journal } = options;
   const selected = selectWorkloads(plan, options.only);
-  const { summary, runPlan } = options.prepared ?? prepareApply(plan, journal.records, options.planHash);
+  const { summary, runPlan } =
+    options.prepared ??
+    prepareApply(plan, journal.records, options.planHash, {
+      ...(options.kind ? { kind: options.kind } : {}),
+      ...(options.only ? { only: options.only } : {}),
+    });
 
   const session = await openRun({
     ...options,
-    command: "apply",
+    command: options.kind ?? "apply",
     operator: operatorInfo(options.version, options.argv),
     workloads: plan.workloads,
     selected: selected.length,
@@ -134,15 +152,24 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   // (the same object `migrate plan` prints).
   const chosen = new Set(selected.map((workload) => workload.name));
   const prior = new Map<string, WorkloadStatus>();
-  const jobs = new Map<string, { memory: WorkloadMemory; steps: RunStep[] }>();
+  const jobs = new Map<string, { memory: WorkloadMemory } & ReturnType<typeof stepsFor>>();
   const waves: ScheduleOptions["waves"][number][] = [];
   for (const wave of runPlan.waves) {
     const items: SchedulerWorkload[] = [];
     for (const planned of wave.workloads) {
-      const steps = planned.steps.filter((step) => step.status === "pending");
-      if (steps.length === 0) prior.set(planned.name, "succeeded");
-      if (steps.length === 0 || !chosen.has(planned.name)) continue;
-      jobs.set(planned.name, { memory: session.memoryOf(planned), steps });
+      const job = stepsFor(planned, options);
+      // A dependency done earlier lets its dependants go: for sync and rehearse, being ready
+      // for cutover (or further) is done enough.
+      const ready =
+        (options.kind ?? "apply") !== "apply" && READY.has(readinessOf(summary.workloads.get(planned.name)));
+      if (job.steps.length === 0 || ready) prior.set(planned.name, "succeeded");
+      if (job.steps.length === 0 || !chosen.has(planned.name)) continue;
+      const memory = session.memoryOf(planned);
+      // Sync and rehearse start their steps afresh: the transfer then finds what the target
+      // holds by digest (its evidence), not by an earlier run's verified batches.
+      if ((options.kind ?? "apply") !== "apply")
+        for (const step of PRE_CUTOVER) delete memory.checkpoints[step];
+      jobs.set(planned.name, { memory, ...job });
       items.push({
         name: planned.name,
         wave: planned.wave,

@@ -63,7 +63,8 @@ export function errorRecord(error: unknown): StepError {
 
 /**
  * The context of one attempt. `label` is what is recorded (a rollback runs the cutover's undo
- * under the label "rollback"); `step` is the step whose code runs.
+ * under the label "rollback", a rehearsal its checks under "rehearse"); `step` is the step its
+ * progress and log lines are shown under.
  */
 export function stepContext<S extends StepLabel>(
   run: RunContext,
@@ -72,7 +73,9 @@ export function stepContext<S extends StepLabel>(
   signal: AbortSignal,
 ): StepContext<StepCheckpoints[S]> {
   const name = memory.workload.name;
-  const step: StepName = label === "rollback" ? "cutover" : (label as StepName);
+  // A rollback runs the cutover's undo; a rehearsal runs checks like verify.
+  const step: StepName =
+    label === "rollback" ? "cutover" : label === "rehearse" ? "verify" : (label as StepName);
   const key = `${name}/${label}`;
   const { recorder } = run;
   const log =
@@ -152,7 +155,8 @@ export async function attemptStep<S extends StepLabel>(
         durationMs,
         outputs,
       } as Fact);
-      if (label !== "rollback") (memory.outputs as Record<StepLabel, unknown>)[label] = outputs;
+      if (label !== "rollback" && label !== "rehearse")
+        (memory.outputs as Record<StepLabel, unknown>)[label] = outputs;
       return { ok: true, outputs, startedAt, finishedAt };
     } catch (error) {
       if (signal.aborted) {

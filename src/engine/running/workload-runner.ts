@@ -5,6 +5,7 @@
  */
 import type { CutoverCheckpoint } from "../../steps/cutover-checkpoint.ts";
 import type { StepName } from "../../steps/names.ts";
+import { type RehearseInput, rehearseOnTarget } from "../../steps/rehearse.ts";
 import { runPlannedStep } from "../../steps/run-planned.ts";
 import type { Step, StepContext, StepImplementations } from "../../steps/types.ts";
 import type { WorkloadStatus } from "../events.ts";
@@ -22,6 +23,10 @@ export interface WorkloadRun {
   implementations: StepImplementations;
   /** Test-only fault injection: fail the workload right after this step key finished. */
   failAfter?: string | undefined;
+  /** A rehearsal run: after the steps, rehearse on the target (journaled as "rehearse"). */
+  rehearse?: RehearseInput | undefined;
+  /** Why a run that stops early on purpose ends the workload there (`--stop-before`). */
+  doneReason?: string | undefined;
 }
 
 function describe(error: unknown): string {
@@ -129,7 +134,29 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
       return end("succeeded", { downtimeMs, ...(budgetMs === undefined ? {} : { budgetExceeded: false }) });
     }
   }
-  return end("succeeded");
+  if (job.rehearse) return rehearse(run, job, job.rehearse, end);
+  return end("succeeded", job.doneReason === undefined ? {} : { reason: job.doneReason });
+}
+
+/** The rehearsal after the pre-cutover steps: its outcome ends the workload. */
+async function rehearse(
+  run: RunContext,
+  job: WorkloadRun,
+  input: RehearseInput,
+  end: (status: WorkloadStatus, extra?: { reason?: string }) => Promise<WorkloadStatus>,
+): Promise<WorkloadStatus> {
+  if (run.signal.aborted) return end("interrupted", { reason: "stopped before the rehearsal" });
+  const result = await attemptStep(run, job.memory, "rehearse", run.signal, (context) =>
+    rehearseOnTarget(input, context),
+  );
+  if (!result.ok && result.interrupted)
+    return end("interrupted", { reason: "interrupted during the rehearsal" });
+  if (!result.ok) return end("failed", { reason: describe(result.error) });
+  const projected = Math.round(result.outputs.projectedDowntimeMs / 1000);
+  const budget = job.memory.workload.downtimeBudget;
+  return end("succeeded", {
+    reason: `rehearsed: verify passed on the target, projected downtime ${projected} s${budget ? ` of ${budget}` : ""}; ready for cutover`,
+  });
 }
 
 /** The freeze is announced once, the moment the cutover records it (or, at the latest, when it finished). */

@@ -39,7 +39,7 @@ describe("bash completion", () => {
         "completion",
       ]),
     );
-    expect(complete("migrate", "re")).toEqual(["report"]);
+    expect(complete("migrate", "re")).toEqual(["rehearse", "report"]);
   });
 
   it("offers a command's flags", () => {

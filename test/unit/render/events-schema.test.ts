@@ -73,6 +73,26 @@ describe("NDJSON event schema v1", () => {
     for (const line of lines) expect(validate(line), JSON.stringify(validate.errors)).toBe(true);
   });
 
+  it("accepts a rehearsal's end as the recorder derives it, passed or failed", () => {
+    const at = "2026-12-03T02:00:00.000Z";
+    const passed = {
+      v: 1,
+      type: "rehearsal-end",
+      workload: "tax",
+      ok: true,
+      durationMs: 2800,
+      checks: [{ name: "http http://gw/tax/health → http://10.9.0.2:8080/health", ok: true, detail: "200" }],
+      projectedDowntimeMs: 6262,
+      started: ["tax.service"],
+      at,
+    };
+    expect(validate(passed), JSON.stringify(validate.errors)).toBe(true);
+    expect(
+      validate({ v: 1, type: "rehearsal-end", workload: "tax", ok: false, message: "verify failed", at }),
+    ).toBe(true);
+    expect(validate({ v: 1, type: "rehearsal-end", workload: "tax", at })).toBe(false);
+  });
+
   it("rejects a line without its version or with a broken known type", () => {
     expect(validate({ type: "wave-end", wave: 1, at: "2026-12-05T14:00:00Z" })).toBe(false);
     expect(validate({ v: 1, type: "step-start", workload: "w", step: "teleport", attempt: 1, at: "x" })).toBe(
