@@ -10,6 +10,7 @@ import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
 import { downtimeBudgetMs } from "../../engine/planning/window.ts";
 import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/running/apply.ts";
 import { runPreflight } from "../../engine/running/preflight.ts";
+import { resolveStateUrl } from "../../engine/state/state-url.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
@@ -23,10 +24,13 @@ import { type CommandSession, withCommandSession } from "../command-session.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
 import { planStateRoot } from "../paths.ts";
 import { canPrompt, type Prompter, terminalPrompter } from "../prompter.ts";
+import { applyShared } from "../shared-apply.ts";
 import { VERSION } from "../version.ts";
 
 export interface ApplyCommandOptions {
   yes?: boolean;
+  /** Shared state (postgres://…): hand the plan to the runners instead of running it here. */
+  state?: string;
   stateDir?: string;
   ignoreWindow?: boolean;
   only?: string;
@@ -64,6 +68,19 @@ export async function run(
   for (const warning of loaded.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`);
   const only = parseOnly(options.only);
   const selected = selectWorkloads(plan, only);
+  const url = resolveStateUrl(options.state);
+  if (url) {
+    return applyShared({
+      file,
+      loaded,
+      url,
+      selected,
+      yes: options.yes ?? false,
+      ignoreWindow: options.ignoreWindow ?? false,
+      mode: outputFormat(options),
+      prompter: deps.prompter,
+    });
+  }
   const root = await planStateRoot(plan, file, options.stateDir, "write");
   const name = plan.metadata.name;
   const resume = `migrate apply ${file} --yes${options.stateDir ? ` --state-dir ${options.stateDir}` : ""}`;
