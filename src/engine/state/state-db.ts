@@ -16,7 +16,6 @@ export interface StateDb {
 export async function openStateDb(url: StateUrl, applicationName = "migrate"): Promise<StateDb> {
   const pool = new pg.Pool({
     connectionString: url.connectionString,
-    ...(url.password === undefined ? {} : { password: url.password }),
     application_name: applicationName,
     max: 6,
   });

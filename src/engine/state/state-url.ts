@@ -52,9 +52,13 @@ export function resolveStateUrl(
   const password = file ? readPasswordFile(file) : undefined;
   const shown = new URL(url);
   shown.password = "";
+  // The driver lets a connection string's fields win over separate options, so the password
+  // from a file goes into the (never shown) connection string itself.
+  const connection = new URL(url);
+  if (password !== undefined) connection.password = encodeURIComponent(password);
   return {
     display: shown.toString(),
-    connectionString: url.toString(),
+    connectionString: connection.toString(),
     ...(password === undefined ? {} : { password }),
   };
 }

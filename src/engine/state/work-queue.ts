@@ -25,7 +25,6 @@ export function queueOf(host: string): string {
 export async function startQueue(db: StateDb): Promise<PgBoss> {
   const boss = new PgBoss({
     connectionString: db.url.connectionString,
-    ...(db.url.password === undefined ? {} : { password: db.url.password }),
     schema: "migrate_queue",
     max: 3,
     // Expiry and retries are the `work` lease's job; pg-boss only delivers.
