@@ -88,6 +88,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option("--inventory <file>", "inventory JSON: sizes and transfer-time estimates")
     .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
     .option(
+      "--state <url>",
+      "shared state: postgres://user@host/db (password from PGPASSWORD or ~/.pgpass); default MIGRATE_STATE_URL",
+    )
+    .option(
       "--detailed-exitcode",
       "exit 2 when the plan is valid and work is pending (0 only when nothing is)",
     )
@@ -193,6 +197,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option("--out <file>", "write the report here instead of stdout")
     .option("--bureau <name>", "only this bureau")
     .option("--state-dir <dir>", "journal directory")
+    .option(
+      "--state <url>",
+      "shared state: postgres://user@host/db (password from PGPASSWORD or ~/.pgpass); default MIGRATE_STATE_URL",
+    )
     .option("--inventory <file>", "inventory JSON: adds the domestic-CPU readiness table")
     .addHelpText(
       "after",
