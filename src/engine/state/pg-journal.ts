@@ -7,6 +7,7 @@
 import type { Pool } from "pg";
 import { UserError } from "../../errors.ts";
 import type { Journal } from "../journal/journal.ts";
+import { checkRecord } from "../journal/journal-read.ts";
 import type { JournalRecord } from "../journal/journal-record.ts";
 
 export interface Fence {
@@ -34,12 +35,14 @@ export interface JournalPage {
 
 /** Records of a plan after `afterSeq` (all of them by default), in journal order. */
 export async function readRecords(pool: Pool, plan: string, afterSeq = 0): Promise<JournalPage> {
-  const { rows } = await pool.query<{ seq: string; record: JournalRecord }>(
+  const { rows } = await pool.query<{ seq: string; record: unknown }>(
     "SELECT seq, record FROM journal WHERE plan = $1 AND seq > $2 ORDER BY seq",
     [plan, afterSeq],
   );
   const last = rows.at(-1);
-  return { records: rows.map((row) => row.record), lastSeq: last ? Number(last.seq) : afterSeq };
+  // Checked as the file journal's records are: a row changed by hand is named, not folded.
+  const records = rows.map((row) => checkRecord(row.record, `journal row ${row.seq} of plan ${plan}`));
+  return { records, lastSeq: last ? Number(last.seq) : afterSeq };
 }
 
 export class PgJournal implements Journal {
