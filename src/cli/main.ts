@@ -239,7 +239,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option("--hosts <hosts>", "comma-separated source hosts this runner reaches (default: all)")
     .option("--slots <n>", "workloads at once, each under its own lease (default 1)")
     .option("--lease-seconds <n>", "lease length; a runner silent this long is taken over (default 30)")
-    .option("--bandwidth <rate>", "this runner's link budget, e.g. 40MiB/s (default: the plan's)")
+    .option(
+      "--bandwidth <rate>",
+      "this runner's own link, e.g. 40MiB/s (the plan's bandwidth is shared by all runners)",
+    )
     .option("--state-dir <dir>", "local artefacts (manifests) directory (default: the plan's)")
     .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
     .addHelpText(

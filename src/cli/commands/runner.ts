@@ -10,14 +10,19 @@ import type { EngineEvent } from "../../engine/events.ts";
 import { resolveStateRoot, workloadDir } from "../../engine/journal/state-dir.ts";
 import type { RunResources } from "../../engine/running/leased-workload.ts";
 import { runRunner } from "../../engine/running/runner.ts";
-import { createThrottle } from "../../engine/running/throttle.ts";
+import { createThrottle, UNLIMITED } from "../../engine/running/throttle.ts";
 import type { StoredRun } from "../../engine/state/runs.ts";
+import { bothThrottles, SharedBudget } from "../../engine/state/shared-budget.ts";
+import type { StateDb } from "../../engine/state/state-db.ts";
 import { resolveStateUrl } from "../../engine/state/state-url.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
+import { parseBandwidth } from "../../plan/bytes.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
+import type { Plan } from "../../plan/schema.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
+import type { Throttle } from "../../transfer/types.ts";
 import { withStateDb } from "../state-session.ts";
 
 export interface RunnerCommandOptions {
@@ -85,7 +90,7 @@ export async function run(options: RunnerCommandOptions = {}): Promise<number> {
         resources: async (stored) => {
           const cached = pools.get(stored.runId);
           if (cached) return cached.resources;
-          const made = await resourcesFor(stored, options, slots);
+          const made = await resourcesFor(stored, options, slots, db);
           pools.set(stored.runId, made);
           return made.resources;
         },
@@ -110,6 +115,7 @@ async function resourcesFor(
   stored: StoredRun,
   options: RunnerCommandOptions,
   slots: number,
+  db: StateDb,
 ): Promise<{ resources: RunResources; pool: SshPool }> {
   if (!existsSync(stored.planFile)) {
     throw new UserError(
@@ -139,9 +145,22 @@ async function resourcesFor(
       plan,
       remote: async (host) => pool.remote(host),
       workDir: (workload) => workloadDir(root, plan.metadata.name, workload),
-      throttle: createThrottle(options.bandwidth ?? plan.defaults.bandwidth, slots),
+      throttle: linkBudget(plan, options.bandwidth, slots, db),
     },
   };
+}
+
+/**
+ * The plan's `bandwidth` is one budget for all runners together (held in the database); the
+ * runner's `--bandwidth` is its own link, and a transfer waits for both.
+ */
+function linkBudget(plan: Plan, own: string | undefined, slots: number, db: StateDb): Throttle {
+  const shared = plan.defaults.bandwidth
+    ? new SharedBudget(db.pool, plan.metadata.name, parseBandwidth(plan.defaults.bandwidth), slots)
+    : undefined;
+  const link = own ? createThrottle(own, slots) : undefined;
+  if (shared && link) return bothThrottles(link, shared);
+  return shared ?? link ?? UNLIMITED;
 }
 
 function describe(event: EngineEvent): string | undefined {

@@ -46,6 +46,10 @@ const MIGRATIONS: readonly string[] = [
      lease_until timestamptz,
      PRIMARY KEY (run_id, workload));
    CREATE INDEX work_leases ON work (state, lease_until);`,
+  // The plan's bandwidth budget shared by every runner: one token-bucket timeline per plan.
+  `CREATE TABLE budgets (
+     plan text PRIMARY KEY,
+     paid_until timestamptz NOT NULL DEFAULT clock_timestamp());`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
