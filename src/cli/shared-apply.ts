@@ -14,7 +14,7 @@ import { ExitCode } from "../exit-codes.ts";
 import type { LoadedPlan } from "../plan/load.ts";
 import type { Plan } from "../plan/schema.ts";
 import { colourWanted, palette } from "../render/colour.ts";
-import { createRenderer } from "../render/index.ts";
+import { createRenderer, type WorkloadInfo } from "../render/index.ts";
 import { runPlanText } from "../render/plan-text.ts";
 import { createInterrupts, plainStopView } from "./interrupts.ts";
 import type { OutputFormat } from "./output-format.ts";
@@ -31,6 +31,17 @@ export interface SharedApply {
   ignoreWindow: boolean;
   mode: OutputFormat;
   prompter: Prompter;
+}
+
+/** A workload as the live view groups it: bureau, wave and downtime budget. */
+export function workloadInfo(w: Plan["workloads"][number]): WorkloadInfo {
+  const budget = downtimeBudgetMs(w);
+  return {
+    name: w.name,
+    bureau: w.bureau,
+    wave: w.wave,
+    ...(budget === undefined ? {} : { downtimeBudgetMs: budget }),
+  };
 }
 
 export async function applyShared(options: SharedApply): Promise<number> {
@@ -66,15 +77,7 @@ export async function applyShared(options: SharedApply): Promise<number> {
       mode: options.mode,
       title: `apply ${name} (shared state)`,
       timeZone: plan.defaults.timezone,
-      workloads: options.selected.map((w) => {
-        const budget = downtimeBudgetMs(w);
-        return {
-          name: w.name,
-          bureau: w.bureau,
-          wave: w.wave,
-          ...(budget === undefined ? {} : { downtimeBudgetMs: budget }),
-        };
-      }),
+      workloads: options.selected.map(workloadInfo),
       resumeCommand: `migrate status ${file} ${stateFlag}`,
       onInterrupt: interrupts.request,
     });

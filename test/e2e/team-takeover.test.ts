@@ -53,7 +53,8 @@ describe.skipIf(skipReason !== "")("runner leases and fencing", () => {
     await resetSystems();
   });
 
-  it("resumes a SIGKILLed runner's workload on another runner without re-sending verified batches", async () => {
+  /** A fresh state, runner desk-a, and the portal's apply once desk-a verified a batch. */
+  const portalMidTransfer = async () => {
     await resetSystems();
     db = freshStateDb();
     const a = startRunner(db, "desk-a", LEASE);
@@ -62,10 +63,15 @@ describe.skipIf(skipReason !== "")("runner leases and fencing", () => {
       ["apply", planFile, "--yes", "--only", "portal", "--state", db.url, "--output", "plain"],
       db.env,
     );
-    await waitFor(
+    const first = await waitFor(
       async () => verifiedBy(await journalRows(db, PLAN), "desk-a"),
       "a verified batch by desk-a",
     );
+    return { a, apply, first };
+  };
+
+  it("resumes a SIGKILLed runner's workload on another runner without re-sending verified batches", async () => {
+    const { a, apply } = await portalMidTransfer();
     a.process.kill("SIGKILL");
     const b = startRunner(db, "desk-b", LEASE);
     runners.push(b);
@@ -86,18 +92,7 @@ describe.skipIf(skipReason !== "")("runner leases and fencing", () => {
   });
 
   it("refuses every write of a paused runner whose lease was taken over", async () => {
-    await resetSystems();
-    db = freshStateDb();
-    const a = startRunner(db, "desk-a", LEASE);
-    runners.push(a);
-    const apply = startCli(
-      ["apply", planFile, "--yes", "--only", "portal", "--state", db.url, "--output", "plain"],
-      db.env,
-    );
-    const first = await waitFor(
-      async () => verifiedBy(await journalRows(db, PLAN), "desk-a"),
-      "a verified batch by desk-a",
-    );
+    const { a, apply, first } = await portalMidTransfer();
     a.process.kill("SIGSTOP");
     const b = startRunner(db, "desk-b", LEASE);
     runners.push(b);

@@ -7,7 +7,6 @@
 import { resolve } from "node:path";
 import { planStateDir, runDir, workloadDir } from "../../engine/journal/state-dir.ts";
 import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
-import { downtimeBudgetMs } from "../../engine/planning/window.ts";
 import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/running/apply.ts";
 import { runPreflight } from "../../engine/running/preflight.ts";
 import { resolveStateUrl } from "../../engine/state/state-url.ts";
@@ -24,7 +23,7 @@ import { type CommandSession, withCommandSession } from "../command-session.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
 import { planStateRoot } from "../paths.ts";
 import { canPrompt, type Prompter, terminalPrompter } from "../prompter.ts";
-import { applyShared } from "../shared-apply.ts";
+import { applyShared, workloadInfo } from "../shared-apply.ts";
 import { VERSION } from "../version.ts";
 
 export interface ApplyCommandOptions {
@@ -140,15 +139,7 @@ async function execute(
       mode: outputFormat(options),
       title: `apply ${name}`,
       timeZone: plan.defaults.timezone,
-      workloads: prepared.selected.map((w) => {
-        const budget = downtimeBudgetMs(w);
-        return {
-          name: w.name,
-          bureau: w.bureau,
-          wave: w.wave,
-          ...(budget === undefined ? {} : { downtimeBudgetMs: budget }),
-        };
-      }),
+      workloads: prepared.selected.map(workloadInfo),
       resumeCommand: prepared.resume,
     },
     runLog: { runDir: (runId) => runDir(root, name, runId) },
