@@ -25,6 +25,9 @@ export type CommandName =
   | "rollback"
   | "report"
   | "logs"
+  | "runner"
+  | "cancel"
+  | "state"
   | "completion";
 
 /** Calls a command with commander's arguments (its positionals, then its options object). */
@@ -88,6 +91,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option("--inventory <file>", "inventory JSON: sizes and transfer-time estimates")
     .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
     .option(
+      "--state <url>",
+      "shared state: postgres://user@host/db (password from PGPASSWORD or ~/.pgpass); default MIGRATE_STATE_URL",
+    )
+    .option(
       "--detailed-exitcode",
       "exit 2 when the plan is valid and work is pending (0 only when nothing is)",
     )
@@ -121,6 +128,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option("-y, --yes", "do not ask for confirmation (required when not on a terminal)")
     .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
     .option("--ignore-window", "allow cutovers outside their maintenance window")
+    .option(
+      "--state <url>",
+      "shared state: postgres://user@host/db (password from PGPASSWORD or ~/.pgpass); default MIGRATE_STATE_URL",
+    )
     .option("--only <workloads>", "comma-separated workload names")
     .addOption(
       new Option(
@@ -196,6 +207,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .addOption(outputOption(["auto", "plain", "json"]))
     .addOption(jsonOption())
     .option("--state-dir <dir>", "journal directory")
+    .option(
+      "--state <url>",
+      "shared state: postgres://user@host/db (password from PGPASSWORD or ~/.pgpass); default MIGRATE_STATE_URL",
+    )
     .addHelpText("after", "\nExample:\n  $ migrate status plans/henan-finance.yaml\n")
     .action(lazy("status"));
 
@@ -219,6 +234,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option("--out <file>", "write the report here instead of stdout")
     .option("--bureau <name>", "only this bureau")
     .option("--state-dir <dir>", "journal directory")
+    .option(
+      "--state <url>",
+      "shared state: postgres://user@host/db (password from PGPASSWORD or ~/.pgpass); default MIGRATE_STATE_URL",
+    )
     .option("--inventory <file>", "inventory JSON: adds the domestic-CPU readiness table")
     .addHelpText(
       "after",
@@ -243,6 +262,63 @@ export function buildProgram(options: ProgramOptions = {}): Command {
       "\nExamples:\n  $ migrate logs plans/henan-finance.yaml\n  $ migrate logs plans/henan-finance.yaml --level warn --workload land-revenue\n",
     )
     .action(lazy("logs"));
+
+  program
+    .command("runner")
+    .description(
+      "Serve shared state: take the workloads of the hosts this machine reaches, one per lease, and run them.",
+    )
+    .option(
+      "--state <url>",
+      "shared state: postgres://user@host/db (password from PGPASSWORD or ~/.pgpass); default MIGRATE_STATE_URL",
+    )
+    .option("--name <name>", "this runner's name in leases and the journal (default: host-pid)")
+    .option("--hosts <hosts>", "comma-separated source hosts this runner reaches (default: all)")
+    .option("--slots <n>", "workloads at once, each under its own lease (default 1)")
+    .option("--lease-seconds <n>", "lease length; a runner silent this long is taken over (default 30)")
+    .option(
+      "--bandwidth <rate>",
+      "this runner's own link, e.g. 40MiB/s (the plan's bandwidth is shared by all runners)",
+    )
+    .option("--state-dir <dir>", "local artefacts (manifests) directory (default: the plan's)")
+    .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ migrate runner --state postgres://migrate@10.1.0.5/migrate_state --name room-b --hosts tax-db,tax-web\n",
+    )
+    .action(lazy("runner"));
+
+  program
+    .command("cancel")
+    .description(
+      "Stop the plan's run in the shared state; runners stop their workloads at the next heartbeat.",
+    )
+    .argument("<plan>", "plan file")
+    .option(
+      "--state <url>",
+      "shared state: postgres://user@host/db (password from PGPASSWORD or ~/.pgpass); default MIGRATE_STATE_URL",
+    )
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ migrate cancel plans/henan-finance.yaml --state postgres://migrate@10.1.0.5/migrate_state\n",
+    )
+    .action(lazy("cancel"));
+
+  program
+    .command("state")
+    .description("Shared state: `push` moves the plan's file journal into the database (idempotent).")
+    .addArgument(new Command().createArgument("<action>", "push").choices(["push"]))
+    .argument("<plan>", "plan file")
+    .option(
+      "--state <url>",
+      "shared state: postgres://user@host/db (password from PGPASSWORD or ~/.pgpass); default MIGRATE_STATE_URL",
+    )
+    .option("--state-dir <dir>", "journal directory to push (default: .migrate/ beside the plan)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ migrate state push plans/henan-finance.yaml --state postgres://migrate@10.1.0.5/migrate_state\n",
+    )
+    .action(lazy("state"));
 
   program
     .command("completion")

@@ -8,10 +8,10 @@
 import { resolve } from "node:path";
 import { planStateDir, runDir, workloadDir } from "../../engine/journal/state-dir.ts";
 import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
-import { downtimeBudgetMs } from "../../engine/planning/window.ts";
 import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/running/apply.ts";
 import { runPreflight } from "../../engine/running/preflight.ts";
 import type { RunKind } from "../../engine/running/run-kinds.ts";
+import { resolveStateUrl } from "../../engine/state/state-url.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
@@ -26,10 +26,13 @@ import { type CommandSession, withCommandSession } from "../command-session.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
 import { planStateRoot } from "../paths.ts";
 import { canPrompt, type Prompter, terminalPrompter } from "../prompter.ts";
+import { applyShared, workloadInfo } from "../shared-apply.ts";
 import { VERSION } from "../version.ts";
 
 export interface ApplyCommandOptions {
   yes?: boolean;
+  /** Shared state (postgres://…): hand the plan to the runners instead of running it here. */
+  state?: string;
   stateDir?: string;
   ignoreWindow?: boolean;
   only?: string;
@@ -87,6 +90,28 @@ export async function runOfKind(
   for (const warning of loaded.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`);
   const only = parseOnly(options.only);
   const selected = selectWorkloads(plan, only);
+  const url = resolveStateUrl(options.state);
+  if (url && (kind !== "apply" || options.stopBefore)) {
+    // Runners take whole workloads to verified; a rehearsal or a stop before a step on shared
+    // state would need a job kind of its own, which runners do not know yet.
+    throw new UserError(
+      "usage",
+      `${kind}${options.stopBefore ? ` --stop-before ${options.stopBefore}` : ""} works on the local state only, but shared state is set (--state or MIGRATE_STATE_URL)`,
+      { hint: `unset MIGRATE_STATE_URL and drop --state to ${kind} from this machine's journal` },
+    );
+  }
+  if (url) {
+    return applyShared({
+      file,
+      loaded,
+      url,
+      selected,
+      yes: options.yes ?? false,
+      ignoreWindow: options.ignoreWindow ?? false,
+      mode: outputFormat(options),
+      prompter: deps.prompter,
+    });
+  }
   const root = await planStateRoot(plan, file, options.stateDir, "write");
   const name = plan.metadata.name;
   const resume = `migrate ${kind} ${file} --yes${options.stateDir ? ` --state-dir ${options.stateDir}` : ""}${kind !== "apply" && options.only ? ` --only ${options.only}` : ""}`;
@@ -158,15 +183,7 @@ async function execute(
       mode: outputFormat(options),
       title: `${prepared.kind} ${name}`,
       timeZone: plan.defaults.timezone,
-      workloads: prepared.selected.map((w) => {
-        const budget = downtimeBudgetMs(w);
-        return {
-          name: w.name,
-          bureau: w.bureau,
-          wave: w.wave,
-          ...(budget === undefined ? {} : { downtimeBudgetMs: budget }),
-        };
-      }),
+      workloads: prepared.selected.map(workloadInfo),
       resumeCommand: prepared.resume,
     },
     runLog: { runDir: (runId) => runDir(root, name, runId) },

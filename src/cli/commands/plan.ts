@@ -26,6 +26,8 @@ export interface PlanOptions {
   wave?: number;
   inventory?: string;
   stateDir?: string;
+  /** Shared state (postgres://…): what is done comes from its journal. */
+  state?: string;
   detailedExitcode?: boolean;
 }
 
@@ -41,18 +43,26 @@ interface JournalView {
  * Steps the journal records as finished; none when there is no journal yet. The journal
  * modules are imported only when a journal exists, so a first dry run loads nothing extra.
  */
-async function readJournalView(plan: Plan, stateRoot: string, planFile: string): Promise<JournalView> {
+async function readJournalView(
+  plan: Plan,
+  stateRoot: string,
+  planFile: string,
+  state: string | undefined,
+): Promise<JournalView> {
+  const shared = state || process.env.MIGRATE_STATE_URL ? await sharedJournal(state, plan) : undefined;
   const file = journalPath(stateRoot, plan.metadata.name);
-  try {
-    await access(file);
-  } catch {
-    return { completed: new Set() };
+  if (!shared) {
+    try {
+      await access(file);
+    } catch {
+      return { completed: new Set() };
+    }
   }
   const { readJournal } = await import("../../engine/journal/journal-read.ts");
   const { completedSteps, foldJournal } = await import("../../engine/journal/journal-fold.ts");
   const { findPlanChanges, planChangedError } = await import("../../engine/planning/resume-check.ts");
   const { otherPlanFile } = await import("../../engine/planning/plan-identity.ts");
-  const { records } = await readJournal(file);
+  const records = shared ?? (await readJournal(file)).records;
   // Folded once: the finished steps and the resume check come from the same summary.
   const summary = foldJournal(records);
   const completed = completedSteps(summary);
@@ -65,17 +75,20 @@ async function readJournalView(plan: Plan, stateRoot: string, planFile: string):
     const shown = rehearsalView(rehearsal);
     rehearsals.set(workload.name, rehearsalText(shown, downtimeBudgetMs(workload), plan.defaults.timezone));
   }
-  const other = otherPlanFile(
-    records,
-    planFile,
-    plan.metadata.name,
-    planStateDir(stateRoot, plan.metadata.name),
-  );
+  const other = shared
+    ? undefined
+    : otherPlanFile(records, planFile, plan.metadata.name, planStateDir(stateRoot, plan.metadata.name));
   if (other) return { completed, rehearsals, refusal: other.message };
   const changes = findPlanChanges(plan, records, summary);
   return changes.length > 0
     ? { completed, rehearsals, refusal: planChangedError(changes).message }
     : { completed, rehearsals };
+}
+
+/** The shared state's records (loaded only when a state URL is given). */
+async function sharedJournal(state: string | undefined, plan: Plan) {
+  const { sharedRecords } = await import("../shared-records.ts");
+  return sharedRecords(state, plan.metadata.name);
 }
 
 export async function run(file: string, options: PlanOptions = {}): Promise<number> {
@@ -86,7 +99,7 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
   const loaded = await loadPlanOrThrow(file, inventory ? { inventory } : {});
   for (const warning of loaded.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`);
   const root = await planStateRoot(loaded.plan, file, options.stateDir, "plan");
-  const journal = await readJournalView(loaded.plan, root, file);
+  const journal = await readJournalView(loaded.plan, root, file, options.state);
   if (journal.refusal) process.stderr.write(`warning: apply would refuse to resume: ${journal.refusal}\n`);
   const runPlan = planRun(loaded.plan, {
     completed: journal.completed,

@@ -11,12 +11,14 @@ import { renderHtml } from "../../report/html.ts";
 import { renderMarkdown } from "../../report/markdown.ts";
 import { buildReport } from "../../report/model.ts";
 import { checkOutputFile, readPlanState, writeOutputFile } from "../paths.ts";
+import { sharedRecords } from "../shared-records.ts";
 
 export interface ReportOptions {
   format: "md" | "html";
   out?: string;
   bureau?: string;
   stateDir?: string;
+  state?: string;
   inventory?: string;
 }
 
@@ -30,7 +32,9 @@ export async function run(planFile: string, options: ReportOptions): Promise<num
     });
   }
   const inventory = options.inventory ? await readInventoryFacts(options.inventory) : undefined;
-  const { records } = await readJournal(journalPath(root, planName));
+  const records =
+    (await sharedRecords(options.state, planName)) ??
+    (await readJournal(journalPath(root, planName))).records;
   const model = buildReport({
     plan: loaded.plan,
     planFile,

@@ -110,7 +110,8 @@ function parseLine(line: string): unknown {
   }
 }
 
-function checkRecord(value: unknown, where: string): JournalRecord {
+/** One record as the journal holds it, checked against its schema; `where` names its place. */
+export function checkRecord(value: unknown, where: string): JournalRecord {
   if (!value || typeof value !== "object" || Array.isArray(value)) {
     throw new UserError("journal", `${where}: the journal is corrupt (not a journal record)`, {
       hint: RESTORE_HINT,

@@ -1,0 +1,179 @@
+/**
+ * `migrate runner --state URL`: a long-lived worker that runs the shared state's workloads on
+ * the hosts it reaches. SIGTERM or Ctrl-C: stop at the next checkpoint and hand the workload
+ * back; a second signal exits at once (the lease then expires and another runner resumes).
+ * Exit codes: 0 stopped, 64 usage, 4 state database unreachable.
+ */
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import type { EngineEvent } from "../../engine/events.ts";
+import { resolveStateRoot, workloadDir } from "../../engine/journal/state-dir.ts";
+import type { RunResources } from "../../engine/running/leased-workload.ts";
+import { runRunner } from "../../engine/running/runner.ts";
+import { createThrottle, UNLIMITED } from "../../engine/running/throttle.ts";
+import type { StoredRun } from "../../engine/state/runs.ts";
+import { bothThrottles, SharedBudget } from "../../engine/state/shared-budget.ts";
+import type { StateDb } from "../../engine/state/state-db.ts";
+import { resolveStateUrl } from "../../engine/state/state-url.ts";
+import { UserError } from "../../errors.ts";
+import { ExitCode } from "../../exit-codes.ts";
+import { parseBandwidth } from "../../plan/bytes.ts";
+import { loadPlanOrThrow } from "../../plan/load.ts";
+import type { Plan } from "../../plan/schema.ts";
+import { planHosts, SshPool } from "../../remote/pool.ts";
+import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
+import type { Throttle } from "../../transfer/types.ts";
+import { withStateDb } from "../state-session.ts";
+
+export interface RunnerCommandOptions {
+  state?: string;
+  name?: string;
+  hosts?: string;
+  slots?: string;
+  leaseSeconds?: string;
+  bandwidth?: string;
+  stateDir?: string;
+  acceptNewHostKeys?: boolean;
+}
+
+function positive(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) {
+    throw new UserError("usage", `${flag} ${value} is not a whole number from 1`, { hint: `e.g. ${flag} 2` });
+  }
+  return number;
+}
+
+export async function run(options: RunnerCommandOptions = {}): Promise<number> {
+  const url = resolveStateUrl(options.state);
+  if (!url) {
+    throw new UserError(
+      "usage",
+      "a runner works from shared state; there is no --state or MIGRATE_STATE_URL",
+      {
+        hint: "migrate runner --state postgres://migrate@db.example:5432/migrate_state --hosts bureau-a-web",
+      },
+    );
+  }
+  const name = options.name ?? `${hostname()}-${process.pid}`;
+  const hosts = options.hosts
+    ?.split(",")
+    .map((host) => host.trim())
+    .filter(Boolean);
+  const slots = positive(options.slots, "--slots", 1);
+  const ttlMs = positive(options.leaseSeconds, "--lease-seconds", 30) * 1000;
+  const log = (line: string) => process.stderr.write(`runner ${name}: ${line}\n`);
+
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(ExitCode.interrupted);
+    log("stopping at the next checkpoint; the workload is handed back");
+    stop.abort(new Error("runner stopped"));
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  const pools = new Map<string, { resources: RunResources; pool: SshPool }>();
+  try {
+    await withStateDb(url, async (db, queue) => {
+      log(`serving ${hosts ? `hosts ${hosts.join(", ")}` : "every host"} from ${url.display}`);
+      await runRunner({
+        db,
+        boss: await queue(),
+        name,
+        hosts,
+        slots,
+        ttlMs,
+        pollMs: 500,
+        steps: STEP_IMPLEMENTATIONS,
+        stop: stop.signal,
+        resources: async (stored) => {
+          const cached = pools.get(stored.runId);
+          if (cached) return cached.resources;
+          const made = await resourcesFor(stored, options, slots, db);
+          pools.set(stored.runId, made);
+          return made.resources;
+        },
+        onEvent: (event) => {
+          const line = describe(event);
+          if (line) log(line);
+        },
+        log,
+      });
+    });
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    for (const { pool } of pools.values()) await pool.close();
+  }
+  log("stopped");
+  return ExitCode.ok;
+}
+
+/** The run's plan as this machine has it (same bytes as applied), its SSH pool and link budget. */
+async function resourcesFor(
+  stored: StoredRun,
+  options: RunnerCommandOptions,
+  slots: number,
+  db: StateDb,
+): Promise<{ resources: RunResources; pool: SshPool }> {
+  if (!existsSync(stored.planFile)) {
+    throw new UserError(
+      "usage",
+      `the plan file ${stored.planFile} of run ${stored.runId} is not on this machine`,
+      {
+        hint: "check the plan repository out at the same path on every runner",
+      },
+    );
+  }
+  const loaded = await loadPlanOrThrow(stored.planFile);
+  if (loaded.hash !== stored.planHash) {
+    throw new UserError(
+      "plan-changed",
+      `${stored.planFile} on this machine differs from the plan that was applied`,
+      {
+        hint: "bring this runner's plan checkout to the applied version",
+      },
+    );
+  }
+  const { plan } = loaded;
+  const root = resolveStateRoot(stored.planFile, plan.defaults.stateDir, options.stateDir);
+  const pool = new SshPool({ hosts: planHosts(plan), acceptNewHostKeys: options.acceptNewHostKeys ?? false });
+  return {
+    pool,
+    resources: {
+      plan,
+      remote: async (host) => pool.remote(host),
+      workDir: (workload) => workloadDir(root, plan.metadata.name, workload),
+      throttle: linkBudget(plan, options.bandwidth, slots, db),
+    },
+  };
+}
+
+/**
+ * The plan's `bandwidth` is one budget for all runners together (held in the database); the
+ * runner's `--bandwidth` is its own link, and a transfer waits for both.
+ */
+function linkBudget(plan: Plan, own: string | undefined, slots: number, db: StateDb): Throttle {
+  const shared = plan.defaults.bandwidth
+    ? new SharedBudget(db.pool, plan.metadata.name, parseBandwidth(plan.defaults.bandwidth), slots)
+    : undefined;
+  const link = own ? createThrottle(own, slots) : undefined;
+  if (shared && link) return bothThrottles(link, shared);
+  return shared ?? link ?? UNLIMITED;
+}
+
+function describe(event: EngineEvent): string | undefined {
+  switch (event.type) {
+    case "step-start":
+      return `${event.workload}: ${event.step} started (attempt ${event.attempt})`;
+    case "step-end":
+      return `${event.workload}: ${event.step} done in ${Math.round(event.durationMs)} ms`;
+    case "step-fail":
+      return `${event.workload}: ${event.step} failed: ${event.message}${event.willRetry ? " (will retry)" : ""}`;
+    case "workload-end":
+      return `${event.workload}: ${event.status}${event.reason ? ` (${event.reason})` : ""}`;
+    default:
+      return undefined;
+  }
+}

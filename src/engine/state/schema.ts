@@ -1,0 +1,88 @@
+/**
+ * The shared state's tables, created and migrated by `migrate` itself. Each migration runs once,
+ * in order, in one transaction with its `schema_version` row; an advisory lock keeps two
+ * processes that start at once from migrating together.
+ */
+import type { Pool } from "pg";
+import { UserError } from "../../errors.ts";
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE journal (
+     seq bigserial PRIMARY KEY,
+     plan text NOT NULL,
+     run_id text NOT NULL,
+     workload text,
+     runner text,
+     generation bigint,
+     record jsonb NOT NULL,
+     written_at timestamptz NOT NULL DEFAULT clock_timestamp());
+   CREATE INDEX journal_plan_seq ON journal (plan, seq);
+   CREATE TABLE runs (
+     run_id text PRIMARY KEY,
+     plan text NOT NULL,
+     plan_file text NOT NULL,
+     plan_text text NOT NULL,
+     plan_hash text NOT NULL,
+     state text NOT NULL,
+     cancel boolean NOT NULL DEFAULT false,
+     holder jsonb NOT NULL,
+     settings jsonb NOT NULL,
+     started_at timestamptz NOT NULL DEFAULT now(),
+     ended_at timestamptz);
+   -- One apply per plan at a time, held by the database itself.
+   CREATE UNIQUE INDEX runs_one_active ON runs (plan) WHERE state = 'running';
+   CREATE TABLE work (
+     run_id text NOT NULL REFERENCES runs,
+     plan text NOT NULL,
+     workload text NOT NULL,
+     wave int NOT NULL,
+     host text NOT NULL,
+     tenant text NOT NULL,
+     depends_on text[] NOT NULL,
+     state text NOT NULL,
+     status text,
+     runner text,
+     generation bigint NOT NULL DEFAULT 0,
+     lease_until timestamptz,
+     PRIMARY KEY (run_id, workload));
+   CREATE INDEX work_leases ON work (state, lease_until);`,
+  // The plan's bandwidth budget shared by every runner: one token-bucket timeline per plan.
+  `CREATE TABLE budgets (
+     plan text PRIMARY KEY,
+     paid_until timestamptz NOT NULL DEFAULT clock_timestamp());`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Bring the schema to this version; refuse a database a newer migrate already migrated. */
+export async function migrateSchema(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('migrate-schema'))");
+    await client.query(
+      "CREATE TABLE IF NOT EXISTS schema_version (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+    );
+    const { rows } = await client.query<{ v: number | null }>("SELECT max(version) AS v FROM schema_version");
+    const current = rows[0]?.v ?? 0;
+    if (current > SCHEMA_VERSION) {
+      throw new UserError(
+        "journal",
+        `the state database has schema version ${current}; this migrate knows ${SCHEMA_VERSION}`,
+        {
+          hint: "upgrade migrate on this machine to the version the other desks use",
+        },
+      );
+    }
+    for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+      await client.query(MIGRATIONS[version - 1] as string);
+      await client.query("INSERT INTO schema_version (version) VALUES ($1)", [version]);
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

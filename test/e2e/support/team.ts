@@ -1,0 +1,85 @@
+/**
+ * Helpers for the shared-state e2e tests: a fresh state database (fixtures/fleet/state-db.ts),
+ * runner processes of the real CLI, and direct reads of what the database holds.
+ */
+import type { ResultPromise } from "execa";
+import pg from "pg";
+import { resetStateDb, type StateDbFixture } from "../../../fixtures/fleet/state-db.ts";
+import type { JournalRecord } from "../../../src/engine/journal/journal-record.ts";
+import { startCli } from "../apply-support.ts";
+
+export interface TeamDb extends StateDbFixture {
+  pool: pg.Pool;
+  /** The environment every CLI process gets: the password, never in argv. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export function freshStateDb(): TeamDb {
+  const fixture = resetStateDb();
+  const url = new URL(fixture.url);
+  url.password = fixture.password;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  return { ...fixture, pool, env: { PGPASSWORD: fixture.password }, close: () => pool.end() };
+}
+
+export interface Row {
+  seq: number;
+  workload: string | null;
+  runner: string | null;
+  generation: number | null;
+  record: JournalRecord;
+}
+
+export async function journalRows(db: TeamDb, plan: string): Promise<Row[]> {
+  const { rows } = await db.pool.query<Row & { seq: string; generation: string | null }>(
+    "SELECT seq, workload, runner, generation, record FROM journal WHERE plan = $1 ORDER BY seq",
+    [plan],
+  );
+  return rows.map((row) => ({
+    ...row,
+    seq: Number(row.seq),
+    generation: row.generation === null ? null : Number(row.generation),
+  }));
+}
+
+export interface RunnerProcess {
+  name: string;
+  process: ResultPromise;
+  output(): string;
+}
+
+export function startRunner(db: TeamDb, name: string, extra: string[] = []): RunnerProcess {
+  const child = startCli(["runner", "--state", db.url, "--name", name, ...extra], db.env);
+  let text = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  // The runner is stopped by the test; its exit code is checked where it matters.
+  child.catch(() => undefined);
+  return { name, process: child, output: () => text };
+}
+
+/** Graceful stop (SIGTERM) and wait; SIGKILL if it does not stop in time. */
+export async function stopRunner(runner: RunnerProcess): Promise<void> {
+  if (runner.process.exitCode !== null || runner.process.signalCode) return;
+  runner.process.kill("SIGTERM");
+  const timer = setTimeout(() => runner.process.kill("SIGKILL"), 20_000);
+  await runner.process.catch(() => undefined);
+  clearTimeout(timer);
+}
+
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    // Until the first command migrated the schema, the tables are not there yet.
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
