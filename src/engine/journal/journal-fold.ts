@@ -56,6 +56,15 @@ export interface WorkloadSummary {
   /** Where the workload's traffic went last: a workload-end, or a finished rollback. */
   latest?: { status: WorkloadStatus; runId: string };
   failures: StepFailure[];
+  /** Every hook that ended, in journal order (status and the report show them). */
+  hooks: RecordOf<"hook-end">[];
+  /**
+   * Before-hooks (id → command run) that succeeded while their step has not finished since and
+   * the workload was not rolled back since: resume does not run them again.
+   */
+  beforeHooksDone: Map<string, string>;
+  /** Set once `migrate finalize` ended the workload's migration for good. */
+  finalized?: RecordOf<"finalize">;
 }
 
 export interface RunSummary {
@@ -83,7 +92,15 @@ export function emptySummary(): JournalSummary {
 function workloadOf(summary: JournalSummary, name: string): WorkloadSummary {
   let entry = summary.workloads.get(name);
   if (!entry) {
-    entry = { name, status: "pending", steps: {}, completed: new Set(), failures: [] };
+    entry = {
+      name,
+      status: "pending",
+      steps: {},
+      completed: new Set(),
+      failures: [],
+      hooks: [],
+      beforeHooksDone: new Map(),
+    };
     summary.workloads.set(name, entry);
   }
   return entry;
@@ -133,6 +150,16 @@ function foldRecord(summary: JournalSummary, record: JournalRecord): void {
       return;
     }
     case "lock-recovered":
+    case "hook-start":
+      return;
+    case "hook-end": {
+      const w = workloadOf(summary, record.workload);
+      w.hooks.push(record);
+      if (record.phase === "before" && record.ok) w.beforeHooksDone.set(record.hook, record.run);
+      return;
+    }
+    case "finalize":
+      workloadOf(summary, record.workload).finalized = record;
       return;
     case "workload-end": {
       const w = workloadOf(summary, record.workload);
@@ -186,10 +213,13 @@ function foldRecord(summary: JournalSummary, record: JournalRecord): void {
           if (name !== "rollback" && state) state.lastCheckpoint = undefined;
         }
         w.completed.clear();
+        w.beforeHooksDone.clear();
         w.rolledBackAt = record.at;
         w.latest = { status: "rolled-back", runId: record.runId };
       } else {
         w.completed.add(record.key);
+        for (const id of w.beforeHooksDone.keys())
+          if (id.startsWith(`${record.step}/`)) w.beforeHooksDone.delete(id);
       }
       return;
     case "step-fail":

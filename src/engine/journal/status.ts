@@ -31,6 +31,8 @@ export interface WorkloadStatusView {
   outputs: { [S in StepName]?: StepOutputs[S] };
   /** Bytes verified in place on the target, carried by a seed bundle, and sent over the link. */
   bytes: ByteAccounting;
+  /** When and by whom `migrate finalize` ended the migration for good. */
+  finalized?: { at: string; by: string };
 }
 
 export interface StatusView {
@@ -83,6 +85,7 @@ function view(
   if (summary?.downtimeMs !== undefined) result.downtimeMs = summary.downtimeMs;
   if (summary?.downtimeBudgetMs !== undefined) result.downtimeBudgetMs = summary.downtimeBudgetMs;
   if (summary?.budgetExceeded !== undefined) result.budgetExceeded = summary.budgetExceeded;
+  if (summary?.finalized) result.finalized = { at: summary.finalized.at, by: summary.finalized.by };
   return result;
 }
 
@@ -203,6 +206,8 @@ export function formatStatus(status: StatusView, timeZone = "UTC"): string {
         lines.push(`    ${parts.join("  ")}`);
         if (w.reason && w.status !== "succeeded") lines.push(`      ${w.reason}`);
         else if (w.budgetExceeded && w.reason) lines.push(`      ${w.reason}`);
+        if (w.finalized)
+          lines.push(`      finalized ${formatTime(w.finalized.at, timeZone)} by ${w.finalized.by}`);
       }
     }
   }

@@ -28,7 +28,7 @@ export interface RunSessionOptions {
   plan: Plan;
   planFile: string;
   planHash: string;
-  command: "apply" | "rollback";
+  command: "apply" | "rollback" | "finalize";
   journal: Journal;
   onEvent: OnEvent;
   signal: AbortSignal;
