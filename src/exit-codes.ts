@@ -40,6 +40,12 @@ export const EXIT_CODES = {
     description:
       "The state is held by another run, or the journal belongs to a different plan or a changed one; nothing was changed.",
   },
+  notReady: {
+    code: 6,
+    commands: "apply",
+    description:
+      "Readiness refused the run before any change: too little free space on a target, a needed port held by another process, an older target database server, or a closed window (docs/lifecycle.md).",
+  },
   usage: {
     code: 64,
     commands: "all",
@@ -75,6 +81,8 @@ export function exitCodeFor(kind: ErrorKind): ExitCode {
       return ExitCode.locked;
     case "interrupted":
       return ExitCode.interrupted;
+    case "not-ready":
+      return ExitCode.notReady;
     default:
       return ExitCode.error;
   }

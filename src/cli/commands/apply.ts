@@ -2,7 +2,7 @@
  * `migrate apply <plan>`: parse options, take the state lock, confirm, then hand the plan to the
  * engine with the real steps, the SSH pool, the renderer and the run log. Exit codes: 0 all
  * succeeded, 3 some failed/rolled back/skipped, 4 preflight refused (trust, passwords, no host
- * reachable), 5 locked, plan changed or another plan's state, 64 usage, 130 interrupted.
+ * reachable), 5 locked, 6 readiness blocked (space, ports, database version, closed window), plan changed or another plan's state, 64 usage, 130 interrupted.
  */
 import { resolve } from "node:path";
 import { planStateDir, runDir, workloadDir } from "../../engine/journal/state-dir.ts";
@@ -10,6 +10,7 @@ import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
 import { downtimeBudgetMs } from "../../engine/planning/window.ts";
 import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/running/apply.ts";
 import { runPreflight } from "../../engine/running/preflight.ts";
+import { readinessGate } from "../../engine/running/readiness-gate.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
@@ -165,6 +166,27 @@ async function execute(
         new Set(work.workloads.map((workload) => workload.target)),
         signal,
       );
+      const names = new Set(work.workloads.map((workload) => workload.name));
+      const warnings = await readinessGate({
+        plan,
+        workloads: prepared.ready.runPlan.waves.flatMap((w) => w.workloads).filter((w) => names.has(w.name)),
+        records: journal.records,
+        remote: async (host) => pool.remote(host),
+        signal,
+        now: new Date(),
+        ignoreWindow: options.ignoreWindow ?? false,
+      });
+      for (const finding of warnings) {
+        const hint = finding.hint ? ` (${finding.hint})` : "";
+        const message = `readiness ${finding.check}: ${finding.message}${hint}`;
+        run.onEvent({
+          type: "log",
+          level: "warn",
+          message,
+          workload: finding.workload,
+          at: new Date().toISOString(),
+        });
+      }
     },
     version: VERSION,
     argv: process.argv.slice(2),
