@@ -30,6 +30,11 @@ export interface ReadinessContext {
   /** Bytes per second the transfer is expected to move (plan bandwidth or measured), if known. */
   rateBytesPerSecond?: number;
   ignoreWindow?: boolean;
+  /**
+   * Workloads whose cutover already froze the source (a checkpoint not undone by a rollback):
+   * their window and ports are the cutover's own business now (it defers or finishes).
+   */
+  cutoverStarted?: ReadonlySet<string>;
 }
 
 const pending = (workload: RunWorkload, step: string) =>
@@ -60,6 +65,7 @@ function windowFindings(
   context: ReadinessContext,
 ): ReadinessFinding[] {
   if (!workload.window || context.ignoreWindow || !pending(workload, "cutover")) return [];
+  if (context.cutoverStarted?.has(workload.name)) return [];
   const end = Date.parse(workload.window.end);
   const left = end - context.now.getTime();
   if (left <= 0) {
@@ -99,7 +105,8 @@ export function assessReadiness(
     if (workload.status === "done") continue;
     const known = facts.get(workload.name) ?? {};
     if (known.space && pending(workload, "transfer")) findings.push(...spaceFindings(workload, known.space));
-    for (const { port, processes } of known.portsInUse ?? []) {
+    const started = context.cutoverStarted?.has(workload.name) ?? false;
+    for (const { port, processes } of started ? [] : (known.portsInUse ?? [])) {
       findings.push({
         workload: workload.name,
         check: "ports",

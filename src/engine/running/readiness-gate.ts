@@ -10,6 +10,7 @@ import { parseBandwidth } from "../../plan/bytes.ts";
 import type { Plan } from "../../plan/schema.ts";
 import type { Remote } from "../../remote/types.ts";
 import { probeReadiness, type WorkloadFacts } from "../../steps/readiness-facts.ts";
+import { foldJournal } from "../journal/journal-fold.ts";
 import type { JournalRecord } from "../journal/journal-record.ts";
 import { cutoverInput, type RunWorkload } from "../planning/planner.ts";
 import {
@@ -61,10 +62,17 @@ export async function readinessGate(options: GateOptions): Promise<ReadinessFind
     );
   }
   const rate = expectedRate(options.plan, options.records);
+  const summary = foldJournal(options.records);
+  const cutoverStarted = new Set(
+    options.workloads
+      .filter((w) => summary.workloads.get(w.name)?.steps.cutover?.lastCheckpoint !== undefined)
+      .map((w) => w.name),
+  );
   const findings = assessReadiness(options.workloads, facts, {
     now: options.now,
     rehearsed: rehearsedWorkloads(options.records),
     ignoreWindow: options.ignoreWindow,
+    cutoverStarted,
     ...(rate ? { rateBytesPerSecond: rate } : {}),
   });
   const blocks = findings.filter((f) => f.level === "block");

@@ -70,6 +70,8 @@ describe("readiness", () => {
     const after = new Date("2026-12-07T00:00Z");
     expect(assess(new Map(), { now: after })[0]?.slice(0, 2)).toEqual(["block", "window"]);
     expect(assess(new Map(), { now: after, ignoreWindow: true })).toEqual([]);
+    // A cutover that already froze the source defers or finishes by itself: never blocked here.
+    expect(assess(new Map(), { now: after, cutoverStarted: new Set(["app"]) })).toEqual([]);
     const big = new Map([
       [
         "app",
