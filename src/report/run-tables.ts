@@ -141,28 +141,20 @@ export function runTables(run: RunReport, timeZone: string): RunTable[] {
       : [],
   );
   // Hooks and finalize appear only in runs that have them, so other reports read as before.
-  const lifecycle: RunTable[] = [
-    ...(hooks.length > 0
-      ? [
-          {
-            id: "hooks",
-            title: "Hooks",
-            headers: ["Workload", "Hook", "Started", "Result", "Duration"],
-            rows: hooks,
-          },
-        ]
-      : []),
-    ...(finalized.length > 0
-      ? [
-          {
-            id: "finalized",
-            title: "Finalized (rollback no longer offered)",
-            headers: ["Workload", "Finalized at", "By", "Source services disabled", "Staging removed on"],
-            rows: finalized,
-          },
-        ]
-      : []),
-  ];
+  const lifecycle = [
+    {
+      id: "hooks",
+      title: "Hooks",
+      headers: ["Workload", "Hook", "Started", "Result", "Duration"],
+      rows: hooks,
+    },
+    {
+      id: "finalized",
+      title: "Finalized (rollback no longer offered)",
+      headers: ["Workload", "Finalized at", "By", "Source services disabled", "Staging removed on"],
+      rows: finalized,
+    },
+  ].filter((table) => table.rows.length > 0);
   return [
     {
       id: "systems",
