@@ -139,6 +139,18 @@ describe.skipIf(skipReason !== "")("lifecycle: hooks after the switch, then fina
     expect(await portalServedBy()).toBe(`upstream portal { server ${address("tgt-1")}:80; }\n`);
   });
 
+  it("shows who finalized in status, and the hooks and the finalize in the sign-off report", async () => {
+    const env = { NO_COLOR: "1", CI: "true" };
+    const status = await execa(BIN, ["status", planFile, "--state-dir", stateDir], { env });
+    expect(String(status.stdout)).toMatch(
+      /portal .*\n\s+finalized \d{4}-\d\d-\d\d \d\d:\d\d \+08:00 by \S+@\S+/,
+    );
+    const report = String((await execa(BIN, ["report", planFile, "--state-dir", stateDir], { env })).stdout);
+    expect(report).toContain("### Finalized (rollback no longer offered)");
+    expect(report).toMatch(/\| portal \| cutover\/after\/0 on gw: mkdir -p \/var\/cache\/warm .* \| ok \|/);
+    expect(report).toContain("exit 3 (warning): duty phone unreachable");
+  });
+
   it("refuses to finalize a workload that has not passed verify, before changing anything", async () => {
     const refused = await cli([
       "finalize",
