@@ -13,7 +13,7 @@ import type { PathSpace, WorkloadFacts } from "../../steps/readiness-facts.ts";
 import type { JournalRecord } from "../journal/journal-record.ts";
 import type { RunWorkload } from "./planner.ts";
 
-export type ReadinessCheck = "space" | "ports" | "database-version" | "window" | "rehearsal";
+export type ReadinessCheck = "space" | "ports" | "database-version" | "window" | "rehearsal" | "probe";
 
 export interface ReadinessFinding {
   workload: string;

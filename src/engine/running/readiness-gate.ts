@@ -46,20 +46,32 @@ export function expectedRate(plan: Plan, records: readonly JournalRecord[]): num
 /** Throws UserError("not-ready") when anything blocks; returns the warnings otherwise. */
 export async function readinessGate(options: GateOptions): Promise<ReadinessFinding[]> {
   const facts = new Map<string, WorkloadFacts>();
+  const unmeasured: ReadinessFinding[] = [];
   for (const workload of options.workloads) {
     const cutover = cutoverInput(workload);
     const ports = cutover.traffic.strategy === "proxy" ? [cutover.traffic.upstreamPort] : [];
     const transferPending = workload.steps.some((s) => s.name === "transfer" && s.status === "pending");
     const cutoverPending = workload.steps.some((s) => s.name === "cutover" && s.status === "pending");
     if (!transferPending && !cutoverPending) continue;
-    facts.set(
-      workload.name,
-      await probeReadiness(
-        options.remote,
-        { cutover, ports: cutoverPending ? ports : [], probeSpace: transferPending },
-        options.signal,
-      ),
-    );
+    try {
+      facts.set(
+        workload.name,
+        await probeReadiness(
+          options.remote,
+          { cutover, ports: cutoverPending ? ports : [], probeSpace: transferPending },
+          options.signal,
+        ),
+      );
+    } catch (error) {
+      if (options.signal.aborted) throw error;
+      // An unreachable host fails just its workloads later (preflight.ts); say what was not measured.
+      unmeasured.push({
+        workload: workload.name,
+        check: "probe",
+        level: "warn",
+        message: `readiness not measured: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
   }
   const rate = expectedRate(options.plan, options.records);
   const summary = foldJournal(options.records);
@@ -88,5 +100,5 @@ export async function readinessGate(options: GateOptions): Promise<ReadinessFind
       },
     );
   }
-  return findings;
+  return [...findings, ...unmeasured];
 }
