@@ -17,6 +17,7 @@ export type ErrorKind =
   | "interrupted"
   | "verify"
   | "journal"
+  | "not-ready"
   | "bug";
 
 export abstract class MigrateError extends Error {

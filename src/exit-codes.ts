@@ -30,25 +30,31 @@ export const EXIT_CODES = {
   },
   unreachable: {
     code: 4,
-    commands: "apply, rehearse, sync, inventory, rollback, seed",
+    commands: "apply, rehearse, sync, inventory, rollback, finalize, seed",
     description:
       "Trust or connection failure: a host key refused, authentication failed, a database password missing, or no host reachable; nothing was changed.",
   },
   locked: {
     code: 5,
-    commands: "apply, rehearse, sync, rollback, seed",
+    commands: "apply, rehearse, sync, rollback, finalize, seed, state push",
     description:
       "The state is held by another run, or the journal belongs to a different plan or a changed one; nothing was changed.",
+  },
+  notReady: {
+    code: 6,
+    commands: "apply, rehearse, sync",
+    description:
+      "Readiness refused the run before any change: too little free space on a target, a needed port held by another process, an older target database server, or a closed window (docs/lifecycle.md).",
   },
   usage: {
     code: 64,
     commands: "all",
     description:
-      "A usage mistake: an unknown flag or value, a missing --yes without a terminal, a path given on the command line that cannot be used, a rehearse or sync of a workload already cut over.",
+      "A usage mistake: an unknown flag or value, a missing --yes without a terminal, a path given on the command line that cannot be used, a rehearse or sync of a workload already cut over, a finalize of a workload not verified, a rollback after finalize, a password in a --state URL.",
   },
   interrupted: {
     code: 130,
-    commands: "apply, rehearse, sync, rollback, inventory, seed",
+    commands: "apply, rehearse, sync, rollback, finalize, inventory, seed, runner",
     description: "Stopped by Ctrl-C or SIGTERM; finished steps are journaled, the same command resumes.",
   },
 } as const;
@@ -75,6 +81,8 @@ export function exitCodeFor(kind: ErrorKind): ExitCode {
       return ExitCode.locked;
     case "interrupted":
       return ExitCode.interrupted;
+    case "not-ready":
+      return ExitCode.notReady;
     default:
       return ExitCode.error;
   }

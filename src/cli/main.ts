@@ -23,6 +23,7 @@ export type CommandName =
   | "seed"
   | "status"
   | "rollback"
+  | "finalize"
   | "report"
   | "logs"
   | "runner"
@@ -225,6 +226,23 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .addOption(jsonOption())
     .addHelpText("after", "\nExample:\n  $ migrate rollback plans/henan-finance.yaml land-revenue --yes\n")
     .action(lazy("rollback"));
+
+  program
+    .command("finalize")
+    .description(
+      "After sign-off, end a verified workload's migration for good: source services disabled, staging removed; no rollback afterwards.",
+    )
+    .argument("<plan>", "plan file")
+    .option("--only <workloads>", "comma-separated workload names")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("--state-dir <dir>", "journal directory")
+    .addOption(outputOption(["auto", "plain", "json", "github"]))
+    .addOption(jsonOption())
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ migrate finalize plans/henan-finance.yaml --only land-revenue --yes\n",
+    )
+    .action(lazy("finalize"));
 
   program
     .command("report")

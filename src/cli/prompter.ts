@@ -3,6 +3,7 @@
  * terminal; tests and CI pass --yes (or a scripted Prompter) instead.
  */
 import { createInterface } from "node:readline/promises";
+import { UserError } from "../errors.ts";
 
 export interface Prompter {
   /** Ask a yes/no question; anything but y/yes is no. */
@@ -33,4 +34,21 @@ export function canPrompt(
   stderr: { isTTY?: boolean } = process.stderr,
 ): boolean {
   return Boolean(stdin.isTTY && stderr.isTTY);
+}
+
+/** A command that changes hosts asks first; with nobody to ask it needs --yes (`withYes`: the command line). */
+export function requireConsent(
+  command: string,
+  yes: boolean | undefined,
+  interactive: boolean,
+  withYes: string,
+): void {
+  if (yes || interactive) return;
+  throw new UserError(
+    "usage",
+    `${command} changes hosts and asks first, but there is no terminal to ask on`,
+    {
+      hint: `pass --yes: ${withYes}`,
+    },
+  );
 }

@@ -169,6 +169,34 @@ export const Check = z.union([
   }),
 ]);
 
+/** An operator-written shell command run on a plan host before or after a step (docs/hooks.md). */
+export const Hook = z.strictObject({
+  host: hostName.describe("A host in the plan."),
+  run: z.string().min(1).describe("Shell command, run with `sh -c` on the host as the plan's user."),
+  timeout: duration
+    .default("5m")
+    .describe("Longest the command may run; after that it is stopped and fails."),
+  mustSucceed: z
+    .boolean()
+    .default(true)
+    .describe("true: a failure fails the step (after the switch: rolls back); false: a journaled warning."),
+});
+const hookList = z.array(Hook).min(1);
+/** One list per step; an unknown step name is refused with a did-you-mean hint. */
+const HooksPerStep = z.strictObject({
+  snapshot: hookList.optional(),
+  transfer: hookList.optional(),
+  reconfigure: hookList.optional(),
+  cutover: hookList.optional(),
+  verify: hookList.optional(),
+});
+export const Hooks = z.strictObject({
+  before: HooksPerStep.optional().describe("Run before the step's own work, in order."),
+  after: HooksPerStep.optional().describe(
+    "Run after the step's own work succeeded, before it counts as finished.",
+  ),
+});
+
 export const Workload = z.strictObject({
   name: safeName.describe("Unique among workloads."),
   bureau: z.string().min(1).describe("The owning bureau; progress is reported per bureau."),
@@ -219,6 +247,9 @@ export const Workload = z.strictObject({
     .array(Check)
     .default([])
     .describe("Checks that must pass before the workload counts as migrated."),
+  hooks: Hooks.optional().describe(
+    "Commands run on plan hosts before or after a step: { before|after: { <step>: [ { host, run, timeout, mustSucceed } ] } }.",
+  ),
 });
 
 export const Defaults = z.strictObject({
@@ -279,6 +310,8 @@ export type Workload = z.infer<typeof Workload>;
 export type Database = z.infer<typeof Database>;
 export type Cutover = z.infer<typeof Cutover>;
 export type Check = z.infer<typeof Check>;
+export type Hook = z.infer<typeof Hook>;
+export type Hooks = z.infer<typeof Hooks>;
 export type Zone = z.infer<typeof Zone>;
 export type Arch = z.infer<typeof Arch>;
 export type Auth = z.infer<typeof Auth>;

@@ -12,7 +12,7 @@ import {
   type StepState,
   type WorkloadSummary,
 } from "../engine/journal/journal-fold.ts";
-import type { JournalRecord } from "../engine/journal/journal-record.ts";
+import type { JournalRecord, RecordOf } from "../engine/journal/journal-record.ts";
 import { downtimeBudgetMs as plannedBudgetMs } from "../engine/planning/window.ts";
 import type { InventoryFacts } from "../plan/inventory-facts.ts";
 import type { Plan } from "../plan/schema.ts";
@@ -82,6 +82,24 @@ export interface WorkloadReport {
     measured?: RehearseOutput["measured"];
     message?: string;
   };
+  /** Hooks that ran around the steps, in order (docs/hooks.md). */
+  hooks?: HookReport[];
+  /** `migrate finalize` ended the migration for good in this run. */
+  finalized?: { at: string; by: string; servicesDisabled: string[]; stagingRemoved: string[] };
+}
+
+export interface HookReport {
+  /** `${step}/${phase}/${index}`. */
+  hook: string;
+  host: string;
+  run: string;
+  at: string;
+  ok: boolean;
+  mustSucceed: boolean;
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  stderrTail: string;
 }
 
 export interface RunReport {
@@ -291,6 +309,17 @@ function buildWorkload(
       ? { budgetExceeded: end?.budgetExceeded ?? downtimeMs > downtimeBudgetMs }
       : {}),
     failures,
+    ...(w.hooks.length > 0 ? { hooks: w.hooks.map(hookReport) } : {}),
+    ...(w.finalized
+      ? {
+          finalized: {
+            at: w.finalized.at,
+            by: w.finalized.by,
+            servicesDisabled: w.finalized.servicesDisabled,
+            stagingRemoved: w.finalized.stagingRemoved,
+          },
+        }
+      : {}),
     ...(rollbackStep
       ? {
           rollback: {
@@ -311,6 +340,11 @@ function rehearsalReport(rehearsal: NonNullable<WorkloadSummary["rehearsal"]>): 
   if (!rehearsal.ok) return { at: rehearsal.at, ok: false, checks: [], message: rehearsal.message };
   const { checks, measured, projectedDowntimeMs } = rehearsal.outputs;
   return { at: rehearsal.at, ok: true, checks, measured, projectedDowntimeMs };
+}
+
+function hookReport(h: RecordOf<"hook-end">): HookReport {
+  const { hook, host, run, startedAt: at, ok, mustSucceed, exitCode, timedOut, durationMs, stderrTail } = h;
+  return { hook, host, run, at, ok, mustSucceed, exitCode, timedOut, durationMs, stderrTail };
 }
 
 function sum(...values: (number | undefined)[]): number | undefined {

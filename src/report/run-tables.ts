@@ -159,6 +159,48 @@ export function runTables(run: RunReport, timeZone: string): RunTable[] {
         ]
       : [],
   );
+  const hooks = run.workloads.flatMap((w) =>
+    (w.hooks ?? []).map((h): Cell[] => [
+      { text: w.name },
+      { text: `${h.hook} on ${h.host}: ${h.run}` },
+      { text: when(h.at) },
+      {
+        text: h.ok
+          ? "ok"
+          : `${h.timedOut ? "timed out" : `exit ${h.exitCode ?? "?"}`}${h.mustSucceed ? "" : " (warning)"}${h.stderrTail ? `: ${h.stderrTail}` : ""}`,
+        tone: h.ok ? "ok" : h.mustSucceed ? "bad" : "warn",
+      },
+      { text: durationText(h.durationMs), num: true },
+    ]),
+  );
+  const finalized = run.workloads.flatMap((w): Cell[][] =>
+    w.finalized
+      ? [
+          [
+            { text: w.name },
+            { text: when(w.finalized.at) },
+            { text: w.finalized.by },
+            { text: w.finalized.servicesDisabled.join(", ") || dash },
+            { text: w.finalized.stagingRemoved.join(", ") || dash },
+          ],
+        ]
+      : [],
+  );
+  // Hooks and finalize appear only in runs that have them, so other reports read as before.
+  const lifecycle = [
+    {
+      id: "hooks",
+      title: "Hooks",
+      headers: ["Workload", "Hook", "Started", "Result", "Duration"],
+      rows: hooks,
+    },
+    {
+      id: "finalized",
+      title: "Finalized (rollback no longer offered)",
+      headers: ["Workload", "Finalized at", "By", "Source services disabled", "Staging removed on"],
+      rows: finalized,
+    },
+  ].filter((table) => table.rows.length > 0);
   return [
     {
       id: "systems",
@@ -216,5 +258,6 @@ export function runTables(run: RunReport, timeZone: string): RunTable[] {
           },
         ]
       : []),
+    ...lifecycle,
   ];
 }

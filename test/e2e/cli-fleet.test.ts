@@ -1,8 +1,8 @@
 /**
  * README promises of the command line that only hosts can show, run as an operator types them:
- * a maintenance window that has not opened or closed half an hour ago refuses the cutover and
- * `--ignore-window` overrides it; a plan whose per-tenant limit binds runs its workloads one at a
- * time; `--accept-new-host-keys` records first-seen keys; `--output github` annotates apply and
+ * a maintenance window that has not opened refuses the cutover, one that closed half an hour ago
+ * is refused by readiness before anything is copied, and `--ignore-window` overrides it; a plan
+ * whose per-tenant limit binds runs its workloads one at a time; `--accept-new-host-keys` records first-seen keys; `--output github` annotates apply and
  * inventory failures; an unset `passwordEnv` stops apply with exit 4 before any step.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -76,10 +76,11 @@ describe.skipIf(skipReason !== "")("the command line on the fleet", () => {
       const refused = await runMigrate(applyArgs(derived.planFile, derived.stateDir), {
         deadlineMs: 200_000,
       });
-      expect(refused.code, refused.stderr).toBe(3);
+      // Readiness refuses a closed window before anything is copied (exit 6, docs/lifecycle.md).
+      expect(refused.code, refused.stderr).toBe(6);
+      expect(refused.stderr).toMatch(/maintenance window closed at .*--ignore-window/s);
       const before = readJournalFile(derived.stateDir, derived.planName).records;
-      expect(ofType(before, "step-start").map((r) => r.step)).not.toContain("cutover");
-      expect(ofType(before, "workload-end")[0]?.reason).toMatch(/has closed.*--ignore-window/);
+      expect(ofType(before, "step-start")).toEqual([]);
       expect(await gatewayPointsAt()).toBe("portal-src");
 
       const forced = await runMigrate(applyArgs(derived.planFile, derived.stateDir, ["--ignore-window"]), {

@@ -3,13 +3,15 @@
  * engine with the real steps, the SSH pool, the renderer and the run log. `rehearse` and `sync`
  * are run kinds of the same engine and go through the same function (runOfKind). Exit codes:
  * 0 all succeeded, 3 some failed/rolled back/skipped, 4 preflight refused (trust, passwords, no
- * host reachable), 5 locked, plan changed or another plan's state, 64 usage, 130 interrupted.
+ * host reachable), 5 locked, plan changed or another plan's state, 6 readiness blocked (space,
+ * ports, database version, closed window), 64 usage, 130 interrupted.
  */
 import { resolve } from "node:path";
 import { planStateDir, runDir, workloadDir } from "../../engine/journal/state-dir.ts";
 import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
 import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/running/apply.ts";
 import { runPreflight } from "../../engine/running/preflight.ts";
+import { readinessGate } from "../../engine/running/readiness-gate.ts";
 import type { RunKind } from "../../engine/running/run-kinds.ts";
 import { resolveStateUrl } from "../../engine/state/state-url.ts";
 import { UserError } from "../../errors.ts";
@@ -219,6 +221,28 @@ async function execute(
         new Set(work.workloads.map((workload) => workload.target)),
         signal,
       );
+      const names = new Set(work.workloads.map((workload) => workload.name));
+      const warnings = await readinessGate({
+        plan,
+        workloads: prepared.ready.runPlan.waves.flatMap((w) => w.workloads).filter((w) => names.has(w.name)),
+        records: journal.records,
+        remote: async (host) => pool.remote(host),
+        signal,
+        now: new Date(),
+        ignoreWindow: options.ignoreWindow ?? false,
+        kind: prepared.kind,
+      });
+      for (const finding of warnings) {
+        const hint = finding.hint ? ` (${finding.hint})` : "";
+        const message = `readiness ${finding.check}: ${finding.message}${hint}`;
+        run.onEvent({
+          type: "log",
+          level: "warn",
+          message,
+          workload: finding.workload,
+          at: new Date().toISOString(),
+        });
+      }
     },
     version: VERSION,
     argv: process.argv.slice(2),

@@ -5,7 +5,7 @@
  */
 import { access } from "node:fs/promises";
 import { journalPath, planStateDir } from "../../engine/journal/state-dir.ts";
-import { planRun } from "../../engine/planning/planner.ts";
+import { planRun, type RunPlan } from "../../engine/planning/planner.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
@@ -35,6 +35,8 @@ interface JournalView {
   completed: Set<string>;
   /** Per workload, its last rehearsal in words. */
   rehearsals?: Map<string, string>;
+  /** Workloads a rehearsal passed (readiness). */
+  rehearsed: Set<string>;
   /** Why apply would refuse to resume (the plan changed under finished steps), if it would. */
   refusal?: string;
 }
@@ -55,7 +57,7 @@ async function readJournalView(
     try {
       await access(file);
     } catch {
-      return { completed: new Set() };
+      return { completed: new Set(), rehearsed: new Set() };
     }
   }
   const { readJournal } = await import("../../engine/journal/journal-read.ts");
@@ -75,20 +77,43 @@ async function readJournalView(
     const shown = rehearsalView(rehearsal);
     rehearsals.set(workload.name, rehearsalText(shown, downtimeBudgetMs(workload), plan.defaults.timezone));
   }
+  const { rehearsedWorkloads } = await import("../../engine/planning/readiness.ts");
+  const rehearsed = rehearsedWorkloads(records);
   const other = shared
     ? undefined
     : otherPlanFile(records, planFile, plan.metadata.name, planStateDir(stateRoot, plan.metadata.name));
-  if (other) return { completed, rehearsals, refusal: other.message };
+  if (other) return { completed, rehearsals, rehearsed, refusal: other.message };
   const changes = findPlanChanges(plan, records, summary);
   return changes.length > 0
-    ? { completed, rehearsals, refusal: planChangedError(changes).message }
-    : { completed, rehearsals };
+    ? { completed, rehearsals, rehearsed, refusal: planChangedError(changes).message }
+    : { completed, rehearsals, rehearsed };
 }
 
 /** The shared state's records (loaded only when a state URL is given). */
 async function sharedJournal(state: string | undefined, plan: Plan) {
   const { sharedRecords } = await import("../shared-records.ts");
   return sharedRecords(state, plan.metadata.name);
+}
+
+/**
+ * What apply's readiness gate would say, from what `plan` knows without SSH: the journal
+ * (rehearsals, what remains), the windows, and sizes and free space from --inventory.
+ */
+async function readinessSection(
+  runPlan: RunPlan,
+  rehearsed: ReadonlySet<string>,
+  inventory: InventoryFacts | undefined,
+): Promise<string> {
+  const { assessReadiness, inventorySpace, readinessLines } = await import(
+    "../../engine/planning/readiness.ts"
+  );
+  const workloads = runPlan.waves.flatMap((wave) => wave.workloads);
+  const facts = inventory ? inventorySpace(workloads, inventory) : new Map();
+  const findings = assessReadiness(workloads, facts, { now: new Date(), rehearsed });
+  if (findings.length === 0) return "";
+  const blocks = findings.filter((f) => f.level === "block").length;
+  const head = `\nReadiness (${blocks} block, ${findings.length - blocks} warn${inventory ? "" : "; --inventory adds free space"}):`;
+  return `${[head, ...readinessLines(findings)].join("\n")}\n`;
 }
 
 export async function run(file: string, options: PlanOptions = {}): Promise<number> {
@@ -134,6 +159,7 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
         ...(tty && process.stdout.columns ? { width: process.stdout.columns } : {}),
       }),
     );
+    process.stdout.write(await readinessSection(runPlan, journal.rehearsed, inventory));
     if (inventory?.workloads) {
       const { buildReadiness, readinessText } = await import("../../report/readiness.ts");
       process.stdout.write(`\n${readinessText(buildReadiness(loaded.plan, inventory))}`);

@@ -2,20 +2,17 @@
  * `migrate rollback <plan> <workload>`: traffic back to the source and its services started,
  * through the cutover step's undo, journaled; the next apply migrates the workload again.
  */
-import { resolve } from "node:path";
-import { planStateDir, runDir, workloadDir } from "../../engine/journal/state-dir.ts";
+import { planStateDir } from "../../engine/journal/state-dir.ts";
 import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
-import { operatorInfo } from "../../engine/running/apply.ts";
 import { checkRollbackAllowed, rollbackWorkload } from "../../engine/running/rollback.ts";
-import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
 import { withCommandSession } from "../command-session.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
 import { planStateRoot } from "../paths.ts";
-import { canPrompt, type Prompter, terminalPrompter } from "../prompter.ts";
-import { VERSION } from "../version.ts";
+import { canPrompt, type Prompter, requireConsent, terminalPrompter } from "../prompter.ts";
+import { startShortRun } from "../short-run.ts";
 
 export interface RollbackCommandOptions {
   yes?: boolean;
@@ -33,15 +30,7 @@ export async function run(
     interactive: canPrompt(),
   },
 ): Promise<number> {
-  if (!options.yes && !deps.interactive) {
-    throw new UserError(
-      "usage",
-      "rollback changes hosts and asks first, but there is no terminal to ask on",
-      {
-        hint: `pass --yes: migrate rollback ${file} ${workload} --yes`,
-      },
-    );
-  }
+  requireConsent("rollback", options.yes, deps.interactive, `migrate rollback ${file} ${workload} --yes`);
   const format = outputFormat(options);
   const loaded = await loadPlanOrThrow(file);
   const { plan } = loaded;
@@ -54,36 +43,22 @@ export async function run(
       const other = otherPlanFile(records, file, name, planStateDir(root, name));
       if (other) throw other;
       checkRollbackAllowed(plan, records, workload);
-      if (
-        !options.yes &&
-        !(await deps.prompter.confirm(`Send ${workload}'s traffic back to its source now?`))
-      ) {
-        process.stderr.write("Nothing was changed.\n");
-        return ExitCode.error;
-      }
-      const run = await session.start({
-        plan,
-        renderer: {
-          // Rollback is short and prints a few lines; the live view is for apply.
-          mode: format === "auto" ? "plain" : format,
-          title: `rollback ${workload}`,
-          timeZone: plan.defaults.timezone,
-        },
-        runLog: { runDir: (runId) => runDir(root, name, runId) },
+      const question = `Send ${workload}'s traffic back to its source now?`;
+      const ask = options.yes ? undefined : { prompter: deps.prompter, question };
+      const started = await startShortRun(session, {
+        loaded,
+        file,
+        root,
+        format,
+        title: `rollback ${workload}`,
+        ask,
       });
+      if (typeof started === "number") return started;
+      const { run, engine } = started;
       const result = await rollbackWorkload({
-        plan,
-        planFile: resolve(file),
-        planHash: loaded.hash,
+        ...engine,
         workload,
-        journal: run.journal!,
         cutover: STEP_IMPLEMENTATIONS.cutover,
-        remote: async (host) => run.pool.remote(host),
-        onEvent: run.onEvent,
-        signal: run.signal,
-        workDir: (item) => workloadDir(root, name, item),
-        ...(session.lock.recovered ? { recoveredLock: session.lock.recovered } : {}),
-        operator: operatorInfo(VERSION, process.argv.slice(2)),
       });
       const ok = result.status === "rolled-back";
       await run.renderer?.done({

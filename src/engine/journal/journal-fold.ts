@@ -61,6 +61,15 @@ export interface WorkloadSummary {
   rehearsal?: Rehearsal;
   /** When a transfer (apply, sync or rehearse) last finished: the target's copy is that fresh. */
   lastSyncAt?: string;
+  /** Every hook that ended, in journal order (status and the report show them). */
+  hooks: RecordOf<"hook-end">[];
+  /**
+   * Before-hooks (id → command run) that succeeded while their step has not finished since and
+   * the workload was not rolled back since: resume does not run them again.
+   */
+  beforeHooksDone: Map<string, string>;
+  /** Set once `migrate finalize` ended the workload's migration for good. */
+  finalized?: RecordOf<"finalize">;
 }
 
 export type Rehearsal =
@@ -92,7 +101,15 @@ export function emptySummary(): JournalSummary {
 function workloadOf(summary: JournalSummary, name: string): WorkloadSummary {
   let entry = summary.workloads.get(name);
   if (!entry) {
-    entry = { name, status: "pending", steps: {}, completed: new Set(), failures: [] };
+    entry = {
+      name,
+      status: "pending",
+      steps: {},
+      completed: new Set(),
+      failures: [],
+      hooks: [],
+      beforeHooksDone: new Map(),
+    };
     summary.workloads.set(name, entry);
   }
   return entry;
@@ -142,6 +159,16 @@ function foldRecord(summary: JournalSummary, record: JournalRecord): void {
       return;
     }
     case "lock-recovered":
+    case "hook-start":
+      return;
+    case "hook-end": {
+      const w = workloadOf(summary, record.workload);
+      w.hooks.push(record);
+      if (record.phase === "before" && record.ok) w.beforeHooksDone.set(record.hook, record.run);
+      return;
+    }
+    case "finalize":
+      workloadOf(summary, record.workload).finalized = record;
       return;
     case "workload-end": {
       const w = workloadOf(summary, record.workload);
@@ -197,6 +224,7 @@ function foldRecord(summary: JournalSummary, record: JournalRecord): void {
           if (name !== "rollback" && state) state.lastCheckpoint = undefined;
         }
         w.completed.clear();
+        w.beforeHooksDone.clear();
         w.rolledBackAt = record.at;
         w.latest = { status: "rolled-back", runId: record.runId };
       } else {
@@ -206,6 +234,8 @@ function foldRecord(summary: JournalSummary, record: JournalRecord): void {
         for (const later of STEPS.slice(STEPS.indexOf(record.step) + 1))
           w.completed.delete(`${w.name}/${later}`);
         if (record.step === "transfer") w.lastSyncAt = record.at;
+        for (const id of w.beforeHooksDone.keys())
+          if (id.startsWith(`${record.step}/`)) w.beforeHooksDone.delete(id);
       }
       return;
     case "step-fail":

@@ -6,6 +6,8 @@
  */
 import { z } from "zod";
 import { STEP_CONTRACTS, type StepLabel } from "../../steps/contracts.ts";
+import { HOOK_PHASES } from "../../steps/hooks.ts";
+import { STEPS } from "../../steps/names.ts";
 import { WORKLOAD_STATUSES } from "../events.ts";
 
 /** The only record format this version writes and reads. */
@@ -41,10 +43,10 @@ export const RunStartRecord = z.object({
   /** Per workload, a hash per top-level field (and per referenced host), to say which fields changed. */
   workloadFieldHashes: z.record(z.string(), z.record(z.string(), z.string())).optional(),
   /**
-   * The run kind: `apply`, `rollback`, `rehearse` or `sync` (the last two never cut over);
-   * absent in records written before rollback existed.
+   * The run kind: `apply`, `rollback`, `rehearse`, `sync` (the last two never cut over) or
+   * `finalize`; absent in records written before rollback existed.
    */
-  command: z.enum(["apply", "rollback", "rehearse", "sync"]).optional(),
+  command: z.enum(["apply", "rollback", "rehearse", "sync", "finalize"]).optional(),
   operator: Operator,
 });
 
@@ -146,6 +148,52 @@ export const RunEndRecord = z.object({
   reason: z.string().optional(),
 });
 
+/** One hook around a step (steps/hooks.ts), journaled when it starts and when it ends. */
+const hookEnvelope = {
+  ...envelope,
+  workload: z.string(),
+  step: z.enum(STEPS),
+  /** `${step}/${phase}/${index}`. */
+  hook: z.string(),
+  phase: z.enum(HOOK_PHASES),
+  host: z.string(),
+  run: z.string(),
+  mustSucceed: z.boolean(),
+};
+
+export const HookStartRecord = z.object({ ...hookEnvelope, type: z.literal("hook-start") });
+
+export const HookEndRecord = z.object({
+  ...hookEnvelope,
+  type: z.literal("hook-end"),
+  startedAt: z.string(),
+  ok: z.boolean(),
+  exitCode: z.number().nullable(),
+  signal: z.string().nullable(),
+  timedOut: z.boolean(),
+  durationMs: z.number(),
+  stderrTail: z.string(),
+});
+
+/**
+ * `migrate finalize` ended the workload's migration for good (engine/running/finalize.ts): who,
+ * and what it cleaned up. Rollback is refused from here on.
+ */
+export const FinalizeRecord = z.object({
+  ...envelope,
+  type: z.literal("finalize"),
+  workload: z.string(),
+  /** user@host of the operator who ran finalize. */
+  by: z.string(),
+  /** Source services now disabled (stopped, never deleted). */
+  servicesDisabled: z.array(z.string()),
+  /** Hosts whose staging directory was removed, and the directory. */
+  stagingRemoved: z.array(z.string()),
+  stagingDir: z.string(),
+  /** Replication users and slots dropped (those the journal says were created). */
+  replicationDropped: z.array(z.string()),
+});
+
 export const JournalRecord = z.discriminatedUnion("type", [
   RunStartRecord,
   StepStartRecord,
@@ -156,6 +204,9 @@ export const JournalRecord = z.discriminatedUnion("type", [
   WorkloadEndRecord,
   LockRecoveredRecord,
   RunEndRecord,
+  HookStartRecord,
+  HookEndRecord,
+  FinalizeRecord,
 ]);
 export type JournalRecord = z.infer<typeof JournalRecord>;
 export type RecordType = JournalRecord["type"];
@@ -169,5 +220,8 @@ export const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>([
   "workload-end",
   "lock-recovered",
   "run-end",
+  "hook-start",
+  "hook-end",
+  "finalize",
 ]);
 export type RecordOf<T extends RecordType> = Extract<JournalRecord, { type: T }>;

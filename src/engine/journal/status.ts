@@ -45,6 +45,8 @@ export interface WorkloadStatusView {
   lastSyncAgeS?: number;
   /** The last rehearsal: when, whether verify passed, the projected downtime (or why it failed). */
   rehearsal?: { at: string; ok: boolean; projectedDowntimeMs?: number; message?: string };
+  /** When and by whom `migrate finalize` ended the migration for good. */
+  finalized?: { at: string; by: string };
 }
 
 export interface StatusView {
@@ -104,6 +106,7 @@ function view(
   if (summary?.downtimeMs !== undefined) result.downtimeMs = summary.downtimeMs;
   if (summary?.downtimeBudgetMs !== undefined) result.downtimeBudgetMs = summary.downtimeBudgetMs;
   if (summary?.budgetExceeded !== undefined) result.budgetExceeded = summary.budgetExceeded;
+  if (summary?.finalized) result.finalized = { at: summary.finalized.at, by: summary.finalized.by };
   return result;
 }
 
@@ -268,6 +271,8 @@ export function formatStatus(status: StatusView, timeZone = "UTC"): string {
         if (w.rehearsal) lines.push(`      ${rehearsalText(w.rehearsal, w.downtimeBudgetMs, timeZone)}`);
         if (w.reason && w.status !== "succeeded") lines.push(`      ${w.reason}`);
         else if (w.budgetExceeded && w.reason) lines.push(`      ${w.reason}`);
+        if (w.finalized)
+          lines.push(`      finalized ${formatTime(w.finalized.at, timeZone)} by ${w.finalized.by}`);
       }
     }
   }

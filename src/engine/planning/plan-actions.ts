@@ -160,6 +160,19 @@ export interface ManifestVerifyAction extends Base {
   rewritten: string[];
 }
 
+/**
+ * A hook of the plan: the operator's command run on a host before or after the step's own work
+ * (steps/hooks.ts); a failing mustSucceed hook fails the step.
+ */
+export interface HookAction extends Base {
+  type: "hook";
+  phase: "before" | "after";
+  host: string;
+  run: string;
+  timeoutMs: number;
+  mustSucceed: boolean;
+}
+
 export type CheckSpec =
   | { kind: "http"; url: string; status: number; contains?: string; from?: string }
   | { kind: "tcp"; host: string; port: number }
@@ -195,7 +208,8 @@ export type Action =
   | ProxySwitchAction
   | DnsSwitchAction
   | ManifestVerifyAction
-  | CheckAction;
+  | CheckAction
+  | HookAction;
 
 export type ActionType = Action["type"];
 

@@ -6,10 +6,12 @@
 import { groupWaves } from "../../graph/waves.ts";
 import type { InventoryFacts } from "../../plan/inventory-facts.ts";
 import type { Host, Plan, Tenant, Workload, Zone } from "../../plan/schema.ts";
+import type { StepHooks } from "../../steps/hooks.ts";
 import type { CutoverInput, PlannedInput, StepInputs } from "../../steps/inputs.ts";
 import { STEPS, type StepName } from "../../steps/names.ts";
 import type { Action, PlannedTenant } from "./plan-actions.ts";
 import { cutoverActions } from "./plan-cutover.ts";
+import { hookActions, stepHooks } from "./plan-hooks.ts";
 import { workloadInputs } from "./plan-inputs.ts";
 import {
   type Described,
@@ -33,6 +35,8 @@ export type RunStep = PlannedInput & {
   window?: { start: string; end: string };
   /** The input described, action by action (`summary` is the human form). */
   actions: Action[];
+  /** The plan's hooks around this step (absent when it has none); apply runs exactly these. */
+  hooks?: StepHooks;
 };
 
 export interface RunWorkload {
@@ -179,6 +183,11 @@ function planWorkload(
       actions: BUILDERS[name](described),
     } satisfies RunStep as RunStep;
     if (name === "cutover" && window) step.window = window;
+    const hooks = stepHooks(workload, name);
+    if (hooks) {
+      step.hooks = hooks;
+      step.actions = [...hookActions(hooks.before), ...step.actions, ...hookActions(hooks.after)];
+    }
     return step;
   });
   const done = steps.filter((s) => s.status === "done").length;

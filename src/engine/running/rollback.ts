@@ -16,6 +16,7 @@ import { foldJournal } from "../journal/journal-fold.ts";
 import type { Operator } from "../journal/journal-record.ts";
 import type { LockHolder } from "../journal/lock.ts";
 import { planRun } from "../planning/planner.ts";
+import { finalizedRefusal } from "./finalize.ts";
 import { openRun } from "./run-session.ts";
 import { undoCutover } from "./workload-runner.ts";
 
@@ -50,7 +51,10 @@ export function checkRollbackAllowed(plan: Plan, records: Journal["records"], na
       hint: unknownNameHint(name, known, "workloads"),
     });
   }
-  const state = foldJournal(records).workloads.get(name);
+  const summary = foldJournal(records);
+  const finalized = finalizedRefusal(summary, name, plan.defaults.timezone);
+  if (finalized) throw finalized;
+  const state = summary.workloads.get(name);
   const cutover = state?.steps.cutover;
   if (!cutover?.startedAt) {
     throw new UserError("usage", `the cutover of ${name} never ran: there is nothing to roll back`, {

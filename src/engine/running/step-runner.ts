@@ -38,6 +38,8 @@ export interface WorkloadMemory {
   inputHash: string;
   outputs: { [S in StepName]?: StepOutputs[S] };
   checkpoints: { [S in StepLabel]?: StepCheckpoints[S] };
+  /** Before-hooks (id → command) that already succeeded for a step not finished since (hooks.ts). */
+  beforeHooksDone: Map<string, string>;
   /** Set once `cutover-freeze` was emitted, so the freeze is announced exactly once. */
   freezeAnnounced?: boolean;
 }

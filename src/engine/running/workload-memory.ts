@@ -15,6 +15,7 @@ export function memoryOf(
     inputHash: hashes[workload.name] as string,
     outputs: {},
     checkpoints: {},
+    beforeHooksDone: new Map(done?.beforeHooksDone ?? []),
   };
   const recall = <S extends StepName>(step: S): void => {
     const state = done?.steps[step];

@@ -11,6 +11,7 @@ import type { Step, StepContext, StepImplementations } from "../../steps/types.t
 import type { WorkloadStatus } from "../events.ts";
 import { cutoverInput, type RunStep } from "../planning/planner.ts";
 import { downtimeBudgetMs, windowRefusal } from "../planning/window.ts";
+import { HookFailedError, runStepHooks } from "./hooks.ts";
 import { attemptStep, type RunContext, type WorkloadMemory } from "./step-runner.ts";
 
 /** A rollback after Ctrl-C runs on its own deadline: the run's signal is already aborted. */
@@ -93,10 +94,14 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
     const result =
       planned.name === "cutover"
         ? await attemptStep(run, memory, "cutover", run.signal, (context) =>
-            job.implementations.cutover.run(planned.input, announcingFreeze(run, memory, context)),
+            withHooks(run, memory, planned, context.signal, () =>
+              job.implementations.cutover.run(planned.input, announcingFreeze(run, memory, context)),
+            ),
           )
         : await attemptStep<StepName>(run, memory, step, run.signal, (context) =>
-            runPlannedStep(job.implementations, planned, context),
+            withHooks(run, memory, planned, context.signal, () =>
+              runPlannedStep(job.implementations, planned, context),
+            ),
           );
     const inCutover = step === "cutover" || step === "verify";
     if (!result.ok && result.interrupted) {
@@ -112,6 +117,18 @@ export async function runWorkload(run: RunContext, job: WorkloadRun): Promise<Wo
     }
     if (!result.ok) {
       const reason = failureReason(step, result.error);
+      // A before-cutover hook failed and no attempt froze the source: nothing to undo.
+      const untouched =
+        (job.implementations.cutover.progressOf?.(memory.checkpoints.cutover) ?? "none") === "none";
+      if (
+        step === "cutover" &&
+        untouched &&
+        result.error instanceof HookFailedError &&
+        result.error.phase === "before"
+      )
+        return end("failed", {
+          reason: `${reason}; nothing was frozen or switched, traffic stays on the source`,
+        });
       return inCutover ? end(...(await rollBack(run, job, reason, run.signal))) : end("failed", { reason });
     }
     const frozen = memory.outputs.cutover?.frozenAt;
@@ -157,6 +174,21 @@ async function rehearse(
   return end("succeeded", {
     reason: `rehearsed: verify passed on the target, projected downtime ${projected} s${budget ? ` of ${budget}` : ""}; ready for cutover`,
   });
+}
+
+/** The step's own work between its before- and after-hooks (hooks.ts), inside one attempt. */
+async function withHooks<T>(
+  run: RunContext,
+  memory: WorkloadMemory,
+  planned: RunStep,
+  signal: AbortSignal,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!planned.hooks) return work();
+  await runStepHooks(run, memory, planned.name, planned.hooks.before, signal);
+  const outputs = await work();
+  await runStepHooks(run, memory, planned.name, planned.hooks.after, signal);
+  return outputs;
 }
 
 /** The freeze is announced once, the moment the cutover records it (or, at the latest, when it finished). */

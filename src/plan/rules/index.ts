@@ -2,6 +2,7 @@
 import { advice } from "./advice.ts";
 import type { Rule } from "./context.ts";
 import { dependencies } from "./dependencies.ts";
+import { hooks } from "./hooks.ts";
 import { names } from "./names.ts";
 import { paths } from "./paths.ts";
 import { policy } from "./policy.ts";
@@ -19,4 +20,5 @@ export const RULES: readonly Rule[] = [
   windows,
   timezone,
   advice,
+  hooks,
 ];

@@ -239,6 +239,8 @@ describe("journal fold", () => {
       status: "pending",
       steps: {},
       completed: new Set(),
+      hooks: [],
+      beforeHooksDone: new Map(),
       failures: [
         {
           step: "transfer",

@@ -35,9 +35,15 @@ describe("a journal recorded by migrate 0.1.x", () => {
     const lines = readFileSync(JOURNAL, "utf8").split("\n").filter(Boolean);
     expect(contents.records).toHaveLength(lines.length);
     expect(contents.torn).toBeUndefined();
-    // Every record type but a recovered lock (no lock went stale while it was recorded).
+    // Every record type but a recovered lock (no lock went stale while it was recorded) and
+    // those newer than the recording (hooks, finalize).
     const types = new Set(contents.records.map((r) => r.type));
-    expect([...RECORD_TYPES].filter((type) => !types.has(type as RecordType))).toEqual(["lock-recovered"]);
+    expect([...RECORD_TYPES].filter((type) => !types.has(type as RecordType))).toEqual([
+      "lock-recovered",
+      "hook-start",
+      "hook-end",
+      "finalize",
+    ]);
   });
 
   it("opens for appending as it is (apply and rollback resume on it)", () => {
