@@ -12,6 +12,7 @@ export type ErrorKind =
   | "locked"
   | "plan-changed"
   | "window"
+  | "replication"
   | "remote"
   | "timeout"
   | "interrupted"

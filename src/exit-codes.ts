@@ -40,6 +40,12 @@ export const EXIT_CODES = {
     description:
       "The state is held by another run, or the journal belongs to a different plan or a changed one; nothing was changed.",
   },
+  replication: {
+    code: 6,
+    commands: "apply",
+    description:
+      "A database whose plan asks for `mode: replicate` fails the replication preflight (wal_level, a table without a key, no free slot, ...); nothing was changed. Fix what the message names or set `mode: dump`.",
+  },
   usage: {
     code: 64,
     commands: "all",
@@ -75,6 +81,8 @@ export function exitCodeFor(kind: ErrorKind): ExitCode {
       return ExitCode.locked;
     case "interrupted":
       return ExitCode.interrupted;
+    case "replication":
+      return ExitCode.replication;
     default:
       return ExitCode.error;
   }

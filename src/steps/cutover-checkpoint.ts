@@ -36,6 +36,11 @@ export const FinalDatabase = z.object({
   name: z.string(),
   rowCounts: z.record(z.string(), z.number()),
   dumpBytes: z.number(),
+  /** replicate: caught up instead of dumped (absent: dump). */
+  mode: z.enum(["replicate", "dump"]).optional(),
+  /** Replication lag when the source froze, and how long the target took to apply it. */
+  lagBytes: z.number().optional(),
+  catchUpMs: z.number().optional(),
 });
 export type FinalDatabase = z.infer<typeof FinalDatabase>;
 

@@ -16,6 +16,14 @@
 import { RemoteError } from "../errors.ts";
 import { CutoverOutput } from "./contracts.ts";
 import { type CutoverCheckpoint, type CutoverPhase, reached } from "./cutover-checkpoint.ts";
+import {
+  catchUp,
+  freezeDatabases,
+  reportTargetWrites,
+  resumeReplications,
+  splitDatabases,
+  teardownReplications,
+} from "./cutover-replication.ts";
 import { moveDatabases, syncFiles } from "./final-sync.ts";
 import { startServices, stopServices } from "./services.ts";
 import { compareTargetTree } from "./target-tree.ts";
@@ -57,18 +65,25 @@ export const cutover: Step<"cutover"> = {
       return state;
     };
 
+    const hosts = { source, target };
+    const { replicated, dumped } = splitDatabases(input, context);
+    if (!reached(state, "restored")) await resumeReplications(input, context, hosts, replicated);
     if (state === undefined) {
       // A refusal that can be known now comes before the source stops serving.
       await checkSwitchable(input, context);
       const frozenAt = context.now().toISOString();
       await stopServices(source, input.services, signal);
+      await freezeDatabases(input, context, hosts, replicated, "freeze");
       state = { phase: "frozen", frozenAt };
       await context.checkpoint(state);
       context.log.info(`source ${input.source.name} frozen`, { services: input.services });
     } else {
       context.log.info(`resuming the cutover after its "${state.phase}" phase`);
       // Until the target runs, the source must stay stopped (someone may have started it).
-      if (!reached(state, "started")) await stopServices(source, input.services, signal);
+      if (!reached(state, "started")) {
+        await stopServices(source, input.services, signal);
+        await freezeDatabases(input, context, hosts, replicated, "freeze");
+      }
     }
 
     if (!reached(state, "synced")) {
@@ -79,7 +94,9 @@ export const cutover: Step<"cutover"> = {
       await save("synced", { files, targetTree: { digest: tree.digest, targetDigest: tree.targetDigest } });
     }
     if (!reached(state, "restored")) {
-      await save("restored", { databases: await moveDatabases(input, context, source, target) });
+      const databases = await moveDatabases({ ...input, databases: dumped }, context, source, target);
+      for (const one of replicated) databases.push(await catchUp(input, context, hosts, one));
+      await save("restored", { databases });
     }
     if (!reached(state, "started")) {
       // Start the target before traffic reaches it, so the switch never points at a stopped app.
@@ -91,6 +108,8 @@ export const cutover: Step<"cutover"> = {
       const traffic = await switchTraffic(input, context, "target");
       await save("switched", { switchedAt: context.now().toISOString(), traffic });
     }
+    // Idempotent: a run resumed after the switch drops whatever is still there.
+    await teardownReplications(input, context, hosts, replicated);
     // Every phase is done: the checkpoint holds everything the outputs promise.
     const done = state as CutoverCheckpoint;
     return CutoverOutput.parse({
@@ -106,8 +125,14 @@ export const cutover: Step<"cutover"> = {
     const { signal } = context;
     const source = await context.remote(input.source.name);
     const target = await context.remote(input.target.name);
+    const hosts = { source, target };
+    const { replicated } = splitDatabases(input, context);
+    // Replication first: the source must not be written while a subscription still follows it.
+    await teardownReplications(input, context, hosts, replicated);
+    await freezeDatabases(input, context, hosts, replicated, "thaw");
     await startServices(source, input.services, signal);
     await switchTraffic(input, context, "source");
     await stopServices(target, input.services, signal);
+    await reportTargetWrites(context, target, replicated);
   },
 };

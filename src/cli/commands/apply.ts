@@ -10,6 +10,7 @@ import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
 import { downtimeBudgetMs } from "../../engine/planning/window.ts";
 import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/running/apply.ts";
 import { runPreflight } from "../../engine/running/preflight.ts";
+import { checkReplication } from "../../engine/running/replication-preflight.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
@@ -159,6 +160,7 @@ async function execute(
     ...(process.env.MIGRATE_FAIL_AFTER ? { failAfter: process.env.MIGRATE_FAIL_AFTER } : {}),
     preflight: async (work, signal) => {
       await runPreflight(work, { pool, signal, viaOf: (host) => hostsByName.get(host)?.via });
+      await checkReplication(work.workloads, (host) => pool.remote(host), signal);
       await checkPrivilege(
         pool,
         work.hosts,

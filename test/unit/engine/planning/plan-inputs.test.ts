@@ -67,6 +67,9 @@ describe("the planner's step inputs", () => {
     passwordEnv: "APP_PG_PASSWORD",
     dumpFile: "/var/lib/migrate/app/postgresql-appdb.dump",
     finalDumpFile: "/var/lib/migrate/app/postgresql-appdb.final.dump",
+    mode: "replicate",
+    modeReason: "default for postgresql; apply moves it by dump instead if the replication preflight blocks",
+    modeAsked: false,
   };
   const shop = {
     engine: "mariadb",
@@ -74,6 +77,9 @@ describe("the planner's step inputs", () => {
     user: "shop",
     dumpFile: "/var/lib/migrate/app/mariadb-shop.dump",
     finalDumpFile: "/var/lib/migrate/app/mariadb-shop.final.dump",
+    mode: "dump",
+    modeReason: "default: no native replication for mariadb in this build",
+    modeAsked: false,
   };
   const rewrites = [
     { file: "/srv/app/app.conf", replace: { "10.9.0.11": "172.16.9.11" } },
@@ -84,10 +90,24 @@ describe("the planner's step inputs", () => {
     expect(step(run, "app", "snapshot").input).toEqual({
       workload: "app",
       source,
+      target,
       paths: ["/srv/app"],
       hash: "sha256",
       stagingDir: "/var/lib/migrate/app",
       databases: [appdb, shop],
+    });
+  });
+
+  it("keeps a mode the plan asks for, so apply refuses instead of downgrading it", () => {
+    const asked = planRun(
+      load(
+        planText({ workloads: APP.replace("name: shop, user: shop", "name: shop, user: shop, mode: dump") }),
+      ),
+    );
+    expect(step(asked, "app", "cutover").input.databases[1]).toMatchObject({
+      mode: "dump",
+      modeReason: "asked for in the plan",
+      modeAsked: true,
     });
   });
 
@@ -102,6 +122,7 @@ describe("the planner's step inputs", () => {
     });
     expect(step(run, "app", "reconfigure").input).toEqual({
       workload: "app",
+      source,
       target,
       stagingDir: "/var/lib/migrate/app",
       rewrites,
