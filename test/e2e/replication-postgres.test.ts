@@ -7,15 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { pgReplicationLeftovers, pgTableChecksums, startPgLoad, TAX_DB } from "../../fixtures/fleet/index.ts";
-import type { PlanEdit } from "./support/pipeline.ts";
 import { apply, finished, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
+import { replicateTax } from "./support/replication.ts";
 
 const skipReason = inject("e2eSkipReason");
-
-export const replicateTax: PlanEdit = (plan) => {
-  const tax = plan.workloads?.find((w) => w.name === "tax-collection");
-  for (const db of tax?.databases ?? []) db.mode = "replicate";
-};
 
 describe.skipIf(skipReason !== "")("replication: PostgreSQL under a write load", () => {
   let stateDir: string;
