@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { pgReplicationLeftovers, pgTableChecksums, startPgLoad, TAX_DB } from "../../fixtures/fleet/index.ts";
+import { runCli } from "./apply-support.ts";
 import { apply, finished, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
 import { replicateTax } from "./support/replication.ts";
 
@@ -14,6 +15,7 @@ const skipReason = inject("e2eSkipReason");
 
 describe.skipIf(skipReason !== "")("replication: PostgreSQL under a write load", () => {
   let stateDir: string;
+  let planFile: string;
   let exitCode: number | undefined;
   let stderr: string;
   let load: { committed: number; refused: number };
@@ -23,6 +25,7 @@ describe.skipIf(skipReason !== "")("replication: PostgreSQL under a write load",
     const writer = await startPgLoad("tax-src", TAX_DB);
     const prepared = preparePlan(replicateTax);
     stateDir = prepared.stateDir;
+    planFile = prepared.planFile;
     const result = await apply(prepared.planFile, stateDir, ["--only", "tax-collection"]);
     exitCode = result.exitCode;
     stderr = String(result.stderr);
@@ -52,6 +55,11 @@ describe.skipIf(skipReason !== "")("replication: PostgreSQL under a write load",
     expect(db?.catchUpMs).toBeGreaterThanOrEqual(0);
     const end = records.find((r) => r.type === "workload-end") as { downtimeMs?: number } | undefined;
     expect(end?.downtimeMs).toBeGreaterThan(0);
+  });
+
+  it("shows in status that the database was replicated and how fast the target caught up", async () => {
+    const status = await runCli(["status", planFile, "--state-dir", stateDir]);
+    expect(status.stdout).toMatch(/tax_collection: replicated; the target caught up in \d+\.\d s/);
   });
 
   it("leaves the same rows on both sides: count and checksum of every table", async () => {

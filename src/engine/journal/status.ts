@@ -13,6 +13,7 @@ import { type ByteAccounting, byteAccounting, type SeedBytes } from "./accountin
 import { foldJournal, type RunSummary, type WorkloadSummary } from "./journal-fold.ts";
 import type { JournalContents } from "./journal-read.ts";
 import type { LockHolder } from "./lock.ts";
+import { formatReplication, type ReplicationStatus, replicationStatus } from "./replication-status.ts";
 
 export const STATUS_VERSION = 1;
 
@@ -31,6 +32,8 @@ export interface WorkloadStatusView {
   outputs: { [S in StepName]?: StepOutputs[S] };
   /** Bytes verified in place on the target, carried by a seed bundle, and sent over the link. */
   bytes: ByteAccounting;
+  /** Replicated databases: streaming, or caught up at the cutover (with the lag it applied). */
+  replication?: ReplicationStatus[];
 }
 
 export interface StatusView {
@@ -80,6 +83,8 @@ function view(
   if (summary?.currentStep && status !== "succeeded" && status !== "pending")
     result.step = summary.currentStep;
   if (reason) result.reason = reason;
+  const replication = replicationStatus(outputs);
+  if (replication.length > 0) result.replication = replication;
   if (summary?.downtimeMs !== undefined) result.downtimeMs = summary.downtimeMs;
   if (summary?.downtimeBudgetMs !== undefined) result.downtimeBudgetMs = summary.downtimeBudgetMs;
   if (summary?.budgetExceeded !== undefined) result.budgetExceeded = summary.budgetExceeded;
@@ -201,6 +206,7 @@ export function formatStatus(status: StatusView, timeZone = "UTC"): string {
           parts.push(`downtime ${seconds(w.downtimeMs)}${budget}${w.budgetExceeded ? " (OVER BUDGET)" : ""}`);
         }
         lines.push(`    ${parts.join("  ")}`);
+        for (const db of w.replication ?? []) lines.push(`      ${formatReplication(db)}`);
         if (w.reason && w.status !== "succeeded") lines.push(`      ${w.reason}`);
         else if (w.budgetExceeded && w.reason) lines.push(`      ${w.reason}`);
       }
