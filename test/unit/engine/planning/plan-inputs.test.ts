@@ -206,8 +206,25 @@ describe("the planner's step inputs", () => {
 });
 
 describe("the actions describe the inputs with the steps' own facts", () => {
-  const run = planRun(load(planText({ workloads: APP })));
+  const dumped = APP.replace("passwordEnv: APP_PG_PASSWORD }", "passwordEnv: APP_PG_PASSWORD, mode: dump }");
+  const run = planRun(load(planText({ workloads: dumped })));
   const [appdb, shop] = step(run, "app", "snapshot").input.databases;
+
+  it("shows a replicated database's phases instead of dumps, with the fallback the default has", () => {
+    const replicated = planRun(load(planText({ workloads: APP })));
+    const phases = steps(replicated, "app").flatMap((s) =>
+      s.actions
+        .filter((a) => a.type === "replicate")
+        .map((a) => `${s.name}:${a.type === "replicate" && a.phase}`),
+    );
+    expect(phases).toEqual(["snapshot:preflight", "reconfigure:start", "cutover:catch-up"]);
+    const preflight = step(replicated, "app", "snapshot").actions.find((a) => a.type === "replicate");
+    expect(preflight?.summary).toContain("a blocking finding moves it by dump instead");
+    const copies = step(replicated, "app", "transfer").actions.filter((a) => a.type === "sync");
+    expect(copies.map((a) => a.type === "sync" && a.path)).not.toContain(
+      "/var/lib/migrate/app/postgresql-appdb.dump",
+    );
+  });
 
   it("shows the dump and restore commands the steps run, on the files in the inputs", () => {
     const dumps = step(run, "app", "snapshot").actions.filter((a) => a.type === "dump");
