@@ -54,6 +54,9 @@ export const CutoverCheckpoint = z.object({
   files: FinalFiles.optional(),
   targetTree: TargetTree.optional(),
   databases: z.array(FinalDatabase).optional(),
+  /** Replicated databases whose target applied everything (sequences set): from here their
+   *  replication is torn down, so a resumed cutover never starts it again. */
+  caughtUp: z.array(FinalDatabase).optional(),
   startedAt: z.string().optional(),
   switchedAt: z.string().optional(),
   traffic: z.record(z.string(), z.unknown()).optional(),

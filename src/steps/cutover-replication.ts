@@ -84,7 +84,7 @@ export async function freezeDatabases(
   }
 }
 
-/** One database caught up and verified; throws before anything is switched when counts differ. */
+/** The target applied everything up to the frozen source's position, and its sequences are set. */
 export async function catchUp(
   input: CutoverInput,
   context: StepContext<unknown>,
@@ -101,25 +101,35 @@ export async function catchUp(
   await reportingLag(context, ctx, state, "catch-up", waiting);
   const catchUpMs = Date.now() - started;
   await engine.finishCutover(ctx, state);
+  return { name: db.name, rowCounts: {}, dumpBytes: 0, mode: "replicate", lagBytes: lag.bytes, catchUpMs };
+}
+
+/**
+ * After catch-up nothing flows any more (the source is read-only): the teardown runs while
+ * both sides are counted, so it adds no downtime of its own. Throws before anything is switched
+ * when a table's counts differ.
+ */
+export async function verifyAndTearDown(
+  input: CutoverInput,
+  context: StepContext<unknown>,
+  hosts: Hosts,
+  replicated: Replicated,
+  caughtUp: FinalDatabase,
+): Promise<FinalDatabase> {
+  const { db } = replicated;
   const counting = engineFor(db);
   const [sourceCounts, targetCounts] = await Promise.all([
     counting.rowCounts(hosts.source, db, context.signal),
     counting.rowCounts(hosts.target, db, context.signal),
+    teardownReplications(input, context, hosts, [replicated]),
   ]);
   const differ = countsDiffer(sourceCounts, targetCounts);
   if (differ.length > 0) throw countsMismatch(db.name, input.target.name, differ);
-  context.log.info(`${db.name}: target caught up in ${catchUpMs} ms, row counts equal`, {
-    lagBytes: lag.bytes,
+  context.log.info(`${db.name}: target caught up in ${caughtUp.catchUpMs} ms, row counts equal`, {
+    lagBytes: caughtUp.lagBytes,
     tables: Object.keys(targetCounts).length,
   });
-  return {
-    name: db.name,
-    rowCounts: targetCounts,
-    dumpBytes: 0,
-    mode: "replicate",
-    lagBytes: lag.bytes,
-    catchUpMs,
-  };
+  return { ...caughtUp, rowCounts: targetCounts };
 }
 
 export async function teardownReplications(

@@ -23,6 +23,7 @@ import {
   resumeReplications,
   splitDatabases,
   teardownReplications,
+  verifyAndTearDown,
 } from "./cutover-replication.ts";
 import { moveDatabases, syncFiles } from "./final-sync.ts";
 import { startServices, stopServices } from "./services.ts";
@@ -67,13 +68,16 @@ export const cutover: Step<"cutover"> = {
 
     const hosts = { source, target };
     const { replicated, dumped } = splitDatabases(input, context);
-    if (!reached(state, "restored")) await resumeReplications(input, context, hosts, replicated);
+    // Caught up before a crash: already being torn down, never started again.
+    const caught = (name: string) => state?.caughtUp?.find((db) => db.name === name);
+    const streaming = replicated.filter(({ db }) => !caught(db.name));
+    if (!reached(state, "restored")) await resumeReplications(input, context, hosts, streaming);
     if (state === undefined) {
       // A refusal that can be known now comes before the source stops serving.
       await checkSwitchable(input, context);
       const frozenAt = context.now().toISOString();
       await stopServices(source, input.services, signal);
-      await freezeDatabases(input, context, hosts, replicated, "freeze");
+      await freezeDatabases(input, context, hosts, streaming, "freeze");
       state = { phase: "frozen", frozenAt };
       await context.checkpoint(state);
       context.log.info(`source ${input.source.name} frozen`, { services: input.services });
@@ -82,7 +86,7 @@ export const cutover: Step<"cutover"> = {
       // Until the target runs, the source must stay stopped (someone may have started it).
       if (!reached(state, "started")) {
         await stopServices(source, input.services, signal);
-        await freezeDatabases(input, context, hosts, replicated, "freeze");
+        await freezeDatabases(input, context, hosts, streaming, "freeze");
       }
     }
 
@@ -95,7 +99,14 @@ export const cutover: Step<"cutover"> = {
     }
     if (!reached(state, "restored")) {
       const databases = await moveDatabases({ ...input, databases: dumped }, context, source, target);
-      for (const one of replicated) databases.push(await catchUp(input, context, hosts, one));
+      for (const one of replicated) {
+        let done = caught(one.db.name);
+        if (!done) {
+          done = await catchUp(input, context, hosts, one);
+          await save((state as CutoverCheckpoint).phase, { caughtUp: [...(state?.caughtUp ?? []), done] });
+        }
+        databases.push(await verifyAndTearDown(input, context, hosts, one, done));
+      }
       await save("restored", { databases });
     }
     if (!reached(state, "started")) {
@@ -108,8 +119,6 @@ export const cutover: Step<"cutover"> = {
       const traffic = await switchTraffic(input, context, "target");
       await save("switched", { switchedAt: context.now().toISOString(), traffic });
     }
-    // Idempotent: a run resumed after the switch drops whatever is still there.
-    await teardownReplications(input, context, hosts, replicated);
     // Every phase is done: the checkpoint holds everything the outputs promise.
     const done = state as CutoverCheckpoint;
     return CutoverOutput.parse({
