@@ -17,6 +17,15 @@ import { replicateTax } from "./support/replication.ts";
 const skipReason = inject("e2eSkipReason");
 const psql = (sql: string) => `runuser -u postgres -- psql -X -q -At -d ${TAX_DB} -c "${sql}"`;
 
+/** Apply with the tax database on an explicit replicate: refused with exit 6, nothing started. */
+async function refusedApply(): Promise<string> {
+  const { planFile, stateDir } = preparePlan(replicateTax);
+  const result = await apply(planFile, stateDir, ["--only", "tax-collection"]);
+  expect(result.exitCode, String(result.stderr)).toBe(6);
+  expect(journal(stateDir).some((r) => r.type === "step-start")).toBe(false);
+  return String(result.stderr);
+}
+
 async function restartPostgres(setting: string): Promise<void> {
   const set = await sh(
     "tax-src",
@@ -37,24 +46,18 @@ describe.skipIf(skipReason !== "")("replication: preflight refusals", () => {
   it("refuses a table without a primary key, naming it and the fix, before anything changes", async () => {
     const created = await sh("tax-src", psql("create table audit_log (at timestamptz, note text)"));
     expect(created.code, created.stderr).toBe(0);
-    const { planFile, stateDir } = preparePlan(replicateTax);
-    const result = await apply(planFile, stateDir, ["--only", "tax-collection"]);
-    expect(result.exitCode, String(result.stderr)).toBe(6);
-    expect(String(result.stderr)).toContain("public.audit_log");
-    expect(String(result.stderr)).toContain("REPLICA IDENTITY FULL");
-    expect(journal(stateDir).some((r) => r.type === "step-start")).toBe(false);
+    const stderr = await refusedApply();
+    expect(stderr).toContain("public.audit_log");
+    expect(stderr).toContain("REPLICA IDENTITY FULL");
     expect(await pgReplicationLeftovers("tax-src")).toEqual([]);
     await sh("tax-src", psql("drop table audit_log"));
   });
 
   it("refuses wal_level = replica and says it needs a restart", async () => {
     await restartPostgres("alter system set wal_level = replica");
-    const { planFile, stateDir } = preparePlan(replicateTax);
-    const result = await apply(planFile, stateDir, ["--only", "tax-collection"]);
-    expect(result.exitCode, String(result.stderr)).toBe(6);
-    expect(String(result.stderr)).toContain("wal_level = replica");
-    expect(String(result.stderr)).toContain("restart");
-    expect(journal(stateDir).some((r) => r.type === "step-start")).toBe(false);
+    const stderr = await refusedApply();
+    expect(stderr).toContain("wal_level = replica");
+    expect(stderr).toContain("restart");
   });
 
   it("moves the database by dump on the default mode, with the reason journaled", async () => {

@@ -28,20 +28,24 @@ export function postgresFindings(
       hint: "set wal_level = logical (ALTER SYSTEM SET wal_level = logical) and restart PostgreSQL in an earlier maintenance window, or move this database with mode: dump",
     });
   }
-  if (Number(facts.slots_free ?? "0") < 1) {
+  // Capacity the move takes on the source: one slot and one WAL sender (more while copying).
+  const capacity = [
+    [
+      "slots_free",
+      "replication-slots",
+      "replication slot",
+      "max_replication_slots",
+      " or drop an unused slot (pg_replication_slots)",
+    ],
+    ["senders_free", "wal-senders", "WAL sender", "max_wal_senders", ""],
+  ] as const;
+  for (const [fact, code, what, setting, other] of capacity) {
+    if (Number(facts[fact] ?? "0") >= 1) continue;
     findings.push({
       severity: "block",
-      code: "replication-slots",
-      message: `database ${db}: no free replication slot on the source (max_replication_slots is used up)`,
-      hint: "raise max_replication_slots (restart) or drop an unused slot (pg_replication_slots)",
-    });
-  }
-  if (Number(facts.senders_free ?? "0") < 1) {
-    findings.push({
-      severity: "block",
-      code: "wal-senders",
-      message: `database ${db}: no free WAL sender on the source (max_wal_senders is used up)`,
-      hint: "raise max_wal_senders (restart)",
+      code,
+      message: `database ${db}: no free ${what} on the source (${setting} is used up)`,
+      hint: `raise ${setting} (restart)${other}`,
     });
   }
   if (keyless.length > 0) {
