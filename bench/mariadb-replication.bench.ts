@@ -107,7 +107,14 @@ async function dumpRound(ctx: ReplicationContext): Promise<{ frozenMs: number; b
   });
   const counted = await ctx.source.check(sh`cat -- ${`${file}.counts`}`);
   const rowCounts = parseRowCounts(counted.stdout);
-  const input = { ...ctx.db, dumpFile: file, finalDumpFile: file };
+  const input = {
+    ...ctx.db,
+    dumpFile: file,
+    finalDumpFile: file,
+    mode: "dump" as const,
+    modeReason: "the baseline",
+    modeAsked: true,
+  };
   const snapshot = {
     engine: ctx.db.engine,
     name: ctx.db.name,

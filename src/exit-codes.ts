@@ -44,7 +44,7 @@ export const EXIT_CODES = {
     code: 6,
     commands: "apply, rehearse, sync",
     description:
-      "Readiness refused the run before any change: too little free space on a target, a needed port held by another process, an older target database server, or a closed window (docs/lifecycle.md).",
+      "Readiness refused the run before any change: too little free space on a target, a needed port held by another process, an older target database server, a closed window (docs/lifecycle.md), or a database whose plan asks for `mode: replicate` failing the replication preflight (docs/replication.md).",
   },
   usage: {
     code: 64,

@@ -5,6 +5,7 @@
  */
 import type { StepOutputs } from "../steps/contracts.ts";
 import type { StepName } from "../steps/names.ts";
+import type { ReplicationLagReport } from "../steps/types.ts";
 import type { Progress } from "../transfer/types.ts";
 
 export type EngineEvent =
@@ -28,6 +29,7 @@ export type EngineEvent =
       willRetry: boolean;
       at: string;
     }
+  | ({ type: "replication-lag"; workload: string; step: StepName; at: string } & ReplicationLagReport)
   | { type: "cutover-freeze"; workload: string; at: string }
   | { type: "rollback-start"; workload: string; reason: string; at: string }
   | { type: "rollback-end"; workload: string; ok: boolean; message?: string; at: string }

@@ -30,6 +30,8 @@ export const Arch = z.enum(ARCHES);
 export const WORKLOAD_KINDS = ["portal", "tax-collection", "licensing", "generic"] as const;
 export const HASHES = ["sha256", "sm3"] as const;
 export const DB_ENGINES = ["postgresql", "mysql", "mariadb"] as const;
+/** How a database moves (databases[].mode). */
+export const DB_MODES = ["replicate", "dump"] as const;
 
 const safeName = z
   .string()
@@ -107,6 +109,12 @@ export const Database = z.strictObject({
   passwordEnv: envName
     .optional()
     .describe("Environment variable holding the password; it reaches the host on stdin only."),
+  mode: z
+    .enum(DB_MODES)
+    .optional()
+    .describe(
+      "How the database moves. replicate: native replication (PostgreSQL logical replication through an SSH tunnel), so the cutover only waits for the target to catch up; dump: dump and restore, again under the freeze. Default: replicate where the engine supports it and apply's preflight allows it, else dump (plan shows why). An explicit replicate that fails the preflight is refused, never downgraded.",
+    ),
 });
 
 export const Rewrite = z.strictObject({

@@ -51,6 +51,10 @@ export class SshRemote implements Remote {
     private readonly deps: SshRemoteDeps,
   ) {}
 
+  async connection(signal?: AbortSignal): Promise<Client> {
+    return await this.deps.connection(signal);
+  }
+
   async run(command: ShellCommand, options: RunOptions = {}): Promise<RunResult> {
     const attached = await this.start(command, options, {
       kind: "run",

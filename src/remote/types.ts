@@ -4,6 +4,7 @@
  * typed `RemoteError`.
  */
 import type { Readable, Writable } from "node:stream";
+import type { Client } from "ssh2";
 import type { ShellCommand } from "./shell.ts";
 
 export interface RunOptions {
@@ -46,4 +47,6 @@ export interface Remote {
   check(command: ShellCommand, options?: RunOptions): Promise<RunResult>;
   /** Raw streams for transfers: nothing is buffered, back-pressure is honoured. */
   stream(command: ShellCommand, options?: Omit<RunOptions, "stdin" | "maxBuffer">): Promise<StreamHandle>;
+  /** The host's live SSH connection, for port forwarding (tunnel.ts); absent off SSH. */
+  connection?(signal?: AbortSignal): Promise<Client>;
 }

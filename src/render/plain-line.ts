@@ -29,6 +29,10 @@ export function describeEvent(event: EngineEvent, c: Palette): string {
       const next = event.willRetry ? c.yellow("will retry") : c.red("failed");
       return `${event.workload} ${event.step}: ${next} [${event.kind}] ${event.message}`;
     }
+    case "replication-lag": {
+      const seconds = event.seconds === null ? "" : `, ${event.seconds.toFixed(1)} s`;
+      return `${event.workload} ${event.step}: ${event.database} replication ${event.phase}, lag ${formatBytes(event.bytes)}${seconds}`;
+    }
     case "cutover-freeze":
       return `${event.workload} cutover: ${c.yellow("source frozen")}, downtime clock running`;
     case "rollback-start":

@@ -32,6 +32,8 @@ export interface WorkloadView extends WorkloadInfo {
   stepDone: boolean;
   attempt: number;
   progress?: TransferProgress;
+  /** The latest replication lag per database, while a replication copies or catches up. */
+  replication?: Record<string, { phase: "copy" | "catch-up"; bytes: number; seconds: number | null }>;
   /** Epoch ms of cutover-freeze; the downtime clock runs from here until workload-end. */
   frozenAt?: number;
   downtimeMs?: number;
@@ -162,6 +164,14 @@ export function reduce(state: RunState, event: EngineEvent): RunState {
     case "cutover-freeze":
       workload(state, event.workload).frozenAt = at;
       break;
+    case "replication-lag": {
+      const view = workload(state, event.workload);
+      view.replication = {
+        ...view.replication,
+        [event.database]: { phase: event.phase, bytes: event.bytes, seconds: event.seconds },
+      };
+      break;
+    }
     case "rollback-start": {
       const view = workload(state, event.workload);
       view.step = "rollback";

@@ -11,6 +11,23 @@ import type { StepName } from "./names.ts";
 
 const RowCounts = z.record(z.string(), z.number());
 
+/** A replication's journaled state (db/replication/types.ts ReplicationState). */
+export const ReplicationStateRecord = z.object({
+  engine: z.enum(["postgresql", "mysql"]),
+  objects: z.record(z.string(), z.string()),
+  seededAt: z.string().optional(),
+});
+export type ReplicationStateRecord = z.infer<typeof ReplicationStateRecord>;
+
+/** A preflight finding as journaled (db/replication/types.ts ReplicationFinding). */
+const Finding = z.object({
+  severity: z.enum(["block", "warn"]),
+  code: z.string(),
+  message: z.string(),
+  hint: z.string(),
+  tables: z.array(z.string()).optional(),
+});
+
 export const DatabaseSnapshot = z.object({
   engine: z.string(),
   name: z.string(),
@@ -19,6 +36,11 @@ export const DatabaseSnapshot = z.object({
   rowCounts: RowCounts,
   /** How long the dump took (a rehearsal projects the cutover's dump from it). */
   durationMs: z.number().optional(),
+  /** How it moves, after the replication preflight (absent in older journals: dump). */
+  mode: z.enum(["replicate", "dump"]).optional(),
+  /** Why (a default replicate downgraded to dump names the blocking findings). */
+  modeReason: z.string().optional(),
+  findings: z.array(Finding).optional(),
 });
 export type DatabaseSnapshot = z.infer<typeof DatabaseSnapshot>;
 
@@ -72,7 +94,11 @@ export type TransferOutput = z.infer<typeof TransferOutput>;
 
 const Rewrite = FinalFiles.shape.rewrites.element;
 
-export const ReconfigureCheckpoint = z.object({ commandsDone: z.number() });
+export const ReconfigureCheckpoint = z.object({
+  commandsDone: z.number(),
+  /** Replications started or starting, by database: journaled before their objects exist. */
+  replication: z.record(z.string(), ReplicationStateRecord).optional(),
+});
 export type ReconfigureCheckpoint = z.infer<typeof ReconfigureCheckpoint>;
 
 export const ReconfigureOutput = z.object({
@@ -87,6 +113,8 @@ export const ReconfigureOutput = z.object({
       durationMs: z.number().optional(),
     }),
   ),
+  /** Databases replicating to the target, by name: the cutover catches them up and tears them down. */
+  replication: z.record(z.string(), ReplicationStateRecord).optional(),
 });
 export type ReconfigureOutput = z.infer<typeof ReconfigureOutput>;
 

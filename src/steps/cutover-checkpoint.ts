@@ -40,6 +40,11 @@ export const FinalDatabase = z.object({
   /** The final dump's size, and the bytes of it the target's chunk store already held. */
   dumpSize: z.number().optional(),
   dumpBytesReused: z.number().optional(),
+  /** replicate: caught up instead of dumped (absent: dump). */
+  mode: z.enum(["replicate", "dump"]).optional(),
+  /** Replication lag when the source froze, and how long the target took to apply it. */
+  lagBytes: z.number().optional(),
+  catchUpMs: z.number().optional(),
 });
 export type FinalDatabase = z.infer<typeof FinalDatabase>;
 
@@ -53,6 +58,9 @@ export const CutoverCheckpoint = z.object({
   files: FinalFiles.optional(),
   targetTree: TargetTree.optional(),
   databases: z.array(FinalDatabase).optional(),
+  /** Replicated databases whose target applied everything (sequences set): from here their
+   *  replication is torn down, so a resumed cutover never starts it again. */
+  caughtUp: z.array(FinalDatabase).optional(),
   startedAt: z.string().optional(),
   switchedAt: z.string().optional(),
   traffic: z.record(z.string(), z.unknown()).optional(),

@@ -16,6 +16,15 @@
 import { RemoteError } from "../errors.ts";
 import { CutoverOutput } from "./contracts.ts";
 import { type CutoverCheckpoint, type CutoverPhase, reached } from "./cutover-checkpoint.ts";
+import {
+  catchUp,
+  freezeDatabases,
+  reportTargetWrites,
+  resumeReplications,
+  splitDatabases,
+  teardownReplications,
+  verifyAndTearDown,
+} from "./cutover-replication.ts";
 import { moveDatabases, syncFiles } from "./final-sync.ts";
 import { startServices, stopServices } from "./services.ts";
 import { compareTargetTree } from "./target-tree.ts";
@@ -57,18 +66,28 @@ export const cutover: Step<"cutover"> = {
       return state;
     };
 
+    const hosts = { source, target };
+    const { replicated, dumped } = splitDatabases(input, context);
+    // Caught up before a crash: already being torn down, never started again.
+    const caught = (name: string) => state?.caughtUp?.find((db) => db.name === name);
+    const streaming = replicated.filter(({ db }) => !caught(db.name));
+    if (!reached(state, "restored")) await resumeReplications(input, context, hosts, streaming);
     if (state === undefined) {
       // A refusal that can be known now comes before the source stops serving.
       await checkSwitchable(input, context);
       const frozenAt = context.now().toISOString();
       await stopServices(source, input.services, signal);
+      await freezeDatabases(input, context, hosts, streaming, "freeze");
       state = { phase: "frozen", frozenAt };
       await context.checkpoint(state);
       context.log.info(`source ${input.source.name} frozen`, { services: input.services });
     } else {
       context.log.info(`resuming the cutover after its "${state.phase}" phase`);
       // Until the target runs, the source must stay stopped (someone may have started it).
-      if (!reached(state, "started")) await stopServices(source, input.services, signal);
+      if (!reached(state, "started")) {
+        await stopServices(source, input.services, signal);
+        await freezeDatabases(input, context, hosts, streaming, "freeze");
+      }
     }
 
     if (!reached(state, "synced")) {
@@ -79,7 +98,16 @@ export const cutover: Step<"cutover"> = {
       await save("synced", { files, targetTree: { digest: tree.digest, targetDigest: tree.targetDigest } });
     }
     if (!reached(state, "restored")) {
-      await save("restored", { databases: await moveDatabases(input, context, source, target) });
+      const databases = await moveDatabases({ ...input, databases: dumped }, context, source, target);
+      for (const one of replicated) {
+        let done = caught(one.db.name);
+        if (!done) {
+          done = await catchUp(input, context, hosts, one);
+          await save((state as CutoverCheckpoint).phase, { caughtUp: [...(state?.caughtUp ?? []), done] });
+        }
+        databases.push(await verifyAndTearDown(input, context, hosts, one, done));
+      }
+      await save("restored", { databases });
     }
     if (!reached(state, "started")) {
       // Start the target before traffic reaches it, so the switch never points at a stopped app.
@@ -106,8 +134,14 @@ export const cutover: Step<"cutover"> = {
     const { signal } = context;
     const source = await context.remote(input.source.name);
     const target = await context.remote(input.target.name);
+    const hosts = { source, target };
+    const { replicated } = splitDatabases(input, context);
+    // Replication first: the source must not be written while a subscription still follows it.
+    await teardownReplications(input, context, hosts, replicated);
+    await freezeDatabases(input, context, hosts, replicated, "thaw");
     await startServices(source, input.services, signal);
     await switchTraffic(input, context, "source");
     await stopServices(target, input.services, signal);
+    await reportTargetWrites(context, target, replicated);
   },
 };

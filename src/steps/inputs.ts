@@ -5,7 +5,7 @@
  * about hosts, paths, databases and the switch is here, already resolved.
  */
 import { z } from "zod";
-import { Database } from "../plan/schema.ts";
+import { Database, DB_MODES } from "../plan/schema.ts";
 
 /** A host of the plan: its name (for a connection from the pool) and its address. */
 export const HostRef = z.strictObject({ name: z.string(), address: z.string() });
@@ -19,6 +19,12 @@ export const DatabaseInput = Database.extend({
   dumpFile: z.string(),
   /** The cutover's fresh dump, streamed into this file on the target. */
   finalDumpFile: z.string(),
+  /** How the database moves, as the planner resolved it (the plan's `mode`, or the default). */
+  mode: z.enum(DB_MODES),
+  /** Why: shown by `plan` next to the database. */
+  modeReason: z.string(),
+  /** The plan asked for this mode: a replicate that fails its preflight is refused, not downgraded. */
+  modeAsked: z.boolean(),
 });
 export type DatabaseInput = z.infer<typeof DatabaseInput>;
 
@@ -82,6 +88,8 @@ const move = { workload, source: HostRef, target: HostRef, paths, hash: HashAlgo
 export const SnapshotInput = z.strictObject({
   workload,
   source: HostRef,
+  /** Where the databases go: replication's preflight reads the target's server version. */
+  target: HostRef,
   paths,
   hash: HashAlgorithm,
   stagingDir: z.string(),
@@ -92,6 +100,8 @@ export const TransferInput = z.strictObject({ ...move, stagingDir: z.string() })
 
 export const ReconfigureInput = z.strictObject({
   workload,
+  /** Replicated databases subscribe to the source (through a tunnel) from here. */
+  source: HostRef,
   target: HostRef,
   stagingDir: z.string(),
   rewrites: z.array(RewriteInput),

@@ -7,10 +7,16 @@ import { RemoteError } from "../errors.ts";
 import { databaseDeadlineMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
-import type { DatabaseSnapshot, ReconfigureOutput } from "./contracts.ts";
+import type {
+  DatabaseSnapshot,
+  ReconfigureCheckpoint,
+  ReconfigureOutput,
+  ReplicationStateRecord,
+} from "./contracts.ts";
 import { engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
-import type { DatabaseInput, RewriteInput } from "./inputs.ts";
+import type { DatabaseInput, ReconfigureInput, RewriteInput } from "./inputs.ts";
+import { engineOf, newState, replicationContext, reportingLag } from "./replicate.ts";
 import { type RewriteRecord, rewriteFile, undoRewrite } from "./rewrite.ts";
 
 import { checkDumpDigest, QUICK_MS, readState, writeState } from "./support.ts";
@@ -82,6 +88,42 @@ export async function restoreDatabase(
   return counts;
 }
 
+/**
+ * Each replicated database: its names journaled first (a crash leaves teardown what to drop),
+ * then the engine seeds the target and streams; the state journaled again once it runs.
+ */
+async function startReplications(
+  input: ReconfigureInput,
+  context: StepContext<ReconfigureCheckpoint>,
+  snapshots: readonly DatabaseSnapshot[],
+): Promise<Record<string, ReplicationStateRecord>> {
+  const states: Record<string, ReplicationStateRecord> = { ...context.lastCheckpoint?.replication };
+  const save = async () => {
+    const commandsDone = context.lastCheckpoint?.commandsDone ?? input.commands.length;
+    await context.checkpoint({ commandsDone, replication: { ...states } });
+  };
+  for (const db of input.databases) {
+    const snap = snapshots.find((s) => s.name === db.name && s.engine === db.engine);
+    if (snap?.mode !== "replicate") continue;
+    const source = await context.remote(input.source.name);
+    const target = await context.remote(input.target.name);
+    let state = states[db.name] ?? newState(db);
+    if (!states[db.name]) {
+      states[db.name] = state;
+      await save();
+    }
+    const ctx = await replicationContext(db, source, target, input.source, state, context.signal);
+    context.log.info(`replicating ${db.name} to ${input.target.name}`, {
+      objects: Object.values(state.objects),
+    });
+    state = await reportingLag(context, ctx, state, "copy", engineOf(db).start(ctx, state));
+    states[db.name] = state;
+    await save();
+    context.log.info(`${db.name}: initial copy done, streaming changes`, { seededAt: state.seededAt });
+  }
+  return states;
+}
+
 export const reconfigure: Step<"reconfigure"> = {
   name: "reconfigure",
   async run(input, context) {
@@ -94,14 +136,15 @@ export const reconfigure: Step<"reconfigure"> = {
       if (index < done) continue;
       context.log.info(`running on ${input.target.name}: ${command}`);
       await target.check(sh`sh -c ${command}`, { signal, timeoutMs: COMMAND_MS });
-      await context.checkpoint({ commandsDone: index + 1 });
+      await context.checkpoint({ ...context.lastCheckpoint, commandsDone: index + 1 });
     }
 
     const snapshots = context.outputsOf("snapshot")?.databases ?? [];
     const databases: ReconfigureOutput["databases"] = [];
+    const replication = await startReplications(input, context, snapshots);
     for (const db of input.databases) {
       const snap = snapshots.find((s) => s.name === db.name && s.engine === db.engine);
-      if (!snap) continue;
+      if (!snap || snap.mode === "replicate") continue;
       const size = await target.check(sh`stat -c %s -- ${snap.dumpFile}`, { signal, timeoutMs: QUICK_MS });
       const t0 = performance.now();
       const rowCounts = await restoreDatabase(
@@ -128,6 +171,7 @@ export const reconfigure: Step<"reconfigure"> = {
       })),
       commandsRun: input.commands.length - done,
       databases,
+      ...(Object.keys(replication).length > 0 ? { replication } : {}),
     };
   },
   async undo(input, context) {

@@ -14,6 +14,7 @@ import { databaseSize, engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
 import { parseRowCounts } from "./db/postgres.ts";
 import type { SnapshotInput } from "./inputs.ts";
+import { chooseMode } from "./replication-mode.ts";
 import { ensureStaging, saveManifest } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
 import type { Step, StepContext } from "./types.ts";
@@ -26,6 +27,18 @@ async function dumpDatabases(input: SnapshotInput, context: StepContext): Promis
   await ensureStaging(source, input.stagingDir, signal);
   const result: DatabaseSnapshot[] = [];
   for (const db of input.databases) {
+    const chosen = await chooseMode(input, context, db);
+    if (chosen.mode === "replicate") {
+      result.push({
+        engine: db.engine,
+        name: db.name,
+        dumpFile: "",
+        dumpSha256: "",
+        rowCounts: {},
+        ...chosen,
+      });
+      continue;
+    }
     const engine = engineFor(db);
     const file = db.dumpFile;
     const countsFile = `${file}.counts`;
@@ -51,6 +64,7 @@ async function dumpDatabases(input: SnapshotInput, context: StepContext): Promis
       dumpSha256: dumped.stdout.slice(0, 64),
       rowCounts,
       durationMs: Math.round(performance.now() - t0),
+      ...chosen,
     });
     context.log.info(`dumped ${db.name}`, { tables: Object.keys(rowCounts).length });
   }

@@ -16,6 +16,14 @@ export interface StepLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** One database's replication lag, while its initial copy runs or the cutover waits for it. */
+export interface ReplicationLagReport {
+  database: string;
+  phase: "copy" | "catch-up";
+  bytes: number;
+  seconds: number | null;
+}
+
 /** `C`: the step's checkpoint (steps/contracts.ts). */
 export interface StepContext<C = StepCheckpoints[StepName]> {
   /** Connected remote for a host named in the plan (pooled, one connection per host). */
@@ -31,6 +39,8 @@ export interface StepContext<C = StepCheckpoints[StepName]> {
   /** Journal resumable progress (fsynced) so a crash does not repeat finished work. */
   checkpoint(data: C): Promise<void>;
   progress(progress: Progress): void;
+  /** A replicating database's lag (replication-lag events: NDJSON, live view). */
+  lag?(lag: ReplicationLagReport): void;
   throttle: Throttle;
   now(): Date;
   options: { ignoreWindow: boolean };

@@ -33,7 +33,11 @@ describe.skipIf(skipReason !== "")("pipeline: apply executes the run plan `plan 
 
   beforeAll(async () => {
     await resetFleet();
-    const { planFile, stateDir } = preparePlan();
+    // The dump path's commands are the subject here (replication: replication-postgres*.test.ts).
+    const { planFile, stateDir } = preparePlan((plan) => {
+      const tax = plan.workloads?.find((w) => w.name === WORKLOAD);
+      for (const db of tax?.databases ?? []) db.mode = "dump";
+    });
     const printed = await execa(BIN, ["plan", planFile, "--json", "--state-dir", stateDir], {
       env: { NO_COLOR: "1" },
     });

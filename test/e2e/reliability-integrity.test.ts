@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { hostExec, resetSystems } from "../../fixtures/fleet/index.ts";
-import { derivePlan } from "../support/reliability/derived-plan.ts";
+import { derivePlan, workloadOf } from "../support/reliability/derived-plan.ts";
 import { fleetAddress } from "../support/reliability/host-state.ts";
 import { applyArgs, runMigrate } from "../support/reliability/migrate-process.ts";
 import { readJournalFile } from "../support/reliability/trial-checks.ts";
@@ -77,7 +77,14 @@ describe.skipIf(skipReason !== "")("integrity: damage on the target is caught", 
   });
 
   it("a truncated database dump on the target fails the restore with a clear reason; traffic stays on the source", async () => {
-    const derived = derivePlan({ workloads: ["tax-collection"], name: "integrity-dump" });
+    // The dump path is the subject: the tax database would replicate by default.
+    const derived = derivePlan({
+      workloads: ["tax-collection"],
+      name: "integrity-dump",
+      edit: (plan) => {
+        for (const db of workloadOf(plan, "tax-collection").databases ?? []) db.mode = "dump";
+      },
+    });
     const first = await runMigrate(applyArgs(derived.planFile, derived.stateDir), {
       env: { MIGRATE_FAIL_AFTER: "tax-collection/transfer" },
       deadlineMs: 150_000,

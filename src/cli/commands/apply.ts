@@ -12,6 +12,7 @@ import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
 import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/running/apply.ts";
 import { runPreflight } from "../../engine/running/preflight.ts";
 import { readinessGate } from "../../engine/running/readiness-gate.ts";
+import { checkReplication } from "../../engine/running/replication-preflight.ts";
 import type { RunKind } from "../../engine/running/run-kinds.ts";
 import { resolveStateUrl } from "../../engine/state/state-url.ts";
 import { UserError } from "../../errors.ts";
@@ -215,6 +216,7 @@ async function execute(
     ...(process.env.MIGRATE_FAIL_AFTER ? { failAfter: process.env.MIGRATE_FAIL_AFTER } : {}),
     preflight: async (work, signal) => {
       await runPreflight(work, { pool, signal, viaOf: (host) => hostsByName.get(host)?.via });
+      await checkReplication(work.workloads, (host) => pool.remote(host), signal);
       await checkPrivilege(
         pool,
         work.hosts,

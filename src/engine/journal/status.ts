@@ -20,6 +20,7 @@ import {
 } from "./journal-fold.ts";
 import type { JournalContents } from "./journal-read.ts";
 import type { LockHolder } from "./lock.ts";
+import { formatReplication, type ReplicationStatus, replicationStatus } from "./replication-status.ts";
 
 export const STATUS_VERSION = 1;
 
@@ -47,6 +48,8 @@ export interface WorkloadStatusView {
   rehearsal?: { at: string; ok: boolean; projectedDowntimeMs?: number; message?: string };
   /** When and by whom `migrate finalize` ended the migration for good. */
   finalized?: { at: string; by: string };
+  /** Replicated databases: streaming, or caught up at the cutover (with the lag it applied). */
+  replication?: ReplicationStatus[];
 }
 
 export interface StatusView {
@@ -103,6 +106,8 @@ function view(
   if (summary?.currentStep && status !== "succeeded" && status !== "pending")
     result.step = summary.currentStep;
   if (reason) result.reason = reason;
+  const replication = replicationStatus(outputs);
+  if (replication.length > 0) result.replication = replication;
   if (summary?.downtimeMs !== undefined) result.downtimeMs = summary.downtimeMs;
   if (summary?.downtimeBudgetMs !== undefined) result.downtimeBudgetMs = summary.downtimeBudgetMs;
   if (summary?.budgetExceeded !== undefined) result.budgetExceeded = summary.budgetExceeded;
@@ -269,6 +274,7 @@ export function formatStatus(status: StatusView, timeZone = "UTC"): string {
         }
         lines.push(`    ${parts.join("  ")}`);
         if (w.rehearsal) lines.push(`      ${rehearsalText(w.rehearsal, w.downtimeBudgetMs, timeZone)}`);
+        for (const db of w.replication ?? []) lines.push(`      ${formatReplication(db)}`);
         if (w.reason && w.status !== "succeeded") lines.push(`      ${w.reason}`);
         else if (w.budgetExceeded && w.reason) lines.push(`      ${w.reason}`);
         if (w.finalized)

@@ -56,6 +56,22 @@ export interface StreamDumpAction extends Base, DatabaseRef {
 }
 
 /**
+ * Native replication of a database (`mode: replicate`, docs/replication.md). "preflight"
+ * (snapshot): read-only checks on both hosts; "start" (reconfigure): replication user and
+ * publication on the source, schema copied, subscription on the target through an SSH tunnel
+ * migrate holds; "catch-up" (cutover): the source read-only, the target waited for, sequences
+ * set, row counts equal, everything dropped after the switch.
+ */
+export interface ReplicateAction extends Base, DatabaseRef {
+  type: "replicate";
+  phase: "preflight" | "start" | "catch-up";
+  from: string;
+  to: string;
+  /** Why replicate: the plan asked for it, or the default (with the dump fallback). */
+  reason: string;
+}
+
+/**
  * Move files from source to target as tar batches through the orchestrator, each verified on
  * the target against the manifest and checkpointed. "initial": the snapshot's files (or a dump
  * file); "final": after the freeze, only what changed since the snapshot is sent and what the
@@ -199,6 +215,7 @@ export type Action =
   | ManifestAction
   | DumpAction
   | StreamDumpAction
+  | ReplicateAction
   | SyncAction
   | RestoreAction
   | RewriteAction

@@ -10,6 +10,7 @@ import {
   dbRef,
   dumpCommand,
   pathSyncs,
+  replicateAction,
   restoreCommand,
   rewriteActions,
 } from "./plan-steps.ts";
@@ -33,6 +34,7 @@ function services(
 function databaseMoves(described: Described): Action[] {
   const { source, target, databases } = described.inputs.cutover;
   return databases.flatMap((db): Action[] => {
+    if (db.mode === "replicate") return [replicateAction(described, db, "catch-up")];
     const file = db.finalDumpFile;
     const dump = dumpCommand(db).text;
     const restore = restoreCommand(db, file).text;

@@ -4,6 +4,7 @@
  * actions describe them, and apply hands each step its own — so what is shown is what runs.
  */
 import type { Check, Database, Host, Workload } from "../../plan/schema.ts";
+import { replicationEngineFor } from "../../steps/db/replication/engines.ts";
 import type {
   CheckInput,
   DatabaseInput,
@@ -19,8 +20,25 @@ function hostRef(hosts: ReadonlyMap<string, Host>, name: string): HostRef {
   return { name, address: hosts.get(name)?.address ?? name };
 }
 
+/** The plan's mode, or the default: replicate where this build has the engine's replication. */
+function databaseMode(db: Database): Pick<DatabaseInput, "mode" | "modeReason" | "modeAsked"> {
+  if (db.mode !== undefined) return { mode: db.mode, modeReason: "asked for in the plan", modeAsked: true };
+  if (replicationEngineFor(db.engine) !== undefined) {
+    return {
+      mode: "replicate",
+      modeReason: `default for ${db.engine}; apply moves it by dump instead if the replication preflight blocks`,
+      modeAsked: false,
+    };
+  }
+  return {
+    mode: "dump",
+    modeReason: `default: no native replication for ${db.engine} in this build`,
+    modeAsked: false,
+  };
+}
+
 function databaseInput(staging: string, db: Database): DatabaseInput {
-  return { ...db, ...dumpFiles(staging, db) };
+  return { ...db, ...dumpFiles(staging, db), ...databaseMode(db) };
 }
 
 function trafficSwitch(workload: Workload, hosts: ReadonlyMap<string, Host>): TrafficSwitch {
@@ -71,10 +89,11 @@ export function workloadInputs(workload: Workload, hosts: ReadonlyMap<string, Ho
     rule.files.map((file) => ({ file, replace: { ...rule.replace } })),
   );
   return {
-    snapshot: { workload: name, source, paths, hash, stagingDir: staging, databases },
+    snapshot: { workload: name, source, target, paths, hash, stagingDir: staging, databases },
     transfer: { workload: name, source, target, paths, hash, stagingDir: staging },
     reconfigure: {
       workload: name,
+      source,
       target,
       stagingDir: staging,
       rewrites,

@@ -7,7 +7,14 @@ import type { InventoryFacts } from "../../plan/inventory-facts.ts";
 import { type ShellCommand, sh } from "../../remote/shell.ts";
 import { engineFor } from "../../steps/db/engines.ts";
 import type { CheckInput, DatabaseInput, StepInputs } from "../../steps/inputs.ts";
-import type { Action, CheckAction, DatabaseRef, RewriteAction, SyncAction } from "./plan-actions.ts";
+import type {
+  Action,
+  CheckAction,
+  DatabaseRef,
+  ReplicateAction,
+  RewriteAction,
+  SyncAction,
+} from "./plan-actions.ts";
 
 /** A workload's step inputs and what else the description may show (inventory sizes). */
 export interface Described {
@@ -88,6 +95,39 @@ export function pathSyncs(described: Described, phase: SyncAction["phase"]): Syn
   });
 }
 
+const REPLICATE_SUMMARY: Record<ReplicateAction["phase"], string> = {
+  preflight:
+    "check on both hosts that it can replicate (wal_level, a free slot and sender, a key on every table, no large objects, target version)",
+  start:
+    "create a replication user and a publication on the source, copy the schema (pg_dump --schema-only), subscribe the target with copy_data through an SSH tunnel migrate holds, wait for the initial copy",
+  "catch-up":
+    "make the source database read-only, wait until the target applied the source's position, set sequences, require equal row counts per table; after the switch drop the subscription, slot, publication and replication user",
+};
+
+/** One phase of a replicated database's move (the dump actions' counterpart). */
+export function replicateAction(
+  described: Described,
+  db: DatabaseInput,
+  phase: ReplicateAction["phase"],
+): ReplicateAction {
+  const { source, target } = described.inputs.cutover;
+  const fallback =
+    phase === "preflight"
+      ? db.modeAsked
+        ? "; a blocking finding refuses apply (exit code 6)"
+        : "; a blocking finding moves it by dump instead (dumped, restored, and again under the freeze)"
+      : "";
+  return {
+    type: "replicate",
+    phase,
+    from: source.name,
+    to: target.name,
+    ...dbRef(db),
+    reason: db.modeReason,
+    summary: `replicate ${db.engine} database ${db.name} ${source.name} -> ${target.name} (${phase}): ${REPLICATE_SUMMARY[phase]}${fallback}`,
+  };
+}
+
 export function snapshotActions(described: Described): Action[] {
   const { source, paths, hash, databases } = described.inputs.snapshot;
   const manifests: Action[] = paths.map((path) => {
@@ -102,6 +142,7 @@ export function snapshotActions(described: Described): Action[] {
     };
   });
   const dumps: Action[] = databases.map((db) => {
+    if (db.mode === "replicate") return replicateAction(described, db, "preflight");
     const command = dumpCommand(db);
     return {
       type: "dump",
@@ -117,7 +158,8 @@ export function snapshotActions(described: Described): Action[] {
 
 export function transferActions(described: Described): Action[] {
   const { source, target } = described.inputs.transfer;
-  const dumps: SyncAction[] = described.inputs.snapshot.databases.map((db) => ({
+  const dumped = described.inputs.snapshot.databases.filter((db) => db.mode === "dump");
+  const dumps: SyncAction[] = dumped.map((db) => ({
     type: "sync",
     from: source.name,
     to: target.name,
@@ -138,6 +180,7 @@ export function reconfigureActions(described: Described): Action[] {
     summary: `run on ${target.name}: ${run}`,
   }));
   const restores: Action[] = databases.map((db) => {
+    if (db.mode === "replicate") return replicateAction(described, db, "start");
     const tool = restoreCommand(db, db.dumpFile).text;
     return {
       type: "restore",

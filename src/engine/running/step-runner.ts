@@ -106,6 +106,9 @@ export function stepContext<S extends StepLabel>(
     progress(progress) {
       recorder.emit({ type: "step-progress", workload: name, step, ...progress, at: recorder.now() });
     },
+    lag(lag) {
+      recorder.emit({ type: "replication-lag", workload: name, step, ...lag, at: recorder.now() });
+    },
     throttle: run.throttle,
     now: () => run.clock.now(),
     options: { ignoreWindow: run.ignoreWindow },

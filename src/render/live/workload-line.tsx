@@ -33,6 +33,13 @@ export function LiveWorkload({ view, now }: { view: WorkloadView; now: number })
           >{` DOWNTIME ${formatClock(now - (view.frozenAt ?? now))}${budget(view)}`}</Text>
         ) : null}
       </Box>
+      {view.status === "running"
+        ? Object.entries(view.replication ?? {}).map(([database, lag]) => (
+            <Text key={database} dimColor>
+              {`      ${database}: replication ${lag.phase}, lag ${formatBytes(lag.bytes)}${lag.seconds === null ? "" : ` / ${lag.seconds.toFixed(1)} s`}`}
+            </Text>
+          ))
+        : null}
       {view.lastFailure && view.status === "running" ? (
         <Text color={view.lastFailure.willRetry ? "yellow" : "red"}>
           {`      ${view.lastFailure.step} failed${view.lastFailure.willRetry ? ", retrying" : ""}: ${view.lastFailure.message}`}

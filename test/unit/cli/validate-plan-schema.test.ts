@@ -105,7 +105,7 @@ describe("migrate plan", { timeout: CHILD_TIMEOUT_MS }, () => {
       "land-revenue (finance, tax-collection, MLPS 3, egov-extranet, after finance-portal)",
     );
     expect(verbose.stdout).toContain(
-      "dump postgresql database land_revenue on fin-app-01: runuser -u postgres -- pg_dump -Fc -Z0 -p 5432 -d land_revenue > /var/lib/migrate/land-revenue/postgresql-land_revenue.dump",
+      "replicate postgresql database land_revenue fin-app-01 -> zy-fin-app-01 (preflight): check on both hosts that it can replicate",
     );
     expect(verbose.stdout).toContain(
       "[undo: point /etc/nginx/conf.d/land-revenue.upstream on fin-gw-01 back to 10.20.1.12:8080 and reload]",

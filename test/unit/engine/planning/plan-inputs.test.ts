@@ -67,6 +67,9 @@ describe("the planner's step inputs", () => {
     passwordEnv: "APP_PG_PASSWORD",
     dumpFile: "/var/lib/migrate/app/postgresql-appdb.dump",
     finalDumpFile: "/var/lib/migrate/app/postgresql-appdb.final.dump",
+    mode: "replicate",
+    modeReason: "default for postgresql; apply moves it by dump instead if the replication preflight blocks",
+    modeAsked: false,
   };
   const shop = {
     engine: "mariadb",
@@ -74,6 +77,9 @@ describe("the planner's step inputs", () => {
     user: "shop",
     dumpFile: "/var/lib/migrate/app/mariadb-shop.dump",
     finalDumpFile: "/var/lib/migrate/app/mariadb-shop.final.dump",
+    mode: "dump",
+    modeReason: "default: no native replication for mariadb in this build",
+    modeAsked: false,
   };
   const rewrites = [
     { file: "/srv/app/app.conf", replace: { "10.9.0.11": "172.16.9.11" } },
@@ -84,10 +90,24 @@ describe("the planner's step inputs", () => {
     expect(step(run, "app", "snapshot").input).toEqual({
       workload: "app",
       source,
+      target,
       paths: ["/srv/app"],
       hash: "sha256",
       stagingDir: "/var/lib/migrate/app",
       databases: [appdb, shop],
+    });
+  });
+
+  it("keeps a mode the plan asks for, so apply refuses instead of downgrading it", () => {
+    const asked = planRun(
+      load(
+        planText({ workloads: APP.replace("name: shop, user: shop", "name: shop, user: shop, mode: dump") }),
+      ),
+    );
+    expect(step(asked, "app", "cutover").input.databases[1]).toMatchObject({
+      mode: "dump",
+      modeReason: "asked for in the plan",
+      modeAsked: true,
     });
   });
 
@@ -102,6 +122,7 @@ describe("the planner's step inputs", () => {
     });
     expect(step(run, "app", "reconfigure").input).toEqual({
       workload: "app",
+      source,
       target,
       stagingDir: "/var/lib/migrate/app",
       rewrites,
@@ -185,8 +206,25 @@ describe("the planner's step inputs", () => {
 });
 
 describe("the actions describe the inputs with the steps' own facts", () => {
-  const run = planRun(load(planText({ workloads: APP })));
+  const dumped = APP.replace("passwordEnv: APP_PG_PASSWORD }", "passwordEnv: APP_PG_PASSWORD, mode: dump }");
+  const run = planRun(load(planText({ workloads: dumped })));
   const [appdb, shop] = step(run, "app", "snapshot").input.databases;
+
+  it("shows a replicated database's phases instead of dumps, with the fallback the default has", () => {
+    const replicated = planRun(load(planText({ workloads: APP })));
+    const phases = steps(replicated, "app").flatMap((s) =>
+      s.actions
+        .filter((a) => a.type === "replicate")
+        .map((a) => `${s.name}:${a.type === "replicate" && a.phase}`),
+    );
+    expect(phases).toEqual(["snapshot:preflight", "reconfigure:start", "cutover:catch-up"]);
+    const preflight = step(replicated, "app", "snapshot").actions.find((a) => a.type === "replicate");
+    expect(preflight?.summary).toContain("a blocking finding moves it by dump instead");
+    const copies = step(replicated, "app", "transfer").actions.filter((a) => a.type === "sync");
+    expect(copies.map((a) => a.type === "sync" && a.path)).not.toContain(
+      "/var/lib/migrate/app/postgresql-appdb.dump",
+    );
+  });
 
   it("shows the dump and restore commands the steps run, on the files in the inputs", () => {
     const dumps = step(run, "app", "snapshot").actions.filter((a) => a.type === "dump");

@@ -21,7 +21,7 @@ const DB_APP = workload(
   "app",
   `    services: [app.service]
     databases:
-      - { engine: postgresql, name: appdb, user: postgres, port: 5432, passwordEnv: APP_PG_PASSWORD }
+      - { engine: postgresql, name: appdb, user: postgres, port: 5432, passwordEnv: APP_PG_PASSWORD, mode: dump }
     rewrite:
       - files: [/srv/app/app.conf]
         replace: { "10.9.0.11": "172.16.9.11" }
@@ -212,7 +212,7 @@ describe("plan-output schema coverage", () => {
     );
     const plan = load(
       planText({
-        workloads: `${DB_APP}${workload("d", "    services: [d.service]\n    cutover: { strategy: dns, server: 10.9.0.53, zone: example., record: d.example., keyFile: /etc/k.key }\n")}${workload("c", '    databases: [{ engine: mysql, name: cdb }]\n    cutover: { strategy: command, host: gw-01, run: "switch on", undo: "switch off" }\n    verify:\n      - http: { url: "http://10.9.0.2/", from: gw-01, contains: ok }\n      - command: { host: tgt-01, run: "true" }\n').replace(/ {4}verify:\n {6}- tcp: \{ host: tgt-01, port: 22 \}\n(?= {4}databases)/, "")}`,
+        workloads: `${DB_APP}${workload("d", "    services: [d.service]\n    cutover: { strategy: dns, server: 10.9.0.53, zone: example., record: d.example., keyFile: /etc/k.key }\n")}${workload("c", '    databases: [{ engine: mysql, name: cdb }, { engine: postgresql, name: pdb }]\n    cutover: { strategy: command, host: gw-01, run: "switch on", undo: "switch off" }\n    verify:\n      - http: { url: "http://10.9.0.2/", from: gw-01, contains: ok }\n      - command: { host: tgt-01, run: "true" }\n').replace(/ {4}verify:\n {6}- tcp: \{ host: tgt-01, port: 22 \}\n(?= {4}databases)/, "")}`,
       }),
     );
     const run = planRun(plan, {
@@ -235,6 +235,7 @@ describe("plan-output schema coverage", () => {
         "manifest",
         "manifest-verify",
         "proxy-switch",
+        "replicate",
         "restore",
         "rewrite",
         "start",

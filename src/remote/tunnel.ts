@@ -1,0 +1,139 @@
+/**
+ * An SSH tunnel the orchestrator holds between two hosts that cannot reach each other: a
+ * listener on the target host's loopback (ssh2 forwardIn, `ssh -R`) whose every connection is
+ * piped through this process into a forwardOut (`ssh -L`) on the source's connection to a port
+ * on the source. Bureau networks open SSH and nothing else, so this is the only path from the
+ * target's database to the source's. A tunnel lives as long as both connections: it is kept
+ * per connection pair and port, so steps of one run share it, and a resumed run opens a new one
+ * (its port may differ; callers point their client at `endpoint.port` again).
+ */
+import type { Duplex } from "node:stream";
+import type { Client, TcpConnectionDetails } from "ssh2";
+import { RemoteError } from "../errors.ts";
+import type { Remote } from "./types.ts";
+
+export interface Tunnel {
+  /** Where clients on the target host connect. */
+  readonly endpoint: { host: string; port: number };
+  /** Connections accepted so far (tests, diagnostics). */
+  readonly accepted: () => number;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = "127.0.0.1";
+const open = new Map<string, Promise<Tunnel>>();
+const clientIds = new WeakMap<Client, number>();
+let nextId = 0;
+
+function idOf(client: Client): number {
+  let id = clientIds.get(client);
+  if (id === undefined) {
+    id = nextId++;
+    clientIds.set(client, id);
+  }
+  return id;
+}
+
+async function connectionOf(remote: Remote, signal?: AbortSignal): Promise<Client> {
+  if (!remote.connection) {
+    throw new RemoteError(
+      "remote",
+      `host ${remote.host} is not reached over SSH, so no tunnel can be opened`,
+      { host: remote.host, command: "ssh tunnel", exitCode: null },
+      { retryable: false },
+    );
+  }
+  return await remote.connection(signal);
+}
+
+function tunnelError(remote: Remote, what: string, error: unknown): RemoteError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new RemoteError(
+    "remote",
+    `cannot ${what} on ${remote.host}: ${reason}`,
+    { host: remote.host, command: "ssh tunnel", exitCode: null },
+    {
+      retryable: false,
+      hint: "the host's sshd must allow remote forwarding (AllowTcpForwarding yes or remote) for the replication tunnel",
+    },
+  );
+}
+
+/** Pipe one accepted connection into a fresh forwardOut; either side closing closes both. */
+function bridge(inbound: Duplex, source: Client, to: { host: string; port: number }): void {
+  source.forwardOut(LOOPBACK, 0, to.host, to.port, (error, outbound) => {
+    if (error) {
+      inbound.destroy();
+      return;
+    }
+    inbound.pipe(outbound).pipe(inbound);
+    const end = () => {
+      inbound.destroy();
+      outbound.destroy();
+    };
+    inbound.on("error", end).on("close", end);
+    outbound.on("error", end).on("close", end);
+  });
+}
+
+async function openTunnel(
+  sourceClient: Client,
+  targetClient: Client,
+  target: Remote,
+  to: { host: string; port: number },
+): Promise<Tunnel> {
+  let accepted = 0;
+  const onTcp = (details: TcpConnectionDetails, accept: () => Duplex, reject: () => void): void => {
+    if (details.destPort !== port) {
+      reject();
+      return;
+    }
+    accepted++;
+    bridge(accept(), sourceClient, to);
+  };
+  const port = await new Promise<number>((resolve, reject) => {
+    targetClient.forwardIn(LOOPBACK, 0, (error, bound) => {
+      if (error) reject(tunnelError(target, "open the tunnel's listener", error));
+      else resolve(bound);
+    });
+  });
+  targetClient.on("tcp connection", onTcp);
+  return {
+    endpoint: { host: LOOPBACK, port },
+    accepted: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        targetClient.off("tcp connection", onTcp);
+        targetClient.unforwardIn(LOOPBACK, port, () => resolve());
+        // A connection that closed already has nothing to unforward.
+        setTimeout(resolve, 1000).unref();
+      }),
+  };
+}
+
+/**
+ * The tunnel from `target`'s loopback to `to` as seen from `source` (e.g. the source's database
+ * port), opened once per live connection pair and kept until either connection closes.
+ */
+export async function holdTunnel(
+  source: Remote,
+  target: Remote,
+  to: { host: string; port: number },
+  signal?: AbortSignal,
+): Promise<Tunnel> {
+  const [sourceClient, targetClient] = await Promise.all([
+    connectionOf(source, signal),
+    connectionOf(target, signal),
+  ]);
+  const key = `${idOf(sourceClient)}>${idOf(targetClient)}>${to.host}:${to.port}`;
+  let tunnel = open.get(key);
+  if (!tunnel) {
+    tunnel = openTunnel(sourceClient, targetClient, target, to);
+    open.set(key, tunnel);
+    const forget = () => open.delete(key);
+    tunnel.catch(forget);
+    sourceClient.once("close", forget);
+    targetClient.once("close", forget);
+  }
+  return await tunnel;
+}

@@ -1,0 +1,123 @@
+/**
+ * The steps' side of native database replication (engines in db/replication/): started by
+ * reconfigure, caught up and verified by the cutover, torn down after the switch, on rollback
+ * and by a resumed run. Every engine's state is journaled (checkpoints) before the objects it
+ * names exist, so a crash at any point leaves the names teardown needs. The replication user's
+ * password is made per process and set again on every start: it is never journaled or logged.
+ */
+import { randomBytes } from "node:crypto";
+import { RemoteError } from "../errors.ts";
+import { holdTunnel } from "../remote/tunnel.ts";
+import type { Remote } from "../remote/types.ts";
+import type { ReplicationStateRecord } from "./contracts.ts";
+import { replicationEngineFor } from "./db/replication/engines.ts";
+import type { ReplicationContext, ReplicationEngine, ReplicationState } from "./db/replication/types.ts";
+import type { DatabaseInput, HostRef } from "./inputs.ts";
+import type { StepContext } from "./types.ts";
+
+const passwords = new Map<string, string>();
+const LAG_EVERY_MS = 2000;
+
+export function engineOf(db: DatabaseInput): ReplicationEngine {
+  const engine = replicationEngineFor(db.engine);
+  if (!engine) throw new Error(`no replication engine for ${db.engine}`);
+  return engine;
+}
+
+/** A fresh state with the names this move will create. */
+export function newState(db: DatabaseInput): ReplicationState {
+  return engineOf(db).initialState(randomBytes(5).toString("hex"));
+}
+
+/** The context of one engine call: the tunnel to the source's database port is held from here. */
+export async function replicationContext(
+  db: DatabaseInput,
+  source: Remote,
+  target: Remote,
+  sourceHost: HostRef,
+  state: ReplicationState,
+  signal: AbortSignal,
+  options: { tunnel: boolean } = { tunnel: true },
+): Promise<ReplicationContext> {
+  // Teardown and the freeze need no path between the databases (and must work when sshd lost it).
+  const endpoint = options.tunnel
+    ? (await holdTunnel(source, target, { host: sourceHost.address, port: db.port ?? 5432 }, signal)).endpoint
+    : { host: "127.0.0.1", port: 0 };
+  const key = state.objects.user ?? db.name;
+  let password = passwords.get(key);
+  if (!password) {
+    password = randomBytes(18).toString("base64url");
+    passwords.set(key, password);
+  }
+  return { source, target, db, endpoint, password, signal };
+}
+
+/** Emit the lag every few seconds while `work` runs (replication-lag events, the live view). */
+export async function reportingLag<T>(
+  context: StepContext<unknown>,
+  ctx: ReplicationContext,
+  state: ReplicationState,
+  phase: "copy" | "catch-up",
+  work: Promise<T>,
+): Promise<T> {
+  const report = async () => {
+    try {
+      const lag = await engineOf(ctx.db as DatabaseInput).lag(ctx, state);
+      context.lag?.({ database: ctx.db.name, phase, ...lag });
+    } catch {
+      // Lag is information only; the work itself reports real failures.
+    }
+  };
+  const timer = setInterval(() => void report(), LAG_EVERY_MS);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Row counts of both sides compared exactly: after catch-up they must be equal. */
+export function countsDiffer(source: Record<string, number>, target: Record<string, number>): string[] {
+  return Object.keys({ ...source, ...target })
+    .filter((table) => source[table] !== target[table])
+    .map((table) => `${table}: source ${source[table] ?? "missing"}, target ${target[table] ?? "missing"}`)
+    .sort();
+}
+
+export function countsMismatch(db: string, target: string, differ: readonly string[]): RemoteError {
+  return new RemoteError(
+    "verify",
+    `row counts of ${db} differ after the target caught up: ${differ.join("; ")}`,
+    { host: target, command: "row counts", exitCode: null },
+    {
+      retryable: false,
+      hint: "nothing was switched; the cutover is rolled back and the replication torn down — look for writes that bypassed the read-only freeze, then run apply again",
+    },
+  );
+}
+
+/** Tear down every replication in `states`; each teardown is idempotent. */
+export async function teardownAll(
+  databases: readonly DatabaseInput[],
+  states: Readonly<Record<string, ReplicationStateRecord>>,
+  hosts: { source: Remote; target: Remote; sourceHost: HostRef },
+  context: StepContext<unknown>,
+): Promise<void> {
+  for (const db of databases) {
+    const state = states[db.name];
+    if (!state) continue;
+    const ctx = await replicationContext(
+      db,
+      hosts.source,
+      hosts.target,
+      hosts.sourceHost,
+      state,
+      context.signal,
+      {
+        tunnel: false,
+      },
+    );
+    await engineOf(db).teardown(ctx, state);
+    context.log.info(`replication of ${db.name} torn down`, { objects: Object.values(state.objects) });
+  }
+}
