@@ -10,7 +10,7 @@ import { RemoteError } from "../errors.ts";
 import { holdTunnel } from "../remote/tunnel.ts";
 import type { Remote } from "../remote/types.ts";
 import type { ReplicationStateRecord } from "./contracts.ts";
-import { replicationEngineFor } from "./db/replication/engines.ts";
+import { defaultPort, replicationEngineFor } from "./db/replication/engines.ts";
 import type { ReplicationContext, ReplicationEngine, ReplicationState } from "./db/replication/types.ts";
 import type { DatabaseInput, HostRef } from "./inputs.ts";
 import type { StepContext } from "./types.ts";
@@ -41,7 +41,14 @@ export async function replicationContext(
 ): Promise<ReplicationContext> {
   // Teardown and the freeze need no path between the databases (and must work when sshd lost it).
   const endpoint = options.tunnel
-    ? (await holdTunnel(source, target, { host: sourceHost.address, port: db.port ?? 5432 }, signal)).endpoint
+    ? (
+        await holdTunnel(
+          source,
+          target,
+          { host: sourceHost.address, port: db.port ?? defaultPort(db.engine) },
+          signal,
+        )
+      ).endpoint
     : { host: "127.0.0.1", port: 0 };
   const key = state.objects.user ?? db.name;
   let password = passwords.get(key);

@@ -4,7 +4,7 @@
  * actions describe them, and apply hands each step its own — so what is shown is what runs.
  */
 import type { Check, Database, Host, Workload } from "../../plan/schema.ts";
-import { replicationEngineFor } from "../../steps/db/replication/engines.ts";
+import { replicatesByDefault, replicationEngineFor } from "../../steps/db/replication/engines.ts";
 import type {
   CheckInput,
   DatabaseInput,
@@ -23,7 +23,7 @@ function hostRef(hosts: ReadonlyMap<string, Host>, name: string): HostRef {
 /** The plan's mode, or the default: replicate where this build has the engine's replication. */
 function databaseMode(db: Database): Pick<DatabaseInput, "mode" | "modeReason" | "modeAsked"> {
   if (db.mode !== undefined) return { mode: db.mode, modeReason: "asked for in the plan", modeAsked: true };
-  if (replicationEngineFor(db.engine) !== undefined) {
+  if (replicatesByDefault(db.engine)) {
     return {
       mode: "replicate",
       modeReason: `default for ${db.engine}; apply moves it by dump instead if the replication preflight blocks`,
@@ -32,7 +32,10 @@ function databaseMode(db: Database): Pick<DatabaseInput, "mode" | "modeReason" |
   }
   return {
     mode: "dump",
-    modeReason: `default: no native replication for ${db.engine} in this build`,
+    modeReason:
+      replicationEngineFor(db.engine) === undefined
+        ? `default: no native replication for ${db.engine} in this build`
+        : `default for ${db.engine}: its freeze (read_only) stops the whole server, so set mode: replicate to choose it`,
     modeAsked: false,
   };
 }
