@@ -111,7 +111,7 @@ export async function run(): Promise<void> {
  * (b) resumed: the transfer of a fresh target copy is stopped (its signal aborted, as a crash
  * stops it) once 75 % of the first file is verified, then run again from the last checkpoint.
  */
-async function resume(planFile: string, tree: string): Promise<void> {
+export async function resume(planFile: string, tree: string): Promise<void> {
   await onHost("tgt-1", `rm -rf ${tree}`);
   const bench = benchRun(planFile, { source: "portal-src", target: "tgt-1", paths: [tree] });
   bench.record("snapshot", await snapshot.run(bench.inputs.snapshot, bench.context("snapshot")));

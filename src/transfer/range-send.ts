@@ -16,14 +16,10 @@ import { checkResult } from "../remote/check-result.ts";
 import { hashDeadlineMs, STALL_MS, transferDeadlineMs, transferStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
+import { unchanged } from "./delta.ts";
 import { MeterStream } from "./meter.ts";
 import { partialPath, planRanges, type RangeProgress, resumeOffset } from "./ranges.ts";
 import type { Throttle } from "./types.ts";
-
-/** Exit status of the target scripts when a directory on the way is a symlink. */
-const SYMLINK_EXIT = 9;
-/** Exit status when a range did not arrive whole (the stream ended early, the disk is full). */
-const SHORT_EXIT = 8;
 
 export interface RangeSendOptions {
   source: Remote;
@@ -48,6 +44,11 @@ export interface RangeSendResult {
   /** The source changed the file meanwhile: the partial copy is dropped; the final sync sends it. */
   changed: boolean;
 }
+
+/** Exit status of the target scripts when a directory on the way is a symlink. */
+const SYMLINK_EXIT = 9;
+/** Exit status when a range did not arrive whole (the stream ended early, the disk is full). */
+const SHORT_EXIT = 8;
 
 /** Makes the directories down to the file (refusing a symlink below the root) and readies the partial copy. */
 const PREPARE = `part=$1 root=$2 through=$3 ino=$4
@@ -167,15 +168,7 @@ async function unchangedOnSource(options: RangeSendOptions, entry: ManifestEntry
     signal: options.signal,
     timeoutMs: hashDeadlineMs(0),
   });
-  const there = now[0];
-  return (
-    there !== undefined &&
-    there.size === entry.size &&
-    there.mtime === entry.mtime &&
-    there.ctime === entry.ctime &&
-    there.ino === entry.ino &&
-    there.dev === entry.dev
-  );
+  return now[0] !== undefined && unchanged(now[0], entry);
 }
 
 /** Streams `[from, size)` and journals each range whose digests agree. */
@@ -235,6 +228,9 @@ async function streamRanges(
     }
   };
   const hasher = new RangeHasher(options.hash, lengths, settle);
+  // On a stop the channel may be settled without closing its stdout: stop reading it then.
+  const stopReading = () => receive.stdout.destroy();
+  options.signal.addEventListener("abort", stopReading, { once: true });
   const digestsRead = (async () => {
     for await (const line of createInterface({ input: receive.stdout })) {
       theirs.push(line.trim());
@@ -248,6 +244,8 @@ async function streamRanges(
     receive.done,
     digestsRead,
   ]);
+  options.signal.removeEventListener("abort", stopReading);
+  options.signal.throwIfAborted();
   if (readDone.status === "rejected") throw readDone.reason;
   if (receiveDone.status === "rejected") throw receiveDone.reason;
   checkResult(readDone.value, { what: `reading ${entry.path}`, retryable: true });
