@@ -6,8 +6,7 @@
  * is in, the partial copy gets the entry's owner, mode and mtime and is renamed over the file.
  */
 import { createHash, type Hash } from "node:crypto";
-import { createInterface } from "node:readline";
-import { Transform, type TransformCallback } from "node:stream";
+import { type Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { RemoteError } from "../errors.ts";
 import { collectManifest } from "../manifest/collect.ts";
@@ -123,6 +122,25 @@ class RangeHasher extends Transform {
   }
 }
 
+/**
+ * Lines of a stream until it ends or is destroyed (readline would wait for an end that a
+ * destroyed channel never emits).
+ */
+function readLines(stream: Readable, onLine: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let rest = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (text: string) => {
+      const lines = (rest + text).split("\n");
+      rest = lines.pop() ?? "";
+      for (const line of lines) onLine(line);
+    });
+    stream.once("error", reject);
+    stream.once("end", resolve);
+    stream.once("close", resolve);
+  });
+}
+
 function octal(mode: number): string {
   return mode.toString(8).padStart(4, "0");
 }
@@ -231,12 +249,10 @@ async function streamRanges(
   // On a stop the channel may be settled without closing its stdout: stop reading it then.
   const stopReading = () => receive.stdout.destroy();
   options.signal.addEventListener("abort", stopReading, { once: true });
-  const digestsRead = (async () => {
-    for await (const line of createInterface({ input: receive.stdout })) {
-      theirs.push(line.trim());
-      settle();
-    }
-  })();
+  const digestsRead = readLines(receive.stdout, (line) => {
+    theirs.push(line.trim());
+    settle();
+  });
   const piped = pipeline(read.stdout, meter, hasher, receive.stdin, { signal: options.signal });
   const [pipeResult, readDone, receiveDone, digestsDone] = await Promise.allSettled([
     piped,
