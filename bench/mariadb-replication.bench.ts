@@ -14,7 +14,7 @@ import { hostExec, readFleet, startMariadbLoad } from "../fixtures/fleet/index.t
 import { loadPlanOrThrow } from "../src/plan/load.ts";
 import { planHosts, SshPool } from "../src/remote/pool.ts";
 import { sh } from "../src/remote/shell.ts";
-import { databaseSize, engineFor } from "../src/steps/db/engines.ts";
+import { countRows, databaseSize } from "../src/steps/db/engines.ts";
 import { parseRowCounts } from "../src/steps/db/postgres.ts";
 import { mysqlReplication } from "../src/steps/db/replication/mysql.ts";
 import type { ReplicationContext } from "../src/steps/db/replication/types.ts";
@@ -69,10 +69,9 @@ async function replicateRound(
   const position = await mysqlReplication.sourcePosition(ctx);
   await mysqlReplication.waitApplied(ctx, state, position, 10 * 60_000);
   await mysqlReplication.finishCutover(ctx, state);
-  const engine = engineFor(ctx.db);
   const [source, target] = await Promise.all([
-    engine.rowCounts(ctx.source, ctx.db, ctx.signal),
-    engine.rowCounts(ctx.target, ctx.db, ctx.signal),
+    countRows(ctx.source, ctx.db, ctx.signal),
+    countRows(ctx.target, ctx.db, ctx.signal),
   ]);
   const frozenMs = performance.now() - started;
   const { rounds } = await load.stop();

@@ -30,6 +30,7 @@ import { startQueue } from "../src/engine/state/work-queue.ts";
 import { Plan } from "../src/plan/schema.ts";
 import { STEPS, type StepName } from "../src/steps/names.ts";
 import type { Step, StepImplementations } from "../src/steps/types.ts";
+import { fromRuns, toRuns } from "../src/transfer/batches.ts";
 import { OUTPUTS } from "../test/support/step-outputs.ts";
 
 const WORKLOADS = 12;
@@ -83,11 +84,11 @@ const sample = (name: StepName) => async () => OUTPUTS[name];
 const transfer: Step<"transfer"> = {
   name: "transfer",
   async run(_input, context) {
-    const verified: number[] = [...(context.lastCheckpoint?.verified ?? [])];
+    const verified = [...fromRuns(context.lastCheckpoint?.verified ?? [])];
     for (let chunk = verified.length; chunk < WORKLOAD_MIB; chunk++) {
       await context.throttle.take(MIB, context.signal);
       verified.push(chunk);
-      await context.checkpoint({ digest: "bench", verified });
+      await context.checkpoint({ digest: "bench", verified: toRuns(verified) });
     }
     return { ...OUTPUTS.transfer, bytesSent: WORKLOAD_MIB * MIB };
   },

@@ -4,7 +4,7 @@
  */
 import { connect } from "node:net";
 import { sh } from "../remote/shell.ts";
-import { engineFor } from "./db/engines.ts";
+import { countRows } from "./db/engines.ts";
 import type { CheckInput, HostRef, VerifyInput } from "./inputs.ts";
 import { QUICK_MS } from "./support.ts";
 import type { StepContext } from "./types.ts";
@@ -80,10 +80,9 @@ async function rowCountCheck(
   const name = `rowCount ${check.database}`;
   const db = check.db;
   if (!db) return { name, ok: false, reason: `${name}: the workload has no database ${check.database}` };
-  const engine = engineFor(db);
   const [source, target] = await Promise.all([
-    context.remote(input.source.name).then((remote) => engine.rowCounts(remote, db, context.signal)),
-    context.remote(input.target.name).then((remote) => engine.rowCounts(remote, db, context.signal)),
+    context.remote(input.source.name).then((remote) => countRows(remote, db, context.signal)),
+    context.remote(input.target.name).then((remote) => countRows(remote, db, context.signal)),
   ]);
   const lookup = (counts: Record<string, number>, table: string) =>
     counts[table] ?? counts[`public.${table}`];

@@ -6,6 +6,7 @@
  * Fields added after 0.1.0 are optional: journals written by 0.1.0 still read.
  */
 import { z } from "zod";
+import { LargeProgress } from "../transfer/ranges.ts";
 import { CutoverCheckpoint, FinalDatabase, FinalFiles, TargetTree } from "./cutover-checkpoint.ts";
 import type { StepName } from "./names.ts";
 
@@ -68,8 +69,13 @@ const InPlaceCheck = z.object({
 export const TransferCheckpoint = z.object({
   /** Digest of the entries being sent: batch numbers mean something only for the same entries. */
   digest: z.string(),
-  verified: z.array(z.number()),
+  /** Verified batch numbers, as runs `[first, last]` (journals before runs hold plain numbers). */
+  verified: z.array(z.union([z.number(), z.tuple([z.number(), z.number()])])),
   inPlace: InPlaceCheck.optional(),
+  /** Large files sent by ranges: how many are done, and the verified part of the current one. */
+  large: LargeProgress.optional(),
+  /** How the entries were cut into batches (batchPlanId); absent: the 0.1.0 plan, not resumed from. */
+  plan: z.string().optional(),
 });
 export type TransferCheckpoint = z.infer<typeof TransferCheckpoint>;
 
@@ -89,6 +95,10 @@ export const TransferOutput = z.object({
   changedDuringTransfer: z.number(),
   durationMs: z.number(),
   averageBps: z.number(),
+  /** Bytes of large files an earlier attempt had verified on the target, not sent again. */
+  bytesResumed: z.number().optional(),
+  /** Large files sent by ranges. */
+  filesByRanges: z.number().optional(),
 });
 export type TransferOutput = z.infer<typeof TransferOutput>;
 

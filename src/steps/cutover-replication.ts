@@ -10,7 +10,7 @@ import { databaseDeadlineMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
 import type { ReplicationStateRecord } from "./contracts.ts";
 import type { FinalDatabase } from "./cutover-checkpoint.ts";
-import { engineFor } from "./db/engines.ts";
+import { countRows } from "./db/engines.ts";
 import type { CutoverInput, DatabaseInput } from "./inputs.ts";
 import {
   countsDiffer,
@@ -117,10 +117,9 @@ export async function verifyAndTearDown(
   caughtUp: FinalDatabase,
 ): Promise<FinalDatabase> {
   const { db } = replicated;
-  const counting = engineFor(db);
   const [sourceCounts, targetCounts] = await Promise.all([
-    counting.rowCounts(hosts.source, db, context.signal),
-    counting.rowCounts(hosts.target, db, context.signal),
+    countRows(hosts.source, db, context.signal),
+    countRows(hosts.target, db, context.signal),
     teardownReplications(input, context, hosts, [replicated]),
   ]);
   const differ = countsDiffer(sourceCounts, targetCounts);
@@ -161,7 +160,7 @@ export async function reportTargetWrites(
   for (const { db } of replicated) {
     const before = atCutover.find((final) => final.name === db.name)?.rowCounts;
     if (!before) continue;
-    const now = await engineFor(db).rowCounts(target, db, context.signal);
+    const now = await countRows(target, db, context.signal);
     const differ = countsDiffer(before, now);
     if (differ.length === 0) {
       context.log.info(

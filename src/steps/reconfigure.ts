@@ -70,7 +70,7 @@ export async function restoreDatabase(
     signal,
     timeoutMs: databaseDeadlineMs(dumpBytes),
   });
-  const counts = await engine.rowCounts(target, db, signal);
+  const counts = await engine.rowCounts(target, db, signal, databaseDeadlineMs(dumpBytes));
   const short = Object.entries(snapshot.rowCounts)
     .filter(([table, rows]) => (counts[table] ?? -1) < rows)
     .map(([table, rows]) => `${table}: source ${rows}, target ${counts[table] ?? "missing"}`);

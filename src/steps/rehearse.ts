@@ -17,7 +17,7 @@ import type { Remote } from "../remote/types.ts";
 import { carryHashes } from "../transfer/delta.ts";
 import { type CheckOutcome, runCheck } from "./checks.ts";
 import type { RehearseOutput } from "./contracts.ts";
-import { engineFor } from "./db/engines.ts";
+import { countRows } from "./db/engines.ts";
 import type { CheckInput, CutoverInput, VerifyInput } from "./inputs.ts";
 import { projectDowntimeMs } from "./projection.ts";
 import { dnsToTarget, proxiedToTarget, viaTrafficPath } from "./rehearse-checks.ts";
@@ -106,7 +106,7 @@ async function rowCountCheck(
   const name = `rowCount ${check.database}`;
   const snap = context.outputsOf("snapshot")?.databases.find((db) => db.name === check.database);
   if (!check.db || !snap) return { name, ok: false, reason: `${name}: no snapshot of ${check.database}` };
-  const counts = await engineFor(check.db).rowCounts(target, check.db, context.signal);
+  const counts = await countRows(target, check.db, context.signal);
   const lookup = (table: string) => counts[table] ?? counts[`public.${table}`];
   const short = check.tables.filter((table) => {
     const want = snap.rowCounts[table] ?? snap.rowCounts[`public.${table}`] ?? 0;

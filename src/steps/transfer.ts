@@ -12,7 +12,9 @@ import { join } from "node:path";
 import { type ManifestEntry, manifestDigest, totalBytes } from "../manifest/model.ts";
 import { hashDeadlineMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
+import { batchPlanId, DEFAULT_BATCH_LIMITS, fromRuns, toRuns } from "../transfer/batches.ts";
 import { findInPlace } from "../transfer/in-place.ts";
+import { LARGE_FILE_BYTES, type LargeProgress } from "../transfer/ranges.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
 import type { TransferCheckpoint } from "./contracts.ts";
@@ -105,23 +107,24 @@ export const transfer: Step<"transfer"> = {
     // The batch plan is a function of these entries, so verified batch numbers stay meaningful
     // across attempts only while the entries are the same: the digest says whether they are.
     const digest = manifestDigest({ hash: input.hash, roots: [], entries });
+    const plan = batchPlanId(DEFAULT_BATCH_LIMITS, LARGE_FILE_BYTES);
     const last = context.lastCheckpoint;
-    const verified = last?.digest === digest ? new Set(last.verified) : new Set<number>();
+    const same = last?.digest === digest && last.plan === plan;
+    const verified = same ? fromRuns(last.verified) : new Set<number>();
+    let large: LargeProgress | undefined = same ? last.large : undefined;
     if (verified.size > 0)
       context.log.info(`resuming: ${verified.size} batch(es) already verified on the target`);
+    if (large?.current)
+      context.log.info(
+        `resuming ${large.current.path} after ${large.current.through} bytes verified on the target`,
+      );
     const inPlace: TransferCheckpoint["inPlace"] = { ...figures, all: allDigest, ...parts.saved };
+    // Each checkpoint is the whole small state: verified batches as runs, the large-file position.
+    const save = (done: Iterable<number>) =>
+      context.checkpoint({ digest, plan, verified: toRuns(done), inPlace, ...(large ? { large } : {}) });
     // Journaled before anything is sent: what was verified in place, and its digest. (Without
     // anything in place the first checkpoint stays the first verified batch's, as it was.)
-    if (figures.filesInPlace > 0) await context.checkpoint({ digest, verified: [...verified], inPlace });
-    // The figure in place is on screen from here on, before the first byte is sent.
-    context.progress({
-      bytesDone: 0,
-      bytesTotal: totalBytes(entries),
-      filesDone: 0,
-      filesTotal: entries.length,
-      rateBps: 0,
-      ...figures,
-    });
+    if (figures.filesInPlace > 0) await save(verified);
     const result = await syncEntries({
       source,
       target,
@@ -133,7 +136,14 @@ export const transfer: Step<"transfer"> = {
       verified,
       roots: input.paths,
       live: true,
-      onVerified: (_batch, done) => context.checkpoint({ digest, verified: [...done], inPlace }),
+      onVerified: (_batch, done) => save(done),
+      ranges: {
+        from: large,
+        onProgress: (progress) => {
+          large = progress;
+          return save(verified);
+        },
+      },
     });
     return {
       manifestDigest: digest,
@@ -147,6 +157,8 @@ export const transfer: Step<"transfer"> = {
       changedDuringTransfer: result.changedDuringTransfer.length,
       durationMs: result.durationMs,
       averageBps: result.averageBps,
+      bytesResumed: result.bytesResumed,
+      filesByRanges: result.filesByRanges,
     };
   },
 };

@@ -14,6 +14,14 @@ export interface BatchLimits {
 
 export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBytes: 64 * 1024 * 1024, maxFiles: 4000 };
 
+/**
+ * What batch numbers in a checkpoint refer to: the limits and the large-file threshold cut the
+ * entries into batches, so verified numbers carry over only while this string is the same.
+ */
+export function batchPlanId(limits: BatchLimits, largeFrom: number): string {
+  return `batches of ${limits.maxBytes} bytes / ${limits.maxFiles} entries; ranges from ${largeFrom} bytes`;
+}
+
 export function planBatches(
   entries: readonly ManifestEntry[],
   limits: BatchLimits = DEFAULT_BATCH_LIMITS,
@@ -61,4 +69,35 @@ export function planBatches(
   if (current.length > 0) batches.push(current);
   if (dirs.length > 0) batches.push(dirs);
   return batches;
+}
+
+/** Verified batch numbers, kept as runs `[first, last]` so a checkpoint stays small however many. */
+export type VerifiedRuns = (number | [number, number])[];
+
+export function toRuns(numbers: Iterable<number>): VerifiedRuns {
+  const sorted = [...new Set(numbers)].sort((a, b) => a - b);
+  const runs: VerifiedRuns = [];
+  let start: number | undefined;
+  let last = 0;
+  for (const n of sorted) {
+    if (start !== undefined && n === last + 1) {
+      last = n;
+      continue;
+    }
+    if (start !== undefined) runs.push(start === last ? start : [start, last]);
+    start = n;
+    last = n;
+  }
+  if (start !== undefined) runs.push(start === last ? start : [start, last]);
+  return runs;
+}
+
+/** The numbers in runs (and plain numbers, as journals before runs listed them). */
+export function fromRuns(runs: VerifiedRuns): Set<number> {
+  const numbers = new Set<number>();
+  for (const run of runs) {
+    if (typeof run === "number") numbers.add(run);
+    else for (let n = run[0]; n <= run[1]; n++) numbers.add(n);
+  }
+  return numbers;
 }

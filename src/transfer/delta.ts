@@ -7,7 +7,8 @@
  */
 import { canonicalLines, type ManifestEntry } from "../manifest/model.ts";
 
-function unchanged(a: ManifestEntry, b: ManifestEntry): boolean {
+/** Same type, size, mtime, ctime and identity: by the quick-check rule, the same content. */
+export function unchanged(a: ManifestEntry, b: ManifestEntry): boolean {
   return (
     a.type === b.type &&
     a.size === b.size &&

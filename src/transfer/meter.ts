@@ -39,7 +39,7 @@ export class ProgressTracker {
   private readonly window: { at: number; bytes: number }[] = [];
 
   constructor(
-    private readonly bytesTotal: number,
+    private bytesTotal: number,
     private readonly filesTotal: number,
     private readonly report: (progress: {
       bytesDone: number;
@@ -54,6 +54,11 @@ export class ProgressTracker {
   addBytes(bytes: number): void {
     this.bytesDone += bytes;
     this.maybeReport();
+  }
+
+  /** Correct the total by what a part really took (its estimate was off by `bytes`). */
+  adjustTotal(bytes: number): void {
+    this.bytesTotal += bytes;
   }
 
   addFiles(files: number): void {

@@ -21,8 +21,11 @@ import {
   transferStallMs,
 } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
+import { archiveBytes } from "./archive-size.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS, planBatches } from "./batches.ts";
 import { ProgressTracker } from "./meter.ts";
+import { sendByRanges } from "./range-send.ts";
+import { byRanges, type LargeProgress } from "./ranges.ts";
 import { keepAttributes, rootRedirects, sendBatch } from "./tar-pipe.ts";
 import type { Progress, Throttle } from "./types.ts";
 
@@ -47,6 +50,11 @@ export interface SyncOptions {
    * Without it (the final sync itself) the target must equal the source as it is now.
    */
   live?: boolean;
+  /**
+   * Send large files by ranges (ranges.ts), first and one after another, resuming from `from`
+   * (an earlier attempt's checkpoint); `onProgress` journals each verified range and file.
+   */
+  ranges?: { from: LargeProgress | undefined; onProgress: (large: LargeProgress) => Promise<void> };
 }
 
 export interface SyncResult {
@@ -58,6 +66,9 @@ export interface SyncResult {
   changedDuringTransfer: string[];
   durationMs: number;
   averageBps: number;
+  /** Bytes of large files an earlier attempt had verified, not sent again. */
+  bytesResumed: number;
+  filesByRanges: number;
 }
 
 /**
@@ -114,16 +125,71 @@ async function verifyBatch(
   return differing;
 }
 
+/** The workload root `path` lies under (every path lies under one: batchRoots checks tar's). */
+function rootOf(path: string, roots: readonly string[]): string {
+  return (
+    roots.find((root) => path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`)) ?? "/"
+  );
+}
+
+/** Sends the large files by ranges, in order, from where the checkpoint left off. */
+async function sendLarge(
+  options: SyncOptions,
+  large: readonly ManifestEntry[],
+  tracker: ProgressTracker,
+  result: SyncResult,
+): Promise<void> {
+  const ranges = options.ranges!;
+  const from = ranges.from;
+  for (const [index, entry] of large.entries()) {
+    options.signal.throwIfAborted();
+    if (index < (from?.done ?? 0)) {
+      result.filesSkipped += 1;
+      continue;
+    }
+    const sent = await sendByRanges(entry, {
+      source: options.source,
+      target: options.target,
+      hash: options.hash,
+      signal: options.signal,
+      throttle: options.throttle,
+      onBytes: (n) => tracker.addBytes(n),
+      root: rootOf(entry.path, options.roots),
+      resume: from?.current,
+      onRange: (current) => ranges.onProgress({ done: index, current }),
+    });
+    result.bytesSent += sent.bytesSent;
+    result.bytesResumed += sent.resumedFrom;
+    result.filesSent += 1;
+    result.filesByRanges += 1;
+    if (sent.changed) result.changedDuringTransfer.push(entry.path);
+    tracker.addFiles(1);
+    await ranges.onProgress({ done: index + 1 });
+  }
+}
+
 export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   const started = Date.now();
-  const batches = planBatches(options.entries, options.limits ?? DEFAULT_BATCH_LIMITS);
+  const large = options.ranges ? options.entries.filter((entry) => byRanges(entry)) : [];
+  const rest = large.length > 0 ? options.entries.filter((entry) => !byRanges(entry)) : options.entries;
+  const batches = planBatches(rest, options.limits ?? DEFAULT_BATCH_LIMITS);
   const done = new Set(options.verified ?? []);
   const pending = batches.filter((_, index) => !done.has(index));
+  const largeFrom = options.ranges?.from;
+  const largePending = large.slice(largeFrom?.done ?? 0);
+  // Progress counts archive bytes for batches and content bytes for ranges: what passes the meter.
+  const estimates = new Map(pending.map((batch) => [batch, archiveBytes(batch)]));
   const tracker = new ProgressTracker(
-    totalBytes(pending.flat()),
-    pending.reduce((sum, batch) => sum + batch.length, 0),
+    [...estimates.values()].reduce((sum, bytes) => sum + bytes, 0) +
+      totalBytes(largePending) -
+      (largeFrom?.current && largePending[0]?.path === largeFrom.current.path
+        ? largeFrom.current.through
+        : 0),
+    pending.reduce((sum, batch) => sum + batch.length, 0) + largePending.length,
     options.progress,
   );
+  // The total is on screen before the first byte moves (with what was found in place).
+  tracker.flush();
   const result: SyncResult = {
     batches: batches.length,
     filesSent: 0,
@@ -132,12 +198,15 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     changedDuringTransfer: [],
     durationMs: 0,
     averageBps: 0,
+    bytesResumed: 0,
+    filesByRanges: 0,
   };
 
   const [attributes, redirects] = await Promise.all([
     keepAttributes([options.source, options.target], options.entries, options.signal),
     rootRedirects(options.target, options.roots, options.signal),
   ]);
+  if (large.length > 0) await sendLarge(options, large, tracker, result);
   let verifying: Promise<void> = Promise.resolve();
   for (const [index, batch] of batches.entries()) {
     options.signal.throwIfAborted();
@@ -146,7 +215,7 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
       continue;
     }
     const bytes = totalBytes(batch);
-    result.bytesSent += await sendBatch(
+    const sent = await sendBatch(
       options.source,
       options.target,
       batch.map((entry) => entry.path),
@@ -154,13 +223,16 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
         signal: options.signal,
         throttle: options.throttle,
         onBytes: (n) => tracker.addBytes(n),
-        timeoutMs: batchTimeoutMs(bytes, options.throttle),
+        timeoutMs: batchTimeoutMs(estimates.get(batch) ?? bytes, options.throttle),
         idleTimeoutMs: transferStallMs(options.throttle.budget),
         roots: options.roots,
         attributes,
         redirects,
       },
     );
+    // The estimate is exact for ordinary names; whatever it missed is settled batch by batch.
+    tracker.adjustTotal(sent - (estimates.get(batch) ?? sent));
+    result.bytesSent += sent;
     result.filesSent += batch.length;
     // At most one verification runs beside the next send; wait for the previous one first.
     await verifying;

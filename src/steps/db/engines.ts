@@ -1,5 +1,6 @@
 /** The database engines a workload may name, behind one shape the steps use. */
 import type { Database } from "../../plan/schema.ts";
+import { databaseDeadlineMs } from "../../remote/deadline.ts";
 import type { ShellCommand } from "../../remote/shell.ts";
 import type { Remote } from "../../remote/types.ts";
 import {
@@ -25,7 +26,13 @@ export interface DbEngine {
   dump(db: Database): ShellCommand;
   /** Restores from a dump file on the host. */
   restore(db: Database, file: string): ShellCommand;
-  rowCounts(remote: Remote, db: Database, signal: AbortSignal): Promise<Record<string, number>>;
+  /** Counting reads every table: its deadline (`timeoutMs`) follows the database's size (countRows). */
+  rowCounts(
+    remote: Remote,
+    db: Database,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<Record<string, number>>;
   /**
    * The dump on stdout and, into `countsFile` on the same host, the row counts of the very
    * snapshot dumped: PostgreSQL counts inside the exported snapshot pg_dump reads, MySQL and
@@ -59,4 +66,14 @@ export async function databaseSize(remote: Remote, db: Database, signal: AbortSi
   const result = await remote.check(command.command, { stdin: command.stdin, signal, timeoutMs: 60_000 });
   const bytes = Number(result.stdout.trim());
   return Number.isFinite(bytes) ? bytes : 0;
+}
+
+/** Row counts of every table, with a deadline from the database's size (a full scan of each table). */
+export async function countRows(
+  remote: Remote,
+  db: Database,
+  signal: AbortSignal,
+): Promise<Record<string, number>> {
+  const bytes = await databaseSize(remote, db, signal);
+  return engineFor(db).rowCounts(remote, db, signal, databaseDeadlineMs(bytes));
 }

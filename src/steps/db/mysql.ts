@@ -68,9 +68,10 @@ export async function mysqlRowCounts(
   remote: Remote,
   db: Database,
   signal: AbortSignal,
+  timeoutMs: number,
 ): Promise<Record<string, number>> {
   const command = sh`sh -c ${COUNT_SCRIPT} counts${connection(db)} ${db.name}`;
   const counted = withDatabasePassword(db, command);
-  const result = await remote.run(counted.command, { stdin: counted.stdin, signal, timeoutMs: 10 * 60_000 });
+  const result = await remote.run(counted.command, { stdin: counted.stdin, signal, timeoutMs });
   return rowCountsOf(db, result);
 }

@@ -98,10 +98,11 @@ export async function pgRowCounts(
   remote: Remote,
   db: Database,
   signal: AbortSignal,
+  timeoutMs: number,
 ): Promise<Record<string, number>> {
   const command = sh`runuser -u ${user(db)} -- psql -X -At -v ON_ERROR_STOP=1 -p ${port(db)} -d ${db.name} -f -`;
   const counted = withDatabasePassword(db, command, ROW_COUNTS_SQL);
-  const result = await remote.run(counted.command, { stdin: counted.stdin, signal, timeoutMs: 10 * 60_000 });
+  const result = await remote.run(counted.command, { stdin: counted.stdin, signal, timeoutMs });
   return rowCountsOf(db, result);
 }
 

@@ -12,6 +12,7 @@ import {
   STALL_MS,
   transferStallMs,
 } from "../../../src/remote/deadline.ts";
+import { LARGE_FILE_BYTES } from "../../../src/transfer/ranges.ts";
 import { batchTimeoutMs } from "../../../src/transfer/sync.ts";
 
 const MiB = 1024 * 1024;
@@ -46,5 +47,13 @@ describe("deadlines from size, rate and progress", () => {
     );
     // Hashing a 4 GiB file prints nothing until it is done (~205 s at 20 MiB/s).
     expect(hashStallMs(4 * GiB)).toBeGreaterThan(STALL_MS + 200_000);
+  });
+
+  it("notices a stalled transfer within a minute and a stalled batch check within two, whatever the file sizes", () => {
+    // Files from LARGE_FILE_BYTES on go by ranges (stall window STALL_MS: a digest comes back
+    // per range); a batch's check hashes files below that size only.
+    expect(transferStallMs()).toBe(STALL_MS);
+    expect(minutes(hashStallMs(LARGE_FILE_BYTES))).toBeLessThan(2);
+    expect(minutes(hashStallMs(100 * GiB))).toBeGreaterThan(85);
   });
 });

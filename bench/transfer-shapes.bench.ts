@@ -1,0 +1,142 @@
+/**
+ * Transfer by tree shape (issue 13), on the fleet (portal-src → tgt-1, the source behind the
+ * bastion for every contender), each against `ssh src tar c | ssh tgt tar x` timed before and
+ * after it in the same run:
+ *   a. many small files: BENCH_SMALL (default 100,000) files of 0–4 KiB in directories of 200;
+ *   b. large files: BENCH_LARGE (default 2) files of BENCH_LARGE_GIB (default 1) GiB, then the
+ *      resume: the transfer is stopped at 75 % of the first file and run again from its
+ *      checkpoint; the figure is the bytes sent twice against the file's size (target < 5 %).
+ * Each contender writes its own tree; nothing is deleted on the target until the end (see
+ * transfer.bench.ts on ext4's inode quarantine).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { hostExec } from "../fixtures/fleet/host-exec.ts";
+import { readFleet } from "../fixtures/fleet/index.ts";
+import { snapshot } from "../src/steps/snapshot.ts";
+import { transfer } from "../src/steps/transfer.ts";
+import { benchRun, peakRss } from "./transfer-context.ts";
+
+const SMALL = Number(process.env.BENCH_SMALL ?? 100_000);
+const LARGE = Number(process.env.BENCH_LARGE ?? 2);
+const LARGE_GIB = Number(process.env.BENCH_LARGE_GIB ?? 1);
+const DIR = "/opt/migrate-shapes";
+const SEED = "/var/tmp/migrate-shapes-seed";
+const MiB = 1024 * 1024;
+
+async function onHost(host: string, script: string): Promise<string> {
+  const result = await hostExec(host, script, { timeoutMs: 60 * 60_000 });
+  if (result.code !== 0) throw new Error(`${host}: ${script}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Written once on this machine under /var/tmp (the lower layer of every fleet host's /var). */
+function seed(shape: "small" | "large"): string {
+  const dir = `${SEED}-${shape}-${shape === "small" ? SMALL : `${LARGE}x${LARGE_GIB}`}`;
+  if (existsSync(`${dir}/.complete`)) return dir;
+  const script = `
+import os, random, sys
+d, shape, small, large, gib = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+random.seed(13)
+if shape == "small":
+    for i in range(small):
+        sub = f"{d}/d{i // 200}"
+        if i % 200 == 0: os.makedirs(sub, exist_ok=True)
+        open(f"{sub}/f-{i}.dat", "wb").write(os.urandom(random.randint(0, 4096)))
+else:
+    os.makedirs(d, exist_ok=True)
+    for n in range(large):
+        with open(f"{d}/archive-{n}.bin", "wb") as f:
+            for _ in range(int(gib * 64)):
+                f.write(os.urandom(16 << 20))
+open(f"{d}/.complete", "w").close()
+`;
+  const made = spawnSync(
+    "python3",
+    ["-c", script, dir, shape, String(SMALL), String(LARGE), String(LARGE_GIB)],
+    {
+      stdio: "inherit",
+    },
+  );
+  if (made.status !== 0) throw new Error("seeding failed");
+  return dir;
+}
+
+function seconds(run: () => void): number {
+  const started = performance.now();
+  run();
+  return (performance.now() - started) / 1000;
+}
+
+export async function run(): Promise<void> {
+  const fleet = readFleet();
+  const config = fleet.client.sshConfig;
+  const pipe = (tree: string, to: string) =>
+    seconds(() => {
+      const result = spawnSync("sh", [
+        "-c",
+        `ssh -F ${config} portal-src 'tar -C / -cf - ${tree.slice(1)}' | ssh -F ${config} tgt-1 'mkdir -p ${to} && tar -C ${to} -xpf -'`,
+      ]);
+      if (result.status !== 0) throw new Error(`tar pipe: ${result.stderr}`);
+    });
+  const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  await Promise.all(["tgt-1", "portal-src"].map((host) => onHost(host, `rm -rf ${DIR}-*`)));
+
+  for (const shape of ["small", "large"] as const) {
+    const seeded = seed(shape);
+    const tree = `${DIR}-${shape}`;
+    const out = await onHost(
+      "portal-src",
+      `cp -a ${seeded} ${tree} && rm ${tree}/.complete && echo "$(find ${tree} -type f | wc -l) $(du -sb ${tree} | cut -f1)"`,
+    );
+    const [files = 0, bytes = 0] = out.trim().split(" ").map(Number);
+    const before = pipe(tree, `${DIR}-pipe-${shape}-1`);
+    const bench = benchRun(fleet.planFile, { source: "portal-src", target: "tgt-1", paths: [tree] });
+    bench.record("snapshot", await snapshot.run(bench.inputs.snapshot, bench.context("snapshot")));
+    const started = performance.now();
+    const moved = await peakRss(() => transfer.run(bench.inputs.transfer, bench.context("transfer")));
+    const ours = (performance.now() - started) / 1000;
+    const after = pipe(tree, `${DIR}-pipe-${shape}-2`);
+    const baseline = (before + after) / 2;
+    console.log(
+      `${shape}: ${files} files, ${(bytes / MiB).toFixed(0)} MiB | pipe ${before.toFixed(1)} s, ${after.toFixed(1)} s | migrate transfer ${ours.toFixed(1)} s (${moved.value.bytesSent} bytes on the wire, peak RSS ${(moved.peakBytes / MiB).toFixed(0)} MiB) => ${(baseline / ours).toFixed(2)}x the pipe's throughput (target >= 0.9x); load ${load()}`,
+    );
+    await bench.close();
+    if (shape === "large") await resume(fleet.planFile, tree);
+  }
+  await Promise.all(["tgt-1", "portal-src"].map((host) => onHost(host, `rm -rf ${DIR}-*`)));
+}
+
+/**
+ * (b) resumed: the transfer of a fresh target copy is stopped (its signal aborted, as a crash
+ * stops it) once 75 % of the first file is verified, then run again from the last checkpoint.
+ */
+export async function resume(planFile: string, tree: string): Promise<void> {
+  await onHost("tgt-1", `rm -rf ${tree}`);
+  const bench = benchRun(planFile, { source: "portal-src", target: "tgt-1", paths: [tree] });
+  bench.record("snapshot", await snapshot.run(bench.inputs.snapshot, bench.context("snapshot")));
+  const size = LARGE_GIB * 1024 * MiB;
+  const stop = new AbortController();
+  const context = bench.context("transfer");
+  const first = {
+    ...context,
+    signal: stop.signal,
+    checkpoint: async (data: Parameters<typeof context.checkpoint>[0]) => {
+      await context.checkpoint(data);
+      if ((data.large?.current?.through ?? 0) >= size * 0.75) stop.abort(new Error("stopped at 75 %"));
+    },
+  };
+  await transfer.run(bench.inputs.transfer, first).catch(() => {});
+  const again = bench.context("transfer");
+  const through = again.lastCheckpoint?.large?.current?.through ?? 0;
+  // What reached the target of the first file: its partial copy grows by appends only.
+  const sent = Number(
+    await onHost("tgt-1", `stat -c %s ${tree}/.migrate-partial.archive-0.bin 2>/dev/null || echo 0`),
+  );
+  const second = await transfer.run(bench.inputs.transfer, again);
+  const resent = Math.max(0, sent - (second.bytesResumed ?? 0));
+  console.log(
+    `large, resumed: stopped with ${(sent / MiB).toFixed(0)} MiB of the first ${LARGE_GIB} GiB file on the target and ${(through / MiB).toFixed(0)} MiB verified; the next attempt resumed from ${((second.bytesResumed ?? 0) / MiB).toFixed(0)} MiB: ${(resent / MiB).toFixed(1)} MiB sent twice = ${((resent / size) * 100).toFixed(2)} % of the file (target < 5 %)`,
+  );
+  await bench.close();
+}
