@@ -134,6 +134,7 @@ export const transfer: Step<"transfer"> = {
       verified,
       roots: [...input.paths, ...dumps],
       live: true,
+      evidenceFile: join(context.workDir, EVIDENCE_FILE),
       onVerified: (_batch, done) => context.checkpoint({ digest, verified: [...done], inPlace }),
     });
     return {
