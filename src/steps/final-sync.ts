@@ -57,7 +57,6 @@ export async function syncFiles(
   // The downtime clock runs: both hosts list at once (metadata only, each to a sorted file on
   // disk). Listing streams a line per entry, so a stall shows within STALL_MS; the whole
   // deadline follows the size the snapshot found (listing reads metadata only).
-  const snapshot = await latestManifestFile(context, ["snapshot"], input.workload);
   const treeBytes = context.outputsOf("snapshot")?.bytes ?? 0;
   const listing = {
     hash: "none",
@@ -70,7 +69,17 @@ export async function syncFiles(
   const targetListed = collectToFile(target, input.paths, listing, targetFile, input.paths);
   targetListed.catch(() => {});
   const sourceFile = await manifestPath(context, "listing-source");
-  await collectToFile(source, input.paths, { ...listing, rootLinks: "refuse" }, sourceFile, input.paths);
+  const sourceListed = collectToFile(
+    source,
+    input.paths,
+    { ...listing, rootLinks: "refuse" },
+    sourceFile,
+    input.paths,
+  );
+  sourceListed.catch(() => {});
+  // Read (and its digest checked) while both hosts list.
+  const snapshot = await latestManifestFile(context, ["snapshot"], input.workload);
+  await sourceListed;
   // Only what the stat evidence says changed since the snapshot is hashed (rsync's and git's
   // quick check); the rest keeps its snapshot hash.
   const needHash: string[] = [];

@@ -131,7 +131,10 @@ export async function openManifest(file: string, digest: string): Promise<Manife
 
 /** A saved manifest's entries in memory, for consumers that need them all at once. */
 export async function loadManifest(file: string, digest: string): Promise<Manifest> {
-  const opened = await openManifest(file, digest);
+  return inMemory(await openManifest(file, digest));
+}
+
+async function inMemory(opened: ManifestFile): Promise<Manifest> {
   const entries: ManifestEntry[] = [];
   for await (const entry of opened.entries()) entries.push(entry);
   return { hash: opened.hash, roots: opened.roots, entries };
@@ -156,17 +159,13 @@ export async function savedDurably(context: StepContext, summary: ManifestSummar
   return summary;
 }
 
-/** The manifest the latest finished step recorded: the cutover's final one, else the snapshot's. */
+/** The latest manifest (see latestManifestFile) with its entries in memory. */
 export async function latestManifest(
   context: StepContext,
   steps: ("cutover" | "snapshot")[],
   workload: string,
 ): Promise<Manifest> {
-  for (const step of steps) {
-    const outputs = context.outputsOf(step);
-    if (outputs) return loadManifest(outputs.manifestFile, outputs.manifestDigest);
-  }
-  throw new BugError(`no manifest recorded by ${steps.join(" or ")} for ${workload}`);
+  return inMemory(await latestManifestFile(context, steps, workload));
 }
 
 /** A JSON file in the work directory, for state an undo needs even when its step never finished. */

@@ -228,13 +228,12 @@ async function compareStreams(
       right: (entry) => entry.path,
       compare: comparePaths,
     });
+  const wantOf = (entry: ManifestEntry, there: ManifestEntry | undefined): ManifestEntry =>
+    rewrittenOk.has(entry.path) && there
+      ? { ...entry, hash: there.hash, size: there.size, mtime: there.mtime }
+      : entry;
   const wanted = async function* () {
-    for await (const { left: entry, right: there } of pairs()) {
-      if (entry === undefined) continue;
-      yield rewrittenOk.has(entry.path) && there
-        ? { ...entry, hash: there.hash, size: there.size, mtime: there.mtime }
-        : entry;
-    }
+    for await (const { left: entry, right: there } of pairs()) if (entry) yield wantOf(entry, there);
   };
   const wantGroup = await linkGroupsOf(wanted());
   const haveGroup = await linkGroupsOf(actual());
@@ -247,10 +246,7 @@ async function compareStreams(
       if (result.extra++ === 0) result.firstExtra = there?.path ?? "";
       continue;
     }
-    const entry =
-      rewrittenOk.has(expected.path) && there
-        ? { ...expected, hash: there.hash, size: there.size, mtime: there.mtime }
-        : expected;
+    const entry = wantOf(expected, there);
     want.add(entry);
     const same = there && canonicalLine(entry, wantGroup(entry)) === canonicalLine(there, haveGroup(there));
     if (!same && result.differing++ === 0) result.firstDiffering = entry.path;

@@ -4,23 +4,10 @@
  * final sync to send a file again when only they differ.
  */
 import { describe, expect, it } from "vitest";
-import {
-  type ManifestEntry,
-  manifestDigest,
-  mismatchedPaths,
-  sortEntries,
-} from "../../../src/manifest/model.ts";
+import { manifestDigest, mismatchedPaths } from "../../../src/manifest/model.ts";
 import { ManifestParseError, parseManifestOutput, parseXattrs } from "../../../src/manifest/parse.ts";
-import { planDelta } from "../../../src/transfer/delta.ts";
+import { delta } from "../../support/delta.ts";
 import { file } from "../../support/manifest-entries.ts";
-
-/** The streaming delta functions over small unsorted arrays (sorted first, as on disk). */
-const delta = (
-  final: ManifestEntry[],
-  snapshot: ManifestEntry[],
-  target: ManifestEntry[],
-  rewritten: ReadonlySet<string>,
-) => planDelta(sortEntries(final), sortEntries(snapshot), sortEntries(target), rewritten);
 
 const HASH = "0123456789abcdef".repeat(4);
 const meta = (type: string, path: string) =>

@@ -5,24 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ManifestEntry } from "../../../src/manifest/model.ts";
-import { sortEntries } from "../../../src/manifest/model.ts";
-import { carryHashes, insideRoots, planDelta, unchanged } from "../../../src/transfer/delta.ts";
+import { insideRoots, unchanged } from "../../../src/transfer/delta.ts";
+import { carry, delta } from "../../support/delta.ts";
 import { file } from "../../support/manifest-entries.ts";
-
-/** The streaming delta functions over small unsorted arrays (sorted first, as on disk). */
-async function carry(before: ManifestEntry[], listing: ManifestEntry[]) {
-  const needHash: string[] = [];
-  const entries: ManifestEntry[] = [];
-  for await (const entry of carryHashes(sortEntries(before), sortEntries(listing), needHash))
-    entries.push(entry);
-  return { entries, needHash };
-}
-const delta = (
-  final: ManifestEntry[],
-  snapshot: ManifestEntry[],
-  target: ManifestEntry[],
-  rewritten: ReadonlySet<string>,
-) => planDelta(sortEntries(final), sortEntries(snapshot), sortEntries(target), rewritten);
 
 const dir = (path: string, extra: Partial<ManifestEntry> = {}) =>
   file(path, { type: "dir", size: 4096, mode: 0o755, hash: undefined, ...extra });
