@@ -13,7 +13,12 @@ import { entrySorter, type ManifestSummary, writeManifestFile } from "./store.ts
 export async function collectToFile(
   remote: Parameters<typeof runManifestScript>[0],
   paths: readonly string[],
-  options: Omit<CollectOptions, "mode" | "roots"> & { hash: HashAlgorithm | "none"; workDir: string },
+  options: Omit<CollectOptions, "mode" | "roots"> & {
+    hash: HashAlgorithm | "none";
+    workDir: string;
+    /** false for a listing only compared (see writeManifestFile). */
+    digest?: boolean;
+  },
   file: string,
   roots: readonly string[],
 ): Promise<ManifestSummary> {
@@ -37,7 +42,7 @@ export async function collectToFile(
   const hashed = options.hash !== "none";
   const joined = joinHashes(entries.sorted(), hashes.sorted(), xattrs, hashed, unhashed);
   const hash = options.hash === "none" ? "sha256" : options.hash;
-  const summary = await writeManifestFile(file, { hash, roots: [...roots] }, joined);
+  const summary = await writeManifestFile(file, { hash, roots: [...roots] }, joined, options.digest ?? true);
   if (unhashed.length > 0) await refuseUnhashed(remote, unhashed, { ...options, mode: "tree" }, stderr);
   return summary;
 }

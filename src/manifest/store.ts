@@ -119,6 +119,8 @@ export async function writeManifestFile(
   file: string,
   header: ManifestHeader,
   entries: AsyncIterable<ManifestEntry> | Iterable<ManifestEntry>,
+  /** false for a listing only compared, never journaled: its digest would cost two more reads. */
+  digest = true,
 ): Promise<ManifestSummary> {
   const writer = new LineWriter(`${file}.tmp`);
   const summary = { entries: 0, files: 0, bytes: 0, largest: 0 };
@@ -140,7 +142,7 @@ export async function writeManifestFile(
   }
   await writer.close();
   await rename(`${file}.tmp`, file);
-  return { ...summary, digest: await digestFile(file) };
+  return { ...summary, digest: digest ? await digestFile(file) : "" };
 }
 
 /** The digest of a saved manifest, read from the file. */

@@ -64,6 +64,7 @@ export async function syncFiles(
     timeoutMs: hashDeadlineMs(treeBytes),
     idleTimeoutMs: STALL_MS,
     workDir: context.workDir,
+    digest: false,
   } as const;
   const targetFile = await manifestPath(context, "listing-target");
   const targetListed = collectToFile(target, input.paths, listing, targetFile, input.paths);

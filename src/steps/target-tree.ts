@@ -150,6 +150,7 @@ export async function compareTargetTree(
       timeoutMs: hashDeadlineMs(totals.bytes),
       idleTimeoutMs: full ? hashStallMs(totals.largest) : STALL_MS,
       workDir: context.workDir,
+      digest: false,
     },
     listed,
     tree.paths,
