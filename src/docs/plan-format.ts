@@ -98,7 +98,10 @@ export function fieldTable(node: Node): string {
 function at(root: Node, path: readonly string[]): Node {
   let node = root;
   for (const step of path) {
-    const next = step === "[]" ? node.items : node.properties?.[step];
+    // Through a union (a field with a short and a long form): the form that has the step.
+    const next = (node.anyOf ?? node.oneOf ?? [node])
+      .map((form) => (step === "[]" ? form.items : form.properties?.[step]))
+      .find((found) => found !== undefined);
     if (!next) throw new Error(`plan schema has no ${path.join(".")}`);
     node = next;
   }

@@ -66,13 +66,32 @@ async function collectWith(
   options: CollectOptions,
 ): Promise<ManifestEntry[]> {
   if (paths.length === 0) return [];
+  const parser = new ManifestParser(options.hash !== "none");
+  const stderr = await runManifestScript(remote, paths, mode, options, parser);
+  const entries = parser.finish();
+  if (parser.unhashed.length > 0) await refuseUnhashed(remote, parser.unhashed, options, stderr);
+  return entries;
+}
+
+/**
+ * Runs the manifest script over `paths`, feeding its output to `parser` chunk by chunk and
+ * awaiting `drain` after each (a sink writing to disk keeps up that way); failures become typed
+ * errors. Returns the script's stderr.
+ */
+export async function runManifestScript(
+  remote: Remote,
+  paths: readonly string[],
+  mode: ManifestMode,
+  options: CollectOptions,
+  parser: ManifestParser,
+  drain?: () => Promise<void>,
+): Promise<string> {
   const command = manifestCommand(mode, options.hash, options.rootLinks ?? "follow");
   const handle = await remote.stream(command, {
     signal: options.signal,
     timeoutMs: options.timeoutMs,
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
   });
-  const parser = new ManifestParser(options.hash !== "none");
   let parseError: unknown;
   handle.stdin.on("error", () => {});
   handle.stdin.end(nulList(paths));
@@ -85,6 +104,7 @@ async function collectWith(
       } catch (error) {
         parseError = error;
       }
+      await drain?.();
     }
   } catch (error) {
     // A stream cut short ("Premature close") says nothing by itself; the command's own end
@@ -154,9 +174,7 @@ async function collectWith(
       retryable: false,
     });
   }
-  const entries = parser.finish();
-  if (parser.unhashed.length > 0) await refuseUnhashed(remote, parser.unhashed, options, result.stderr);
-  return entries;
+  return result.stderr;
 }
 
 /**
@@ -164,7 +182,7 @@ async function collectWith(
  * deleted a moment later would be); any still there could not be hashed, and dropping them would
  * lose them silently — an openssl without the algorithm, a read error, NFS root_squash.
  */
-async function refuseUnhashed(
+export async function refuseUnhashed(
   remote: Remote,
   unhashed: readonly string[],
   options: CollectOptions,

@@ -98,7 +98,16 @@ export function parseXattrs(text: string): Map<string, string> {
   return result;
 }
 
-/** Splits a byte stream on NUL and builds entries; `finish()` returns them. */
+/** Where a streaming parser hands entries and hashes as they arrive, in the script's order. */
+export interface ManifestSink {
+  entry(entry: ManifestEntry): void;
+  hash(path: string, hex: string): void;
+}
+
+/**
+ * Splits a byte stream on NUL and builds entries; `finish()` returns them. With a sink, entries
+ * and hashes go to it instead and `finishStream()` ends the parse: nothing is held here.
+ */
 export class ManifestParser {
   private pending: Buffer[] = [];
   private fields: string[] = [];
@@ -115,7 +124,10 @@ export class ManifestParser {
   private readonly hashes = new Map<string, string>();
 
   /** `hashed: false` for metadata-only output (hash `none`): files keep no hash. */
-  constructor(private readonly hashed = true) {}
+  constructor(
+    private readonly hashed = true,
+    private readonly sink?: ManifestSink,
+  ) {}
 
   push(chunk: Buffer): void {
     let start = 0;
@@ -148,7 +160,8 @@ export class ManifestParser {
     if (this.inHashes) {
       const match = /^([0-9a-f]{64}) [ *]/.exec(text);
       if (!match) throw new ManifestParseError(`bad hash record ${JSON.stringify(text.slice(0, 80))}`);
-      this.hashes.set(text.slice(66), match[1]!);
+      if (this.sink) this.sink.hash(text.slice(66), match[1]!);
+      else this.hashes.set(text.slice(66), match[1]!);
       return;
     }
     if (this.fields.length === 0 && text === HASHES_MARKER) {
@@ -160,8 +173,18 @@ export class ManifestParser {
       const [meta, path, target] = this.fields as [string, string, string];
       this.fields = [];
       const entry = parseMeta(meta, path, target);
-      if (entry) this.entries.set(path, entry);
+      if (entry && this.sink) this.sink.entry(entry);
+      else if (entry) this.entries.set(path, entry);
     }
+  }
+
+  /** Checks the output ended whole; returns the extended attributes by path (the few that have any). */
+  finishStream(): ReadonlyMap<string, string> {
+    if (this.pending.length > 0 || this.fields.length > 0)
+      throw new ManifestParseError("manifest output ends mid-record");
+    if (!this.inHashes) throw new ManifestParseError("manifest output has no hash section");
+    if (!this.xattrsDone) throw new ManifestParseError("manifest output has no xattr section");
+    return this.xattrs;
   }
 
   /**
@@ -169,10 +192,7 @@ export class ManifestParser {
    * `unhashed`: the caller accepts them as vanished only once it has seen them gone.
    */
   finish(): ManifestEntry[] {
-    if (this.pending.length > 0 || this.fields.length > 0)
-      throw new ManifestParseError("manifest output ends mid-record");
-    if (!this.inHashes) throw new ManifestParseError("manifest output has no hash section");
-    if (!this.xattrsDone) throw new ManifestParseError("manifest output has no xattr section");
+    this.finishStream();
     const result: ManifestEntry[] = [];
     for (const entry of this.entries.values()) {
       if (entry.type === "file" && this.hashed) {

@@ -73,21 +73,37 @@ printf '${HASHES_MARKER}\\000'
 files() {
   SIZE=$1 xargs -0 -r sh -c 'if [ -n "$MIGRATE_DEPTH" ]; then exec find $H "$@" -maxdepth 0 -type f $SIZE -print0; else exec find $H "$@" -type f $SIZE -print0; fi' files < "$list"
 }
+# Hashing uses every core of the host: xargs runs one hasher per core over slices of the file
+# list. Each writes its records to a file of its own and, when its slice is done, copies it to
+# the output under a lock (flock), so records never interleave and output keeps flowing (the
+# reader's stall window). Without flock the hashers run one at a time. Order does not matter:
+# the reader sorts by path.
+P=1
+if command -v flock >/dev/null 2>&1; then P=$(nproc 2>/dev/null || echo 1); fi
+export P LOCK="$list.l"
+: > "$LOCK"
+# $1: files per hasher; the rest: the hasher's command and arguments, the files appended.
+parallel() {
+  n=$1
+  shift
+  xargs -0 -r -P "$P" -n "$n" sh -c 'out=$(mktemp) || exit 70; "$@" > "$out"; if [ "$P" -gt 1 ]; then flock "$LOCK" cat -- "$out"; else cat -- "$out"; fi; rm -f -- "$out"' hash "$@"
+}
 # One openssl per file: SM3 always; SHA-256 for files of 1 MiB and more, where OpenSSL's
 # SHA-NI code is several times faster than coreutils' sha256sum (which wins on small files).
 # A file that fails to hash prints no record; the reader asks whether it still exists.
+# $1: the algorithm; $2: files per hasher (one for large files, so a slice is one file's work).
 per_file() {
-  xargs -0 -r sh -c 'for f; do h=$(openssl dgst "-$0" -r < "$f") && printf "%s  %s\\000" "\${h%% *}" "$f"; done' "$1"
+  parallel "$2" sh -c 'for f; do h=$(openssl dgst "-$0" -r < "$f") && printf "%s  %s\\000" "\${h%% *}" "$f"; done' "$1"
 }
 if [ "$2" = none ]; then
   :
 elif [ "$2" = sm3 ]; then
-  files "" | per_file sm3
+  files "" | per_file sm3 50
 elif command -v openssl >/dev/null 2>&1; then
-  files "-size -1024k" | xargs -0 -r sha256sum -z
-  files "-size +1023k" | per_file sha256
+  files "-size -1024k" | parallel 500 sha256sum -z
+  files "-size +1023k" | per_file sha256 1
 else
-  files "" | xargs -0 -r sha256sum -z
+  files "" | parallel 500 sha256sum -z
 fi
 # ACLs, file capabilities, SELinux labels and user xattrs, all as extended attributes.
 if [ -n "\${attrs:-}" ]; then

@@ -252,9 +252,20 @@ export const Workload = z.strictObject({
     "How traffic moves to the target: proxy, dns or command; each has an undo.",
   ),
   verify: z
-    .array(Check)
+    .union([
+      z.array(Check),
+      z.strictObject({
+        full: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Hash every file on the target at the cutover (audits); otherwise only what changed since the transfer verified it.",
+          ),
+        checks: z.array(Check).default([]).describe("The checks, as in the list form."),
+      }),
+    ])
     .default([])
-    .describe("Checks that must pass before the workload counts as migrated."),
+    .describe("Checks that must pass before the workload counts as migrated: a list, or `{ full, checks }`."),
   hooks: Hooks.optional().describe(
     "Commands run on plan hosts before or after a step: { before|after: { <step>: [ { host, run, timeout, mustSucceed } ] } }.",
   ),

@@ -49,7 +49,14 @@ export const FinalDatabase = z.object({
 export type FinalDatabase = z.infer<typeof FinalDatabase>;
 
 /** The target's tree as checked before its services started (the data as of the switch). */
-export const TargetTree = z.object({ digest: z.string(), targetDigest: z.string() });
+export const TargetTree = z.object({
+  digest: z.string(),
+  targetDigest: z.string(),
+  /** Files hashed on the target for the comparison; the rest were vouched for by evidence. */
+  filesHashed: z.number().optional(),
+  /** Every file hashed afresh (`verify: { full: true }`). */
+  full: z.boolean().optional(),
+});
 
 export const CutoverCheckpoint = z.object({
   // Journals written before sub-phases existed hold only `frozenAt`: that is `frozen`.

@@ -93,9 +93,11 @@ export const cutover: Step<"cutover"> = {
     if (!reached(state, "synced")) {
       const { files, manifest } = await syncFiles(input, context, source, target);
       const rewritten = new Map(files.rewrites.map((rewrite) => [rewrite.file, rewrite.after]));
-      const tree = await compareTargetTree(input, context, manifest, rewritten);
+      const full = input.verifyFull ?? false;
+      const tree = await compareTargetTree(input, context, manifest, rewritten, full);
       if (!tree.ok) throw treeMismatch(input.target.name, tree.reason);
-      await save("synced", { files, targetTree: { digest: tree.digest, targetDigest: tree.targetDigest } });
+      const { digest, targetDigest, filesHashed } = tree;
+      await save("synced", { files, targetTree: { digest, targetDigest, filesHashed, full } });
     }
     if (!reached(state, "restored")) {
       const databases = await moveDatabases({ ...input, databases: dumped }, context, source, target);

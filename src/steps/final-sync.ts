@@ -5,10 +5,15 @@
  * source changed. Databases: each moved again as a fresh dump restored on the target, with row
  * counts equal to the dump's own (counted inside the dump's snapshot).
  */
+
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { BugError, RemoteError } from "../errors.ts";
 import { collectManifest } from "../manifest/collect.ts";
-import { type Manifest, totalBytes } from "../manifest/model.ts";
+import { collectToFile } from "../manifest/collect-file.ts";
+import { type ManifestEntry, totalBytes } from "../manifest/model.ts";
 import { nulList } from "../manifest/script.ts";
+import { readEntries, writeManifestFile } from "../manifest/store.ts";
 import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
@@ -16,6 +21,7 @@ import { carryHashes, insideRoots, planDelta } from "../transfer/delta.ts";
 import { chunkStore } from "../transfer/dump-delta.ts";
 import { ProgressTracker } from "../transfer/meter.ts";
 import { syncEntries } from "../transfer/sync.ts";
+import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
 import type { DatabaseSnapshot } from "./contracts.ts";
 import type { FinalDatabase, FinalFiles } from "./cutover-checkpoint.ts";
 import { databaseSize } from "./db/engines.ts";
@@ -25,55 +31,91 @@ import type { CutoverInput } from "./inputs.ts";
 import { restoreDatabase, rewriteBackupDir } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
 
-import { ensureStaging, latestManifest, QUICK_MS, saveManifest } from "./support.ts";
+import { ensureStaging, latestManifestFile, manifestPath, QUICK_MS, savedDurably } from "./support.ts";
 import type { StepContext } from "./types.ts";
+
+/** Fresh hashes for the changed files, in path order; a file gone meanwhile has none. */
+async function* withFresh(
+  carried: AsyncIterable<ManifestEntry>,
+  fresh: ReadonlyMap<string, ManifestEntry>,
+): AsyncGenerator<ManifestEntry> {
+  for await (const entry of carried) {
+    if (entry.type !== "file" || entry.hash !== undefined) yield entry;
+    else {
+      const hashed = fresh.get(entry.path);
+      if (hashed) yield hashed;
+    }
+  }
+}
 
 export async function syncFiles(
   input: CutoverInput,
   context: StepContext,
   source: Remote,
   target: Remote,
-): Promise<{ files: FinalFiles; manifest: Manifest }> {
+): Promise<{ files: FinalFiles; manifest: string }> {
   const { signal } = context;
-  // The downtime clock runs: both hosts list at once, and the snapshot is read meanwhile.
-  // Listing streams a line per entry, so a stall shows within STALL_MS; the whole deadline
-  // follows the size the snapshot found (listing reads metadata only, hashing reads data).
-  const snapshot = await latestManifest(context, ["snapshot"], input.workload);
-  const treeBytes = totalBytes(snapshot.entries);
+  // The downtime clock runs: both hosts list at once (metadata only, each to a sorted file on
+  // disk). Listing streams a line per entry, so a stall shows within STALL_MS; the whole
+  // deadline follows the size the snapshot found (listing reads metadata only).
+  const treeBytes = context.outputsOf("snapshot")?.bytes ?? 0;
   const listing = {
-    mode: "tree",
     hash: "none",
     signal,
     timeoutMs: hashDeadlineMs(treeBytes),
     idleTimeoutMs: STALL_MS,
+    workDir: context.workDir,
+    digest: false,
   } as const;
-  const targetListed = collectManifest(target, input.paths, listing);
+  const targetFile = await manifestPath(context, "listing-target");
+  const targetListed = collectToFile(target, input.paths, listing, targetFile, input.paths);
   targetListed.catch(() => {});
-  const sourceListed = collectManifest(source, input.paths, { ...listing, rootLinks: "refuse" });
+  const sourceFile = await manifestPath(context, "listing-source");
+  const sourceListed = collectToFile(
+    source,
+    input.paths,
+    { ...listing, rootLinks: "refuse" },
+    sourceFile,
+    input.paths,
+  );
   sourceListed.catch(() => {});
-  const sourceListing = await sourceListed;
-  const carried = carryHashes(snapshot.entries, sourceListing);
-  const needHash = new Set(carried.needHash);
-  const changedFiles = sourceListing.filter((entry) => needHash.has(entry.path));
-  const hashed = await collectManifest(source, carried.needHash, {
-    ...listing,
+  // Read (and its digest checked) while both hosts list.
+  const snapshot = await latestManifestFile(context, ["snapshot"], input.workload);
+  await sourceListed;
+  // Only what the stat evidence says changed since the snapshot is hashed (rsync's and git's
+  // quick check); the rest keeps its snapshot hash.
+  const needHash: string[] = [];
+  const changed: ManifestEntry[] = [];
+  for await (const entry of carryHashes(snapshot.entries(), readEntries(sourceFile), needHash))
+    if (entry.type === "file" && entry.hash === undefined) changed.push(entry);
+  const hashed = await collectManifest(source, needHash, {
     mode: "list",
     hash: input.hash,
-    timeoutMs: hashDeadlineMs(totalBytes(changedFiles)),
-    idleTimeoutMs: hashStallMs(largestFile(changedFiles)),
+    signal,
+    timeoutMs: hashDeadlineMs(totalBytes(changed)),
+    idleTimeoutMs: hashStallMs(largestFile(changed)),
   });
   const fresh = new Map(hashed.map((entry) => [entry.path, entry]));
+  const finalFile = await manifestPath(context, "final");
   // A file that vanished between listing and hashing is left out, like in the snapshot.
-  const entries = carried.entries
-    .map((entry) => (entry.type === "file" && entry.hash === undefined ? fresh.get(entry.path) : entry))
-    .filter((entry) => entry !== undefined);
-  // Written while the changes travel; the step returns only once it is saved.
-  const saved = saveManifest(context, "final", { hash: input.hash, roots: input.paths, entries });
-  saved.catch(() => {});
-
-  const targetListing = await targetListed;
+  const final = await savedDurably(
+    context,
+    await writeManifestFile(
+      finalFile,
+      { hash: input.hash, roots: input.paths },
+      withFresh(carryHashes(snapshot.entries(), readEntries(sourceFile), []), fresh),
+    ),
+  );
+  await rm(sourceFile, { force: true });
+  await targetListed;
   const rewritten = new Set(input.rewrites.map((rewrite) => rewrite.file));
-  const delta = planDelta(entries, snapshot.entries, targetListing, rewritten);
+  const delta = await planDelta(
+    readEntries(finalFile),
+    snapshot.entries(),
+    readEntries(targetFile),
+    rewritten,
+  );
+  await rm(targetFile, { force: true });
   const outside = delta.remove.filter((path) => !insideRoots(path, input.paths));
   if (outside.length > 0)
     throw new BugError(`refusing to delete outside the workload's paths: ${outside[0]}`);
@@ -94,6 +136,7 @@ export async function syncFiles(
     signal,
     throttle: context.throttle,
     progress: (progress) => context.progress(progress),
+    evidenceFile: join(context.workDir, EVIDENCE_FILE),
   });
   const again = new Set(delta.rewriteAgain);
   const rewrites = [];
@@ -103,12 +146,11 @@ export async function syncFiles(
     );
   }
 
-  const final = await saved;
   const files: FinalFiles = {
-    manifestFile: final.file,
+    manifestFile: finalFile,
     manifestDigest: final.digest,
     delta: {
-      filesHashed: carried.needHash.length,
+      filesHashed: needHash.length,
       filesSent: delta.send.filter((entry) => entry.type !== "dir").length,
       dirsRestored: delta.send.filter((entry) => entry.type === "dir").length,
       filesDeleted: delta.remove.length,
@@ -122,7 +164,7 @@ export async function syncFiles(
       replacements,
     })),
   };
-  return { files, manifest: { hash: input.hash, roots: input.paths, entries } };
+  return { files, manifest: finalFile };
 }
 
 /**

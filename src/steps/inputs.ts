@@ -116,6 +116,8 @@ export const CutoverInput = z.strictObject({
   rewrites: z.array(RewriteInput),
   databases: z.array(DatabaseInput),
   traffic: TrafficSwitch,
+  /** Hash every file of the target's tree at the cutover, not only what evidence does not vouch for. */
+  verifyFull: z.boolean().optional(),
 });
 
 export const VerifyInput = z.strictObject({ ...move, checks: z.array(CheckInput) });

@@ -8,9 +8,12 @@
  * the traffic path changes. Journaled as pseudo-step "rehearse"; the outputs carry the
  * measurements and the projected downtime (projection.ts).
  */
+import { rm } from "node:fs/promises";
 import { RemoteError } from "../errors.ts";
 import { collectManifest } from "../manifest/collect.ts";
-import { totalBytes } from "../manifest/model.ts";
+import { collectToFile } from "../manifest/collect-file.ts";
+import { type ManifestEntry, totalBytes } from "../manifest/model.ts";
+import { readEntries } from "../manifest/store.ts";
 import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
@@ -22,7 +25,7 @@ import type { CheckInput, CutoverInput, VerifyInput } from "./inputs.ts";
 import { projectDowntimeMs } from "./projection.ts";
 import { dnsToTarget, proxiedToTarget, viaTrafficPath } from "./rehearse-checks.ts";
 import { startServices, stopServices } from "./services.ts";
-import { latestManifest, QUICK_MS, SERVICE_MS } from "./support.ts";
+import { latestManifestFile, manifestPath, QUICK_MS, SERVICE_MS } from "./support.ts";
 import { compareTargetTree } from "./target-tree.ts";
 import { readRemoteFile } from "./traffic/proxy.ts";
 import type { StepContext } from "./types.ts";
@@ -41,19 +44,38 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 
 /** What the final sync would list and hash now: changes on the source since the snapshot. */
 async function probeDelta(input: CutoverInput, context: StepContext, source: Remote) {
-  const snapshot = await latestManifest(context, ["snapshot"], input.workload);
-  const bytes = totalBytes(snapshot.entries);
-  const options = { signal: context.signal, timeoutMs: hashDeadlineMs(bytes), idleTimeoutMs: STALL_MS };
-  const [listing, listMs] = await timed(() =>
-    collectManifest(source, input.paths, { ...options, mode: "tree", hash: "none", rootLinks: "refuse" }),
+  const { signal } = context;
+  const snapshot = await latestManifestFile(context, ["snapshot"], input.workload);
+  const treeBytes = context.outputsOf("snapshot")?.bytes ?? 0;
+  // Listed and compared as the final sync does (a sorted file on disk, merge-joined).
+  const listed = await manifestPath(context, "rehearsal-listing");
+  const [, listMs] = await timed(() =>
+    collectToFile(
+      source,
+      input.paths,
+      {
+        hash: "none",
+        signal,
+        timeoutMs: hashDeadlineMs(treeBytes),
+        idleTimeoutMs: STALL_MS,
+        workDir: context.workDir,
+        digest: false,
+        rootLinks: "refuse",
+      },
+      listed,
+      input.paths,
+    ),
   );
-  const need = new Set(carryHashes(snapshot.entries, listing).needHash);
-  const changed = listing.filter((entry) => need.has(entry.path));
+  const needHash: string[] = [];
+  const changed: ManifestEntry[] = [];
+  for await (const entry of carryHashes(snapshot.entries(), readEntries(listed), needHash))
+    if (entry.type === "file" && entry.hash === undefined) changed.push(entry);
+  await rm(listed, { force: true });
   const [, hashMs] = await timed(() =>
-    collectManifest(source, [...need], {
-      ...options,
+    collectManifest(source, needHash, {
       mode: "list",
       hash: input.hash,
+      signal,
       timeoutMs: hashDeadlineMs(totalBytes(changed)),
       idleTimeoutMs: hashStallMs(largestFile(changed)),
     }),
@@ -62,7 +84,9 @@ async function probeDelta(input: CutoverInput, context: StepContext, source: Rem
     (context.outputsOf("reconfigure")?.rewrites ?? []).map((rewrite) => [rewrite.file, rewrite.after]),
   );
   // Timed only: files the source wrote during the transfer may differ; the final sync sends them.
-  const [, treeMs] = await timed(() => compareTargetTree(input, context, snapshot, rewritten));
+  const [, treeMs] = await timed(() =>
+    compareTargetTree(input, context, snapshot.file, rewritten, input.verifyFull ?? false),
+  );
   return { listMs, hashMs, treeMs, changedFiles: changed.length, changedBytes: totalBytes(changed) };
 }
 

@@ -5,8 +5,7 @@
  * row counts. Read-only on the source apart from the dump file.
  */
 
-import { collectManifest } from "../manifest/collect.ts";
-import { totalBytes } from "../manifest/model.ts";
+import { collectToFile } from "../manifest/collect-file.ts";
 import { databaseDeadlineMs, hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { DatabaseSnapshot } from "./contracts.ts";
@@ -15,7 +14,7 @@ import { withDatabasePassword } from "./db/password.ts";
 import { parseRowCounts } from "./db/postgres.ts";
 import type { SnapshotInput } from "./inputs.ts";
 import { chooseMode } from "./replication-mode.ts";
-import { ensureStaging, saveManifest } from "./support.ts";
+import { ensureStaging, manifestPath, savedDurably } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
 import type { Step, StepContext } from "./types.ts";
 
@@ -78,23 +77,32 @@ export const snapshot: Step<"snapshot"> = {
     const source = await context.remote(input.source.name);
     // The deadline follows the tree's size; the stall window, its largest file.
     const size = await treeSize(source, input.paths, signal);
-    const entries = await collectManifest(source, input.paths, {
-      mode: "tree",
-      hash: input.hash,
-      signal,
-      timeoutMs: hashDeadlineMs(size.bytes),
-      idleTimeoutMs: hashStallMs(size.largest),
-      rootLinks: "refuse",
-    });
-    const manifest = { hash: input.hash, roots: input.paths, entries };
-    const saved = await saveManifest(context, "snapshot", manifest);
+    // Collected straight to a sorted file on disk: memory stays flat whatever the tree's size.
+    const file = await manifestPath(context, "snapshot");
+    const saved = await savedDurably(
+      context,
+      await collectToFile(
+        source,
+        input.paths,
+        {
+          hash: input.hash,
+          signal,
+          timeoutMs: hashDeadlineMs(size.bytes),
+          idleTimeoutMs: hashStallMs(size.largest),
+          rootLinks: "refuse",
+          workDir: context.workDir,
+        },
+        file,
+        input.paths,
+      ),
+    );
     const databases = await dumpDatabases(input, context);
     return {
-      manifestFile: saved.file,
+      manifestFile: file,
       manifestDigest: saved.digest,
       hash: input.hash,
-      files: entries.length,
-      bytes: totalBytes(entries),
+      files: saved.entries,
+      bytes: saved.bytes,
       databases,
     };
   },

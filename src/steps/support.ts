@@ -3,7 +3,14 @@
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { BugError, RemoteError, UserError } from "../errors.ts";
-import { fromJsonl, type Manifest, manifestDigest, toJsonl } from "../manifest/model.ts";
+import { type Manifest, type ManifestEntry, sortEntries } from "../manifest/model.ts";
+import {
+  digestFile,
+  type ManifestSummary,
+  readEntries,
+  readHeader,
+  writeManifestFile,
+} from "../manifest/store.ts";
 import { checkResult } from "../remote/check-result.ts";
 import { hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
@@ -85,39 +92,80 @@ export async function checkDumpDigest(
   );
 }
 
-/** Write a manifest as JSONL in the workload's work directory; returns its file and digest. */
+/** Where a step saves its manifest in the workload's work directory. */
+export async function manifestPath(context: StepContext, label: string): Promise<string> {
+  await mkdir(context.workDir, { recursive: true });
+  return join(context.workDir, `manifest-${label}.jsonl.gz`);
+}
+
+/** Write a manifest held in memory (a small one) like a streamed one; returns its file and digest. */
 export async function saveManifest(
   context: StepContext,
   label: string,
   manifest: Manifest,
 ): Promise<{ file: string; digest: string }> {
-  const file = join(context.workDir, `manifest-${label}.jsonl`);
-  await writeDurably(context.workDir, file, toJsonl(manifest));
-  return { file, digest: manifestDigest(manifest) };
+  const file = await manifestPath(context, label);
+  const saved = await writeManifestFile(file, manifest, sortEntries(manifest.entries));
+  await syncDir(context.workDir);
+  return { file, digest: saved.digest };
 }
 
-/** Load a manifest an earlier step saved, refusing one that no longer matches its journaled digest. */
-export async function loadManifest(file: string, digest: string): Promise<Manifest> {
-  const manifest = fromJsonl(await readFile(file, "utf8"));
-  if (manifestDigest(manifest) !== digest) {
+/** A saved manifest, read as a stream: its header and its entries in path order. */
+export interface ManifestFile {
+  file: string;
+  hash: Manifest["hash"];
+  roots: string[];
+  entries(): AsyncIterable<ManifestEntry>;
+}
+
+/** Open a manifest an earlier step saved, refusing one that no longer matches its journaled digest. */
+export async function openManifest(file: string, digest: string): Promise<ManifestFile> {
+  if ((await digestFile(file)) !== digest) {
     throw new UserError("journal", `manifest ${file} does not match its journaled digest ${digest}`, {
       hint: "the state directory was changed by hand; run the workload again from a fresh state directory",
     });
   }
-  return manifest;
+  const header = await readHeader(file);
+  return { file, hash: header.hash, roots: header.roots, entries: () => readEntries(file) };
 }
 
-/** The manifest the latest finished step recorded: the cutover's final one, else the snapshot's. */
+/** A saved manifest's entries in memory, for consumers that need them all at once. */
+export async function loadManifest(file: string, digest: string): Promise<Manifest> {
+  return inMemory(await openManifest(file, digest));
+}
+
+async function inMemory(opened: ManifestFile): Promise<Manifest> {
+  const entries: ManifestEntry[] = [];
+  for await (const entry of opened.entries()) entries.push(entry);
+  return { hash: opened.hash, roots: opened.roots, entries };
+}
+
+/** The saved manifest of the latest finished step: the cutover's final one, else the snapshot's. */
+export async function latestManifestFile(
+  context: StepContext,
+  steps: ("cutover" | "snapshot")[],
+  workload: string,
+): Promise<ManifestFile> {
+  for (const step of steps) {
+    const outputs = context.outputsOf(step);
+    if (outputs) return openManifest(outputs.manifestFile, outputs.manifestDigest);
+  }
+  throw new BugError(`no manifest recorded by ${steps.join(" or ")} for ${workload}`);
+}
+
+/** A step's manifest summary saved durably: the journal names the file only after this. */
+export async function savedDurably(context: StepContext, summary: ManifestSummary): Promise<ManifestSummary> {
+  await syncDir(context.workDir);
+  return summary;
+}
+
+/** The latest manifest (see latestManifestFile) with its entries in memory. */
 export async function latestManifest(
   context: StepContext,
   steps: ("cutover" | "snapshot")[],
   workload: string,
 ): Promise<Manifest> {
-  for (const step of steps) {
-    const outputs = context.outputsOf(step);
-    if (outputs) return loadManifest(outputs.manifestFile, outputs.manifestDigest);
-  }
-  throw new BugError(`no manifest recorded by ${steps.join(" or ")} for ${workload}`);
+  return inMemory(await latestManifestFile(context, steps, workload));
 }
 
 /** A JSON file in the work directory, for state an undo needs even when its step never finished. */
@@ -140,6 +188,10 @@ async function writeDurably(dir: string, file: string, chunks: Iterable<string>)
     await handle.close();
   }
   await rename(`${file}.tmp`, file);
+  await syncDir(dir);
+}
+
+async function syncDir(dir: string): Promise<void> {
   const directory = await open(dir, "r");
   try {
     await directory.sync();

@@ -3,22 +3,27 @@
  * rewritten files must hold exactly their journaled after-hash. The cutover runs it while the
  * source is frozen and before the target's services start, so it checks the data as of the
  * switch; after the switch the live application may write, and only health checks run then.
+ *
+ * Work proportional to change: the target is listed (metadata only) and a file is hashed again
+ * only when no evidence vouches for it — evidence is what the transfer's and the final sync's
+ * verification hashed on the target, with the file's device, inode, size, mtime and ctime then
+ * (target-evidence.ts). `full` hashes every file afresh (audits). Everything streams from
+ * sorted files on disk; memory holds the files to hash and the hard-linked ones.
  */
 
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { collectManifest } from "../manifest/collect.ts";
-import {
-  canonicalLines,
-  type Manifest,
-  type ManifestEntry,
-  manifestDigest,
-  mismatchedPaths,
-  totalBytes,
-} from "../manifest/model.ts";
-import { hashDeadlineMs, hashStallMs, largestFile } from "../remote/deadline.ts";
+import { collectToFile } from "../manifest/collect-file.ts";
+import { canonicalLine, comparePaths, type HashAlgorithm, type ManifestEntry } from "../manifest/model.ts";
+import { LineWriter, mergeJoin, readLines, SortedWriter } from "../manifest/sorted-file.ts";
+import { linkGroupsOf, readEntries, StreamDigest, summarize } from "../manifest/store.ts";
+import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
+import { EVIDENCE_FILE, EvidenceRecord, vouchedDigest } from "../transfer/target-evidence.ts";
 import type { VerifyInput } from "./inputs.ts";
-import { QUICK_MS } from "./support.ts";
+import { manifestPath, QUICK_MS } from "./support.ts";
 import type { StepContext } from "./types.ts";
 
 export interface TreeComparison {
@@ -27,6 +32,9 @@ export interface TreeComparison {
   /** Digest of what the target must hold (the source's manifest with rewritten files' after-state). */
   digest: string;
   targetDigest: string;
+  /** Files hashed on the target for this comparison (the rest vouched for by evidence). */
+  filesHashed: number;
+  full: boolean;
 }
 
 /** Rewritten files whose SHA-256 on the target is the journaled after-hash. */
@@ -50,49 +58,199 @@ async function rewritesHold(
   return held;
 }
 
-/** Hash the target's tree afresh and compare it with `expected`; `rewritten` maps file → after-hash. */
+/** The evidence about `host` in path order (a later record of a path wins), from the work directory. */
+async function* evidenceSorted(
+  context: StepContext,
+  host: string,
+  hash: HashAlgorithm,
+): AsyncGenerator<EvidenceRecord> {
+  const sorter = new SortedWriter<EvidenceRecord>({
+    key: (record) => record.path,
+    compare: comparePaths,
+    workDir: context.workDir,
+  });
+  try {
+    for await (const line of readLines(join(context.workDir, EVIDENCE_FILE))) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        continue; // a torn last line is no evidence
+      }
+      const record = EvidenceRecord.safeParse(parsed);
+      if (record.success && record.data.host === host && record.data.hash === hash) {
+        sorter.add(record.data);
+        await sorter.settle();
+      }
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  yield* sorter.sorted();
+}
+
+/**
+ * The target as listed, each file with the digest evidence vouches for (written to `file`);
+ * returns the files no evidence vouches for.
+ */
+async function vouchedListing(
+  context: StepContext,
+  listing: string,
+  file: string,
+  host: string,
+  hash: HashAlgorithm,
+): Promise<ManifestEntry[]> {
+  const unvouched: ManifestEntry[] = [];
+  const writer = new LineWriter(file, 1);
+  await writer.write(JSON.stringify({ hash, roots: [] }));
+  const joined = mergeJoin(readEntries(listing), evidenceSorted(context, host, hash), {
+    left: (entry) => entry.path,
+    right: (record) => record.path,
+    compare: comparePaths,
+  });
+  for await (const { left: entry, right: record } of joined) {
+    if (entry === undefined) continue;
+    const digest = vouchedDigest(entry, record);
+    if (digest !== undefined) entry.hash = digest;
+    else if (entry.type === "file") unvouched.push(entry);
+    await writer.write(JSON.stringify(entry));
+  }
+  await writer.close();
+  return unvouched;
+}
+
+async function* withHashes(
+  entries: AsyncIterable<ManifestEntry>,
+  fresh: ReadonlyMap<string, string>,
+): AsyncGenerator<ManifestEntry> {
+  for await (const entry of entries) {
+    const hash = fresh.get(entry.path);
+    yield hash === undefined ? entry : { ...entry, hash };
+  }
+}
+
+/** List the target (hashing what evidence does not vouch for) and compare it with `expectedFile`. */
 export async function compareTargetTree(
   tree: Pick<VerifyInput, "target" | "paths" | "hash">,
   context: StepContext,
-  expected: Manifest,
+  expectedFile: string,
   rewritten: ReadonlyMap<string, string>,
+  full: boolean,
 ): Promise<TreeComparison> {
   const { signal } = context;
   const target = await context.remote(tree.target.name);
-  const actual = await collectManifest(target, tree.paths, {
-    mode: "tree",
-    hash: tree.hash,
-    signal,
-    timeoutMs: hashDeadlineMs(totalBytes(expected.entries)),
-    idleTimeoutMs: hashStallMs(largestFile(expected.entries)),
-  });
-  const rewrittenOk = await rewritesHold(context, target, rewritten);
-  // A rewritten file differs from the source by design: it must hold its journaled after-hash
-  // (SHA-256, whatever the manifest's algorithm); then its content fields come from the target.
-  let want: ManifestEntry[] = expected.entries;
-  if (rewrittenOk.size > 0) {
-    const onTarget = new Map(actual.map((entry) => [entry.path, entry]));
-    want = expected.entries.map((entry) => {
-      const there = onTarget.get(entry.path);
-      return rewrittenOk.has(entry.path) && there
-        ? { ...entry, hash: there.hash, size: there.size, mtime: there.mtime }
-        : entry;
-    });
+  const totals = await summarize(expectedFile);
+  const listed = await manifestPath(context, "target-listing");
+  await collectToFile(
+    target,
+    tree.paths,
+    {
+      hash: full ? tree.hash : "none",
+      signal,
+      timeoutMs: hashDeadlineMs(totals.bytes),
+      idleTimeoutMs: full ? hashStallMs(totals.largest) : STALL_MS,
+      workDir: context.workDir,
+      digest: false,
+    },
+    listed,
+    tree.paths,
+  );
+  let actualFile = listed;
+  let filesHashed = full ? totals.files : 0;
+  let fresh = new Map<string, string>();
+  if (!full) {
+    actualFile = join(context.workDir, "target-vouched.jsonl.gz");
+    const unvouched = await vouchedListing(context, listed, actualFile, target.host, tree.hash);
+    const hashed = await collectManifest(
+      target,
+      unvouched.map((entry) => entry.path),
+      {
+        mode: "list",
+        hash: tree.hash,
+        signal,
+        timeoutMs: hashDeadlineMs(unvouched.reduce((sum, entry) => sum + entry.size, 0)),
+        idleTimeoutMs: hashStallMs(largestFile(unvouched)),
+      },
+    );
+    fresh = new Map(hashed.map((entry) => [entry.path, entry.hash ?? ""]));
+    filesHashed = unvouched.length;
   }
-  const digest = manifestDigest({ ...expected, entries: want });
-  const targetDigest = manifestDigest({ ...expected, entries: actual });
-  const differing = mismatchedPaths(want, actual);
-  const wanted = canonicalLines(want);
-  const extra = actual.filter((entry) => !wanted.has(entry.path)).map((entry) => entry.path);
-  if (differing.length === 0 && extra.length === 0) return { ok: true, reason: "", digest, targetDigest };
-  const parts = [];
-  if (differing.length > 0)
-    parts.push(`${differing.length} differ or are missing (e.g. ${JSON.stringify(differing[0])})`);
-  if (extra.length > 0) parts.push(`${extra.length} only on the target (e.g. ${JSON.stringify(extra[0])})`);
-  return {
-    ok: false,
-    reason: `manifest: target ${tree.target.name} does not match the source: ${parts.join(", ")}`,
-    digest,
-    targetDigest,
+  try {
+    const comparison = await compareStreams(
+      tree.hash,
+      expectedFile,
+      () => withHashes(readEntries(actualFile), fresh),
+      await rewritesHold(context, target, rewritten),
+    );
+    if (comparison.differing === 0 && comparison.extra === 0)
+      return {
+        ok: true,
+        reason: "",
+        digest: comparison.digest,
+        targetDigest: comparison.targetDigest,
+        filesHashed,
+        full,
+      };
+    const parts = [];
+    if (comparison.differing > 0)
+      parts.push(
+        `${comparison.differing} differ or are missing (e.g. ${JSON.stringify(comparison.firstDiffering)})`,
+      );
+    if (comparison.extra > 0)
+      parts.push(`${comparison.extra} only on the target (e.g. ${JSON.stringify(comparison.firstExtra)})`);
+    return {
+      ok: false,
+      reason: `manifest: target ${tree.target.name} does not match the source: ${parts.join(", ")}`,
+      digest: comparison.digest,
+      targetDigest: comparison.targetDigest,
+      filesHashed,
+      full,
+    };
+  } finally {
+    await rm(listed, { force: true });
+    await rm(actualFile, { force: true });
+  }
+}
+
+/**
+ * Both digests and the differences of the expected manifest and the target, streamed. A
+ * rewritten file that holds its after-hash differs from the source by design: its content
+ * fields come from the target.
+ */
+async function compareStreams(
+  hash: HashAlgorithm,
+  expectedFile: string,
+  actual: () => AsyncIterable<ManifestEntry>,
+  rewrittenOk: ReadonlySet<string>,
+) {
+  const pairs = () =>
+    mergeJoin(readEntries(expectedFile), actual(), {
+      left: (entry) => entry.path,
+      right: (entry) => entry.path,
+      compare: comparePaths,
+    });
+  const wantOf = (entry: ManifestEntry, there: ManifestEntry | undefined): ManifestEntry =>
+    rewrittenOk.has(entry.path) && there
+      ? { ...entry, hash: there.hash, size: there.size, mtime: there.mtime }
+      : entry;
+  const wanted = async function* () {
+    for await (const { left: entry, right: there } of pairs()) if (entry) yield wantOf(entry, there);
   };
+  const wantGroup = await linkGroupsOf(wanted());
+  const haveGroup = await linkGroupsOf(actual());
+  const want = new StreamDigest(hash, wantGroup);
+  const have = new StreamDigest(hash, haveGroup);
+  const result = { differing: 0, extra: 0, firstDiffering: "", firstExtra: "" };
+  for await (const { left: expected, right: there } of pairs()) {
+    if (there) have.add(there);
+    if (expected === undefined) {
+      if (result.extra++ === 0) result.firstExtra = there?.path ?? "";
+      continue;
+    }
+    const entry = wantOf(expected, there);
+    want.add(entry);
+    const same = there && canonicalLine(entry, wantGroup(entry)) === canonicalLine(there, haveGroup(there));
+    if (!same && result.differing++ === 0) result.firstDiffering = entry.path;
+  }
+  return { ...result, digest: want.value(), targetDigest: have.value() };
 }

@@ -136,6 +136,7 @@ export const transfer: Step<"transfer"> = {
       verified,
       roots: input.paths,
       live: true,
+      evidenceFile: join(context.workDir, EVIDENCE_FILE),
       onVerified: (_batch, done) => save(done),
       ranges: {
         from: large,

@@ -5,9 +5,21 @@
  * lacks or holds differently is sent; what the target holds that the source no longer has is
  * deleted — only inside the workload's paths, because only those were listed.
  */
-import { canonicalLines, type ManifestEntry } from "../manifest/model.ts";
+import { canonicalLine, comparePaths, type ManifestEntry } from "../manifest/model.ts";
+import { mergeJoin, type Sorted } from "../manifest/sorted-file.ts";
 
-/** Same type, size, mtime, ctime and identity: by the quick-check rule, the same content. */
+const byPath = {
+  left: (e: ManifestEntry) => e.path,
+  right: (e: ManifestEntry) => e.path,
+  compare: comparePaths,
+};
+
+/**
+ * The quick check: a file whose size, mtime, ctime, inode and device are all unchanged still
+ * holds the bytes hashed before. ctime counts because a tool can set mtime back (touch -r,
+ * tar, rsync -t) but nothing sets ctime back; the inode and device because a file replaced
+ * by a rename keeps neither.
+ */
 export function unchanged(a: ManifestEntry, b: ManifestEntry): boolean {
   return (
     a.type === b.type &&
@@ -19,21 +31,24 @@ export function unchanged(a: ManifestEntry, b: ManifestEntry): boolean {
   );
 }
 
-/** Listing entries with hashes carried over from `previous`; `needHash` lists files to hash. */
-export function carryHashes(
-  previous: readonly ManifestEntry[],
-  listing: readonly ManifestEntry[],
-): { entries: ManifestEntry[]; needHash: string[] } {
-  const before = new Map(previous.map((entry) => [entry.path, entry]));
-  const needHash: string[] = [];
-  const entries = listing.map((entry) => {
-    if (entry.type !== "file") return entry;
-    const old = before.get(entry.path);
-    if (old?.hash !== undefined && unchanged(old, entry)) return { ...entry, hash: old.hash };
-    needHash.push(entry.path);
-    return entry;
-  });
-  return { entries, needHash };
+/**
+ * Listing entries (path order) with hashes carried over from `previous` (path order); files
+ * that need hashing afresh are yielded without a hash and their paths pushed to `needHash`.
+ */
+export async function* carryHashes(
+  previous: Sorted<ManifestEntry>,
+  listing: Sorted<ManifestEntry>,
+  needHash: string[],
+): AsyncGenerator<ManifestEntry> {
+  for await (const { left: old, right: entry } of mergeJoin(previous, listing, byPath)) {
+    if (entry === undefined) continue;
+    if (entry.type !== "file") yield entry;
+    else if (old?.hash !== undefined && unchanged(old, entry)) yield { ...entry, hash: old.hash };
+    else {
+      needHash.push(entry.path);
+      yield entry;
+    }
+  }
 }
 
 function metadataDiffers(source: ManifestEntry, target: ManifestEntry): boolean {
@@ -58,56 +73,59 @@ export interface DeltaPlan {
   rewriteAgain: string[];
 }
 
-export function planDelta(
-  final: readonly ManifestEntry[],
-  snapshot: readonly ManifestEntry[],
-  targetListing: readonly ManifestEntry[],
+/**
+ * What the final sync does, from three streams in path order: the source's final manifest, the
+ * snapshot, and the target's listing. Memory holds the plan itself (the change, plus every
+ * directory) and the hard-linked files, never the trees.
+ */
+export async function planDelta(
+  final: Sorted<ManifestEntry>,
+  snapshot: Sorted<ManifestEntry>,
+  targetListing: Sorted<ManifestEntry>,
   rewritten: ReadonlySet<string>,
-): DeltaPlan {
-  const base = canonicalLines(snapshot);
-  const now = canonicalLines(final);
-  const onTarget = new Map(targetListing.map((entry) => [entry.path, entry]));
-  const snapshotHash = new Map(snapshot.map((entry) => [entry.path, entry.hash]));
-  const chosen = new Set<string>();
+): Promise<DeltaPlan> {
+  const chosen = new Map<string, ManifestEntry>();
   const rewriteAgain: string[] = [];
   const remove: string[] = [];
-
-  for (const entry of final) {
-    if (entry.type === "dir") {
-      const there = onTarget.get(entry.path);
-      if (there && there.type !== "dir") remove.push(entry.path);
-      chosen.add(entry.path);
+  // A hard-link group travels whole, or tar cannot link its members on the target.
+  const groups = new Map<string, ManifestEntry[]>();
+  const sides = mergeJoin(mergeJoin(final, snapshot, byPath), targetListing, {
+    left: (pair) => pair.key,
+    right: (entry) => entry.path,
+    compare: comparePaths,
+  });
+  for await (const { left: pair, right: there } of sides) {
+    const entry = pair?.left;
+    if (entry === undefined) {
+      if (there) remove.push(there.path);
       continue;
     }
-    const changedAtSource = base.get(entry.path) !== now.get(entry.path);
+    if (entry.type === "file" && entry.nlink >= 2) {
+      const key = `${entry.dev}:${entry.ino}`;
+      groups.set(key, [...(groups.get(key) ?? []), entry]);
+    }
+    if (entry.type === "dir") {
+      if (there && there.type !== "dir") remove.push(entry.path);
+      chosen.set(entry.path, entry);
+      continue;
+    }
+    const before = pair?.right;
     if (rewritten.has(entry.path)) {
-      if (changedAtSource) {
-        chosen.add(entry.path);
+      if (before === undefined || canonicalLine(before) !== canonicalLine(entry)) {
+        chosen.set(entry.path, entry);
         rewriteAgain.push(entry.path);
       }
       continue;
     }
-    const there = onTarget.get(entry.path);
     if (there && there.type !== entry.type) remove.push(entry.path);
-    if (!there || metadataDiffers(entry, there) || snapshotHash.get(entry.path) !== entry.hash)
-      chosen.add(entry.path);
-  }
-
-  // A hard-link group travels whole, or tar cannot link its members on the target.
-  const groups = new Map<string, ManifestEntry[]>();
-  for (const entry of final) {
-    if (entry.type !== "file" || entry.nlink < 2) continue;
-    const key = `${entry.dev}:${entry.ino}`;
-    groups.set(key, [...(groups.get(key) ?? []), entry]);
+    if (!there || metadataDiffers(entry, there) || before?.hash !== entry.hash) chosen.set(entry.path, entry);
   }
   for (const members of groups.values()) {
     if (members.some((member) => chosen.has(member.path)))
-      for (const member of members) chosen.add(member.path);
+      for (const member of members) chosen.set(member.path, member);
   }
-
-  const present = new Set(final.map((entry) => entry.path));
-  for (const entry of targetListing) if (!present.has(entry.path)) remove.push(entry.path);
-  return { send: final.filter((entry) => chosen.has(entry.path)), remove, rewriteAgain };
+  const send = [...chosen.values()].sort((a, b) => comparePaths(a.path, b.path));
+  return { send, remove, rewriteAgain };
 }
 
 /** Every path must lie inside one of the roots: deletion never leaves the workload's paths. */

@@ -20,6 +20,7 @@ import {
   transferDeadlineMs,
   transferStallMs,
 } from "../remote/deadline.ts";
+import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { archiveBytes } from "./archive-size.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS, planBatches } from "./batches.ts";
@@ -27,6 +28,7 @@ import { ProgressTracker } from "./meter.ts";
 import { sendByRanges } from "./range-send.ts";
 import { byRanges, type LargeProgress } from "./ranges.ts";
 import { keepAttributes, rootRedirects, sendBatch } from "./tar-pipe.ts";
+import { appendEvidence, evidenceOf } from "./target-evidence.ts";
 import type { Progress, Throttle } from "./types.ts";
 
 export interface SyncOptions {
@@ -55,6 +57,12 @@ export interface SyncOptions {
    * (an earlier attempt's checkpoint); `onProgress` journals each verified range and file.
    */
   ranges?: { from: LargeProgress | undefined; onProgress: (large: LargeProgress) => Promise<void> };
+  /**
+   * Where to append evidence of what each batch's verification hashed on the target (identity
+   * and digest, target-evidence.ts): the cutover's tree check trusts it instead of hashing the
+   * unchanged rest again.
+   */
+  evidenceFile?: string;
 }
 
 export interface SyncResult {
@@ -94,7 +102,16 @@ async function verifyBatch(
     timeoutMs: hashDeadlineMs(bytes),
     idleTimeoutMs: hashStallMs(largestFile(batch)),
   } as const;
+  // The target's clock before it lists, what the evidence of these digests is dated by.
+  const at =
+    options.evidenceFile === undefined
+      ? ""
+      : (
+          await options.target.check(sh`date +%s.%N`, { signal: options.signal, timeoutMs: 30_000 })
+        ).stdout.trim();
   const actual = await collectManifest(options.target, paths, { ...collect, roots: options.roots });
+  if (options.evidenceFile !== undefined)
+    await appendEvidence(options.evidenceFile, evidenceOf(actual, options.target.host, options.hash, at));
   const differing = mismatchedPaths(batch, actual);
   if (differing.length === 0) return [];
   const sourceNow = await collectManifest(options.source, differing, collect);

@@ -4,8 +4,10 @@
  * mysql client, credentials from root's ~/.my.cnf on each host). Row counts are compared in the
  * journal and on the servers themselves, and the content is checksummed table by table.
  */
+
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { hostExec, readFleet } from "../../fixtures/fleet/index.ts";
+import type { Check } from "../../src/plan/schema.ts";
 import { workloadOf } from "../support/reliability/derived-plan.ts";
 import { applyDerived, type DerivedRun, outputsOf, printed } from "./support/derived-apply.ts";
 import { resetFleet } from "./support/pipeline.ts";
@@ -54,7 +56,10 @@ describe.skipIf(skipReason !== "")("MariaDB database through migrate apply", () 
         // The plan's rowCount check takes plain table names only (a plan rule); `audit log` is
         // counted by the steps themselves, which read every table from information_schema.
         const plain = tables.filter((table) => /^\w+$/.test(table));
-        licensing.verify = [...(licensing.verify ?? []), { rowCount: { database, tables: plain } }];
+        licensing.verify = [
+          ...((licensing.verify as Check[] | undefined) ?? []),
+          { rowCount: { database, tables: plain } },
+        ];
       },
     });
   });

@@ -15,7 +15,7 @@ describe.skipIf(skipReason !== "")("pipeline: failing verify rolls back", () => 
     await resetFleet();
     const prepared = preparePlan((plan) => {
       const portal = plan.workloads?.find((w) => w.name === "portal");
-      portal?.verify?.push({
+      (portal?.verify as { command: { host: string; run: string } }[] | undefined)?.push({
         command: { host: "tgt-1", run: "test -f /srv/portal/htdocs/never-there.html" },
       });
     });

@@ -156,7 +156,8 @@ describe.skipIf(skipReason !== "")("rehearse, keep warm, then cut over alone", {
     // Its own state directory: a plan with one more check is a changed plan for the main journal.
     const failing = preparePlan((plan) => {
       const tax = plan.workloads?.find((workload) => workload.name === "tax-collection");
-      tax?.verify?.push({ command: { host: "tgt-2", run: "test -f /srv/tax/no-such-file" } });
+      const failingCheck = { command: { host: "tgt-2", run: "test -f /srv/tax/no-such-file" } };
+      if (tax) tax.verify = [...(Array.isArray(tax.verify) ? tax.verify : []), failingCheck];
     });
     const result = await runCli([
       "rehearse",

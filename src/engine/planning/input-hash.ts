@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Host, Plan, Tenant, Workload } from "../../plan/schema.ts";
+import { verifyChecks } from "../../plan/verify-checks.ts";
 
 /** JSON with object keys sorted, so equal values always hash the same. */
 export function stableJson(value: unknown): string {
@@ -27,7 +28,7 @@ export function referencedHosts(workload: Workload): string[] {
   const names = new Set<string>([workload.source, workload.target]);
   if (workload.cutover?.strategy === "proxy") names.add(workload.cutover.gateway);
   if (workload.cutover?.strategy === "command") names.add(workload.cutover.host);
-  for (const check of workload.verify) {
+  for (const check of verifyChecks(workload)) {
     if ("tcp" in check) names.add(check.tcp.host);
     if ("command" in check) names.add(check.command.host);
     if ("http" in check && check.http.from) names.add(check.http.from);

@@ -4,6 +4,7 @@
  * actions describe them, and apply hands each step its own — so what is shown is what runs.
  */
 import type { Check, Database, Host, Workload } from "../../plan/schema.ts";
+import { verifyChecks, verifyFull } from "../../plan/verify-checks.ts";
 import { replicatesByDefault, replicationEngineFor } from "../../steps/db/replication/engines.ts";
 import type {
   CheckInput,
@@ -13,6 +14,7 @@ import type {
   StepInputs,
   TrafficSwitch,
 } from "../../steps/inputs.ts";
+
 import { dumpFiles, stagingDir } from "../../steps/staging.ts";
 
 /** A plan host as a step sees it; a name the plan does not know (validation refuses it) stays as written. */
@@ -114,6 +116,7 @@ export function workloadInputs(workload: Workload, hosts: ReadonlyMap<string, Ho
       rewrites,
       databases,
       traffic: trafficSwitch(workload, hosts),
+      ...(verifyFull(workload) ? { verifyFull: true } : {}),
     },
     verify: {
       workload: name,
@@ -121,7 +124,7 @@ export function workloadInputs(workload: Workload, hosts: ReadonlyMap<string, Ho
       target,
       paths,
       hash,
-      checks: workload.verify.map((check) => checkInput(check, databases, hosts)),
+      checks: verifyChecks(workload).map((check) => checkInput(check, databases, hosts)),
     },
   };
 }

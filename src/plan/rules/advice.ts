@@ -1,5 +1,6 @@
 /** Warnings: plans that will work but are probably not what the author meant. Never fail validation. */
 import type { Finding } from "../diagnostics.ts";
+import { verifyChecks } from "../verify-checks.ts";
 import { type Rule, warning } from "./context.ts";
 
 export const advice: Rule = (context) => {
@@ -7,7 +8,7 @@ export const advice: Rule = (context) => {
   const waves = new Set(context.plan.workloads.map((w) => w.wave));
   context.plan.workloads.forEach((w, i) => {
     if (context.skipped.repaired.has(w.name)) return;
-    if (w.verify.length === 0) {
+    if (verifyChecks(w).length === 0) {
       out.push(
         warning(
           "no-verify",

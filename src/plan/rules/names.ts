@@ -3,6 +3,7 @@
  * count checks and DNS names in dns cutovers. Restricting them keeps quoting simple and typos loud.
  */
 import type { Finding } from "../diagnostics.ts";
+import { verifyCheckPath, verifyChecks } from "../verify-checks.ts";
 import { error, type Rule } from "./context.ts";
 
 const TABLE = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
@@ -12,7 +13,7 @@ const DNS_NAME =
 export const names: Rule = (context) => {
   const out: Finding[] = [];
   context.plan.workloads.forEach((w, i) => {
-    w.verify.forEach((check, c) => {
+    verifyChecks(w).forEach((check, c) => {
       if (!("rowCount" in check)) return;
       check.rowCount.tables.forEach((table, t) => {
         if (!TABLE.test(table)) {
@@ -20,7 +21,7 @@ export const names: Rule = (context) => {
             error(
               "unsafe-name",
               `table ${JSON.stringify(table)} is not a plain table name (letters, digits, _ and $, optionally schema.table)`,
-              context.workloadPath(i, "verify", c, "rowCount", "tables", t),
+              context.workloadPath(i, ...verifyCheckPath(w, c), "rowCount", "tables", t),
             ),
           );
         }

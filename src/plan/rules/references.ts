@@ -5,6 +5,7 @@
  */
 import type { Finding, PlanPath } from "../diagnostics.ts";
 import { didYouMean } from "../did-you-mean.ts";
+import { verifyCheckPath, verifyChecks } from "../verify-checks.ts";
 import { error, type Rule, type RuleContext } from "./context.ts";
 
 function hostRef(context: RuleContext, name: string, path: PlanPath, what: string, out: Finding[]): void {
@@ -104,13 +105,19 @@ export const references: Rule = (context) => {
     if (cutover?.strategy === "command")
       hostRef(context, cutover.host, at("cutover", "host"), "cutover host", out);
     const databases = w.databases.map((db) => db.name);
-    w.verify.forEach((check, c) => {
+    verifyChecks(w).forEach((check, c) => {
       if ("tcp" in check)
-        hostRef(context, check.tcp.host, at("verify", c, "tcp", "host"), "verify host", out);
+        hostRef(context, check.tcp.host, at(...verifyCheckPath(w, c), "tcp", "host"), "verify host", out);
       if ("command" in check)
-        hostRef(context, check.command.host, at("verify", c, "command", "host"), "verify host", out);
+        hostRef(
+          context,
+          check.command.host,
+          at(...verifyCheckPath(w, c), "command", "host"),
+          "verify host",
+          out,
+        );
       if ("http" in check && check.http.from !== undefined) {
-        hostRef(context, check.http.from, at("verify", c, "http", "from"), "verify host", out);
+        hostRef(context, check.http.from, at(...verifyCheckPath(w, c), "http", "from"), "verify host", out);
       }
       // A workload whose databases had an error of their own lists fewer here: no follow-on.
       const repaired = context.skipped.repaired.has(w.name);
@@ -123,7 +130,7 @@ export const references: Rule = (context) => {
           error(
             "unknown-reference",
             `rowCount database "${check.rowCount.database}" is not one of this workload's databases${known}`,
-            at("verify", c, "rowCount", "database"),
+            at(...verifyCheckPath(w, c), "rowCount", "database"),
           ),
         );
       }

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ManifestEntry } from "../../../src/manifest/model.ts";
-import { carryHashes, insideRoots, planDelta } from "../../../src/transfer/delta.ts";
+import { insideRoots, unchanged } from "../../../src/transfer/delta.ts";
+import { carry, delta } from "../../support/delta.ts";
 import { file } from "../../support/manifest-entries.ts";
 
 const dir = (path: string, extra: Partial<ManifestEntry> = {}) =>
@@ -18,15 +19,15 @@ const unhashed = (entry: ManifestEntry) => {
 };
 
 describe("carrying snapshot hashes", () => {
-  it("keeps the hash of a file whose size, mtime, ctime, inode and device are unchanged", () => {
+  it("keeps the hash of a file whose size, mtime, ctime, inode and device are unchanged", async () => {
     const before = [file("/a"), dir("/d"), link("/l", "/a")];
     const listing = before.map(unhashed);
-    const carried = carryHashes(before, listing);
+    const carried = await carry(before, listing);
     expect(carried.needHash).toEqual([]);
     expect(carried.entries).toEqual([file("/a"), unhashed(dir("/d")), unhashed(link("/l", "/a"))]);
   });
 
-  it("hashes again a file if any of the quick-check fields moved, or it is new or had no hash", () => {
+  it("hashes again a file if any of the quick-check fields moved, or it is new or had no hash", async () => {
     const before = [
       file("/size"),
       file("/mtime"),
@@ -46,31 +47,44 @@ describe("carrying snapshot hashes", () => {
       file("/was-dir", { ino: "i-/was-dir", size: 4096, mode: 0o755 }),
       file("/new"),
     ].map(unhashed);
-    const carried = carryHashes(before, listing);
+    const carried = await carry(before, listing);
+    // In path order: the listing streams sorted.
     expect(carried.needHash).toEqual([
-      "/size",
-      "/mtime",
       "/ctime",
-      "/ino",
       "/dev",
-      "/nohash",
-      "/was-dir",
+      "/ino",
+      "/mtime",
       "/new",
+      "/nohash",
+      "/size",
+      "/was-dir",
     ]);
     expect(carried.entries.every((entry) => entry.hash === undefined)).toBe(true);
+  });
+});
+
+describe("the quick check's ctime", () => {
+  it("hashes again a same-size edit whose mtime was set back (touch -r, tar, rsync -t): only the ctime tells", async () => {
+    const before = [file("/srv/app/config.php", { ctime: "1700000000.1000000000" })];
+    // The same size, mtime, inode and device: an edit followed by `touch -r` of the old file.
+    const edited = [unhashed(file("/srv/app/config.php", { ctime: "1700000900.2000000000" }))];
+    const carried = await carry(before, edited);
+    expect(carried.needHash).toEqual(["/srv/app/config.php"]);
+    expect(carried.entries[0]?.hash).toBeUndefined();
+    expect(unchanged(before[0]!, edited[0]!)).toBe(false);
   });
 });
 
 describe("planning the delta", () => {
   const none = new Set<string>();
 
-  it("sends nothing but directories when source and target agree with the snapshot", () => {
+  it("sends nothing but directories when source and target agree with the snapshot", async () => {
     const tree = [dir("/d"), file("/d/a"), link("/d/l", "a")];
-    const plan = planDelta(tree, tree, tree, none);
+    const plan = await delta(tree, tree, tree, none);
     expect(plan).toEqual({ send: [dir("/d")], remove: [], rewriteAgain: [] });
   });
 
-  it("sends a file whose content changed at the source, and one whose target copy differs in any metadata", () => {
+  it("sends a file whose content changed at the source, and one whose target copy differs in any metadata", async () => {
     const snapshot = [
       file("/c"),
       file("/m"),
@@ -92,61 +106,61 @@ describe("planning the delta", () => {
       link("/l", "y"),
       file("/same", { ino: "elsewhere", ctime: "2020-01-01T00:00:00.000Z", dev: "9" }),
     ];
-    expect(planDelta(final, snapshot, target, none).send.map((e) => e.path)).toEqual([
+    expect((await delta(final, snapshot, target, none)).send.map((e) => e.path)).toEqual([
       "/c",
-      "/m",
-      "/u",
       "/g",
-      "/t",
-      "/s",
       "/l",
+      "/m",
+      "/s",
+      "/t",
+      "/u",
     ]);
   });
 
-  it("sends what the target lacks and deletes what the source no longer has", () => {
+  it("sends what the target lacks and deletes what the source no longer has", async () => {
     const snapshot = [file("/keep"), file("/gone")];
     const final = [file("/keep"), file("/added")];
     const target = [file("/keep"), file("/gone"), file("/stray")];
-    expect(planDelta(final, snapshot, target, none)).toEqual({
+    expect(await delta(final, snapshot, target, none)).toEqual({
       send: [file("/added")],
       remove: ["/gone", "/stray"],
       rewriteAgain: [],
     });
   });
 
-  it("replaces an entry whose type changed: deleted first, then sent", () => {
+  it("replaces an entry whose type changed: deleted first, then sent", async () => {
     const final = [dir("/was-file"), file("/was-dir"), link("/was-link", "x")];
     const target = [file("/was-file"), dir("/was-dir"), file("/was-link")];
-    const plan = planDelta(final, final, target, none);
-    expect(plan.remove).toEqual(["/was-file", "/was-dir", "/was-link"]);
-    expect(plan.send.map((e) => e.path)).toEqual(["/was-file", "/was-dir", "/was-link"]);
+    const plan = await delta(final, final, target, none);
+    expect(plan.remove).toEqual(["/was-dir", "/was-file", "/was-link"]);
+    expect(plan.send.map((e) => e.path)).toEqual(["/was-dir", "/was-file", "/was-link"]);
   });
 
-  it("replaces a file that became a fifo even when size, mode and times agree", () => {
+  it("replaces a file that became a fifo even when size, mode and times agree", async () => {
     const fifo = file("/p", { type: "fifo", size: 0, hash: undefined });
     const plain = file("/p", { size: 0, hash: undefined });
-    expect(planDelta([fifo], [fifo], [plain], none)).toEqual({
+    expect(await delta([fifo], [fifo], [plain], none)).toEqual({
       send: [fifo],
       remove: ["/p"],
       rewriteAgain: [],
     });
   });
 
-  it("a directory's size never counts as a difference; its other metadata does not stop it being sent", () => {
-    const plan = planDelta([dir("/d")], [dir("/d")], [dir("/d", { size: 8192 })], none);
+  it("a directory's size never counts as a difference; its other metadata does not stop it being sent", async () => {
+    const plan = await delta([dir("/d")], [dir("/d")], [dir("/d", { size: 8192 })], none);
     expect(plan).toEqual({ send: [dir("/d")], remove: [], rewriteAgain: [] });
   });
 
-  it("leaves a rewritten file alone unless the source changed it, then sends it and rewrites it again", () => {
+  it("leaves a rewritten file alone unless the source changed it, then sends it and rewrites it again", async () => {
     const snapshot = [file("/etc/site.conf"), file("/etc/other.conf")];
     const final = [file("/etc/site.conf", { hash: "edited" }), file("/etc/other.conf")];
     // On the target both differ from the source: they were rewritten there.
     const target = [file("/etc/site.conf", { hash: "r", size: 12 }), file("/etc/other.conf", { size: 12 })];
-    const plan = planDelta(final, snapshot, target, new Set(["/etc/site.conf", "/etc/other.conf"]));
+    const plan = await delta(final, snapshot, target, new Set(["/etc/site.conf", "/etc/other.conf"]));
     expect(plan).toEqual({ send: [final[0]], remove: [], rewriteAgain: ["/etc/site.conf"] });
   });
 
-  it("sends a hard-link group whole when one member differs, and no other group", () => {
+  it("sends a hard-link group whole when one member differs, and no other group", async () => {
     const linked = (path: string, ino: string, extra: Partial<ManifestEntry> = {}) =>
       file(path, { nlink: 2, ino, hash: `h-${ino}`, ...extra });
     const snapshot = [
@@ -159,33 +173,33 @@ describe("planning the delta", () => {
     // Unchanged at the source; on the target only /a1 differs (its mode) and /a2 looks current,
     // but tar can link the pair only if both travel.
     const target = [linked("/a1", "A", { mode: 0o600 }), ...snapshot.slice(1)];
-    expect(planDelta(snapshot, snapshot, target, none).send.map((e) => e.path)).toEqual(["/a1", "/a2"]);
-    expect(planDelta(snapshot, snapshot, snapshot, none).send).toEqual([]);
+    expect((await delta(snapshot, snapshot, target, none)).send.map((e) => e.path)).toEqual(["/a1", "/a2"]);
+    expect((await delta(snapshot, snapshot, snapshot, none)).send).toEqual([]);
 
     // Same inode number on another device is another file.
     const otherDev = [linked("/x1", "X"), linked("/x2", "X", { dev: "900" })];
     const x1Differs = [linked("/x1", "X", { mode: 0o600 }), otherDev[1]!];
-    expect(planDelta(otherDev, otherDev, x1Differs, none).send.map((e) => e.path)).toEqual(["/x1"]);
+    expect((await delta(otherDev, otherDev, x1Differs, none)).send.map((e) => e.path)).toEqual(["/x1"]);
     // A file with a single link is never grouped, even if inode numbers collide.
     const single = [file("/s1", { ino: "S" }), file("/s2", { ino: "S" })];
     const s1Differs = [file("/s1", { ino: "S", mode: 0o600 }), single[1]!];
-    expect(planDelta(single, single, s1Differs, none).send.map((e) => e.path)).toEqual(["/s1"]);
+    expect((await delta(single, single, s1Differs, none)).send.map((e) => e.path)).toEqual(["/s1"]);
     // Nor is a symlink with a link count above one.
     const links = [link("/l1", "t"), link("/l2", "t")].map((entry) => ({ ...entry, nlink: 2, ino: "L" }));
     const l1Differs = [{ ...links[0]!, mode: 0o700 }, links[1]!];
-    expect(planDelta(links, links, l1Differs, none).send.map((e) => e.path)).toEqual(["/l1"]);
+    expect((await delta(links, links, l1Differs, none)).send.map((e) => e.path)).toEqual(["/l1"]);
   });
 });
 
 describe("deletion stays inside the roots", () => {
-  it("accepts a root and what lies under it, with or without a trailing slash", () => {
+  it("accepts a root and what lies under it, with or without a trailing slash", async () => {
     expect(insideRoots("/srv/app", ["/srv/app"])).toBe(true);
     expect(insideRoots("/srv/app/x/y", ["/srv/app"])).toBe(true);
     expect(insideRoots("/srv/app/x", ["/srv/app/"])).toBe(true);
     expect(insideRoots("/etc/app.conf", ["/srv/app", "/etc/app.conf"])).toBe(true);
   });
 
-  it("refuses siblings that share a prefix, parents, and anything with no roots", () => {
+  it("refuses siblings that share a prefix, parents, and anything with no roots", async () => {
     expect(insideRoots("/srv/application", ["/srv/app"])).toBe(false);
     expect(insideRoots("/srv", ["/srv/app"])).toBe(false);
     expect(insideRoots("/srv/app", [])).toBe(false);

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { ManifestEntry } from "../../../src/manifest/model.ts";
 import { manifestDigest, mismatchedPaths } from "../../../src/manifest/model.ts";
 import { planBatches } from "../../../src/transfer/batches.ts";
-import { carryHashes, insideRoots, planDelta } from "../../../src/transfer/delta.ts";
+import { insideRoots } from "../../../src/transfer/delta.ts";
+import { carry, delta } from "../../support/delta.ts";
 import { file } from "../../support/manifest-entries.ts";
 
 function dir(path: string): ManifestEntry {
@@ -10,7 +11,7 @@ function dir(path: string): ManifestEntry {
 }
 
 describe("batches", () => {
-  it("cuts by bytes and by count, keeps hard-link groups whole and sends directories last", () => {
+  it("cuts by bytes and by count, keeps hard-link groups whole and sends directories last", async () => {
     const entries = [
       dir("/a"),
       file("/a/1", { size: 60 }),
@@ -30,7 +31,7 @@ describe("batches", () => {
 });
 
 describe("manifest comparison", () => {
-  it("sees a broken hard link even when every file's content is right", () => {
+  it("sees a broken hard link even when every file's content is right", async () => {
     const linked = [file("/a", { nlink: 2, ino: "x" }), file("/b", { nlink: 2, ino: "x", hash: "h-/a" })];
     const copied = [file("/a", { nlink: 1, ino: "p" }), file("/b", { nlink: 1, ino: "q", hash: "h-/a" })];
     expect(mismatchedPaths(linked, copied)).toEqual(["/a", "/b"]);
@@ -39,7 +40,7 @@ describe("manifest comparison", () => {
     );
   });
 
-  it("ignores a link to a file outside the listed paths and directory sizes", () => {
+  it("ignores a link to a file outside the listed paths and directory sizes", async () => {
     const source = [file("/a", { nlink: 2, ino: "x" }), dir("/d")];
     const target = [file("/a", { nlink: 1, ino: "y" }), { ...dir("/d"), size: 12288 }];
     expect(mismatchedPaths(source, target)).toEqual([]);
@@ -47,19 +48,19 @@ describe("manifest comparison", () => {
 });
 
 describe("final delta", () => {
-  it("reuses snapshot hashes for files unchanged by size, mtime, ctime and inode", () => {
+  it("reuses snapshot hashes for files unchanged by size, mtime, ctime and inode", async () => {
     const snapshot = [file("/s/same"), file("/s/touched")];
     const listing = [
       { ...file("/s/same"), hash: undefined },
       { ...file("/s/touched", { ctime: "2.0000000000" }), hash: undefined },
       { ...file("/s/new"), hash: undefined },
     ];
-    const carried = carryHashes(snapshot, listing);
-    expect(carried.needHash).toEqual(["/s/touched", "/s/new"]);
-    expect(carried.entries[0]?.hash).toBe("h-/s/same");
+    const carried = await carry(snapshot, listing);
+    expect(carried.needHash).toEqual(["/s/new", "/s/touched"]);
+    expect(carried.entries.find((entry) => entry.path === "/s/same")?.hash).toBe("h-/s/same");
   });
 
-  it("sends what changed or is missing, deletes what vanished, and leaves rewritten files alone", () => {
+  it("sends what changed or is missing, deletes what vanished, and leaves rewritten files alone", async () => {
     const snapshot = [dir("/s"), file("/s/same"), file("/s/changed"), file("/s/gone"), file("/s/app.conf")];
     const final = [
       dir("/s"),
@@ -76,16 +77,16 @@ describe("final delta", () => {
       file("/s/app.conf", { size: 12, mtime: "9.0" }),
       file("/s/stray"),
     ];
-    const plan = planDelta(final, snapshot, target, new Set(["/s/app.conf"]));
-    expect(plan.send.map((e) => e.path)).toEqual(["/s", "/s/changed", "/s/added"]);
+    const plan = await delta(final, snapshot, target, new Set(["/s/app.conf"]));
+    expect(plan.send.map((e) => e.path)).toEqual(["/s", "/s/added", "/s/changed"]);
     expect(plan.remove.sort()).toEqual(["/s/gone", "/s/stray"]);
     expect(plan.rewriteAgain).toEqual([]);
   });
 
-  it("sends a rewritten file again when the source changed it, and asks for the rewrite again", () => {
+  it("sends a rewritten file again when the source changed it, and asks for the rewrite again", async () => {
     const snapshot = [file("/s/app.conf")];
     const final = [file("/s/app.conf", { hash: "edited" })];
-    const plan = planDelta(
+    const plan = await delta(
       final,
       snapshot,
       [file("/s/app.conf", { hash: undefined })],
@@ -94,15 +95,15 @@ describe("final delta", () => {
     expect(plan.rewriteAgain).toEqual(["/s/app.conf"]);
   });
 
-  it("sends a whole hard-link group when one member changed, and replaces a path whose type changed", () => {
+  it("sends a whole hard-link group when one member changed, and replaces a path whose type changed", async () => {
     const snapshot = [file("/s/a", { nlink: 2, ino: "x" }), file("/s/b", { nlink: 2, ino: "x" })];
     const final = [file("/s/a", { nlink: 2, ino: "x", hash: "n" }), file("/s/b", { nlink: 2, ino: "x" })];
-    const plan = planDelta(final, snapshot, [file("/s/a"), dir("/s/b")], new Set());
+    const plan = await delta(final, snapshot, [file("/s/a"), dir("/s/b")], new Set());
     expect(plan.send.map((e) => e.path)).toEqual(["/s/a", "/s/b"]);
     expect(plan.remove).toEqual(["/s/b"]);
   });
 
-  it("only ever deletes inside the workload's paths", () => {
+  it("only ever deletes inside the workload's paths", async () => {
     expect(insideRoots("/srv/portal/x", ["/srv/portal"])).toBe(true);
     expect(insideRoots("/srv/portal", ["/srv/portal"])).toBe(true);
     expect(insideRoots("/srv/portal-old/x", ["/srv/portal"])).toBe(false);

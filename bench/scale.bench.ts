@@ -1,0 +1,129 @@
+/**
+ * Manifests and cutover at scale, on the fleet: trees of many 200-byte files (500 per
+ * directory, test/support/scale-tree.ts) moved by a whole `bin/migrate apply` process, each figure against a baseline
+ * measured in the same run:
+ *   1. the orchestrator's peak RSS (ru_maxrss of the child) for each size: flat means the ratio
+ *      to the smallest tree's stays near 1 while the files grow 10x and 100x;
+ *   2. downtime (the cutover step: freeze, final sync, target check, switch) after 1 % of the
+ *      files changed, against `rsync -a --delete` of the same change from the source to a copy of
+ *      the target's tree (target <= 1.2x rsync's time).
+ * Sizes: SCALE_FILES (default 10000,100000; add 1000000 for the long run). MIGRATE_BIN runs
+ * another build of migrate (an older checkout's bin/migrate) for before/after figures.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { stringify } from "yaml";
+import { hostExec } from "../fixtures/fleet/host-exec.ts";
+import { readFleet } from "../fixtures/fleet/index.ts";
+import { changeOnePercent, seedScaleTree } from "../test/support/scale-tree.ts";
+import { benchPlanInput } from "./transfer-context.ts";
+
+const TREE = "/opt/migrate-scale";
+const KEY_ON_SOURCE = "/root/.migrate-scale-key";
+const PER_DIR = 500;
+
+async function onHost(host: string, script: string): Promise<string> {
+  const result = await hostExec(host, script, { timeoutMs: 60 * 60_000 });
+  if (result.code !== 0) throw new Error(`${host}: ${script}: ${result.stderr}`);
+  return result.stdout;
+}
+
+async function seed(files: number): Promise<void> {
+  const tree = seedScaleTree(files, files / PER_DIR);
+  await onHost("tgt-1", `rm -rf ${TREE} ${TREE}-rsync`);
+  await onHost("portal-src", `rm -rf ${TREE} && cp -a ${tree} ${TREE}`);
+}
+
+interface Measured {
+  code: number;
+  seconds: number;
+  peakMiB: number;
+}
+
+function measuredApply(
+  binary: string,
+  plan: string,
+  stateDir: string,
+  env: Record<string, string>,
+): Measured {
+  const script =
+    "import resource, subprocess, sys, time\n" +
+    "t = time.time(); code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n" +
+    "print(code, time.time() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
+  const run = spawnSync("python3", ["-c", script, binary, "apply", plan, "--yes", "--state-dir", stateDir], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
+  const [code, seconds, kib] = run.stdout.trim().split(" ").map(Number);
+  return { code: code ?? -1, seconds: seconds ?? 0, peakMiB: (kib ?? 0) / 1024 };
+}
+
+/** Seconds each step took, from the journal's start and finish records. */
+function stepSeconds(stateDir: string, plan: string): Record<string, number> {
+  const text = readFileSync(join(stateDir, plan, "journal.jsonl"), "utf8");
+  const started = new Map<string, number>();
+  const result: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const record = JSON.parse(line) as { type: string; key?: string; at: string };
+    if (record.type === "step-start" && record.key) started.set(record.key, Date.parse(record.at));
+    if (record.type === "step-finish" && record.key && started.has(record.key))
+      result[record.key.split("/")[1]!] = (Date.parse(record.at) - started.get(record.key)!) / 1000;
+  }
+  return result;
+}
+
+export async function run(): Promise<void> {
+  const fleet = readFleet();
+  const binary = process.env.MIGRATE_BIN ?? new URL("../bin/migrate", import.meta.url).pathname;
+  const sizes = (process.env.SCALE_FILES ?? "10000,100000").split(",").map(Number);
+  const tgt = fleet.hosts.find((h) => h.name === "tgt-1")!.address;
+  const key = readFileSync(fleet.client.keyFile, "utf8");
+  await onHost("portal-src", `umask 077 && printf '%s' '${key}' > ${KEY_ON_SOURCE}`);
+  const rsync = `rsync -a --delete -e 'ssh -i ${KEY_ON_SOURCE} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR' ${TREE}/ root@${tgt}:${TREE}-rsync/`;
+  console.log(`  migrate: ${binary}`);
+  const rows: { files: number; peak: number }[] = [];
+  for (const files of sizes) {
+    await seed(files);
+    const dir = mkdtempSync(join(tmpdir(), "bench-scale-"));
+    const plan = join(dir, "plan.yaml");
+    const input = benchPlanInput(fleet.planFile, { source: "portal-src", target: "tgt-1", paths: [TREE] });
+    writeFileSync(
+      plan,
+      stringify({ ...input, metadata: { ...(input.metadata as object), name: "bench-scale" } }),
+    );
+    const state = join(dir, "state");
+    const moved = measuredApply(binary, plan, state, { MIGRATE_FAIL_AFTER: "bench/reconfigure" });
+    if (moved.code !== 3) throw new Error(`apply of ${files} files exited ${moved.code}`);
+    const steps = stepSeconds(state, "bench-scale");
+    // rsync's copy of the target's tree as the transfer left it, then the same 1 % change.
+    await onHost("tgt-1", `cp -a ${TREE} ${TREE}-rsync`);
+    await onHost("portal-src", `cd ${TREE} && ${changeOnePercent(files, files / PER_DIR)}`);
+    const started = performance.now();
+    await onHost("portal-src", rsync);
+    const rsyncSeconds = (performance.now() - started) / 1000;
+    const cut = measuredApply(binary, plan, state, {});
+    if (cut.code !== 0) throw new Error(`cutover of ${files} files exited ${cut.code}`);
+    const downtime = stepSeconds(state, "bench-scale").cutover ?? Number.NaN;
+    const peak = Math.max(moved.peakMiB, cut.peakMiB);
+    rows.push({ files, peak });
+    console.log(`  ${files} files:`);
+    console.log(
+      `    apply to reconfigure       ${moved.seconds.toFixed(1)} s (snapshot ${steps.snapshot?.toFixed(1)} s, transfer ${steps.transfer?.toFixed(1)} s), peak RSS ${moved.peakMiB.toFixed(0)} MiB`,
+    );
+    console.log(
+      `    cutover run                ${cut.seconds.toFixed(1)} s, peak RSS ${cut.peakMiB.toFixed(0)} MiB; peak of both ${peak.toFixed(0)} MiB = ${(peak / rows[0]!.peak).toFixed(2)}x the ${rows[0]!.files}-file tree's`,
+    );
+    console.log(`    rsync -a --delete (baseline) ${rsyncSeconds.toFixed(2)} s for the 1 % change`);
+    console.log(
+      `    migrate downtime (cutover) ${downtime.toFixed(2)} s = ${(downtime / rsyncSeconds).toFixed(2)}x rsync's time (target <= 1.2x)`,
+    );
+    rmSync(dir, { recursive: true, force: true });
+    await onHost("tgt-1", `rm -rf ${TREE} ${TREE}-rsync`);
+    await onHost("portal-src", `rm -rf ${TREE}`);
+  }
+  await onHost("portal-src", `rm -f ${KEY_ON_SOURCE}`);
+}

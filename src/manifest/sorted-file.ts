@@ -1,0 +1,235 @@
+/**
+ * Sorted JSONL files on disk, gzip-compressed: a manifest of a million files stays on disk and
+ * is read back one line at a time, so the orchestrator's memory does not grow with the number
+ * of files (and no manifest is ever one string: V8 refuses strings above ~1 GiB).
+ *
+ * Records arrive in any order and are sorted like an external sort: runs of RUN_RECORDS sorted
+ * in memory and written to temporary files, then merged. Equal keys keep the record added last.
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, open, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { finished } from "node:stream/promises";
+import { createGunzip, createGzip } from "node:zlib";
+
+/** Records held in memory before a sorted run goes to disk (a few MB of manifest entries). */
+export const RUN_RECORDS = 10_000;
+
+const GZIP_MAGIC = 0x1f8b;
+
+/** Lines of a file written here (gzip) or by an older migrate (plain JSONL). */
+export async function* readLines(file: string): AsyncGenerator<string> {
+  const handle = await open(file, "r");
+  const magic = Buffer.alloc(2);
+  const { bytesRead } = await handle.read(magic, 0, 2, 0);
+  await handle.close();
+  const raw = createReadStream(file);
+  const stream: Readable =
+    bytesRead === 2 && magic.readUInt16BE(0) === GZIP_MAGIC ? raw.pipe(createGunzip()) : raw;
+  raw.on("error", (error) => stream.destroy(error));
+  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  try {
+    for await (const line of lines) if (line.length > 0) yield line;
+  } finally {
+    lines.close();
+    raw.destroy();
+    stream.destroy();
+  }
+}
+
+/** Writes lines through gzip to a file; `close()` flushes and fsyncs it. */
+export class LineWriter {
+  private readonly gzip: ReturnType<typeof createGzip>;
+  private readonly done: Promise<void>;
+  private buffered: string[] = [];
+  private size = 0;
+
+  constructor(
+    readonly file: string,
+    level = 6,
+  ) {
+    this.gzip = createGzip({ level });
+    const out = createWriteStream(file);
+    this.gzip.pipe(out);
+    this.done = finished(out);
+    this.done.catch(() => {});
+  }
+
+  async write(line: string): Promise<void> {
+    this.buffered.push(line);
+    this.size += line.length;
+    if (this.size >= 256 * 1024) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buffered.length === 0) return;
+    const chunk = `${this.buffered.join("\n")}\n`;
+    this.buffered = [];
+    this.size = 0;
+    if (!this.gzip.write(chunk)) await new Promise<void>((resolve) => this.gzip.once("drain", resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.gzip.end();
+    await this.done;
+    const handle = await open(this.file, "r+");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/**
+ * Collects records in any order and writes them sorted by `compare` on their keys. Memory holds
+ * one run; a larger set goes to disk in runs, merged at `finish`.
+ */
+export class SortedWriter<T> {
+  private records: T[] = [];
+  private runs: string[] = [];
+  private tempDir: string | undefined;
+
+  constructor(
+    private readonly options: {
+      key: (record: T) => string;
+      compare: (a: string, b: string) => number;
+      /** Directory for temporary runs (the output's directory: same disk, removed at finish). */
+      workDir: string;
+      runRecords?: number;
+    },
+  ) {}
+
+  /** Adds a record; call `settle()` now and then so a full run goes to disk. */
+  add(record: T): void {
+    this.records.push(record);
+  }
+
+  async settle(): Promise<void> {
+    if (this.records.length >= (this.options.runRecords ?? RUN_RECORDS)) await this.spill();
+  }
+
+  /** Records added so far. */
+  get count(): number {
+    return this.runCounts + this.records.length;
+  }
+  private runCounts = 0;
+
+  private sortRun(): T[] {
+    const { key, compare } = this.options;
+    // Stable sort, then the last of equal keys kept: a later record replaces an earlier one.
+    const sorted = this.records.sort((a, b) => compare(key(a), key(b)));
+    const unique: T[] = [];
+    for (const record of sorted) {
+      const last = unique.at(-1);
+      if (last !== undefined && compare(key(last), key(record)) === 0) unique[unique.length - 1] = record;
+      else unique.push(record);
+    }
+    this.records = [];
+    return unique;
+  }
+
+  private async spill(): Promise<void> {
+    this.tempDir ??= await mkdtemp(join(this.options.workDir, ".sort-"));
+    const file = join(this.tempDir, `run-${this.runs.length}.gz`);
+    const writer = new LineWriter(file, 1);
+    const run = this.sortRun();
+    this.runCounts += run.length;
+    for (const record of run) await writer.write(JSON.stringify(record));
+    await writer.close();
+    this.runs.push(file);
+  }
+
+  /** The records in order, each key once; temporary runs are removed once read. */
+  async *sorted(): AsyncGenerator<T> {
+    try {
+      if (this.runs.length === 0) {
+        yield* this.sortRun();
+        return;
+      }
+      if (this.records.length > 0) await this.spill();
+      yield* mergeRuns(
+        this.runs.map((file) => parsed<T>(readLines(file))),
+        this.options.key,
+        this.options.compare,
+      );
+    } finally {
+      if (this.tempDir) await rm(this.tempDir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function* parsed<T>(lines: AsyncIterable<string>): AsyncGenerator<T> {
+  for await (const line of lines) yield JSON.parse(line) as T;
+}
+
+/** k-way merge of sorted sources; of equal keys the one from the latest source wins. */
+async function* mergeRuns<T>(
+  sources: AsyncGenerator<T>[],
+  key: (record: T) => string,
+  compare: (a: string, b: string) => number,
+): AsyncGenerator<T> {
+  const heads: (T | undefined)[] = await Promise.all(
+    sources.map(async (source) => (await source.next()).value),
+  );
+  for (;;) {
+    let best = -1;
+    for (let index = 0; index < heads.length; index++) {
+      const head = heads[index];
+      if (head === undefined) continue;
+      if (best === -1 || compare(key(head), key(heads[best] as T)) <= 0) best = index;
+    }
+    if (best === -1) return;
+    const chosen = heads[best] as T;
+    const chosenKey = key(chosen);
+    for (let index = 0; index < heads.length; index++) {
+      const head = heads[index];
+      if (head !== undefined && compare(key(head), chosenKey) === 0)
+        heads[index] = (await sources[index]!.next()).value;
+    }
+    yield chosen;
+  }
+}
+
+/** Records in key order: a stream read from disk, or an array (small sets, tests). */
+export type Sorted<T> = AsyncIterable<T> | Iterable<T>;
+
+function iterate<T>(records: Sorted<T>): AsyncIterator<T> | Iterator<T> {
+  return Symbol.asyncIterator in records ? records[Symbol.asyncIterator]() : records[Symbol.iterator]();
+}
+
+/**
+ * Walks two streams sorted by the same order together: each key once, with the record of each
+ * side that has it. The comparison of two manifests without holding either.
+ */
+export async function* mergeJoin<A, B>(
+  left: Sorted<A>,
+  right: Sorted<B>,
+  keys: {
+    left: (record: A) => string;
+    right: (record: B) => string;
+    compare: (a: string, b: string) => number;
+  },
+): AsyncGenerator<{ key: string; left?: A; right?: B }> {
+  const a = iterate(left);
+  const b = iterate(right);
+  let x = await a.next();
+  let y = await b.next();
+  while (!x.done || !y.done) {
+    const order = x.done ? 1 : y.done ? -1 : keys.compare(keys.left(x.value), keys.right(y.value));
+    if (order < 0 && !x.done) {
+      yield { key: keys.left(x.value), left: x.value };
+      x = await a.next();
+    } else if (order > 0 && !y.done) {
+      yield { key: keys.right(y.value), right: y.value };
+      y = await b.next();
+    } else if (!x.done && !y.done) {
+      yield { key: keys.left(x.value), left: x.value, right: y.value };
+      x = await a.next();
+      y = await b.next();
+    }
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Manifests on disk: a header line, then one entry per line in path order, gzip-compressed.
+ * Written from a sorted stream, read back as one; the digest is computed by reading the file,
+ * so neither saving nor loading holds the entries. Hard-link groups are the one thing kept in
+ * memory, and only for files with more than one link.
+ */
+import { createHash } from "node:crypto";
+import { rename } from "node:fs/promises";
+import { canonicalLine, comparePaths, type HashAlgorithm, type ManifestEntry } from "./model.ts";
+import { LineWriter, readLines, SortedWriter } from "./sorted-file.ts";
+
+export interface ManifestHeader {
+  hash: HashAlgorithm;
+  roots: string[];
+}
+
+/** What a saved manifest holds, in totals: enough for deadlines and step outputs. */
+export interface ManifestSummary {
+  digest: string;
+  entries: number;
+  files: number;
+  bytes: number;
+  largest: number;
+}
+
+/** A sorter for manifest entries, spilling to `workDir`. */
+export function entrySorter(workDir: string, runRecords?: number): SortedWriter<ManifestEntry> {
+  return new SortedWriter<ManifestEntry>({
+    key: (entry) => entry.path,
+    compare: comparePaths,
+    workDir,
+    ...(runRecords === undefined ? {} : { runRecords }),
+  });
+}
+
+/** The entries of a saved manifest, in path order. */
+export async function* readEntries(file: string): AsyncGenerator<ManifestEntry> {
+  let header = true;
+  for await (const line of readLines(file)) {
+    if (header) header = false;
+    else yield JSON.parse(line) as ManifestEntry;
+  }
+}
+
+export async function readHeader(file: string): Promise<ManifestHeader> {
+  for await (const line of readLines(file)) return JSON.parse(line) as ManifestHeader;
+  throw new Error(`manifest ${file} is empty`);
+}
+
+interface Group {
+  first: string;
+  members: number;
+}
+
+const inodeKey = (entry: ManifestEntry) => `${entry.dev}:${entry.ino}`;
+
+function linkCandidate(entry: ManifestEntry): boolean {
+  return entry.type === "file" && entry.nlink >= 2;
+}
+
+/** A hard-linked file's group (its first path) or undefined; see model.ts `linkGroups`. */
+export type GroupOf = (entry: ManifestEntry) => string | undefined;
+
+/**
+ * Hard-link groups of a sorted stream, read once: the first path seen of an inode is the
+ * group's first. Holds only files with more than one link.
+ */
+export async function linkGroupsOf(entries: AsyncIterable<ManifestEntry>): Promise<GroupOf> {
+  const groups = new Map<string, Group>();
+  for await (const entry of entries) {
+    if (!linkCandidate(entry)) continue;
+    const group = groups.get(inodeKey(entry));
+    if (group) group.members++;
+    else groups.set(inodeKey(entry), { first: entry.path, members: 1 });
+  }
+  return (entry) => {
+    if (!linkCandidate(entry)) return undefined;
+    const group = groups.get(inodeKey(entry));
+    return group && group.members >= 2 ? group.first : undefined;
+  };
+}
+
+/** sha256 over canonical lines fed in path order; equal to `manifestDigest` of the same entries. */
+export class StreamDigest {
+  private readonly digest = createHash("sha256");
+
+  constructor(
+    hash: HashAlgorithm,
+    private readonly groupOf: GroupOf,
+  ) {
+    this.digest.update(`${hash}\n`);
+  }
+
+  add(entry: ManifestEntry): void {
+    this.digest.update(canonicalLine(entry, this.groupOf(entry)));
+    this.digest.update("\n");
+  }
+
+  value(): string {
+    return `sha256:${this.digest.digest("hex")}`;
+  }
+}
+
+/** The digest of sorted entries; `entries` is called twice (hard-link groups, then lines). */
+export async function digestSorted(
+  hash: HashAlgorithm,
+  entries: () => AsyncIterable<ManifestEntry>,
+): Promise<string> {
+  const digest = new StreamDigest(hash, await linkGroupsOf(entries()));
+  for await (const entry of entries()) digest.add(entry);
+  return digest.value();
+}
+
+/**
+ * Write sorted entries to `file` (through a temp name, fsynced, renamed), then digest what was
+ * written. `entries` must come in path order, each path once.
+ */
+export async function writeManifestFile(
+  file: string,
+  header: ManifestHeader,
+  entries: AsyncIterable<ManifestEntry> | Iterable<ManifestEntry>,
+  /** false for a listing only compared, never journaled: its digest would cost two more reads. */
+  digest = true,
+): Promise<ManifestSummary> {
+  const writer = new LineWriter(`${file}.tmp`);
+  const summary = { entries: 0, files: 0, bytes: 0, largest: 0 };
+  let last: string | undefined;
+  await writer.write(JSON.stringify({ hash: header.hash, roots: header.roots }));
+  for await (const entry of entries) {
+    if (last !== undefined && comparePaths(last, entry.path) >= 0)
+      throw new Error(
+        `manifest entries out of order: ${JSON.stringify(entry.path)} after ${JSON.stringify(last)}`,
+      );
+    last = entry.path;
+    summary.entries++;
+    if (entry.type === "file") {
+      summary.files++;
+      summary.bytes += entry.size;
+      summary.largest = Math.max(summary.largest, entry.size);
+    }
+    await writer.write(JSON.stringify(entry));
+  }
+  await writer.close();
+  await rename(`${file}.tmp`, file);
+  return { ...summary, digest: digest ? await digestFile(file) : "" };
+}
+
+/** The digest of a saved manifest, read from the file. */
+export async function digestFile(file: string): Promise<string> {
+  const header = await readHeader(file);
+  return digestSorted(header.hash, () => readEntries(file));
+}
+
+/** Totals of a saved manifest, read from the file. */
+export async function summarize(file: string): Promise<Omit<ManifestSummary, "digest">> {
+  const summary = { entries: 0, files: 0, bytes: 0, largest: 0 };
+  for await (const entry of readEntries(file)) {
+    summary.entries++;
+    if (entry.type !== "file") continue;
+    summary.files++;
+    summary.bytes += entry.size;
+    summary.largest = Math.max(summary.largest, entry.size);
+  }
+  return summary;
+}

@@ -1,0 +1,148 @@
+/**
+ * Manifests as sorted streams on disk: the external sort (runs spilled and merged, a later
+ * record replacing an earlier one of the same path), the merge-join that compares two sorted
+ * streams, and the saved file whose digest equals the in-memory digest — with names that break
+ * naive line or locale handling: newlines, spaces, UTF-8 beyond the BMP, very long paths.
+ */
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { comparePaths, type ManifestEntry, manifestDigest, toJsonl } from "../../../src/manifest/model.ts";
+import { mergeJoin, SortedWriter } from "../../../src/manifest/sorted-file.ts";
+import { digestFile, entrySorter, readEntries, writeManifestFile } from "../../../src/manifest/store.ts";
+import { file } from "../../support/manifest-entries.ts";
+
+const ODD = [
+  "/srv/a\nb",
+  "/srv/a b",
+  "/srv/a",
+  "/srv/a/b",
+  "/srv/中文/文件.txt",
+  "/srv/😀emoji",
+  "/srv/\uffff-last-bmp",
+  "/srv/Zebra",
+  "/srv/zebra",
+  "/srv/-dash",
+  `/srv/${"long-directory-name/".repeat(200)}end`,
+  "/srv/é",
+  "/srv/e\u0301",
+];
+
+/** UTF-8 byte order, computed the slow obvious way. */
+function byteOrder(paths: readonly string[]): string[] {
+  return [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const result: T[] = [];
+  for await (const item of items) result.push(item);
+  return result;
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "sorted-file-"));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("external sort", () => {
+  it("sorts odd names in UTF-8 byte order across spilled runs and removes its runs", async () => {
+    const sorter = entrySorter(dir, 3);
+    for (const path of [...ODD].reverse()) {
+      sorter.add(file(path));
+      await sorter.settle();
+    }
+    expect(sorter.count).toBe(ODD.length);
+    expect((await readdir(dir)).some((name) => name.startsWith(".sort-"))).toBe(true);
+    const sorted = (await collect(sorter.sorted())).map((entry) => entry.path);
+    expect(sorted).toEqual(byteOrder(ODD));
+    expect((await readdir(dir)).some((name) => name.startsWith(".sort-"))).toBe(false);
+  });
+
+  it("keeps the record added last of equal keys, within a run and across runs", async () => {
+    const sorter = new SortedWriter<[string, number]>({
+      key: (r) => r[0],
+      compare: comparePaths,
+      workDir: dir,
+      runRecords: 2,
+    });
+    const records: [string, number][] = [
+      ["b", 1],
+      ["a", 1],
+      ["b", 2],
+      ["c", 1],
+      ["a", 2],
+      ["a", 3],
+    ];
+    for (const record of records) {
+      sorter.add(record);
+      await sorter.settle();
+    }
+    expect(await collect(sorter.sorted())).toEqual([
+      ["a", 3],
+      ["b", 2],
+      ["c", 1],
+    ]);
+  });
+});
+
+describe("merge-join", () => {
+  async function* stream<T>(items: readonly T[]): AsyncGenerator<T> {
+    yield* items;
+  }
+
+  it("pairs each path once, with the side or sides that have it", async () => {
+    const left = byteOrder(ODD.filter((_, i) => i % 2 === 0));
+    const right = byteOrder(ODD.filter((_, i) => i % 3 === 0));
+    const joined = await collect(
+      mergeJoin(stream(left), stream(right), { left: (p) => p, right: (p) => p, compare: comparePaths }),
+    );
+    expect(joined.map((pair) => pair.key)).toEqual(byteOrder([...new Set([...left, ...right])]));
+    for (const pair of joined) {
+      expect(pair.left).toBe(left.includes(pair.key) ? pair.key : undefined);
+      expect(pair.right).toBe(right.includes(pair.key) ? pair.key : undefined);
+    }
+  });
+
+  it("drains one side when the other is empty", async () => {
+    const keys = { left: (p: string) => p, right: (p: string) => p, compare: comparePaths };
+    expect(await collect(mergeJoin(stream(["x", "y"]), stream<string>([]), keys))).toEqual([
+      { key: "x", left: "x" },
+      { key: "y", left: "y" },
+    ]);
+    expect(await collect(mergeJoin(stream<string>([]), stream(["x"]), keys))).toEqual([
+      { key: "x", right: "x" },
+    ]);
+  });
+});
+
+describe("manifest file", () => {
+  const entries: ManifestEntry[] = byteOrder(ODD).map((path, index) =>
+    file(path, index < 2 ? { nlink: 2, ino: "shared" } : {}),
+  );
+
+  it("reads back what it wrote, compressed, with the in-memory digest", async () => {
+    const target = join(dir, "m.jsonl.gz");
+    const summary = await writeManifestFile(target, { hash: "sha256", roots: ["/srv"] }, entries);
+    const back = await collect(readEntries(target));
+    expect(back).toEqual(entries);
+    expect(summary).toMatchObject({ entries: ODD.length, files: ODD.length, bytes: 10 * ODD.length });
+    // Hard links enter the digest as their group's first path, computed from the stream.
+    expect(summary.digest).toBe(manifestDigest({ hash: "sha256", roots: ["/srv"], entries }));
+    expect((await readFile(target)).subarray(0, 2).toString("hex")).toBe("1f8b");
+  });
+
+  it("reads a plain JSONL manifest an older migrate saved, with the same digest", async () => {
+    const manifest = { hash: "sha256" as const, roots: ["/srv"], entries };
+    const plain = join(dir, "old.jsonl");
+    await import("node:fs/promises").then((fs) => fs.writeFile(plain, [...toJsonl(manifest)].join("")));
+    expect(await digestFile(plain)).toBe(manifestDigest(manifest));
+  });
+
+  it("refuses entries out of order rather than saving a manifest that compares wrongly", async () => {
+    await expect(
+      writeManifestFile(join(dir, "bad.jsonl.gz"), { hash: "sha256", roots: [] }, [file("/b"), file("/a")]),
+    ).rejects.toThrow(/out of order/);
+  });
+});
