@@ -5,7 +5,7 @@
  */
 import type { Check, Database, Host, Workload } from "../../plan/schema.ts";
 import { verifyChecks, verifyFull } from "../../plan/verify-checks.ts";
-import { replicatesByDefault, replicationEngineFor } from "../../steps/db/replication/engines.ts";
+import { replicatesByDefault } from "../../steps/db/replication/engines.ts";
 import type {
   CheckInput,
   DatabaseInput,
@@ -34,10 +34,7 @@ function databaseMode(db: Database): Pick<DatabaseInput, "mode" | "modeReason" |
   }
   return {
     mode: "dump",
-    modeReason:
-      replicationEngineFor(db.engine) === undefined
-        ? `default: no native replication for ${db.engine} in this build`
-        : `default for ${db.engine}: its freeze (read_only) stops the whole server, so set mode: replicate to choose it`,
+    modeReason: `default for ${db.engine}: its freeze (read_only) stops the whole server, so set mode: replicate to choose it`,
     modeAsked: false,
   };
 }
