@@ -175,7 +175,7 @@ async function runChecks(
 }
 
 async function databaseFigures(context: StepContext, target: Remote) {
-  const dumps = context.outputsOf("snapshot")?.databases ?? [];
+  const dumps = (context.outputsOf("snapshot")?.databases ?? []).filter((db) => db.mode !== "replicate");
   const restores = context.outputsOf("reconfigure")?.databases ?? [];
   let dumpBytes = 0;
   for (const dump of dumps) {

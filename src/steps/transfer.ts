@@ -96,7 +96,8 @@ export const transfer: Step<"transfer"> = {
     // Dumps travel as deltas against the chunks the target holds, beside the in-place check of the files.
     const [dumped, parts] = await Promise.all([
       sendDumps(
-        context.outputsOf("snapshot")?.databases ?? [],
+        // A replicated database has no dump: the target follows it by replication instead.
+        (context.outputsOf("snapshot")?.databases ?? []).filter((db) => db.mode !== "replicate"),
         { source, target, stagingDir: input.stagingDir, hash: input.hash },
         context,
       ),
