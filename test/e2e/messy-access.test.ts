@@ -164,7 +164,11 @@ describe.skipIf(skipReason !== "")("messy fleet: logins, privilege and staging",
 
     it("item 15: fsyncs each manifest and undo state before the journal names it", () => {
       expect(result.exitCode).toBe(0);
-      for (const name of ["manifest-snapshot.jsonl.tmp", "manifest-final.jsonl.tmp", "rewrites.json.tmp"])
+      for (const name of [
+        "manifest-snapshot.jsonl.gz.tmp",
+        "manifest-final.jsonl.gz.tmp",
+        "rewrites.json.tmp",
+      ])
         expect(trace, name).toMatch(new RegExp(`fsync\\(\\d+<[^>]*/${name.replaceAll(".", "\\.")}>\\) = 0`));
     });
 

@@ -188,7 +188,12 @@ describe.skipIf(skipReason !== "")("trust: host keys and secrets", () => {
           host.auth = { keyFile: fleet.client.passphraseKeyFile, passphraseEnv: fleet.client.passphraseEnv };
         }
         const tax = plan.workloads![0]!;
-        tax.databases = tax.databases!.map((db) => ({ ...db, passwordEnv: "TAX_DB_PASSWORD" }));
+        // By dump: the dump and restore clients are what take passwordEnv (replication runs as postgres).
+        tax.databases = tax.databases!.map((db) => ({
+          ...db,
+          passwordEnv: "TAX_DB_PASSWORD",
+          mode: "dump" as const,
+        }));
       },
     });
     const env = { [fleet.client.passphraseEnv]: passphrase, TAX_DB_PASSWORD: dbCanary };
