@@ -78,7 +78,8 @@ describe("the planner's step inputs", () => {
     dumpFile: "/var/lib/migrate/app/mariadb-shop.dump",
     finalDumpFile: "/var/lib/migrate/app/mariadb-shop.final.dump",
     mode: "dump",
-    modeReason: "default: no native replication for mariadb in this build",
+    modeReason:
+      "default for mariadb: its freeze (read_only) stops the whole server, so set mode: replicate to choose it",
     modeAsked: false,
   };
   const rewrites = [
