@@ -83,6 +83,26 @@ describe.skipIf(skipReason !== "")("rehearsing a replicated database", { shuffle
     expect(status.stdout).toContain(`tax_collection: replicating to the target (until the cutover: `);
   });
 
+  it("a second journal's rehearsal is refused before it touches the live subscriber", async () => {
+    const other = preparePlan();
+    const result = await runCli([
+      "rehearse",
+      other.planFile,
+      "--yes",
+      "--state-dir",
+      other.stateDir,
+      "--only",
+      "tax-collection",
+    ]);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain("tax_collection on tgt-2 is a live subscriber of another migration");
+    const users = await sh(
+      "tax-src",
+      psql("select count(*) from pg_roles where rolname like 'migrate_repl_%'"),
+    );
+    expect(users.stdout.trim()).toBe("1");
+  });
+
   it("the cutover brings the source's later writes; every table hashes alike on both sides", async () => {
     const cut = await cli("apply", ["--stop-before", "verify"]);
     expect(cut.exitCode, cut.stderr.slice(-2000)).toBe(0);

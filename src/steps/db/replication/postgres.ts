@@ -10,6 +10,7 @@ import { databaseDeadlineMs } from "../../../remote/deadline.ts";
 import { sh } from "../../../remote/shell.ts";
 import { databaseSize } from "../engines.ts";
 import { withDatabasePassword } from "../password.ts";
+import { refuseForeignSubscriber } from "./postgres-guard.ts";
 import { postgresPreflight } from "./postgres-preflight.ts";
 import { ident, literal, psql, SEQUENCE_SETVALS } from "./postgres-sql.ts";
 import type { ReplicationContext, ReplicationEngine, ReplicationLag, ReplicationState } from "./types.ts";
@@ -192,6 +193,7 @@ export const postgresReplication: ReplicationEngine = {
 
   async start(ctx, previous) {
     if (!previous) throw new Error("postgresReplication.start needs the journaled initialState");
+    await refuseForeignSubscriber(ctx, names(previous).subscription);
     await prepareSource(ctx, previous);
     const state = await subscribe(ctx, previous);
     await waitCopied(ctx, state);
