@@ -85,7 +85,14 @@ export interface WorkloadReport {
   /** Hooks that ran around the steps, in order (docs/hooks.md). */
   hooks?: HookReport[];
   /** `migrate finalize` ended the migration for good in this run. */
-  finalized?: { at: string; by: string; servicesDisabled: string[]; stagingRemoved: string[] };
+  finalized?: {
+    at: string;
+    by: string;
+    servicesDisabled: string[];
+    stagingRemoved: string[];
+    /** Replication objects an earlier run left, dropped by finalize. */
+    replicationDropped: string[];
+  };
 }
 
 export interface HookReport {
@@ -317,6 +324,7 @@ function buildWorkload(
             by: w.finalized.by,
             servicesDisabled: w.finalized.servicesDisabled,
             stagingRemoved: w.finalized.stagingRemoved,
+            replicationDropped: w.finalized.replicationDropped,
           },
         }
       : {}),

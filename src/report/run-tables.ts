@@ -182,6 +182,7 @@ export function runTables(run: RunReport, timeZone: string): RunTable[] {
             { text: w.finalized.by },
             { text: w.finalized.servicesDisabled.join(", ") || dash },
             { text: w.finalized.stagingRemoved.join(", ") || dash },
+            { text: w.finalized.replicationDropped.join(", ") || "none left" },
           ],
         ]
       : [],
@@ -197,7 +198,14 @@ export function runTables(run: RunReport, timeZone: string): RunTable[] {
     {
       id: "finalized",
       title: "Finalized (rollback no longer offered)",
-      headers: ["Workload", "Finalized at", "By", "Source services disabled", "Staging removed on"],
+      headers: [
+        "Workload",
+        "Finalized at",
+        "By",
+        "Source services disabled",
+        "Staging removed on",
+        "Replication dropped",
+      ],
       rows: finalized,
     },
   ].filter((table) => table.rows.length > 0);

@@ -61,26 +61,26 @@ export async function resumeReplications(
   }
 }
 
+/**
+ * The engine's freeze (or thaw) of each replicated database, on the source by default. On the
+ * target it keeps a rehearsal's services from writing where the subscription applies the
+ * source's changes: client sessions are refused writes, the apply worker (PostgreSQL) and the
+ * replica's SQL thread (MariaDB) are not client sessions and go on applying (docs/rehearse.md).
+ */
 export async function freezeDatabases(
   input: CutoverInput,
   context: StepContext<unknown>,
   hosts: Hosts,
   replicated: readonly Replicated[],
   how: "freeze" | "thaw",
+  side: "source" | "target" = "source",
+  signal: AbortSignal = context.signal,
 ): Promise<void> {
   for (const { db, state } of replicated) {
-    const ctx = await replicationContext(
-      db,
-      hosts.source,
-      hosts.target,
-      input.source,
-      state,
-      context.signal,
-      {
-        tunnel: false,
-      },
-    );
-    await engineOf(db)[how](ctx);
+    const ctx = await replicationContext(db, hosts.source, hosts.target, input.source, state, signal, {
+      tunnel: false,
+    });
+    await engineOf(db)[how](side === "source" ? ctx : { ...ctx, source: hosts.target });
   }
 }
 

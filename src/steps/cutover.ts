@@ -71,7 +71,11 @@ export const cutover: Step<"cutover"> = {
     // Caught up before a crash: already being torn down, never started again.
     const caught = (name: string) => state?.caughtUp?.find((db) => db.name === name);
     const streaming = replicated.filter(({ db }) => !caught(db.name));
-    if (!reached(state, "restored")) await resumeReplications(input, context, hosts, streaming);
+    if (!reached(state, "restored")) {
+      // A rehearsal that crashed left the target read-only: the switched target must take writes.
+      await freezeDatabases(input, context, hosts, replicated, "thaw", "target");
+      await resumeReplications(input, context, hosts, streaming);
+    }
     if (state === undefined) {
       // A refusal that can be known now comes before the source stops serving.
       await checkSwitchable(input, context);

@@ -7,6 +7,9 @@
  */
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
+import type { ReplicationStateRecord } from "./contracts.ts";
+import type { DatabaseInput, HostRef } from "./inputs.ts";
+import { engineOf, replicationContext } from "./replicate.ts";
 import { STAGING_ROOT } from "./staging.ts";
 import { QUICK_MS, SERVICE_MS } from "./support.ts";
 
@@ -42,4 +45,30 @@ export async function finalizeHosts(
     removed.push(host);
   }
   return { servicesDisabled: [...input.services], stagingRemoved: removed };
+}
+
+/**
+ * Every replication `states` names (the journal's, cutover or not) torn down where any of its
+ * objects still exists: what a crash or an interrupted teardown left. Returns what existed and
+ * was dropped (`tax_collection: slot migrate_sub_…`); empty when the cutover had dropped it all.
+ */
+export async function dropReplications(
+  databases: readonly DatabaseInput[],
+  states: Readonly<Record<string, ReplicationStateRecord>>,
+  hosts: { source: Remote; target: Remote; sourceHost: HostRef },
+  signal: AbortSignal,
+): Promise<string[]> {
+  const dropped: string[] = [];
+  for (const db of databases) {
+    const state = states[db.name];
+    if (!state) continue;
+    const ctx = await replicationContext(db, hosts.source, hosts.target, hosts.sourceHost, state, signal, {
+      tunnel: false,
+    });
+    const present = await engineOf(db).present(ctx, state);
+    if (present.length === 0) continue;
+    await engineOf(db).teardown(ctx, state);
+    dropped.push(...present.map((object) => `${db.name}: ${object}`));
+  }
+  return dropped;
 }

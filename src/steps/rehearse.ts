@@ -3,7 +3,8 @@
  * measure what the cutover's final sync would find (list and hash what changed on the source
  * since the snapshot, hash the target's tree, test the gateway's configuration), start the
  * target's services, run the verify checks against the target directly (rehearse-checks.ts), and
- * stop the services again — also when a check fails or the run is stopped; those that were
+ * stop the services again — also when a check fails or the run is stopped (a replicated
+ * database's target copy is read-only to clients meanwhile: it is a live subscriber); those that were
  * running before the rehearsal are started again, so the target is left as it was found. Nothing on the source or
  * the traffic path changes. Journaled as pseudo-step "rehearse"; the outputs carry the
  * measurements and the projected downtime (projection.ts).
@@ -20,6 +21,7 @@ import type { Remote } from "../remote/types.ts";
 import { carryHashes } from "../transfer/delta.ts";
 import { type CheckOutcome, runCheck } from "./checks.ts";
 import type { RehearseOutput } from "./contracts.ts";
+import { freezeDatabases, splitDatabases } from "./cutover-replication.ts";
 import { countRows } from "./db/engines.ts";
 import type { CheckInput, CutoverInput, VerifyInput } from "./inputs.ts";
 import { projectDowntimeMs } from "./projection.ts";
@@ -212,11 +214,20 @@ export async function rehearseOnTarget(input: RehearseInput, context: StepContex
   const switchMs = await timeSwitchTest(cutover, context);
   const started = await inactive(target, cutover.services, context.signal);
   const running = cutover.services.filter((service) => !started.includes(service));
+  // A replicated database on the target is a live subscriber: the services started below must
+  // not write there (an UPDATE would silently diverge, a key conflict would stop the apply).
+  const { replicated } = splitDatabases(cutover, context);
+  const hosts = { source, target };
   let outcomes: CheckOutcome[] = [];
   let startMs = 0;
   let verifyMs = 0;
   let stopMs = 0;
   try {
+    await freezeDatabases(cutover, context, hosts, replicated, "freeze", "target");
+    for (const { db } of replicated)
+      context.log.info(
+        `${db.name} on ${cutover.target.name} is read-only to clients for the rehearsal; the replication keeps applying`,
+      );
     [, startMs] = await timed(() => startServices(target, cutover.services, context.signal));
     context.log.info(`target services running for the rehearsal; checking ${cutover.target.name} directly`);
     [outcomes, verifyMs] = await timed(() => runChecks(input, context, target));
@@ -226,6 +237,9 @@ export async function rehearseOnTarget(input: RehearseInput, context: StepContex
     // the rehearsal are started again.
     const signal = context.signal.aborted ? AbortSignal.timeout(SERVICE_MS) : context.signal;
     [, stopMs] = await timed(() => stopServices(target, cutover.services, signal));
+    // Writable again once nothing of the rehearsal runs; a crash before this leaves it read-only
+    // until the cutover, which makes it writable before anything else (cutover.ts).
+    await freezeDatabases(cutover, context, hosts, replicated, "thaw", "target", signal);
     await startServices(target, running, signal);
   }
   const failed = outcomes.find((outcome) => !outcome.ok);

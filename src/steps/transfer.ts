@@ -95,8 +95,8 @@ export const transfer: Step<"transfer"> = {
     const allDigest = manifestDigest({ hash: input.hash, roots: [], entries: all });
     // Dumps travel as deltas against the chunks the target holds, beside the in-place check of the files.
     const [dumped, parts] = await Promise.all([
+      // A replicated database has no dump: the engine seeds the target in reconfigure.
       sendDumps(
-        // A replicated database has no dump: the target follows it by replication instead.
         (context.outputsOf("snapshot")?.databases ?? []).filter((db) => db.mode !== "replicate"),
         { source, target, stagingDir: input.stagingDir, hash: input.hash },
         context,

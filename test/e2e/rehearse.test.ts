@@ -154,10 +154,14 @@ describe.skipIf(skipReason !== "")("rehearse, keep warm, then cut over alone", {
 
   it("a failing check fails the rehearsal and still stops the services it started", async () => {
     // Its own state directory: a plan with one more check is a changed plan for the main journal.
+    // Licensing (its database is dumped), on its own: tax-collection's target database is the
+    // main journal's live subscriber, which a second journal must not seed again.
     const failing = preparePlan((plan) => {
-      const tax = plan.workloads?.find((workload) => workload.name === "tax-collection");
-      const failingCheck = { command: { host: "tgt-2", run: "test -f /srv/tax/no-such-file" } };
-      if (tax) tax.verify = [...(Array.isArray(tax.verify) ? tax.verify : []), failingCheck];
+      const licensing = plan.workloads?.find((workload) => workload.name === "licensing");
+      if (licensing) delete licensing.dependsOn;
+      const failingCheck = { command: { host: "tgt-3", run: "test -f /srv/licensing/no-such-file" } };
+      if (licensing)
+        licensing.verify = [...(Array.isArray(licensing.verify) ? licensing.verify : []), failingCheck];
     });
     const result = await runCli([
       "rehearse",
@@ -166,13 +170,13 @@ describe.skipIf(skipReason !== "")("rehearse, keep warm, then cut over alone", {
       "--state-dir",
       failing.stateDir,
       "--only",
-      "tax-collection",
+      "licensing",
     ]);
     expect(result.exitCode, result.stderr.slice(-2000)).toBe(3);
     expect(result.stderr).toContain(
-      "rehearsal verify failed: command on tgt-2: test -f /srv/tax/no-such-file",
+      "rehearsal verify failed: command on tgt-3: test -f /srv/licensing/no-such-file",
     );
-    expect((await sh("tgt-2", "systemctl is-active tax")).stdout.trim()).not.toBe("active");
+    expect((await sh("tgt-3", "systemctl is-active licensing")).stdout.trim()).not.toBe("active");
     await gatewayServesSources();
   });
 

@@ -167,8 +167,13 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       const memory = session.memoryOf(planned);
       // Sync and rehearse start their steps afresh: the transfer then finds what the target
       // holds by digest (its evidence), not by an earlier run's verified batches.
-      if ((options.kind ?? "apply") !== "apply")
+      if ((options.kind ?? "apply") !== "apply") {
+        const replication = memory.checkpoints.reconfigure?.replication;
         for (const step of PRE_CUTOVER) delete memory.checkpoints[step];
+        // A replication an earlier run started keeps running under its journaled names (no
+        // second seed, no second slot); only the reconfigure's commands run again.
+        if (replication) memory.checkpoints.reconfigure = { commandsDone: 0, replication };
+      }
       jobs.set(planned.name, { memory, ...job });
       items.push({
         name: planned.name,

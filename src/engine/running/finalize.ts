@@ -8,7 +8,8 @@ import { UserError } from "../../errors.ts";
 import type { Plan } from "../../plan/schema.ts";
 import { formatTime } from "../../plan/time.ts";
 import type { Remote } from "../../remote/types.ts";
-import { finalizeHosts } from "../../steps/finalize.ts";
+import type { ReplicationStateRecord } from "../../steps/contracts.ts";
+import { dropReplications, finalizeHosts } from "../../steps/finalize.ts";
 import type { Clock } from "../clock.ts";
 import { emptyCounts, type OnEvent } from "../events.ts";
 import type { Journal } from "../journal/journal.ts";
@@ -58,6 +59,15 @@ export function finalizedRefusal(
       hint: "the source's services are disabled and its staging is gone; restore from the bureau's backups if the old system must come back",
     },
   );
+}
+
+/** Every replication the journal says was started for the workload (checkpoints included). */
+function journaledReplications(
+  summary: JournalSummary,
+  name: string,
+): Record<string, ReplicationStateRecord> {
+  const reconfigure = summary.workloads.get(name)?.steps.reconfigure;
+  return { ...reconfigure?.lastCheckpoint?.replication, ...reconfigure?.outputs?.replication };
 }
 
 /**
@@ -128,7 +138,7 @@ export async function finalizeWorkloads(options: FinalizeOptions): Promise<Final
     const workload = planned.get(name)!;
     const cutover = workload.steps.find((step) => step.name === "cutover");
     if (cutover?.name !== "cutover") throw new TypeError(`finalize: ${name} has no cutover step`);
-    const { source, target, services, stagingDir } = cutover.input;
+    const { source, target, services, stagingDir, databases } = cutover.input;
     session.recorder.emit({
       type: "log",
       level: "info",
@@ -142,20 +152,43 @@ export async function finalizeWorkloads(options: FinalizeOptions): Promise<Final
         (host) => options.remote(host, options.signal),
         options.signal,
       );
-      // Replication users and slots: none are journaled by this version, so none are dropped.
+      const journaled = journaledReplications(before, name);
+      const replicationDropped = await dropReplications(
+        databases,
+        journaled,
+        {
+          source: await options.remote(source.name, options.signal),
+          target: await options.remote(target.name, options.signal),
+          sourceHost: source,
+        },
+        options.signal,
+      );
+      if (Object.keys(journaled).length > 0)
+        session.recorder.emit({
+          type: "log",
+          level: replicationDropped.length > 0 ? "warn" : "info",
+          message:
+            replicationDropped.length > 0
+              ? `finalize: dropped replication objects an earlier run left: ${replicationDropped.join(", ")}`
+              : "finalize: no replication user, slot, publication or subscription of this migration is left",
+          workload: name,
+          at: session.recorder.now(),
+        });
       await session.recorder.record({
         type: "finalize",
         workload: name,
         by,
         ...outcome,
         stagingDir,
-        replicationDropped: [],
+        replicationDropped,
       });
+      const dropped =
+        replicationDropped.length > 0 ? `, replication dropped (${replicationDropped.join(", ")})` : "";
       await session.recorder.record({
         type: "workload-end",
         workload: name,
         status: "succeeded",
-        reason: `finalized by ${by}: source services disabled, staging removed`,
+        reason: `finalized by ${by}: source services disabled, staging removed${dropped}`,
       });
       finalized.push(name);
     } catch (error) {

@@ -230,6 +230,21 @@ export const mysqlReplication: ReplicationEngine = {
     await enableEvents(ctx.source, ctx.target, ctx.db, ctx.signal);
   },
 
+  async present(ctx, state) {
+    const { user, connection } = names(ctx, state);
+    const [status, hosts] = await Promise.all([
+      slaveStatus(ctx.target, ctx.db, connection, ctx.signal),
+      sqlRows(ctx.source, ctx.db, `SELECT host FROM mysql.user WHERE user = ${sqlString(user)};`, {
+        signal: ctx.signal,
+        what: `looking for the replication account of ${ctx.db.name}`,
+      }),
+    ]);
+    return [
+      ...(status ? [`replica connection ${connection}`] : []),
+      ...(hosts.length > 0 ? [`user ${user}`] : []),
+    ];
+  },
+
   async teardown(ctx, state) {
     const { user, connection } = names(ctx, state);
     await removeConnection(ctx.target, ctx.db, connection, ctx.signal);

@@ -10,6 +10,7 @@ import { databaseDeadlineMs } from "../../../remote/deadline.ts";
 import { sh } from "../../../remote/shell.ts";
 import { databaseSize } from "../engines.ts";
 import { withDatabasePassword } from "../password.ts";
+import { refuseForeignSubscriber } from "./postgres-guard.ts";
 import { postgresPreflight } from "./postgres-preflight.ts";
 import { ident, literal, psql, SEQUENCE_SETVALS } from "./postgres-sql.ts";
 import type { ReplicationContext, ReplicationEngine, ReplicationLag, ReplicationState } from "./types.ts";
@@ -145,10 +146,16 @@ async function waitCopied(ctx: ReplicationContext, state: ReplicationState): Pro
   }
 }
 
-async function dropSlots(ctx: ReplicationContext, state: ReplicationState): Promise<void> {
+/** The subscription's slot and its initial-copy slots on the source, as a WHERE condition. */
+function slotMatch(state: ReplicationState): string {
   const { subscription } = names(state);
   const oid = state.objects.subscriptionOid;
-  const match = `slot_name = ${literal(subscription)}${oid ? ` or slot_name like ${literal(`pg_${oid}_sync_%`)}` : ""}`;
+  return `slot_name = ${literal(subscription)}${oid ? ` or slot_name like ${literal(`pg_${oid}_sync_%`)}` : ""}`;
+}
+
+async function dropSlots(ctx: ReplicationContext, state: ReplicationState): Promise<void> {
+  const { subscription } = names(state);
+  const match = slotMatch(state);
   // A slot still held by its walsender cannot be dropped: end the sender first, then retry.
   for (let attempt = 0; attempt < 20; attempt++) {
     const [left] = await psql(
@@ -186,6 +193,7 @@ export const postgresReplication: ReplicationEngine = {
 
   async start(ctx, previous) {
     if (!previous) throw new Error("postgresReplication.start needs the journaled initialState");
+    await refuseForeignSubscriber(ctx, names(previous).subscription);
     await prepareSource(ctx, previous);
     const state = await subscribe(ctx, previous);
     await waitCopied(ctx, state);
@@ -260,6 +268,26 @@ where datname = ${literal(db)} and pid <> pg_backend_pid() and backend_type = 'c
   async finishCutover(ctx) {
     const setvals = await psql(ctx.source, ctx.db, SEQUENCE_SETVALS, ctx.signal);
     if (setvals.length > 0) await psql(ctx.target, ctx.db, setvals.join("\n"), ctx.signal);
+  },
+
+  async present(ctx, state) {
+    const { user, publication, subscription } = names(state);
+    const subscriptions = await psql(
+      ctx.target,
+      ctx.db,
+      `select 'subscription ' || subname from pg_subscription where subname = ${literal(subscription)};`,
+      ctx.signal,
+      { database: "postgres" },
+    );
+    const source = await psql(
+      ctx.source,
+      ctx.db,
+      `select 'slot ' || slot_name from pg_replication_slots where ${slotMatch(state)}
+union all select 'publication ' || pubname from pg_publication where pubname = ${literal(publication)}
+union all select 'user ' || rolname from pg_roles where rolname = ${literal(user)};`,
+      ctx.signal,
+    );
+    return [...subscriptions, ...source];
   },
 
   async teardown(ctx, state) {

@@ -69,6 +69,9 @@ export interface ReplicationEngine {
   ): Promise<void>;
   /** After catch-up, before the switch: sequences (setval) / enable events on the target. */
   finishCutover(ctx: ReplicationContext, state: ReplicationState): Promise<void>;
+  /** The objects of `state` that exist now on either side, named (`slot …`, `user …`): what
+   *  teardown would drop. Read-only. */
+  present(ctx: ReplicationContext, state: ReplicationState): Promise<string[]>;
   /** Drop subscription/channel, slot, publication and replication user on both sides.
    *  Idempotent: safe when some or none of the objects exist. */
   teardown(ctx: ReplicationContext, state: ReplicationState): Promise<void>;
