@@ -39,7 +39,8 @@ describe.skipIf(skipReason !== "")("rehearsing a replicated database", { shuffle
     await resetFleet();
     ({ planFile, stateDir } = preparePlan((plan) => {
       const tax = plan.workloads?.find((workload) => workload.name === "tax-collection");
-      tax?.verify?.push({ command: { host: "tgt-2", run: WRITE_ATTEMPT } });
+      const attempt = { command: { host: "tgt-2", run: WRITE_ATTEMPT } };
+      if (tax) tax.verify = [...(Array.isArray(tax.verify) ? tax.verify : []), attempt];
     }));
   });
 
