@@ -64,6 +64,14 @@ export async function startConnection(
   await sqlExec(target, db, sql, { signal, what: `starting replication of ${db.name} on the target` });
 }
 
+/** Stops the connection's threads; its applied position then holds still. */
+export async function stopConnection(target: Remote, db: Database, connection: string, signal: AbortSignal) {
+  await sqlExec(target, db, `STOP SLAVE ${sqlString(connection)};`, {
+    signal,
+    what: `stopping the replica connection of ${db.name}`,
+  });
+}
+
 /** Stops the connection and forgets it (RESET SLAVE ... ALL); nothing when it does not exist. */
 export async function removeConnection(
   target: Remote,

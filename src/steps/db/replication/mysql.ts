@@ -20,6 +20,7 @@ import {
   removeConnection,
   slaveStatus,
   startConnection,
+  stopConnection,
   stoppedError,
 } from "./mysql-replica.ts";
 import { seedReplica } from "./mysql-seed.ts";
@@ -115,11 +116,15 @@ async function start(ctx: ReplicationContext, previous?: ReplicationState): Prom
   const existing = await slaveStatus(ctx.target, ctx.db, connection, ctx.signal);
   const settings = { name: connection, endpoint: ctx.endpoint, user, password: ctx.password };
   if (previous?.seededAt !== undefined && existing !== undefined) {
-    // A resumed move: the replica keeps its data and continues where its applier stopped.
+    // A resumed move: the replica keeps its data and continues where its applier stopped. It is
+    // stopped before its position is read: a running applier moves on meanwhile, and starting
+    // again from a stale position re-applies rows (a duplicate key stops the replica).
+    await stopConnection(ctx.target, ctx.db, connection, ctx.signal);
+    const stopped = (await slaveStatus(ctx.target, ctx.db, connection, ctx.signal)) ?? existing;
     await startConnection(
       ctx.target,
       ctx.db,
-      { ...settings, from: appliedPosition(existing) },
+      { ...settings, from: appliedPosition(stopped) },
       true,
       ctx.signal,
     );
