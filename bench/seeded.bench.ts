@@ -1,8 +1,12 @@
 /**
  * A target that already holds the workload (issue 20): 2 GiB on portal-src and the same tree on
- * tgt-1 (copied with `cp -a`, as a hand copy leaves it). Four rounds, each with another 1 % of
+ * tgt-1 (copied with `cp -a`, as a hand copy leaves it). Five rounds, each with another 1 % of
  * the files changed on the source first:
- *   1. the first look at the hand copy: every candidate is hashed on the target;
+ *   0. the first look at the hand copy WITHOUT the snapshot's pre-hash (the target's tree is
+ *      moved aside while the snapshot runs, so the pre-hash finds no copy, as before it existed):
+ *      every candidate is hashed on the target by the transfer's in-place check;
+ *   1. the first look again (the evidence file deleted, as a lost state directory leaves it),
+ *      with the pre-hash: the snapshot hashes the target's copy while it hashes the source;
  *   2-4. the target as the round before left it (checked by migrate, as a seed import or an
  *      earlier apply leaves it): files unchanged since their digest was computed there are not
  *      hashed again. Three rounds, since single timings on the shared machine vary a lot.
@@ -16,10 +20,13 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { hostExec } from "../fixtures/fleet/host-exec.ts";
 import { readFleet } from "../fixtures/fleet/index.ts";
 import { snapshot } from "../src/steps/snapshot.ts";
 import { transfer } from "../src/steps/transfer.ts";
+import { preHashTarget } from "../src/transfer/pre-hash.ts";
+import { EVIDENCE_FILE } from "../src/transfer/target-evidence.ts";
 import { benchRun } from "./transfer-context.ts";
 
 const BYTES = Number(process.env.BENCH_SEEDED_BYTES ?? 2 * 1024 ** 3);
@@ -90,6 +97,8 @@ interface Round {
   after: number;
   rsyncSent: number;
   snapshot: number;
+  /** The snapshot's pre-hash of the target's copy, as it logged it (absent: no copy found). */
+  preHash?: { ms: number; bytesHashed: number };
   transfer: number;
   phases: Record<string, number>;
   moved: Record<string, unknown>;
@@ -125,17 +134,38 @@ export async function run(): Promise<void> {
   const bench = benchRun(fleet.planFile, { source: "portal-src", target: "tgt-1", paths: [DIR] });
 
   /** 1 % changed on the source, then rsync -a (before and after) and migrate from the same target state. */
-  async function round(offset: number, copies: string[] = []): Promise<Round> {
+  async function round(
+    offset: number,
+    copies: string[] = [],
+    first: "without-pre-hash" | "with-pre-hash" | undefined = undefined,
+  ): Promise<Round> {
     const changed = await changeOnSource(offset);
+    // A first look has no evidence: the state directory was lost (or never there).
+    if (first) rmSync(join(bench.context("snapshot").workDir, EVIDENCE_FILE), { force: true });
     // Untouched copies of the target tree as it is now, one per rsync run.
     await onHost(
       "tgt-1",
       ["1", "2", ...copies].map((name) => `cp -a ${DIR} ${DIR}-rsync${name}`).join(" && "),
     );
     const before = rsync(`${DIR}-rsync1`);
+    // Without the pre-hash: the target's tree is elsewhere while the snapshot runs (a rename of
+    // the root only, which leaves its files' ctimes and inodes as they were).
+    if (first === "without-pre-hash") await onHost("tgt-1", `mv ${DIR} ${DIR}-aside`);
+    let preHash: Round["preHash"];
+    const snapContext = {
+      ...bench.context("snapshot"),
+      log: {
+        info: (message: string, fields?: Record<string, unknown>) => {
+          if (message.startsWith("pre-hashed")) preHash = fields as Round["preHash"];
+        },
+        warn: (message: string) => console.log(`snapshot warning: ${message}`),
+        error: () => {},
+      },
+    };
     const snapStarted = performance.now();
-    bench.record("snapshot", await snapshot.run(bench.inputs.snapshot, bench.context("snapshot")));
+    bench.record("snapshot", await snapshot.run(bench.inputs.snapshot, snapContext));
     const snapSeconds = (performance.now() - snapStarted) / 1000;
+    if (first === "without-pre-hash") await onHost("tgt-1", `mv ${DIR}-aside ${DIR}`);
     // The in-place check logs where its time went (probe, list, hash, match).
     let phases: Record<string, number> = {};
     const context = {
@@ -159,6 +189,7 @@ export async function run(): Promise<void> {
       after: after.seconds,
       rsyncSent: rsyncBytes(before.stdout),
       snapshot: snapSeconds,
+      ...(preHash ? { preHash } : {}),
       transfer: seconds,
       phases,
       moved,
@@ -166,8 +197,10 @@ export async function run(): Promise<void> {
     };
   }
 
-  // Round 1: the first look at a hand-copied target; every candidate is hashed there.
-  const first = await round(0, ["c"]);
+  // Round 0: the first look at a hand-copied target as before the pre-hash; every candidate is
+  // hashed there by the transfer's check. Round 1: the first look again, with the pre-hash.
+  const without = await round(10, [], "without-pre-hash");
+  const first = await round(0, ["c"], "with-pre-hash");
   // rsync that does not trust size and mtime either: --checksum hashes every same-size file on
   // both hosts, as migrate's snapshot (source) and in-place check (target) do.
   const checksum = rsync(`${DIR}-rsyncc`, "-a --checksum");
@@ -183,12 +216,31 @@ export async function run(): Promise<void> {
   // Repeated because single timings on the shared machine vary by tens of percent.
   const later: Round[] = [];
   for (const offset of [50, 25, 75]) later.push(await round(offset));
+  // What the pre-hash adds to a snapshot when the target holds no copy (a fresh target): its
+  // probe, one command over SSH, timed alone (in the snapshot it runs beside the source's listing).
+  const emptyTarget: number[] = [];
+  for (let n = 0; n < 5; n++) {
+    const started = performance.now();
+    await preHashTarget({
+      target: await bench.context("snapshot").remote("tgt-1"),
+      roots: [`${DIR}-absent`],
+      hash: "sha256",
+      signal: new AbortController().signal,
+      timeoutMs: 60_000,
+      evidenceFile: join(bench.context("snapshot").workDir, EVIDENCE_FILE),
+    });
+    emptyTarget.push(performance.now() - started);
+  }
   await bench.close();
   const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
   console.log(`data: ${files} files, ${(bytes / MiB).toFixed(0)} MiB on portal-src and tgt-1`);
   const rounds: [string, Round][] = [
-    ["first look at a hand copy (every candidate hashed on tgt-1)", first],
+    [
+      "round 0, first look at a hand copy WITHOUT the pre-hash (every candidate hashed by the transfer's check)",
+      without,
+    ],
+    ["round 1, first look at a hand copy (evidence deleted) with the snapshot's pre-hash", first],
     ...later.map((r, n): [string, Round] => [`round ${n + 2}, a target migrate checked before`, r]),
   ];
   for (const [label, r] of rounds) {
@@ -212,9 +264,20 @@ export async function run(): Promise<void> {
       `  bytes sent                    ${(sent / MiB).toFixed(2)} MiB = ${(sent / r.changed.bytes).toFixed(2)}x the changed files' bytes (target <= 1.2x)`,
     );
     console.log(
-      `  snapshot before it            ${r.snapshot.toFixed(2)} s (source manifest with SHA-256, made by every apply); snapshot + transfer = ${((r.snapshot + r.transfer) / r.rsync).toFixed(2)}x rsync's time`,
+      `  snapshot before it            ${r.snapshot.toFixed(2)} s (source manifest with SHA-256, made by every apply); snapshot + transfer = ${(r.snapshot + r.transfer).toFixed(2)} s = ${((r.snapshot + r.transfer) / r.rsync).toFixed(2)}x rsync's time`,
+    );
+    console.log(
+      r.preHash
+        ? `  of which the target pre-hash  ${(r.preHash.ms / 1000).toFixed(2)} s beside the source's hashing, ${(r.preHash.bytesHashed / MiB).toFixed(0)} MiB hashed on tgt-1`
+        : "  pre-hash                      no copy on tgt-1 during the snapshot (probe only)",
     );
   }
+  console.log(
+    `pre-hash on a target without a copy (probe only, 5 runs): ${emptyTarget.map((ms) => ms.toFixed(0)).join(", ")} ms, beside a snapshot of ${without.snapshot.toFixed(2)} s`,
+  );
+  console.log(
+    `first look, snapshot + transfer: ${(without.snapshot + without.transfer).toFixed(2)} s without the pre-hash (round 0), ${(first.snapshot + first.transfer).toFixed(2)} s with it (round 1); transfer step ${(without.transfer / without.rsync).toFixed(2)}x -> ${(first.transfer / first.rsync).toFixed(2)}x rsync -a`,
+  );
   const ratios = later.map((r) => r.transfer / r.rsync).sort((a, b) => a - b);
   console.log(
     `checked before (unchanged files vouched for by digest, ctime and inode): transfer step / rsync -a = ${ratios.map((x) => x.toFixed(2)).join(", ")}; median ${ratios[1]!.toFixed(2)}x (target <= 1.2x)`,

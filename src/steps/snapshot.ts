@@ -2,12 +2,17 @@
  * snapshot: what the source looks like before anything moves. For files, a manifest computed on
  * the source (saved as JSONL in the work directory, its digest journaled); for databases, an
  * engine-native dump in the workload's scratch directory on the source, with exact per-table
- * row counts. Read-only on the source apart from the dump file.
+ * row counts. Read-only on the source apart from the dump file. Meanwhile the target's copy of
+ * the workload's paths, if it has one, is hashed there (read-only) for the transfer's in-place
+ * check (transfer/pre-hash.ts); that is only a head start, so its failure is a warning.
  */
 
+import { join } from "node:path";
 import { collectToFile } from "../manifest/collect-file.ts";
 import { databaseDeadlineMs, hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
+import { preHashTarget } from "../transfer/pre-hash.ts";
+import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
 import type { DatabaseSnapshot } from "./contracts.ts";
 import { databaseSize, engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
@@ -70,6 +75,35 @@ async function dumpDatabases(input: SnapshotInput, context: StepContext): Promis
   return result;
 }
 
+/**
+ * Hash the target's copy while the source is hashed; never fails the snapshot (the transfer's
+ * check then hashes as it did without it). Stopped when `stop` aborts: the snapshot failed.
+ */
+async function preHash(input: SnapshotInput, context: StepContext, stop: AbortSignal, timeoutMs: number) {
+  const signal = AbortSignal.any([context.signal, stop]);
+  try {
+    const target = await context.remote(input.target.name);
+    const done = await preHashTarget({
+      target,
+      roots: input.paths,
+      hash: input.hash,
+      signal,
+      timeoutMs,
+      evidenceFile: join(context.workDir, EVIDENCE_FILE),
+    });
+    if (done.files > 0)
+      context.log.info(
+        `pre-hashed the target's copy on ${target.host}: ${done.hashed} of ${done.files} files hashed there, the rest vouched for by earlier evidence`,
+        { bytesHashed: done.bytesHashed, ms: done.ms },
+      );
+  } catch (error) {
+    if (signal.aborted) return;
+    context.log.warn(
+      `could not pre-hash the target's copy (${(error as Error).message}); the transfer's in-place check hashes it instead`,
+    );
+  }
+}
+
 export const snapshot: Step<"snapshot"> = {
   name: "snapshot",
   async run(input, context) {
@@ -79,24 +113,36 @@ export const snapshot: Step<"snapshot"> = {
     const size = await treeSize(source, input.paths, signal);
     // Collected straight to a sorted file on disk: memory stays flat whatever the tree's size.
     const file = await manifestPath(context, "snapshot");
-    const saved = await savedDurably(
-      context,
-      await collectToFile(
-        source,
-        input.paths,
-        {
-          hash: input.hash,
-          signal,
-          timeoutMs: hashDeadlineMs(size.bytes),
-          idleTimeoutMs: hashStallMs(size.largest),
-          rootLinks: "refuse",
-          workDir: context.workDir,
-        },
-        file,
-        input.paths,
-      ),
-    );
-    const databases = await dumpDatabases(input, context);
+    const stop = new AbortController();
+    const targetSide = preHash(input, context, stop.signal, hashDeadlineMs(size.bytes));
+    // The dumps overlap the target's hashing too; only a failure stops it early.
+    let saved: Awaited<ReturnType<typeof savedDurably>>;
+    let databases: DatabaseSnapshot[];
+    try {
+      saved = await savedDurably(
+        context,
+        await collectToFile(
+          source,
+          input.paths,
+          {
+            hash: input.hash,
+            signal,
+            timeoutMs: hashDeadlineMs(size.bytes),
+            idleTimeoutMs: hashStallMs(size.largest),
+            rootLinks: "refuse",
+            workDir: context.workDir,
+          },
+          file,
+          input.paths,
+        ),
+      );
+      databases = await dumpDatabases(input, context);
+    } catch (error) {
+      stop.abort();
+      throw error;
+    } finally {
+      await targetSide;
+    }
     return {
       manifestFile: file,
       manifestDigest: saved.digest,

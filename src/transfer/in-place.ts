@@ -59,14 +59,14 @@ export interface InPlaceResult {
 }
 
 /** At most this many hashing processes on the target at once. */
-const MAX_HASHERS = 4;
+export const MAX_HASHERS = 4;
 
 /**
  * The roots that exist on the host (a fresh target has none; listing a missing root fails), its
  * CPU count, which bounds how many hashing processes run there at once, and its clock before the
  * listing (what evidence of digests computed now is dated by).
  */
-async function probeTarget(
+export async function probeTarget(
   remote: Remote,
   roots: readonly string[],
   signal: AbortSignal,

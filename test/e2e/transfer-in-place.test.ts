@@ -7,7 +7,9 @@
  *     leave them): its files are candidates, the digest computed on the target decides, and their
  *     mtimes are set there instead of sending them;
  *   - a lost state directory: an apply stopped after the transfer, its state directory deleted,
- *     and a new apply with a new journal re-sends nothing of the files.
+ *     and a new apply with a new journal re-sends nothing of the files;
+ *   - the first look at a hand copy: the snapshot hashes the copy on the target while it hashes
+ *     the source, and the transfer's check then hashes none of the unchanged files again.
  * Bytes are counted from the journal and the NDJSON events, not from the hosts.
  */
 import { cpSync, rmSync } from "node:fs";
@@ -56,6 +58,15 @@ async function copyByHand(): Promise<void> {
     "tar -C / --numeric-owner --acls --xattrs --xattrs-include='*' -xpf /tmp/portal-by-hand.tar && rm /tmp/portal-by-hand.tar",
   );
   expect(unpacked.stderr).toBe("");
+}
+
+/** The log messages among the NDJSON events of an apply's stdout. */
+function logLines(stdout: string): string[] {
+  return stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as { type: string; message?: string })
+    .flatMap((event) => (event.type === "log" && event.message ? [event.message] : []));
 }
 
 describe.skipIf(skipReason !== "")("transfer: what the target already holds is not sent", () => {
@@ -113,6 +124,26 @@ describe.skipIf(skipReason !== "")("transfer: what the target already holds is n
         bytesInPlace,
         digest: transfer.inPlaceDigest,
       });
+    });
+
+    it("hashes the copy during the snapshot, so the transfer hashes none of it again", () => {
+      const fields = (prefix: string) => {
+        const line = logLines(result.stdout).find((message) => message.startsWith(prefix));
+        expect(line, `no log line starting ${prefix}`).toBeDefined();
+        return JSON.parse(line!.slice(line!.indexOf(" {") + 1)) as Record<string, number>;
+      };
+      // The transfer's check found its candidates vouched for by evidence and hashed none of them,
+      // the tampered file included: its digest, computed on the target, differed from the
+      // manifest's, so it was sent all the same (above).
+      const check = fields("transfer: found");
+      expect(check.candidates).toBeGreaterThan(0);
+      expect(check.hashed).toBe(0);
+      // The snapshot had hashed every file of the copy there (none had evidence yet).
+      const preHashed = logLines(result.stdout).find((m) => m.startsWith("snapshot: pre-hashed")) ?? "";
+      const [, hashed, listed] = /: (\d+) of (\d+) files hashed there/.exec(preHashed) ?? [];
+      expect(Number(hashed)).toBeGreaterThanOrEqual(Number(check.candidates));
+      expect(hashed).toBe(listed);
+      expect(fields("snapshot: pre-hashed").bytesHashed).toBeGreaterThan(treeBytes * 0.95);
     });
 
     it("reports the figure in the NDJSON events as the transfer runs", () => {

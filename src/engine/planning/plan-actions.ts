@@ -24,6 +24,17 @@ export interface ManifestAction extends Base {
   files?: number;
 }
 
+/**
+ * Hash the target's copy of a workload path, if it has one, while the source's manifest is
+ * recorded: read-only, its digests kept as evidence for the transfer's in-place check.
+ */
+export interface PreHashAction extends Base {
+  type: "pre-hash";
+  host: string;
+  path: string;
+  hash: HashAlgorithm;
+}
+
 export interface DatabaseRef {
   engine: DbEngine;
   database: string;
@@ -213,6 +224,7 @@ export interface CheckAction extends Base {
 
 export type Action =
   | ManifestAction
+  | PreHashAction
   | DumpAction
   | StreamDumpAction
   | ReplicateAction

@@ -129,7 +129,7 @@ export function replicateAction(
 }
 
 export function snapshotActions(described: Described): Action[] {
-  const { source, paths, hash, databases } = described.inputs.snapshot;
+  const { source, target, paths, hash, databases } = described.inputs.snapshot;
   const manifests: Action[] = paths.map((path) => {
     const size = sizeOf(described, path);
     return {
@@ -141,6 +141,13 @@ export function snapshotActions(described: Described): Action[] {
       summary: `record ${hash} manifest of ${path} on ${source.name}${sizeText(size)}`,
     };
   });
+  const preHashes: Action[] = paths.map((path) => ({
+    type: "pre-hash",
+    host: target.name,
+    path,
+    hash,
+    summary: `pre-hash target ${path} on ${target.name} (${hash}, read-only, beside the source's manifest): evidence for the transfer's in-place check; nothing there is skipped`,
+  }));
   const dumps: Action[] = databases.map((db) => {
     if (db.mode === "replicate") return replicateAction(described, db, "preflight");
     const command = dumpCommand(db);
@@ -153,7 +160,7 @@ export function snapshotActions(described: Described): Action[] {
       summary: `dump ${db.engine} database ${db.name} on ${source.name}: ${sh`${command} > ${db.dumpFile}`.text}, counting rows per table in the dump's own snapshot`,
     };
   });
-  return [...manifests, ...dumps];
+  return [...manifests, ...preHashes, ...dumps];
 }
 
 export function transferActions(described: Described): Action[] {

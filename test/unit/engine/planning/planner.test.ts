@@ -87,8 +87,11 @@ describe("planRun", () => {
   it("dumps databases with the engine's command, copies and restores them, and moves them again after the freeze", () => {
     const run = planRun(load(planText({ workloads: DB_APP })));
     const snapshot = actions(run, "app", "snapshot");
-    expect(snapshot.map((a) => a.type)).toEqual(["manifest", "dump"]);
-    expect(snapshot[1]).toMatchObject({
+    expect(snapshot.map((a) => a.type)).toEqual(["manifest", "pre-hash", "dump"]);
+    // The target's copy is hashed there beside the source's manifest, read-only.
+    expect(snapshot[1]).toMatchObject({ host: run.waves[0]!.workloads[0]!.target, hash: "sha256" });
+    expect(snapshot[1]!.summary).toMatch(/^pre-hash target /);
+    expect(snapshot[2]).toMatchObject({
       tool: "runuser -u postgres -- pg_dump -Fc -Z0 -p 5432 -d appdb",
       database: "appdb",
       passwordEnv: "APP_PG_PASSWORD",
@@ -234,6 +237,7 @@ describe("plan-output schema coverage", () => {
         "freeze",
         "manifest",
         "manifest-verify",
+        "pre-hash",
         "proxy-switch",
         "replicate",
         "restore",
