@@ -273,11 +273,15 @@ export function buildProgram(options: ProgramOptions = {}): Command {
       new Option("--level <level>", "show only entries at this level or more severe").choices(LOG_LEVELS),
     )
     .option("--workload <name>", "show only one workload's entries")
+    .option(
+      "--state <url>",
+      "shared state: postgres://user@host/db (password from PGPASSWORD or ~/.pgpass); default MIGRATE_STATE_URL",
+    )
     .addOption(outputOption(["auto", "plain", "json"]))
     .addOption(jsonOption())
     .addHelpText(
       "after",
-      "\nExamples:\n  $ migrate logs plans/henan-finance.yaml\n  $ migrate logs plans/henan-finance.yaml --level warn --workload land-revenue\n",
+      "\nExamples:\n  $ migrate logs plans/henan-finance.yaml\n  $ migrate logs plans/henan-finance.yaml --level warn --workload land-revenue\n  $ migrate logs plans/henan-finance.yaml --state postgres://migrate@10.1.0.5/migrate_state\n",
     )
     .action(lazy("logs"));
 

@@ -29,7 +29,14 @@ export interface RunnerOptions {
   stop: AbortSignal;
   resources(run: StoredRun): Promise<RunResources>;
   onEvent: OnEvent;
+  /** The run log of one workload under a lease (kept in the shared state); closed when it ends. */
+  workloadLog?(lease: Lease, resources: RunResources): WorkloadLog;
   log(line: string): void;
+}
+
+export interface WorkloadLog {
+  onEvent: OnEvent;
+  close(): Promise<void>;
 }
 
 export async function runRunner(options: RunnerOptions): Promise<void> {
@@ -83,6 +90,13 @@ async function work(options: RunnerOptions, lease: Lease): Promise<void> {
     await release(pool, options.boss, lease);
     return;
   }
+  const workloadLog = options.workloadLog?.(lease, resources);
+  const onEvent: OnEvent = workloadLog
+    ? (event) => {
+        options.onEvent(event);
+        workloadLog.onEvent(event);
+      }
+    : options.onEvent;
   const outcome = await runLeased({
     pool,
     lease,
@@ -91,11 +105,13 @@ async function work(options: RunnerOptions, lease: Lease): Promise<void> {
     steps: options.steps,
     ttlMs: options.ttlMs,
     stop: options.stop,
-    onEvent: options.onEvent,
-  }).catch((error: unknown) => {
-    options.log(`${lease.workload}: ${(error as Error).message}`);
-    return "failed" as const;
-  });
+    onEvent,
+  })
+    .catch((error: unknown) => {
+      options.log(`${lease.workload}: ${(error as Error).message}`);
+      return "failed" as const;
+    })
+    .finally(() => workloadLog?.close());
   if (outcome === "lost") {
     options.log(`lost the lease on ${lease.workload}: another runner holds it now; stopped`);
   } else if (outcome === "stopped") {

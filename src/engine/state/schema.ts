@@ -50,6 +50,15 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE budgets (
      plan text PRIMARY KEY,
      paid_until timestamptz NOT NULL DEFAULT clock_timestamp());`,
+  // Runners' run-log lines (already scrubbed NDJSON, as in a local log.ndjson), per run and workload.
+  `CREATE TABLE log_lines (
+     id bigserial PRIMARY KEY,
+     plan text NOT NULL,
+     run_id text NOT NULL,
+     workload text NOT NULL,
+     runner text NOT NULL,
+     line text NOT NULL);
+   CREATE INDEX log_lines_run ON log_lines (plan, run_id, id);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
