@@ -2,7 +2,9 @@
  * `migrate runner --state URL`: a long-lived worker that runs the shared state's workloads on
  * the hosts it reaches. SIGTERM or Ctrl-C: stop at the next checkpoint and hand the workload
  * back; a second signal exits at once (the lease then expires and another runner resumes).
- * Exit codes: 0 stopped, 64 usage, 4 state database unreachable.
+ * With --zone it takes only the workloads whose `zone` (the network zone the system belongs in)
+ * is that zone, of its --hosts if given. Exit codes: 0 stopped, 64 usage, 4 state database
+ * unreachable.
  */
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
@@ -23,7 +25,7 @@ import { createRunLog, type RunLog } from "../../log/run-log.ts";
 import { scrubberForPlan } from "../../log/scrub.ts";
 import { parseBandwidth } from "../../plan/bytes.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
-import type { Plan } from "../../plan/schema.ts";
+import { type Plan, ZONES } from "../../plan/schema.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
 import type { Throttle } from "../../transfer/types.ts";
@@ -33,6 +35,7 @@ export interface RunnerCommandOptions {
   state?: string;
   name?: string;
   hosts?: string;
+  zone?: string;
   slots?: string;
   leaseSeconds?: string;
   bandwidth?: string;
@@ -47,6 +50,13 @@ function positive(value: string | undefined, flag: string, fallback: number): nu
     throw new UserError("usage", `${flag} ${value} is not a whole number from 1`, { hint: `e.g. ${flag} 2` });
   }
   return number;
+}
+
+function zoneOption(value: string | undefined): string | undefined {
+  if (value === undefined || (ZONES as readonly string[]).includes(value)) return value;
+  throw new UserError("usage", `--zone ${value} is not a network zone`, {
+    hint: `zones: ${ZONES.join(", ")} (a workload's \`zone\` in the plan)`,
+  });
 }
 
 export async function run(options: RunnerCommandOptions = {}): Promise<number> {
@@ -65,6 +75,7 @@ export async function run(options: RunnerCommandOptions = {}): Promise<number> {
     ?.split(",")
     .map((host) => host.trim())
     .filter(Boolean);
+  const zone = zoneOption(options.zone);
   const slots = positive(options.slots, "--slots", 1);
   const ttlMs = positive(options.leaseSeconds, "--lease-seconds", 30) * 1000;
   const log = (line: string) => process.stderr.write(`runner ${name}: ${line}\n`);
@@ -81,12 +92,14 @@ export async function run(options: RunnerCommandOptions = {}): Promise<number> {
   const logs = new Map<string, ActiveLog>();
   try {
     await withStateDb(url, async (db, queue) => {
-      log(`serving ${hosts ? `hosts ${hosts.join(", ")}` : "every host"} from ${url.display}`);
+      const reach = `${hosts ? `hosts ${hosts.join(", ")}` : "every host"}${zone ? ` in zone ${zone}` : ""}`;
+      log(`serving ${reach} from ${url.display}`);
       await runRunner({
         db,
         boss: await queue(),
         name,
         hosts,
+        zone,
         slots,
         ttlMs,
         pollMs: 500,

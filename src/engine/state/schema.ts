@@ -58,7 +58,11 @@ const MIGRATIONS: readonly string[] = [
      workload text NOT NULL,
      runner text NOT NULL,
      line text NOT NULL);
-   CREATE INDEX log_lines_run ON log_lines (plan, run_id, id);`,
+   CREATE INDEX log_lines_run ON log_lines (plan, run_id, id);
+   -- The workload's network zone, for runners that serve one zone (\`runner --zone\`).
+   ALTER TABLE work ADD COLUMN zone text NOT NULL DEFAULT '';
+   -- A desk's rollback holds a lease too; runners never take such a row over.
+   ALTER TABLE work ADD COLUMN kind text NOT NULL DEFAULT 'apply';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
