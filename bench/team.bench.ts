@@ -128,6 +128,7 @@ async function teamRun(db: StateDb, count: number): Promise<{ ms: number; record
           boss,
           name: `runner-${i}`,
           hosts: undefined,
+          zone: undefined,
           slots: 1,
           ttlMs: 30_000,
           pollMs: 50,

@@ -222,9 +222,16 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .argument("<workload>", "workload name")
     .option("-y, --yes", "do not ask for confirmation")
     .option("--state-dir <dir>", "journal directory")
+    .option(
+      "--state <url>",
+      "shared state: postgres://user@host/db (password from PGPASSWORD or ~/.pgpass); default MIGRATE_STATE_URL",
+    )
     .addOption(outputOption(["auto", "plain", "json", "github"]))
     .addOption(jsonOption())
-    .addHelpText("after", "\nExample:\n  $ migrate rollback plans/henan-finance.yaml land-revenue --yes\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ migrate rollback plans/henan-finance.yaml land-revenue --yes\n  $ migrate rollback plans/henan-finance.yaml land-revenue --yes --state postgres://migrate@10.1.0.5/migrate_state\n",
+    )
     .action(lazy("rollback"));
 
   program
@@ -273,11 +280,15 @@ export function buildProgram(options: ProgramOptions = {}): Command {
       new Option("--level <level>", "show only entries at this level or more severe").choices(LOG_LEVELS),
     )
     .option("--workload <name>", "show only one workload's entries")
+    .option(
+      "--state <url>",
+      "shared state: postgres://user@host/db (password from PGPASSWORD or ~/.pgpass); default MIGRATE_STATE_URL",
+    )
     .addOption(outputOption(["auto", "plain", "json"]))
     .addOption(jsonOption())
     .addHelpText(
       "after",
-      "\nExamples:\n  $ migrate logs plans/henan-finance.yaml\n  $ migrate logs plans/henan-finance.yaml --level warn --workload land-revenue\n",
+      "\nExamples:\n  $ migrate logs plans/henan-finance.yaml\n  $ migrate logs plans/henan-finance.yaml --level warn --workload land-revenue\n  $ migrate logs plans/henan-finance.yaml --state postgres://migrate@10.1.0.5/migrate_state\n",
     )
     .action(lazy("logs"));
 
@@ -292,6 +303,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     )
     .option("--name <name>", "this runner's name in leases and the journal (default: host-pid)")
     .option("--hosts <hosts>", "comma-separated source hosts this runner reaches (default: all)")
+    .option(
+      "--zone <zone>",
+      "take only workloads of this network zone (a workload's `zone`); with --hosts, both hold",
+    )
     .option("--slots <n>", "workloads at once, each under its own lease (default 1)")
     .option("--lease-seconds <n>", "lease length; a runner silent this long is taken over (default 30)")
     .option(

@@ -17,23 +17,29 @@ const REDACT_KEYS = ["key", "passphrase", "password", "token", "secret", "author
 const REDACT_PATHS = [...REDACT_KEYS, ...REDACT_KEYS.map((key) => `*.${key}`)];
 
 export interface FileLoggerOptions {
-  file: string;
+  /** The log file, or where the lines go instead (a runner's log in the shared state). */
+  to: string | LineDestination;
   scrubber: Scrubber;
   level?: LogLevel;
   /** Fields on every line, e.g. { runId, plan }. */
   base?: Record<string, unknown>;
 }
 
+/** Takes whole NDJSON lines; `close()` resolves once they are stored. */
+export interface LineDestination {
+  write(chunk: string): void;
+  close(): Promise<void>;
+}
+
 export interface FileLogger {
   logger: Logger;
-  /** Flush and close the file. */
-  close(): void;
+  /** Flush and close the file (or the destination). */
+  close(): Promise<void>;
 }
 
 export function createFileLogger(options: FileLoggerOptions): FileLogger {
-  mkdirSync(dirname(options.file), { recursive: true });
-  const destination = pino.destination({ dest: options.file, sync: true, mkdir: true });
   const { scrubber } = options;
+  const destination = typeof options.to === "string" ? fileDestination(options.to) : options.to;
   const logger = pino(
     {
       level: options.level ?? "info",
@@ -53,9 +59,18 @@ export function createFileLogger(options: FileLoggerOptions): FileLogger {
   );
   return {
     logger,
-    close() {
-      destination.flushSync();
-      destination.end();
+    close: () => destination.close(),
+  };
+}
+
+function fileDestination(file: string): LineDestination {
+  mkdirSync(dirname(file), { recursive: true });
+  const stream = pino.destination({ dest: file, sync: true, mkdir: true });
+  return {
+    write: (chunk) => stream.write(chunk),
+    async close() {
+      stream.flushSync();
+      stream.end();
     },
   };
 }

@@ -1,19 +1,28 @@
 /**
  * The log of one apply/rollback run, fed by what the command already has: engine events
  * (`onEvent`), the SSH pool's audit callback (`onCommand`), and step loggers. The file opens at
- * `run-start` (which names the run); anything logged earlier is kept and written first.
+ * `run-start` (which names the run); anything logged earlier is kept and written first. A
+ * runner's log of one workload goes to the shared state instead, from the start.
  */
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { EngineEvent } from "../engine/events.ts";
 import type { CommandAudit } from "../remote/audit.ts";
 import type { StepLogger } from "../steps/types.ts";
-import { createFileLogger, type FileLogger, LOG_FILE, type LogLevel } from "./logger.ts";
+import {
+  createFileLogger,
+  type FileLogger,
+  type LineDestination,
+  LOG_FILE,
+  type LogLevel,
+} from "./logger.ts";
 import type { Scrubber } from "./scrub.ts";
 
 export interface RunLogOptions {
   /** `runDir(root, planName, runId)` from src/engine/journal/state-dir.ts. */
-  runDir(runId: string): string;
+  runDir?(runId: string): string;
+  /** A run already started elsewhere whose lines go to `destination`, not to a file. */
+  shared?: { runId: string; destination: LineDestination };
   scrubber: Scrubber;
   plan: string;
   level?: LogLevel;
@@ -28,7 +37,7 @@ export interface RunLog {
   step(workload: string, step?: string): StepLogger;
   /** The log file, once the run has started. */
   readonly file: string | undefined;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function createRunLog(options: RunLogOptions): RunLog {
@@ -46,15 +55,16 @@ export function createRunLog(options: RunLogOptions): RunLog {
 
   const start = (runId: string) => {
     if (open) return;
-    file = join(options.runDir(runId), LOG_FILE);
+    if (options.runDir) file = join(options.runDir(runId), LOG_FILE);
     open = createFileLogger({
-      file,
+      to: options.shared?.destination ?? (file as string),
       scrubber: options.scrubber,
       level: options.level,
       base: { runId, plan: options.plan },
     });
     for (const entry of pending.splice(0)) write(entry);
   };
+  if (options.shared) start(options.shared.runId);
 
   return {
     get file() {
@@ -96,8 +106,8 @@ export function createRunLog(options: RunLogOptions): RunLog {
           write({ level, fields: { workload, step, ...fields }, message });
       return { info: bound("info"), warn: bound("warn"), error: bound("error") };
     },
-    close() {
-      open?.close();
+    async close() {
+      await open?.close();
     },
   };
 }

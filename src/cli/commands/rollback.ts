@@ -1,10 +1,12 @@
 /**
  * `migrate rollback <plan> <workload>`: traffic back to the source and its services started,
- * through the cutover step's undo, journaled; the next apply migrates the workload again.
+ * through the cutover step's undo, journaled; the next apply migrates the workload again. With
+ * --state it runs under the workload's lease in the shared state (../shared-rollback.ts).
  */
 import { planStateDir } from "../../engine/journal/state-dir.ts";
 import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
 import { checkRollbackAllowed, rollbackWorkload } from "../../engine/running/rollback.ts";
+import { resolveStateUrl } from "../../engine/state/state-url.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
@@ -12,6 +14,7 @@ import { withCommandSession } from "../command-session.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
 import { planStateRoot } from "../paths.ts";
 import { canPrompt, type Prompter, requireConsent, terminalPrompter } from "../prompter.ts";
+import { sharedRollback } from "../shared-rollback.ts";
 import { startShortRun } from "../short-run.ts";
 
 export interface RollbackCommandOptions {
@@ -19,6 +22,7 @@ export interface RollbackCommandOptions {
   stateDir?: string;
   json?: boolean;
   output?: OutputFormat;
+  state?: string;
 }
 
 export async function run(
@@ -36,6 +40,10 @@ export async function run(
   const { plan } = loaded;
   const root = await planStateRoot(plan, file, options.stateDir, "write");
   const name = plan.metadata.name;
+  const question = `Send ${workload}'s traffic back to its source now?`;
+  const ask = options.yes ? undefined : { prompter: deps.prompter, question };
+  const url = resolveStateUrl(options.state);
+  if (url) return sharedRollback({ loaded, file, root, workload, format, url, ...(ask ? { ask } : {}) });
   return withCommandSession(
     { root, name, holder: `migrate rollback ${file} ${workload}`, journal: true },
     async (session) => {
@@ -43,8 +51,6 @@ export async function run(
       const other = otherPlanFile(records, file, name, planStateDir(root, name));
       if (other) throw other;
       checkRollbackAllowed(plan, records, workload);
-      const question = `Send ${workload}'s traffic back to its source now?`;
-      const ask = options.yes ? undefined : { prompter: deps.prompter, question };
       const started = await startShortRun(session, {
         loaded,
         file,

@@ -2,24 +2,30 @@
  * `migrate runner --state URL`: a long-lived worker that runs the shared state's workloads on
  * the hosts it reaches. SIGTERM or Ctrl-C: stop at the next checkpoint and hand the workload
  * back; a second signal exits at once (the lease then expires and another runner resumes).
- * Exit codes: 0 stopped, 64 usage, 4 state database unreachable.
+ * With --zone it takes only the workloads whose `zone` (the network zone the system belongs in)
+ * is that zone, of its --hosts if given. Exit codes: 0 stopped, 64 usage, 4 state database
+ * unreachable.
  */
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import type { EngineEvent } from "../../engine/events.ts";
 import { resolveStateRoot, workloadDir } from "../../engine/journal/state-dir.ts";
 import type { RunResources } from "../../engine/running/leased-workload.ts";
-import { runRunner } from "../../engine/running/runner.ts";
+import { runRunner, type WorkloadLog } from "../../engine/running/runner.ts";
 import { createThrottle, UNLIMITED } from "../../engine/running/throttle.ts";
+import type { Lease } from "../../engine/state/leases.ts";
+import { SharedLogLines } from "../../engine/state/log-lines.ts";
 import type { StoredRun } from "../../engine/state/runs.ts";
 import { bothThrottles, SharedBudget } from "../../engine/state/shared-budget.ts";
 import type { StateDb } from "../../engine/state/state-db.ts";
 import { resolveStateUrl } from "../../engine/state/state-url.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
+import { createRunLog, type RunLog } from "../../log/run-log.ts";
+import { scrubberForPlan } from "../../log/scrub.ts";
 import { parseBandwidth } from "../../plan/bytes.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
-import type { Plan } from "../../plan/schema.ts";
+import { type Plan, ZONES } from "../../plan/schema.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
 import type { Throttle } from "../../transfer/types.ts";
@@ -29,6 +35,7 @@ export interface RunnerCommandOptions {
   state?: string;
   name?: string;
   hosts?: string;
+  zone?: string;
   slots?: string;
   leaseSeconds?: string;
   bandwidth?: string;
@@ -43,6 +50,13 @@ function positive(value: string | undefined, flag: string, fallback: number): nu
     throw new UserError("usage", `${flag} ${value} is not a whole number from 1`, { hint: `e.g. ${flag} 2` });
   }
   return number;
+}
+
+function zoneOption(value: string | undefined): string | undefined {
+  if (value === undefined || (ZONES as readonly string[]).includes(value)) return value;
+  throw new UserError("usage", `--zone ${value} is not a network zone`, {
+    hint: `zones: ${ZONES.join(", ")} (a workload's \`zone\` in the plan)`,
+  });
 }
 
 export async function run(options: RunnerCommandOptions = {}): Promise<number> {
@@ -61,6 +75,7 @@ export async function run(options: RunnerCommandOptions = {}): Promise<number> {
     ?.split(",")
     .map((host) => host.trim())
     .filter(Boolean);
+  const zone = zoneOption(options.zone);
   const slots = positive(options.slots, "--slots", 1);
   const ttlMs = positive(options.leaseSeconds, "--lease-seconds", 30) * 1000;
   const log = (line: string) => process.stderr.write(`runner ${name}: ${line}\n`);
@@ -74,14 +89,17 @@ export async function run(options: RunnerCommandOptions = {}): Promise<number> {
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   const pools = new Map<string, { resources: RunResources; pool: SshPool }>();
+  const logs = new Map<string, ActiveLog>();
   try {
     await withStateDb(url, async (db, queue) => {
-      log(`serving ${hosts ? `hosts ${hosts.join(", ")}` : "every host"} from ${url.display}`);
+      const reach = `${hosts ? `hosts ${hosts.join(", ")}` : "every host"}${zone ? ` in zone ${zone}` : ""}`;
+      log(`serving ${reach} from ${url.display}`);
       await runRunner({
         db,
         boss: await queue(),
         name,
         hosts,
+        zone,
         slots,
         ttlMs,
         pollMs: 500,
@@ -90,7 +108,7 @@ export async function run(options: RunnerCommandOptions = {}): Promise<number> {
         resources: async (stored) => {
           const cached = pools.get(stored.runId);
           if (cached) return cached.resources;
-          const made = await resourcesFor(stored, options, slots, db);
+          const made = await resourcesFor(stored, options, slots, db, logs);
           pools.set(stored.runId, made);
           return made.resources;
         },
@@ -98,6 +116,7 @@ export async function run(options: RunnerCommandOptions = {}): Promise<number> {
           const line = describe(event);
           if (line) log(line);
         },
+        workloadLog: (lease, resources) => workloadLog(db, lease, resources, logs),
         log,
       });
     });
@@ -116,6 +135,7 @@ async function resourcesFor(
   options: RunnerCommandOptions,
   slots: number,
   db: StateDb,
+  logs: Map<string, ActiveLog>,
 ): Promise<{ resources: RunResources; pool: SshPool }> {
   if (!existsSync(stored.planFile)) {
     throw new UserError(
@@ -138,7 +158,16 @@ async function resourcesFor(
   }
   const { plan } = loaded;
   const root = resolveStateRoot(stored.planFile, plan.defaults.stateDir, options.stateDir);
-  const pool = new SshPool({ hosts: planHosts(plan), acceptNewHostKeys: options.acceptNewHostKeys ?? false });
+  const pool = new SshPool({
+    hosts: planHosts(plan),
+    acceptNewHostKeys: options.acceptNewHostKeys ?? false,
+    onCommand: (audit) => {
+      for (const active of logs.values()) {
+        if (active.runId === stored.runId && active.hosts.includes(audit.host))
+          active.runLog.onCommand(audit);
+      }
+    },
+  });
   return {
     pool,
     resources: {
@@ -146,6 +175,48 @@ async function resourcesFor(
       remote: async (host) => pool.remote(host),
       workDir: (workload) => workloadDir(root, plan.metadata.name, workload),
       throttle: linkBudget(plan, options.bandwidth, slots, db),
+    },
+  };
+}
+
+/** A workload's run log while this runner holds its lease, and the hosts its commands run on. */
+interface ActiveLog {
+  runId: string;
+  hosts: readonly string[];
+  runLog: RunLog;
+}
+
+/**
+ * The lines a local apply writes to log.ndjson, scrubbed the same way, go to the shared state by
+ * run and workload. A remote command is logged for the running workloads that use its host (with
+ * --slots above 1, two workloads on one host both show it).
+ */
+function workloadLog(
+  db: StateDb,
+  lease: Lease,
+  resources: RunResources,
+  logs: Map<string, ActiveLog>,
+): WorkloadLog {
+  const { plan } = resources;
+  const workload = plan.workloads.find((w) => w.name === lease.workload);
+  const destination = new SharedLogLines(db.pool, {
+    plan: lease.plan,
+    runId: lease.runId,
+    workload: lease.workload,
+    runner: lease.runner,
+  });
+  const runLog = createRunLog({
+    shared: { runId: lease.runId, destination },
+    scrubber: scrubberForPlan(plan),
+    plan: lease.plan,
+  });
+  const key = `${lease.runId}/${lease.workload}`;
+  logs.set(key, { runId: lease.runId, hosts: workload ? [workload.source, workload.target] : [], runLog });
+  return {
+    onEvent: (event) => runLog.onEvent(event),
+    async close() {
+      logs.delete(key);
+      await runLog.close();
     },
   };
 }

@@ -35,6 +35,8 @@ export interface RollbackOptions {
   backoff?: { baseMs: number; maxMs: number };
   recoveredLock?: LockHolder;
   operator: Operator;
+  /** Chosen before (the run of a shared-state lease). */
+  runId?: string;
 }
 
 export interface RollbackResult {

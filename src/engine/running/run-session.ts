@@ -48,6 +48,8 @@ export interface RunSessionOptions {
   ignoreWindow?: boolean;
   /** Journaled as `lock-recovered` when this run took over a stale lock. */
   recoveredLock?: LockHolder;
+  /** The run's id when it was chosen before (a shared-state lease names its run). */
+  runId?: string;
 }
 
 export interface RunSession {
@@ -85,7 +87,7 @@ export async function openRun(options: RunSessionOptions): Promise<RunSession> {
   const hashes = Object.fromEntries(
     Object.entries(fieldHashes).map(([name, fields]) => [name, workloadInputHash(fields)]),
   );
-  const runId = newRunId(clock.now());
+  const runId = options.runId ?? newRunId(clock.now());
   const recorder = createRecorder(options.journal, options.onEvent, runId, clock);
   const at = recorder.now();
   await recorder.record({

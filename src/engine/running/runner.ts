@@ -10,7 +10,7 @@ import type { OnEvent } from "../events.ts";
 import { claim, finish, type Lease, release, takeOver } from "../state/leases.ts";
 import { type StoredRun, storedRun } from "../state/runs.ts";
 import type { StateDb } from "../state/state-db.ts";
-import { QUEUE_PREFIX, queueOf, type WorkJob } from "../state/work-queue.ts";
+import { servedQueues, type WorkJob } from "../state/work-queue.ts";
 import { type RunResources, runLeased } from "./leased-workload.ts";
 import { sleep } from "./retry.ts";
 
@@ -20,6 +20,8 @@ export interface RunnerOptions {
   name: string;
   /** Source hosts this runner reaches; undefined: all. */
   hosts: readonly string[] | undefined;
+  /** The network zone whose workloads this runner takes; undefined: every zone. */
+  zone: string | undefined;
   /** Workloads run at once (each under its own lease). */
   slots: number;
   ttlMs: number;
@@ -29,7 +31,14 @@ export interface RunnerOptions {
   stop: AbortSignal;
   resources(run: StoredRun): Promise<RunResources>;
   onEvent: OnEvent;
+  /** The run log of one workload under a lease (kept in the shared state); closed when it ends. */
+  workloadLog?(lease: Lease, resources: RunResources): WorkloadLog;
   log(line: string): void;
+}
+
+export interface WorkloadLog {
+  onEvent: OnEvent;
+  close(): Promise<void>;
 }
 
 export async function runRunner(options: RunnerOptions): Promise<void> {
@@ -38,7 +47,7 @@ export async function runRunner(options: RunnerOptions): Promise<void> {
 
 async function slot(options: RunnerOptions): Promise<void> {
   while (!options.stop.aborted) {
-    const taken = await takeOver(options.db.pool, options.name, options.hosts, options.ttlMs);
+    const taken = await takeOver(options.db.pool, options.name, options, options.ttlMs);
     if (taken) options.log(`took over ${taken.workload} (lease generation ${taken.generation})`);
     const lease = taken ?? (await fetchAndClaim(options));
     if (!lease) {
@@ -50,9 +59,12 @@ async function slot(options: RunnerOptions): Promise<void> {
 }
 
 async function queues(options: RunnerOptions): Promise<string[]> {
-  if (options.hosts) return options.hosts.map(queueOf);
   const all = await options.boss.getQueues();
-  return all.map((queue) => queue.name).filter((name) => name.startsWith(QUEUE_PREFIX));
+  return servedQueues(
+    all.map((queue) => queue.name),
+    options.hosts,
+    options.zone,
+  );
 }
 
 async function fetchAndClaim(options: RunnerOptions): Promise<Lease | undefined> {
@@ -83,6 +95,13 @@ async function work(options: RunnerOptions, lease: Lease): Promise<void> {
     await release(pool, options.boss, lease);
     return;
   }
+  const workloadLog = options.workloadLog?.(lease, resources);
+  const onEvent: OnEvent = workloadLog
+    ? (event) => {
+        options.onEvent(event);
+        workloadLog.onEvent(event);
+      }
+    : options.onEvent;
   const outcome = await runLeased({
     pool,
     lease,
@@ -91,11 +110,13 @@ async function work(options: RunnerOptions, lease: Lease): Promise<void> {
     steps: options.steps,
     ttlMs: options.ttlMs,
     stop: options.stop,
-    onEvent: options.onEvent,
-  }).catch((error: unknown) => {
-    options.log(`${lease.workload}: ${(error as Error).message}`);
-    return "failed" as const;
-  });
+    onEvent,
+  })
+    .catch((error: unknown) => {
+      options.log(`${lease.workload}: ${(error as Error).message}`);
+      return "failed" as const;
+    })
+    .finally(() => workloadLog?.close());
   if (outcome === "lost") {
     options.log(`lost the lease on ${lease.workload}: another runner holds it now; stopped`);
   } else if (outcome === "stopped") {

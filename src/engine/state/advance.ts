@@ -24,6 +24,7 @@ interface WorkRow {
   workload: string;
   wave: number;
   host: string;
+  zone: string;
   tenant: string;
   depends_on: string[];
   state: "pending" | "queued" | "running" | "done";
@@ -60,7 +61,7 @@ export async function advance(client: PoolClient, boss: PgBoss, runId: string): 
   const { plan, cancel, limits, state } = run.rows[0] ?? {};
   if (!plan || !limits || state !== "running") return;
   const { rows } = await client.query<WorkRow>(
-    "SELECT workload, wave, host, tenant, depends_on, state, status FROM work WHERE run_id = $1 ORDER BY wave, workload",
+    "SELECT workload, wave, host, zone, tenant, depends_on, state, status FROM work WHERE run_id = $1 ORDER BY wave, workload",
     [runId],
   );
   const byName = new Map(rows.map((row) => [row.workload, row]));
@@ -126,7 +127,7 @@ export async function advance(client: PoolClient, boss: PgBoss, runId: string): 
       await sendJobs(
         boss,
         client,
-        ready.map((row) => ({ runId, plan, workload: row.workload, host: row.host })),
+        ready.map((row) => ({ runId, plan, workload: row.workload, host: row.host, zone: row.zone })),
       );
     }
   }

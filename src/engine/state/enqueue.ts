@@ -98,6 +98,7 @@ export async function enqueueApply(db: StateDb, boss: PgBoss, options: EnqueueOp
       workload: workload.name,
       wave: workload.wave,
       host: workload.source,
+      zone: workload.zone,
       tenant: workload.tenant.name,
       dependsOn: workload.dependsOn.filter((dep) => remaining.has(dep)),
     });

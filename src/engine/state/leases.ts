@@ -35,11 +35,17 @@ export async function claim(
   return row && { ...job, runner, plan: row.plan, generation: Number(row.generation) };
 }
 
-/** Take over a workload whose runner stopped renewing its lease, on a host this runner reaches. */
+/** Which workloads a runner serves: those of its hosts (all by default), of its zone if any. */
+export interface Reach {
+  hosts: readonly string[] | undefined;
+  zone: string | undefined;
+}
+
+/** Take over a workload whose runner stopped renewing its lease, in this runner's reach. */
 export async function takeOver(
   pool: Pool,
   runner: string,
-  hosts: readonly string[] | undefined,
+  reach: Reach,
   ttlMs: number,
 ): Promise<Lease | undefined> {
   const { rows } = await pool.query<{ run_id: string; workload: string; plan: string; generation: string }>(
@@ -47,10 +53,11 @@ export async function takeOver(
        lease_until = now() + make_interval(secs => $2)
      FROM (SELECT run_id, workload FROM work
            WHERE state = 'running' AND lease_until < now() AND ($3::text[] IS NULL OR host = ANY($3))
+             AND ($4::text IS NULL OR zone = $4) AND kind = 'apply'
            ORDER BY lease_until LIMIT 1 FOR UPDATE SKIP LOCKED) expired
      WHERE w.run_id = expired.run_id AND w.workload = expired.workload
      RETURNING w.run_id, w.workload, w.plan, w.generation`,
-    [runner, seconds(ttlMs), hosts ?? null],
+    [runner, seconds(ttlMs), reach.hosts ?? null, reach.zone ?? null],
   );
   const row = rows[0];
   return (
@@ -99,16 +106,16 @@ export async function finish(
 /** Hand the workload back (graceful stop): queued again, with a fresh job for another runner. */
 export async function release(pool: Pool, boss: PgBoss, lease: Lease): Promise<void> {
   await inPlanTransaction(pool, boss, lease.plan, lease.runId, async (client) => {
-    const { rows } = await client.query<{ host: string }>(
+    const { rows } = await client.query<{ host: string; zone: string }>(
       `UPDATE work SET state = 'queued', runner = NULL, lease_until = NULL
        WHERE run_id = $1 AND workload = $2 AND runner = $3 AND generation = $4 AND state = 'running'
-       RETURNING host`,
+       RETURNING host, zone`,
       [lease.runId, lease.workload, lease.runner, lease.generation],
     );
-    const host = rows[0]?.host;
-    if (host !== undefined) {
+    const row = rows[0];
+    if (row) {
       await sendJobs(boss, client, [
-        { runId: lease.runId, plan: lease.plan, workload: lease.workload, host },
+        { runId: lease.runId, plan: lease.plan, workload: lease.workload, host: row.host, zone: row.zone },
       ]);
     }
   });

@@ -64,9 +64,9 @@ export class PgJournal implements Journal {
     return new PgJournal(pool, plan, records, undefined);
   }
 
-  /** A runner's writer under its lease; it reads nothing (the runner folded the journal itself). */
-  static fenced(pool: Pool, plan: string, fence: Fence): PgJournal {
-    return new PgJournal(pool, plan, [], fence);
+  /** A writer under a lease; `records` are those the holder already read (a runner folds its own). */
+  static fenced(pool: Pool, plan: string, fence: Fence, records: JournalRecord[] = []): PgJournal {
+    return new PgJournal(pool, plan, records, fence);
   }
 
   async append(record: JournalRecord): Promise<void> {

@@ -3,7 +3,7 @@
  * two operators starting at once cannot both win), its workloads as `work` rows, and cancel.
  */
 
-import type { Pool } from "pg";
+import type { Pool, PoolClient } from "pg";
 import type PgBoss from "pg-boss";
 import { UserError } from "../../errors.ts";
 import type { JournalRecord } from "../journal/journal-record.ts";
@@ -16,6 +16,8 @@ export interface RunWork {
   workload: string;
   wave: number;
   host: string;
+  /** The workload's network zone (`runner --zone`). */
+  zone: string;
   tenant: string;
   /** Dependencies inside this run (the caller settled the others). */
   dependsOn: string[];
@@ -40,7 +42,7 @@ export interface ActiveRun {
   cancel: boolean;
 }
 
-export async function activeRun(pool: Pool, plan: string): Promise<ActiveRun | undefined> {
+export async function activeRun(pool: Pool | PoolClient, plan: string): Promise<ActiveRun | undefined> {
   const { rows } = await pool.query<{ run_id: string; holder: LockHolder; cancel: boolean }>(
     "SELECT run_id, holder, cancel FROM runs WHERE plan = $1 AND state = 'running'",
     [plan],
@@ -58,10 +60,7 @@ function lockedError(plan: string, active: ActiveRun | undefined): UserError {
 
 /** Record run-start, create the work rows and queue what is ready; refuse a second apply. */
 export async function startRun(pool: Pool, boss: PgBoss, run: NewRun): Promise<void> {
-  await ensureQueues(
-    boss,
-    run.work.map((item) => item.host),
-  );
+  await ensureQueues(boss, run.work);
   try {
     await inPlanTransaction(pool, boss, run.plan, run.runId, async (client) => {
       await client.query(
@@ -72,9 +71,9 @@ export async function startRun(pool: Pool, boss: PgBoss, run: NewRun): Promise<v
       for (const record of run.records) await insertRecord(client, run.plan, record);
       for (const item of run.work) {
         await client.query(
-          `INSERT INTO work (run_id, plan, workload, wave, host, tenant, depends_on, state)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')`,
-          [run.runId, run.plan, item.workload, item.wave, item.host, item.tenant, item.dependsOn],
+          `INSERT INTO work (run_id, plan, workload, wave, host, zone, tenant, depends_on, state)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending')`,
+          [run.runId, run.plan, item.workload, item.wave, item.host, item.zone, item.tenant, item.dependsOn],
         );
       }
     });
@@ -86,7 +85,7 @@ export async function startRun(pool: Pool, boss: PgBoss, run: NewRun): Promise<v
 }
 
 /** Refuse before anything is written when a run of this plan is going on. */
-export async function refuseActive(pool: Pool, plan: string): Promise<void> {
+export async function refuseActive(pool: Pool | PoolClient, plan: string): Promise<void> {
   const active = await activeRun(pool, plan);
   if (active) throw lockedError(plan, active);
 }

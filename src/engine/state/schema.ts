@@ -50,6 +50,19 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE budgets (
      plan text PRIMARY KEY,
      paid_until timestamptz NOT NULL DEFAULT clock_timestamp());`,
+  // Runners' run-log lines (already scrubbed NDJSON, as in a local log.ndjson), per run and workload.
+  `CREATE TABLE log_lines (
+     id bigserial PRIMARY KEY,
+     plan text NOT NULL,
+     run_id text NOT NULL,
+     workload text NOT NULL,
+     runner text NOT NULL,
+     line text NOT NULL);
+   CREATE INDEX log_lines_run ON log_lines (plan, run_id, id);
+   -- The workload's network zone, for runners that serve one zone (\`runner --zone\`).
+   ALTER TABLE work ADD COLUMN zone text NOT NULL DEFAULT '';
+   -- A desk's rollback holds a lease too; runners never take such a row over.
+   ALTER TABLE work ADD COLUMN kind text NOT NULL DEFAULT 'apply';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

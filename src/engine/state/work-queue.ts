@@ -1,6 +1,7 @@
 /**
- * Handing out work with pg-boss: one queue per source host (`migrate.host.<host>`), so a runner
- * polls only the queues of the server rooms it can reach. A job only says "this workload of this
+ * Handing out work with pg-boss: one queue per source host and network zone
+ * (`migrate.host.<host>@<zone>`), so a runner polls only the queues of the server rooms (and the
+ * zone) it can reach. A job only says "this workload of this
  * run is ready"; who holds it, and with which fencing generation, is the `work` row's lease.
  * Jobs are sent inside the transaction that marks the row queued, so a job and its row never
  * disagree.
@@ -18,8 +19,28 @@ export interface WorkJob {
   workload: string;
 }
 
-export function queueOf(host: string): string {
-  return `${QUEUE_PREFIX}${host.replaceAll(/[^\w.-]/g, "_")}`;
+/** Where a workload's jobs go: `{ host, zone }` of its work row. */
+export interface QueueKey {
+  host: string;
+  zone: string;
+}
+
+export function queueOf(key: QueueKey): string {
+  return `${QUEUE_PREFIX}${key.host.replaceAll(/[^\w.-]/g, "_")}@${key.zone}`;
+}
+
+/** The queues a runner serves among those that exist: its hosts (all by default), its zone if any. */
+export function servedQueues(
+  names: readonly string[],
+  hosts: readonly string[] | undefined,
+  zone: string | undefined,
+): string[] {
+  const hostPrefixes = hosts?.map((host) => queueOf({ host, zone: "" }));
+  return names.filter((name) => {
+    if (!name.startsWith(QUEUE_PREFIX)) return false;
+    if (hostPrefixes && !hostPrefixes.some((prefix) => name.startsWith(prefix))) return false;
+    return zone === undefined || name.endsWith(`@${zone}`);
+  });
 }
 
 export async function startQueue(db: StateDb): Promise<PgBoss> {
@@ -36,9 +57,8 @@ export async function startQueue(db: StateDb): Promise<PgBoss> {
   return boss;
 }
 
-export async function ensureQueues(boss: PgBoss, hosts: Iterable<string>): Promise<void> {
-  for (const host of new Set(hosts)) {
-    const name = queueOf(host);
+export async function ensureQueues(boss: PgBoss, keys: Iterable<QueueKey>): Promise<void> {
+  for (const name of new Set([...keys].map(queueOf))) {
     if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, retryLimit: 0 });
   }
 }
@@ -47,10 +67,10 @@ export async function ensureQueues(boss: PgBoss, hosts: Iterable<string>): Promi
 export async function sendJobs(
   boss: PgBoss,
   client: PoolClient,
-  jobs: readonly (WorkJob & { host: string })[],
+  jobs: readonly (WorkJob & QueueKey)[],
 ): Promise<void> {
   const db = { executeSql: (text: string, values: unknown[]) => client.query(text, values) };
-  for (const { host, ...job } of jobs) {
-    await boss.send(queueOf(host), job, { db, retryLimit: 0, expireInHours: 23 });
+  for (const { host, zone, ...job } of jobs) {
+    await boss.send(queueOf({ host, zone }), job, { db, retryLimit: 0, expireInHours: 23 });
   }
 }

@@ -43,6 +43,16 @@ export async function journalRows(db: TeamDb, plan: string): Promise<Row[]> {
   }));
 }
 
+/** Which runners wrote each workload's journal records. */
+export async function runnersByWorkload(db: TeamDb, plan: string): Promise<Record<string, string[]>> {
+  const byWorkload = new Map<string, Set<string>>();
+  for (const row of await journalRows(db, plan)) {
+    if (row.runner && row.workload)
+      byWorkload.set(row.workload, (byWorkload.get(row.workload) ?? new Set()).add(row.runner));
+  }
+  return Object.fromEntries([...byWorkload].map(([workload, set]) => [workload, [...set]]));
+}
+
 export interface RunnerProcess {
   name: string;
   process: ResultPromise;

@@ -165,3 +165,48 @@ describe("run log", () => {
     expect(pretty[audit + 1]).toBe(`    $ PGPASSWORD=${REDACTED} pg_dump land`);
   });
 });
+
+describe("a run log kept elsewhere (a runner's workload in the shared state)", () => {
+  it("writes every line, scrubbed as the file is, to the destination from the start, and closes it", async () => {
+    const written: string[] = [];
+    let closed = false;
+    const log = createRunLog({
+      shared: {
+        runId: "run-7",
+        destination: {
+          write: (chunk) => written.push(chunk),
+          close: async () => {
+            closed = true;
+          },
+        },
+      },
+      scrubber: new Scrubber(["s3cr3t-db"]),
+      plan: "p",
+    });
+    log.step("tax", "transfer").warn("dump used PGPASSWORD=s3cr3t-db", { password: "pw" });
+    log.onCommand({
+      host: "tax-src",
+      command: "psql 's3cr3t-db'",
+      exitCode: 0,
+      signal: null,
+      durationMs: 3,
+      bytesIn: 0,
+      bytesOut: 0,
+      timedOut: false,
+      canceled: false,
+    });
+    await log.close();
+    expect(closed).toBe(true);
+    expect(log.file).toBeUndefined();
+    const lines = written
+      .join("")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines).toMatchObject([
+      { level: "warn", runId: "run-7", plan: "p", workload: "tax", step: "transfer", password: REDACTED },
+      { level: "info", event: "remote-command", host: "tax-src", command: `psql '${REDACTED}'` },
+    ]);
+    expect(written.join("")).not.toContain("s3cr3t-db");
+  });
+});

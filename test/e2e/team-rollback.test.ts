@@ -1,0 +1,88 @@
+/**
+ * `migrate rollback --state` from another desk on a real PostgreSQL: refused, naming the runner,
+ * while a runner holds the workload's lease; afterwards it takes the lease itself, runs the
+ * engine rollback with its records fenced by that lease, and ends the lease; a second rollback
+ * is refused before anything is written.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type Fleet, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
+import { runCli, startCli } from "./apply-support.ts";
+import {
+  freshStateDb,
+  journalRows,
+  type RunnerProcess,
+  startRunner,
+  stopRunner,
+  type TeamDb,
+  waitFor,
+} from "./support/team.ts";
+
+const skipReason = inject("e2eSkipReason");
+const PLAN = "fleet-city-bureaus";
+
+describe.skipIf(skipReason !== "")("rollback against the shared state", () => {
+  let fleet: Fleet;
+  let db: TeamDb;
+  let runner: RunnerProcess | undefined;
+  beforeAll(async () => {
+    fleet = readFleet();
+    await resetSystems();
+    db = freshStateDb();
+  });
+  afterAll(async () => {
+    if (runner) await stopRunner(runner);
+    await db?.close();
+    await resetSystems();
+  });
+
+  it("refuses while a runner holds the lease, then rolls back under its own lease", async () => {
+    runner = startRunner(db, "room-a", ["--hosts", "portal-src", "--lease-seconds", "5"]);
+    const apply = startCli(["apply", fleet.planFile, "--yes", "--only", "portal", "--state", db.url], db.env);
+    await waitFor(async () => {
+      const { rows } = await db.pool.query(
+        "SELECT 1 FROM work WHERE workload = 'portal' AND state = 'running'",
+      );
+      return rows.length > 0;
+    }, "room-a to hold portal's lease");
+    const rollback = ["rollback", fleet.planFile, "portal", "--yes", "--state", db.url];
+    const held = await runCli(rollback, db.env);
+    expect(held.exitCode, held.stderr).toBe(5);
+    expect(held.stderr).toMatch(/portal is held by runner room-a \(run \S+, lease until/);
+    const applied = await apply;
+    expect(applied.exitCode, String(applied.stderr)).toBe(0);
+
+    const done = await runCli(rollback, db.env);
+    expect(done.exitCode, done.stderr).toBe(0);
+    expect(done.stderr).toContain("portal rolled back under its lease");
+    const { rows: work } = await db.pool.query<{
+      run_id: string;
+      runner: string;
+      kind: string;
+      state: string;
+    }>(
+      "SELECT run_id, runner, kind, state, status FROM work WHERE workload = 'portal' AND kind = 'rollback'",
+    );
+    expect(work).toHaveLength(1);
+    expect(work[0]).toMatchObject({ state: "done", status: "rolled-back" });
+    const mine = (await journalRows(db, PLAN)).filter((row) => row.record.runId === work[0]?.run_id);
+    expect(mine.map((row) => row.record.type)).toEqual([
+      "run-start",
+      "step-start",
+      "step-finish",
+      "workload-end",
+      "run-end",
+    ]);
+    expect(mine.every((row) => row.runner === work[0]?.runner && row.generation === 1)).toBe(true);
+    expect(mine.find((row) => row.record.type === "workload-end")?.record).toMatchObject({
+      status: "rolled-back",
+    });
+    const status = await runCli(["status", fleet.planFile, "--state", db.url, "--json"], db.env);
+    expect(status.stdout).toContain('"rolled-back"');
+
+    const runsBefore = await db.pool.query("SELECT run_id FROM runs");
+    const again = await runCli(rollback, db.env);
+    expect(again.exitCode).toBe(64);
+    expect(again.stderr).toContain("portal was already rolled back");
+    expect((await db.pool.query("SELECT run_id FROM runs")).rows).toHaveLength(runsBefore.rows.length);
+  }, 90_000);
+});
