@@ -6,7 +6,7 @@
  * database refuses the write of the old generation.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Fleet, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
+import { type Fleet, hostExec, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
 import { RECORD_VERSION } from "../../src/engine/journal/journal-record.ts";
 import { LeaseLostError, PgJournal } from "../../src/engine/state/pg-journal.ts";
 import { startCli, throttledPlan } from "./apply-support.ts";
@@ -22,6 +22,16 @@ import {
 } from "./support/team.ts";
 
 const skipReason = inject("e2eSkipReason");
+const BULK = "/srv/portal/0-bulk";
+
+async function addBulk(): Promise<void> {
+  const made = await hostExec("portal-src", `mkdir -p ${BULK} && cd ${BULK} && seq 1 4500 | xargs touch`);
+  if (made.code !== 0) throw new Error(`cannot add files on portal-src: ${made.stderr}`);
+}
+
+async function removeBulk(): Promise<void> {
+  await Promise.all(["portal-src", "tgt-1"].map((host) => hostExec(host, `rm -rf ${BULK}`)));
+}
 const PLAN = "fleet-city-bureaus";
 const LEASE = ["--hosts", "portal-src", "--lease-seconds", "3"];
 
@@ -50,12 +60,18 @@ describe.skipIf(skipReason !== "")("runner leases and fencing", () => {
     await db?.close();
   });
   afterAll(async () => {
+    await removeBulk();
     await resetSystems();
   });
 
-  /** A fresh state, runner desk-a, and the portal's apply once desk-a verified a batch. */
+  /**
+   * A fresh state, runner desk-a, and the portal's apply once desk-a verified a batch. The portal
+   * alone fits one batch, whose verification ends the transfer at once; 4,500 empty files
+   * sorted first make a second batch, so desk-a is still sending when it is killed.
+   */
   const portalMidTransfer = async () => {
     await resetSystems();
+    await addBulk();
     db = freshStateDb();
     const a = startRunner(db, "desk-a", LEASE);
     runners.push(a);

@@ -215,7 +215,11 @@ async function execute(
     ...(session.lock.recovered ? { recoveredLock: session.lock.recovered } : {}),
     ...(process.env.MIGRATE_FAIL_AFTER ? { failAfter: process.env.MIGRATE_FAIL_AFTER } : {}),
     preflight: async (work, signal) => {
-      await runPreflight(work, { pool, signal, viaOf: (host) => hostsByName.get(host)?.via });
+      const unreachable = await runPreflight(work, {
+        pool,
+        signal,
+        viaOf: (host) => hostsByName.get(host)?.via,
+      });
       await checkReplication(work.workloads, (host) => pool.remote(host), signal);
       await checkPrivilege(
         pool,
@@ -233,6 +237,7 @@ async function execute(
         now: new Date(),
         ignoreWindow: options.ignoreWindow ?? false,
         kind: prepared.kind,
+        unreachable,
       });
       for (const finding of warnings) {
         const hint = finding.hint ? ` (${finding.hint})` : "";

@@ -23,7 +23,8 @@ export interface PreflightOptions {
 }
 
 /** Resolves when the run may start; otherwise throws one UserError naming every problem per host. */
-export async function runPreflight(work: PreflightWork, options: PreflightOptions): Promise<void> {
+/** Refuses the run when it cannot go on; otherwise returns the hosts found unreachable (their workloads fail later). */
+export async function runPreflight(work: PreflightWork, options: PreflightOptions): Promise<Set<string>> {
   const problems: HostProblem[] = [];
   for (const workload of work.workloads) {
     for (const db of workload.databases) {
@@ -45,6 +46,7 @@ export async function runPreflight(work: PreflightWork, options: PreflightOption
     problems.some((p) => p.error.kind !== "unreachable") ||
     (hosts.length > 0 && hostProblems.length === hosts.length);
   if (stops) throw preflightError(problems, hosts.length);
+  return new Set(hostProblems.filter((p) => p.error.kind === "unreachable").map((p) => p.host));
 }
 
 /** Which exit code the whole preflight earns: a refusal outranks a missing password and unreachable hosts. */

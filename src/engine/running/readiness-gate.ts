@@ -32,6 +32,8 @@ export interface GateOptions {
   ignoreWindow: boolean;
   /** A rehearsal or sync never cuts over: windows and earlier rehearsals do not concern it. */
   kind: RunKind;
+  /** Hosts the preflight could not reach: not probed again (each attempt waits out a connect deadline). */
+  unreachable?: ReadonlySet<string>;
 }
 
 /** Bytes per second: the plan's bandwidth limit, else the fastest transfer the journal measured. */
@@ -56,6 +58,16 @@ export async function readinessGate(options: GateOptions): Promise<ReadinessFind
     const transferPending = workload.steps.some((s) => s.name === "transfer" && s.status === "pending");
     const cutoverPending = workload.steps.some((s) => s.name === "cutover" && s.status === "pending");
     if (!transferPending && !cutoverPending) continue;
+    const away = [workload.source, workload.target].filter((host) => options.unreachable?.has(host));
+    if (away.length > 0) {
+      unmeasured.push({
+        workload: workload.name,
+        check: "probe",
+        level: "warn",
+        message: `readiness not measured: ${away.join(" and ")} unreachable at preflight`,
+      });
+      continue;
+    }
     try {
       facts.set(
         workload.name,

@@ -29,7 +29,7 @@ function pool(outcomes: Record<string, Error | "ok">, via: Record<string, string
 const signal = new AbortController().signal;
 const noWork = { workloads: [] };
 
-async function failureOf(promise: Promise<void>): Promise<UserError> {
+async function failureOf(promise: Promise<unknown>): Promise<UserError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -39,11 +39,11 @@ async function failureOf(promise: Promise<void>): Promise<UserError> {
 }
 
 describe("apply's preflight", () => {
-  it("lets the run start when some hosts are merely unreachable (the engine retries those)", async () => {
+  it("lets the run start when some hosts are merely unreachable, and names them (readiness skips them)", async () => {
     const hosts = pool({ a: "ok", b: unreachable("b") });
-    await expect(
-      runPreflight({ ...noWork, hosts: ["a", "b"] }, { pool: hosts, signal }),
-    ).resolves.toBeUndefined();
+    await expect(runPreflight({ ...noWork, hosts: ["a", "b"] }, { pool: hosts, signal })).resolves.toEqual(
+      new Set(["b"]),
+    );
   });
 
   it("stops at once, as a connection failure (exit 4), when no host can be reached", async () => {
