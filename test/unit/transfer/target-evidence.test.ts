@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   appendEvidence,
   evidenceOf,
+  racySeconds,
   readEvidence,
   vouchedDigest,
   writeEvidence,
@@ -41,9 +42,20 @@ describe("evidence of digests computed on the target", () => {
     expect(vouchedDigest(listed, undefined)).toBeUndefined();
   });
 
-  it("does not vouch for a file changed within a tenth of a second before the listing that hashed it", () => {
-    const [racy] = evidenceOf([listed], "tgt-1", "sha256", "1733046300.2500000000");
+  it("does not vouch for a file changed within two clock ticks before the listing that hashed it", () => {
+    const [racy] = evidenceOf([listed], "tgt-1", "sha256", "1733046300.2150000000");
     expect(vouchedDigest(listed, racy)).toBeUndefined();
+    const [settled] = evidenceOf([listed], "tgt-1", "sha256", "1733046300.2250000000");
+    expect(vouchedDigest(listed, settled)).toBe(DIGEST);
+  });
+
+  it("gives a file system that stamps whole seconds two seconds", () => {
+    const coarse = { ...listed, ctime: "1733046300.0000000000" };
+    const [racy] = evidenceOf([coarse], "tgt-1", "sha256", "1733046301.9000000000");
+    expect(vouchedDigest(coarse, racy)).toBeUndefined();
+    const [settled] = evidenceOf([coarse], "tgt-1", "sha256", "1733046302.1000000000");
+    expect(vouchedDigest(coarse, settled)).toBe(DIGEST);
+    expect(racySeconds("1733046300")).toBe(2);
   });
 
   it("is read back for its host and algorithm only, a later record winning, a torn line ignored", async () => {
