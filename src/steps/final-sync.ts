@@ -48,6 +48,22 @@ async function* withFresh(
   }
 }
 
+/**
+ * How the final sync lists a tree (metadata only, to a sorted file on disk). Listing streams a
+ * line per entry, so a stall shows within STALL_MS; the whole deadline follows the size the
+ * snapshot found.
+ */
+export function metadataListing(context: StepContext) {
+  return {
+    hash: "none",
+    signal: context.signal,
+    timeoutMs: hashDeadlineMs(context.outputsOf("snapshot")?.bytes ?? 0),
+    idleTimeoutMs: STALL_MS,
+    workDir: context.workDir,
+    digest: false,
+  } as const;
+}
+
 export async function syncFiles(
   input: CutoverInput,
   context: StepContext,
@@ -55,18 +71,9 @@ export async function syncFiles(
   target: Remote,
 ): Promise<{ files: FinalFiles; manifest: string }> {
   const { signal } = context;
-  // The downtime clock runs: both hosts list at once (metadata only, each to a sorted file on
-  // disk). Listing streams a line per entry, so a stall shows within STALL_MS; the whole
-  // deadline follows the size the snapshot found (listing reads metadata only).
+  // The downtime clock runs: both hosts list at once (metadata only, each to a sorted file on disk).
   const treeBytes = context.outputsOf("snapshot")?.bytes ?? 0;
-  const listing = {
-    hash: "none",
-    signal,
-    timeoutMs: hashDeadlineMs(treeBytes),
-    idleTimeoutMs: STALL_MS,
-    workDir: context.workDir,
-    digest: false,
-  } as const;
+  const listing = metadataListing(context);
   const targetFile = await manifestPath(context, "listing-target");
   const targetListed = collectToFile(target, input.paths, listing, targetFile, input.paths);
   targetListed.catch(() => {});

@@ -15,7 +15,7 @@ import { collectManifest } from "../manifest/collect.ts";
 import { collectToFile } from "../manifest/collect-file.ts";
 import { type ManifestEntry, totalBytes } from "../manifest/model.ts";
 import { readEntries } from "../manifest/store.ts";
-import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
+import { hashDeadlineMs, hashStallMs, largestFile } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { carryHashes } from "../transfer/delta.ts";
@@ -23,6 +23,7 @@ import { type CheckOutcome, runCheck } from "./checks.ts";
 import type { RehearseOutput } from "./contracts.ts";
 import { freezeDatabases, splitDatabases } from "./cutover-replication.ts";
 import { countRows } from "./db/engines.ts";
+import { metadataListing } from "./final-sync.ts";
 import type { CheckInput, CutoverInput, VerifyInput } from "./inputs.ts";
 import { projectDowntimeMs } from "./projection.ts";
 import { dnsToTarget, proxiedToTarget, viaTrafficPath } from "./rehearse-checks.ts";
@@ -48,22 +49,13 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 async function probeDelta(input: CutoverInput, context: StepContext, source: Remote) {
   const { signal } = context;
   const snapshot = await latestManifestFile(context, ["snapshot"], input.workload);
-  const treeBytes = context.outputsOf("snapshot")?.bytes ?? 0;
   // Listed and compared as the final sync does (a sorted file on disk, merge-joined).
   const listed = await manifestPath(context, "rehearsal-listing");
   const [, listMs] = await timed(() =>
     collectToFile(
       source,
       input.paths,
-      {
-        hash: "none",
-        signal,
-        timeoutMs: hashDeadlineMs(treeBytes),
-        idleTimeoutMs: STALL_MS,
-        workDir: context.workDir,
-        digest: false,
-        rootLinks: "refuse",
-      },
+      { ...metadataListing(context), rootLinks: "refuse" },
       listed,
       input.paths,
     ),
