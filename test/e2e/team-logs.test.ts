@@ -3,10 +3,10 @@
  * (events, step lines, remote commands) are stored by run and workload, and `migrate logs
  * --state` from another process reads them with the local command's filters.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Fleet, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
+import { describe, expect, inject, it } from "vitest";
+import type { Fleet } from "../../fixtures/fleet/index.ts";
 import { runCli } from "./apply-support.ts";
-import { freshStateDb, type RunnerProcess, startRunner, stopRunner, type TeamDb } from "./support/team.ts";
+import { type RunnerProcess, startRunner, type TeamDb, withTeamState } from "./support/team.ts";
 
 const skipReason = inject("e2eSkipReason");
 const PLAN = "fleet-city-bureaus";
@@ -25,16 +25,13 @@ describe.skipIf(skipReason !== "")("run logs in the shared state", () => {
   let fleet: Fleet;
   let db: TeamDb;
   let runner: RunnerProcess | undefined;
-  beforeAll(async () => {
-    fleet = readFleet();
-    await resetSystems();
-    db = freshStateDb();
-  });
-  afterAll(async () => {
-    if (runner) await stopRunner(runner);
-    await db?.close();
-    await resetSystems();
-  });
+  withTeamState(
+    (f, d) => {
+      fleet = f;
+      db = d;
+    },
+    () => [runner],
+  );
 
   it("stores a runner's log lines by run and workload; logs --state reads them with level and workload filters", async () => {
     const before = await runCli(["logs", fleet.planFile, "--state", db.url], db.env);

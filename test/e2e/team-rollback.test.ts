@@ -4,17 +4,16 @@
  * engine rollback with its records fenced by that lease, and ends the lease; a second rollback
  * is refused before anything is written.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Fleet, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
+import { describe, expect, inject, it } from "vitest";
+import type { Fleet } from "../../fixtures/fleet/index.ts";
 import { runCli, startCli } from "./apply-support.ts";
 import {
-  freshStateDb,
   journalRows,
   type RunnerProcess,
   startRunner,
-  stopRunner,
   type TeamDb,
   waitFor,
+  withTeamState,
 } from "./support/team.ts";
 
 const skipReason = inject("e2eSkipReason");
@@ -24,16 +23,13 @@ describe.skipIf(skipReason !== "")("rollback against the shared state", () => {
   let fleet: Fleet;
   let db: TeamDb;
   let runner: RunnerProcess | undefined;
-  beforeAll(async () => {
-    fleet = readFleet();
-    await resetSystems();
-    db = freshStateDb();
-  });
-  afterAll(async () => {
-    if (runner) await stopRunner(runner);
-    await db?.close();
-    await resetSystems();
-  });
+  withTeamState(
+    (f, d) => {
+      fleet = f;
+      db = d;
+    },
+    () => [runner],
+  );
 
   it("refuses while a runner holds the lease, then rolls back under its own lease", async () => {
     runner = startRunner(db, "room-a", ["--hosts", "portal-src", "--lease-seconds", "5"]);

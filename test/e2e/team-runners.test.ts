@@ -4,17 +4,16 @@
  * refused while the first runs; status from another process sees the run; the journal lands in
  * the database with each record's runner and lease generation.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Fleet, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
+import { describe, expect, inject, it } from "vitest";
+import type { Fleet } from "../../fixtures/fleet/index.ts";
 import { runCli, startCli } from "./apply-support.ts";
 import {
-  freshStateDb,
   journalRows,
   type RunnerProcess,
   startRunner,
-  stopRunner,
   type TeamDb,
   waitFor,
+  withTeamState,
 } from "./support/team.ts";
 
 const skipReason = inject("e2eSkipReason");
@@ -24,16 +23,13 @@ describe.skipIf(skipReason !== "")("shared state with three runners", () => {
   let fleet: Fleet;
   let db: TeamDb;
   const runners: RunnerProcess[] = [];
-  beforeAll(async () => {
-    fleet = readFleet();
-    await resetSystems();
-    db = freshStateDb();
-  });
-  afterAll(async () => {
-    await Promise.all(runners.map(stopRunner));
-    await db?.close();
-    await resetSystems();
-  });
+  withTeamState(
+    (f, d) => {
+      fleet = f;
+      db = d;
+    },
+    () => runners,
+  );
 
   it("refuses a password in --state before connecting", async () => {
     const result = await runCli([

@@ -3,18 +3,17 @@
  * `zone` is Z, and with --hosts only those of its hosts too. A runner that reaches portal-src but
  * serves egov-extranet leaves the internet portal queued; the internet runner takes it.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Fleet, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
+import { describe, expect, inject, it } from "vitest";
+import type { Fleet } from "../../fixtures/fleet/index.ts";
 import { runCli, startCli } from "./apply-support.ts";
 import {
-  freshStateDb,
   journalRows,
   type RunnerProcess,
   runnersByWorkload,
   startRunner,
-  stopRunner,
   type TeamDb,
   waitFor,
+  withTeamState,
 } from "./support/team.ts";
 
 const skipReason = inject("e2eSkipReason");
@@ -24,16 +23,13 @@ describe.skipIf(skipReason !== "")("runners by network zone", () => {
   let fleet: Fleet;
   let db: TeamDb;
   const runners: RunnerProcess[] = [];
-  beforeAll(async () => {
-    fleet = readFleet();
-    await resetSystems();
-    db = freshStateDb();
-  });
-  afterAll(async () => {
-    await Promise.all(runners.map(stopRunner));
-    await db?.close();
-    await resetSystems();
-  });
+  withTeamState(
+    (f, d) => {
+      fleet = f;
+      db = d;
+    },
+    () => runners,
+  );
 
   it("refuses a zone that is not one", async () => {
     const result = await runCli(["runner", "--state", db.url, "--zone", "moon"], db.env);

@@ -4,6 +4,8 @@
  */
 import type { ResultPromise } from "execa";
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
+import { type Fleet, readFleet, resetSystems } from "../../../fixtures/fleet/index.ts";
 import { resetStateDb, type StateDbFixture } from "../../../fixtures/fleet/state-db.ts";
 import type { JournalRecord } from "../../../src/engine/journal/journal-record.ts";
 import { startCli } from "../apply-support.ts";
@@ -92,4 +94,26 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * The set-up every team file shares: before its tests a reset fleet and a fresh state database
+ * (handed to `ready`), after them its runners stopped, the database closed and the fleet reset.
+ */
+export function withTeamState(
+  ready: (fleet: Fleet, db: TeamDb) => void,
+  runners: () => readonly (RunnerProcess | undefined)[],
+): void {
+  let db: TeamDb | undefined;
+  beforeAll(async () => {
+    const fleet = readFleet();
+    await resetSystems();
+    db = freshStateDb();
+    ready(fleet, db);
+  });
+  afterAll(async () => {
+    await Promise.all(runners().flatMap((runner) => (runner ? [stopRunner(runner)] : [])));
+    await db?.close();
+    await resetSystems();
+  });
 }
