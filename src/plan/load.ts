@@ -90,7 +90,19 @@ function unreadable(file: string, error: unknown): LoadResult {
 
 /** A valid plan, or a UserError("invalid-plan") listing every error, one per line. */
 export async function loadPlanOrThrow(file: string, options: LoadOptions = {}): Promise<LoadedPlan> {
-  const result = await loadPlan(file, options);
+  return validOrThrow(file, await loadPlan(file, options));
+}
+
+/**
+ * A plan held as text rather than read from a file (the plan an operator applied, as the shared
+ * state keeps it), hashed and checked as loadPlanOrThrow checks a file.
+ */
+export function planFromTextOrThrow(file: string, text: string, options: LoadOptions = {}): LoadedPlan {
+  const hash = createHash("sha256").update(text, "utf8").digest("hex");
+  return validOrThrow(file, { file, text, hash, ...analyzePlanText(file, text, options) });
+}
+
+function validOrThrow(file: string, result: LoadResult): LoadedPlan {
   const errors = errorsOf(result.diagnostics);
   if (result.plan === undefined || errors.length > 0) {
     throw new UserError("invalid-plan", errors.map(formatDiagnostic).join("\n"), {

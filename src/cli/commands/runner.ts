@@ -8,6 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
+import { dirname, join } from "node:path";
 import type { EngineEvent } from "../../engine/events.ts";
 import { resolveStateRoot, workloadDir } from "../../engine/journal/state-dir.ts";
 import type { RunResources } from "../../engine/running/leased-workload.ts";
@@ -24,7 +25,7 @@ import { ExitCode } from "../../exit-codes.ts";
 import { createRunLog, type RunLog } from "../../log/run-log.ts";
 import { scrubberForPlan } from "../../log/scrub.ts";
 import { parseBandwidth } from "../../plan/bytes.ts";
-import { loadPlanOrThrow } from "../../plan/load.ts";
+import { planFromTextOrThrow } from "../../plan/load.ts";
 import { type Plan, ZONES } from "../../plan/schema.ts";
 import { planHosts, SshPool } from "../../remote/pool.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
@@ -129,7 +130,12 @@ export async function run(options: RunnerCommandOptions = {}): Promise<number> {
   return ExitCode.ok;
 }
 
-/** The run's plan as this machine has it (same bytes as applied), its SSH pool and link budget. */
+/**
+ * The run's plan as the operator applied it (the shared state keeps its text, so a runner needs
+ * no copy of the plan file), its SSH pool and link budget. Artefacts go under --state-dir, else
+ * under the plan's state directory when the plan's directory is on this machine (as for a local
+ * apply), else under `.migrate/` in the runner's working directory.
+ */
 async function resourcesFor(
   stored: StoredRun,
   options: RunnerCommandOptions,
@@ -137,27 +143,16 @@ async function resourcesFor(
   db: StateDb,
   logs: Map<string, ActiveLog>,
 ): Promise<{ resources: RunResources; pool: SshPool }> {
-  if (!existsSync(stored.planFile)) {
-    throw new UserError(
-      "usage",
-      `the plan file ${stored.planFile} of run ${stored.runId} is not on this machine`,
-      {
-        hint: "check the plan repository out at the same path on every runner",
-      },
-    );
-  }
-  const loaded = await loadPlanOrThrow(stored.planFile);
+  const loaded = planFromTextOrThrow(stored.planFile, stored.planText);
   if (loaded.hash !== stored.planHash) {
-    throw new UserError(
-      "plan-changed",
-      `${stored.planFile} on this machine differs from the plan that was applied`,
-      {
-        hint: "bring this runner's plan checkout to the applied version",
-      },
-    );
+    throw new UserError("plan-changed", `the stored plan of run ${stored.runId} does not match its hash`, {
+      hint: "the runs table was changed by hand; apply the plan again",
+    });
   }
   const { plan } = loaded;
-  const root = resolveStateRoot(stored.planFile, plan.defaults.stateDir, options.stateDir);
+  const root = existsSync(dirname(stored.planFile))
+    ? resolveStateRoot(stored.planFile, plan.defaults.stateDir, options.stateDir)
+    : resolveStateRoot(join(process.cwd(), "plan"), undefined, options.stateDir);
   const pool = new SshPool({
     hosts: planHosts(plan),
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,
