@@ -1,7 +1,8 @@
 /** Small shared pieces of the steps: staging, deadlines, manifests and state in the work directory. */
 
+import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rename } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { BugError, RemoteError, UserError } from "../errors.ts";
 import { type Manifest, type ManifestEntry, sortEntries } from "../manifest/model.ts";
 import {
@@ -92,6 +93,27 @@ export async function checkDumpDigest(
   );
 }
 
+/**
+ * Which files of a work directory a later step, an undo or a resume reads back (manifests, the
+ * in-place list, target evidence, undo state), as opposed to a step's own scratch: listings it
+ * removes before it ends, temp files and sort spills. The shared state keeps the former so a
+ * runner on another machine can resume the workload.
+ */
+export function isSharedArtifact(name: string): boolean {
+  return !name.startsWith(".") && !name.endsWith(".tmp") && !/listing|vouched/.test(name);
+}
+
+/**
+ * A journaled artefact path as this machine holds it: the journal names the file where the step
+ * that wrote it saved it, which on another runner (its own state directory) is the same name in
+ * this workload's work directory.
+ */
+export function localArtifact(context: Pick<StepContext, "workDir">, file: string): string {
+  if (dirname(file) === context.workDir) return file;
+  const here = join(context.workDir, basename(file));
+  return existsSync(here) ? here : file;
+}
+
 /** Where a step saves its manifest in the workload's work directory. */
 export async function manifestPath(context: StepContext, label: string): Promise<string> {
   await mkdir(context.workDir, { recursive: true });
@@ -148,7 +170,7 @@ export async function latestManifestFile(
 ): Promise<ManifestFile> {
   for (const step of steps) {
     const outputs = context.outputsOf(step);
-    if (outputs) return openManifest(outputs.manifestFile, outputs.manifestDigest);
+    if (outputs) return openManifest(localArtifact(context, outputs.manifestFile), outputs.manifestDigest);
   }
   throw new BugError(`no manifest recorded by ${steps.join(" or ")} for ${workload}`);
 }

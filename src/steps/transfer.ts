@@ -20,7 +20,7 @@ import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
 import type { TransferCheckpoint } from "./contracts.ts";
 import type { TransferInput } from "./inputs.ts";
 import { sendDumps } from "./send-dumps.ts";
-import { latestManifest, loadManifest, saveManifest } from "./support.ts";
+import { latestManifest, loadManifest, localArtifact, saveManifest } from "./support.ts";
 import type { Step, StepContext } from "./types.ts";
 
 interface Partition {
@@ -37,7 +37,7 @@ function earlierCheck(
 ): { file: string; digest: string } | undefined {
   const inPlace = context.lastCheckpoint?.inPlace;
   if (inPlace?.all !== allDigest) return undefined;
-  return { file: inPlace.file, digest: inPlace.digest };
+  return { file: localArtifact(context, inPlace.file), digest: inPlace.digest };
 }
 
 async function partition(

@@ -16,6 +16,7 @@ import { completedSteps, foldJournal } from "../journal/journal-fold.ts";
 import { createRecorder } from "../journal/recorder.ts";
 import { workloadFieldHashes, workloadInputHash } from "../planning/input-hash.ts";
 import { planRun } from "../planning/planner.ts";
+import { ArtifactMirror, mirroredJournal } from "../state/artifact-mirror.ts";
 import { heartbeat, type Lease } from "../state/leases.ts";
 import { LeaseLostError, PgJournal, readRecords } from "../state/pg-journal.ts";
 import type { StoredRun } from "../state/runs.ts";
@@ -42,6 +43,7 @@ export interface LeasedRun {
   /** The runner's graceful stop. */
   stop: AbortSignal;
   onEvent: OnEvent;
+  log?(line: string): void;
 }
 
 /** How the workload ended under this lease: its status, or "lost"/"stopped" (handed back). */
@@ -72,7 +74,15 @@ export async function runLeased(options: LeasedRun): Promise<LeasedOutcome> {
     );
   }, options.ttlMs / 3);
   try {
-    const journal = PgJournal.fenced(pool, run.plan, lease);
+    // The artefacts earlier runners left (manifests, evidence, undo state) come from the shared
+    // state before any step runs, and what the steps leave goes back before each record.
+    const mirror = new ArtifactMirror(pool, lease, resources.workDir(lease.workload));
+    const fetched = await mirror.materialise();
+    if (fetched.fetched.length > 0)
+      options.log?.(
+        `${lease.workload}: fetched ${fetched.fetched.join(", ")} (${fetched.bytesDown} bytes) from the shared state`,
+      );
+    const journal = mirroredJournal(PgJournal.fenced(pool, run.plan, lease), mirror);
     const recorder = createRecorder(journal, options.onEvent, lease.runId, systemClock);
     const context: RunContext = {
       plan,

@@ -111,6 +111,7 @@ async function work(options: RunnerOptions, lease: Lease): Promise<void> {
     ttlMs: options.ttlMs,
     stop: options.stop,
     onEvent,
+    log: options.log,
   })
     .catch((error: unknown) => {
       options.log(`${lease.workload}: ${(error as Error).message}`);

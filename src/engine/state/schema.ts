@@ -63,6 +63,26 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE work ADD COLUMN zone text NOT NULL DEFAULT '';
    -- A desk's rollback holds a lease too; runners never take such a row over.
    ALTER TABLE work ADD COLUMN kind text NOT NULL DEFAULT 'apply';`,
+  // Per-workload artefacts (manifests, target evidence, undo state) a runner on another machine
+  // needs to resume: one head row per file, its bytes in chunk rows so no file is ever one value.
+  `CREATE TABLE artifacts (
+     plan text NOT NULL,
+     workload text NOT NULL,
+     name text NOT NULL,
+     digest text NOT NULL,
+     bytes bigint NOT NULL,
+     chunks int NOT NULL,
+     runner text NOT NULL,
+     generation bigint NOT NULL,
+     written_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+     PRIMARY KEY (plan, workload, name));
+   CREATE TABLE artifact_chunks (
+     plan text NOT NULL,
+     workload text NOT NULL,
+     name text NOT NULL,
+     n int NOT NULL,
+     data bytea NOT NULL,
+     PRIMARY KEY (plan, workload, name, n));`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
