@@ -28,8 +28,9 @@ export function newStateDir(): string {
  * Start `migrate <args>` without waiting, through bin/migrate's #! line as an operator runs it
  * (with the V8 flags src/cli/memory-policy.ts relies on); NO_COLOR and CI keep the output plain lines.
  */
-export function startCli(args: string[], env: Record<string, string> = {}) {
+export function startCli(args: string[], env: Record<string, string> = {}, cwd?: string) {
   return execa(BIN, args, {
+    ...(cwd ? { cwd } : {}),
     reject: false,
     env: { NO_COLOR: "1", CI: "true", ...env },
     stdin: "ignore",

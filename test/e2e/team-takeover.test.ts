@@ -6,44 +6,26 @@
  * database refuses the write of the old generation.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Fleet, hostExec, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
+import { type Fleet, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
 import { RECORD_VERSION } from "../../src/engine/journal/journal-record.ts";
 import { LeaseLostError, PgJournal } from "../../src/engine/state/pg-journal.ts";
 import { startCli, throttledPlan } from "./apply-support.ts";
 import {
+  addBulk,
   freshStateDb,
   journalRows,
-  type Row,
   type RunnerProcess,
+  removeBulk,
   startRunner,
   stopRunner,
   type TeamDb,
+  verifiedBy,
   waitFor,
 } from "./support/team.ts";
 
 const skipReason = inject("e2eSkipReason");
-const BULK = "/srv/portal/0-bulk";
-
-async function addBulk(): Promise<void> {
-  const made = await hostExec("portal-src", `mkdir -p ${BULK} && cd ${BULK} && seq 1 4500 | xargs touch`);
-  if (made.code !== 0) throw new Error(`cannot add files on portal-src: ${made.stderr}`);
-}
-
-async function removeBulk(): Promise<void> {
-  await Promise.all(["portal-src", "tgt-1"].map((host) => hostExec(host, `rm -rf ${BULK}`)));
-}
 const PLAN = "fleet-city-bureaus";
 const LEASE = ["--hosts", "portal-src", "--lease-seconds", "3"];
-
-/** A transfer checkpoint of `runner` with at least one verified batch. */
-const verifiedBy = (rows: Row[], runner: string) =>
-  rows.find(
-    (row) =>
-      row.runner === runner &&
-      row.record.type === "step-checkpoint" &&
-      row.record.step === "transfer" &&
-      (row.record.data as { verified: number[] }).verified.length > 0,
-  );
 
 describe.skipIf(skipReason !== "")("runner leases and fencing", () => {
   let fleet: Fleet;

@@ -5,7 +5,7 @@
 import type { ResultPromise } from "execa";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
-import { type Fleet, readFleet, resetSystems } from "../../../fixtures/fleet/index.ts";
+import { type Fleet, hostExec, readFleet, resetSystems } from "../../../fixtures/fleet/index.ts";
 import { resetStateDb, type StateDbFixture } from "../../../fixtures/fleet/state-db.ts";
 import type { JournalRecord } from "../../../src/engine/journal/journal-record.ts";
 import { startCli } from "../apply-support.ts";
@@ -61,8 +61,9 @@ export interface RunnerProcess {
   output(): string;
 }
 
-export function startRunner(db: TeamDb, name: string, extra: string[] = []): RunnerProcess {
-  const child = startCli(["runner", "--state", db.url, "--name", name, ...extra], db.env);
+/** A runner process; `cwd` is its own working directory (another desk's checkout, or none). */
+export function startRunner(db: TeamDb, name: string, extra: string[] = [], cwd?: string): RunnerProcess {
+  const child = startCli(["runner", "--state", db.url, "--name", name, ...extra], db.env, cwd);
   let text = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     text += chunk.toString();
@@ -117,3 +118,29 @@ export function withTeamState(
     await resetSystems();
   });
 }
+
+const BULK = "/srv/portal/0-bulk";
+
+/**
+ * 4,500 empty files sorted first in the portal's tree: the portal alone fits one batch, whose
+ * verification ends the transfer at once; these make a second, so a runner killed after the
+ * first verified batch is still sending.
+ */
+export async function addBulk(): Promise<void> {
+  const made = await hostExec("portal-src", `mkdir -p ${BULK} && cd ${BULK} && seq 1 4500 | xargs touch`);
+  if (made.code !== 0) throw new Error(`cannot add files on portal-src: ${made.stderr}`);
+}
+
+export async function removeBulk(): Promise<void> {
+  await Promise.all(["portal-src", "tgt-1"].map((host) => hostExec(host, `rm -rf ${BULK}`)));
+}
+
+/** A transfer checkpoint of `runner` with at least one verified batch. */
+export const verifiedBy = (rows: Row[], runner: string) =>
+  rows.find(
+    (row) =>
+      row.runner === runner &&
+      row.record.type === "step-checkpoint" &&
+      row.record.step === "transfer" &&
+      (row.record.data as { verified: number[] }).verified.length > 0,
+  );
