@@ -100,7 +100,8 @@ const steps = Object.fromEntries(
   ]),
 ) as unknown as StepImplementations;
 
-async function openDb(): Promise<StateDb> {
+/** A fresh state database (fixtures/fleet/state-db.ts), schema migrated. */
+export async function openDb(): Promise<StateDb> {
   const fixture = resetStateDb();
   process.env.PGPASSWORD = fixture.password;
   const url = resolveStateUrl(undefined, {

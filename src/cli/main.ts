@@ -313,7 +313,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
       "--bandwidth <rate>",
       "this runner's own link, e.g. 40MiB/s (the plan's bandwidth is shared by all runners)",
     )
-    .option("--state-dir <dir>", "local artefacts (manifests) directory (default: the plan's)")
+    .option(
+      "--state-dir <dir>",
+      "local copy of the workloads' artefacts, kept in the shared state (default: the plan's when its directory is on this machine, else ./.migrate)",
+    )
     .option("--accept-new-host-keys", "trust and record host keys not yet known (first contact only)")
     .addHelpText(
       "after",
