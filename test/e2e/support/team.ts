@@ -61,8 +61,13 @@ export interface RunnerProcess {
   output(): string;
 }
 
-export function startRunner(db: TeamDb, name: string, extra: string[] = []): RunnerProcess {
-  const child = startCli(["runner", "--state", db.url, "--name", name, ...extra], db.env);
+export function startRunner(
+  db: TeamDb,
+  name: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): RunnerProcess {
+  const child = startCli(["runner", "--state", db.url, "--name", name, ...extra], { ...db.env, ...env });
   let text = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     text += chunk.toString();
