@@ -1,16 +1,17 @@
 /**
  * `migrate rollback <plan> <workload> --state URL`: the same engine rollback from any desk,
  * under the workload's lease in the shared state (refused while a runner holds it or a run of
- * the plan goes on), its records written through the fenced journal, the lease renewed while it
+ * the plan goes on, before the confirmation and again when the lease is taken after it), its records written through the fenced journal, the lease renewed while it
  * runs and ended with it.
  */
 import { hostname } from "node:os";
+import type { JournalRecord } from "../engine/journal/journal-record.ts";
 import { currentHolder } from "../engine/journal/lock.ts";
 import { checkRollbackAllowed, rollbackWorkload } from "../engine/running/rollback.ts";
 import { newRunId } from "../engine/running/run-session.ts";
 import { heartbeat } from "../engine/state/leases.ts";
 import { PgJournal } from "../engine/state/pg-journal.ts";
-import { endRollback, takeRollbackLease } from "../engine/state/rollback-lease.ts";
+import { checkRollbackLease, endRollback, takeRollbackLease } from "../engine/state/rollback-lease.ts";
 import type { StateUrl } from "../engine/state/state-url.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { scrubbedJournal } from "../log/scrubbed-sinks.ts";
@@ -19,7 +20,7 @@ import { STEP_IMPLEMENTATIONS } from "../steps/index.ts";
 import { withCommandSession } from "./command-session.ts";
 import type { OutputFormat } from "./output-format.ts";
 import type { Prompter } from "./prompter.ts";
-import { startShortRun } from "./short-run.ts";
+import { confirmed, startShortRun } from "./short-run.ts";
 import { withStateDb } from "./state-session.ts";
 
 const LEASE_MS = 30_000;
@@ -41,6 +42,18 @@ export async function sharedRollback(spec: SharedRollback): Promise<number> {
   const workload = plan.workloads.find((w) => w.name === name);
   const holder = `migrate rollback ${spec.file} ${name} --state ${spec.url.display}`;
   return withStateDb(spec.url, async ({ pool }) => {
+    const check = (journal: JournalRecord[]) => checkRollbackAllowed(plan, journal, name);
+    const target = {
+      name,
+      wave: workload?.wave ?? 0,
+      host: workload?.source ?? "",
+      zone: workload?.zone ?? "",
+      tenant: plan.tenants.find((t) => t.hosts.some((h) => h.name === workload?.target))?.name ?? "",
+    };
+    // Refused before the question when it would be refused anyway; the lease only after a yes,
+    // and its own transaction checks again (a runner may have taken the workload meanwhile).
+    await checkRollbackLease(pool, { plan: planName, workload: target }, check);
+    if (!(await confirmed(spec.ask))) return ExitCode.error;
     const { lease, records } = await takeRollbackLease(
       pool,
       {
@@ -50,17 +63,11 @@ export async function sharedRollback(spec: SharedRollback): Promise<number> {
         planText: loaded.text,
         planHash: loaded.hash,
         holder: currentHolder(holder),
-        workload: {
-          name,
-          wave: workload?.wave ?? 0,
-          host: workload?.source ?? "",
-          zone: workload?.zone ?? "",
-          tenant: plan.tenants.find((t) => t.hosts.some((h) => h.name === workload?.target))?.name ?? "",
-        },
+        workload: target,
         runner: `${hostname()}-${process.pid}`,
         ttlMs: LEASE_MS,
       },
-      (journal) => checkRollbackAllowed(plan, journal, name),
+      check,
     );
     let status = "interrupted";
     const lost = new AbortController();
@@ -82,7 +89,6 @@ export async function sharedRollback(spec: SharedRollback): Promise<number> {
             root: spec.root,
             format: spec.format,
             title: `rollback ${name}`,
-            ask: spec.ask,
           });
           if (typeof started === "number") return started;
           const { run, engine } = started;

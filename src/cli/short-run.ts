@@ -22,12 +22,16 @@ export interface ShortRunSpec {
   ask?: { prompter: Prompter; question: string };
 }
 
+/** Whether the operator said yes (or was not asked); a no is said to have changed nothing. */
+export async function confirmed(ask: ShortRunSpec["ask"]): Promise<boolean> {
+  if (!ask || (await ask.prompter.confirm(ask.question))) return true;
+  process.stderr.write("Nothing was changed.\n");
+  return false;
+}
+
 /** The run and the engine's options, or the exit code when the operator said no. */
 export async function startShortRun(session: CommandSession, spec: ShortRunSpec) {
-  if (spec.ask && !(await spec.ask.prompter.confirm(spec.ask.question))) {
-    process.stderr.write("Nothing was changed.\n");
-    return ExitCode.error;
-  }
+  if (!(await confirmed(spec.ask))) return ExitCode.error;
   const { root, loaded } = spec;
   const { plan } = loaded;
   const name = plan.metadata.name;

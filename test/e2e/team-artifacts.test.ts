@@ -54,7 +54,7 @@ describe.skipIf(skipReason !== "")("artefacts in the shared state", () => {
     await addBulk();
     const a = desk("desk-a");
     const b = desk("desk-b");
-    const deskA = startRunner(db, "desk-a", [...LEASE, "--state-dir", a.stateDir], a.cwd);
+    const deskA = startRunner(db, "desk-a", [...LEASE, "--state-dir", a.stateDir], { cwd: a.cwd });
     runners.push(deskA);
     const apply = startCli(
       ["apply", planFile, "--yes", "--only", "portal", "--state", db.url, "--output", "plain"],
@@ -69,7 +69,7 @@ describe.skipIf(skipReason !== "")("artefacts in the shared state", () => {
     // desk-b's reach, so desk-b has only the shared state (the stored plan, the artefacts).
     renameSync(a.stateDir, `${a.stateDir}.elsewhere`);
     renameSync(planFile, `${planFile}.away`);
-    const deskB = startRunner(db, "desk-b", [...LEASE, "--state-dir", b.stateDir], b.cwd);
+    const deskB = startRunner(db, "desk-b", [...LEASE, "--state-dir", b.stateDir], { cwd: b.cwd });
     runners.push(deskB);
 
     const done = await apply;

@@ -2,11 +2,14 @@
  * `migrate rollback --state` from another desk on a real PostgreSQL: refused, naming the runner,
  * while a runner holds the workload's lease; afterwards it takes the lease itself, runs the
  * engine rollback with its records fenced by that lease, and ends the lease; a second rollback
- * is refused before anything is written.
+ * is refused before anything is written. In a real terminal the lease is taken only once the
+ * operator has said yes: a no writes nothing, and a run that started while the question was
+ * open is still refused cleanly after the yes.
  */
 import { describe, expect, inject, it } from "vitest";
 import type { Fleet } from "../../fixtures/fleet/index.ts";
-import { runCli, startCli } from "./apply-support.ts";
+import { openTerminal, type Terminal } from "../support/tmux.ts";
+import { BIN, runCli, startCli } from "./apply-support.ts";
 import {
   journalRows,
   type RunnerProcess,
@@ -23,12 +26,13 @@ describe.skipIf(skipReason !== "")("rollback against the shared state", () => {
   let fleet: Fleet;
   let db: TeamDb;
   let runner: RunnerProcess | undefined;
+  let second: RunnerProcess | undefined;
   withTeamState(
     (f, d) => {
       fleet = f;
       db = d;
     },
-    () => [runner],
+    () => [runner, second],
   );
 
   it("refuses while a runner holds the lease, then rolls back under its own lease", async () => {
@@ -81,4 +85,66 @@ describe.skipIf(skipReason !== "")("rollback against the shared state", () => {
     expect(again.stderr).toContain("portal was already rolled back");
     expect((await db.pool.query("SELECT run_id FROM runs")).rows).toHaveLength(runsBefore.rows.length);
   }, 90_000);
+
+  it("takes the lease only after the operator says yes, and still refuses a run begun meanwhile", async () => {
+    second = startRunner(db, "room-b", ["--hosts", "tax-src,lic-src", "--lease-seconds", "5"]);
+    const only = (workload: string) => [
+      "apply",
+      fleet.planFile,
+      "--yes",
+      "--only",
+      workload,
+      "--state",
+      db.url,
+    ];
+    const applied = await runCli(only("tax-collection"), db.env);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    const counts = async () =>
+      (
+        await db.pool.query<{ runs: string; leases: string }>(
+          "SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM work WHERE kind = 'rollback') AS leases",
+        )
+      ).rows[0];
+    const before = await counts();
+    const command = `${BIN} rollback ${fleet.planFile} tax-collection --state ${db.url}`;
+    const ask = async (answer: string, meanwhile: () => Promise<void> = async () => undefined) => {
+      const term: Terminal = openTerminal(command, { cwd: process.cwd(), env: db.env });
+      try {
+        await term.waitFor(/Send tax-collection's traffic back to its source now\?/, 60_000);
+        // The question is open: nothing of the rollback is in the shared state yet.
+        expect(await counts()).toEqual(before);
+        await meanwhile();
+        term.send(answer, "Enter");
+        return await term.waitFor(/EXIT=\d+/, 60_000);
+      } finally {
+        term.kill();
+      }
+    };
+
+    const declined = await ask("n");
+    expect(declined).toContain("Nothing was changed.");
+    expect(declined).toContain("EXIT=1");
+    expect(await counts()).toEqual(before);
+
+    // While the question is open, another desk starts a run of the plan and a runner takes it.
+    const licensing = startCli(only("licensing"), db.env);
+    const raced = await ask("y", async () => {
+      await waitFor(async () => {
+        const { rows } = await db.pool.query(
+          "SELECT 1 FROM work WHERE workload = 'licensing' AND state = 'running'",
+        );
+        return rows.length > 0;
+      }, "room-b to hold licensing");
+    });
+    expect(raced).toContain("EXIT=5");
+    expect(raced.replace(/\s+/g, " ")).toMatch(
+      /plan fleet-city-bureaus is being applied in the shared state by run/,
+    );
+    const done = await licensing;
+    expect(done.exitCode, String(done.stderr)).toBe(0);
+    const after = await counts();
+    expect(after?.leases).toBe(before?.leases);
+    // Only the licensing apply added a run.
+    expect(Number(after?.runs)).toBe(Number(before?.runs) + 1);
+  }, 240_000);
 });

@@ -10,17 +10,13 @@ import { resolve } from "node:path";
 import { planStateDir, runDir, workloadDir } from "../../engine/journal/state-dir.ts";
 import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
 import { applyPlan, type PreparedApply, prepareApply, selectWorkloads } from "../../engine/running/apply.ts";
-import { runPreflight } from "../../engine/running/preflight.ts";
-import { readinessGate } from "../../engine/running/readiness-gate.ts";
-import { checkReplication } from "../../engine/running/replication-preflight.ts";
+import { applyPreflight, readinessEvent } from "../../engine/running/apply-preflight.ts";
 import type { RunKind } from "../../engine/running/run-kinds.ts";
 import { resolveStateUrl } from "../../engine/state/state-url.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
 import { formatDiagnostic } from "../../plan/diagnostics.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
-import { planHosts } from "../../remote/pool.ts";
-import { checkPrivilege } from "../../remote/privilege-check.ts";
 import { colourWanted, palette } from "../../render/colour.ts";
 import { runPlanText } from "../../render/plan-text.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
@@ -111,6 +107,7 @@ export async function runOfKind(
       selected,
       yes: options.yes ?? false,
       ignoreWindow: options.ignoreWindow ?? false,
+      acceptNewHostKeys: options.acceptNewHostKeys ?? false,
       mode: outputFormat(options),
       prompter: deps.prompter,
     });
@@ -193,7 +190,6 @@ async function execute(
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,
   });
   const { pool, scrubber } = run;
-  const hostsByName = new Map(planHosts(plan).map((host) => [host.name, host]));
   const result = await applyPlan({
     plan,
     kind: prepared.kind,
@@ -215,41 +211,17 @@ async function execute(
     ...(session.lock.recovered ? { recoveredLock: session.lock.recovered } : {}),
     ...(process.env.MIGRATE_FAIL_AFTER ? { failAfter: process.env.MIGRATE_FAIL_AFTER } : {}),
     preflight: async (work, signal) => {
-      const unreachable = await runPreflight(work, {
-        pool,
-        signal,
-        viaOf: (host) => hostsByName.get(host)?.via,
-      });
-      await checkReplication(work.workloads, (host) => pool.remote(host), signal);
-      await checkPrivilege(
-        pool,
-        work.hosts,
-        new Set(work.workloads.map((workload) => workload.target)),
-        signal,
-      );
-      const names = new Set(work.workloads.map((workload) => workload.name));
-      const warnings = await readinessGate({
+      const warnings = await applyPreflight({
         plan,
-        workloads: prepared.ready.runPlan.waves.flatMap((w) => w.workloads).filter((w) => names.has(w.name)),
+        work,
+        planned: prepared.ready.runPlan.waves.flatMap((w) => w.workloads),
         records: journal.records,
-        remote: async (host) => pool.remote(host),
+        hosts: pool,
         signal,
-        now: new Date(),
         ignoreWindow: options.ignoreWindow ?? false,
         kind: prepared.kind,
-        unreachable,
       });
-      for (const finding of warnings) {
-        const hint = finding.hint ? ` (${finding.hint})` : "";
-        const message = `readiness ${finding.check}: ${finding.message}${hint}`;
-        run.onEvent({
-          type: "log",
-          level: "warn",
-          message,
-          workload: finding.workload,
-          at: new Date().toISOString(),
-        });
-      }
+      for (const finding of warnings) run.onEvent(readinessEvent(finding));
     },
     version: VERSION,
     argv: process.argv.slice(2),

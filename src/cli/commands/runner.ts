@@ -170,6 +170,7 @@ async function resourcesFor(
       remote: async (host) => pool.remote(host),
       workDir: (workload) => workloadDir(root, plan.metadata.name, workload),
       throttle: linkBudget(plan, options.bandwidth, slots, db),
+      hosts: pool,
     },
   };
 }

@@ -20,6 +20,7 @@ import {
 } from "./journal-fold.ts";
 import type { JournalContents } from "./journal-read.ts";
 import type { LockHolder } from "./lock.ts";
+import { progressText, type StepProgressView } from "./progress-view.ts";
 import { formatReplication, type ReplicationStatus, replicationStatus } from "./replication-status.ts";
 
 export const STATUS_VERSION = 1;
@@ -50,6 +51,8 @@ export interface WorkloadStatusView {
   finalized?: { at: string; by: string };
   /** Replicated databases: streaming, or caught up at the cutover (with the lag it applied). */
   replication?: ReplicationStatus[];
+  /** Shared state: the byte progress a runner last published for the running step. */
+  progress?: StepProgressView;
 }
 
 export interface StatusView {
@@ -273,6 +276,7 @@ export function formatStatus(status: StatusView, timeZone = "UTC"): string {
           parts.push(`downtime ${seconds(w.downtimeMs)}${budget}${w.budgetExceeded ? " (OVER BUDGET)" : ""}`);
         }
         lines.push(`    ${parts.join("  ")}`);
+        if (w.progress) lines.push(`      ${progressText(w.progress, timeZone)}`);
         if (w.rehearsal) lines.push(`      ${rehearsalText(w.rehearsal, w.downtimeBudgetMs, timeZone)}`);
         for (const db of w.replication ?? []) lines.push(`      ${formatReplication(db)}`);
         if (w.reason && w.status !== "succeeded") lines.push(`      ${w.reason}`);

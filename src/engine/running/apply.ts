@@ -17,9 +17,9 @@ import type { Journal } from "../journal/journal.ts";
 import { completedSteps, foldJournal, type JournalSummary, readinessOf } from "../journal/journal-fold.ts";
 import type { JournalRecord } from "../journal/journal-record.ts";
 import type { LockHolder } from "../journal/lock.ts";
-import { referencedHosts } from "../planning/input-hash.ts";
 import { planRun, type RunPlan } from "../planning/planner.ts";
 import { findPlanChanges, planChangedError } from "../planning/resume-check.ts";
+import { preflightWork } from "./apply-preflight.ts";
 import { PRE_CUTOVER, READY, type RunKind, refuseCutOver, stepsFor } from "./run-kinds.ts";
 import { openRun } from "./run-session.ts";
 import { type ScheduleOptions, type SchedulerWorkload, schedule } from "./scheduler.ts";
@@ -187,10 +187,8 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   }
 
   if (options.preflight) {
-    const workloads = plan.workloads.filter((workload) => jobs.has(workload.name));
-    const hosts = [...new Set(workloads.flatMap(referencedHosts))];
     try {
-      await options.preflight({ workloads, hosts }, options.signal);
+      await options.preflight(preflightWork(plan, new Set(jobs.keys())), options.signal);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       // The first line names the problem; the caller prints the whole (per-host) error once.

@@ -20,13 +20,19 @@ export interface PreflightOptions {
   signal: AbortSignal;
   viaOf?: (host: string) => string | undefined;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The work runs on runners, not here (the operator's desk of a shared apply): the database
+   * passwords are in the runners' environment and a host this desk cannot reach may be one only
+   * a runner reaches, so neither stops the run here; each runner checks them before its change.
+   */
+  runsElsewhere?: boolean;
 }
 
 /** Resolves when the run may start; otherwise throws one UserError naming every problem per host. */
 /** Refuses the run when it cannot go on; otherwise returns the hosts found unreachable (their workloads fail later). */
 export async function runPreflight(work: PreflightWork, options: PreflightOptions): Promise<Set<string>> {
   const problems: HostProblem[] = [];
-  for (const workload of work.workloads) {
+  for (const workload of options.runsElsewhere ? [] : work.workloads) {
     for (const db of workload.databases) {
       try {
         databasePassword(db, options.env);
@@ -44,7 +50,7 @@ export async function runPreflight(work: PreflightWork, options: PreflightOption
   problems.push(...hostProblems);
   const stops =
     problems.some((p) => p.error.kind !== "unreachable") ||
-    (hosts.length > 0 && hostProblems.length === hosts.length);
+    (!options.runsElsewhere && hosts.length > 0 && hostProblems.length === hosts.length);
   if (stops) throw preflightError(problems, hosts.length);
   return new Set(hostProblems.filter((p) => p.error.kind === "unreachable").map((p) => p.host));
 }

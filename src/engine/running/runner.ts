@@ -1,14 +1,15 @@
 /**
  * `migrate runner`: a long-lived worker on any machine. It takes over expired leases first (a
  * dead or partitioned runner's workloads resume from their last checkpoint), then fetches
- * announced jobs from the queues of the hosts it reaches, runs each workload under its lease,
- * and reports the end so the run advances. On a graceful stop it hands its workload back.
+ * announced jobs from the queues of the hosts it reaches, runs each workload under its lease
+ * (its byte progress published to the shared state), and reports the end so the run advances. On a graceful stop it hands its workload back.
  */
 import type PgBoss from "pg-boss";
 import type { StepImplementations } from "../../steps/types.ts";
 import type { OnEvent } from "../events.ts";
 import { claim, finish, type Lease, release, takeOver } from "../state/leases.ts";
 import { type StoredRun, storedRun } from "../state/runs.ts";
+import { SharedProgress } from "../state/shared-progress.ts";
 import type { StateDb } from "../state/state-db.ts";
 import { servedQueues, type WorkJob } from "../state/work-queue.ts";
 import { type RunResources, runLeased } from "./leased-workload.ts";
@@ -96,12 +97,12 @@ async function work(options: RunnerOptions, lease: Lease): Promise<void> {
     return;
   }
   const workloadLog = options.workloadLog?.(lease, resources);
-  const onEvent: OnEvent = workloadLog
-    ? (event) => {
-        options.onEvent(event);
-        workloadLog.onEvent(event);
-      }
-    : options.onEvent;
+  const progress = new SharedProgress(pool, lease);
+  const onEvent: OnEvent = (event) => {
+    options.onEvent(event);
+    workloadLog?.onEvent(event);
+    progress.onEvent(event);
+  };
   const outcome = await runLeased({
     pool,
     lease,
@@ -117,7 +118,7 @@ async function work(options: RunnerOptions, lease: Lease): Promise<void> {
       options.log(`${lease.workload}: ${(error as Error).message}`);
       return "failed" as const;
     })
-    .finally(() => workloadLog?.close());
+    .finally(() => Promise.all([workloadLog?.close(), progress.close()]));
   if (outcome === "lost") {
     options.log(`lost the lease on ${lease.workload}: another runner holds it now; stopped`);
   } else if (outcome === "stopped") {

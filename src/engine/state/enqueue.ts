@@ -37,11 +37,14 @@ export interface Enqueued {
   work: string[];
 }
 
-/** Check the plan against the shared journal: what apply would run (for the confirmation). */
+/**
+ * Check the plan against the shared journal: what apply would run (for the confirmation and the
+ * desk's preflight) and the journal it was folded from.
+ */
 export async function prepareShared(db: StateDb, plan: Plan, planHash: string) {
   await refuseActive(db.pool, plan.metadata.name);
   const page = await readRecords(db.pool, plan.metadata.name);
-  return { ...prepareApply(plan, page.records, planHash), afterSeq: page.lastSeq };
+  return { ...prepareApply(plan, page.records, planHash), records: page.records, afterSeq: page.lastSeq };
 }
 
 export async function enqueueApply(db: StateDb, boss: PgBoss, options: EnqueueOptions): Promise<Enqueued> {

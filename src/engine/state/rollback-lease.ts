@@ -4,7 +4,9 @@
  * plan with a run going on, reads the journal and lets the caller refuse (nothing to roll back),
  * then records its own run with one work row leased to this desk. Its journal records are fenced
  * by that lease; `kind = 'rollback'` keeps runners from taking the row over if this desk dies
- * (the next rollback of the plan ends such a run).
+ * (the next rollback of the plan ends such a run). The same checks run alone first
+ * (`checkRollbackLease`), so the desk refuses before its confirmation prompt and takes the lease
+ * only once the operator has said yes.
  */
 import type { Pool, PoolClient } from "pg";
 import { UserError } from "../../errors.ts";
@@ -22,25 +24,25 @@ export interface RollbackLeaseSpec
   ttlMs: number;
 }
 
+/**
+ * The lease's checks alone, before the operator is asked: the same transaction as taking it,
+ * rolled back, so a refusal comes before the prompt and nothing is written either way.
+ */
+export async function checkRollbackLease(
+  pool: Pool,
+  spec: Pick<RollbackLeaseSpec, "plan" | "workload">,
+  check: (records: JournalRecord[]) => void,
+): Promise<void> {
+  await inLeaseTransaction(pool, spec, check, async () => false);
+}
+
 /** Take the lease, or throw; `check` sees the journal before anything is written. */
 export async function takeRollbackLease(
   pool: Pool,
   spec: RollbackLeaseSpec,
   check: (records: JournalRecord[]) => void,
 ): Promise<{ lease: Lease; records: JournalRecord[] }> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await lockPlan(client, spec.plan);
-    await refuseHeld(client, spec.plan, spec.workload.name);
-    await endAbandonedRollbacks(client, spec.plan);
-    await refuseActive(client, spec.plan);
-    const { rows } = await client.query<{ seq: string; record: unknown }>(
-      "SELECT seq, record FROM journal WHERE plan = $1 ORDER BY seq",
-      [spec.plan],
-    );
-    const records = rows.map((row) => checkRecord(row.record, `journal row ${row.seq} of plan ${spec.plan}`));
-    check(records);
+  const records = await inLeaseTransaction(pool, spec, check, async (client) => {
     await client.query(
       `INSERT INTO runs (run_id, plan, plan_file, plan_text, plan_hash, state, holder, settings)
        VALUES ($1, $2, $3, $4, $5, 'running', $6, $7)`,
@@ -71,17 +73,45 @@ export async function takeRollbackLease(
         spec.ttlMs / 1000,
       ],
     );
-    await client.query("COMMIT");
-    return {
-      lease: {
-        runId: spec.runId,
-        plan: spec.plan,
-        workload: workload.name,
-        runner: spec.runner,
-        generation: 1,
-      },
-      records,
-    };
+    return true;
+  });
+  return {
+    lease: {
+      runId: spec.runId,
+      plan: spec.plan,
+      workload: spec.workload.name,
+      runner: spec.runner,
+      generation: 1,
+    },
+    records,
+  };
+}
+
+/**
+ * Under the plan's lock: refuse a held workload or a running run, read the journal and let the
+ * caller refuse, then `write` and commit when it says so (else roll back: nothing written).
+ */
+async function inLeaseTransaction(
+  pool: Pool,
+  spec: Pick<RollbackLeaseSpec, "plan" | "workload">,
+  check: (records: JournalRecord[]) => void,
+  write: (client: PoolClient) => Promise<boolean>,
+): Promise<JournalRecord[]> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await lockPlan(client, spec.plan);
+    await refuseHeld(client, spec.plan, spec.workload.name);
+    await endAbandonedRollbacks(client, spec.plan);
+    await refuseActive(client, spec.plan);
+    const { rows } = await client.query<{ seq: string; record: unknown }>(
+      "SELECT seq, record FROM journal WHERE plan = $1 ORDER BY seq",
+      [spec.plan],
+    );
+    const records = rows.map((row) => checkRecord(row.record, `journal row ${row.seq} of plan ${spec.plan}`));
+    check(records);
+    await client.query((await write(client)) ? "COMMIT" : "ROLLBACK");
+    return records;
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;

@@ -83,6 +83,17 @@ const MIGRATIONS: readonly string[] = [
      n int NOT NULL,
      data bytea NOT NULL,
      PRIMARY KEY (plan, workload, name, n));`,
+  // Byte progress of the step a runner is running, one row per run and workload, rewritten at
+  // most once a second: what the live view and status show between journal records.
+  `CREATE TABLE progress (
+     run_id text NOT NULL,
+     workload text NOT NULL,
+     plan text NOT NULL,
+     step text NOT NULL,
+     progress jsonb NOT NULL,
+     version bigint NOT NULL DEFAULT 1,
+     updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+     PRIMARY KEY (run_id, workload));`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

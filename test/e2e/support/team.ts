@@ -62,8 +62,17 @@ export interface RunnerProcess {
 }
 
 /** A runner process; `cwd` is its own working directory (another desk's checkout, or none). */
-export function startRunner(db: TeamDb, name: string, extra: string[] = [], cwd?: string): RunnerProcess {
-  const child = startCli(["runner", "--state", db.url, "--name", name, ...extra], db.env, cwd);
+export function startRunner(
+  db: TeamDb,
+  name: string,
+  extra: string[] = [],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): RunnerProcess {
+  const child = startCli(
+    ["runner", "--state", db.url, "--name", name, ...extra],
+    { ...db.env, ...options.env },
+    options.cwd,
+  );
   let text = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     text += chunk.toString();

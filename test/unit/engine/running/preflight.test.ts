@@ -127,4 +127,33 @@ describe("apply's preflight", () => {
       "  hint (fee-src): check the address, port, firewall and (for hosts behind a bastion) the via host",
     ]);
   });
+
+  it("from the desk of a shared apply: unreachable hosts and passwords are left to the runners", async () => {
+    const workload = {
+      name: "tax",
+      source: "tax-src",
+      databases: [{ engine: "postgresql", name: "tax_db", passwordEnv: "TAX_PW" }],
+    } as unknown as Plan["workloads"][number];
+    const away = pool({ "tax-src": unreachable("tax-src"), "tgt-1": unreachable("tgt-1") });
+    const work = { workloads: [workload], hosts: ["tax-src", "tgt-1"] };
+    await expect(runPreflight(work, { pool: away, signal, env: {}, runsElsewhere: true })).resolves.toEqual(
+      new Set(["tax-src", "tgt-1"]),
+    );
+    // A refusal by a host the desk reaches still stops it, as locally.
+    const refused = new RemoteError("host-key", "tgt-1 unknown host key for tgt-1", failure("tgt-1"));
+    const error = await failureOf(
+      runPreflight(work, {
+        pool: pool({ "tax-src": unreachable("tax-src"), "tgt-1": refused }),
+        signal,
+        env: {},
+        runsElsewhere: true,
+      }),
+    );
+    expect(error.kind).toBe("host-key");
+    expect(error.message.split("\n").slice(0, 3)).toEqual([
+      "preflight: problems on 2 of 2 hosts; nothing was changed:",
+      "  tax-src  (127.0.0.9:22) is unreachable: ECONNREFUSED",
+      "  tgt-1    unknown host key for tgt-1",
+    ]);
+  });
 });
