@@ -98,7 +98,7 @@ export async function run(): Promise<void> {
       ),
     );
     await writeEvidence(join(a, "target-evidence.jsonl"), evidence(0, FILES));
-    const mirror = new ArtifactMirror(db.pool, fence, a);
+    const mirror = new ArtifactMirror(db.pool, fence, { fence }, a);
     const up = await measured(() => mirror.sync());
     const upBytes = mirror.figures.bytesUp;
     const more = Math.ceil(FILES / 100);
@@ -108,8 +108,8 @@ export async function run(): Promise<void> {
 
     const taker = { ...fence, runner: "desk-b", generation: 2 };
     const b = join(dir, "b");
-    const down = await measured(() => new ArtifactMirror(db.pool, taker, b).materialise());
-    const again = await measured(() => new ArtifactMirror(db.pool, taker, b).materialise());
+    const down = await measured(() => new ArtifactMirror(db.pool, taker, { fence: taker }, b).materialise());
+    const again = await measured(() => new ArtifactMirror(db.pool, taker, { fence: taker }, b).materialise());
     const chunks = await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM artifact_chunks");
 
     const ratio = (ms: number) => (ms / write.ms).toFixed(2);

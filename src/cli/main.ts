@@ -342,7 +342,9 @@ export function buildProgram(options: ProgramOptions = {}): Command {
 
   program
     .command("state")
-    .description("Shared state: `push` moves the plan's file journal into the database (idempotent).")
+    .description(
+      "Shared state: `push` moves the plan's file journal and its workloads' artefacts into the database (idempotent).",
+    )
     .addArgument(new Command().createArgument("<action>", "push").choices(["push"]))
     .argument("<plan>", "plan file")
     .option(

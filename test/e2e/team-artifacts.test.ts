@@ -117,7 +117,7 @@ describe.skipIf(skipReason !== "")("artefacts in the shared state", () => {
     writeFileSync(file, "x".repeat(3 * 1024 * 1024 + 5));
     const key = { plan: "fenced", workload: "portal", name: "rewrites.json" };
     const upload = (runner: string, generation: number) =>
-      uploadArtifact(db.pool, { runId, workload: "portal", runner, generation }, key, {
+      uploadArtifact(db.pool, { fence: { runId, workload: "portal", runner, generation } }, key, {
         file,
         from: 0,
         to: 3 * 1024 * 1024 + 5,
@@ -136,9 +136,11 @@ describe.skipIf(skipReason !== "")("artefacts in the shared state", () => {
 
     // Another desk's directory gets the same bytes back, in chunks.
     const elsewhere = mkdtempSync(join(tmpdir(), "migrate-fenced-b-"));
+    const taker = { runId, workload: "portal", runner: "desk-c", generation: 3 };
     const mirror = new ArtifactMirror(
       db.pool,
-      { runId, plan: "fenced", workload: "portal", runner: "desk-c", generation: 3 },
+      { plan: "fenced", workload: "portal" },
+      { fence: taker },
       elsewhere,
     );
     const figures = await mirror.materialise();

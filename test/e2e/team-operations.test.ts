@@ -4,6 +4,9 @@
  * it; a runner stopped with SIGTERM hands its workload back at a checkpoint; Ctrl-C on
  * `apply --state` detaches and leaves the run going; `migrate cancel` ends it interrupted.
  */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Fleet, readFleet, resetSystems } from "../../fixtures/fleet/index.ts";
 import { journalOf, newStateDir, runCli, startCli, throttledPlan } from "./apply-support.ts";
@@ -60,6 +63,15 @@ describe.skipIf(skipReason !== "")("operating on shared state", () => {
     expect(again.stderr).toContain(`Pushed 0 records of ${PLAN}`);
     expect(again.stderr).toContain(`(${records.length} were there already)`);
     expect((await journalRows(db, PLAN)).map((row) => row.record)).toEqual(records);
+    // The workload's artefacts went with the journal, byte for byte, for a runner elsewhere.
+    const snapshot = join(stateDir, PLAN, "workloads", "portal", "manifest-snapshot.jsonl.gz");
+    const stored = await db.pool.query<{ digest: string; runner: string }>(
+      "SELECT digest, runner FROM artifacts WHERE plan = $1 AND workload = 'portal' AND name = 'manifest-snapshot.jsonl.gz'",
+      [PLAN],
+    );
+    expect(stored.rows).toEqual([
+      { digest: createHash("sha256").update(readFileSync(snapshot)).digest("hex"), runner: "state push" },
+    ]);
 
     const status = await runCli(["status", fleet.planFile, "--state", db.url, "--json"], db.env);
     expect(JSON.parse(status.stdout)).toMatchObject({ counts: { succeeded: 1, pending: 2 } });

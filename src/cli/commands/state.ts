@@ -1,13 +1,14 @@
 /**
  * `migrate state push <plan> --state URL`: move the plan's file journal into the shared state
- * (idempotent), holding the file lock so no local apply writes meanwhile. Exit codes: 0 pushed,
+ * (idempotent) with its workloads' artefacts, holding the file lock so no local apply writes
+ * meanwhile. Exit codes: 0 pushed,
  * 5 locked or a different journal already there, 64 usage.
  */
 
 import { readJournal } from "../../engine/journal/journal-read.ts";
 import { acquireLock } from "../../engine/journal/lock.ts";
-import { journalPath, lockPath } from "../../engine/journal/state-dir.ts";
-import { pushJournal } from "../../engine/state/push.ts";
+import { journalPath, lockPath, planStateDir } from "../../engine/journal/state-dir.ts";
+import { pushArtifacts, pushJournal } from "../../engine/state/push.ts";
 import { resolveStateUrl } from "../../engine/state/state-url.ts";
 import { UserError } from "../../errors.ts";
 import { ExitCode } from "../../exit-codes.ts";
@@ -40,9 +41,12 @@ export async function run(action: string, file: string, options: StateCommandOpt
       process.stderr.write(
         `migrate: warning: the journal's torn last record (line ${torn.line}) is not pushed\n`,
       );
-    const result = await withStateDb(url, (db) => pushJournal(db.pool, name, records));
+    const { result, artifacts } = await withStateDb(url, async (db) => ({
+      result: await pushJournal(db.pool, name, records),
+      artifacts: await pushArtifacts(db.pool, name, planStateDir(root, name)),
+    }));
     process.stderr.write(
-      `Pushed ${result.pushed} records of ${name} to ${url.display} (${result.already} were there already). From now on pass --state to every command for this plan.\n`,
+      `Pushed ${result.pushed} records of ${name} to ${url.display} (${result.already} were there already), and ${artifacts.files} artefact file(s) of its workloads (${artifacts.bytes} bytes). From now on pass --state to every command for this plan.\n`,
     );
     return ExitCode.ok;
   } finally {

@@ -85,7 +85,7 @@ export async function runLeased(options: LeasedRun): Promise<LeasedOutcome> {
   try {
     // The artefacts earlier runners left (manifests, evidence, undo state) come from the shared
     // state before any step runs, and what the steps leave goes back before each record.
-    const mirror = new ArtifactMirror(pool, lease, resources.workDir(lease.workload));
+    const mirror = new ArtifactMirror(pool, lease, { fence: lease }, resources.workDir(lease.workload));
     const fetched = await mirror.materialise();
     if (fetched.fetched.length > 0)
       options.log?.(

@@ -10,6 +10,7 @@ import type { PoolClient } from "pg";
 import type PgBoss from "pg-boss";
 import type { WorkloadStatus } from "../events.ts";
 import { type JournalRecord, RECORD_VERSION } from "../journal/journal-record.ts";
+import { inTransaction } from "./transaction.ts";
 import { sendJobs } from "./work-queue.ts";
 
 /** What every runner of a run follows: the plan's limits and the operator's flags. */
@@ -151,18 +152,10 @@ export async function inPlanTransaction<T>(
   runId: string,
   body: (client: PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return inTransaction(pool, async (client) => {
     await lockPlan(client, plan);
     const result = await body(client);
     await advance(client, boss, runId);
-    await client.query("COMMIT");
     return result;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

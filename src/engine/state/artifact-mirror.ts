@@ -14,8 +14,7 @@ import type { Pool } from "pg";
 import { UserError } from "../../errors.ts";
 import { isSharedArtifact } from "../../steps/support.ts";
 import type { Journal } from "../journal/journal.ts";
-import { readArtifacts, uploadArtifact } from "./artifacts.ts";
-import type { Fence } from "./pg-journal.ts";
+import { type ArtifactWriter, readArtifacts, uploadArtifact } from "./artifacts.ts";
 
 interface Known {
   ino: number;
@@ -55,21 +54,23 @@ async function hashFile(file: string): Promise<Hash> {
 export class ArtifactMirror {
   readonly figures: MirrorFigures = { fetched: [], bytesDown: 0, uploads: 0, bytesUp: 0 };
   readonly #pool: Pool;
-  readonly #fence: Fence & { plan: string };
+  readonly #key: { plan: string; workload: string };
+  readonly #writer: ArtifactWriter;
   readonly #dir: string;
   readonly #known = new Map<string, Known>();
   #syncing: Promise<void> = Promise.resolve();
 
-  constructor(pool: Pool, fence: Fence & { plan: string }, dir: string) {
+  constructor(pool: Pool, key: { plan: string; workload: string }, writer: ArtifactWriter, dir: string) {
     this.#pool = pool;
-    this.#fence = fence;
+    this.#key = { plan: key.plan, workload: key.workload };
+    this.#writer = writer;
     this.#dir = dir;
   }
 
   /** Fetch every stored artefact this directory lacks or holds in another version. */
   async materialise(): Promise<MirrorFigures> {
     await mkdir(this.#dir, { recursive: true });
-    const { plan, workload } = this.#fence;
+    const { plan, workload } = this.#key;
     await readArtifacts(this.#pool, plan, workload, async (stored, chunks) => {
       for (const artifact of stored) {
         const file = join(this.#dir, artifact.name);
@@ -127,10 +128,10 @@ export class ArtifactMirror {
       const now = await statOf(file);
       const known = this.#known.get(name);
       if (!now || same(known, now)) continue;
-      const key = { plan: this.#fence.plan, workload: this.#fence.workload, name };
+      const key = { ...this.#key, name };
       if (known && known.ino === now.ino && now.size > known.size) {
         const hash = known.hash.copy();
-        const sent = await uploadArtifact(this.#pool, this.#fence, key, {
+        const sent = await uploadArtifact(this.#pool, this.#writer, key, {
           file,
           from: known.size,
           to: now.size,
@@ -143,8 +144,8 @@ export class ArtifactMirror {
         }
       }
       const hash = createHash("sha256");
-      await uploadArtifact(this.#pool, this.#fence, key, { file, from: 0, to: now.size, hash });
-      this.#count(now.size);
+      const sent = await uploadArtifact(this.#pool, this.#writer, key, { file, from: 0, to: now.size, hash });
+      this.#count(sent.bytes);
       this.#remember(name, now, hash);
     }
   }

@@ -3,15 +3,18 @@
  * manifests, target evidence and undo state a step left in its work directory, so a runner on
  * another machine, with its own state directory, can resume the workload. Files travel in
  * chunks of at most CHUNK_BYTES, read and written one at a time, so memory stays flat whatever
- * the manifest's size. An upload is written under the runner's lease: the transaction first
- * holds the lease row (FOR SHARE, as a fenced journal write does), so a runner whose lease was
- * taken over has its upload refused by the database.
+ * the manifest's size. A runner's upload is written under its lease: the transaction first
+ * holds the lease row (FOR SHARE, as a fenced journal write does) until it commits, so a runner
+ * whose lease was taken over has its upload refused by the database.
  */
 
 import type { Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { Pool, PoolClient } from "pg";
+import { lockPlan } from "./advance.ts";
 import { type Fence, LeaseLostError } from "./pg-journal.ts";
+import { refuseActive } from "./runs.ts";
+import { inTransaction } from "./transaction.ts";
 
 export const CHUNK_BYTES = 1024 * 1024;
 /** Chunks fetched per query when downloading: at most this many chunk sizes in memory. */
@@ -38,27 +41,23 @@ export interface Upload {
   hash: Hash;
 }
 
-async function inTransaction<T>(
-  pool: Pool,
-  body: (client: PoolClient) => Promise<T>,
-  level = "",
-): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query(`BEGIN${level}`);
-    const result = await body(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
+/**
+ * Who stores an artefact: a runner under its lease, or `state push` of a file state, which only
+ * writes while no run of the plan goes on.
+ */
+export type ArtifactWriter = { fence: Fence } | { push: string };
 
-/** Hold the lease row until commit; a fence that no longer holds it is refused. */
-async function holdLease(client: PoolClient, fence: Fence): Promise<void> {
+/**
+ * Hold what makes this writer's upload valid until commit: the runner's lease row (a fence that
+ * no longer holds it is refused), or the plan's lock with no run going on.
+ */
+async function hold(client: PoolClient, writer: ArtifactWriter, plan: string): Promise<void> {
+  if ("push" in writer) {
+    await lockPlan(client, plan);
+    await refuseActive(client, plan);
+    return;
+  }
+  const { fence } = writer;
   const { rowCount } = await client.query(
     `SELECT 1 FROM work WHERE run_id = $1 AND workload = $2 AND runner = $3 AND generation = $4
        AND state = 'running' FOR SHARE`,
@@ -68,17 +67,17 @@ async function holdLease(client: PoolClient, fence: Fence): Promise<void> {
 }
 
 /**
- * Store (or extend) one artefact under `fence`; returns its digest. An append whose stored size
- * is not `from` (another writer's version) is sent whole instead by the caller.
+ * Store (or extend) one artefact for `writer`; returns its digest and size. An append whose
+ * stored size is not `from` (another writer's version) is sent whole instead by the caller.
  */
 export async function uploadArtifact(
   pool: Pool,
-  fence: Fence,
+  writer: ArtifactWriter,
   key: ArtifactKey,
   upload: Upload,
-): Promise<{ digest: string; appended: boolean }> {
+): Promise<{ digest: string; bytes: number; appended: boolean }> {
   return inTransaction(pool, async (client) => {
-    await holdLease(client, fence);
+    await hold(client, writer, key.plan);
     const where = [key.plan, key.workload, key.name];
     let n = 0;
     let appended = false;
@@ -88,7 +87,7 @@ export async function uploadArtifact(
         where,
       );
       appended = rows[0] !== undefined && Number(rows[0].bytes) === upload.from;
-      if (!appended) return { digest: "", appended };
+      if (!appended) return { digest: "", bytes: 0, appended };
       n = rows[0]?.chunks ?? 0;
     } else {
       await client.query(
@@ -96,6 +95,7 @@ export async function uploadArtifact(
         where,
       );
     }
+    let bytes = upload.from;
     if (upload.to > upload.from) {
       const stream = createReadStream(upload.file, {
         start: upload.from,
@@ -104,6 +104,7 @@ export async function uploadArtifact(
       });
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         upload.hash.update(chunk);
+        bytes += chunk.length;
         await client.query(
           "INSERT INTO artifact_chunks (plan, workload, name, n, data) VALUES ($1, $2, $3, $4, $5)",
           [...where, n++, chunk],
@@ -111,17 +112,16 @@ export async function uploadArtifact(
       }
     }
     const digest = upload.hash.copy().digest("hex");
-    const { rowCount } = await client.query(
+    const [runner, generation] =
+      "push" in writer ? [writer.push, 0] : [writer.fence.runner, writer.fence.generation];
+    await client.query(
       `INSERT INTO artifacts (plan, workload, name, digest, bytes, chunks, runner, generation)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8
-       WHERE EXISTS (SELECT 1 FROM work WHERE run_id = $9 AND workload = $2 AND runner = $7
-                     AND generation = $8 AND state = 'running')
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (plan, workload, name) DO UPDATE SET digest = $4, bytes = $5, chunks = $6,
          runner = $7, generation = $8, written_at = clock_timestamp()`,
-      [...where, digest, upload.to, n, fence.runner, fence.generation, fence.runId],
+      [...where, digest, bytes, n, runner, generation],
     );
-    if (rowCount !== 1) throw new LeaseLostError(fence);
-    return { digest, appended };
+    return { digest, bytes, appended };
   });
 }
 
@@ -154,6 +154,6 @@ export async function readArtifacts<T>(
       }
       return body(stored, chunks);
     },
-    " ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
   );
 }

@@ -2,13 +2,17 @@
  * `migrate state push`: a plan's file journal moved into the shared state. Idempotent: records
  * the database already holds (the same, in the same order) are not written again, so a push
  * interrupted halfway is finished by running it again. A database journal that disagrees with
- * the file is refused: two histories of one plan are never merged.
+ * the file is refused: two histories of one plan are never merged. The workloads' artefacts
+ * (manifests, evidence, undo state) go with it, so a runner on any machine can resume them.
  */
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import type { Pool } from "pg";
 import { UserError } from "../../errors.ts";
 import type { JournalRecord } from "../journal/journal-record.ts";
 import { stableJson } from "../planning/input-hash.ts";
 import { lockPlan } from "./advance.ts";
+import { ArtifactMirror } from "./artifact-mirror.ts";
 import { readRecords } from "./pg-journal.ts";
 import { refuseActive } from "./runs.ts";
 
@@ -56,4 +60,33 @@ export async function pushJournal(
   } finally {
     client.release();
   }
+}
+
+/** Store the artefacts of every workload under the plan's state directory `planDir`. */
+export async function pushArtifacts(
+  pool: Pool,
+  plan: string,
+  planDir: string,
+): Promise<{ files: number; bytes: number }> {
+  const total = { files: 0, bytes: 0 };
+  const workloads = join(planDir, "workloads");
+  let names: string[];
+  try {
+    names = await readdir(workloads);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return total;
+    throw error;
+  }
+  for (const workload of names.sort()) {
+    const mirror = new ArtifactMirror(
+      pool,
+      { plan, workload },
+      { push: "state push" },
+      join(workloads, workload),
+    );
+    await mirror.sync();
+    total.files += mirror.figures.uploads;
+    total.bytes += mirror.figures.bytesUp;
+  }
+  return total;
 }
