@@ -23,6 +23,10 @@ function seconds(value: number): string {
 
 /** The projected catch-up in words, saying whether it was measured or estimated. */
 export function catchUpText(catchUp: ProjectedCatchUp): string {
+  if (catchUp.stalled) {
+    const growth = formatBytes(catchUp.writeBytesPerSecond ?? 0);
+    return `replication NOT applying now (its SSH tunnel lives only while migrate runs): ${formatBytes(catchUp.lagBytes ?? 0)} behind and growing ${growth}/s; the cutover resumes it just before the freeze, so this backlog is applied inside the downtime: at most ~${seconds(catchUp.seconds)} s if the target applies only as fast as the source writes (measured now; an upper bound)`;
+  }
   if (catchUp.basis === "measured") {
     const rate = catchUp.applyBytesPerSecond ?? 0;
     return `projected catch-up at the cutover ~${seconds(catchUp.seconds)} s (measured now on the running replication: ${formatBytes(catchUp.lagBytes ?? 0)} behind, applying ${formatBytes(rate)}/s)`;

@@ -9,8 +9,8 @@
  *    PostgreSQL (refused outside the window, exit 6, before anything changes), after which
  *    `plan` says replicate; each change is journaled; a second run has nothing to set;
  *  - the projected catch-up under the write load: an estimate from the source's write rate
- *    before any replication, then measured from the running replication's lag and apply rate
- *    after `apply --stop-before cutover`.
+ *    before any replication, then measured on the replication `apply --stop-before cutover`
+ *    left: stalled (its tunnel closed with that apply), its backlog growing, with an upper bound.
  * The fleet's tax-src is restarted with wal_level = replica for this file and restored after.
  */
 import { mkdtempSync } from "node:fs";
@@ -195,11 +195,13 @@ describe.skipIf(skipReason !== "")("projected catch-up in plan, under the write 
     expect(estimate.catchUp?.writeBytesPerSecond).toBeGreaterThan(0);
   });
 
-  it("measures the running replication's lag and apply rate after apply --stop-before cutover", () => {
+  it("measures the replication left by apply --stop-before cutover: stalled, its backlog growing", () => {
     expect(stopped.exitCode, stopped.stderr).toBe(0);
-    expect(measured.catchUp).toMatchObject({ basis: "measured" });
-    expect(measured.catchUp?.applyBytesPerSecond).toBeGreaterThan(0);
-    expect(measured.catchUp?.lagBytes).toBeGreaterThanOrEqual(0);
-    expect(measured.catchUp?.seconds).toBeLessThan(30);
+    // Its tunnel closed with the apply that stopped: the target applies nothing until the cutover
+    // resumes it, so plan shows the backlog and an upper bound for applying it.
+    expect(measured.catchUp).toMatchObject({ basis: "measured", stalled: true });
+    expect(measured.catchUp?.lagBytes).toBeGreaterThan(0);
+    expect(measured.catchUp?.writeBytesPerSecond).toBeGreaterThan(0);
+    expect(measured.catchUp?.seconds).toBeGreaterThan(0);
   });
 });

@@ -16,6 +16,8 @@ import type { DatabaseInput } from "../../steps/inputs.ts";
 
 /** At the freeze the target trails by about this much of the source's writes (its feedback). */
 const ESTIMATED_TRAIL_S = 1;
+/** Applying less than this share of the source's writes while measured: not applying at all. */
+const STALLED_SHARE = 0.1;
 
 export const ProjectedCatchUp = z.object({
   seconds: z.number(),
@@ -24,6 +26,12 @@ export const ProjectedCatchUp = z.object({
   lagBytes: z.number().optional(),
   applyBytesPerSecond: z.number().optional(),
   writeBytesPerSecond: z.number().optional(),
+  /**
+   * The replication applied nothing while measured though the source wrote: its SSH tunnel lives
+   * only while migrate runs, so between runs the lag grows. `seconds` is then an upper bound:
+   * the backlog applied only as fast as the source wrote it.
+   */
+  stalled: z.boolean().optional(),
 });
 export type ProjectedCatchUp = z.infer<typeof ProjectedCatchUp>;
 
@@ -74,12 +82,14 @@ export function projectCatchUp(fact: DatabasePreflightFact): ProjectedCatchUp | 
     // confirms in bursts, so two samples 2 s apart can show less. Lag on an idle source is WAL
     // the subscription does not need (checkpoints, other databases): nothing to wait for.
     const rate = Math.max(applyBytesPerSecond, write ?? 0);
+    const stalled = bytes > 0 && (write ?? 0) > 0 && applyBytesPerSecond < STALLED_SHARE * (write ?? 0);
     return {
       seconds: rate > 0 ? bytes / rate : 0,
       basis: "measured",
       lagBytes: bytes,
       applyBytesPerSecond: rate,
       ...(write === undefined ? {} : { writeBytesPerSecond: write }),
+      ...(stalled ? { stalled } : {}),
     };
   }
   if (write === undefined) return undefined;

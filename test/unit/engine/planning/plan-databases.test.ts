@@ -99,9 +99,19 @@ describe("projectCatchUp", () => {
     });
   });
 
-  it("takes the source's write rate when the sampled apply rate is lower (the target keeps up)", () => {
+  it("marks a replication that applies nothing while the source writes as stalled, with an upper bound", () => {
     const lag = { bytes: 100_000, seconds: null, applyBytesPerSecond: 0 };
-    expect(projectCatchUp(fact({ lag }))).toMatchObject({ seconds: 2, applyBytesPerSecond: 50_000 });
+    const projected = projectCatchUp(fact({ lag }))!;
+    expect(projected).toMatchObject({ seconds: 2, applyBytesPerSecond: 50_000, stalled: true });
+    expect(catchUpText(projected)).toContain("NOT applying now");
+    expect(catchUpText(projected)).toContain("upper bound");
+  });
+
+  it("takes the source's write rate when the sampled apply rate is lower but not stalled", () => {
+    const lag = { bytes: 100_000, seconds: null, applyBytesPerSecond: 25_000 };
+    const projected = projectCatchUp(fact({ lag }))!;
+    expect(projected).toMatchObject({ seconds: 2, applyBytesPerSecond: 50_000 });
+    expect(projected.stalled).toBeUndefined();
   });
 
   it("projects no wait on an idle source, whose lag is WAL the subscription does not need", () => {
