@@ -30,21 +30,21 @@ export const EXIT_CODES = {
   },
   unreachable: {
     code: 4,
-    commands: "apply, rehearse, sync, inventory, rollback, finalize, seed",
+    commands: "apply, rehearse, sync, inventory, rollback, finalize, seed, prepare",
     description:
       "Trust or connection failure: a host key refused, authentication failed, a database password missing, or no host reachable; nothing was changed.",
   },
   locked: {
     code: 5,
-    commands: "apply, rehearse, sync, rollback, finalize, seed, state push",
+    commands: "apply, rehearse, sync, rollback, finalize, seed, state push, prepare",
     description:
       "The state is held by another run, or the journal belongs to a different plan or a changed one; nothing was changed.",
   },
   notReady: {
     code: 6,
-    commands: "apply, rehearse, sync",
+    commands: "apply, rehearse, sync, prepare",
     description:
-      "Readiness refused the run before any change: too little free space on a target, a needed port held by another process, an older target database server, a closed window (docs/lifecycle.md), or a database whose plan asks for `mode: replicate` failing the replication preflight (docs/replication.md).",
+      "Readiness refused the run before any change: too little free space on a target, a needed port held by another process, an older target database server, a closed window (docs/lifecycle.md), a database whose plan asks for `mode: replicate` failing the replication preflight (docs/replication.md), or `prepare --restart` outside the workload's window.",
   },
   usage: {
     code: 64,
@@ -54,7 +54,7 @@ export const EXIT_CODES = {
   },
   interrupted: {
     code: 130,
-    commands: "apply, rehearse, sync, rollback, finalize, inventory, seed, runner",
+    commands: "apply, rehearse, sync, rollback, finalize, inventory, seed, runner, prepare",
     description: "Stopped by Ctrl-C or SIGTERM; finished steps are journaled, the same command resumes.",
   },
 } as const;

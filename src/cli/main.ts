@@ -24,6 +24,7 @@ export type CommandName =
   | "status"
   | "rollback"
   | "finalize"
+  | "prepare"
   | "report"
   | "logs"
   | "runner"
@@ -98,6 +99,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option(
       "--detailed-exitcode",
       "exit 2 when the plan is valid and work is pending (0 only when nothing is)",
+    )
+    .option(
+      "--offline",
+      "ask no host: the replication preflight is not run (its findings come from --inventory if recorded there)",
     )
     .addHelpText(
       "after",
@@ -250,6 +255,28 @@ export function buildProgram(options: ProgramOptions = {}): Command {
       "\nExample:\n  $ migrate finalize plans/henan-finance.yaml --only land-revenue --yes\n",
     )
     .action(lazy("finalize"));
+
+  program
+    .command("prepare")
+    .description(
+      "In an earlier window, set the source database settings replication needs that take a restart (PostgreSQL wal_level and, if short, slots and senders; MariaDB log_bin, ROW binlogs, server_id); restart only with --restart.",
+    )
+    .argument("<plan>", "plan file")
+    .option("--only <workloads>", "comma-separated workload names")
+    .option(
+      "--restart",
+      "restart the source database server so the settings take effect (inside the workload's window)",
+    )
+    .option("--ignore-window", "allow --restart outside the workload's maintenance window")
+    .option("-y, --yes", "do not ask for confirmation (required when not on a terminal)")
+    .option("--state-dir <dir>", "journal directory (default: .migrate/ beside the plan)")
+    .addOption(outputOption(["auto", "plain", "json", "github"]))
+    .addOption(jsonOption())
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 settings set (or nothing needed; a restart still pending is said), 1 a database could not be prepared, 4 a host not reachable or trusted, 5 state locked, 6 --restart outside the window, 64 usage, 130 interrupted; nothing is changed before a refusal.\nExamples:\n  $ migrate prepare plans/henan-finance.yaml --only land-revenue\n  $ migrate prepare plans/henan-finance.yaml --only land-revenue --restart --yes\n",
+    )
+    .action(lazy("prepare"));
 
   program
     .command("report")

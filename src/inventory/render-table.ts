@@ -6,6 +6,7 @@
 import { formatBytes } from "../plan/bytes.ts";
 import { formatDiagnostic } from "../plan/diagnostics.ts";
 import { listNatives } from "../plan/portability-findings.ts";
+import type { DatabasePreflightFact } from "../plan/replication-facts.ts";
 import { palette as makePalette, type Palette } from "../render/colour.ts";
 import { formatDuration } from "../render/format.ts";
 import type { HostInventory } from "./host-facts.ts";
@@ -84,6 +85,25 @@ function table(rows: string[][]): string {
     .join("\n");
 }
 
+function replicationLines(fact: DatabasePreflightFact): string[] {
+  const name = `  ${fact.workload}/${fact.database} (${fact.engine})`;
+  if (fact.notRun !== undefined) return [`${name}: not run: ${fact.notRun}`];
+  const blocks = fact.findings.filter((f) => f.severity === "block");
+  const rate =
+    fact.writeBytesPerSecond === undefined
+      ? ""
+      : `; source writes ${formatBytes(fact.writeBytesPerSecond)}/s`;
+  const lag = fact.lag
+    ? `; running replication ${formatBytes(fact.lag.bytes)} behind, applying ${formatBytes(fact.lag.applyBytesPerSecond)}/s`
+    : "";
+  const verdict =
+    blocks.length === 0 ? "can replicate" : `cannot replicate (${blocks.map((b) => b.code).join(", ")})`;
+  return [
+    `${name}: ${verdict}${rate}${lag}`,
+    ...fact.findings.flatMap((f) => [`    ${f.severity} ${f.code}: ${f.message}`, `      fix: ${f.hint}`]),
+  ];
+}
+
 export function renderInventory(report: InventoryReport, options: { colour?: boolean } = {}): string {
   const colour = makePalette(options.colour ?? false);
   const names = Object.keys(report.hosts);
@@ -115,6 +135,10 @@ export function renderInventory(report: InventoryReport, options: { colour?: boo
         `  ${name} on ${facts.source}: ${found}${cut}${runtimes.length ? `; runtimes: ${runtimes.join(", ")}` : ""}`,
       );
     }
+  }
+  if (report.replication && report.replication.length > 0) {
+    out.push("", colour.bold("Replication preflight (databases that would replicate):"));
+    for (const fact of report.replication) out.push(...replicationLines(fact));
   }
   if (report.diagnostics.length > 0) {
     out.push("", colour.bold("Drift against the plan:"));

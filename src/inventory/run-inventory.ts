@@ -5,6 +5,7 @@
 import type { Diagnostic } from "../plan/diagnostics.ts";
 import type { LoadedPlan } from "../plan/load.ts";
 import type { WorkloadPortability } from "../plan/portability-facts.ts";
+import type { DatabasePreflightFact } from "../plan/replication-facts.ts";
 import { driftFindings } from "./drift.ts";
 import type { HostInventory } from "./host-facts.ts";
 import { locateFindings } from "./locate-findings.ts";
@@ -21,6 +22,8 @@ export interface InventoryReport {
   hosts: Record<string, HostInventory>;
   /** The portability scan per workload (its source's findings under its paths and services). */
   workloads: Record<string, WorkloadPortability>;
+  /** The replication preflight of each database that would replicate; `plan --inventory` reads it. */
+  replication?: DatabasePreflightFact[];
   diagnostics: Diagnostic[];
 }
 

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { UserError } from "../errors.ts";
 import { WorkloadPortability } from "./portability-facts.ts";
+import { DatabasePreflightFact } from "./replication-facts.ts";
 
 export interface PathFacts {
   bytes: number;
@@ -25,6 +26,8 @@ export interface InventoryFacts {
   hosts: Record<string, HostFacts>;
   /** The portability scan per workload (inventories written before it have none). */
   workloads?: Record<string, WorkloadPortability>;
+  /** The replication preflight of each database that would replicate (older inventories: none). */
+  replication?: DatabasePreflightFact[];
 }
 
 const InventoryFactsSchema = z.looseObject({
@@ -37,6 +40,7 @@ const InventoryFactsSchema = z.looseObject({
     }),
   ),
   workloads: z.record(z.string(), WorkloadPortability).optional(),
+  replication: z.array(DatabasePreflightFact).optional(),
 });
 
 /** `uname -m` spellings → the plan's architecture names. */

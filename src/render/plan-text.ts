@@ -8,6 +8,7 @@
 
 import type { RunPlan, RunWave, RunWorkload } from "../engine/planning/planner.ts";
 import { formatWindow } from "../plan/time.ts";
+import { databasesSection } from "./plan-databases.ts";
 import { workloadLines } from "./plan-details.ts";
 
 /** The colours the text uses; render's Palette fits. */
@@ -173,6 +174,20 @@ export function runPlanText(run: RunPlan, options: PlanTextOptions = {}): string
     lines.push("", style.bold("Rehearsals"));
     for (const w of rehearsed)
       lines.push(...wrapLine(`  ${w.name}: ${options.rehearsals?.get(w.name)}`, options.width));
+  }
+
+  // The databases come with plan's own output, not apply's confirmation (apply checks right after).
+  const databases =
+    options.footer === "none"
+      ? []
+      : databasesSection(
+          waves.flatMap((w) => w.workloads),
+          options.planFile ?? "<plan>",
+          timeZone,
+        );
+  if (databases.length > 0) {
+    lines.push("", style.bold("Databases"));
+    for (const line of databases) lines.push(...wrapLine(line, options.width));
   }
 
   if (options.verbose) {

@@ -8,6 +8,8 @@ import type { HostInventory } from "../../inventory/host-facts.ts";
 import type { InventoryReport } from "../../inventory/run-inventory.ts";
 import type { InventoryTarget } from "../../inventory/targets.ts";
 import { errorsOf, formatDiagnostic } from "../../plan/diagnostics.ts";
+import type { DatabasePreflightFact } from "../../plan/replication-facts.ts";
+import type { Plan } from "../../plan/schema.ts";
 import type { SshPool } from "../../remote/pool.ts";
 import { colourWanted } from "../../render/colour.ts";
 import { annotation, plainAnnotation } from "../../render/github.ts";
@@ -102,10 +104,12 @@ export async function run(file: string, options: InventoryOptions = {}): Promise
       hosts = await collect(pool, targets);
     }
     await progress?.close();
+    const replication = await replicationFacts(loaded.plan, hosts, pool!, controller.signal);
     const report = inventoryReport(loaded, hosts, {
       collectedAt,
       durationMs: Math.round(performance.now() - started),
     });
+    if (replication.length > 0) report.replication = replication;
     await print(report, format, options.out);
     if (Object.values(report.hosts).some((facts) => !facts.ok)) return ExitCode.unreachable;
     return errorsOf(report.diagnostics).length > 0 ? ExitCode.error : ExitCode.ok;
@@ -116,6 +120,25 @@ export async function run(file: string, options: InventoryOptions = {}): Promise
     await progress?.close();
     await pool?.close();
   }
+}
+
+/**
+ * The replication preflight of every database that would replicate, over the same connections
+ * (read-only); a host inventory could not reach leaves its databases "not run" with its error.
+ */
+async function replicationFacts(
+  plan: Plan,
+  hosts: Record<string, HostInventory>,
+  pool: SshPool,
+  signal: AbortSignal,
+): Promise<DatabasePreflightFact[]> {
+  const { probeReplication } = await import("../../engine/planning/replication-probe.ts");
+  const skip = new Map(
+    Object.entries(hosts)
+      .filter(([, facts]) => !facts.ok)
+      .map(([name, facts]) => [name, `not reachable: ${facts.error?.message ?? "failed"}`]),
+  );
+  return probeReplication(plan.workloads, { remote: async (host) => pool.remote(host), signal, skip });
 }
 
 async function print(report: InventoryReport, format: OutputFormat, out: string | undefined): Promise<void> {

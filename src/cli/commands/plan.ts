@@ -2,8 +2,11 @@
  * `migrate plan <plan>`: the dry run. Prints what apply would do (only what remains once a
  * journal exists). Exits 0 for a valid plan, so `set -e` CI jobs can run it; with
  * --detailed-exitcode (as Terraform's) 0 means nothing to do and 2 work pending. 1 error.
+ * The only thing it asks hosts is the replication preflight, read-only (plan-preflight.ts);
+ * --offline asks none.
  */
 import { access } from "node:fs/promises";
+import type { JournalSummary } from "../../engine/journal/journal-fold.ts";
 import { journalPath, planStateDir } from "../../engine/journal/state-dir.ts";
 import { planRun, type RunPlan } from "../../engine/planning/planner.ts";
 import { UserError } from "../../errors.ts";
@@ -14,8 +17,10 @@ import { loadPlanOrThrow } from "../../plan/load.ts";
 import type { Plan } from "../../plan/schema.ts";
 import { colourWanted, palette } from "../../render/colour.ts";
 import { runPlanText } from "../../render/plan-text.ts";
+import type { ReplicationState } from "../../steps/db/replication/types.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
 import { planStateRoot } from "../paths.ts";
+import { planPreflight } from "../plan-preflight.ts";
 
 export interface PlanOptions {
   json?: boolean;
@@ -29,6 +34,8 @@ export interface PlanOptions {
   /** Shared state (postgres://…): what is done comes from its journal. */
   state?: string;
   detailedExitcode?: boolean;
+  /** Ask no host: the replication preflight is not run (or comes from --inventory). */
+  offline?: boolean;
 }
 
 interface JournalView {
@@ -39,6 +46,19 @@ interface JournalView {
   rehearsed: Set<string>;
   /** Why apply would refuse to resume (the plan changed under finished steps), if it would. */
   refusal?: string;
+  /** Replications running now (reconfigure started them, no cutover yet), by `workload/database`. */
+  running?: Map<string, ReplicationState>;
+}
+
+/** What an earlier apply left replicating: reconfigure finished, the cutover has not. */
+function runningReplications(plan: Plan, summary: JournalSummary, completed: ReadonlySet<string>) {
+  const running = new Map<string, ReplicationState>();
+  for (const { name } of plan.workloads) {
+    if (!completed.has(`${name}/reconfigure`) || completed.has(`${name}/cutover`)) continue;
+    const started = summary.workloads.get(name)?.steps.reconfigure?.outputs?.replication ?? {};
+    for (const [database, state] of Object.entries(started)) running.set(`${name}/${database}`, state);
+  }
+  return running;
 }
 
 /**
@@ -79,14 +99,15 @@ async function readJournalView(
   }
   const { rehearsedWorkloads } = await import("../../engine/planning/readiness.ts");
   const rehearsed = rehearsedWorkloads(records);
+  const running = runningReplications(plan, summary, completed);
   const other = shared
     ? undefined
     : otherPlanFile(records, planFile, plan.metadata.name, planStateDir(stateRoot, plan.metadata.name));
-  if (other) return { completed, rehearsals, rehearsed, refusal: other.message };
+  if (other) return { completed, rehearsals, rehearsed, running, refusal: other.message };
   const changes = findPlanChanges(plan, records, summary);
   return changes.length > 0
-    ? { completed, rehearsals, rehearsed, refusal: planChangedError(changes).message }
-    : { completed, rehearsals, rehearsed };
+    ? { completed, rehearsals, rehearsed, running, refusal: planChangedError(changes).message }
+    : { completed, rehearsals, rehearsed, running };
 }
 
 /** The shared state's records (loaded only when a state URL is given). */
@@ -116,6 +137,18 @@ async function readinessSection(
   return `${[head, ...readinessLines(findings)].join("\n")}\n`;
 }
 
+/** Run `work` with a signal Ctrl-C aborts (plan asks hosts, which can take seconds). */
+async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new UserError("interrupted", "plan interrupted"));
+  process.once("SIGINT", onSigint);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
+}
+
 export async function run(file: string, options: PlanOptions = {}): Promise<number> {
   const format = outputFormat(options);
   const inventory: InventoryFacts | undefined = options.inventory
@@ -126,9 +159,23 @@ export async function run(file: string, options: PlanOptions = {}): Promise<numb
   const root = await planStateRoot(loaded.plan, file, options.stateDir, "plan");
   const journal = await readJournalView(loaded.plan, root, file, options.state);
   if (journal.refusal) process.stderr.write(`warning: apply would refuse to resume: ${journal.refusal}\n`);
+  const preflight = await withInterrupt((signal) =>
+    planPreflight(loaded.plan, {
+      offline: options.offline ?? false,
+      inventory,
+      workloads: loaded.plan.workloads.filter(
+        (w) =>
+          !journal.completed.has(`${w.name}/cutover`) &&
+          (options.wave === undefined || w.wave === options.wave),
+      ),
+      running: journal.running ?? new Map(),
+      signal,
+    }),
+  );
   const runPlan = planRun(loaded.plan, {
     completed: journal.completed,
     planHash: loaded.hash,
+    preflight,
     ...(inventory ? { inventory } : {}),
   });
   const waves = runPlan.waves.map((w) => w.wave);

@@ -160,6 +160,7 @@ function foldRecord(summary: JournalSummary, record: JournalRecord): void {
     }
     case "lock-recovered":
     case "hook-start":
+    case "prepare":
       return;
     case "hook-end": {
       const w = workloadOf(summary, record.workload);

@@ -46,7 +46,7 @@ export const RunStartRecord = z.object({
    * The run kind: `apply`, `rollback`, `rehearse`, `sync` (the last two never cut over) or
    * `finalize`; absent in records written before rollback existed.
    */
-  command: z.enum(["apply", "rollback", "rehearse", "sync", "finalize"]).optional(),
+  command: z.enum(["apply", "rollback", "rehearse", "sync", "finalize", "prepare"]).optional(),
   operator: Operator,
 });
 
@@ -194,6 +194,25 @@ export const FinalizeRecord = z.object({
   replicationDropped: z.array(z.string()),
 });
 
+/**
+ * `migrate prepare` set a source database server's replication settings durably (and restarted
+ * it when asked): engine/running/prepare.ts. Nothing reads it back; it is the audit of the change.
+ */
+export const PrepareRecord = z.object({
+  ...envelope,
+  type: z.literal("prepare"),
+  workload: z.string(),
+  database: z.string(),
+  host: z.string(),
+  /** setting → value as set (ALTER SYSTEM, or the MariaDB drop-in's lines). */
+  settings: z.record(z.string(), z.string()),
+  /** The MariaDB drop-in written. */
+  file: z.string().optional(),
+  /** The running server still used other values after the settings were written. */
+  restartNeeded: z.boolean(),
+  restarted: z.boolean(),
+});
+
 export const JournalRecord = z.discriminatedUnion("type", [
   RunStartRecord,
   StepStartRecord,
@@ -207,6 +226,7 @@ export const JournalRecord = z.discriminatedUnion("type", [
   HookStartRecord,
   HookEndRecord,
   FinalizeRecord,
+  PrepareRecord,
 ]);
 export type JournalRecord = z.infer<typeof JournalRecord>;
 export type RecordType = JournalRecord["type"];
@@ -223,5 +243,6 @@ export const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>([
   "hook-start",
   "hook-end",
   "finalize",
+  "prepare",
 ]);
 export type RecordOf<T extends RecordType> = Extract<JournalRecord, { type: T }>;

@@ -29,7 +29,7 @@ export type Fact =
   | (FactOf<"run-start"> & { workloads: number })
   | FactOf<"step-start" | "step-checkpoint" | "step-finish" | "step-fail" | "step-interrupted">
   | FactOf<"workload-end" | "lock-recovered">
-  | FactOf<"hook-start" | "hook-end" | "finalize">
+  | FactOf<"hook-start" | "hook-end" | "finalize" | "prepare">
   | (FactOf<"run-end"> & { counts: Record<WorkloadStatus, number> });
 
 export interface Recorder {

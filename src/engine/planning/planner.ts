@@ -11,6 +11,7 @@ import type { CutoverInput, PlannedInput, StepInputs } from "../../steps/inputs.
 import { STEPS, type StepName } from "../../steps/names.ts";
 import type { Action, PlannedTenant } from "./plan-actions.ts";
 import { cutoverActions } from "./plan-cutover.ts";
+import { type PlannedDatabase, type PreflightFacts, plannedDatabase } from "./plan-databases.ts";
 import { hookActions, stepHooks } from "./plan-hooks.ts";
 import { workloadInputs } from "./plan-inputs.ts";
 import {
@@ -55,6 +56,8 @@ export interface RunWorkload {
   /** done: every step finished; partial: some; pending: none. */
   status: "pending" | "partial" | "done";
   steps: RunStep[];
+  /** Per database: the mode apply would choose and why (with the replication preflight's findings). */
+  databases?: PlannedDatabase[];
 }
 
 export interface RunWave {
@@ -91,6 +94,8 @@ export interface PlanRunOptions {
   completed?: ReadonlySet<string>;
   /** sha256 of the plan file, carried into the output so CI can pin it. */
   planHash?: string;
+  /** The replication preflight's findings (from the hosts or an inventory); absent: not run. */
+  preflight?: PreflightFacts;
 }
 
 const BUILDERS: Record<StepName, (described: Described) => Action[]> = {
@@ -119,7 +124,7 @@ export function planRun(plan: Plan, options: PlanRunOptions = {}): RunPlan {
 
   const waves: RunWave[] = groupWaves(plan.workloads).map(({ wave, members }) => {
     const workloads = members.map((workload) => {
-      const planned = planWorkload(workload, hosts, tenantOf, completed, options.inventory);
+      const planned = planWorkload(workload, hosts, tenantOf, completed, options);
       steps += planned.steps.length;
       doneSteps += planned.steps.filter((s) => s.status === "done").length;
       if (planned.status !== "done") pendingWorkloads++;
@@ -161,8 +166,9 @@ function planWorkload(
   hosts: ReadonlyMap<string, Host>,
   tenantOf: ReadonlyMap<string, Tenant>,
   completed: ReadonlySet<string>,
-  inventory: InventoryFacts | undefined,
+  options: PlanRunOptions,
 ): RunWorkload {
+  const { inventory } = options;
   const source = hosts.get(workload.source);
   const target = hosts.get(workload.target);
   const tenant = tenantOf.get(workload.target);
@@ -206,6 +212,10 @@ function planWorkload(
     steps,
   };
   if (window) result.window = window;
+  if (inputs.snapshot.databases.length > 0)
+    result.databases = inputs.snapshot.databases.map((db) =>
+      plannedDatabase(workload.name, db, db.mode === "replicate", options.preflight),
+    );
   if (workload.downtimeBudget !== undefined) result.downtimeBudget = workload.downtimeBudget;
   return result;
 }

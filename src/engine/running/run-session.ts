@@ -28,7 +28,7 @@ export interface RunSessionOptions {
   plan: Plan;
   planFile: string;
   planHash: string;
-  command: "apply" | "rollback" | "rehearse" | "sync" | "finalize";
+  command: "apply" | "rollback" | "rehearse" | "sync" | "finalize" | "prepare";
   journal: Journal;
   onEvent: OnEvent;
   signal: AbortSignal;

@@ -117,7 +117,7 @@ function serverFindings(db: Database, source: ServerFacts, target: ServerFacts):
         "block",
         "log-bin",
         `database ${name}: the source server writes no binary log (log_bin is OFF), so there is nothing to replicate from.`,
-        "set log_bin = mysql-bin and a unique server_id in the source's my.cnf [mariadbd] section and restart it in an earlier window; until then use mode: dump",
+        "set log_bin = mysql-bin and a unique server_id in the source's my.cnf [mariadbd] section and restart it in an earlier window (`migrate prepare <plan> --only <workload> [--restart]` writes a drop-in and restarts); until then use mode: dump",
       ),
     );
   }
@@ -127,7 +127,7 @@ function serverFindings(db: Database, source: ServerFacts, target: ServerFacts):
         "block",
         "binlog-format",
         `database ${name}: the source logs in ${source.binlogFormat} format; only ROW replicates every change deterministically.`,
-        "SET GLOBAL binlog_format = 'ROW' on the source (new sessions pick it up) and put binlog_format = ROW in its my.cnf",
+        "SET GLOBAL binlog_format = 'ROW' on the source (new sessions pick it up) and put binlog_format = ROW in its my.cnf (`migrate prepare` writes it)",
       ),
     );
   } else if (source.binlogRowImage !== "FULL") {
@@ -146,7 +146,7 @@ function serverFindings(db: Database, source: ServerFacts, target: ServerFacts):
         "block",
         "server-id",
         `database ${name}: server_id is ${source.serverId} on the source and ${target.serverId} on the target; a replica ignores events carrying its own id and a source with id 0 refuses replicas.`,
-        "give each server its own non-zero server_id in my.cnf (SET GLOBAL server_id = N takes effect at once on the target)",
+        "give each server its own non-zero server_id in my.cnf (SET GLOBAL server_id = N takes effect at once on the target; `migrate prepare` sets the source's)",
       ),
     );
   }

@@ -25,7 +25,7 @@ export function postgresFindings(
       severity: "block",
       code: "wal-level",
       message: `database ${db}: the source server runs with wal_level = ${facts.wal_level ?? "unknown"}, and logical replication needs wal_level = logical, which takes a server restart`,
-      hint: "set wal_level = logical (ALTER SYSTEM SET wal_level = logical) and restart PostgreSQL in an earlier maintenance window, or move this database with mode: dump",
+      hint: "set wal_level = logical (ALTER SYSTEM SET wal_level = logical) and restart PostgreSQL in an earlier maintenance window — `migrate prepare <plan> --only <workload> [--restart]` does both — or move this database with mode: dump",
     });
   }
   // Capacity the move takes on the source: one slot and one WAL sender (more while copying).
@@ -45,7 +45,7 @@ export function postgresFindings(
       severity: "block",
       code,
       message: `database ${db}: no free ${what} on the source (${setting} is used up)`,
-      hint: `raise ${setting} (restart)${other}`,
+      hint: `raise ${setting} (restart; \`migrate prepare\` does it)${other}`,
     });
   }
   if (keyless.length > 0) {

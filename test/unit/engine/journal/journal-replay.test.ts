@@ -36,13 +36,14 @@ describe("a journal recorded by migrate 0.1.x", () => {
     expect(contents.records).toHaveLength(lines.length);
     expect(contents.torn).toBeUndefined();
     // Every record type but a recovered lock (no lock went stale while it was recorded) and
-    // those newer than the recording (hooks, finalize).
+    // those newer than the recording (hooks, finalize, prepare).
     const types = new Set(contents.records.map((r) => r.type));
     expect([...RECORD_TYPES].filter((type) => !types.has(type as RecordType))).toEqual([
       "lock-recovered",
       "hook-start",
       "hook-end",
       "finalize",
+      "prepare",
     ]);
   });
 
