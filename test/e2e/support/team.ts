@@ -122,3 +122,20 @@ export function withTeamState(
     await resetSystems();
   });
 }
+
+/** What withTeamState sets up, as one object its file's tests read once the set-up ran. */
+export interface TeamContext {
+  fleet: Fleet;
+  db: TeamDb;
+  /** Runners the tests start; stopped after the file's tests. */
+  runners: RunnerProcess[];
+}
+
+export function teamContext(): TeamContext {
+  const context = { runners: [] as RunnerProcess[] } as TeamContext;
+  withTeamState(
+    (fleet, db) => Object.assign(context, { fleet, db }),
+    () => context.runners,
+  );
+  return context;
+}
