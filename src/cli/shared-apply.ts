@@ -93,14 +93,20 @@ export async function applyShared(options: SharedApply): Promise<number> {
         resumeCommand: `migrate status ${file} ${stateFlag}`,
         onInterrupt: interrupts.request,
       });
-      for (const finding of warnings) renderer.onEvent(readinessEvent(finding));
+      // Shown after run-start, where a local apply's preflight shows them.
+      let pending = warnings;
       const result = await followRun(db, {
         plan: name,
         runId: run.runId,
         afterSeq: run.afterSeq,
         selected: options.selected.length,
         prior: options.selected.map((w) => w.name).filter((name) => !run.work.includes(name)),
-        onEvent: (event) => renderer.onEvent(event),
+        onEvent: (event) => {
+          renderer.onEvent(event);
+          if (event.type !== "run-start") return;
+          for (const finding of pending) renderer.onEvent(readinessEvent(finding));
+          pending = [];
+        },
         signal: interrupts.signal,
       });
       const message =

@@ -10,19 +10,12 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
-import { type Fleet, hostExec } from "../../fixtures/fleet/index.ts";
+import { hostExec } from "../../fixtures/fleet/index.ts";
 import type { PlanInput } from "../../src/plan/schema.ts";
 import { derivePlan } from "../support/reliability/derived-plan.ts";
 import { runCli } from "./apply-support.ts";
 import { loginAs } from "./support/messy-fleet.ts";
-import {
-  journalRows,
-  type RunnerProcess,
-  startRunner,
-  stopRunner,
-  type TeamDb,
-  withTeamState,
-} from "./support/team.ts";
+import { journalRows, startRunner, stopRunner, teamContext } from "./support/team.ts";
 
 const skipReason = inject("e2eSkipReason");
 
@@ -49,19 +42,11 @@ function refusalLines(stderr: string, pattern: RegExp): string[] {
 }
 
 describe.skipIf(skipReason !== "")("apply's preflight with shared state", () => {
-  let fleet: Fleet;
-  let db: TeamDb;
-  const runners: RunnerProcess[] = [];
-  withTeamState(
-    (f, d) => {
-      fleet = f;
-      db = d;
-    },
-    () => runners,
-  );
+  const team = teamContext();
+  const { runners } = team;
 
   async function nothingEnqueued(plan: string): Promise<void> {
-    const { rows } = await db.pool.query<{ runs: string; work: string; journal: string; jobs: string }>(
+    const { rows } = await team.db.pool.query<{ runs: string; work: string; journal: string; jobs: string }>(
       `SELECT (SELECT count(*) FROM runs WHERE plan = $1) AS runs,
               (SELECT count(*) FROM work WHERE plan = $1) AS work,
               (SELECT count(*) FROM journal WHERE plan = $1) AS journal,
@@ -73,14 +58,14 @@ describe.skipIf(skipReason !== "")("apply's preflight with shared state", () => 
 
   it("refuses an untrusted host key from the desk as a local apply does, nothing enqueued", async () => {
     // A runner is up: had anything been queued, it would have taken it.
-    runners.push(startRunner(db, "room-a", ["--hosts", "portal-src"]));
+    runners.push(startRunner(team.db, "room-a", ["--hosts", "portal-src"]));
     const derived = derivePlan({ workloads: ["portal"], name: "team-trust", edit: unpinned });
     const knownHosts = join(derived.dir, "known_hosts");
     writeFileSync(knownHosts, "");
-    const env = { ...db.env, MIGRATE_KNOWN_HOSTS: knownHosts };
+    const env = { ...team.db.env, MIGRATE_KNOWN_HOSTS: knownHosts };
     const before = await logins("tgt-1");
 
-    const shared = await runCli(["apply", derived.planFile, "--yes", "--state", db.url], env);
+    const shared = await runCli(["apply", derived.planFile, "--yes", "--state", team.db.url], env);
     expect(shared.exitCode, shared.stderr).toBe(4);
     expect(shared.stderr).toContain("nothing was changed");
     expect(shared.stderr).toContain("unknown host key for tgt-1");
@@ -102,7 +87,7 @@ describe.skipIf(skipReason !== "")("apply's preflight with shared state", () => 
       name: "team-privilege",
       edit: (plan) => loginAs(plan, "tgt-1", "plain", true),
     });
-    const shared = await runCli(["apply", derived.planFile, "--yes", "--state", db.url], db.env);
+    const shared = await runCli(["apply", derived.planFile, "--yes", "--state", team.db.url], team.db.env);
     expect(shared.exitCode, shared.stderr).toBe(4);
     const refusal = /nothing was changed: become: sudo on tgt-1 failed: sudo: .*password/;
     expect(shared.stderr).toMatch(refusal);
@@ -121,25 +106,25 @@ describe.skipIf(skipReason !== "")("apply's preflight with shared state", () => 
     // Only this runner may take the workload.
     await Promise.all(runners.splice(0).map(stopRunner));
     const derived = derivePlan({ workloads: ["portal"], name: "team-runner-trust", edit: unpinned });
-    const target = fleet.hosts.find((host) => host.name === "tgt-1")!.address;
+    const target = team.fleet.hosts.find((host) => host.name === "tgt-1")!.address;
     // The runner's machine knows every host but tgt-1; the desk knows them all.
     const runnerKnown = join(derived.dir, "runner_known_hosts");
-    const lines = readFileSync(fleet.client.knownHosts, "utf8").split("\n");
+    const lines = readFileSync(team.fleet.client.knownHosts, "utf8").split("\n");
     writeFileSync(runnerKnown, lines.filter((line) => !line.startsWith(`${target} `)).join("\n"));
     runners.push(
-      startRunner(db, "room-b", ["--hosts", "portal-src", "--lease-seconds", "5"], {
+      startRunner(team.db, "room-b", ["--hosts", "portal-src", "--lease-seconds", "5"], {
         env: { MIGRATE_KNOWN_HOSTS: runnerKnown },
       }),
     );
-    const applied = await runCli(["apply", derived.planFile, "--yes", "--state", db.url], {
-      ...db.env,
-      MIGRATE_KNOWN_HOSTS: fleet.client.knownHosts,
+    const applied = await runCli(["apply", derived.planFile, "--yes", "--state", team.db.url], {
+      ...team.db.env,
+      MIGRATE_KNOWN_HOSTS: team.fleet.client.knownHosts,
     });
     expect(applied.exitCode, applied.stderr).toBe(3);
     expect(applied.stderr).toMatch(/refused by runner room-b before any change: preflight: problems on 1 of/);
     expect(applied.stderr).toContain("unknown host key for tgt-1");
 
-    const records = (await journalRows(db, derived.planName)).map((row) => row.record);
+    const records = (await journalRows(team.db, derived.planName)).map((row) => row.record);
     expect(records.filter((r) => r.type === "step-start")).toEqual([]);
     const end = records.find((r) => r.type === "workload-end");
     expect(end).toMatchObject({ workload: "portal", status: "failed" });

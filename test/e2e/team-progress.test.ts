@@ -9,14 +9,7 @@ import { describe, expect, inject, it } from "vitest";
 import { seedBulkData } from "../../fixtures/fleet/index.ts";
 import { derivePlan } from "../support/reliability/derived-plan.ts";
 import { runCli, startCli } from "./apply-support.ts";
-import {
-  journalRows,
-  type RunnerProcess,
-  startRunner,
-  type TeamDb,
-  waitFor,
-  withTeamState,
-} from "./support/team.ts";
+import { journalRows, startRunner, teamContext, waitFor } from "./support/team.ts";
 
 const skipReason = inject("e2eSkipReason");
 
@@ -30,14 +23,7 @@ interface Reading {
 }
 
 describe.skipIf(skipReason !== "")("byte progress in the shared state", () => {
-  let db: TeamDb;
-  let runner: RunnerProcess | undefined;
-  withTeamState(
-    (_fleet, d) => {
-      db = d;
-    },
-    () => [runner],
-  );
+  const team = teamContext();
 
   it("a follower sees a runner's transfer progress rise, at most one write a second", async () => {
     // Enough data, sent slowly enough, that the transfer runs for several seconds.
@@ -49,14 +35,17 @@ describe.skipIf(skipReason !== "")("byte progress in the shared state", () => {
         plan.defaults = { ...plan.defaults, bandwidth: "3MiB/s" };
       },
     });
-    runner = startRunner(db, "room-a", ["--hosts", "portal-src"]);
+    team.runners.push(startRunner(team.db, "room-a", ["--hosts", "portal-src"]));
     const apply = startCli(
-      ["apply", derived.planFile, "--yes", "--state", db.url, "--output", "json"],
-      db.env,
+      ["apply", derived.planFile, "--yes", "--state", team.db.url, "--output", "json"],
+      team.db.env,
     );
 
     const status = async (): Promise<Reading | undefined> => {
-      const result = await runCli(["status", derived.planFile, "--state", db.url, "--json"], db.env);
+      const result = await runCli(
+        ["status", derived.planFile, "--state", team.db.url, "--json"],
+        team.db.env,
+      );
       const view = JSON.parse(result.stdout) as {
         waves: { bureaus: { workloads: { name: string; progress?: Reading }[] }[] }[];
       };
@@ -75,7 +64,7 @@ describe.skipIf(skipReason !== "")("byte progress in the shared state", () => {
       return reading && reading.bytesDone > first.bytesDone && reading;
     }, "status to show more bytes done");
     expect(Date.parse(later.at)).toBeGreaterThan(Date.parse(first.at));
-    const text = await runCli(["status", derived.planFile, "--state", db.url], db.env);
+    const text = await runCli(["status", derived.planFile, "--state", team.db.url], team.db.env);
     expect(text.stdout).toMatch(
       /^ {6}transfer \d+% \(\d+\.\d MiB of \d+\.\d MiB\), \d+\.\d MiB\/s, ETA \d+:\d\d, as of /m,
     );
@@ -103,19 +92,22 @@ describe.skipIf(skipReason !== "")("byte progress in the shared state", () => {
     expect(events.indexOf(transfer.at(-1)!)).toBeLessThan(end);
 
     // One row per workload, rewritten at most once a second (plus the final write).
-    const rows = await db.pool.query<{ version: string; step: string }>(
+    const rows = await team.db.pool.query<{ version: string; step: string }>(
       "SELECT version, step FROM progress WHERE plan = $1",
       [derived.planName],
     );
     expect(rows.rows).toHaveLength(1);
     // The workload's whole time under the runner: every step's progress shares the one row.
-    const records = (await journalRows(db, derived.planName)).map((row) => row.record);
+    const records = (await journalRows(team.db, derived.planName)).map((row) => row.record);
     const began = records.find((r) => r.type === "step-start")?.at;
     const ended = records.find((r) => r.type === "workload-end")?.at;
     const seconds = (Date.parse(ended ?? "") - Date.parse(began ?? "")) / 1000;
     expect(seconds).toBeGreaterThan(3);
     const writes = Number(rows.rows[0]?.version);
     expect(writes).toBeGreaterThanOrEqual(transfer.length);
+    process.stderr.write(
+      `team-progress: ${writes} progress writes in ${seconds.toFixed(1)} s of the workload; ${transfer.length} transfer readings followed\n`,
+    );
     expect(writes).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * Where shared state lives: `--state postgres://…` or MIGRATE_STATE_URL. The password never
  * comes from the command line (it would sit in shell history and `ps`): it comes from
- * PGPASSWORD, PGPASSFILE/~/.pgpass (read by the driver) or MIGRATE_STATE_PASSWORD_FILE.
+ * PGPASSWORD, PGPASSFILE/~/.pgpass (./pgpass.ts) or MIGRATE_STATE_PASSWORD_FILE.
  */
 import { readFileSync } from "node:fs";
 import { UserError } from "../../errors.ts";
+import { pgpassPassword } from "./pgpass.ts";
 
 export interface StateUrl {
   /** The URL without any password: safe to print and to journal. */
@@ -49,7 +50,12 @@ export function resolveStateUrl(
     );
   }
   const file = env.MIGRATE_STATE_PASSWORD_FILE;
-  const password = file ? readPasswordFile(file) : undefined;
+  // PGPASSWORD and a password in MIGRATE_STATE_URL reach the driver as they are.
+  const password = file
+    ? readPasswordFile(file)
+    : url.password || env.PGPASSWORD
+      ? undefined
+      : pgpassPassword(url, env);
   const shown = new URL(url);
   shown.password = "";
   // The driver lets a connection string's fields win over separate options, so the password

@@ -153,3 +153,20 @@ export const verifiedBy = (rows: Row[], runner: string) =>
       row.record.step === "transfer" &&
       (row.record.data as { verified: number[] }).verified.length > 0,
   );
+
+/** What withTeamState sets up, as one object its file's tests read once the set-up ran. */
+export interface TeamContext {
+  fleet: Fleet;
+  db: TeamDb;
+  /** Runners the tests start; stopped after the file's tests. */
+  runners: RunnerProcess[];
+}
+
+export function teamContext(): TeamContext {
+  const context = { runners: [] as RunnerProcess[] } as TeamContext;
+  withTeamState(
+    (fleet, db) => Object.assign(context, { fleet, db }),
+    () => context.runners,
+  );
+  return context;
+}

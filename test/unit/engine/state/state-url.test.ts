@@ -42,4 +42,29 @@ describe("the shared state URL", () => {
     expect(() => resolveStateUrl("mysql://db.example/state", {})).toThrow(/not PostgreSQL/);
     expect(() => resolveStateUrl("db.example", {})).toThrow(/is not a URL/);
   });
+
+  it("reads the password from PGPASSFILE as libpq does: first matching line, wildcards, escapes", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "state-url-")), "pgpass");
+    writeFileSync(
+      file,
+      [
+        "# comment",
+        "other.example:5432:state:migrate:not-this-host",
+        "db.example:5433:state:migrate:not-this-port",
+        "db.example:*:state:migrate:pass\\:with\\\\colon",
+        "*:*:*:*:fallback",
+      ].join("\n"),
+    );
+    const url = resolveStateUrl("postgres://migrate@db.example/state", { PGPASSFILE: file });
+    expect(url?.password).toBe("pass:with\\colon");
+    expect(url?.display).toBe("postgres://migrate@db.example/state");
+    expect(url?.connectionString).not.toBe(url?.display);
+    expect(resolveStateUrl("postgres://someone@db.example/state", { PGPASSFILE: file })?.password).toBe(
+      "fallback",
+    );
+    // PGPASSWORD goes to the driver as it is, ahead of the file.
+    expect(
+      resolveStateUrl("postgres://migrate@db.example/state", { PGPASSFILE: file, PGPASSWORD: "x" }),
+    ).not.toHaveProperty("password");
+  });
 });
