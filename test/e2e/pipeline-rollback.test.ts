@@ -2,6 +2,7 @@
  * A failing verify rolls the cutover back: traffic through the gateway reaches the source
  * again, the source's services run again and the target's are stopped.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { address, apply, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
 
@@ -9,6 +10,7 @@ const skipReason = inject("e2eSkipReason");
 
 describe.skipIf(skipReason !== "")("pipeline: failing verify rolls back", () => {
   let stateDir: string;
+  let planFile: string;
   let exitCode: number | undefined;
 
   beforeAll(async () => {
@@ -20,6 +22,7 @@ describe.skipIf(skipReason !== "")("pipeline: failing verify rolls back", () => 
       });
     });
     stateDir = prepared.stateDir;
+    planFile = prepared.planFile;
     exitCode = (await apply(prepared.planFile, stateDir, ["--only", "portal"])).exitCode;
   });
 
@@ -45,5 +48,16 @@ describe.skipIf(skipReason !== "")("pipeline: failing verify rolls back", () => 
   it("starts the source's services and stops the target's", async () => {
     expect((await sh("portal-src", "systemctl is-active nginx")).stdout.trim()).toBe("active");
     expect((await sh("tgt-1", "systemctl is-active nginx")).stdout.trim()).toBe("inactive");
+  });
+
+  it("applies again once the check is fixed, though the rollback left the target's nginx stopped", async () => {
+    // The fleet's reconfigure reloads nginx on the target; a plain reload of the stopped unit
+    // failed every re-apply after a rollback.
+    writeFileSync(planFile, readFileSync(preparePlan().planFile, "utf8"));
+    const again = await apply(planFile, stateDir, ["--only", "portal"]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    const ends = journal(stateDir).filter((r) => r.type === "step-finish" && r.key === "portal/reconfigure");
+    expect(ends.length).toBe(2);
+    expect((await sh("tgt-1", "systemctl is-active nginx")).stdout.trim()).toBe("active");
   });
 });
