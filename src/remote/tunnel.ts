@@ -182,9 +182,16 @@ export async function holdTunnel(
   const key = `${idOf(sourceClient)}>${idOf(targetClient)}>${to.host}:${to.port}`;
   let tunnel = open.get(key);
   if (!tunnel) {
-    tunnel = openTunnel(sourceClient, targetClient, target, to, meter);
-    open.set(key, tunnel);
     const forget = () => open.delete(key);
+    // A closed tunnel is forgotten, so the next caller opens a fresh one.
+    tunnel = openTunnel(sourceClient, targetClient, target, to, meter).then((opened) => ({
+      ...opened,
+      close: () => {
+        forget();
+        return opened.close();
+      },
+    }));
+    open.set(key, tunnel);
     tunnel.catch(forget);
     sourceClient.once("close", forget);
     targetClient.once("close", forget);

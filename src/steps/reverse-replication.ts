@@ -13,10 +13,12 @@
 import { randomBytes } from "node:crypto";
 import { RemoteError, UserError } from "../errors.ts";
 import { databaseDeadlineMs } from "../remote/deadline.ts";
+import { holdTunnel } from "../remote/tunnel.ts";
 import type { Remote } from "../remote/types.ts";
 import type { CutoverCheckpoint, FinalDatabase, ReverseState } from "./cutover-checkpoint.ts";
 import type { Replicated } from "./cutover-replication.ts";
 import { countRows } from "./db/engines.ts";
+import { defaultPort } from "./db/replication/engines.ts";
 import { type ReverseReplication, reverseEngineFor } from "./db/replication/reverse-types.ts";
 import type { ReplicationContext } from "./db/replication/types.ts";
 import type { CutoverInput, DatabaseInput, HostRef } from "./inputs.ts";
@@ -93,10 +95,10 @@ async function reverseTunnel(
   context: StepContext<unknown>,
 ): Promise<string | undefined> {
   try {
-    await reverseContext(db, hosts, targetHost, nameless(db), context.signal, {
-      tunnel: true,
-      throttle: context.throttle,
-    });
+    // Opened to learn that it can be, and closed: until a rollback nothing may use it.
+    const to = { host: targetHost.address, port: db.port ?? defaultPort(db.engine) };
+    const tunnel = await holdTunnel(hosts.target, hosts.source, to, context.signal);
+    await tunnel.close();
     return undefined;
   } catch (error) {
     if (!(error instanceof RemoteError) || context.signal.aborted) throw error;
