@@ -9,9 +9,11 @@
  *   switching about to switch: traffic may reach the target from here on
  *   switched  traffic points at the target
  * A retry or a resumed run continues after the last journaled phase: once the target's services
- * started, no sync or restore runs again over what the target may have written. undo(): source
- * services started, traffic back to the source, target services stopped — in that order, so
- * requests always find a running side; it moves no data.
+ * started, no sync or restore runs again over what the target may have written. undo(): the
+ * target's database writes since the switch carried back where a reverse position was kept
+ * (reverse-replication.ts; refused before anything changes where they would be lost), then
+ * source services started, traffic back to the source, target services stopped — in that
+ * order, so requests always find a running side; it moves no files.
  */
 import { RemoteError } from "../errors.ts";
 import { CutoverOutput } from "./contracts.ts";
