@@ -18,6 +18,7 @@ export type ErrorKind =
   | "verify"
   | "journal"
   | "not-ready"
+  | "target-writes"
   | "bug";
 
 export abstract class MigrateError extends Error {

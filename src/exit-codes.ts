@@ -46,6 +46,12 @@ export const EXIT_CODES = {
     description:
       "Readiness refused the run before any change: too little free space on a target, a needed port held by another process, an older target database server, a closed window (docs/lifecycle.md), a database whose plan asks for `mode: replicate` failing the replication preflight (docs/replication.md), or `prepare --restart` outside the workload's window.",
   },
+  targetWrites: {
+    code: 8,
+    commands: "rollback",
+    description:
+      "Rollback refused before any change: after a replicated cutover the target took writes that cannot be carried back to the source (no reverse replication for that engine or configuration); the message names the tables and row deltas. `--discard-target-writes` rolls back anyway and leaves them in the target's database (docs/replication.md).",
+  },
   usage: {
     code: 64,
     commands: "all",
@@ -83,6 +89,8 @@ export function exitCodeFor(kind: ErrorKind): ExitCode {
       return ExitCode.interrupted;
     case "not-ready":
       return ExitCode.notReady;
+    case "target-writes":
+      return ExitCode.targetWrites;
     default:
       return ExitCode.error;
   }

@@ -233,6 +233,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     )
     .addOption(outputOption(["auto", "plain", "json", "github"]))
     .addOption(jsonOption())
+    .option(
+      "--discard-target-writes",
+      "after a replicated cutover, roll back even when the target's writes cannot be carried back (they stay in the target's database)",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  $ migrate rollback plans/henan-finance.yaml land-revenue --yes\n  $ migrate rollback plans/henan-finance.yaml land-revenue --yes --state postgres://migrate@10.1.0.5/migrate_state\n",

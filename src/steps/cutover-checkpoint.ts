@@ -58,6 +58,13 @@ export const TargetTree = z.object({
   full: z.boolean().optional(),
 });
 
+/** A reverse replication kept for a rollback (db/replication/reverse-types.ts), by its names. */
+export const ReverseState = z.object({
+  engine: z.enum(["postgresql", "mysql"]),
+  objects: z.record(z.string(), z.string()),
+});
+export type ReverseState = z.infer<typeof ReverseState>;
+
 export const CutoverCheckpoint = z.object({
   // Journals written before sub-phases existed hold only `frozenAt`: that is `frozen`.
   phase: CutoverPhase.default("frozen"),
@@ -68,6 +75,11 @@ export const CutoverCheckpoint = z.object({
   /** Replicated databases whose target applied everything (sequences set): from here their
    *  replication is torn down, so a resumed cutover never starts it again. */
   caughtUp: z.array(FinalDatabase).optional(),
+  /** Replicated databases whose target keeps a reverse position from the switch on, so a
+   *  rollback carries the target's writes back: journaled before the objects exist. */
+  reverse: z.record(z.string(), ReverseState).optional(),
+  /** Replicated databases that keep none, and why: a rollback refuses to discard their writes. */
+  reverseUnavailable: z.record(z.string(), z.string()).optional(),
   startedAt: z.string().optional(),
   switchedAt: z.string().optional(),
   traffic: z.record(z.string(), z.unknown()).optional(),

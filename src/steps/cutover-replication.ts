@@ -56,7 +56,18 @@ export async function resumeReplications(
   replicated: readonly Replicated[],
 ): Promise<void> {
   for (const { db, state } of replicated) {
-    const ctx = await replicationContext(db, hosts.source, hosts.target, input.source, state, context.signal);
+    const ctx = await replicationContext(
+      db,
+      hosts.source,
+      hosts.target,
+      input.source,
+      state,
+      context.signal,
+      {
+        tunnel: true,
+        throttle: context.throttle,
+      },
+    );
     await engineOf(db).start(ctx, state);
   }
 }
@@ -92,7 +103,10 @@ export async function catchUp(
   { db, state }: Replicated,
 ): Promise<FinalDatabase> {
   const engine = engineOf(db);
-  const ctx = await replicationContext(db, hosts.source, hosts.target, input.source, state, context.signal);
+  const ctx = await replicationContext(db, hosts.source, hosts.target, input.source, state, context.signal, {
+    tunnel: true,
+    throttle: context.throttle,
+  });
   const started = Date.now();
   const [lag, position] = await Promise.all([engine.lag(ctx, state), engine.sourcePosition(ctx)]);
   context.lag?.({ database: db.name, phase: "catch-up", ...lag });

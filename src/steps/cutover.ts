@@ -9,9 +9,11 @@
  *   switching about to switch: traffic may reach the target from here on
  *   switched  traffic points at the target
  * A retry or a resumed run continues after the last journaled phase: once the target's services
- * started, no sync or restore runs again over what the target may have written. undo(): source
- * services started, traffic back to the source, target services stopped — in that order, so
- * requests always find a running side; it moves no data.
+ * started, no sync or restore runs again over what the target may have written. undo(): the
+ * target's database writes since the switch carried back where a reverse position was kept
+ * (reverse-replication.ts; refused before anything changes where they would be lost), then
+ * source services started, traffic back to the source, target services stopped — in that
+ * order, so requests always find a running side; it moves no files.
  */
 import { RemoteError } from "../errors.ts";
 import { CutoverOutput } from "./contracts.ts";
@@ -26,6 +28,7 @@ import {
   verifyAndTearDown,
 } from "./cutover-replication.ts";
 import { moveDatabases, syncFiles } from "./final-sync.ts";
+import { carryBack, refuseDiscarding, reserveReverse } from "./reverse-replication.ts";
 import { startServices, stopServices } from "./services.ts";
 import { compareTargetTree } from "./target-tree.ts";
 import { checkSwitchable, switchTraffic } from "./traffic/switch.ts";
@@ -116,6 +119,10 @@ export const cutover: Step<"cutover"> = {
       await save("restored", { databases });
     }
     if (!reached(state, "started")) {
+      // Before the target can take a write: where it can, it keeps them for a rollback.
+      await reserveReverse(input, context, hosts, replicated, state as CutoverCheckpoint, (fields) =>
+        save((state as CutoverCheckpoint).phase, fields),
+      );
       // Start the target before traffic reaches it, so the switch never points at a stopped app.
       await startServices(target, input.services, signal);
       await save("started", { startedAt: context.now().toISOString() });
@@ -142,12 +149,29 @@ export const cutover: Step<"cutover"> = {
     const target = await context.remote(input.target.name);
     const hosts = { source, target };
     const { replicated } = splitDatabases(input, context);
+    // Refused before anything changes when the target's writes would be left behind.
+    await refuseDiscarding(input, context, hosts, replicated);
     // Replication first: the source must not be written while a subscription still follows it.
     await teardownReplications(input, context, hosts, replicated);
+    // The target's writes back to the (still frozen) source while traffic still goes to the target.
+    const carried = await carryBack(input, context, hosts, replicated);
     await freezeDatabases(input, context, hosts, replicated, "thaw");
     await startServices(source, input.services, signal);
     await switchTraffic(input, context, "source");
     await stopServices(target, input.services, signal);
-    await reportTargetWrites(context, target, replicated);
+    const back = new Set(carried.map((db) => db.name));
+    await freezeDatabases(
+      input,
+      context,
+      hosts,
+      replicated.filter(({ db }) => back.has(db.name)),
+      "thaw",
+      "target",
+    );
+    await reportTargetWrites(
+      context,
+      target,
+      replicated.filter(({ db }) => !back.has(db.name)),
+    );
   },
 };

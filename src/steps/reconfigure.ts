@@ -112,7 +112,10 @@ async function startReplications(
       states[db.name] = state;
       await save();
     }
-    const ctx = await replicationContext(db, source, target, input.source, state, context.signal);
+    const ctx = await replicationContext(db, source, target, input.source, state, context.signal, {
+      tunnel: true,
+      throttle: context.throttle,
+    });
     context.log.info(`replicating ${db.name} to ${input.target.name}`, {
       objects: Object.values(state.objects),
     });

@@ -9,7 +9,9 @@ import { randomBytes } from "node:crypto";
 import { RemoteError } from "../errors.ts";
 import { holdTunnel } from "../remote/tunnel.ts";
 import type { Remote } from "../remote/types.ts";
+import type { Throttle } from "../transfer/types.ts";
 import type { ReplicationStateRecord } from "./contracts.ts";
+import { databaseSize } from "./db/engines.ts";
 import { defaultPort, replicationEngineFor } from "./db/replication/engines.ts";
 import type { ReplicationContext, ReplicationEngine, ReplicationState } from "./db/replication/types.ts";
 import type { DatabaseInput, HostRef } from "./inputs.ts";
@@ -29,7 +31,10 @@ export function newState(db: DatabaseInput): ReplicationState {
   return engineOf(db).initialState(randomBytes(5).toString("hex"));
 }
 
-/** The context of one engine call: the tunnel to the source's database port is held from here. */
+/**
+ * The context of one engine call: the tunnel to the source's database port is held from here,
+ * drawing on the run's bandwidth budget (`throttle`) when given.
+ */
 export async function replicationContext(
   db: DatabaseInput,
   source: Remote,
@@ -37,29 +42,33 @@ export async function replicationContext(
   sourceHost: HostRef,
   state: ReplicationState,
   signal: AbortSignal,
-  options: { tunnel: boolean } = { tunnel: true },
+  options: { tunnel: boolean; throttle?: Throttle } = { tunnel: true },
 ): Promise<ReplicationContext> {
   // Teardown and the freeze need no path between the databases (and must work when sshd lost it).
-  const endpoint = options.tunnel
-    ? (
-        await holdTunnel(
-          source,
-          target,
-          { host: sourceHost.address, port: db.port ?? defaultPort(db.engine) },
-          signal,
-        )
-      ).endpoint
-    : { host: "127.0.0.1", port: 0 };
+  const tunnel = options.tunnel
+    ? await holdTunnel(
+        source,
+        target,
+        { host: sourceHost.address, port: db.port ?? defaultPort(db.engine) },
+        signal,
+        options.throttle,
+      )
+    : undefined;
+  const endpoint = tunnel?.endpoint ?? { host: "127.0.0.1", port: 0 };
   const key = state.objects.user ?? db.name;
   let password = passwords.get(key);
   if (!password) {
     password = randomBytes(18).toString("base64url");
     passwords.set(key, password);
   }
-  return { source, target, db, endpoint, password, signal };
+  return { source, target, db, endpoint, password, signal, ...(tunnel ? { tunnelBytes: tunnel.bytes } : {}) };
 }
 
-/** Emit the lag every few seconds while `work` runs (replication-lag events, the live view). */
+/**
+ * Emit the lag every few seconds while `work` runs (replication-lag events, the live view); while
+ * the initial copy runs, also the bytes the tunnel carried (step progress, against the database's
+ * size as the estimate).
+ */
 export async function reportingLag<T>(
   context: StepContext<unknown>,
   ctx: ReplicationContext,
@@ -67,7 +76,9 @@ export async function reportingLag<T>(
   phase: "copy" | "catch-up",
   work: Promise<T>,
 ): Promise<T> {
+  const seed = phase === "copy" && ctx.tunnelBytes ? await seedProgress(context, ctx) : undefined;
   const report = async () => {
+    seed?.();
     try {
       const lag = await engineOf(ctx.db as DatabaseInput).lag(ctx, state);
       context.lag?.({ database: ctx.db.name, phase, ...lag });
@@ -80,7 +91,26 @@ export async function reportingLag<T>(
     return await work;
   } finally {
     clearInterval(timer);
+    seed?.();
   }
+}
+
+/** A reporter of the seed's bytes through the tunnel, counted from now. */
+async function seedProgress(context: StepContext<unknown>, ctx: ReplicationContext): Promise<() => void> {
+  const bytes = ctx.tunnelBytes as () => number;
+  const size = await databaseSize(ctx.source, ctx.db, ctx.signal).catch(() => 0);
+  const started = { at: Date.now(), bytes: bytes() };
+  return () => {
+    const bytesDone = bytes() - started.bytes;
+    const seconds = (Date.now() - started.at) / 1000;
+    context.progress({
+      bytesDone,
+      bytesTotal: Math.max(size, bytesDone),
+      filesDone: 0,
+      filesTotal: 0,
+      rateBps: seconds > 0 ? Math.round(bytesDone / seconds) : 0,
+    });
+  };
 }
 
 /** Row counts of both sides compared exactly: after catch-up they must be equal. */

@@ -43,7 +43,7 @@ export interface StepContext<C = StepCheckpoints[StepName]> {
   lag?(lag: ReplicationLagReport): void;
   throttle: Throttle;
   now(): Date;
-  options: { ignoreWindow: boolean };
+  options: { ignoreWindow: boolean; discardTargetWrites?: boolean };
 }
 
 /**

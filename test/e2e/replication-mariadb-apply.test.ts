@@ -5,12 +5,14 @@
  * tunnel while the application's own account keeps writing, and the cutover freezes the source
  * (read_only), waits for the target to apply everything, compares and switches. Afterwards both
  * servers hold the same rows and checksums, and no replica connection or replication account is
- * left on either server.
+ * left on either server. A rollback while the target holds writes is refused (no reverse binlog
+ * replication yet) before anything changes, and rolls back with --discard-target-writes.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startMariadbLoad } from "../../fixtures/fleet/index.ts";
 import { LICENSING_DB } from "../../fixtures/fleet/licensing-db.ts";
-import { contents, leftovers, SOURCE, TARGET } from "./support/mariadb-replication.ts";
+import { runCli } from "./apply-support.ts";
+import { contents, leftovers, query, SOURCE, TARGET } from "./support/mariadb-replication.ts";
 import { apply, finished, journal, type PlanEdit, preparePlan, resetFleet } from "./support/pipeline.ts";
 
 const skipReason = inject("e2eSkipReason");
@@ -25,6 +27,7 @@ const replicateLicensing: PlanEdit = (plan) => {
 
 describe.skipIf(skipReason !== "")("replication: MariaDB under a write load, through apply", () => {
   let stateDir: string;
+  let planFile: string;
   let exitCode: number | undefined;
   let stderr: string;
   let load: { rounds: number };
@@ -34,6 +37,7 @@ describe.skipIf(skipReason !== "")("replication: MariaDB under a write load, thr
     const writer = await startMariadbLoad(SOURCE, LICENSING_DB);
     const prepared = preparePlan(replicateLicensing);
     stateDir = prepared.stateDir;
+    planFile = prepared.planFile;
     const result = await apply(prepared.planFile, stateDir, ["--only", "licensing"]);
     exitCode = result.exitCode;
     stderr = String(result.stderr);
@@ -71,5 +75,22 @@ describe.skipIf(skipReason !== "")("replication: MariaDB under a write load, thr
 
   it("leaves no replica connection and no replication account on either server", async () => {
     expect(await leftovers()).toEqual({ connections: [], accounts: [] });
+  });
+
+  it("refuses a rollback that would leave the target's writes behind, then discards them when told", async () => {
+    await query(
+      TARGET,
+      "INSERT INTO `audit log` (license_id, note) VALUES ('XK-AFTER', 'after the switch')",
+      LICENSING_DB,
+    );
+    const args = ["rollback", planFile, "licensing", "--yes", "--state-dir", stateDir];
+    const refused = await runCli(args);
+    expect(refused.exitCode, refused.stderr).toBe(8);
+    const output = `${refused.stdout}${refused.stderr}`;
+    expect(output).toMatch(/reverse replication is not offered for mariadb\): \S*audit log\S*: \+1 rows/);
+    expect(output).toContain("--discard-target-writes");
+    const rolled = await runCli([...args, "--discard-target-writes"]);
+    expect(rolled.exitCode, rolled.stderr).toBe(0);
+    expect(rolled.stderr).toMatch(/NOT copied back/);
   });
 });

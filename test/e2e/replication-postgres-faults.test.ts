@@ -6,13 +6,13 @@
  *  - a SIGKILL while the target streams changes, then the same apply resumed: it finishes, and
  *    no slot, publication, subscription or replication user is left;
  *  - `migrate rollback` after a replicated cutover puts the source back in service (writable)
- *    and says which writes the target took since the switch.
+ *    with the writes the target took since the switch carried back.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { pgReplicationLeftovers, pgTableChecksums, startPgLoad, TAX_DB } from "../../fixtures/fleet/index.ts";
 import { journalOf, runCli, startCli, until } from "./apply-support.ts";
 import { apply, finished, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
-import { replicateTax } from "./support/replication.ts";
+import { replicateTax, restartPostgres, reverseObjects } from "./support/replication.ts";
 
 const skipReason = inject("e2eSkipReason");
 const psql = (sql: string) => `runuser -u postgres -- psql -X -q -At -d ${TAX_DB} -c "${sql}"`;
@@ -26,20 +26,12 @@ async function refusedApply(): Promise<string> {
   return String(result.stderr);
 }
 
-async function restartPostgres(setting: string): Promise<void> {
-  const set = await sh(
-    "tax-src",
-    `runuser -u postgres -- psql -X -q -c "${setting}" && systemctl restart postgresql`,
-  );
-  expect(set.code, set.stderr).toBe(0);
-}
-
 describe.skipIf(skipReason !== "")("replication: preflight refusals", () => {
   beforeAll(async () => {
     await resetFleet();
   });
   afterAll(async () => {
-    await restartPostgres("alter system reset wal_level");
+    await restartPostgres("tax-src", "alter system reset wal_level");
     await resetFleet();
   });
 
@@ -54,7 +46,7 @@ describe.skipIf(skipReason !== "")("replication: preflight refusals", () => {
   });
 
   it("refuses wal_level = replica and says it needs a restart", async () => {
-    await restartPostgres("alter system set wal_level = replica");
+    await restartPostgres("tax-src", "alter system set wal_level = replica");
     const stderr = await refusedApply();
     expect(stderr).toContain("wal_level = replica");
     expect(stderr).toContain("restart");
@@ -69,6 +61,7 @@ describe.skipIf(skipReason !== "")("replication: preflight refusals", () => {
       { name: TAX_DB, mode: "dump", modeReason: expect.stringContaining("wal-level") },
     ]);
     expect(await pgReplicationLeftovers("tax-src")).toEqual([]);
+    expect(await pgReplicationLeftovers("tgt-2")).toEqual([]);
   });
 });
 
@@ -124,12 +117,13 @@ describe.skipIf(skipReason !== "")("replication: SIGKILL while streaming, then r
     expect(target).toEqual(source);
   });
 
-  it("leaves no replication object on either cluster", async () => {
+  it("leaves no replication object on either cluster but the target's reverse slot", async () => {
     expect(await pgReplicationLeftovers("tax-src")).toEqual([]);
-    expect(await pgReplicationLeftovers("tgt-2")).toEqual([]);
+    const target = await pgReplicationLeftovers("tgt-2");
+    expect(target).toEqual(reverseObjects(target));
   });
 
-  it("rollback puts the source back in service and names the writes the target took", async () => {
+  it("rollback puts the source back in service and carries back the writes the target took", async () => {
     const wrote = await sh(
       "tgt-2",
       psql("insert into load_events (ticket, payload) values (-1, 'after the switch')"),
@@ -137,12 +131,13 @@ describe.skipIf(skipReason !== "")("replication: SIGKILL while streaming, then r
     expect(wrote.code, wrote.stderr).toBe(0);
     const rollback = await runCli(["rollback", planFile, "tax-collection", "--yes", "--state-dir", stateDir]);
     expect(rollback.exitCode, rollback.stderr).toBe(0);
-    expect(rollback.stderr).toMatch(/took writes since the switch.*public\.load_events/);
+    expect(rollback.stderr).toMatch(/carried back to the source \(public\.load_events: \+1 rows/);
     const writable = await sh(
       "tax-src",
       psql("insert into load_events (ticket, payload) values (-2, 'back on the source')"),
     );
     expect(writable.code, writable.stderr).toBe(0);
     expect(await pgReplicationLeftovers("tax-src")).toEqual([]);
+    expect(await pgReplicationLeftovers("tgt-2")).toEqual([]);
   });
 });

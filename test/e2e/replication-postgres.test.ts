@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { pgReplicationLeftovers, pgTableChecksums, startPgLoad, TAX_DB } from "../../fixtures/fleet/index.ts";
 import { runCli } from "./apply-support.ts";
 import { apply, finished, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
-import { replicateTax } from "./support/replication.ts";
+import { replicateTax, reverseObjects } from "./support/replication.ts";
 
 const skipReason = inject("e2eSkipReason");
 
@@ -78,8 +78,9 @@ describe.skipIf(skipReason !== "")("replication: PostgreSQL under a write load",
     expect(target.stdout).toBe(source.stdout);
   });
 
-  it("leaves no slot, publication, subscription or replication user on either cluster", async () => {
+  it("leaves no slot, publication, subscription or replication user but the reverse ones for a rollback", async () => {
     expect(await pgReplicationLeftovers("tax-src")).toEqual([]);
-    expect(await pgReplicationLeftovers("tgt-2")).toEqual([]);
+    const target = await pgReplicationLeftovers("tgt-2");
+    expect(target).toEqual(reverseObjects(target));
   });
 });

@@ -23,6 +23,7 @@ export interface RollbackCommandOptions {
   json?: boolean;
   output?: OutputFormat;
   state?: string;
+  discardTargetWrites?: boolean;
 }
 
 export async function run(
@@ -65,8 +66,16 @@ export async function run(
         ...engine,
         workload,
         cutover: STEP_IMPLEMENTATIONS.cutover,
+        discardTargetWrites: options.discardTargetWrites ?? false,
+        throttle: run.throttle(plan.defaults.bandwidth, plan.defaults.concurrency),
       });
       const ok = result.status === "rolled-back";
+      if (result.kind === "target-writes") {
+        await run.renderer?.done({
+          message: `${run.scrubber.text(result.message ?? "")}\nhint: ${result.hint ?? ""}`,
+        });
+        return ExitCode.targetWrites;
+      }
       await run.renderer?.done({
         message: ok
           ? `${workload} rolled back: traffic goes to the source again. \`migrate apply ${file}\` migrates it anew.`

@@ -163,6 +163,25 @@ export async function finalizeWorkloads(options: FinalizeOptions): Promise<Final
         },
         options.signal,
       );
+      // The reverse position the target kept for a rollback: no rollback can use it any more.
+      const reverseDropped = await dropReplications(
+        databases,
+        before.workloads.get(name)?.steps.cutover?.lastCheckpoint?.reverse ?? {},
+        {
+          source: await options.remote(target.name, options.signal),
+          target: await options.remote(source.name, options.signal),
+          sourceHost: target,
+        },
+        options.signal,
+      );
+      if (reverseDropped.length > 0)
+        session.recorder.emit({
+          type: "log",
+          level: "info",
+          message: `finalize: dropped the reverse replication kept for a rollback: ${reverseDropped.join(", ")}`,
+          workload: name,
+          at: session.recorder.now(),
+        });
       if (Object.keys(journaled).length > 0)
         session.recorder.emit({
           type: "log",

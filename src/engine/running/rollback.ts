@@ -3,12 +3,13 @@
  * the next apply knows the workload starts over. Refused when its cutover never ran or was
  * already rolled back.
  */
-import { UserError } from "../../errors.ts";
+import { type ErrorKind, MigrateError, UserError } from "../../errors.ts";
 import { unknownNameHint } from "../../plan/did-you-mean.ts";
 import type { Plan } from "../../plan/schema.ts";
 import { formatTime } from "../../plan/time.ts";
 import type { Remote } from "../../remote/types.ts";
 import type { Step } from "../../steps/types.ts";
+import type { Throttle } from "../../transfer/types.ts";
 import type { Clock } from "../clock.ts";
 import { emptyCounts, type OnEvent, type WorkloadStatus } from "../events.ts";
 import type { Journal } from "../journal/journal.ts";
@@ -37,12 +38,19 @@ export interface RollbackOptions {
   operator: Operator;
   /** Chosen before (the run of a shared-state lease). */
   runId?: string;
+  /** The plan's bandwidth budget: a rollback carrying the target's writes back draws on it. */
+  throttle?: Throttle;
+  /** `--discard-target-writes`: roll back even where the target's writes stay behind. */
+  discardTargetWrites?: boolean;
 }
 
 export interface RollbackResult {
   runId: string;
   status: WorkloadStatus;
   message?: string;
+  /** The error's kind when the undo was refused or failed (the CLI's exit code follows it). */
+  kind?: ErrorKind;
+  hint?: string;
 }
 
 /** Throws UserError("usage") unless the workload's cutover ran and was not rolled back since. */
@@ -90,7 +98,7 @@ export async function rollbackWorkload(options: RollbackOptions): Promise<Rollba
     .waves.flatMap((wave) => wave.workloads)
     .find((item) => item.name === workload.name)!;
   const outcome = await undoCutover(
-    session.context,
+    { ...session.context, discardTargetWrites: options.discardTargetWrites ?? false },
     session.memoryOf(planned),
     options.cutover,
     "rollback requested by the operator",
@@ -109,5 +117,13 @@ export async function rollbackWorkload(options: RollbackOptions): Promise<Rollba
   const counts = emptyCounts();
   counts[status]++;
   await session.finish(runStatus, counts);
-  return { runId: session.runId, status, ...(outcome.ok ? {} : { message: outcome.message }) };
+  if (outcome.ok) return { runId: session.runId, status };
+  const known = outcome.error instanceof MigrateError ? outcome.error : undefined;
+  return {
+    runId: session.runId,
+    status,
+    message: outcome.message,
+    ...(known ? { kind: known.kind } : {}),
+    ...(known?.hint ? { hint: known.hint } : {}),
+  };
 }

@@ -27,6 +27,8 @@ export interface RunContext {
   clock: Clock;
   retry: RetryPolicy;
   ignoreWindow: boolean;
+  /** Rollback: put traffic back even where the target's writes cannot be carried back. */
+  discardTargetWrites?: boolean;
   workDir(workload: string): string;
   random?: () => number;
 }
@@ -98,7 +100,11 @@ export function stepContext<S extends StepLabel>(
     log: { info: log("info"), warn: log("warn"), error: log("error") },
     workDir: ensureDir(run.workDir(name)),
     outputsOf: (earlier) => memory.outputs[earlier],
-    lastCheckpoint: memory.checkpoints[label],
+    // The rollback runs the cutover's undo, which reads how far the cutover got (it journals
+    // no checkpoint of its own, so the cutover's is only ever read through it).
+    lastCheckpoint: (label === "rollback" ? memory.checkpoints.cutover : memory.checkpoints[label]) as
+      | StepCheckpoints[S]
+      | undefined,
     async checkpoint(data) {
       await recorder.record({ type: "step-checkpoint", workload: name, step: label, key, data } as Fact);
       memory.checkpoints[label] = data;
@@ -111,7 +117,7 @@ export function stepContext<S extends StepLabel>(
     },
     throttle: run.throttle,
     now: () => run.clock.now(),
-    options: { ignoreWindow: run.ignoreWindow },
+    options: { ignoreWindow: run.ignoreWindow, discardTargetWrites: run.discardTargetWrites ?? false },
   };
 }
 

@@ -247,7 +247,7 @@ export async function undoCutover(
   cutover: Step<"cutover">,
   reason: string,
   signal: AbortSignal,
-): Promise<{ ok: true } | { ok: false; message: string }> {
+): Promise<{ ok: true } | { ok: false; message: string; error?: unknown }> {
   const name = memory.workload.name;
   run.recorder.emit({ type: "rollback-start", workload: name, reason, at: run.recorder.now() });
   const undo = cutover.undo?.bind(cutover);
@@ -264,5 +264,6 @@ export async function undoCutover(
     ...(message ? { message } : {}),
     at: run.recorder.now(),
   });
-  return result.ok ? { ok: true } : { ok: false, message: message ?? "failed" };
+  if (result.ok) return { ok: true };
+  return { ok: false, message: message ?? "failed", ...(result.interrupted ? {} : { error: result.error }) };
 }

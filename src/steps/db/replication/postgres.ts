@@ -17,18 +17,18 @@ import type { ReplicationContext, ReplicationEngine, ReplicationLag, Replication
 
 const POLL_MS = 200;
 
-function names(state: ReplicationState): { user: string; publication: string; subscription: string } {
+export function names(state: ReplicationState): { user: string; publication: string; subscription: string } {
   const { user, publication, subscription } = state.objects;
   if (!user || !publication || !subscription) throw new Error("replication state without names");
   return { user, publication, subscription };
 }
 
-function conninfo(ctx: ReplicationContext, user: string, application: string): string {
+export function conninfo(ctx: ReplicationContext, user: string, application: string): string {
   const { host, port } = ctx.endpoint;
   return `host=${host} port=${port} dbname=${ctx.db.name} user=${user} password=${ctx.password} application_name=${application}`;
 }
 
-async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener(
@@ -55,7 +55,7 @@ function stalled(ctx: ReplicationContext, what: string): RemoteError {
 }
 
 /** Source side: the user (password set again on every start, the secret is per run) and the publication. */
-async function prepareSource(ctx: ReplicationContext, state: ReplicationState): Promise<void> {
+export async function prepareSource(ctx: ReplicationContext, state: ReplicationState): Promise<void> {
   const { user, publication } = names(state);
   const grant = `
 do $$ begin

@@ -41,6 +41,8 @@ export interface ReplicationContext {
   /** A per-move secret for the replication user, never logged. */
   password: string;
   signal: AbortSignal;
+  /** Bytes the tunnel carried so far (both directions), when one is held: seed progress. */
+  tunnelBytes?: () => number;
 }
 
 export interface ReplicationEngine {
