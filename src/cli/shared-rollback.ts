@@ -20,6 +20,7 @@ import { STEP_IMPLEMENTATIONS } from "../steps/index.ts";
 import { withCommandSession } from "./command-session.ts";
 import type { OutputFormat } from "./output-format.ts";
 import type { Prompter } from "./prompter.ts";
+import { rollbackExit } from "./rollback-outcome.ts";
 import { confirmed, startShortRun } from "./short-run.ts";
 import { withStateDb } from "./state-session.ts";
 
@@ -33,6 +34,8 @@ export interface SharedRollback {
   format: OutputFormat;
   url: StateUrl;
   ask?: { prompter: Prompter; question: string };
+  /** `--discard-target-writes`: roll back even where the target's writes stay behind. */
+  discardTargetWrites: boolean;
 }
 
 export async function sharedRollback(spec: SharedRollback): Promise<number> {
@@ -100,16 +103,16 @@ export async function sharedRollback(spec: SharedRollback): Promise<number> {
             signal: AbortSignal.any([run.signal, lost.signal]),
             workload: name,
             cutover: STEP_IMPLEMENTATIONS.cutover,
+            discardTargetWrites: spec.discardTargetWrites,
+            throttle: run.throttle(plan.defaults.bandwidth, plan.defaults.concurrency),
           });
           status = result.status;
-          const ok = result.status === "rolled-back";
-          await run.renderer?.done({
-            message: ok
-              ? `${name} rolled back under its lease in ${spec.url.display}: traffic goes to the source again.`
-              : `Rollback of ${name} did not complete: ${run.scrubber.text(result.message ?? result.status)}. Check the gateway and the source, then run it again.`,
-          });
-          if (result.status === "interrupted") return ExitCode.interrupted;
-          return ok ? ExitCode.ok : ExitCode.error;
+          return rollbackExit(
+            run,
+            name,
+            result,
+            `${name} rolled back under its lease in ${spec.url.display}: traffic goes to the source again.`,
+          );
         },
       );
     } finally {

@@ -7,13 +7,13 @@ import { planStateDir } from "../../engine/journal/state-dir.ts";
 import { otherPlanFile } from "../../engine/planning/plan-identity.ts";
 import { checkRollbackAllowed, rollbackWorkload } from "../../engine/running/rollback.ts";
 import { resolveStateUrl } from "../../engine/state/state-url.ts";
-import { ExitCode } from "../../exit-codes.ts";
 import { loadPlanOrThrow } from "../../plan/load.ts";
 import { STEP_IMPLEMENTATIONS } from "../../steps/index.ts";
 import { withCommandSession } from "../command-session.ts";
 import { type OutputFormat, outputFormat } from "../output-format.ts";
 import { planStateRoot } from "../paths.ts";
 import { canPrompt, type Prompter, requireConsent, terminalPrompter } from "../prompter.ts";
+import { rollbackExit } from "../rollback-outcome.ts";
 import { sharedRollback } from "../shared-rollback.ts";
 import { startShortRun } from "../short-run.ts";
 
@@ -44,7 +44,19 @@ export async function run(
   const question = `Send ${workload}'s traffic back to its source now?`;
   const ask = options.yes ? undefined : { prompter: deps.prompter, question };
   const url = resolveStateUrl(options.state);
-  if (url) return sharedRollback({ loaded, file, root, workload, format, url, ...(ask ? { ask } : {}) });
+  if (url) {
+    const discardTargetWrites = options.discardTargetWrites ?? false;
+    return sharedRollback({
+      loaded,
+      file,
+      root,
+      workload,
+      format,
+      url,
+      discardTargetWrites,
+      ...(ask ? { ask } : {}),
+    });
+  }
   return withCommandSession(
     { root, name, holder: `migrate rollback ${file} ${workload}`, journal: true },
     async (session) => {
@@ -69,20 +81,12 @@ export async function run(
         discardTargetWrites: options.discardTargetWrites ?? false,
         throttle: run.throttle(plan.defaults.bandwidth, plan.defaults.concurrency),
       });
-      const ok = result.status === "rolled-back";
-      if (result.kind === "target-writes") {
-        await run.renderer?.done({
-          message: `${run.scrubber.text(result.message ?? "")}\nhint: ${result.hint ?? ""}`,
-        });
-        return ExitCode.targetWrites;
-      }
-      await run.renderer?.done({
-        message: ok
-          ? `${workload} rolled back: traffic goes to the source again. \`migrate apply ${file}\` migrates it anew.`
-          : `Rollback of ${workload} did not complete: ${run.scrubber.text(result.message ?? result.status)}. Check the gateway and the source, then run it again.`,
-      });
-      if (result.status === "interrupted") return ExitCode.interrupted;
-      return ok ? ExitCode.ok : ExitCode.error;
+      return rollbackExit(
+        run,
+        workload,
+        result,
+        `${workload} rolled back: traffic goes to the source again. \`migrate apply ${file}\` migrates it anew.`,
+      );
     },
   );
 }
