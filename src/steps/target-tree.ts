@@ -16,12 +16,12 @@ import { join } from "node:path";
 import { collectManifest } from "../manifest/collect.ts";
 import { collectToFile } from "../manifest/collect-file.ts";
 import { canonicalLine, comparePaths, type HashAlgorithm, type ManifestEntry } from "../manifest/model.ts";
-import { LineWriter, mergeJoin, readLines, SortedWriter } from "../manifest/sorted-file.ts";
+import { LineWriter, mergeJoin } from "../manifest/sorted-file.ts";
 import { linkGroupsOf, readEntries, StreamDigest, summarize } from "../manifest/store.ts";
 import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
-import { EVIDENCE_FILE, EvidenceRecord, vouchedDigest } from "../transfer/target-evidence.ts";
+import { EVIDENCE_FILE, evidenceSorted, vouchedDigest } from "../transfer/target-evidence.ts";
 import type { VerifyInput } from "./inputs.ts";
 import { manifestPath, QUICK_MS } from "./support.ts";
 import type { StepContext } from "./types.ts";
@@ -58,37 +58,6 @@ async function rewritesHold(
   return held;
 }
 
-/** The evidence about `host` in path order (a later record of a path wins), from the work directory. */
-async function* evidenceSorted(
-  context: StepContext,
-  host: string,
-  hash: HashAlgorithm,
-): AsyncGenerator<EvidenceRecord> {
-  const sorter = new SortedWriter<EvidenceRecord>({
-    key: (record) => record.path,
-    compare: comparePaths,
-    workDir: context.workDir,
-  });
-  try {
-    for await (const line of readLines(join(context.workDir, EVIDENCE_FILE))) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        continue; // a torn last line is no evidence
-      }
-      const record = EvidenceRecord.safeParse(parsed);
-      if (record.success && record.data.host === host && record.data.hash === hash) {
-        sorter.add(record.data);
-        await sorter.settle();
-      }
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  yield* sorter.sorted();
-}
-
 /**
  * The target as listed, each file with the digest evidence vouches for (written to `file`);
  * returns the files no evidence vouches for.
@@ -103,11 +72,15 @@ async function vouchedListing(
   const unvouched: ManifestEntry[] = [];
   const writer = new LineWriter(file, 1);
   await writer.write(JSON.stringify({ hash, roots: [] }));
-  const joined = mergeJoin(readEntries(listing), evidenceSorted(context, host, hash), {
-    left: (entry) => entry.path,
-    right: (record) => record.path,
-    compare: comparePaths,
-  });
+  const joined = mergeJoin(
+    readEntries(listing),
+    evidenceSorted(join(context.workDir, EVIDENCE_FILE), context.workDir, host, hash),
+    {
+      left: (entry) => entry.path,
+      right: (record) => record.path,
+      compare: comparePaths,
+    },
+  );
   for await (const { left: entry, right: record } of joined) {
     if (entry === undefined) continue;
     const digest = vouchedDigest(entry, record);

@@ -17,7 +17,8 @@
 import { appendFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
-import type { HashAlgorithm, ManifestEntry } from "../manifest/model.ts";
+import { comparePaths, type HashAlgorithm, type ManifestEntry } from "../manifest/model.ts";
+import { readLines, SortedWriter } from "../manifest/sorted-file.ts";
 
 export const EVIDENCE_FILE = "target-evidence.jsonl";
 
@@ -73,6 +74,41 @@ export async function readEvidence(
       records.set(record.data.path, record.data);
   }
   return records;
+}
+
+/**
+ * The evidence about `host` in path order (a later record of a path wins), sorted on disk in
+ * `workDir`: read beside a sorted listing without holding either. No file is no evidence.
+ */
+export async function* evidenceSorted(
+  file: string,
+  workDir: string,
+  host: string,
+  hash: HashAlgorithm,
+): AsyncGenerator<EvidenceRecord> {
+  const sorter = new SortedWriter<EvidenceRecord>({
+    key: (record) => record.path,
+    compare: comparePaths,
+    workDir,
+  });
+  try {
+    for await (const line of readLines(file)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        continue; // a torn last line is no evidence
+      }
+      const record = EvidenceRecord.safeParse(parsed);
+      if (record.success && record.data.host === host && record.data.hash === hash) {
+        sorter.add(record.data);
+        await sorter.settle();
+      }
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  yield* sorter.sorted();
 }
 
 /** The digest a listed target file still has when `record` vouches for it, else undefined. */
