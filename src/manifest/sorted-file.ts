@@ -10,7 +10,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 
@@ -39,9 +39,12 @@ export async function* readLines(file: string): AsyncGenerator<string> {
   }
 }
 
-/** Writes lines through gzip to a file; `close()` flushes and fsyncs it. */
+/**
+ * Writes lines through gzip to a file (level 0: plain, for temporary files read back once, where
+ * compressing and inflating cost more than the disk); `close()` flushes and fsyncs it.
+ */
 export class LineWriter {
-  private readonly gzip: ReturnType<typeof createGzip>;
+  private readonly gzip: Writable;
   private readonly done: Promise<void>;
   private buffered: string[] = [];
   private size = 0;
@@ -50,9 +53,12 @@ export class LineWriter {
     readonly file: string,
     level = 6,
   ) {
-    this.gzip = createGzip({ level });
     const out = createWriteStream(file);
-    this.gzip.pipe(out);
+    if (level === 0) this.gzip = out;
+    else {
+      this.gzip = createGzip({ level });
+      this.gzip.pipe(out);
+    }
     this.done = finished(out);
     this.done.catch(() => {});
   }
@@ -134,8 +140,8 @@ export class SortedWriter<T> {
 
   private async spill(): Promise<void> {
     this.tempDir ??= await mkdtemp(join(this.options.workDir, ".sort-"));
-    const file = join(this.tempDir, `run-${this.runs.length}.gz`);
-    const writer = new LineWriter(file, 1);
+    const file = join(this.tempDir, `run-${this.runs.length}.jsonl`);
+    const writer = new LineWriter(file, 0);
     const run = this.sortRun();
     this.runCounts += run.length;
     for (const record of run) await writer.write(JSON.stringify(record));

@@ -15,9 +15,15 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { collectManifest } from "../manifest/collect.ts";
 import { collectToFile } from "../manifest/collect-file.ts";
-import { canonicalLine, comparePaths, type HashAlgorithm, type ManifestEntry } from "../manifest/model.ts";
+import { comparePaths, type HashAlgorithm, type ManifestEntry } from "../manifest/model.ts";
 import { LineWriter, mergeJoin } from "../manifest/sorted-file.ts";
-import { linkGroupsOf, readEntries, StreamDigest, summarize } from "../manifest/store.ts";
+import {
+  linkGroupsOfFile,
+  type ManifestSummary,
+  readEntries,
+  StreamDigest,
+  summarize,
+} from "../manifest/store.ts";
 import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
@@ -70,7 +76,7 @@ async function vouchedListing(
   hash: HashAlgorithm,
 ): Promise<ManifestEntry[]> {
   const unvouched: ManifestEntry[] = [];
-  const writer = new LineWriter(file, 1);
+  const writer = new LineWriter(file, 0);
   await writer.write(JSON.stringify({ hash, roots: [] }));
   const joined = mergeJoin(
     readEntries(listing),
@@ -109,10 +115,12 @@ export async function compareTargetTree(
   expectedFile: string,
   rewritten: ReadonlyMap<string, string>,
   full: boolean,
+  /** The expected manifest's totals when its writer has them (the final sync), else read here. */
+  known?: Omit<ManifestSummary, "digest">,
 ): Promise<TreeComparison> {
   const { signal } = context;
   const target = await context.remote(tree.target.name);
-  const totals = await summarize(expectedFile);
+  const totals = known ?? (await summarize(expectedFile));
   const listed = await manifestPath(context, "target-listing");
   await collectToFile(
     target,
@@ -152,7 +160,8 @@ export async function compareTargetTree(
     const comparison = await compareStreams(
       tree.hash,
       expectedFile,
-      () => withHashes(readEntries(actualFile), fresh),
+      actualFile,
+      fresh,
       await rewritesHold(context, target, rewritten),
     );
     if (comparison.differing === 0 && comparison.extra === 0)
@@ -193,37 +202,33 @@ export async function compareTargetTree(
 async function compareStreams(
   hash: HashAlgorithm,
   expectedFile: string,
-  actual: () => AsyncIterable<ManifestEntry>,
+  actualFile: string,
+  fresh: ReadonlyMap<string, string>,
   rewrittenOk: ReadonlySet<string>,
 ) {
-  const pairs = () =>
-    mergeJoin(readEntries(expectedFile), actual(), {
-      left: (entry) => entry.path,
-      right: (entry) => entry.path,
-      compare: comparePaths,
-    });
+  const pairs = mergeJoin(readEntries(expectedFile), withHashes(readEntries(actualFile), fresh), {
+    left: (entry) => entry.path,
+    right: (entry) => entry.path,
+    compare: comparePaths,
+  });
   const wantOf = (entry: ManifestEntry, there: ManifestEntry | undefined): ManifestEntry =>
     rewrittenOk.has(entry.path) && there
       ? { ...entry, hash: there.hash, size: there.size, mtime: there.mtime }
       : entry;
-  const wanted = async function* () {
-    for await (const { left: entry, right: there } of pairs()) if (entry) yield wantOf(entry, there);
-  };
-  const wantGroup = await linkGroupsOf(wanted());
-  const haveGroup = await linkGroupsOf(actual());
+  // Hard-link groups from the files' text (rewrites and fresh hashes change no link identity).
+  const wantGroup = await linkGroupsOfFile(expectedFile);
+  const haveGroup = await linkGroupsOfFile(actualFile);
   const want = new StreamDigest(hash, wantGroup);
   const have = new StreamDigest(hash, haveGroup);
   const result = { differing: 0, extra: 0, firstDiffering: "", firstExtra: "" };
-  for await (const { left: expected, right: there } of pairs()) {
-    if (there) have.add(there);
+  for await (const { left: expected, right: there } of pairs) {
+    const line = there && have.add(there);
     if (expected === undefined) {
       if (result.extra++ === 0) result.firstExtra = there?.path ?? "";
       continue;
     }
     const entry = wantOf(expected, there);
-    want.add(entry);
-    const same = there && canonicalLine(entry, wantGroup(entry)) === canonicalLine(there, haveGroup(there));
-    if (!same && result.differing++ === 0) result.firstDiffering = entry.path;
+    if (want.add(entry) !== line && result.differing++ === 0) result.firstDiffering = entry.path;
   }
   return { ...result, digest: want.value(), targetDigest: have.value() };
 }
