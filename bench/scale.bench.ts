@@ -41,6 +41,8 @@ interface Measured {
   code: number;
   seconds: number;
   peakMiB: number;
+  /** When the sampled RSS (every 0.2 s) was highest: the step running then is the one to look at. */
+  peakAt: number;
 }
 
 function measuredApply(
@@ -48,17 +50,43 @@ function measuredApply(
   plan: string,
   stateDir: string,
   env: Record<string, string>,
+  runner: string[] = [],
 ): Measured {
   const script =
     "import resource, subprocess, sys, time\n" +
-    "t = time.time(); code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n" +
-    "print(code, time.time() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
-  const run = spawnSync("python3", ["-c", script, binary, "apply", plan, "--yes", "--state-dir", stateDir], {
-    encoding: "utf8",
-    env: { ...process.env, ...env },
-  });
-  const [code, seconds, kib] = run.stdout.trim().split(" ").map(Number);
-  return { code: code ?? -1, seconds: seconds ?? 0, peakMiB: (kib ?? 0) / 1024 };
+    "t = time.time(); child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n" +
+    "top, at = 0, t\n" +
+    "while child.poll() is None:\n" +
+    "  try:\n" +
+    "    rss = int([l for l in open(f'/proc/{child.pid}/status') if l.startswith('VmRSS')][0].split()[1])\n" +
+    "    if rss > top: top, at = rss, time.time()\n" +
+    "  except Exception: pass\n" +
+    "  time.sleep(0.2)\n" +
+    "print(child.returncode, time.time() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, at)";
+  const run = spawnSync(
+    "python3",
+    ["-c", script, ...runner, binary, "apply", plan, "--yes", "--state-dir", stateDir],
+    {
+      encoding: "utf8",
+      env: { ...process.env, ...env },
+    },
+  );
+  const [code, seconds, kib, at] = run.stdout.trim().split(" ").map(Number);
+  return { code: code ?? -1, seconds: seconds ?? 0, peakMiB: (kib ?? 0) / 1024, peakAt: (at ?? 0) * 1000 };
+}
+
+/** The step that was running at `at` (ms since the epoch), from the journal. */
+function stepAt(stateDir: string, plan: string, at: number): string {
+  const text = readFileSync(join(stateDir, plan, "journal.jsonl"), "utf8");
+  let step = "before the first step";
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const record = JSON.parse(line) as { type: string; key?: string; at: string };
+    if (Date.parse(record.at) > at) break;
+    if (record.type === "step-start" && record.key) step = record.key.split("/")[1]!;
+    if (record.type === "step-finish" && record.key) step = `after ${record.key.split("/")[1]}`;
+  }
+  return step;
 }
 
 /** Seconds each step took, from the journal's start and finish records. */
@@ -105,17 +133,34 @@ export async function run(): Promise<void> {
     const started = performance.now();
     await onHost("portal-src", rsync);
     const rsyncSeconds = (performance.now() - started) / 1000;
-    const cut = measuredApply(binary, plan, state, {});
+    // SCALE_CPU_PROF=<dir>: a V8 CPU profile of the cutover run, to see where the downtime goes.
+    // (node refuses --cpu-prof in NODE_OPTIONS: the binary runs under node with bin/migrate's flags.)
+    const profile = process.env.SCALE_CPU_PROF;
+    const cut = measuredApply(
+      binary,
+      plan,
+      state,
+      {},
+      profile
+        ? [
+            "node",
+            "--max-semi-space-size=4",
+            "--expose-gc",
+            "--cpu-prof",
+            `--cpu-prof-dir=${profile}/${files}`,
+          ]
+        : [],
+    );
     if (cut.code !== 0) throw new Error(`cutover of ${files} files exited ${cut.code}`);
     const downtime = stepSeconds(state, "bench-scale").cutover ?? Number.NaN;
     const peak = Math.max(moved.peakMiB, cut.peakMiB);
     rows.push({ files, peak });
     console.log(`  ${files} files:`);
     console.log(
-      `    apply to reconfigure       ${moved.seconds.toFixed(1)} s (snapshot ${steps.snapshot?.toFixed(1)} s, transfer ${steps.transfer?.toFixed(1)} s), peak RSS ${moved.peakMiB.toFixed(0)} MiB`,
+      `    apply to reconfigure       ${moved.seconds.toFixed(1)} s (snapshot ${steps.snapshot?.toFixed(1)} s, transfer ${steps.transfer?.toFixed(1)} s), peak RSS ${moved.peakMiB.toFixed(0)} MiB (in ${stepAt(state, "bench-scale", moved.peakAt)})`,
     );
     console.log(
-      `    cutover run                ${cut.seconds.toFixed(1)} s, peak RSS ${cut.peakMiB.toFixed(0)} MiB; peak of both ${peak.toFixed(0)} MiB = ${(peak / rows[0]!.peak).toFixed(2)}x the ${rows[0]!.files}-file tree's`,
+      `    cutover run                ${cut.seconds.toFixed(1)} s, peak RSS ${cut.peakMiB.toFixed(0)} MiB (in ${stepAt(state, "bench-scale", cut.peakAt)}); peak of both ${peak.toFixed(0)} MiB = ${(peak / rows[0]!.peak).toFixed(2)}x the ${rows[0]!.files}-file tree's`,
     );
     console.log(`    rsync -a --delete (baseline) ${rsyncSeconds.toFixed(2)} s for the 1 % change`);
     console.log(

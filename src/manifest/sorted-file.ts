@@ -9,9 +9,9 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { finished } from "node:stream/promises";
+import { StringDecoder } from "node:string_decoder";
 import { createGunzip, createGzip } from "node:zlib";
 
 /** Records held in memory before a sorted run goes to disk (a few MB of manifest entries). */
@@ -19,7 +19,12 @@ export const RUN_RECORDS = 10_000;
 
 const GZIP_MAGIC = 0x1f8b;
 
-/** Lines of a file written here (gzip) or by an older migrate (plain JSONL). */
+/**
+ * Lines of a file written here (gzip, or plain for temporary files) or by an older migrate
+ * (plain JSONL). Split by hand, not by readline: readline queues up to a thousand lines per open
+ * file ahead of its reader, and a merge of a million records opens a hundred runs at once. Here
+ * a reader holds one chunk.
+ */
 export async function* readLines(file: string): AsyncGenerator<string> {
   const handle = await open(file, "r");
   const magic = Buffer.alloc(2);
@@ -29,19 +34,32 @@ export async function* readLines(file: string): AsyncGenerator<string> {
   const stream: Readable =
     bytesRead === 2 && magic.readUInt16BE(0) === GZIP_MAGIC ? raw.pipe(createGunzip()) : raw;
   raw.on("error", (error) => stream.destroy(error));
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  const decoder = new StringDecoder("utf8");
+  let rest = "";
   try {
-    for await (const line of lines) if (line.length > 0) yield line;
+    for await (const chunk of stream) {
+      const text = rest + decoder.write(chunk as Buffer);
+      let start = 0;
+      for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
+        if (end > start) yield text.slice(start, text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+        start = end + 1;
+      }
+      rest = text.slice(start);
+    }
+    rest += decoder.end();
+    if (rest.length > 0) yield rest;
   } finally {
-    lines.close();
     raw.destroy();
     stream.destroy();
   }
 }
 
-/** Writes lines through gzip to a file; `close()` flushes and fsyncs it. */
+/**
+ * Writes lines through gzip to a file (level 0: plain, for temporary files read back once, where
+ * compressing and inflating cost more than the disk); `close()` flushes and fsyncs it.
+ */
 export class LineWriter {
-  private readonly gzip: ReturnType<typeof createGzip>;
+  private readonly gzip: Writable;
   private readonly done: Promise<void>;
   private buffered: string[] = [];
   private size = 0;
@@ -50,9 +68,12 @@ export class LineWriter {
     readonly file: string,
     level = 6,
   ) {
-    this.gzip = createGzip({ level });
     const out = createWriteStream(file);
-    this.gzip.pipe(out);
+    if (level === 0) this.gzip = out;
+    else {
+      this.gzip = createGzip({ level });
+      this.gzip.pipe(out);
+    }
     this.done = finished(out);
     this.done.catch(() => {});
   }
@@ -134,8 +155,8 @@ export class SortedWriter<T> {
 
   private async spill(): Promise<void> {
     this.tempDir ??= await mkdtemp(join(this.options.workDir, ".sort-"));
-    const file = join(this.tempDir, `run-${this.runs.length}.gz`);
-    const writer = new LineWriter(file, 1);
+    const file = join(this.tempDir, `run-${this.runs.length}.jsonl`);
+    const writer = new LineWriter(file, 0);
     const run = this.sortRun();
     this.runCounts += run.length;
     for (const record of run) await writer.write(JSON.stringify(record));
@@ -166,31 +187,65 @@ async function* parsed<T>(lines: AsyncIterable<string>): AsyncGenerator<T> {
   for await (const line of lines) yield JSON.parse(line) as T;
 }
 
-/** k-way merge of sorted sources; of equal keys the one from the latest source wins. */
+interface Head<T> {
+  value: T;
+  key: string;
+  source: number;
+}
+
+/**
+ * k-way merge of sorted sources through a binary heap (a million records come from a hundred
+ * runs: scanning every head per record cost more than parsing them); of equal keys the one from
+ * the latest source wins.
+ */
 async function* mergeRuns<T>(
   sources: AsyncGenerator<T>[],
   key: (record: T) => string,
   compare: (a: string, b: string) => number,
 ): AsyncGenerator<T> {
-  const heads: (T | undefined)[] = await Promise.all(
-    sources.map(async (source) => (await source.next()).value),
-  );
-  for (;;) {
-    let best = -1;
-    for (let index = 0; index < heads.length; index++) {
-      const head = heads[index];
-      if (head === undefined) continue;
-      if (best === -1 || compare(key(head), key(heads[best] as T)) <= 0) best = index;
+  const before = (a: Head<T>, b: Head<T>) => {
+    const order = compare(a.key, b.key);
+    return order < 0 || (order === 0 && a.source > b.source);
+  };
+  const heap: Head<T>[] = [];
+  const push = (head: Head<T>) => {
+    let index = heap.push(head) - 1;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (!before(heap[index]!, heap[parent]!)) break;
+      [heap[index], heap[parent]] = [heap[parent]!, heap[index]!];
+      index = parent;
     }
-    if (best === -1) return;
-    const chosen = heads[best] as T;
-    const chosenKey = key(chosen);
-    for (let index = 0; index < heads.length; index++) {
-      const head = heads[index];
-      if (head !== undefined && compare(key(head), chosenKey) === 0)
-        heads[index] = (await sources[index]!.next()).value;
+  };
+  const pop = (): Head<T> => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let index = 0;
+      for (;;) {
+        const left = 2 * index + 1;
+        let best = index;
+        if (left < heap.length && before(heap[left]!, heap[best]!)) best = left;
+        if (left + 1 < heap.length && before(heap[left + 1]!, heap[best]!)) best = left + 1;
+        if (best === index) break;
+        [heap[index], heap[best]] = [heap[best]!, heap[index]!];
+        index = best;
+      }
     }
-    yield chosen;
+    return top;
+  };
+  const advance = async (source: number) => {
+    const next = await sources[source]!.next();
+    if (!next.done) push({ value: next.value, key: key(next.value), source });
+  };
+  await Promise.all(sources.map((_, source) => advance(source)));
+  while (heap.length > 0) {
+    const chosen = pop();
+    // The same key in earlier runs: older records of it, dropped.
+    while (heap.length > 0 && compare(heap[0]!.key, chosen.key) === 0) await advance(pop().source);
+    await advance(chosen.source);
+    yield chosen.value;
   }
 }
 

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { rename } from "node:fs/promises";
 import { canonicalLine, comparePaths, type HashAlgorithm, type ManifestEntry } from "./model.ts";
-import { LineWriter, readLines, SortedWriter } from "./sorted-file.ts";
+import { LineWriter, readLines, type Sorted, SortedWriter } from "./sorted-file.ts";
 
 export interface ManifestHeader {
   hash: HashAlgorithm;
@@ -65,7 +65,7 @@ export type GroupOf = (entry: ManifestEntry) => string | undefined;
  * Hard-link groups of a sorted stream, read once: the first path seen of an inode is the
  * group's first. Holds only files with more than one link.
  */
-export async function linkGroupsOf(entries: AsyncIterable<ManifestEntry>): Promise<GroupOf> {
+export async function linkGroupsOf(entries: Sorted<ManifestEntry>): Promise<GroupOf> {
   const groups = new Map<string, Group>();
   for await (const entry of entries) {
     if (!linkCandidate(entry)) continue;
@@ -80,6 +80,27 @@ export async function linkGroupsOf(entries: AsyncIterable<ManifestEntry>): Promi
   };
 }
 
+/**
+ * Lines that cannot be a hard-linked file, told from the text: every entry is written by
+ * JSON.stringify, and a quote inside a path is escaped, so these fields match only themselves.
+ * Parsing a line costs ~4 µs, most of a pass; a tree's hard-linked files are few.
+ */
+function notLinked(line: string): boolean {
+  return !line.includes('"type":"file"') || /"nlink":[01][,}]/.test(line);
+}
+
+/** Hard-link groups of a saved manifest, parsing only the lines of hard-linked files. */
+export async function linkGroupsOfFile(file: string): Promise<GroupOf> {
+  const linked = async function* () {
+    let header = true;
+    for await (const line of readLines(file)) {
+      if (header) header = false;
+      else if (!notLinked(line)) yield JSON.parse(line) as ManifestEntry;
+    }
+  };
+  return linkGroupsOf(linked());
+}
+
 /** sha256 over canonical lines fed in path order; equal to `manifestDigest` of the same entries. */
 export class StreamDigest {
   private readonly digest = createHash("sha256");
@@ -91,9 +112,12 @@ export class StreamDigest {
     this.digest.update(`${hash}\n`);
   }
 
-  add(entry: ManifestEntry): void {
-    this.digest.update(canonicalLine(entry, this.groupOf(entry)));
+  /** Adds the entry's canonical line, and returns it (comparing two trees compares these). */
+  add(entry: ManifestEntry): string {
+    const line = canonicalLine(entry, this.groupOf(entry));
+    this.digest.update(line);
     this.digest.update("\n");
+    return line;
   }
 
   value(): string {
@@ -112,43 +136,80 @@ export async function digestSorted(
 }
 
 /**
- * Write sorted entries to `file` (through a temp name, fsynced, renamed), then digest what was
- * written. `entries` must come in path order, each path once.
+ * Writes sorted entries to `file` (through a temp name, fsynced, renamed at `close`) and digests
+ * them: as they are written when their hard-link groups are known already, else by reading the
+ * file. Entries must come in path order, each path once.
  */
-export async function writeManifestFile(
-  file: string,
-  header: ManifestHeader,
-  entries: AsyncIterable<ManifestEntry> | Iterable<ManifestEntry>,
-  /** false for a listing only compared, never journaled: its digest would cost two more reads. */
-  digest = true,
-): Promise<ManifestSummary> {
-  const writer = new LineWriter(`${file}.tmp`);
-  const summary = { entries: 0, files: 0, bytes: 0, largest: 0 };
-  let last: string | undefined;
-  await writer.write(JSON.stringify({ hash: header.hash, roots: header.roots }));
-  for await (const entry of entries) {
-    if (last !== undefined && comparePaths(last, entry.path) >= 0)
+export class ManifestWriter {
+  private readonly writer: LineWriter;
+  private readonly inline: StreamDigest | undefined;
+  private readonly summary = { entries: 0, files: 0, bytes: 0, largest: 0 };
+  private last: string | undefined;
+  private readonly started: Promise<void>;
+
+  constructor(
+    private readonly file: string,
+    header: ManifestHeader,
+    /**
+     * false for a temporary listing, only compared and never journaled: no digest, and not
+     * compressed. The entries' hard-link groups: the digest is computed as they pass.
+     */
+    private readonly digest: boolean | GroupOf = true,
+  ) {
+    this.writer = new LineWriter(`${file}.tmp`, digest === false ? 0 : 6);
+    this.inline = typeof digest === "function" ? new StreamDigest(header.hash, digest) : undefined;
+    this.started = this.writer.write(JSON.stringify({ hash: header.hash, roots: header.roots }));
+  }
+
+  async add(entry: ManifestEntry): Promise<void> {
+    if (this.last !== undefined && comparePaths(this.last, entry.path) >= 0)
       throw new Error(
-        `manifest entries out of order: ${JSON.stringify(entry.path)} after ${JSON.stringify(last)}`,
+        `manifest entries out of order: ${JSON.stringify(entry.path)} after ${JSON.stringify(this.last)}`,
       );
-    last = entry.path;
+    this.last = entry.path;
+    const summary = this.summary;
     summary.entries++;
     if (entry.type === "file") {
       summary.files++;
       summary.bytes += entry.size;
       summary.largest = Math.max(summary.largest, entry.size);
     }
-    await writer.write(JSON.stringify(entry));
+    this.inline?.add(entry);
+    await this.started;
+    await this.writer.write(JSON.stringify(entry));
   }
-  await writer.close();
-  await rename(`${file}.tmp`, file);
-  return { ...summary, digest: digest ? await digestFile(file) : "" };
+
+  async close(): Promise<ManifestSummary> {
+    await this.started;
+    await this.writer.close();
+    await rename(`${this.file}.tmp`, this.file);
+    const digest = this.inline
+      ? this.inline.value()
+      : this.digest === false
+        ? ""
+        : await digestFile(this.file);
+    return { ...this.summary, digest };
+  }
+}
+
+/** Write sorted entries to `file` and digest them (see ManifestWriter). */
+export async function writeManifestFile(
+  file: string,
+  header: ManifestHeader,
+  entries: AsyncIterable<ManifestEntry> | Iterable<ManifestEntry>,
+  digest: boolean | GroupOf = true,
+): Promise<ManifestSummary> {
+  const writer = new ManifestWriter(file, header, digest);
+  for await (const entry of entries) await writer.add(entry);
+  return writer.close();
 }
 
 /** The digest of a saved manifest, read from the file. */
 export async function digestFile(file: string): Promise<string> {
   const header = await readHeader(file);
-  return digestSorted(header.hash, () => readEntries(file));
+  const digest = new StreamDigest(header.hash, await linkGroupsOfFile(file));
+  for await (const entry of readEntries(file)) digest.add(entry);
+  return digest.value();
 }
 
 /** Totals of a saved manifest, read from the file. */

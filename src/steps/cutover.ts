@@ -98,10 +98,10 @@ export const cutover: Step<"cutover"> = {
     }
 
     if (!reached(state, "synced")) {
-      const { files, manifest } = await syncFiles(input, context, source, target);
+      const { files, manifest, totals } = await syncFiles(input, context, source, target);
       const rewritten = new Map(files.rewrites.map((rewrite) => [rewrite.file, rewrite.after]));
       const full = input.verifyFull ?? false;
-      const tree = await compareTargetTree(input, context, manifest, rewritten, full);
+      const tree = await compareTargetTree(input, context, manifest, rewritten, full, totals);
       if (!tree.ok) throw treeMismatch(input.target.name, tree.reason);
       const { digest, targetDigest, filesHashed } = tree;
       await save("synced", { files, targetTree: { digest, targetDigest, filesHashed, full } });

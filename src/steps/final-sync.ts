@@ -13,11 +13,11 @@ import { collectManifest } from "../manifest/collect.ts";
 import { collectToFile } from "../manifest/collect-file.ts";
 import { type ManifestEntry, totalBytes } from "../manifest/model.ts";
 import { nulList } from "../manifest/script.ts";
-import { readEntries, writeManifestFile } from "../manifest/store.ts";
+import { linkGroupsOf, type ManifestSummary, ManifestWriter, readEntries } from "../manifest/store.ts";
 import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
-import { carryHashes, insideRoots, planDelta } from "../transfer/delta.ts";
+import { type Carried, carried, carryHashes, insideRoots, planDeltaOf } from "../transfer/delta.ts";
 import { chunkStore } from "../transfer/dump-delta.ts";
 import { ProgressTracker } from "../transfer/meter.ts";
 import { syncEntries } from "../transfer/sync.ts";
@@ -34,17 +34,25 @@ import { rewriteFile } from "./rewrite.ts";
 import { ensureStaging, latestManifestFile, manifestPath, QUICK_MS, savedDurably } from "./support.ts";
 import type { StepContext } from "./types.ts";
 
-/** Fresh hashes for the changed files, in path order; a file gone meanwhile has none. */
+/** Fresh hashes for the changed files, in path order; a file gone meanwhile has none and is left out. */
 async function* withFresh(
-  carried: AsyncIterable<ManifestEntry>,
+  pairs: AsyncIterable<Carried>,
   fresh: ReadonlyMap<string, ManifestEntry>,
-): AsyncGenerator<ManifestEntry> {
-  for await (const entry of carried) {
-    if (entry.type !== "file" || entry.hash !== undefined) yield entry;
+): AsyncGenerator<Carried> {
+  for await (const pair of pairs) {
+    if (pair.entry.type !== "file" || pair.entry.hash !== undefined) yield pair;
     else {
-      const hashed = fresh.get(entry.path);
-      if (hashed) yield hashed;
+      const hashed = fresh.get(pair.entry.path);
+      if (hashed) yield { ...pair, entry: hashed };
     }
+  }
+}
+
+/** The pairs of `pairs`, each entry written to `writer` as it passes. */
+async function* writing(pairs: AsyncIterable<Carried>, writer: ManifestWriter): AsyncGenerator<Carried> {
+  for await (const pair of pairs) {
+    await writer.add(pair.entry);
+    yield pair;
   }
 }
 
@@ -69,7 +77,7 @@ export async function syncFiles(
   context: StepContext,
   source: Remote,
   target: Remote,
-): Promise<{ files: FinalFiles; manifest: string }> {
+): Promise<{ files: FinalFiles; manifest: string; totals: ManifestSummary }> {
   const { signal } = context;
   // The downtime clock runs: both hosts list at once (metadata only, each to a sorted file on disk).
   const treeBytes = context.outputsOf("snapshot")?.bytes ?? 0;
@@ -93,8 +101,13 @@ export async function syncFiles(
   // quick check); the rest keeps its snapshot hash.
   const needHash: string[] = [];
   const changed: ManifestEntry[] = [];
-  for await (const entry of carryHashes(snapshot.entries(), readEntries(sourceFile), needHash))
+  // The hard-linked files as listed: their groups let the final manifest be digested as it is
+  // written, instead of read twice more.
+  const linked: ManifestEntry[] = [];
+  for await (const entry of carryHashes(snapshot.entries(), readEntries(sourceFile), needHash)) {
     if (entry.type === "file" && entry.hash === undefined) changed.push(entry);
+    if (entry.type === "file" && entry.nlink > 1) linked.push(entry);
+  }
   const hashed = await collectManifest(source, needHash, {
     mode: "list",
     hash: input.hash,
@@ -104,24 +117,24 @@ export async function syncFiles(
   });
   const fresh = new Map(hashed.map((entry) => [entry.path, entry]));
   const finalFile = await manifestPath(context, "final");
-  // A file that vanished between listing and hashing is left out, like in the snapshot.
-  const final = await savedDurably(
-    context,
-    await writeManifestFile(
-      finalFile,
-      { hash: input.hash, roots: input.paths },
-      withFresh(carryHashes(snapshot.entries(), readEntries(sourceFile), []), fresh),
-    ),
+  // A file that vanished between listing and hashing is left out, like in the snapshot; if it
+  // was hard-linked, the groups are read from the written file instead.
+  const vanished = linked.some((entry) => entry.hash === undefined && !fresh.has(entry.path));
+  const writer = new ManifestWriter(
+    finalFile,
+    { hash: input.hash, roots: input.paths },
+    vanished || (await linkGroupsOf(linked)),
   );
-  await rm(sourceFile, { force: true });
   await targetListed;
+  // One pass writes the final manifest and plans the delta against the target's listing.
   const rewritten = new Set(input.rewrites.map((rewrite) => rewrite.file));
-  const delta = await planDelta(
-    readEntries(finalFile),
-    snapshot.entries(),
+  const delta = await planDeltaOf(
+    writing(withFresh(carried(snapshot.entries(), readEntries(sourceFile), []), fresh), writer),
     readEntries(targetFile),
     rewritten,
   );
+  const final = await savedDurably(context, await writer.close());
+  await rm(sourceFile, { force: true });
   await rm(targetFile, { force: true });
   const outside = delta.remove.filter((path) => !insideRoots(path, input.paths));
   if (outside.length > 0)
@@ -171,7 +184,7 @@ export async function syncFiles(
       replacements,
     })),
   };
-  return { files, manifest: finalFile };
+  return { files, manifest: finalFile, totals: final };
 }
 
 /**

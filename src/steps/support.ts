@@ -151,17 +151,6 @@ export async function openManifest(file: string, digest: string): Promise<Manife
   return { file, hash: header.hash, roots: header.roots, entries: () => readEntries(file) };
 }
 
-/** A saved manifest's entries in memory, for consumers that need them all at once. */
-export async function loadManifest(file: string, digest: string): Promise<Manifest> {
-  return inMemory(await openManifest(file, digest));
-}
-
-async function inMemory(opened: ManifestFile): Promise<Manifest> {
-  const entries: ManifestEntry[] = [];
-  for await (const entry of opened.entries()) entries.push(entry);
-  return { hash: opened.hash, roots: opened.roots, entries };
-}
-
 /** The saved manifest of the latest finished step: the cutover's final one, else the snapshot's. */
 export async function latestManifestFile(
   context: StepContext,
@@ -179,15 +168,6 @@ export async function latestManifestFile(
 export async function savedDurably(context: StepContext, summary: ManifestSummary): Promise<ManifestSummary> {
   await syncDir(context.workDir);
   return summary;
-}
-
-/** The latest manifest (see latestManifestFile) with its entries in memory. */
-export async function latestManifest(
-  context: StepContext,
-  steps: ("cutover" | "snapshot")[],
-  workload: string,
-): Promise<Manifest> {
-  return inMemory(await latestManifestFile(context, steps, workload));
 }
 
 /** A JSON file in the work directory, for state an undo needs even when its step never finished. */

@@ -15,13 +15,19 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { collectManifest } from "../manifest/collect.ts";
 import { collectToFile } from "../manifest/collect-file.ts";
-import { canonicalLine, comparePaths, type HashAlgorithm, type ManifestEntry } from "../manifest/model.ts";
-import { LineWriter, mergeJoin, readLines, SortedWriter } from "../manifest/sorted-file.ts";
-import { linkGroupsOf, readEntries, StreamDigest, summarize } from "../manifest/store.ts";
+import { comparePaths, type HashAlgorithm, type ManifestEntry } from "../manifest/model.ts";
+import { LineWriter, mergeJoin } from "../manifest/sorted-file.ts";
+import {
+  linkGroupsOfFile,
+  type ManifestSummary,
+  readEntries,
+  StreamDigest,
+  summarize,
+} from "../manifest/store.ts";
 import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
-import { EVIDENCE_FILE, EvidenceRecord, vouchedDigest } from "../transfer/target-evidence.ts";
+import { EVIDENCE_FILE, evidenceSorted, vouchedDigest } from "../transfer/target-evidence.ts";
 import type { VerifyInput } from "./inputs.ts";
 import { manifestPath, QUICK_MS } from "./support.ts";
 import type { StepContext } from "./types.ts";
@@ -58,37 +64,6 @@ async function rewritesHold(
   return held;
 }
 
-/** The evidence about `host` in path order (a later record of a path wins), from the work directory. */
-async function* evidenceSorted(
-  context: StepContext,
-  host: string,
-  hash: HashAlgorithm,
-): AsyncGenerator<EvidenceRecord> {
-  const sorter = new SortedWriter<EvidenceRecord>({
-    key: (record) => record.path,
-    compare: comparePaths,
-    workDir: context.workDir,
-  });
-  try {
-    for await (const line of readLines(join(context.workDir, EVIDENCE_FILE))) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        continue; // a torn last line is no evidence
-      }
-      const record = EvidenceRecord.safeParse(parsed);
-      if (record.success && record.data.host === host && record.data.hash === hash) {
-        sorter.add(record.data);
-        await sorter.settle();
-      }
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  yield* sorter.sorted();
-}
-
 /**
  * The target as listed, each file with the digest evidence vouches for (written to `file`);
  * returns the files no evidence vouches for.
@@ -101,13 +76,17 @@ async function vouchedListing(
   hash: HashAlgorithm,
 ): Promise<ManifestEntry[]> {
   const unvouched: ManifestEntry[] = [];
-  const writer = new LineWriter(file, 1);
+  const writer = new LineWriter(file, 0);
   await writer.write(JSON.stringify({ hash, roots: [] }));
-  const joined = mergeJoin(readEntries(listing), evidenceSorted(context, host, hash), {
-    left: (entry) => entry.path,
-    right: (record) => record.path,
-    compare: comparePaths,
-  });
+  const joined = mergeJoin(
+    readEntries(listing),
+    evidenceSorted(join(context.workDir, EVIDENCE_FILE), context.workDir, host, hash),
+    {
+      left: (entry) => entry.path,
+      right: (record) => record.path,
+      compare: comparePaths,
+    },
+  );
   for await (const { left: entry, right: record } of joined) {
     if (entry === undefined) continue;
     const digest = vouchedDigest(entry, record);
@@ -136,10 +115,12 @@ export async function compareTargetTree(
   expectedFile: string,
   rewritten: ReadonlyMap<string, string>,
   full: boolean,
+  /** The expected manifest's totals when its writer has them (the final sync), else read here. */
+  known?: Omit<ManifestSummary, "digest">,
 ): Promise<TreeComparison> {
   const { signal } = context;
   const target = await context.remote(tree.target.name);
-  const totals = await summarize(expectedFile);
+  const totals = known ?? (await summarize(expectedFile));
   const listed = await manifestPath(context, "target-listing");
   await collectToFile(
     target,
@@ -179,7 +160,8 @@ export async function compareTargetTree(
     const comparison = await compareStreams(
       tree.hash,
       expectedFile,
-      () => withHashes(readEntries(actualFile), fresh),
+      actualFile,
+      fresh,
       await rewritesHold(context, target, rewritten),
     );
     if (comparison.differing === 0 && comparison.extra === 0)
@@ -220,37 +202,33 @@ export async function compareTargetTree(
 async function compareStreams(
   hash: HashAlgorithm,
   expectedFile: string,
-  actual: () => AsyncIterable<ManifestEntry>,
+  actualFile: string,
+  fresh: ReadonlyMap<string, string>,
   rewrittenOk: ReadonlySet<string>,
 ) {
-  const pairs = () =>
-    mergeJoin(readEntries(expectedFile), actual(), {
-      left: (entry) => entry.path,
-      right: (entry) => entry.path,
-      compare: comparePaths,
-    });
+  const pairs = mergeJoin(readEntries(expectedFile), withHashes(readEntries(actualFile), fresh), {
+    left: (entry) => entry.path,
+    right: (entry) => entry.path,
+    compare: comparePaths,
+  });
   const wantOf = (entry: ManifestEntry, there: ManifestEntry | undefined): ManifestEntry =>
     rewrittenOk.has(entry.path) && there
       ? { ...entry, hash: there.hash, size: there.size, mtime: there.mtime }
       : entry;
-  const wanted = async function* () {
-    for await (const { left: entry, right: there } of pairs()) if (entry) yield wantOf(entry, there);
-  };
-  const wantGroup = await linkGroupsOf(wanted());
-  const haveGroup = await linkGroupsOf(actual());
+  // Hard-link groups from the files' text (rewrites and fresh hashes change no link identity).
+  const wantGroup = await linkGroupsOfFile(expectedFile);
+  const haveGroup = await linkGroupsOfFile(actualFile);
   const want = new StreamDigest(hash, wantGroup);
   const have = new StreamDigest(hash, haveGroup);
   const result = { differing: 0, extra: 0, firstDiffering: "", firstExtra: "" };
-  for await (const { left: expected, right: there } of pairs()) {
-    if (there) have.add(there);
+  for await (const { left: expected, right: there } of pairs) {
+    const line = there && have.add(there);
     if (expected === undefined) {
       if (result.extra++ === 0) result.firstExtra = there?.path ?? "";
       continue;
     }
     const entry = wantOf(expected, there);
-    want.add(entry);
-    const same = there && canonicalLine(entry, wantGroup(entry)) === canonicalLine(there, haveGroup(there));
-    if (!same && result.differing++ === 0) result.firstDiffering = entry.path;
+    if (want.add(entry) !== line && result.differing++ === 0) result.firstDiffering = entry.path;
   }
   return { ...result, digest: want.value(), targetDigest: have.value() };
 }

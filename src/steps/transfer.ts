@@ -9,7 +9,9 @@
  */
 
 import { join } from "node:path";
-import { type ManifestEntry, manifestDigest, totalBytes } from "../manifest/model.ts";
+import { comparePaths, type ManifestEntry } from "../manifest/model.ts";
+import { mergeJoin } from "../manifest/sorted-file.ts";
+import { digestSorted } from "../manifest/store.ts";
 import { hashDeadlineMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
 import { batchPlanId, DEFAULT_BATCH_LIMITS, fromRuns, toRuns } from "../transfer/batches.ts";
@@ -20,49 +22,75 @@ import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
 import type { TransferCheckpoint } from "./contracts.ts";
 import type { TransferInput } from "./inputs.ts";
 import { sendDumps } from "./send-dumps.ts";
-import { latestManifest, loadManifest, localArtifact, saveManifest } from "./support.ts";
+import {
+  latestManifestFile,
+  localArtifact,
+  type ManifestFile,
+  openManifest,
+  saveManifest,
+} from "./support.ts";
 import type { Step, StepContext } from "./types.ts";
 
 interface Partition {
-  inPlace: ManifestEntry[];
-  send: ManifestEntry[];
-  /** Digest of `inPlace` and where it is saved, for the checkpoint. */
+  figures: { filesInPlace: number; bytesInPlace: number };
+  /** The entries to send, in path order: the manifest without those in place, read afresh each call. */
+  send: () => AsyncIterable<ManifestEntry>;
+  /** Digest of the entries to send (what verified batch numbers refer to). */
+  digest: string;
+  /** The in-place list's digest and where it is saved, for the checkpoint. */
   saved: { file: string; digest: string };
 }
 
 /** Checkpoint fields of an earlier attempt's in-place check, when it was over these same entries. */
-function earlierCheck(
-  context: StepContext<TransferCheckpoint>,
-  allDigest: string,
-): { file: string; digest: string } | undefined {
+function earlierCheck(context: StepContext<TransferCheckpoint>, allDigest: string) {
   const inPlace = context.lastCheckpoint?.inPlace;
   if (inPlace?.all !== allDigest) return undefined;
-  return { file: localArtifact(context, inPlace.file), digest: inPlace.digest };
+  return { ...inPlace, file: localArtifact(context, inPlace.file) };
+}
+
+/** `all` without the paths of `minus` (both in path order). */
+async function* without(
+  all: AsyncIterable<ManifestEntry>,
+  minus: AsyncIterable<ManifestEntry>,
+): AsyncGenerator<ManifestEntry> {
+  const byPath = {
+    left: (e: ManifestEntry) => e.path,
+    right: (e: ManifestEntry) => e.path,
+    compare: comparePaths,
+  };
+  for await (const { left, right } of mergeJoin(all, minus, byPath))
+    if (left !== undefined && right === undefined) yield left;
 }
 
 async function partition(
   input: TransferInput,
   context: StepContext<TransferCheckpoint>,
   target: Remote,
-  all: ManifestEntry[],
-  roots: string[],
-  allDigest: string,
+  manifest: ManifestFile,
+  snapshot: { manifestDigest: string; files: number; bytes: number },
 ): Promise<Partition> {
   const { signal } = context;
+  const allDigest = snapshot.manifestDigest;
+  const split = async (figures: Partition["figures"], saved: Partition["saved"]): Promise<Partition> => {
+    if (figures.filesInPlace === 0) return { figures, send: manifest.entries, digest: allDigest, saved };
+    const inPlace = await openManifest(saved.file, saved.digest);
+    const send = () => without(manifest.entries(), inPlace.entries());
+    return { figures, send, digest: await digestSorted(input.hash, send), saved };
+  };
   const earlier = earlierCheck(context, allDigest);
   if (earlier) {
-    const inPlace = (await loadManifest(earlier.file, earlier.digest)).entries;
-    const paths = new Set(inPlace.map((entry) => entry.path));
-    return { inPlace, send: all.filter((entry) => !paths.has(entry.path)), saved: earlier };
+    const { filesInPlace, bytesInPlace, file, digest } = earlier;
+    return split({ filesInPlace, bytesInPlace }, { file, digest });
   }
   const found = await findInPlace({
     target,
-    entries: all,
-    roots,
+    entries: manifest.entries,
+    roots: [...manifest.roots],
     hash: input.hash,
     signal,
-    timeoutMs: hashDeadlineMs(totalBytes(all)),
+    timeoutMs: hashDeadlineMs(snapshot.bytes),
     evidenceFile: join(context.workDir, EVIDENCE_FILE),
+    workDir: context.workDir,
   });
   const saved = await saveManifest(context, "in-place", {
     hash: input.hash,
@@ -71,9 +99,9 @@ async function partition(
   });
   if (found.inPlace.length > 0) {
     context.log.info(
-      `found ${found.inPlace.length} of ${all.length} entries in place on ${target.host} (digest verified there); not sending them`,
+      `found ${found.inPlace.length} of ${snapshot.files} entries in place on ${target.host} (digest verified there); not sending them`,
       {
-        bytesInPlace: totalBytes(found.inPlace),
+        bytesInPlace: found.bytesInPlace,
         candidates: found.candidates,
         hashed: found.hashed,
         retimed: found.retimed,
@@ -81,18 +109,18 @@ async function partition(
       },
     );
   }
-  return { inPlace: found.inPlace, send: found.send, saved };
+  return split({ filesInPlace: found.filesInPlace, bytesInPlace: found.bytesInPlace }, saved);
 }
 
 export const transfer: Step<"transfer"> = {
   name: "transfer",
   async run(input, context) {
     const { signal } = context;
-    const manifest = await latestManifest(context, ["snapshot"], input.workload);
+    // Read as a stream from the sorted file on disk, never held: memory stays flat whatever the tree.
+    const manifest = await latestManifestFile(context, ["snapshot"], input.workload);
+    const snapshot = context.outputsOf("snapshot")!;
     const source = await context.remote(input.source.name);
     const target = await context.remote(input.target.name);
-    const all = manifest.entries;
-    const allDigest = manifestDigest({ hash: input.hash, roots: [], entries: all });
     // Dumps travel as deltas against the chunks the target holds, beside the in-place check of the files.
     const [dumped, parts] = await Promise.all([
       // A replicated database has no dump: the engine seeds the target in reconfigure.
@@ -101,13 +129,11 @@ export const transfer: Step<"transfer"> = {
         { source, target, stagingDir: input.stagingDir, hash: input.hash },
         context,
       ),
-      partition(input, context, target, all, [...manifest.roots], allDigest),
+      partition(input, context, target, manifest, snapshot),
     ]);
-    const figures = { filesInPlace: parts.inPlace.length, bytesInPlace: totalBytes(parts.inPlace) };
-    const entries = parts.send;
+    const { figures, digest } = parts;
     // The batch plan is a function of these entries, so verified batch numbers stay meaningful
     // across attempts only while the entries are the same: the digest says whether they are.
-    const digest = manifestDigest({ hash: input.hash, roots: [], entries });
     const plan = batchPlanId(DEFAULT_BATCH_LIMITS, LARGE_FILE_BYTES);
     const last = context.lastCheckpoint;
     const same = last?.digest === digest && last.plan === plan;
@@ -119,7 +145,11 @@ export const transfer: Step<"transfer"> = {
       context.log.info(
         `resuming ${large.current.path} after ${large.current.through} bytes verified on the target`,
       );
-    const inPlace: TransferCheckpoint["inPlace"] = { ...figures, all: allDigest, ...parts.saved };
+    const inPlace: TransferCheckpoint["inPlace"] = {
+      ...figures,
+      all: snapshot.manifestDigest,
+      ...parts.saved,
+    };
     // Each checkpoint is the whole small state: verified batches as runs, the large-file position.
     const save = (done: Iterable<number>) =>
       context.checkpoint({ digest, plan, verified: toRuns(done), inPlace, ...(large ? { large } : {}) });
@@ -129,7 +159,7 @@ export const transfer: Step<"transfer"> = {
     const result = await syncEntries({
       source,
       target,
-      entries,
+      entries: parts.send,
       hash: input.hash,
       signal,
       throttle: context.throttle,
@@ -156,7 +186,7 @@ export const transfer: Step<"transfer"> = {
       ...figures,
       ...dumped,
       inPlaceDigest: parts.saved.digest,
-      changedDuringTransfer: result.changedDuringTransfer.length,
+      changedDuringTransfer: result.changedDuringTransfer,
       durationMs: result.durationMs,
       averageBps: result.averageBps,
       bytesResumed: result.bytesResumed,

@@ -13,9 +13,19 @@
  * (target-evidence.ts).
  */
 
-import { collectManifest } from "../manifest/collect.ts";
-import { canonicalLines, type HashAlgorithm, type ManifestEntry, totalBytes } from "../manifest/model.ts";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { collectToFile } from "../manifest/collect-file.ts";
+import {
+  canonicalLines,
+  comparePaths,
+  type HashAlgorithm,
+  type ManifestEntry,
+  totalBytes,
+} from "../manifest/model.ts";
 import { nulList } from "../manifest/script.ts";
+import { mergeJoin, type Sorted } from "../manifest/sorted-file.ts";
+import { readEntries } from "../manifest/store.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { mtimeMatch, restoreMtimes } from "./retime.ts";
@@ -23,15 +33,15 @@ import { targetDigests } from "./target-digests.ts";
 import {
   type EvidenceRecord,
   evidenceOf,
-  readEvidence,
+  evidenceSorted,
   vouchedDigest,
   writeEvidence,
 } from "./target-evidence.ts";
 
 export interface InPlaceOptions {
   target: Remote;
-  /** Entries the transfer would send: the snapshot manifest plus database dumps. */
-  entries: readonly ManifestEntry[];
+  /** Entries the transfer would send, in path order (the snapshot's manifest, read afresh each call). */
+  entries: () => Sorted<ManifestEntry>;
   /** Where to list on the target: the workload's roots and the dump files. */
   roots: readonly string[];
   hash: HashAlgorithm;
@@ -39,13 +49,13 @@ export interface InPlaceOptions {
   timeoutMs: number;
   /** Where digests computed on the target are kept for the next check (target-evidence.ts). */
   evidenceFile?: string;
+  /** Where the target's listing and sort runs go (the workload's work directory). */
+  workDir: string;
 }
 
 export interface InPlaceResult {
-  /** Entries verified on the target (digest computed there): not sent. */
+  /** Entries verified on the target (digest computed there), in path order: not sent. */
   inPlace: ManifestEntry[];
-  /** Everything else, in the manifest's order: sent as before. */
-  send: ManifestEntry[];
   /** Files whose size and mtime matched, so they needed a digest computed on the target. */
   candidates: number;
   /** Of those, files hashed now; the rest were vouched for by an earlier digest (unchanged since). */
@@ -97,11 +107,16 @@ export function candidate(entry: ManifestEntry, there: ManifestEntry): "exact" |
   return mtime === "none" ? undefined : mtime;
 }
 
+const byPath = {
+  left: (entry: ManifestEntry) => entry.path,
+  right: (entry: ManifestEntry) => entry.path,
+  compare: comparePaths,
+};
+
 export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResult> {
-  const { target, entries, signal } = options;
+  const { target, signal } = options;
   const nothing = (): InPlaceResult => ({
     inPlace: [],
-    send: [...entries],
     candidates: 0,
     hashed: 0,
     retimed: 0,
@@ -118,49 +133,68 @@ export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResul
     return ms;
   };
   const phasesMs = { probe: 0, list: 0, hash: 0, match: 0 };
-  const [{ roots, cpus, at }, evidence] = await Promise.all([
-    probeTarget(target, options.roots, signal),
-    options.evidenceFile === undefined
-      ? new Map<string, EvidenceRecord>()
-      : readEvidence(options.evidenceFile, target.host, options.hash),
-  ]);
+  const { roots, cpus, at } = await probeTarget(target, options.roots, signal);
   if (roots.length === 0) return nothing();
   phasesMs.probe = lap();
-  const listing = await collectManifest(target, roots, {
-    mode: "tree",
+  // Listed to a sorted file on disk and walked beside the manifest and the evidence: memory
+  // holds the candidates (and hard-linked files), not the trees.
+  const listingFile = join(options.workDir, "manifest-in-place-listing.jsonl.gz");
+  const listing = {
     hash: "none",
     signal,
     timeoutMs: options.timeoutMs,
-  });
+    workDir: options.workDir,
+    digest: false,
+  } as const;
+  await collectToFile(target, roots, listing, listingFile, roots);
   phasesMs.list = lap();
-  const onTarget = new Map(listing.map((entry) => [entry.path, entry]));
-  /** Paths whose target mtime is coarser than the manifest's, with the manifest's mtime. */
-  const coarse = new Map<string, string>();
+  /** Manifest entries whose target copy is worth comparing, in path order. */
+  const expected: ManifestEntry[] = [];
+  /** Every hard-linked file of the manifest: a group is in place only whole. */
+  const linked: ManifestEntry[] = [];
+  /** Paths whose target mtime is coarser than the manifest's: the manifest's mtime and the target's entry. */
+  const coarse = new Map<string, { mtime: string; listed: ManifestEntry }>();
   const toHash: ManifestEntry[] = [];
   // Target entries as compared with the manifest: a coarse mtime taken as the manifest's (the
   // digest decides, and the mtime is set before the entry counts as in place).
   const compared: ManifestEntry[] = [];
   const vouched: EvidenceRecord[] = [];
-  for (const entry of entries) {
-    if (entry.type === "dir") continue;
-    const listed = onTarget.get(entry.path);
-    const kind = listed && candidate(entry, listed);
-    if (!listed || !kind) continue;
-    if (kind === "coarse") coarse.set(entry.path, entry.mtime);
-    const there = kind === "coarse" ? { ...listed, mtime: entry.mtime } : listed;
-    if (there.type !== "file") {
-      compared.push(there);
-      continue;
+  const evidence =
+    options.evidenceFile === undefined
+      ? []
+      : evidenceSorted(options.evidenceFile, options.workDir, target.host, options.hash);
+  const sides = mergeJoin(mergeJoin(options.entries(), readEntries(listingFile), byPath), evidence, {
+    left: (pair) => pair.key,
+    right: (record) => record.path,
+    compare: comparePaths,
+  });
+  try {
+    for await (const { left: pair, right: record } of sides) {
+      const entry = pair?.left;
+      const listed = pair?.right;
+      if (entry === undefined) continue;
+      if (entry.type === "file" && entry.nlink > 1) linked.push(entry);
+      if (entry.type === "dir") continue;
+      const kind = listed && candidate(entry, listed);
+      if (!listed || !kind) continue;
+      expected.push(entry);
+      if (kind === "coarse") coarse.set(entry.path, { mtime: entry.mtime, listed });
+      const there = kind === "coarse" ? { ...listed, mtime: entry.mtime } : listed;
+      if (there.type !== "file") {
+        compared.push(there);
+        continue;
+      }
+      const digest = vouchedDigest(listed, record);
+      if (digest === undefined) toHash.push(listed);
+      else {
+        compared.push({ ...there, hash: digest });
+        vouched.push(record!);
+      }
     }
-    const record = evidence.get(entry.path);
-    const digest = vouchedDigest(listed, record);
-    if (digest === undefined) toHash.push(listed);
-    else {
-      compared.push({ ...there, hash: digest });
-      vouched.push(record!);
-    }
+  } finally {
+    await rm(listingFile, { force: true });
   }
-  if (toHash.length + compared.length === 0) return nothing();
+  if (expected.length === 0) return nothing();
   // The digest is computed on the target from its own bytes: size and mtime only chose what to
   // hash. One hashing process per CPU there (each on its own channel), the bytes spread evenly.
   const digests = await targetDigests(target, toHash, {
@@ -180,11 +214,11 @@ export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResul
       ...evidenceOf(hashed, target.host, options.hash, at),
     ]);
   for (const listed of hashed) {
-    const mtime = coarse.get(listed.path);
+    const mtime = coarse.get(listed.path)?.mtime;
     compared.push(mtime === undefined ? listed : { ...listed, mtime });
   }
-  let matched = matchingPaths(entries, compared);
-  const retime = entries.filter((entry) => coarse.has(entry.path) && matched.has(entry.path));
+  let matched = matchingPaths(expected, compared, linked);
+  const retime = expected.filter((entry) => coarse.has(entry.path) && matched.has(entry.path));
   let retimed = 0;
   if (retime.length > 0) {
     const fixed = await restoreMtimes(target, retime, signal, options.timeoutMs);
@@ -192,18 +226,16 @@ export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResul
     // A time that could not be set leaves the entry as the target lists it: it is sent.
     if (fixed.size < retime.length)
       matched = matchingPaths(
-        entries,
+        expected,
         compared.map((there) =>
-          coarse.has(there.path) && !fixed.has(there.path) ? onTarget.get(there.path)! : there,
+          coarse.has(there.path) && !fixed.has(there.path) ? coarse.get(there.path)!.listed : there,
         ),
+        linked,
       );
   }
-  const inPlace: ManifestEntry[] = [];
-  const send: ManifestEntry[] = [];
-  for (const entry of entries) (matched.has(entry.path) ? inPlace : send).push(entry);
+  const inPlace = expected.filter((entry) => matched.has(entry.path));
   return {
     inPlace,
-    send,
     candidates: toHash.length + vouched.length,
     hashed: toHash.length,
     retimed,
@@ -220,13 +252,15 @@ export async function findInPlace(options: InPlaceOptions): Promise<InPlaceResul
 export function matchingPaths(
   expected: readonly ManifestEntry[],
   actual: readonly ManifestEntry[],
+  /** The manifest's hard-linked files, when `expected` holds only some of its entries. */
+  linked: readonly ManifestEntry[] = expected,
 ): Set<string> {
   const want = canonicalLines(expected);
   const have = canonicalLines(actual);
   const matched = new Set<string>();
   for (const entry of actual) if (want.get(entry.path) === have.get(entry.path)) matched.add(entry.path);
   const groups = new Map<string, string[]>();
-  for (const entry of expected) {
+  for (const entry of linked) {
     if (entry.type !== "file" || entry.nlink < 2) continue;
     const key = `${entry.dev}:${entry.ino}`;
     groups.set(key, [...(groups.get(key) ?? []), entry.path]);

@@ -23,10 +23,11 @@ import {
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { archiveBytes } from "./archive-size.ts";
-import { type BatchLimits, DEFAULT_BATCH_LIMITS, planBatches } from "./batches.ts";
+import { type EntrySource, streamBatches, survey } from "./batch-stream.ts";
+import { type BatchLimits, DEFAULT_BATCH_LIMITS } from "./batches.ts";
 import { ProgressTracker } from "./meter.ts";
 import { sendByRanges } from "./range-send.ts";
-import { byRanges, type LargeProgress } from "./ranges.ts";
+import type { LargeProgress } from "./ranges.ts";
 import { keepAttributes, rootRedirects, sendBatch } from "./tar-pipe.ts";
 import { appendEvidence, evidenceOf } from "./target-evidence.ts";
 import type { Progress, Throttle } from "./types.ts";
@@ -34,7 +35,8 @@ import type { Progress, Throttle } from "./types.ts";
 export interface SyncOptions {
   source: Remote;
   target: Remote;
-  entries: readonly ManifestEntry[];
+  /** In path order: the final sync's delta as an array, the transfer's manifest as a stream. */
+  entries: EntrySource;
   hash: HashAlgorithm;
   signal: AbortSignal;
   throttle: Throttle;
@@ -71,7 +73,7 @@ export interface SyncResult {
   filesSkipped: number;
   bytesSent: number;
   /** Files that changed on the source while they were sent; the target holds the newer version. */
-  changedDuringTransfer: string[];
+  changedDuringTransfer: number;
   durationMs: number;
   averageBps: number;
   /** Bytes of large files an earlier attempt had verified, not sent again. */
@@ -179,7 +181,7 @@ async function sendLarge(
     result.bytesResumed += sent.resumedFrom;
     result.filesSent += 1;
     result.filesByRanges += 1;
-    if (sent.changed) result.changedDuringTransfer.push(entry.path);
+    if (sent.changed) result.changedDuringTransfer += 1;
     tracker.addFiles(1);
     await ranges.onProgress({ done: index + 1 });
   }
@@ -187,32 +189,40 @@ async function sendLarge(
 
 export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   const started = Date.now();
-  const large = options.ranges ? options.entries.filter((entry) => byRanges(entry)) : [];
-  const rest = large.length > 0 ? options.entries.filter((entry) => !byRanges(entry)) : options.entries;
-  const batches = planBatches(rest, options.limits ?? DEFAULT_BATCH_LIMITS);
+  const limits = options.limits ?? DEFAULT_BATCH_LIMITS;
+  const surveyed = await survey(options.entries, options.ranges !== undefined);
+  const large = surveyed.large;
   const done = new Set(options.verified ?? []);
-  const pending = batches.filter((_, index) => !done.has(index));
   const largeFrom = options.ranges?.from;
   const largePending = large.slice(largeFrom?.done ?? 0);
-  // Progress counts archive bytes for batches and content bytes for ranges: what passes the meter.
-  const estimates = new Map(pending.map((batch) => [batch, archiveBytes(batch)]));
+  // A pass to count: progress shows its total before the first byte moves, in archive bytes for
+  // batches and content bytes for ranges (what passes the meter). Nothing of it is kept.
+  let batches = 0;
+  let pendingBytes = 0;
+  let pendingFiles = 0;
+  for await (const batch of streamBatches(options.entries, surveyed, limits)) {
+    if (!done.has(batches++)) {
+      pendingBytes += archiveBytes(batch);
+      pendingFiles += batch.length;
+    }
+  }
   const tracker = new ProgressTracker(
-    [...estimates.values()].reduce((sum, bytes) => sum + bytes, 0) +
+    pendingBytes +
       totalBytes(largePending) -
       (largeFrom?.current && largePending[0]?.path === largeFrom.current.path
         ? largeFrom.current.through
         : 0),
-    pending.reduce((sum, batch) => sum + batch.length, 0) + largePending.length,
+    pendingFiles + largePending.length,
     options.progress,
   );
   // The total is on screen before the first byte moves (with what was found in place).
   tracker.flush();
   const result: SyncResult = {
-    batches: batches.length,
+    batches,
     filesSent: 0,
     filesSkipped: 0,
     bytesSent: 0,
-    changedDuringTransfer: [],
+    changedDuringTransfer: 0,
     durationMs: 0,
     averageBps: 0,
     bytesResumed: 0,
@@ -220,18 +230,21 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   };
 
   const [attributes, redirects] = await Promise.all([
-    keepAttributes([options.source, options.target], options.entries, options.signal),
+    keepAttributes([options.source, options.target], surveyed.withAttributes, options.signal),
     rootRedirects(options.target, options.roots, options.signal),
   ]);
   if (large.length > 0) await sendLarge(options, large, tracker, result);
   let verifying: Promise<void> = Promise.resolve();
-  for (const [index, batch] of batches.entries()) {
+  let index = -1;
+  for await (const batch of streamBatches(options.entries, surveyed, limits)) {
+    index++;
     options.signal.throwIfAborted();
     if (done.has(index)) {
       result.filesSkipped += batch.length;
       continue;
     }
     const bytes = totalBytes(batch);
+    const estimate = archiveBytes(batch);
     const sent = await sendBatch(
       options.source,
       options.target,
@@ -240,7 +253,7 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
         signal: options.signal,
         throttle: options.throttle,
         onBytes: (n) => tracker.addBytes(n),
-        timeoutMs: batchTimeoutMs(estimates.get(batch) ?? bytes, options.throttle),
+        timeoutMs: batchTimeoutMs(estimate, options.throttle),
         idleTimeoutMs: transferStallMs(options.throttle.budget),
         roots: options.roots,
         attributes,
@@ -248,17 +261,18 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
       },
     );
     // The estimate is exact for ordinary names; whatever it missed is settled batch by batch.
-    tracker.adjustTotal(sent - (estimates.get(batch) ?? sent));
+    tracker.adjustTotal(sent - estimate);
     result.bytesSent += sent;
     result.filesSent += batch.length;
     // At most one verification runs beside the next send; wait for the previous one first.
     await verifying;
+    const verified = index;
     verifying = verifyBatch(options, batch, bytes).then(async (changed) => {
-      result.changedDuringTransfer.push(...changed);
-      done.add(index);
+      result.changedDuringTransfer += changed.length;
+      done.add(verified);
       tracker.addFiles(batch.length);
       await options.onVerified?.(
-        index,
+        verified,
         [...done].sort((a, b) => a - b),
       );
     });

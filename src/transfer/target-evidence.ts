@@ -17,7 +17,8 @@
 import { appendFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
-import type { HashAlgorithm, ManifestEntry } from "../manifest/model.ts";
+import { comparePaths, type HashAlgorithm, type ManifestEntry } from "../manifest/model.ts";
+import { readLines, SortedWriter } from "../manifest/sorted-file.ts";
 
 export const EVIDENCE_FILE = "target-evidence.jsonl";
 
@@ -73,6 +74,60 @@ export async function readEvidence(
       records.set(record.data.path, record.data);
   }
   return records;
+}
+
+const TEXT_FIELDS = ["host", "path", "dev", "ino", "mtime", "ctime", "at"] as const;
+
+/**
+ * A parsed line as a record, or undefined when it is not one: the schema's rules checked by
+ * hand, because `EvidenceRecord.safeParse` cost more than the JSON.parse (~6 µs a record
+ * against ~4 here), and the cutover reads one record per file of the tree.
+ */
+function asEvidence(value: unknown): EvidenceRecord | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  if (TEXT_FIELDS.some((field) => typeof record[field] !== "string")) return undefined;
+  if (record.hash !== "sha256" && record.hash !== "sm3") return undefined;
+  if (typeof record.size !== "number") return undefined;
+  if (typeof record.digest !== "string" || !/^[0-9a-f]{64}$/.test(record.digest)) return undefined;
+  return record as EvidenceRecord;
+}
+
+/**
+ * The evidence about `host` in path order (a later record of a path wins), sorted on disk in
+ * `workDir`: read beside a sorted listing without holding either. No file is no evidence.
+ */
+export async function* evidenceSorted(
+  file: string,
+  workDir: string,
+  host: string,
+  hash: HashAlgorithm,
+  runRecords?: number,
+): AsyncGenerator<EvidenceRecord> {
+  const sorter = new SortedWriter<EvidenceRecord>({
+    key: (record) => record.path,
+    compare: comparePaths,
+    workDir,
+    ...(runRecords === undefined ? {} : { runRecords }),
+  });
+  try {
+    for await (const line of readLines(file)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        continue; // a torn last line is no evidence
+      }
+      const record = asEvidence(parsed);
+      if (record !== undefined && record.host === host && record.hash === hash) {
+        sorter.add(record);
+        await sorter.settle();
+      }
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  yield* sorter.sorted();
 }
 
 /** The digest a listed target file still has when `record` vouches for it, else undefined. */

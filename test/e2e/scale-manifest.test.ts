@@ -20,12 +20,12 @@ const DIRS = 250;
 const TREE = "/opt/migrate-scale-e2e";
 const REPO = join(import.meta.dirname, "../..");
 /**
- * Peak RSS bounds. The cutover run (final sync, tree check, verify) streams every manifest from
- * disk: 305 MiB before at this size, ~170 MiB now, ~140 MiB at 10,000 files. The first run's
- * transfer step still holds the snapshot's entries in memory (its batches and resume plan).
+ * The whole apply's peak RSS bound, for both runs: every step streams its manifests from disk
+ * (the transfer cuts its batches from the snapshot's file). Measured at this size: first run
+ * 153–174 MiB (207–247 MiB while the transfer held the manifest), cutover run 176–196 MiB
+ * (305 MiB before manifests streamed); the issue's target is < 250 MiB at any size.
  */
-const CUTOVER_RSS_MIB = 200;
-const APPLY_RSS_MIB = 260;
+const WHOLE_APPLY_RSS_MIB = 230;
 
 /** `bin/migrate apply` under python's getrusage: exit code, seconds and the child's peak RSS. */
 function measuredApply(planFile: string, stateDir: string, env: Record<string, string> = {}) {
@@ -96,8 +96,8 @@ describe.skipIf(skipReason !== "")(
       console.log(
         `scale e2e: ${FILES} files; first apply ${first.seconds.toFixed(1)} s, peak RSS ${first.peakMiB.toFixed(0)} MiB; cutover run ${second.seconds.toFixed(1)} s, peak RSS ${second.peakMiB.toFixed(0)} MiB`,
       );
-      expect(first.peakMiB).toBeLessThan(APPLY_RSS_MIB);
-      expect(second.peakMiB).toBeLessThan(CUTOVER_RSS_MIB);
+      expect(first.peakMiB).toBeLessThan(WHOLE_APPLY_RSS_MIB);
+      expect(second.peakMiB).toBeLessThan(WHOLE_APPLY_RSS_MIB);
     });
 
     it("hashes only the changed files at the cutover, on the source and on the target", () => {

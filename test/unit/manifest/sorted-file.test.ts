@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { comparePaths, type ManifestEntry, manifestDigest, toJsonl } from "../../../src/manifest/model.ts";
 import { mergeJoin, SortedWriter } from "../../../src/manifest/sorted-file.ts";
-import { digestFile, entrySorter, readEntries, writeManifestFile } from "../../../src/manifest/store.ts";
+import {
+  digestFile,
+  entrySorter,
+  linkGroupsOf,
+  readEntries,
+  writeManifestFile,
+} from "../../../src/manifest/store.ts";
 import { file } from "../../support/manifest-entries.ts";
 
 const ODD = [
@@ -131,6 +137,19 @@ describe("manifest file", () => {
     // Hard links enter the digest as their group's first path, computed from the stream.
     expect(summary.digest).toBe(manifestDigest({ hash: "sha256", roots: ["/srv"], entries }));
     expect((await readFile(target)).subarray(0, 2).toString("hex")).toBe("1f8b");
+  });
+
+  it("digests as it writes with hard-link groups known beforehand, as reading the file does", async () => {
+    const target = join(dir, "inline.jsonl.gz");
+    const groups = await linkGroupsOf(entries.filter((entry) => entry.nlink > 1));
+    const summary = await writeManifestFile(target, { hash: "sha256", roots: ["/srv"] }, entries, groups);
+    expect(summary.digest).toBe(await digestFile(target));
+    expect(summary.digest).toBe(manifestDigest({ hash: "sha256", roots: ["/srv"], entries }));
+    // A temporary listing: no digest, written plain.
+    const plain = join(dir, "listing.jsonl.gz");
+    expect((await writeManifestFile(plain, { hash: "sha256", roots: [] }, entries, false)).digest).toBe("");
+    expect(await collect(readEntries(plain))).toEqual(entries);
+    expect((await readFile(plain)).subarray(0, 1).toString()).toBe("{");
   });
 
   it("reads a plain JSONL manifest an older migrate saved, with the same digest", async () => {

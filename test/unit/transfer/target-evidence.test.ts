@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   appendEvidence,
+  type EvidenceRecord,
   evidenceOf,
+  evidenceSorted,
   racySeconds,
   readEvidence,
   vouchedDigest,
@@ -72,5 +74,30 @@ describe("evidence of digests computed on the target", () => {
     expect(read.get("/srv/a")?.digest).toBe("b".repeat(64));
     expect((await readEvidence(path, "tgt-1", "sm3")).size).toBe(0);
     expect((await readEvidence(join(dir, "none.jsonl"), "tgt-1", "sha256")).size).toBe(0);
+  });
+
+  it("is read in path order from disk, a later record winning, other hosts and malformed lines left out", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "evidence-"));
+    const path = join(dir, "target-evidence.jsonl");
+    const at = (p: string, digest = DIGEST) => ({ ...record!, path: p, digest });
+    await writeEvidence(path, [
+      at("/srv/c"),
+      at("/srv/a"),
+      ...evidenceOf([file("/srv/b", { hash: DIGEST })], "tgt-2", "sha256", "1"),
+      at("/srv/b", "not a digest"),
+      { ...at("/srv/d"), size: "10" } as unknown as EvidenceRecord,
+    ]);
+    await appendEvidence(path, [at("/srv/a", "b".repeat(64))]);
+    writeFileSync(path, `${readFileSync(path, "utf8")}{"host":"tgt-1",`);
+    const sorted = [];
+    // Runs of one record: every record goes through the on-disk sort's merge.
+    for await (const one of evidenceSorted(path, dir, "tgt-1", "sha256", 1)) sorted.push(one);
+    expect(sorted.map((one) => [one.path, one.digest[0]])).toEqual([
+      ["/srv/a", "b"],
+      ["/srv/c", "a"],
+    ]);
+    const none = [];
+    for await (const one of evidenceSorted(join(dir, "none.jsonl"), dir, "tgt-1", "sha256")) none.push(one);
+    expect(none).toEqual([]);
   });
 });
