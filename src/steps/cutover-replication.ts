@@ -105,23 +105,31 @@ export async function catchUp(
 }
 
 /**
- * After catch-up nothing flows any more (the source is read-only): the teardown runs while
- * both sides are counted, so it adds no downtime of its own. Throws before anything is switched
- * when a table's counts differ.
+ * The frozen source's row counts, one per replicated database, started at once: nothing can
+ * write there any more, so they are counted while the files sync and the target catches up.
+ * Settled results, so a failure waits for the caller instead of going unhandled meanwhile.
  */
-export async function verifyAndTearDown(
+export function countSources(
+  hosts: Hosts,
+  replicated: readonly Replicated[],
+  signal: AbortSignal,
+): Promise<PromiseSettledResult<Record<string, number>>[]> {
+  return Promise.allSettled(replicated.map(({ db }) => countRows(hosts.source, db, signal)));
+}
+
+/**
+ * The target's row counts, once it caught up, against the frozen source's (countSources).
+ * Throws before anything is switched when a table's counts differ.
+ */
+export async function verifyCounts(
   input: CutoverInput,
   context: StepContext<unknown>,
   hosts: Hosts,
-  replicated: Replicated,
+  { db }: Replicated,
   caughtUp: FinalDatabase,
+  sourceCounts: Record<string, number>,
 ): Promise<FinalDatabase> {
-  const { db } = replicated;
-  const [sourceCounts, targetCounts] = await Promise.all([
-    countRows(hosts.source, db, context.signal),
-    countRows(hosts.target, db, context.signal),
-    teardownReplications(input, context, hosts, [replicated]),
-  ]);
+  const targetCounts = await countRows(hosts.target, db, context.signal);
   const differ = countsDiffer(sourceCounts, targetCounts);
   if (differ.length > 0) throw countsMismatch(db.name, input.target.name, differ);
   context.log.info(`${db.name}: target caught up in ${caughtUp.catchUpMs} ms, row counts equal`, {
