@@ -161,11 +161,13 @@ export const cutover: Step<"cutover"> = {
         const traffic = await switchTraffic(input, context, "target");
         await save("switched", { switchedAt: context.now().toISOString(), traffic });
       }
-    } finally {
-      // Never two teardowns at once: an undo after a failure here tears down too.
-      const failed = await tearingDown;
-      if (failed && reached(state, "switched")) throw failed.error;
+    } catch (error) {
+      // Never two teardowns at once: the undo after this failure tears down too.
+      await tearingDown;
+      throw error;
     }
+    const failed = await tearingDown;
+    if (failed) throw failed.error;
     // Every phase is done: the checkpoint holds everything the outputs promise.
     const done = state as CutoverCheckpoint;
     return CutoverOutput.parse({
