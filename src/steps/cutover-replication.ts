@@ -57,9 +57,24 @@ export async function resumeReplications(
 ): Promise<void> {
   for (const { db, state } of replicated) {
     const ctx = await replicationContext(db, hosts.source, hosts.target, input.source, state, context.signal);
-    await engineOf(db).start(ctx, state);
+    const engine = engineOf(db);
+    await engine.start(ctx, state);
+    // Still live: what the target is behind (a replica seeded minutes ago may be far behind) is
+    // applied now, not inside the downtime. Each pass waits for the position as of its start;
+    // the catch-up after the freeze is then only what was written during the last pass.
+    for (let pass = 0; pass < LIVE_PASSES; pass++) {
+      const [lag, position] = await Promise.all([engine.lag(ctx, state), engine.sourcePosition(ctx)]);
+      context.lag?.({ database: db.name, phase: "catch-up", ...lag });
+      if (lag.bytes <= SMALL_LAG_BYTES) break;
+      const waiting = engine.waitApplied(ctx, state, position, databaseDeadlineMs(lag.bytes));
+      await reportingLag(context, ctx, state, "catch-up", waiting);
+    }
   }
 }
+
+/** Passes of the live catch-up before the freeze, and the lag that needs none. */
+const LIVE_PASSES = 3;
+const SMALL_LAG_BYTES = 64 * 1024;
 
 /**
  * The engine's freeze (or thaw) of each replicated database, on the source by default. On the
