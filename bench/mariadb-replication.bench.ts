@@ -20,6 +20,7 @@ import { mysqlReplication } from "../src/steps/db/replication/mysql.ts";
 import type { ReplicationContext } from "../src/steps/db/replication/types.ts";
 import { streamDump } from "../src/steps/db/stream-dump.ts";
 import { restoreDatabase } from "../src/steps/reconfigure.ts";
+import { dropMariadbDocuments, growMariadb } from "./replication-data.ts";
 
 const MB = 1024 * 1024;
 const GROWN_MB = Number(process.env.BENCH_MARIADB_MB ?? 256);
@@ -31,26 +32,6 @@ async function root(host: string, sql: string, database = ""): Promise<string> {
   const result = await hostExec(host, `mysql -N -B ${database}`, { input: sql, timeoutMs: 3_600_000 });
   if (result.code !== 0) throw new Error(`mysql on ${host}: ${result.stderr}`);
   return result.stdout;
-}
-
-/** About `mb` MiB of documents (1 KiB of base64 text each), not binlogged: it is the starting data. */
-async function grow(mb: number): Promise<void> {
-  await root(
-    SOURCE,
-    "CREATE TABLE IF NOT EXISTS documents (id INT AUTO_INCREMENT PRIMARY KEY, holder_id INT NOT NULL, body TEXT NOT NULL) ENGINE=InnoDB;",
-    "licensing",
-  );
-  const rows = mb * 1024;
-  for (let done = 0; done < rows; done += 50_000) {
-    const n = Math.min(50_000, rows - done);
-    await root(
-      SOURCE,
-      `SET SESSION sql_log_bin = 0; INSERT INTO documents (holder_id, body) SELECT 1 + seq % 1000, TO_BASE64(RANDOM_BYTES(760)) FROM seq_1_to_${n};`,
-      "licensing",
-    );
-  }
-  // Fresh statistics, so the size on disk the deadlines follow (and the figures) are right.
-  await root(SOURCE, "ANALYZE TABLE documents;", "licensing");
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -145,7 +126,7 @@ export async function run(): Promise<void> {
   };
   try {
     for (const mb of [0, GROWN_MB]) {
-      if (mb > 0) await grow(mb);
+      if (mb > 0) await growMariadb(SOURCE, "licensing", mb);
       await mysqlReplication.thaw(ctx);
       const size = await databaseSize(ctx.source, ctx.db, ctx.signal);
       const replicated = await replicateRound(ctx);
@@ -160,7 +141,7 @@ export async function run(): Promise<void> {
     }
   } finally {
     await mysqlReplication.thaw(ctx);
-    await root(SOURCE, "DROP TABLE IF EXISTS documents;", "licensing");
+    await dropMariadbDocuments(SOURCE, "licensing");
     await root(TARGET, "DROP DATABASE IF EXISTS licensing;");
     await pool.close();
   }

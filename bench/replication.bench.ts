@@ -1,113 +1,170 @@
 /**
- * Issue 12: downtime (frozen → verified, as the journal's workload-end records it) of the fleet's
- * tax workload when its PostgreSQL database moves by `replicate` against `dump`, on the same
- * data under the same steady write load during the whole apply (fixtures/fleet/pg-load.ts).
- * Before each run the fleet is reset and the tax database grown with a ledger table to
- * BENCH_REPLICATION_BYTES (default 512 MiB: the issue's 2 GiB takes too long on the shared
- * 2-core machine for every run; set the variable for the full size). After the replicate run
- * the row count and checksum of every table must be equal on both sides.
+ * Issue 12, in one run: downtime (frozen → verified, the journal's workload-end) when a database
+ * moves by `replicate` against `dump`, through the whole `migrate apply`, on the same data and
+ * under the same steady write load from before the apply until the freeze
+ * (fixtures/fleet/pg-load.ts, mariadb-load.ts: inserts, updates, deletes, a sequence):
+ *   - PostgreSQL: the tax workload (files, its service, proxy switch, verify) with its database
+ *     grown by a ledger table to BENCH_PG_BYTES (default 2 GiB); and, with `replicate`, the
+ *     same database as a workload holding only the database (no files, services or switch), so
+ *     the database's share is visible alone;
+ *   - MariaDB: the licensing workload with its database grown by a documents table to
+ *     BENCH_MARIADB_MB (default 1024 MiB).
+ * Each round starts from a reset fleet and grows the data again inside the database. After every
+ * cutover the row count and checksum of each table must be equal on both sides, and no
+ * replication object may be left. The load stops at the freeze: in a real bureau its writer is
+ * the stopped service, and the dump path (which does not make the database read-only) would
+ * otherwise miss writes the stopped service could never have made.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { execa } from "execa";
-import { parse, stringify } from "yaml";
-import { hostExec } from "../fixtures/fleet/host-exec.ts";
 import {
-  pgReplicationLeftovers,
+  hostExec,
   pgTableChecksums,
-  readFleet,
   resetSystems,
+  startMariadbLoad,
   startPgLoad,
   TAX_DB,
 } from "../fixtures/fleet/index.ts";
+import { LICENSING_DB } from "../fixtures/fleet/licensing-db.ts";
+import { pgReplicationLeftovers } from "../fixtures/fleet/pg-load.ts";
+import {
+  contents,
+  SOURCE as LIC_SOURCE,
+  TARGET as LIC_TARGET,
+  leftovers,
+} from "../test/e2e/support/mariadb-replication.ts";
+import { dropMariadbDocuments, growMariadb, growPostgres } from "./replication-data.ts";
+import { type Round, runRound } from "./replication-round.ts";
 
-const BYTES = Number(process.env.BENCH_REPLICATION_BYTES ?? 512 * 1024 ** 2);
-const ROW_BYTES = 1100;
-const BIN = join(import.meta.dirname, "../bin/migrate");
+const PG_BYTES = Number(process.env.BENCH_PG_BYTES ?? 2 * 1024 ** 3);
+const MARIADB_MB = Number(process.env.BENCH_MARIADB_MB ?? 1024);
+const MiB = 1024 ** 2;
 
-async function growTaxDatabase(): Promise<number> {
-  const rows = Math.ceil(BYTES / ROW_BYTES);
-  const sql = `create table bench_ledger (id bigint primary key, taxpayer_id integer not null, entry text not null);
-insert into bench_ledger select g, 1 + g % 20000, repeat(md5(g::text), 32) from generate_series(1, ${rows}) g;
-select pg_database_size(current_database());`;
-  const result = await hostExec(
-    "tax-src",
-    `runuser -u postgres -- psql -X -q -At -v ON_ERROR_STOP=1 -d ${TAX_DB} -f -`,
-    {
-      input: sql,
-      timeoutMs: 60 * 60_000,
-    },
-  );
-  if (result.code !== 0) throw new Error(`growing the tax database failed: ${result.stderr}`);
-  return Number(result.stdout.trim());
-}
-
-interface Measured {
-  mode: string;
-  downtimeMs: number;
-  applyMs: number;
-  committed: number;
-  refused: number;
-}
-
-async function measure(mode: "replicate" | "dump"): Promise<Measured> {
-  await resetSystems();
+async function startTargets(): Promise<void> {
   for (const host of ["tgt-1", "tgt-2", "tgt-3"]) await hostExec(host, "systemctl start nginx");
-  const size = await growTaxDatabase();
-  console.log(`  ${mode}: tax database grown to ${(size / 1024 ** 2).toFixed(0)} MiB`);
-  const dir = mkdtempSync(join(tmpdir(), "bench-replication-"));
-  const plan = parse(readFileSync(readFleet().planFile, "utf8"));
-  const tax = plan.workloads.find((w: { name: string }) => w.name === "tax-collection");
-  for (const db of tax.databases) db.mode = mode;
-  const planFile = join(dir, "plan.yaml");
-  writeFileSync(planFile, stringify(plan, { lineWidth: 0 }));
-  const stateDir = join(dir, "state");
-  const load = await startPgLoad("tax-src", TAX_DB);
-  const started = Date.now();
-  const result = await execa(
-    BIN,
-    ["apply", planFile, "--yes", "--only", "tax-collection", "--state-dir", stateDir, "--output", "json"],
-    {
-      reject: false,
-      env: { NO_COLOR: "1", CI: "true" },
-    },
-  );
-  const applyMs = Date.now() - started;
-  const written = await load.stop();
-  if (result.exitCode !== 0) throw new Error(`apply (${mode}) failed: ${result.stderr}`);
-  const journal = readFileSync(join(stateDir, "fleet-city-bureaus", "journal.jsonl"), "utf8")
-    .split("\n")
-    .filter((line) => line.includes('"workload-end"'))
-    .map((line) => JSON.parse(line) as { downtimeMs?: number });
-  const downtimeMs = journal.at(-1)?.downtimeMs ?? Number.NaN;
-  if (mode === "replicate") {
-    const [source, target] = await Promise.all([
-      pgTableChecksums("tax-src", TAX_DB),
-      pgTableChecksums("tgt-2", TAX_DB),
-    ]);
-    const differ = Object.keys(source).filter((table) => source[table] !== target[table]);
-    if (differ.length > 0)
-      throw new Error(`tables differ after the replicated cutover: ${differ.join(", ")}`);
-    const left = [...(await pgReplicationLeftovers("tax-src")), ...(await pgReplicationLeftovers("tgt-2"))];
-    if (left.length > 0) throw new Error(`replication objects left: ${left.join(", ")}`);
-    console.log(
-      `  replicate: ${Object.keys(source).length} tables equal on both sides (count + checksum), nothing left behind`,
-    );
+}
+
+function equalTables(engine: string, source: Record<string, string>, target: Record<string, string>): number {
+  const tables = [...new Set([...Object.keys(source), ...Object.keys(target)])];
+  const differ = tables.filter((table) => source[table] !== target[table]);
+  if (differ.length > 0) {
+    const shown = differ.map((t) => `${t}: ${source[t] ?? "missing"} / ${target[t] ?? "missing"}`);
+    throw new Error(`${engine}: tables differ after the cutover: ${shown.join("; ")}`);
   }
-  return { mode, downtimeMs, applyMs, ...written };
+  return tables.length;
+}
+
+async function postgresRound(
+  mode: "replicate" | "dump",
+  shape: "workload" | "database only",
+): Promise<Round> {
+  await resetSystems();
+  await startTargets();
+  const size = await growPostgres("tax-src", TAX_DB, PG_BYTES);
+  const round = await runRound({
+    label: `PostgreSQL ${(size / MiB).toFixed(0)} MiB, ${mode}, ${shape}`,
+    workload: "tax-collection",
+    edit: (w) => {
+      for (const db of w.databases) db.mode = mode;
+      if (shape === "database only") {
+        w.paths = [];
+        w.services = [];
+        delete w.rewrite;
+        delete w.cutover;
+        w.verify = w.verify.filter((check: Record<string, unknown>) => "rowCount" in check);
+      }
+    },
+    startLoad: async () => {
+      const load = await startPgLoad("tax-src", TAX_DB);
+      return async () => {
+        const { committed, refused } = await load.stop();
+        return `${committed} transactions committed, ${refused} refused by the freeze`;
+      };
+    },
+  });
+  const [source, target] = await Promise.all([
+    pgTableChecksums("tax-src", TAX_DB),
+    pgTableChecksums("tgt-2", TAX_DB),
+  ]);
+  round.tables = equalTables("PostgreSQL", source, target);
+  const left = [...(await pgReplicationLeftovers("tax-src")), ...(await pgReplicationLeftovers("tgt-2"))];
+  if (left.length > 0) throw new Error(`replication objects left: ${left.join(", ")}`);
+  return round;
+}
+
+async function mariadbRound(mode: "replicate" | "dump"): Promise<Round> {
+  await resetSystems();
+  await startTargets();
+  await growMariadb(LIC_SOURCE, LICENSING_DB, MARIADB_MB);
+  const sized = await hostExec(
+    LIC_SOURCE,
+    `mysql -N -B -e "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = '${LICENSING_DB}'"`,
+  );
+  const size = Number(sized.stdout.trim());
+  try {
+    const round = await runRound({
+      label: `MariaDB ${(size / MiB).toFixed(0)} MiB, ${mode}, workload`,
+      workload: "licensing",
+      edit: (w) => {
+        w.databases = [{ engine: "mariadb", name: LICENSING_DB, mode }];
+        // Moved alone: its dependency on the tax system is not what is measured.
+        delete w.dependsOn;
+      },
+      startLoad: async () => {
+        const load = await startMariadbLoad(LIC_SOURCE, LICENSING_DB);
+        return async () => `${(await load.stop()).rounds} rounds (insert + update + delete)`;
+      },
+    });
+    const [source, target] = await Promise.all([
+      contents(LIC_SOURCE, LICENSING_DB),
+      contents(LIC_TARGET, LICENSING_DB),
+    ]);
+    round.tables = equalTables("MariaDB", source, target);
+    const left = await leftovers();
+    if (left.connections.length + left.accounts.length > 0) {
+      throw new Error(`replication objects left: ${JSON.stringify(left)}`);
+    }
+    return round;
+  } finally {
+    await dropMariadbDocuments(LIC_SOURCE, LICENSING_DB);
+    await hostExec(LIC_TARGET, `mysql -e "DROP DATABASE IF EXISTS ${LICENSING_DB}"`);
+  }
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+function report(round: Round): void {
+  const phases = round.phases.map(([name, ms]) => `${name} ${s(ms)}`).join(", ");
+  console.log(
+    `  ${round.label}: downtime ${s(round.downtimeMs)}, whole apply ${s(round.applyMs)}; ${round.tables} tables equal (count + checksum); load ${round.load}`,
+  );
+  console.log(`    ${phases}`);
 }
 
 export async function run(): Promise<void> {
-  const dump = await measure("dump");
-  const replicate = await measure("replicate");
-  for (const m of [dump, replicate]) {
-    console.log(
-      `  ${m.mode.padEnd(9)} downtime ${(m.downtimeMs / 1000).toFixed(1)} s, whole apply ${(m.applyMs / 1000).toFixed(1)} s, load: ${m.committed} transactions committed, ${m.refused} refused by the freeze`,
-    );
+  const only = process.env.BENCH_REPLICATION_ENGINES ?? "postgresql,mariadb";
+  const pairs: [string, Round, Round][] = [];
+  try {
+    if (only.includes("postgresql")) {
+      const dump = await postgresRound("dump", "workload");
+      report(dump);
+      const replicate = await postgresRound("replicate", "workload");
+      report(replicate);
+      const alone = await postgresRound("replicate", "database only");
+      report(alone);
+      pairs.push(["PostgreSQL", replicate, dump]);
+    }
+    if (only.includes("mariadb")) {
+      const dump = await mariadbRound("dump");
+      report(dump);
+      const replicate = await mariadbRound("replicate");
+      report(replicate);
+      pairs.push(["MariaDB", replicate, dump]);
+    }
+    for (const [engine, replicate, dump] of pairs) {
+      console.log(
+        `  ${engine}: downtime replicate ${s(replicate.downtimeMs)} / dump ${s(dump.downtimeMs)} = ${(replicate.downtimeMs / dump.downtimeMs).toFixed(3)}x (target: replicate at most 5 s)`,
+      );
+    }
+  } finally {
+    await resetSystems();
   }
-  console.log(
-    `  downtime replicate/dump: ${(replicate.downtimeMs / dump.downtimeMs).toFixed(2)}x (target: at most 5 s)`,
-  );
-  await resetSystems();
 }

@@ -68,9 +68,24 @@ export async function resumeReplications(
         throttle: context.throttle,
       },
     );
-    await engineOf(db).start(ctx, state);
+    const engine = engineOf(db);
+    await engine.start(ctx, state);
+    // Still live: what the target is behind (a replica seeded minutes ago may be far behind) is
+    // applied now, not inside the downtime. Each pass waits for the position as of its start;
+    // the catch-up after the freeze is then only what was written during the last pass.
+    for (let pass = 0; pass < LIVE_PASSES; pass++) {
+      const [lag, position] = await Promise.all([engine.lag(ctx, state), engine.sourcePosition(ctx)]);
+      context.lag?.({ database: db.name, phase: "catch-up", ...lag });
+      if (lag.bytes <= SMALL_LAG_BYTES) break;
+      const waiting = engine.waitApplied(ctx, state, position, databaseDeadlineMs(lag.bytes));
+      await reportingLag(context, ctx, state, "catch-up", waiting);
+    }
   }
 }
+
+/** Passes of the live catch-up before the freeze, and the lag that needs none. */
+const LIVE_PASSES = 3;
+const SMALL_LAG_BYTES = 64 * 1024;
 
 /**
  * The engine's freeze (or thaw) of each replicated database, on the source by default. On the
@@ -119,23 +134,31 @@ export async function catchUp(
 }
 
 /**
- * After catch-up nothing flows any more (the source is read-only): the teardown runs while
- * both sides are counted, so it adds no downtime of its own. Throws before anything is switched
- * when a table's counts differ.
+ * The frozen source's row counts, one per replicated database, started at once: nothing can
+ * write there any more, so they are counted while the files sync and the target catches up.
+ * Settled results, so a failure waits for the caller instead of going unhandled meanwhile.
  */
-export async function verifyAndTearDown(
+export function countSources(
+  hosts: Hosts,
+  replicated: readonly Replicated[],
+  signal: AbortSignal,
+): Promise<PromiseSettledResult<Record<string, number>>[]> {
+  return Promise.allSettled(replicated.map(({ db }) => countRows(hosts.source, db, signal)));
+}
+
+/**
+ * The target's row counts, once it caught up, against the frozen source's (countSources).
+ * Throws before anything is switched when a table's counts differ.
+ */
+export async function verifyCounts(
   input: CutoverInput,
   context: StepContext<unknown>,
   hosts: Hosts,
-  replicated: Replicated,
+  { db }: Replicated,
   caughtUp: FinalDatabase,
+  sourceCounts: Record<string, number>,
 ): Promise<FinalDatabase> {
-  const { db } = replicated;
-  const [sourceCounts, targetCounts] = await Promise.all([
-    countRows(hosts.source, db, context.signal),
-    countRows(hosts.target, db, context.signal),
-    teardownReplications(input, context, hosts, [replicated]),
-  ]);
+  const targetCounts = await countRows(hosts.target, db, context.signal);
   const differ = countsDiffer(sourceCounts, targetCounts);
   if (differ.length > 0) throw countsMismatch(db.name, input.target.name, differ);
   context.log.info(`${db.name}: target caught up in ${caughtUp.catchUpMs} ms, row counts equal`, {

@@ -1,11 +1,14 @@
 /**
  * cutover (the engine has checked the window), as journaled sub-phases (cutover-checkpoint.ts):
- *   frozen    source services stopped (`frozenAt`, the start of the downtime)
+ *   frozen    source services stopped and replicated databases made read-only, side by side
+ *             (`frozenAt`, the start of the downtime)
  *   synced    final delta sync of the files, and the target's tree compared with the source's
  *             final manifest — before anything on the target runs, so it is the data as of
  *             the switch (verify afterwards only runs health checks)
- *   restored  databases dumped again and restored, row counts equal to the dump's
- *   started   target services started
+ *   restored  dumped databases dumped again and restored, row counts equal to the dump's;
+ *             replicated ones caught up (while the files sync: `caughtUp` may be journaled
+ *             before `synced`) and counted equal to the frozen source (counted meanwhile)
+ *   started   target services started (the replication torn down meanwhile)
  *   switching about to switch: traffic may reach the target from here on
  *   switched  traffic points at the target
  * A retry or a resumed run continues after the last journaled phase: once the target's services
@@ -17,15 +20,22 @@
  */
 import { RemoteError } from "../errors.ts";
 import { CutoverOutput } from "./contracts.ts";
-import { type CutoverCheckpoint, type CutoverPhase, reached } from "./cutover-checkpoint.ts";
+import {
+  type CutoverCheckpoint,
+  type CutoverPhase,
+  type FinalDatabase,
+  reached,
+} from "./cutover-checkpoint.ts";
 import {
   catchUp,
+  countSources,
   freezeDatabases,
+  type Replicated,
   reportTargetWrites,
   resumeReplications,
   splitDatabases,
   teardownReplications,
-  verifyAndTearDown,
+  verifyCounts,
 } from "./cutover-replication.ts";
 import { moveDatabases, syncFiles } from "./final-sync.ts";
 import { carryBack, refuseDiscarding, reserveReverse } from "./reverse-replication.ts";
@@ -60,13 +70,14 @@ export const cutover: Step<"cutover"> = {
     const source = await context.remote(input.source.name);
     const target = await context.remote(input.target.name);
     let state = context.lastCheckpoint;
-    const save = async (
-      phase: CutoverPhase,
-      fields: Partial<CutoverCheckpoint>,
-    ): Promise<CutoverCheckpoint> => {
-      state = { ...(state as CutoverCheckpoint), ...fields, phase };
-      await context.checkpoint(state);
-      return state;
+    // The file sync and the catch-up run side by side: their checkpoints are written one after
+    // the other, each holding everything saved before it.
+    let saving = Promise.resolve();
+    const save = (phase: CutoverPhase, fields: Partial<CutoverCheckpoint>): Promise<CutoverCheckpoint> => {
+      const next: CutoverCheckpoint = { ...(state as CutoverCheckpoint), ...fields, phase };
+      state = next;
+      saving = saving.then(() => context.checkpoint(next));
+      return saving.then(() => next);
     };
 
     const hosts = { source, target };
@@ -83,8 +94,11 @@ export const cutover: Step<"cutover"> = {
       // A refusal that can be known now comes before the source stops serving.
       await checkSwitchable(input, context);
       const frozenAt = context.now().toISOString();
-      await stopServices(source, input.services, signal);
-      await freezeDatabases(input, context, hosts, streaming, "freeze");
+      // Both before the source's final position is read (catch-up), so no write can follow it.
+      await Promise.all([
+        stopServices(source, input.services, signal),
+        freezeDatabases(input, context, hosts, streaming, "freeze"),
+      ]);
       state = { phase: "frozen", frozenAt };
       await context.checkpoint(state);
       context.log.info(`source ${input.source.name} frozen`, { services: input.services });
@@ -92,12 +106,15 @@ export const cutover: Step<"cutover"> = {
       context.log.info(`resuming the cutover after its "${state.phase}" phase`);
       // Until the target runs, the source must stay stopped (someone may have started it).
       if (!reached(state, "started")) {
-        await stopServices(source, input.services, signal);
-        await freezeDatabases(input, context, hosts, streaming, "freeze");
+        await Promise.all([
+          stopServices(source, input.services, signal),
+          freezeDatabases(input, context, hosts, streaming, "freeze"),
+        ]);
       }
     }
 
-    if (!reached(state, "synced")) {
+    const syncing = async () => {
+      if (reached(state, "synced")) return;
       const { files, manifest, totals } = await syncFiles(input, context, source, target);
       const rewritten = new Map(files.rewrites.map((rewrite) => [rewrite.file, rewrite.after]));
       const full = input.verifyFull ?? false;
@@ -105,33 +122,59 @@ export const cutover: Step<"cutover"> = {
       if (!tree.ok) throw treeMismatch(input.target.name, tree.reason);
       const { digest, targetDigest, filesHashed } = tree;
       await save("synced", { files, targetTree: { digest, targetDigest, filesHashed, full } });
-    }
+    };
     if (!reached(state, "restored")) {
+      // The replicated databases catch up while the files sync (neither waits for the other),
+      // and the frozen source's rows are counted meanwhile; the target's after its catch-up.
+      const counting = countSources(hosts, replicated, signal);
+      const catchingUp = async (one: Replicated): Promise<FinalDatabase> => {
+        const earlier = caught(one.db.name);
+        if (earlier) return earlier;
+        const done = await catchUp(input, context, hosts, one);
+        await save((state as CutoverCheckpoint).phase, { caughtUp: [...(state?.caughtUp ?? []), done] });
+        return done;
+      };
+      const [synced, ...caughtUp] = await Promise.allSettled([syncing(), ...replicated.map(catchingUp)]);
+      const sourceCounts = await counting;
+      const failed = [synced, ...caughtUp, ...sourceCounts].find((one) => one.status === "rejected");
+      if (failed) throw failed.reason;
       const databases = await moveDatabases({ ...input, databases: dumped }, context, source, target);
-      for (const one of replicated) {
-        let done = caught(one.db.name);
-        if (!done) {
-          done = await catchUp(input, context, hosts, one);
-          await save((state as CutoverCheckpoint).phase, { caughtUp: [...(state?.caughtUp ?? []), done] });
-        }
-        databases.push(await verifyAndTearDown(input, context, hosts, one, done));
+      for (const [i, one] of replicated.entries()) {
+        const done = (caughtUp[i] as PromiseFulfilledResult<FinalDatabase>).value;
+        const counted = (sourceCounts[i] as PromiseFulfilledResult<Record<string, number>>).value;
+        databases.push(await verifyCounts(input, context, hosts, one, done, counted));
       }
       await save("restored", { databases });
     }
-    if (!reached(state, "started")) {
-      // Before the target can take a write: where it can, it keeps them for a rollback.
-      await reserveReverse(input, context, hosts, replicated, state as CutoverCheckpoint, (fields) =>
-        save((state as CutoverCheckpoint).phase, fields),
-      );
-      // Start the target before traffic reaches it, so the switch never points at a stopped app.
-      await startServices(target, input.services, signal);
-      await save("started", { startedAt: context.now().toISOString() });
+    // Verified, and nothing flows any more (the source is read-only): the replication is torn
+    // down while the target starts and traffic switches. It is idempotent, so a retry or a
+    // resumed run tears down again whatever is left.
+    const tearingDown = teardownReplications(input, context, hosts, replicated).then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    try {
+      if (!reached(state, "started")) {
+        // Before the target can take a write: where it can, it keeps them for a rollback.
+        await reserveReverse(input, context, hosts, replicated, state as CutoverCheckpoint, (fields) =>
+          save((state as CutoverCheckpoint).phase, fields),
+        );
+        // Start the target before traffic reaches it, so the switch never points at a stopped app.
+        await startServices(target, input.services, signal);
+        await save("started", { startedAt: context.now().toISOString() });
+      }
+      if (!reached(state, "switched")) {
+        if (!reached(state, "switching")) await save("switching", {});
+        const traffic = await switchTraffic(input, context, "target");
+        await save("switched", { switchedAt: context.now().toISOString(), traffic });
+      }
+    } catch (error) {
+      // Never two teardowns at once: the undo after this failure tears down too.
+      await tearingDown;
+      throw error;
     }
-    if (!reached(state, "switched")) {
-      if (!reached(state, "switching")) await save("switching", {});
-      const traffic = await switchTraffic(input, context, "target");
-      await save("switched", { switchedAt: context.now().toISOString(), traffic });
-    }
+    const failed = await tearingDown;
+    if (failed) throw failed.error;
     // Every phase is done: the checkpoint holds everything the outputs promise.
     const done = state as CutoverCheckpoint;
     return CutoverOutput.parse({

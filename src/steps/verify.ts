@@ -52,8 +52,12 @@ export const verify: Step<"verify"> = {
   name: "verify",
   async run(input, context) {
     const checks: { name: string; ok: boolean; detail?: string }[] = [];
-    for (const check of input.checks) {
-      const outcome = await runCheck(input, context, check);
+    // The checks are independent and the workload is down until they pass: all at once, each
+    // settled before the first failure (in the plan's order) is reported.
+    const settled = await Promise.allSettled(input.checks.map((check) => runCheck(input, context, check)));
+    for (const result of settled) {
+      if (result.status === "rejected") throw result.reason;
+      const outcome = result.value;
       if (!outcome.ok) throw failed(input, outcome.name, outcome.reason);
       checks.push({ name: outcome.name, ok: true, ...(outcome.detail ? { detail: outcome.detail } : {}) });
     }

@@ -70,3 +70,10 @@ from pg_sequences order by schemaname, sequencename;
 export function parseFacts(lines: readonly string[]): Record<string, string> {
   return Object.fromEntries(lines.map((line) => line.split("\t") as [string, string]));
 }
+
+/** A DO block that returns once `condition` holds or after `tries` polls 20 ms apart. */
+export function waitUntil(condition: string, tries: number): string {
+  return `do $$ declare i int := 0; begin
+  while i < ${tries} and not (${condition}) loop perform pg_sleep(0.02); i := i + 1; end loop;
+end $$;`;
+}

@@ -12,7 +12,7 @@ import { databaseSize } from "../engines.ts";
 import { withDatabasePassword } from "../password.ts";
 import { refuseForeignSubscriber } from "./postgres-guard.ts";
 import { postgresPreflight } from "./postgres-preflight.ts";
-import { ident, literal, psql, SEQUENCE_SETVALS } from "./postgres-sql.ts";
+import { ident, literal, psql, SEQUENCE_SETVALS, waitUntil } from "./postgres-sql.ts";
 import type { ReplicationContext, ReplicationEngine, ReplicationLag, ReplicationState } from "./types.ts";
 
 const POLL_MS = 200;
@@ -146,6 +146,17 @@ async function waitCopied(ctx: ReplicationContext, state: ReplicationState): Pro
   }
 }
 
+/**
+ * Once after the initial copy, while the source is still live: the copied tables' visibility
+ * maps set and their statistics fresh, so the exact row counts at the cutover (inside the
+ * downtime) can read the primary key's index instead of every row, and the switched
+ * application's first queries get plans made for the real sizes.
+ */
+async function vacuumTarget(ctx: ReplicationContext): Promise<void> {
+  const size = await databaseSize(ctx.target, ctx.db, ctx.signal);
+  await psql(ctx.target, ctx.db, "vacuum (analyze);", ctx.signal, { timeoutMs: databaseDeadlineMs(size) });
+}
+
 /** The subscription's slot and its initial-copy slots on the source, as a WHERE condition. */
 function slotMatch(state: ReplicationState): string {
   const { subscription } = names(state);
@@ -156,12 +167,14 @@ function slotMatch(state: ReplicationState): string {
 async function dropSlots(ctx: ReplicationContext, state: ReplicationState): Promise<void> {
   const { subscription } = names(state);
   const match = slotMatch(state);
-  // A slot still held by its walsender cannot be dropped: end the sender first, then retry.
+  // A slot still held by its walsender cannot be dropped: end the sender first and wait for it
+  // to go on the server (a round trip per try costs more than the wait), then retry.
   for (let attempt = 0; attempt < 20; attempt++) {
     const [left] = await psql(
       ctx.source,
       ctx.db,
       `select pg_terminate_backend(active_pid) from pg_replication_slots where (${match}) and active_pid is not null;
+${waitUntil(`not exists (select from pg_replication_slots where (${match}) and active_pid is not null)`, 50)}
 select count(pg_drop_replication_slot(slot_name)) from pg_replication_slots where (${match}) and not active;
 select count(*) from pg_replication_slots where ${match};`,
       ctx.signal,
@@ -197,6 +210,7 @@ export const postgresReplication: ReplicationEngine = {
     await prepareSource(ctx, previous);
     const state = await subscribe(ctx, previous);
     await waitCopied(ctx, state);
+    if (!previous.seededAt) await vacuumTarget(ctx);
     const [lsn] = await psql(
       ctx.source,
       ctx.db,
@@ -256,9 +270,11 @@ where datname = ${literal(db)} and pid <> pg_backend_pid() and backend_type = 'c
     // The slot's confirmed position is what the subscriber reported applied and flushed; the
     // walsender asks for that report as soon as it has sent everything, so it follows closely.
     const deadline = Date.now() + deadlineMs;
-    const query = `select confirmed_flush_lsn >= ${literal(position)}::pg_lsn from pg_replication_slots where slot_name = ${literal(names(state).subscription)};`;
+    const applied = `coalesce((select confirmed_flush_lsn >= ${literal(position)}::pg_lsn from pg_replication_slots where slot_name = ${literal(names(state).subscription)}), false)`;
+    // Polled on the server, so the wait ends within one poll of the target's report, not one SSH round trip.
+    const query = `${waitUntil(applied, 250)}\nselect ${applied};`;
     for (;;) {
-      const [done] = await psql(ctx.source, ctx.db, query, ctx.signal);
+      const [done] = await psql(ctx.source, ctx.db, query, ctx.signal).then((rows) => rows.slice(-1));
       if (done === "t") return;
       if (Date.now() > deadline) throw stalled(ctx, "catching up");
       await sleep(POLL_MS, ctx.signal);
