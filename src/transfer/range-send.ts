@@ -1,8 +1,8 @@
 /**
  * One large file, moved in ranges (ranges.ts) over one stream: `dd` on the source reads from the
  * resume offset to the end; the orchestrator hashes each range as it passes; the target appends
- * each range to a partial copy beside the file, hashing it on the way in (no second read), fsyncs
- * it and prints its digest. Equal digests make the range verified and journaled. When every range
+ * each range to a partial copy beside the file, hashing it on the way in (no second read), makes
+ * it durable and prints its digest (range-receive.ts). Equal digests make the range verified and journaled. When every range
  * is in, the partial copy gets the entry's owner, mode and mtime and is renamed over the file.
  */
 import { createHash, type Hash } from "node:crypto";
@@ -17,6 +17,7 @@ import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { unchanged } from "./delta.ts";
 import { MeterStream } from "./meter.ts";
+import { receiveCommand } from "./range-receive.ts";
 import { partialPath, planRanges, type RangeProgress, resumeOffset } from "./ranges.ts";
 import type { Throttle } from "./types.ts";
 
@@ -33,6 +34,8 @@ export interface RangeSendOptions {
   resume: RangeProgress | undefined;
   /** Journal a verified range; resolves when it is durable. */
   onRange: (progress: RangeProgress) => Promise<void>;
+  /** The target runs the Python receiver (range-receive.ts); else the sh one. */
+  python: boolean;
 }
 
 export interface RangeSendResult {
@@ -46,8 +49,6 @@ export interface RangeSendResult {
 
 /** Exit status of the target scripts when a directory on the way is a symlink. */
 const SYMLINK_EXIT = 9;
-/** Exit status when a range did not arrive whole (the stream ended early, the disk is full). */
-const SHORT_EXIT = 8;
 
 /** Makes the directories down to the file (refusing a symlink below the root) and readies the partial copy. */
 const PREPARE = `part=$1 root=$2 through=$3 ino=$4
@@ -69,18 +70,6 @@ if [ -f "$part" ]; then
   if [ "$1" = "$ino" ] && [ "$2" -ge "$through" ]; then truncate -s "$through" -- "$part" && echo "$1 $through" && exit 0; fi
 fi
 rm -f -- "$part" && (umask 077 && : > "$part") && echo "$(stat -c %i -- "$part") 0"`;
-
-/** Appends each range (lengths as arguments) from stdin to the partial copy, printing its digest once it is on disk. */
-const RECEIVE = `part=$1 algo=$2 size=$3
-shift 3
-digest() { if command -v openssl >/dev/null 2>&1; then openssl dgst "-$algo" -r; else sha256sum; fi; }
-for len; do
-  h=$(dd bs=1M count="$len" iflag=count_bytes,fullblock status=none | tee -a -- "$part" | digest) || exit 1
-  [ "$(stat -c %s -- "$part")" -eq "$((size + len))" ] || exit ${SHORT_EXIT}
-  size=$((size + len))
-  sync -- "$part" 2>/dev/null || sync
-  printf '%s\\n' "\${h%% *}"
-done`;
 
 /** Gives the partial copy the entry's owner, mode and mtime and renames it over the file. */
 const FINISH = `part=$1 file=$2 owner=$3 mode=$4 mtime=$5
@@ -205,7 +194,7 @@ async function streamRanges(
     idleTimeoutMs: transferStallMs(options.throttle.budget),
   };
   const receive = await options.target.stream(
-    sh`sh -c ${RECEIVE} receive ${part} ${options.hash} ${String(from)} ${lengths.map(String)}`,
+    receiveCommand(part, options.hash, from, lengths, options.python),
     stream,
   );
   const read = await options.source.stream(

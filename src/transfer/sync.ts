@@ -26,6 +26,7 @@ import { archiveBytes } from "./archive-size.ts";
 import { type EntrySource, streamBatches, survey } from "./batch-stream.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS } from "./batches.ts";
 import { ProgressTracker } from "./meter.ts";
+import { pythonReceives } from "./range-receive.ts";
 import { sendByRanges } from "./range-send.ts";
 import type { LargeProgress } from "./ranges.ts";
 import { keepAttributes, rootRedirects, sendBatch } from "./tar-pipe.ts";
@@ -160,6 +161,7 @@ async function sendLarge(
 ): Promise<void> {
   const ranges = options.ranges!;
   const from = ranges.from;
+  const python = await pythonReceives(options.target, options.hash, options.signal);
   for (const [index, entry] of large.entries()) {
     options.signal.throwIfAborted();
     if (index < (from?.done ?? 0)) {
@@ -176,6 +178,7 @@ async function sendLarge(
       root: rootOf(entry.path, options.roots),
       resume: from?.current,
       onRange: (current) => ranges.onProgress({ done: index, current }),
+      python,
     });
     result.bytesSent += sent.bytesSent;
     result.bytesResumed += sent.resumedFrom;
