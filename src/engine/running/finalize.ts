@@ -11,14 +11,14 @@ import type { Remote } from "../../remote/types.ts";
 import type { ReplicationStateRecord } from "../../steps/contracts.ts";
 import { dropReplications, finalizeHosts } from "../../steps/finalize.ts";
 import type { Clock } from "../clock.ts";
-import { emptyCounts, type OnEvent } from "../events.ts";
+import type { OnEvent } from "../events.ts";
 import type { Journal } from "../journal/journal.ts";
 import { foldJournal, type JournalSummary } from "../journal/journal-fold.ts";
 import type { Operator } from "../journal/journal-record.ts";
 import type { LockHolder } from "../journal/lock.ts";
 import { planRun } from "../planning/planner.ts";
 import { selectWorkloads } from "./apply.ts";
-import { openRun } from "./run-session.ts";
+import { finishShortRun, openRun } from "./run-session.ts";
 
 export interface FinalizeOptions {
   plan: Plan;
@@ -222,10 +222,9 @@ export async function finalizeWorkloads(options: FinalizeOptions): Promise<Final
       });
     }
   }
-  const status = options.signal.aborted ? "interrupted" : failed.length > 0 ? "failed" : "succeeded";
-  const counts = emptyCounts();
-  counts.succeeded = finalized.length;
-  counts.failed = failed.length;
-  await session.finish(status, counts);
+  const status = await finishShortRun(session, options.signal, {
+    succeeded: finalized.length,
+    failed: failed.length,
+  });
   return { runId: session.runId, status, finalized, already, failed };
 }

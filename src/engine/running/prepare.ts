@@ -17,14 +17,14 @@ import {
   restartServer,
 } from "../../steps/db/replication/prepare-settings.ts";
 import type { ReplicationFinding } from "../../steps/db/replication/types.ts";
-import { emptyCounts, type OnEvent } from "../events.ts";
+import type { OnEvent } from "../events.ts";
 import type { Journal } from "../journal/journal.ts";
 import type { Operator } from "../journal/journal-record.ts";
 import type { LockHolder } from "../journal/lock.ts";
 import { replicationCandidate } from "../planning/replication-probe.ts";
 import { windowRefusal } from "../planning/window.ts";
 import { selectWorkloads } from "./apply.ts";
-import { openRun } from "./run-session.ts";
+import { finishShortRun, openRun } from "./run-session.ts";
 
 export interface PrepareOptions {
   plan: Plan;
@@ -165,10 +165,9 @@ export async function prepareDatabases(options: PrepareOptions): Promise<Prepare
       }
     }
   }
-  const status = options.signal.aborted ? "interrupted" : failed.length > 0 ? "failed" : "succeeded";
-  const counts = emptyCounts();
-  counts.succeeded = prepared.length;
-  counts.failed = failed.length;
-  await session.finish(status, counts);
+  const status = await finishShortRun(session, options.signal, {
+    succeeded: prepared.length,
+    failed: failed.length,
+  });
   return { status, prepared, failed };
 }

@@ -11,7 +11,7 @@ import type { Plan, Workload } from "../../plan/schema.ts";
 import type { Remote } from "../../remote/types.ts";
 import type { Throttle } from "../../transfer/types.ts";
 import { type Clock, systemClock } from "../clock.ts";
-import type { OnEvent, WorkloadStatus } from "../events.ts";
+import { emptyCounts, type OnEvent, type WorkloadStatus } from "../events.ts";
 import type { Journal } from "../journal/journal.ts";
 import { foldJournal, type JournalSummary } from "../journal/journal-fold.ts";
 import type { Operator } from "../journal/journal-record.ts";
@@ -67,6 +67,23 @@ export interface RunSession {
     counts: Record<WorkloadStatus, number>,
     reason?: string,
   ): Promise<void>;
+}
+
+/**
+ * Ends a short run over several workloads (prepare, finalize): interrupted when stopped, else
+ * failed when any workload failed; run-end counts the ones that succeeded and failed.
+ */
+export async function finishShortRun(
+  session: RunSession,
+  signal: AbortSignal,
+  outcome: { succeeded: number; failed: number },
+): Promise<"succeeded" | "failed" | "interrupted"> {
+  const status = signal.aborted ? "interrupted" : outcome.failed > 0 ? "failed" : "succeeded";
+  const counts = emptyCounts();
+  counts.succeeded = outcome.succeeded;
+  counts.failed = outcome.failed;
+  await session.finish(status, counts);
+  return status;
 }
 
 export function newRunId(now: Date): string {
