@@ -8,7 +8,9 @@
  *     same database as a workload holding only the database (no files, services or switch), so
  *     the database's share is visible alone;
  *   - MariaDB: the licensing workload with its database grown by a documents table to
- *     BENCH_MARIADB_MB (default 1024 MiB).
+ *     BENCH_MARIADB_MB (default 1024 MiB), with InnoDB's buffer pool on both sides set at runtime
+ *     to BENCH_MARIADB_POOL_MB (default 1536, so the table fits; 0 keeps the fleet's 16 MiB) and
+ *     restored after each round.
  * Each round starts from a reset fleet and grows the data again inside the database. After every
  * cutover the row count and checksum of each table must be equal on both sides, and no
  * replication object may be left. The load stops at the freeze: in a real bureau its writer is
