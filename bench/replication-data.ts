@@ -53,3 +53,30 @@ export async function growMariadb(host: string, database: string, mb: number): P
 export async function dropMariadbDocuments(host: string, database: string): Promise<void> {
   await mariadb(host, "DROP TABLE IF EXISTS documents;", database);
 }
+
+const poolBytes = async (host: string): Promise<number> =>
+  Number((await mariadb(host, "SELECT @@innodb_buffer_pool_size;")).trim());
+
+/**
+ * Sets InnoDB's buffer pool to `mb` MiB at runtime (dynamic since MariaDB 10.2) and waits until
+ * the resize finished; resolves with the size before, for restoring it.
+ */
+export async function setMariadbPool(host: string, mb: number): Promise<number> {
+  const before = await poolBytes(host);
+  await mariadb(host, `SET GLOBAL innodb_buffer_pool_size = ${mb * 1024 ** 2};`);
+  for (let i = 0; i < 600; i++) {
+    const status = await mariadb(
+      host,
+      "SELECT variable_value FROM information_schema.global_status WHERE variable_name = 'INNODB_BUFFER_POOL_RESIZE_STATUS';",
+    );
+    if ((await poolBytes(host)) === mb * 1024 ** 2 && !/^(resizing|withdraw|allocat)/i.test(status.trim())) {
+      return before;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${host}: the buffer pool resize to ${mb} MiB did not finish`);
+}
+
+export async function restoreMariadbPool(host: string, bytes: number): Promise<void> {
+  await setMariadbPool(host, bytes / 1024 ** 2);
+}

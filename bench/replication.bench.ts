@@ -8,7 +8,9 @@
  *     same database as a workload holding only the database (no files, services or switch), so
  *     the database's share is visible alone;
  *   - MariaDB: the licensing workload with its database grown by a documents table to
- *     BENCH_MARIADB_MB (default 1024 MiB).
+ *     BENCH_MARIADB_MB (default 1024 MiB), with InnoDB's buffer pool on both sides set at runtime
+ *     to BENCH_MARIADB_POOL_MB (default 1536, so the table fits; 0 keeps the fleet's 16 MiB) and
+ *     restored after each round.
  * Each round starts from a reset fleet and grows the data again inside the database. After every
  * cutover the row count and checksum of each table must be equal on both sides, and no
  * replication object may be left. The load stops at the freeze: in a real bureau its writer is
@@ -31,11 +33,20 @@ import {
   TARGET as LIC_TARGET,
   leftovers,
 } from "../test/e2e/support/mariadb-replication.ts";
-import { dropMariadbDocuments, growMariadb, growPostgres } from "./replication-data.ts";
+import {
+  dropMariadbDocuments,
+  growMariadb,
+  growPostgres,
+  restoreMariadbPool,
+  setMariadbPool,
+} from "./replication-data.ts";
 import { type Round, runRound } from "./replication-round.ts";
 
 const PG_BYTES = Number(process.env.BENCH_PG_BYTES ?? 2 * 1024 ** 3);
 const MARIADB_MB = Number(process.env.BENCH_MARIADB_MB ?? 1024);
+// InnoDB's buffer pool on the licensing source and its target for the MariaDB rounds: a server
+// holding a 1 GiB database sizes its pool to hold it, the fleet's 16 MiB does not (0 keeps it).
+const MARIADB_POOL_MB = Number(process.env.BENCH_MARIADB_POOL_MB ?? 1536);
 const MiB = 1024 ** 2;
 
 async function startTargets(): Promise<void> {
@@ -93,15 +104,20 @@ async function postgresRound(
 async function mariadbRound(mode: "replicate" | "dump"): Promise<Round> {
   await resetSystems();
   await startTargets();
-  await growMariadb(LIC_SOURCE, LICENSING_DB, MARIADB_MB);
-  const sized = await hostExec(
-    LIC_SOURCE,
-    `mysql -N -B -e "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = '${LICENSING_DB}'"`,
-  );
-  const size = Number(sized.stdout.trim());
+  const pools = new Map<string, number>();
   try {
+    if (MARIADB_POOL_MB > 0) {
+      for (const host of [LIC_SOURCE, LIC_TARGET])
+        pools.set(host, await setMariadbPool(host, MARIADB_POOL_MB));
+    }
+    await growMariadb(LIC_SOURCE, LICENSING_DB, MARIADB_MB);
+    const sized = await hostExec(
+      LIC_SOURCE,
+      `mysql -N -B -e "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = '${LICENSING_DB}'"`,
+    );
+    const size = Number(sized.stdout.trim());
     const round = await runRound({
-      label: `MariaDB ${(size / MiB).toFixed(0)} MiB, ${mode}, workload`,
+      label: `MariaDB ${(size / MiB).toFixed(0)} MiB, ${mode}, workload, buffer pool ${MARIADB_POOL_MB > 0 ? `${MARIADB_POOL_MB} MiB` : "as configured"}`,
       workload: "licensing",
       edit: (w) => {
         w.databases = [{ engine: "mariadb", name: LICENSING_DB, mode }];
@@ -126,6 +142,7 @@ async function mariadbRound(mode: "replicate" | "dump"): Promise<Round> {
   } finally {
     await dropMariadbDocuments(LIC_SOURCE, LICENSING_DB);
     await hostExec(LIC_TARGET, `mysql -e "DROP DATABASE IF EXISTS ${LICENSING_DB}"`);
+    for (const [host, bytes] of pools) await restoreMariadbPool(host, bytes);
   }
 }
 

@@ -1,5 +1,6 @@
 /** Plan edits and host set-ups shared by the replication e2e tests. */
 import { expect } from "vitest";
+import { pgTableChecksums, TAX_DB } from "../../../fixtures/fleet/index.ts";
 import { type PlanEdit, sh } from "./pipeline.ts";
 
 /** The tax database asks for `mode: replicate` explicitly (a failing preflight refuses). */
@@ -20,4 +21,14 @@ export async function restartPostgres(host: string, setting: string): Promise<vo
     `runuser -u postgres -- psql -X -q -c "${setting}" && systemctl restart postgresql`,
   );
   expect(set.code, set.stderr).toBe(0);
+}
+
+/** The tax database holds the same rows on the source and the target (count and checksum per table). */
+export async function expectTaxTablesEqual(): Promise<void> {
+  const [source, target] = await Promise.all([
+    pgTableChecksums("tax-src", TAX_DB),
+    pgTableChecksums("tgt-2", TAX_DB),
+  ]);
+  expect(Object.keys(source)).toContain("public.load_events");
+  expect(target).toEqual(source);
 }
