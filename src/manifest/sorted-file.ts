@@ -89,7 +89,10 @@ export class LineWriter {
     const chunk = `${this.buffered.join("\n")}\n`;
     this.buffered = [];
     this.size = 0;
-    if (!this.gzip.write(chunk)) await new Promise<void>((resolve) => this.gzip.once("drain", resolve));
+    // A file that cannot be written (its directory gone, the disk full) never drains: its error
+    // ends the wait instead of leaving it pending for ever.
+    if (!this.gzip.write(chunk))
+      await Promise.race([new Promise<void>((resolve) => this.gzip.once("drain", resolve)), this.done]);
   }
 
   async close(): Promise<void> {

@@ -139,6 +139,16 @@ describe("manifest file", () => {
     expect((await readFile(target)).subarray(0, 2).toString("hex")).toBe("1f8b");
   });
 
+  it("fails, not hangs, when the file cannot be written", async () => {
+    // Enough lines to fill the compressor's buffers: the write then waits for a drain that a
+    // file that never opened cannot give.
+    const many = Array.from({ length: 40_000 }, (_, i) => file(`/srv/${String(i).padStart(8, "0")}`));
+    const target = join(dir, "no-such-directory", "m.jsonl.gz");
+    await expect(writeManifestFile(target, { hash: "sha256", roots: ["/srv"] }, many)).rejects.toThrow(
+      /ENOENT/,
+    );
+  });
+
   it("digests as it writes with hard-link groups known beforehand, as reading the file does", async () => {
     const target = join(dir, "inline.jsonl.gz");
     const groups = await linkGroupsOf(entries.filter((entry) => entry.nlink > 1));
