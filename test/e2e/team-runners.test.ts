@@ -5,33 +5,18 @@
  * the database with each record's runner and lease generation.
  */
 import { describe, expect, inject, it } from "vitest";
-import type { Fleet } from "../../fixtures/fleet/index.ts";
 import { runCli, startCli } from "./apply-support.ts";
-import {
-  journalRows,
-  type RunnerProcess,
-  startRunner,
-  type TeamDb,
-  waitFor,
-  withTeamState,
-} from "./support/team.ts";
+import { journalRows, startRunner, teamContext, waitFor } from "./support/team.ts";
 
 const skipReason = inject("e2eSkipReason");
 const PLAN = "fleet-city-bureaus";
 
 describe.skipIf(skipReason !== "")("shared state with three runners", () => {
-  let fleet: Fleet;
-  let db: TeamDb;
-  const runners: RunnerProcess[] = [];
-  withTeamState(
-    (f, d) => {
-      fleet = f;
-      db = d;
-    },
-    () => runners,
-  );
+  const team = teamContext();
+  const { runners } = team;
 
   it("refuses a password in --state before connecting", async () => {
+    const { fleet } = team;
     const result = await runCli([
       "status",
       fleet.planFile,
@@ -44,6 +29,7 @@ describe.skipIf(skipReason !== "")("shared state with three runners", () => {
   });
 
   it("splits the plan across runners by the hosts each reaches; two applies at once make one run; status from another desk", async () => {
+    const { fleet, db } = team;
     runners.push(
       startRunner(db, "room-a", ["--hosts", "portal-src", "--lease-seconds", "5"]),
       startRunner(db, "room-b", ["--hosts", "tax-src", "--lease-seconds", "5"]),

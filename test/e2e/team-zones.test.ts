@@ -4,34 +4,18 @@
  * serves egov-extranet leaves the internet portal queued; the internet runner takes it.
  */
 import { describe, expect, inject, it } from "vitest";
-import type { Fleet } from "../../fixtures/fleet/index.ts";
 import { runCli, startCli } from "./apply-support.ts";
-import {
-  journalRows,
-  type RunnerProcess,
-  runnersByWorkload,
-  startRunner,
-  type TeamDb,
-  waitFor,
-  withTeamState,
-} from "./support/team.ts";
+import { journalRows, runnersByWorkload, startRunner, teamContext, waitFor } from "./support/team.ts";
 
 const skipReason = inject("e2eSkipReason");
 const PLAN = "fleet-city-bureaus";
 
 describe.skipIf(skipReason !== "")("runners by network zone", () => {
-  let fleet: Fleet;
-  let db: TeamDb;
-  const runners: RunnerProcess[] = [];
-  withTeamState(
-    (f, d) => {
-      fleet = f;
-      db = d;
-    },
-    () => runners,
-  );
+  const team = teamContext();
+  const { runners } = team;
 
   it("refuses a zone that is not one", async () => {
+    const { db } = team;
     const result = await runCli(["runner", "--state", db.url, "--zone", "moon"], db.env);
     expect(result.exitCode).toBe(64);
     expect(result.stderr).toContain("--zone moon is not a network zone");
@@ -39,6 +23,7 @@ describe.skipIf(skipReason !== "")("runners by network zone", () => {
   });
 
   it("takes only its zone's workloads, of its hosts", async () => {
+    const { fleet, db } = team;
     // Two slots: one runs tax-collection while the other keeps polling, portal-src's queue included.
     const extranet = startRunner(db, "extranet", [
       "--zone",
