@@ -13,7 +13,7 @@ import { startMariadbLoad } from "../../fixtures/fleet/index.ts";
 import { LICENSING_DB } from "../../fixtures/fleet/licensing-db.ts";
 import { runCli } from "./apply-support.ts";
 import { contents, leftovers, query, SOURCE, TARGET } from "./support/mariadb-replication.ts";
-import { apply, finished, journal, type PlanEdit, preparePlan, resetFleet } from "./support/pipeline.ts";
+import { applyUnderLoad, finished, journal, type PlanEdit, resetFleet } from "./support/pipeline.ts";
 
 const skipReason = inject("e2eSkipReason");
 
@@ -35,13 +35,11 @@ describe.skipIf(skipReason !== "")("replication: MariaDB under a write load, thr
   beforeAll(async () => {
     await resetFleet();
     const writer = await startMariadbLoad(SOURCE, LICENSING_DB);
-    const prepared = preparePlan(replicateLicensing);
-    stateDir = prepared.stateDir;
-    planFile = prepared.planFile;
-    const result = await apply(prepared.planFile, stateDir, ["--only", "licensing"]);
-    exitCode = result.exitCode;
-    stderr = String(result.stderr);
-    load = await writer.stop();
+    ({ stateDir, planFile, exitCode, stderr, load } = await applyUnderLoad(
+      writer,
+      replicateLicensing,
+      "licensing",
+    ));
   }, 300_000);
 
   afterAll(async () => {

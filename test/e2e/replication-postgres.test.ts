@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { pgReplicationLeftovers, startPgLoad, TAX_DB } from "../../fixtures/fleet/index.ts";
 import { runCli } from "./apply-support.ts";
-import { apply, finished, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
+import { applyUnderLoad, finished, journal, resetFleet, sh } from "./support/pipeline.ts";
 import { expectTaxTablesEqual, replicateTax, reverseObjects } from "./support/replication.ts";
 
 const skipReason = inject("e2eSkipReason");
@@ -23,13 +23,11 @@ describe.skipIf(skipReason !== "")("replication: PostgreSQL under a write load",
   beforeAll(async () => {
     await resetFleet();
     const writer = await startPgLoad("tax-src", TAX_DB);
-    const prepared = preparePlan(replicateTax);
-    stateDir = prepared.stateDir;
-    planFile = prepared.planFile;
-    const result = await apply(prepared.planFile, stateDir, ["--only", "tax-collection"]);
-    exitCode = result.exitCode;
-    stderr = String(result.stderr);
-    load = await writer.stop();
+    ({ stateDir, planFile, exitCode, stderr, load } = await applyUnderLoad(
+      writer,
+      replicateTax,
+      "tax-collection",
+    ));
   }, 300_000);
 
   afterAll(async () => {

@@ -42,6 +42,17 @@ export function apply(
   );
 }
 
+/** Apply of one workload while `writer` (a load generator already started) keeps writing; the load stops after. */
+export async function applyUnderLoad<Load>(
+  writer: { stop(): Promise<Load> },
+  edit: PlanEdit,
+  workload: string,
+) {
+  const prepared = preparePlan(edit);
+  const result = await apply(prepared.planFile, prepared.stateDir, ["--only", workload]);
+  return { ...prepared, exitCode: result.exitCode, stderr: String(result.stderr), load: await writer.stop() };
+}
+
 export function journal(stateDir: string): JournalRecord[] {
   const text = readFileSync(join(stateDir, "fleet-city-bureaus", "journal.jsonl"), "utf8");
   return text
