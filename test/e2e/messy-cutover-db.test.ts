@@ -158,8 +158,11 @@ describe.skipIf(skipReason !== "")("messy cutover: MariaDB rows inserted and del
   });
 
   it("migrates the database while rows keep coming and going", () => {
-    // The writer really ran all along: about one row less every 10 ms.
-    expect(before - after).toBeGreaterThan(300);
+    // The writer really ran all along: about one row less every 10 ms of the run (a quarter of
+    // that rate at least, as the machine may be busy). A fixed count failed once the apply got
+    // faster than the count assumed.
+    const at = (type: string) => Date.parse(run.records.find((r) => r.type === type)?.at ?? "");
+    expect(before - after).toBeGreaterThan((at("run-end") - at("run-start")) / 40);
     expect(run.exit.code, printed(run)).toBe(0);
     expect(run.records.find((r) => r.type === "workload-end")).toMatchObject({ status: "succeeded" });
   });
