@@ -60,7 +60,7 @@ function lockedError(plan: string, active: ActiveRun | undefined): UserError {
 
 /** Record run-start, create the work rows and queue what is ready; refuse a second apply. */
 export async function startRun(pool: Pool, boss: PgBoss, run: NewRun): Promise<void> {
-  await ensureQueues(boss, run.work);
+  await ensureQueues(pool, boss, run.work);
   try {
     await inPlanTransaction(pool, boss, run.plan, run.runId, async (client) => {
       await client.query(

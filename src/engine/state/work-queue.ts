@@ -7,7 +7,7 @@
  * disagree.
  */
 
-import type { PoolClient } from "pg";
+import type { Pool, PoolClient } from "pg";
 import PgBoss from "pg-boss";
 import type { StateDb } from "./state-db.ts";
 
@@ -57,9 +57,26 @@ export async function startQueue(db: StateDb): Promise<PgBoss> {
   return boss;
 }
 
-export async function ensureQueues(boss: PgBoss, keys: Iterable<QueueKey>): Promise<void> {
-  for (const name of new Set([...keys].map(queueOf))) {
-    if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, retryLimit: 0 });
+/**
+ * Create the queues that do not exist yet. pg-boss creates a queue as a partition of its job
+ * table with a foreign key to its queue table, and two processes creating the same queue at once
+ * deadlock in PostgreSQL (two operators starting `apply` together did); a session advisory lock,
+ * held on our own connection, makes them take turns.
+ */
+export async function ensureQueues(pool: Pool, boss: PgBoss, keys: Iterable<QueueKey>): Promise<void> {
+  const names = new Set([...keys].map(queueOf));
+  const client = await pool.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock(hashtext('migrate-queues'))");
+    try {
+      for (const name of names) {
+        if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, retryLimit: 0 });
+      }
+    } finally {
+      await client.query("SELECT pg_advisory_unlock(hashtext('migrate-queues'))");
+    }
+  } finally {
+    client.release();
   }
 }
 
