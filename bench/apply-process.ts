@@ -1,0 +1,61 @@
+/**
+ * A whole `bin/migrate apply` process as an operator runs it, measured from outside: its wall
+ * time, its peak RSS as the kernel counts it (ru_maxrss of the child, read by python's
+ * getrusage) and when the sampled RSS was highest, so the step running then can be named.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface MeasuredApply {
+  code: number;
+  seconds: number;
+  peakMiB: number;
+  /** When the sampled RSS (every 0.2 s) was highest, in ms since the epoch. */
+  peakAt: number;
+  stderr: string;
+}
+
+const WATCH =
+  "import resource, subprocess, sys, time\n" +
+  "t = time.time(); child = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[1], 'w'))\n" +
+  "top, at = 0, t\n" +
+  "while child.poll() is None:\n" +
+  "  try:\n" +
+  "    rss = int([l for l in open(f'/proc/{child.pid}/status') if l.startswith('VmRSS')][0].split()[1])\n" +
+  "    if rss > top: top, at = rss, time.time()\n" +
+  "  except Exception: pass\n" +
+  "  time.sleep(0.2)\n" +
+  "print(child.returncode, time.time() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, at)";
+
+/**
+ * `migrate apply <plan> --yes --state-dir <stateDir>` with `env` added; `runner` goes before the
+ * binary (e.g. `node --cpu-prof …`).
+ */
+export function measuredApply(
+  binary: string,
+  plan: string,
+  stateDir: string,
+  env: Record<string, string> = {},
+  runner: string[] = [],
+): MeasuredApply {
+  // The child's stderr goes to a file: a pipe nobody reads would stop a long apply.
+  const dir = mkdtempSync(join(tmpdir(), "bench-apply-stderr-"));
+  const errors = join(dir, "stderr");
+  const run = spawnSync(
+    "python3",
+    ["-c", WATCH, errors, ...runner, binary, "apply", plan, "--yes", "--state-dir", stateDir],
+    { encoding: "utf8", env: { ...process.env, ...env } },
+  );
+  const [code, seconds, kib, at] = run.stdout.trim().split(" ").map(Number);
+  const stderr = readFileSync(errors, "utf8");
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    code: code ?? -1,
+    seconds: seconds ?? 0,
+    peakMiB: (kib ?? 0) / 1024,
+    peakAt: (at ?? 0) * 1000,
+    stderr,
+  };
+}
