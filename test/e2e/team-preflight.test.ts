@@ -15,7 +15,7 @@ import type { PlanInput } from "../../src/plan/schema.ts";
 import { derivePlan } from "../support/reliability/derived-plan.ts";
 import { runCli } from "./apply-support.ts";
 import { loginAs } from "./support/messy-fleet.ts";
-import { journalRows, startRunner, stopRunner, teamContext } from "./support/team.ts";
+import { journalRows, startRunner, stopRunner, teamContext, waitFor } from "./support/team.ts";
 
 const skipReason = inject("e2eSkipReason");
 
@@ -58,7 +58,9 @@ describe.skipIf(skipReason !== "")("apply's preflight with shared state", () => 
 
   it("refuses an untrusted host key from the desk as a local apply does, nothing enqueued", async () => {
     // A runner is up: had anything been queued, it would have taken it.
-    runners.push(startRunner(team.db, "room-a", ["--hosts", "portal-src"]));
+    const runner = startRunner(team.db, "room-a", ["--hosts", "portal-src"]);
+    runners.push(runner);
+    await waitFor(async () => runner.output().includes("serving"), "the runner to serve its queues");
     const derived = derivePlan({ workloads: ["portal"], name: "team-trust", edit: unpinned });
     const knownHosts = join(derived.dir, "known_hosts");
     writeFileSync(knownHosts, "");

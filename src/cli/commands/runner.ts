@@ -94,10 +94,12 @@ export async function run(options: RunnerCommandOptions = {}): Promise<number> {
   try {
     await withStateDb(url, async (db, queue) => {
       const reach = `${hosts ? `hosts ${hosts.join(", ")}` : "every host"}${zone ? ` in zone ${zone}` : ""}`;
+      const boss = await queue();
+      // Said once the queue is started: from here on, work sent to its queues is taken.
       log(`serving ${reach} from ${url.display}`);
       await runRunner({
         db,
-        boss: await queue(),
+        boss,
         name,
         hosts,
         zone,
