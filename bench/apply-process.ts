@@ -59,3 +59,18 @@ export function measuredApply(
     stderr,
   };
 }
+
+/** Seconds each step of `plan` took, from the journal's start and finish records. */
+export function stepSeconds(stateDir: string, plan: string): Record<string, number> {
+  const text = readFileSync(join(stateDir, plan, "journal.jsonl"), "utf8");
+  const started = new Map<string, number>();
+  const result: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const record = JSON.parse(line) as { type: string; key?: string; at: string };
+    if (record.type === "step-start" && record.key) started.set(record.key, Date.parse(record.at));
+    if (record.type === "step-finish" && record.key && started.has(record.key))
+      result[record.key.split("/")[1]!] = (Date.parse(record.at) - started.get(record.key)!) / 1000;
+  }
+  return result;
+}

@@ -21,7 +21,7 @@ import { performance } from "node:perf_hooks";
 import { stringify } from "yaml";
 import { hostExec } from "../fixtures/fleet/host-exec.ts";
 import { readFleet } from "../fixtures/fleet/index.ts";
-import { measuredApply } from "./apply-process.ts";
+import { measuredApply, stepSeconds } from "./apply-process.ts";
 import { benchPlanInput } from "./transfer-context.ts";
 
 const DIR = "/opt/migrate-whole";
@@ -134,13 +134,16 @@ export async function run(): Promise<void> {
     );
     const ours = measuredApply(binary, plan, join(dir, "state"));
     if (ours.code !== 0) throw new Error(`migrate apply of ${tree} exited ${ours.code}: ${ours.stderr}`);
+    const steps = Object.entries(stepSeconds(join(dir, "state"), "bench-whole"))
+      .map(([step, seconds]) => `${step} ${seconds.toFixed(1)} s`)
+      .join(", ");
     rmSync(dir, { recursive: true, force: true });
 
     const after = await byHand(config, tree, `${tree}-hand-2`);
     const pipe = (before.pipe + after.pipe) / 2;
     const sums = (before.sums + after.sums) / 2;
     console.log(
-      `  ${shape.name}: ${files} files, ${(bytes / MiB).toFixed(0)} MiB | by hand: tar pipe ${before.pipe.toFixed(1)} / ${after.pipe.toFixed(1)} s + sha256sum of both ${before.sums.toFixed(1)} / ${after.sums.toFixed(1)} s | migrate apply ${ours.seconds.toFixed(1)} s, peak RSS ${ours.peakMiB.toFixed(0)} MiB => ${(ours.seconds / (pipe + sums)).toFixed(2)}x the pipe plus checksums (target <= 1.2x), ${(ours.seconds / pipe).toFixed(2)}x the pipe alone; load ${load()}`,
+      `  ${shape.name}: ${files} files, ${(bytes / MiB).toFixed(0)} MiB | by hand: tar pipe ${before.pipe.toFixed(1)} / ${after.pipe.toFixed(1)} s + sha256sum of both ${before.sums.toFixed(1)} / ${after.sums.toFixed(1)} s | migrate apply ${ours.seconds.toFixed(1)} s, peak RSS ${ours.peakMiB.toFixed(0)} MiB (${steps}) => ${(ours.seconds / (pipe + sums)).toFixed(2)}x the pipe plus checksums (target <= 1.2x), ${(ours.seconds / pipe).toFixed(2)}x the pipe alone; load ${load()}`,
     );
     await Promise.all(["tgt-1", "portal-src"].map((host) => onHost(host, `rm -rf ${tree} ${tree}-*`)));
   }
