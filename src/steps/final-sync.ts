@@ -30,8 +30,9 @@ import { streamDump } from "./db/stream-dump.ts";
 import type { CutoverInput } from "./inputs.ts";
 import { restoreDatabase, rewriteBackupDir } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
-
 import { ensureStaging, latestManifestFile, manifestPath, QUICK_MS, savedDurably } from "./support.ts";
+import { syncedTree } from "./synced-tree.ts";
+import { hashOnTarget, type TreeComparison, vouchedListing, withHashes } from "./target-tree.ts";
 import type { StepContext } from "./types.ts";
 
 /** Fresh hashes for the changed files, in path order; a file gone meanwhile has none and is left out. */
@@ -77,7 +78,9 @@ export async function syncFiles(
   context: StepContext,
   source: Remote,
   target: Remote,
-): Promise<{ files: FinalFiles; manifest: string; totals: ManifestSummary }> {
+  /** `verify: { full: true }`: the target is hashed whole after the sync, so plan as before. */
+  full = false,
+): Promise<{ files: FinalFiles; manifest: string; totals: ManifestSummary; tree?: TreeComparison }> {
   const { signal } = context;
   // The downtime clock runs: both hosts list at once (metadata only, each to a sorted file on disk).
   const treeBytes = context.outputsOf("snapshot")?.bytes ?? 0;
@@ -94,6 +97,13 @@ export async function syncFiles(
     input.paths,
   );
   sourceListed.catch(() => {});
+  // Unless the target is hashed whole afterwards, this listing is the only one of the target:
+  // joined with the evidence of what was hashed there, and the rest hashed there too.
+  const vouchedFile = join(context.workDir, "target-vouched.jsonl");
+  const targetSide = full
+    ? undefined
+    : targetListed.then(() => vouchedListing(context, targetFile, vouchedFile, target.host, input.hash));
+  targetSide?.catch(() => {});
   // Read (and its digest checked) while both hosts list.
   const snapshot = await latestManifestFile(context, ["snapshot"], input.workload);
   await sourceListed;
@@ -108,34 +118,46 @@ export async function syncFiles(
     if (entry.type === "file" && entry.hash === undefined) changed.push(entry);
     if (entry.type === "file" && entry.nlink > 1) linked.push(entry);
   }
-  const hashed = await collectManifest(source, needHash, {
-    mode: "list",
-    hash: input.hash,
-    signal,
-    timeoutMs: hashDeadlineMs(totalBytes(changed)),
-    idleTimeoutMs: hashStallMs(largestFile(changed)),
-  });
+  const there = await targetSide;
+  // Both hosts hash at once: the source what changed, the target what no evidence vouches for.
+  const [hashed, targetHashes] = await Promise.all([
+    collectManifest(source, needHash, {
+      mode: "list",
+      hash: input.hash,
+      signal,
+      timeoutMs: hashDeadlineMs(totalBytes(changed)),
+      idleTimeoutMs: hashStallMs(largestFile(changed)),
+    }),
+    there && hashOnTarget(target, there.unvouched, input.hash, signal),
+  ]);
   const fresh = new Map(hashed.map((entry) => [entry.path, entry]));
   const finalFile = await manifestPath(context, "final");
   // A file that vanished between listing and hashing is left out, like in the snapshot; if it
   // was hard-linked, the groups are read from the written file instead.
-  const vanished = linked.some((entry) => entry.hash === undefined && !fresh.has(entry.path));
+  const gone = (entry: ManifestEntry) => entry.hash === undefined && !fresh.has(entry.path);
+  const vanished = linked.some(gone);
   const writer = new ManifestWriter(
     finalFile,
     { hash: input.hash, roots: input.paths },
     vanished || (await linkGroupsOf(linked)),
   );
   await targetListed;
+  const exact = there && {
+    want: await linkGroupsOf(linked.filter((entry) => !gone(entry))),
+    have: await linkGroupsOf(there.linked),
+  };
   // One pass writes the final manifest and plans the delta against the target's listing.
   const rewritten = new Set(input.rewrites.map((rewrite) => rewrite.file));
   const delta = await planDeltaOf(
     writing(withFresh(carried(snapshot.entries(), readEntries(sourceFile), []), fresh), writer),
-    readEntries(targetFile),
+    targetHashes ? withHashes(readEntries(vouchedFile), targetHashes) : readEntries(targetFile),
     rewritten,
+    exact,
   );
   const final = await savedDurably(context, await writer.close());
   await rm(sourceFile, { force: true });
   await rm(targetFile, { force: true });
+  await rm(vouchedFile, { force: true });
   const outside = delta.remove.filter((path) => !insideRoots(path, input.paths));
   if (outside.length > 0)
     throw new BugError(`refusing to delete outside the workload's paths: ${outside[0]}`);
@@ -184,7 +206,18 @@ export async function syncFiles(
       replacements,
     })),
   };
-  return { files, manifest: finalFile, totals: final };
+  const tree =
+    there &&
+    (await syncedTree(
+      input,
+      context,
+      finalFile,
+      final,
+      new Map(files.rewrites.map((rewrite) => [rewrite.file, rewrite.after])),
+      there.unvouched.length,
+      sent.changedDuringTransfer,
+    ));
+  return { files, manifest: finalFile, totals: final, ...(tree ? { tree } : {}) };
 }
 
 /**
