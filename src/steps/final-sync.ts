@@ -30,7 +30,14 @@ import { streamDump } from "./db/stream-dump.ts";
 import type { CutoverInput } from "./inputs.ts";
 import { restoreDatabase, rewriteBackupDir } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
-import { ensureStaging, latestManifestFile, manifestPath, QUICK_MS, savedDurably } from "./support.ts";
+import {
+  digestChecked,
+  ensureStaging,
+  manifestPath,
+  QUICK_MS,
+  savedDurably,
+  snapshotManifestUnchecked,
+} from "./support.ts";
 import { syncedTree } from "./synced-tree.ts";
 import { hashOnTarget, type TreeComparison, vouchedListing, withHashes } from "./target-tree.ts";
 import type { StepContext } from "./types.ts";
@@ -104,8 +111,8 @@ export async function syncFiles(
     ? undefined
     : targetListed.then(() => vouchedListing(context, targetFile, vouchedFile, target.host, input.hash));
   targetSide?.catch(() => {});
-  // Read (and its digest checked) while both hosts list.
-  const snapshot = await latestManifestFile(context, ["snapshot"], input.workload);
+  // Its digest is checked in the first pass over it, before anything changes.
+  const { manifest: snapshot, digest } = await snapshotManifestUnchecked(context, input.workload);
   await sourceListed;
   // Only what the stat evidence says changed since the snapshot is hashed (rsync's and git's
   // quick check); the rest keeps its snapshot hash.
@@ -114,7 +121,7 @@ export async function syncFiles(
   // The hard-linked files as listed: their groups let the final manifest be digested as it is
   // written, instead of read twice more.
   const linked: ManifestEntry[] = [];
-  for await (const entry of carryHashes(snapshot.entries(), readEntries(sourceFile), needHash)) {
+  for await (const entry of carryHashes(digestChecked(snapshot, digest), readEntries(sourceFile), needHash)) {
     if (entry.type === "file" && entry.hash === undefined) changed.push(entry);
     if (entry.type === "file" && entry.nlink > 1) linked.push(entry);
   }
