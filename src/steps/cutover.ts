@@ -38,7 +38,8 @@ import {
   teardownReplications,
   verifyCounts,
 } from "./cutover-replication.ts";
-import { moveDatabases, syncFiles } from "./final-sync.ts";
+import { moveDatabases } from "./final-databases.ts";
+import { syncFiles } from "./final-sync.ts";
 import { carryBack, refuseDiscarding, reserveReverse } from "./reverse-replication.ts";
 import { startServices, stopServices } from "./services.ts";
 import { compareTargetTree } from "./target-tree.ts";

@@ -1,43 +1,29 @@
 /**
- * The final delta sync inside the cutover, with the source frozen, in two parts the cutover
- * journals apart. Files: list the source again, hash only what changed since the snapshot,
- * delete on the target what the source no longer has, send what differs, re-apply rewrites the
- * source changed. Databases: each moved again as a fresh dump restored on the target, with row
- * counts equal to the dump's own (counted inside the dump's snapshot).
+ * The final delta sync of the files inside the cutover, with the source frozen (its databases:
+ * final-databases.ts). List both hosts once, hash on the source only what changed since the
+ * snapshot and on the target only what no evidence vouches for, delete on the target what the
+ * source no longer has, send what differs there, re-apply rewrites the source changed.
  */
 
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { BugError, RemoteError } from "../errors.ts";
+import { BugError } from "../errors.ts";
 import { collectManifest } from "../manifest/collect.ts";
 import { collectToFile } from "../manifest/collect-file.ts";
-import { type ManifestEntry, totalBytes } from "../manifest/model.ts";
+import { type HashAlgorithm, type ManifestEntry, totalBytes } from "../manifest/model.ts";
 import { nulList } from "../manifest/script.ts";
 import { linkGroupsOf, type ManifestSummary, ManifestWriter, readEntries } from "../manifest/store.ts";
 import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { type Carried, carried, carryHashes, insideRoots, planDeltaOf } from "../transfer/delta.ts";
-import { chunkStore } from "../transfer/dump-delta.ts";
-import { ProgressTracker } from "../transfer/meter.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
-import type { DatabaseSnapshot } from "./contracts.ts";
-import type { FinalDatabase, FinalFiles } from "./cutover-checkpoint.ts";
-import { databaseSize } from "./db/engines.ts";
-import { parseRowCounts } from "./db/postgres.ts";
-import { streamDump } from "./db/stream-dump.ts";
+import type { FinalFiles } from "./cutover-checkpoint.ts";
 import type { CutoverInput } from "./inputs.ts";
-import { restoreDatabase, rewriteBackupDir } from "./reconfigure.ts";
+import { rewriteBackupDir } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
-import {
-  digestChecked,
-  ensureStaging,
-  manifestPath,
-  QUICK_MS,
-  savedDurably,
-  snapshotManifestUnchecked,
-} from "./support.ts";
+import { digestChecked, manifestPath, savedDurably, snapshotManifestUnchecked } from "./support.ts";
 import { syncedTree } from "./synced-tree.ts";
 import { hashOnTarget, type TreeComparison, vouchedListing, withHashes } from "./target-tree.ts";
 import type { StepContext } from "./types.ts";
@@ -78,6 +64,23 @@ export function metadataListing(context: StepContext) {
     workDir: context.workDir,
     digest: false,
   } as const;
+}
+
+/** Hash on the source what the quick check says changed: `changed`, at `paths`. */
+export function hashChanged(
+  source: Remote,
+  paths: readonly string[],
+  changed: readonly ManifestEntry[],
+  hash: HashAlgorithm,
+  signal: AbortSignal,
+): Promise<ManifestEntry[]> {
+  return collectManifest(source, paths, {
+    mode: "list",
+    hash,
+    signal,
+    timeoutMs: hashDeadlineMs(totalBytes(changed)),
+    idleTimeoutMs: hashStallMs(largestFile(changed)),
+  });
 }
 
 export async function syncFiles(
@@ -128,13 +131,7 @@ export async function syncFiles(
   const there = await targetSide;
   // Both hosts hash at once: the source what changed, the target what no evidence vouches for.
   const [hashed, targetHashes] = await Promise.all([
-    collectManifest(source, needHash, {
-      mode: "list",
-      hash: input.hash,
-      signal,
-      timeoutMs: hashDeadlineMs(totalBytes(changed)),
-      idleTimeoutMs: hashStallMs(largestFile(changed)),
-    }),
+    hashChanged(source, needHash, changed, input.hash, signal),
     there && hashOnTarget(target, there.unvouched, input.hash, signal),
   ]);
   const fresh = new Map(hashed.map((entry) => [entry.path, entry]));
@@ -225,88 +222,4 @@ export async function syncFiles(
       sent.changedDuringTransfer,
     ));
   return { files, manifest: finalFile, totals: final, ...(tree ? { tree } : {}) };
-}
-
-/**
- * Once the final dumps are restored no dump is needed any more (a rollback keeps the source's
- * own database, a later run dumps afresh): staging keeps no copy of the data it moved.
- */
-async function removeDumps(
-  input: CutoverInput,
-  signal: AbortSignal,
-  source: Remote,
-  target: Remote,
-): Promise<void> {
-  const files = input.databases.flatMap((db) => [db.dumpFile, db.finalDumpFile]);
-  await Promise.all([
-    source.check(sh`rm -f -- ${files}`, { signal, timeoutMs: QUICK_MS }),
-    // The target's chunk store (transfer/dump-delta.ts) holds the same data in pieces.
-    target.check(sh`rm -rf -- ${files} ${chunkStore(input.stagingDir)}`, { signal, timeoutMs: QUICK_MS }),
-  ]);
-}
-
-export async function moveDatabases(
-  input: CutoverInput,
-  context: StepContext,
-  source: Remote,
-  target: Remote,
-): Promise<FinalDatabase[]> {
-  const { signal } = context;
-  const result: FinalDatabase[] = [];
-  if (input.databases.length === 0) return result;
-  await ensureStaging(target, input.stagingDir, signal);
-  const tracker = new ProgressTracker(0, input.databases.length, (progress) => context.progress(progress));
-  for (const db of input.databases) {
-    const file = db.finalDumpFile;
-    const countsFile = `${file}.counts`;
-    const sizeBytes = await databaseSize(source, db, signal);
-    const dumped = await streamDump(source, target, db, file, {
-      signal,
-      throttle: context.throttle,
-      onBytes: (n) => tracker.addBytes(n),
-      sizeBytes,
-      countsFile,
-      stagingDir: input.stagingDir,
-      hash: input.hash,
-    });
-    // The counts of the very snapshot dumped: the counts the target must have exactly.
-    const counted = await source.check(sh`cat -- ${countsFile} && rm -f -- ${countsFile}`, {
-      signal,
-      timeoutMs: QUICK_MS,
-    });
-    const sourceCounts = parseRowCounts(counted.stdout);
-    const snap: DatabaseSnapshot = {
-      engine: db.engine,
-      name: db.name,
-      dumpFile: file,
-      dumpSha256: dumped.sha256,
-      rowCounts: sourceCounts,
-    };
-    const counts = await restoreDatabase(target, db, snap, file, signal, dumped.bytes);
-    const differ = Object.keys({ ...sourceCounts, ...counts }).filter(
-      (table) => sourceCounts[table] !== counts[table],
-    );
-    if (differ.length > 0) {
-      throw new RemoteError(
-        "remote",
-        `row counts of ${db.name} differ after the final restore: ${differ.join(", ")}`,
-        {
-          host: target.host,
-          command: "row counts",
-          exitCode: null,
-        },
-      );
-    }
-    tracker.addFiles(1);
-    result.push({
-      name: db.name,
-      rowCounts: counts,
-      dumpBytes: dumped.sent,
-      dumpSize: dumped.bytes,
-      dumpBytesReused: dumped.reused,
-    });
-  }
-  tracker.flush();
-  await removeDumps(input, signal, source, target);
-  return result;
 }
