@@ -108,7 +108,8 @@ if [ -n "$SORTED" ]; then
   else
     printf '${SORTED_MARKER}\\000'
     xattrs
-    LC_ALL=C sort -z -- "$SORTED"
+    # A sort that fails (its temporary disk full) would leave entries out: a failed listing.
+    LC_ALL=C sort -z -- "$SORTED" || exit ${LISTING_FAILED_EXIT}
     printf '${HASHES_MARKER}\\000'
     exit 0
   fi

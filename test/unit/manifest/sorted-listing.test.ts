@@ -135,4 +135,23 @@ describe("tree listings sorted on the host", () => {
       process.env.PATH = path;
     }
   });
+
+  it("fails the listing, never shortens it, when the host's sort fails midway", async () => {
+    const bin = join(root, "full-bin");
+    await mkdir(bin);
+    await writeFile(
+      join(bin, "sort"),
+      '#!/bin/sh\ncase "$*" in *" -- "*) echo "sort: write failed: /tmp/sortQ: No space left on device" >&2; exit 2 ;; esac\nexec /usr/bin/sort "$@"\n',
+    );
+    await chmod(join(bin, "sort"), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      await expect(listed(plain, work)).rejects.toThrow(
+        /listing the workload's paths .* failed: .*No space left/,
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+  });
 });
