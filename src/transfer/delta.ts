@@ -102,12 +102,13 @@ export async function planDelta(
   snapshot: Sorted<ManifestEntry>,
   targetListing: Sorted<ManifestEntry>,
   rewritten: ReadonlySet<string>,
+  exact?: ExactTarget,
 ): Promise<DeltaPlan> {
   const pairs = async function* () {
     for await (const { left: entry, right: before } of mergeJoin(final, snapshot, byPath))
       if (entry !== undefined) yield before === undefined ? { entry } : { entry, before };
   };
-  return planDeltaOf(pairs(), targetListing, rewritten);
+  return planDeltaOf(pairs(), targetListing, rewritten, exact);
 }
 
 /**
