@@ -115,43 +115,39 @@ describe("tree listings sorted on the host", () => {
     expect(entries.map((entry) => entry.path)).toContain(join(odd, "one\u0001two"));
   });
 
-  it("falls back to the unsorted output on a host whose sort has no -z", async () => {
-    const bin = join(root, "old-bin");
+  /** Runs `body` with a `sort` of `script` (a shell body) first on PATH, as an older host's. */
+  async function withSort(name: string, script: string, body: () => Promise<void>): Promise<void> {
+    const bin = join(root, name);
     await mkdir(bin);
-    await writeFile(
-      join(bin, "sort"),
-      '#!/bin/sh\nfor a; do [ "$a" = -z ] && { echo "sort: invalid option -- z" >&2; exit 2; }; done\nexec /usr/bin/sort "$@"\n',
-    );
+    await writeFile(join(bin, "sort"), `#!/bin/sh\n${script}\nexec /usr/bin/sort "$@"\n`);
     await chmod(join(bin, "sort"), 0o755);
     const path = process.env.PATH;
     process.env.PATH = `${bin}:${path}`;
     try {
+      await body();
+    } finally {
+      process.env.PATH = path;
+    }
+  }
+
+  it("falls back to the unsorted output on a host whose sort has no -z", async () => {
+    const noZ = 'for a; do [ "$a" = -z ] && { echo "sort: invalid option -- z" >&2; exit 2; }; done';
+    await withSort("old-bin", noZ, async () => {
       const { entries, sorted } = await listed(plain, work);
       expect(sorted).toBe(false);
       const paths = entries.map((entry) => entry.path);
       expect(paths).toEqual([...paths].sort(comparePaths));
       expect(paths).toHaveLength(NAMES.length + 6);
-    } finally {
-      process.env.PATH = path;
-    }
+    });
   });
 
   it("fails the listing, never shortens it, when the host's sort fails midway", async () => {
-    const bin = join(root, "full-bin");
-    await mkdir(bin);
-    await writeFile(
-      join(bin, "sort"),
-      '#!/bin/sh\ncase "$*" in *" -- "*) echo "sort: write failed: /tmp/sortQ: No space left on device" >&2; exit 2 ;; esac\nexec /usr/bin/sort "$@"\n',
-    );
-    await chmod(join(bin, "sort"), 0o755);
-    const path = process.env.PATH;
-    process.env.PATH = `${bin}:${path}`;
-    try {
+    const full =
+      'case "$*" in *" -- "*) echo "sort: write failed: /tmp/sortQ: No space left on device" >&2; exit 2 ;; esac';
+    await withSort("full-bin", full, async () => {
       await expect(listed(plain, work)).rejects.toThrow(
         /listing the workload's paths .* failed: .*No space left/,
       );
-    } finally {
-      process.env.PATH = path;
-    }
+    });
   });
 });
