@@ -9,6 +9,7 @@
  *      the target's tree (target <= 1.2x rsync's time).
  * Sizes: SCALE_FILES (default 10000,100000; add 1000000 for the long run). MIGRATE_BIN runs
  * another build of migrate (an older checkout's bin/migrate) for before/after figures.
+ * SCALE_CPU_PROF=<dir> profiles the cutover run; SCALE_KEEP_STATE=1 keeps its run logs.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -166,7 +167,9 @@ export async function run(): Promise<void> {
     console.log(
       `    migrate downtime (cutover) ${downtime.toFixed(2)} s = ${(downtime / rsyncSeconds).toFixed(2)}x rsync's time (target <= 1.2x)`,
     );
-    rmSync(dir, { recursive: true, force: true });
+    // SCALE_KEEP_STATE=1 keeps the state directory: its run logs time every remote command.
+    if (process.env.SCALE_KEEP_STATE) console.log(`    state kept in ${state}`);
+    else rmSync(dir, { recursive: true, force: true });
     await onHost("tgt-1", `rm -rf ${TREE} ${TREE}-rsync`);
     await onHost("portal-src", `rm -rf ${TREE}`);
   }

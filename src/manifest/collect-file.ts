@@ -7,7 +7,13 @@ import { type CollectOptions, refuseUnhashed, runManifestScript } from "./collec
 import { comparePaths, type HashAlgorithm, type ManifestEntry } from "./model.ts";
 import { ManifestParser } from "./parse.ts";
 import { SortedWriter } from "./sorted-file.ts";
-import { entrySorter, type ManifestSummary, writeManifestFile } from "./store.ts";
+import {
+  entrySorter,
+  type ManifestHeader,
+  type ManifestSummary,
+  ManifestWriter,
+  writeManifestFile,
+} from "./store.ts";
 
 /** Collect `paths` in `tree` mode into the manifest file `file`; returns its totals and digest. */
 export async function collectToFile(
@@ -28,21 +34,28 @@ export async function collectToFile(
     compare: comparePaths,
     workDir: options.workDir,
   });
+  const hash = options.hash === "none" ? "sha256" : options.hash;
+  const header: ManifestHeader = { hash, roots: [...roots] };
+  // Sorted on the host (a metadata-only listing): entries go straight to the file, in order.
+  const inOrder = new InOrder(() => new ManifestWriter(file, header, options.digest ?? true));
   const parser = new ManifestParser(options.hash !== "none", {
-    entry: (entry) => entries.add(entry),
+    entry: (entry) => (parser.sorted ? inOrder.add(entry) : entries.add(entry)),
     hash: (path, hex) => hashes.add([path, hex]),
   });
   const drain = async () => {
+    await inOrder.settle();
     await entries.settle();
     await hashes.settle();
   };
-  const stderr = await runManifestScript(remote, paths, "tree", { ...options, mode: "tree" }, parser, drain);
+  const sorted = options.hash === "none";
+  const collect = { ...options, mode: "tree", sorted } as const;
+  const stderr = await runManifestScript(remote, paths, "tree", collect, parser, drain);
   const xattrs = parser.finishStream();
+  if (parser.sorted) return inOrder.close();
   const unhashed: string[] = [];
   const hashed = options.hash !== "none";
   const joined = joinHashes(entries.sorted(), hashes.sorted(), xattrs, hashed, unhashed);
-  const hash = options.hash === "none" ? "sha256" : options.hash;
-  const summary = await writeManifestFile(file, { hash, roots: [...roots] }, joined, options.digest ?? true);
+  const summary = await writeManifestFile(file, header, joined, options.digest ?? true);
   if (unhashed.length > 0) await refuseUnhashed(remote, unhashed, { ...options, mode: "tree" }, stderr);
   return summary;
 }
@@ -72,5 +85,38 @@ async function* joinHashes(
     const attributes = xattrs.get(entry.path);
     if (attributes !== undefined) entry.xattrs = attributes;
     yield entry;
+  }
+}
+
+/**
+ * Entries that arrive in path order, written as they come. A path listed twice (roots that
+ * overlap) keeps its later entry, as the sorter would.
+ */
+class InOrder {
+  private writer: ManifestWriter | undefined;
+  private held: ManifestEntry | undefined;
+  private ready: ManifestEntry[] = [];
+
+  constructor(private readonly open: () => ManifestWriter) {}
+
+  add(entry: ManifestEntry): void {
+    if (this.held !== undefined && this.held.path !== entry.path) this.ready.push(this.held);
+    this.held = entry;
+  }
+
+  async settle(): Promise<void> {
+    const ready = this.ready;
+    if (ready.length === 0) return;
+    this.ready = [];
+    this.writer ??= this.open();
+    for (const entry of ready) await this.writer.add(entry);
+  }
+
+  async close(): Promise<ManifestSummary> {
+    if (this.held !== undefined) this.ready.push(this.held);
+    this.held = undefined;
+    await this.settle();
+    this.writer ??= this.open();
+    return this.writer.close();
   }
 }

@@ -33,6 +33,8 @@ export interface CollectOptions {
   rootLinks?: "refuse" | "follow";
   /** `list` mode: the workload's paths; a listed root is read through a symlink like in `tree`. */
   roots?: readonly string[];
+  /** A metadata-only `tree` listing sorted on the host where it can be (script.ts). */
+  sorted?: boolean;
 }
 
 const BECOME_HINT =
@@ -86,7 +88,7 @@ export async function runManifestScript(
   parser: ManifestParser,
   drain?: () => Promise<void>,
 ): Promise<string> {
-  const command = manifestCommand(mode, options.hash, options.rootLinks ?? "follow");
+  const command = manifestCommand(mode, options.hash, options.rootLinks ?? "follow", options.sorted);
   const handle = await remote.stream(command, {
     signal: options.signal,
     timeoutMs: options.timeoutMs,

@@ -5,7 +5,7 @@
 
 import { isUtf8 } from "node:buffer";
 import { comparePaths, type EntryType, type ManifestEntry } from "./model.ts";
-import { HASHES_MARKER, NO_XATTRS_MARKER, XATTRS_MARKER } from "./script.ts";
+import { HASHES_MARKER, NO_XATTRS_MARKER, SORTED_MARKER, XATTRS_MARKER } from "./script.ts";
 
 const TYPES: Record<string, EntryType> = {
   f: "file",
@@ -143,7 +143,55 @@ export class ManifestParser {
     if (start < chunk.length) this.pending.push(Buffer.from(chunk.subarray(start)));
   }
 
+  /** Sorted output (script.ts): entries arrive in path order, attributes known before them. */
+  sorted = false;
+  private stage: "first" | "attrs" | "dump" | "records" | "end" = "first";
+  private last: string | undefined;
+
+  private sortedField(text: string): void {
+    if (this.stage === "attrs" && (text === XATTRS_MARKER || text === NO_XATTRS_MARKER)) {
+      this.xattrsKnown = text === XATTRS_MARKER;
+      this.stage = this.xattrsKnown ? "dump" : "records";
+    } else if (this.stage === "dump") {
+      this.xattrs = parseXattrs(text);
+      this.stage = "records";
+    } else if (this.stage === "records" && text === HASHES_MARKER) {
+      this.stage = "end";
+      this.inHashes = true;
+      this.xattrsDone = true;
+    } else if (this.stage === "records") {
+      const first = text.indexOf("\u0001");
+      const second = text.indexOf("\u0001", first + 1);
+      if (first === -1 || second === -1)
+        throw new ManifestParseError(`bad sorted record ${JSON.stringify(text.slice(0, 80))}`);
+      const path = text.slice(0, first);
+      if (this.last !== undefined && comparePaths(this.last, path) > 0)
+        throw new ManifestParseError(
+          `the host's listing is not in byte order: ${JSON.stringify(path)} after ${JSON.stringify(this.last)}`,
+        );
+      this.last = path;
+      const entry = parseMeta(text.slice(first + 1, second), path, text.slice(second + 1));
+      if (entry === undefined) return;
+      const xattrs = this.xattrs.get(path);
+      if (xattrs !== undefined) entry.xattrs = xattrs;
+      if (this.sink) this.sink.entry(entry);
+      else this.entries.set(path, entry);
+    } else
+      throw new ManifestParseError(`unexpected field in sorted output ${JSON.stringify(text.slice(0, 80))}`);
+  }
+
   private field(text: string): void {
+    if (this.sorted) {
+      this.sortedField(text);
+      return;
+    }
+    if (this.stage === "first") {
+      this.stage = "attrs";
+      if (text === SORTED_MARKER) {
+        this.sorted = true;
+        return;
+      }
+    }
     if (this.xattrsDone) throw new ManifestParseError("manifest output goes on after its xattr section");
     if (this.xattrsNext) {
       this.xattrs = parseXattrs(text);

@@ -7,6 +7,14 @@
  * `<hex>  <path>\0` per regular file, then `#xattrs` and getfattr's dump as one field (or
  * `#noxattrs` without getfattr). parse.ts reads it. The tree is walked once for metadata,
  * readability and attributes (hashing walks it again for the files).
+ *
+ * Sorted (a metadata-only tree listing, when asked): the field `#sorted`, the attributes section,
+ * then one field `<path>\1<meta>\1<symlink target>` per entry, sorted by `LC_ALL=C sort -z` —
+ * byte order, which is the manifest's order (UTF-8 byte order = comparePaths) — then `#hashes`.
+ * The orchestrator then sorts nothing. Whole records sort by path only while no path holds a
+ * \1 byte (then the path's end, \1, sorts before any byte a longer path goes on with); a record
+ * with more than two \1 bytes (in its name or link target), or a host whose sort has no -z,
+ * gets the unsorted output instead.
  */
 import { type ShellCommand, sh } from "../remote/shell.ts";
 import type { HashAlgorithm } from "./model.ts";
@@ -22,6 +30,8 @@ export const ROOT_SYMLINK_EXIT = 5;
 /** Exit status when find reported an error other than an entry vanishing; stderr holds it. */
 export const LISTING_FAILED_EXIT = 6;
 export const HASHES_MARKER = "#hashes";
+/** First field of sorted output: attributes, then one `path\1meta\1link` field per entry, in order. */
+export const SORTED_MARKER = "#sorted";
 /** Then one field: getfattr's text dump (names, hex values) of every entry that has any. */
 export const XATTRS_MARKER = "#xattrs";
 /** Instead of XATTRS_MARKER: the host has no getfattr, so ACLs and xattrs are not known. */
@@ -47,7 +57,13 @@ fi
 # run (the shell's pid: xargs may start several), every file this login cannot read and every
 # directory it cannot list; and it feeds every entry to getfattr, which reads the extended
 # attributes meanwhile, through a FIFO this shell holds open until the walk is done.
-export FMT='%y %s %m %U %G %T@ %C@ %D %i %n\\0%p\\0%l\\0' UNREADABLE="$list.u" ATTRS=/dev/null
+META='%y %s %m %U %G %T@ %C@ %D %i %n'
+export FMT="$META\\0%p\\0%l\\0" UNREADABLE="$list.u" ATTRS=/dev/null
+SORTED=
+if [ "$4" = sorted ] && [ "$(printf 'b\\000a\\000' | LC_ALL=C sort -z 2>/dev/null | tr '\\000' ,)" = a,b, ]; then
+  SORTED="$list.s"
+  FMT="%p\\001$META\\001%l\\0"
+fi
 if command -v getfattr >/dev/null 2>&1; then
   ATTRS="$list.p"
   mkfifo "$ATTRS" || exit 70
@@ -56,8 +72,21 @@ if command -v getfattr >/dev/null 2>&1; then
   exec 5> "$ATTRS"
 fi
 # Sockets cannot be archived; leave them out of the manifest rather than fail later.
-xargs -0 -r sh -c 'exec find $H "$@" \${MIGRATE_DEPTH:+-maxdepth 0} ! -type s -fprint0 "$ATTRS" \\( \\( \\( -type f ! -readable \\) -o \\( -type d \\( ! -readable -o ! -executable \\) \\) \\) -fprint0 "$UNREADABLE.$$" , -printf "$FMT" \\)' meta < "$list" 2> "$list.x"
+walk() {
+  xargs -0 -r sh -c 'exec find $H "$@" \${MIGRATE_DEPTH:+-maxdepth 0} ! -type s -fprint0 "$ATTRS" \\( \\( \\( -type f ! -readable \\) -o \\( -type d \\( ! -readable -o ! -executable \\) \\) \\) -fprint0 "$UNREADABLE.$$" , -printf "$FMT" \\)' meta < "$list" 2> "$list.x"
+}
+if [ -n "$SORTED" ]; then walk > "$SORTED"; else walk; fi
 if [ -n "\${attrs:-}" ]; then exec 5>&-; wait "$attrs"; fi
+# ACLs, file capabilities, SELinux labels and user xattrs, all as extended attributes.
+xattrs() {
+  if [ -n "\${attrs:-}" ]; then
+    printf '${XATTRS_MARKER}\\000'
+    cat "$list.a"
+    printf '\\000'
+  else
+    printf '${NO_XATTRS_MARKER}\\000'
+  fi
+}
 # What this login cannot read (files) or list (directories) is refused, never skipped.
 for found in "$UNREADABLE".*; do [ -s "$found" ] && cat -- "$UNREADABLE".* > "$UNREADABLE" && break; done
 if [ -s "$UNREADABLE" ]; then
@@ -68,6 +97,23 @@ fi
 # An entry find could not read (an I/O error, a permission lost meanwhile) would be missing from
 # the manifest without a word: only entries that vanished on a live host may be left out.
 if [ -s "$list.x" ] && grep -v -e 'No such file or directory$' "$list.x" | grep -q .; then cat "$list.x" >&2; exit ${LISTING_FAILED_EXIT}; fi
+if [ -n "$SORTED" ]; then
+  # Exactly two \\1 bytes in every record, or whole records would not sort by path: unsorted then.
+  if tr -cd '\\001\\000' < "$SORTED" | tr '\\000' '\\n' | grep -q -v -x "$(printf '\\001\\001')"; then
+    # Walked again for the unsorted records alone (readability and attributes are known).
+    FMT="$META\\0%p\\0%l\\0"
+    ATTRS=/dev/null
+    UNREADABLE="$list.v"
+    walk
+  else
+    printf '${SORTED_MARKER}\\000'
+    xattrs
+    # A sort that fails (its temporary disk full) would leave entries out: a failed listing.
+    LC_ALL=C sort -z -- "$SORTED" || exit ${LISTING_FAILED_EXIT}
+    printf '${HASHES_MARKER}\\000'
+    exit 0
+  fi
+fi
 printf '${HASHES_MARKER}\\000'
 # $1: extra find tests selecting files by size (unquoted on purpose: constant words or nothing).
 files() {
@@ -105,14 +151,7 @@ elif command -v openssl >/dev/null 2>&1; then
 else
   files "" | parallel 500 sha256sum -z
 fi
-# ACLs, file capabilities, SELinux labels and user xattrs, all as extended attributes.
-if [ -n "\${attrs:-}" ]; then
-  printf '${XATTRS_MARKER}\\000'
-  cat "$list.a"
-  printf '\\000'
-else
-  printf '${NO_XATTRS_MARKER}\\000'
-fi
+xattrs
 exit 0
 `;
 
@@ -126,8 +165,11 @@ export function manifestCommand(
   mode: ManifestMode,
   hash: HashAlgorithm | "none",
   rootLinks: "refuse" | "follow" = "follow",
+  /** Sorted on the host where it can (a `tree` listing with hash `none`): see the top. */
+  sorted = false,
 ): ShellCommand {
-  return sh`sh -c ${SCRIPT} migrate-manifest ${mode} ${hash} ${rootLinks === "refuse" ? "refuse-links" : "follow-links"}`;
+  const order = sorted && mode === "tree" && hash === "none" ? "sorted" : "unsorted";
+  return sh`sh -c ${SCRIPT} migrate-manifest ${mode} ${hash} ${rootLinks === "refuse" ? "refuse-links" : "follow-links"} ${order}`;
 }
 
 /** Roots (or the listed paths) as the script's stdin. */

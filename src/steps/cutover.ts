@@ -4,7 +4,8 @@
  *             (`frozenAt`, the start of the downtime)
  *   synced    final delta sync of the files, and the target's tree compared with the source's
  *             final manifest — before anything on the target runs, so it is the data as of
- *             the switch (verify afterwards only runs health checks)
+ *             the switch (verify afterwards only runs health checks); the sync's one listing
+ *             of the target is the comparison (synced-tree.ts), unless `verify.full`
  *   restored  dumped databases dumped again and restored, row counts equal to the dump's;
  *             replicated ones caught up (while the files sync: `caughtUp` may be journaled
  *             before `synced`) and counted equal to the frozen source (counted meanwhile)
@@ -37,7 +38,8 @@ import {
   teardownReplications,
   verifyCounts,
 } from "./cutover-replication.ts";
-import { moveDatabases, syncFiles } from "./final-sync.ts";
+import { moveDatabases } from "./final-databases.ts";
+import { syncFiles } from "./final-sync.ts";
 import { carryBack, refuseDiscarding, reserveReverse } from "./reverse-replication.ts";
 import { startServices, stopServices } from "./services.ts";
 import { compareTargetTree } from "./target-tree.ts";
@@ -115,10 +117,14 @@ export const cutover: Step<"cutover"> = {
 
     const syncing = async () => {
       if (reached(state, "synced")) return;
-      const { files, manifest, totals } = await syncFiles(input, context, source, target);
-      const rewritten = new Map(files.rewrites.map((rewrite) => [rewrite.file, rewrite.after]));
       const full = input.verifyFull ?? false;
-      const tree = await compareTargetTree(input, context, manifest, rewritten, full, totals);
+      const synced = await syncFiles(input, context, source, target, full);
+      const { files, manifest, totals } = synced;
+      const rewritten = new Map(files.rewrites.map((rewrite) => [rewrite.file, rewrite.after]));
+      // The sync listed the target once and left alone only what equals the source there; an
+      // audit (`full`) lists and hashes the whole target again.
+      const tree =
+        synced.tree ?? (await compareTargetTree(input, context, manifest, rewritten, full, totals));
       if (!tree.ok) throw treeMismatch(input.target.name, tree.reason);
       const { digest, targetDigest, filesHashed } = tree;
       await save("synced", { files, targetTree: { digest, targetDigest, filesHashed, full } });

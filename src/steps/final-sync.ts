@@ -1,37 +1,31 @@
 /**
- * The final delta sync inside the cutover, with the source frozen, in two parts the cutover
- * journals apart. Files: list the source again, hash only what changed since the snapshot,
- * delete on the target what the source no longer has, send what differs, re-apply rewrites the
- * source changed. Databases: each moved again as a fresh dump restored on the target, with row
- * counts equal to the dump's own (counted inside the dump's snapshot).
+ * The final delta sync of the files inside the cutover, with the source frozen (its databases:
+ * final-databases.ts). List both hosts once, hash on the source only what changed since the
+ * snapshot and on the target only what no evidence vouches for, delete on the target what the
+ * source no longer has, send what differs there, re-apply rewrites the source changed.
  */
 
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { BugError, RemoteError } from "../errors.ts";
+import { BugError } from "../errors.ts";
 import { collectManifest } from "../manifest/collect.ts";
 import { collectToFile } from "../manifest/collect-file.ts";
-import { type ManifestEntry, totalBytes } from "../manifest/model.ts";
+import { type HashAlgorithm, type ManifestEntry, totalBytes } from "../manifest/model.ts";
 import { nulList } from "../manifest/script.ts";
 import { linkGroupsOf, type ManifestSummary, ManifestWriter, readEntries } from "../manifest/store.ts";
 import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { type Carried, carried, carryHashes, insideRoots, planDeltaOf } from "../transfer/delta.ts";
-import { chunkStore } from "../transfer/dump-delta.ts";
-import { ProgressTracker } from "../transfer/meter.ts";
 import { syncEntries } from "../transfer/sync.ts";
 import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
-import type { DatabaseSnapshot } from "./contracts.ts";
-import type { FinalDatabase, FinalFiles } from "./cutover-checkpoint.ts";
-import { databaseSize } from "./db/engines.ts";
-import { parseRowCounts } from "./db/postgres.ts";
-import { streamDump } from "./db/stream-dump.ts";
+import type { FinalFiles } from "./cutover-checkpoint.ts";
 import type { CutoverInput } from "./inputs.ts";
-import { restoreDatabase, rewriteBackupDir } from "./reconfigure.ts";
+import { rewriteBackupDir } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
-
-import { ensureStaging, latestManifestFile, manifestPath, QUICK_MS, savedDurably } from "./support.ts";
+import { digestChecked, manifestPath, savedDurably, snapshotManifestUnchecked } from "./support.ts";
+import { syncedTree } from "./synced-tree.ts";
+import { hashOnTarget, type TreeComparison, vouchedListing, withHashes } from "./target-tree.ts";
 import type { StepContext } from "./types.ts";
 
 /** Fresh hashes for the changed files, in path order; a file gone meanwhile has none and is left out. */
@@ -72,12 +66,31 @@ export function metadataListing(context: StepContext) {
   } as const;
 }
 
+/** Hash on the source what the quick check says changed: `changed`, at `paths`. */
+export function hashChanged(
+  source: Remote,
+  paths: readonly string[],
+  changed: readonly ManifestEntry[],
+  hash: HashAlgorithm,
+  signal: AbortSignal,
+): Promise<ManifestEntry[]> {
+  return collectManifest(source, paths, {
+    mode: "list",
+    hash,
+    signal,
+    timeoutMs: hashDeadlineMs(totalBytes(changed)),
+    idleTimeoutMs: hashStallMs(largestFile(changed)),
+  });
+}
+
 export async function syncFiles(
   input: CutoverInput,
   context: StepContext,
   source: Remote,
   target: Remote,
-): Promise<{ files: FinalFiles; manifest: string; totals: ManifestSummary }> {
+  /** `verify: { full: true }`: the target is hashed whole after the sync, so plan as before. */
+  full = false,
+): Promise<{ files: FinalFiles; manifest: string; totals: ManifestSummary; tree?: TreeComparison }> {
   const { signal } = context;
   // The downtime clock runs: both hosts list at once (metadata only, each to a sorted file on disk).
   const treeBytes = context.outputsOf("snapshot")?.bytes ?? 0;
@@ -94,8 +107,15 @@ export async function syncFiles(
     input.paths,
   );
   sourceListed.catch(() => {});
-  // Read (and its digest checked) while both hosts list.
-  const snapshot = await latestManifestFile(context, ["snapshot"], input.workload);
+  // Unless the target is hashed whole afterwards, this listing is the only one of the target:
+  // joined with the evidence of what was hashed there, and the rest hashed there too.
+  const vouchedFile = join(context.workDir, "target-vouched.jsonl");
+  const targetSide = full
+    ? undefined
+    : targetListed.then(() => vouchedListing(context, targetFile, vouchedFile, target.host, input.hash));
+  targetSide?.catch(() => {});
+  // Its digest is checked in the first pass over it, before anything changes.
+  const { manifest: snapshot, digest } = await snapshotManifestUnchecked(context, input.workload);
   await sourceListed;
   // Only what the stat evidence says changed since the snapshot is hashed (rsync's and git's
   // quick check); the rest keeps its snapshot hash.
@@ -104,38 +124,44 @@ export async function syncFiles(
   // The hard-linked files as listed: their groups let the final manifest be digested as it is
   // written, instead of read twice more.
   const linked: ManifestEntry[] = [];
-  for await (const entry of carryHashes(snapshot.entries(), readEntries(sourceFile), needHash)) {
+  for await (const entry of carryHashes(digestChecked(snapshot, digest), readEntries(sourceFile), needHash)) {
     if (entry.type === "file" && entry.hash === undefined) changed.push(entry);
     if (entry.type === "file" && entry.nlink > 1) linked.push(entry);
   }
-  const hashed = await collectManifest(source, needHash, {
-    mode: "list",
-    hash: input.hash,
-    signal,
-    timeoutMs: hashDeadlineMs(totalBytes(changed)),
-    idleTimeoutMs: hashStallMs(largestFile(changed)),
-  });
+  const there = await targetSide;
+  // Both hosts hash at once: the source what changed, the target what no evidence vouches for.
+  const [hashed, targetHashes] = await Promise.all([
+    hashChanged(source, needHash, changed, input.hash, signal),
+    there && hashOnTarget(target, there.unvouched, input.hash, signal),
+  ]);
   const fresh = new Map(hashed.map((entry) => [entry.path, entry]));
   const finalFile = await manifestPath(context, "final");
   // A file that vanished between listing and hashing is left out, like in the snapshot; if it
   // was hard-linked, the groups are read from the written file instead.
-  const vanished = linked.some((entry) => entry.hash === undefined && !fresh.has(entry.path));
+  const gone = (entry: ManifestEntry) => entry.hash === undefined && !fresh.has(entry.path);
+  const vanished = linked.some(gone);
   const writer = new ManifestWriter(
     finalFile,
     { hash: input.hash, roots: input.paths },
     vanished || (await linkGroupsOf(linked)),
   );
   await targetListed;
+  const exact = there && {
+    want: await linkGroupsOf(linked.filter((entry) => !gone(entry))),
+    have: await linkGroupsOf(there.linked),
+  };
   // One pass writes the final manifest and plans the delta against the target's listing.
   const rewritten = new Set(input.rewrites.map((rewrite) => rewrite.file));
   const delta = await planDeltaOf(
     writing(withFresh(carried(snapshot.entries(), readEntries(sourceFile), []), fresh), writer),
-    readEntries(targetFile),
+    targetHashes ? withHashes(readEntries(vouchedFile), targetHashes) : readEntries(targetFile),
     rewritten,
+    exact,
   );
   const final = await savedDurably(context, await writer.close());
   await rm(sourceFile, { force: true });
   await rm(targetFile, { force: true });
+  await rm(vouchedFile, { force: true });
   const outside = delta.remove.filter((path) => !insideRoots(path, input.paths));
   if (outside.length > 0)
     throw new BugError(`refusing to delete outside the workload's paths: ${outside[0]}`);
@@ -184,89 +210,16 @@ export async function syncFiles(
       replacements,
     })),
   };
-  return { files, manifest: finalFile, totals: final };
-}
-
-/**
- * Once the final dumps are restored no dump is needed any more (a rollback keeps the source's
- * own database, a later run dumps afresh): staging keeps no copy of the data it moved.
- */
-async function removeDumps(
-  input: CutoverInput,
-  signal: AbortSignal,
-  source: Remote,
-  target: Remote,
-): Promise<void> {
-  const files = input.databases.flatMap((db) => [db.dumpFile, db.finalDumpFile]);
-  await Promise.all([
-    source.check(sh`rm -f -- ${files}`, { signal, timeoutMs: QUICK_MS }),
-    // The target's chunk store (transfer/dump-delta.ts) holds the same data in pieces.
-    target.check(sh`rm -rf -- ${files} ${chunkStore(input.stagingDir)}`, { signal, timeoutMs: QUICK_MS }),
-  ]);
-}
-
-export async function moveDatabases(
-  input: CutoverInput,
-  context: StepContext,
-  source: Remote,
-  target: Remote,
-): Promise<FinalDatabase[]> {
-  const { signal } = context;
-  const result: FinalDatabase[] = [];
-  if (input.databases.length === 0) return result;
-  await ensureStaging(target, input.stagingDir, signal);
-  const tracker = new ProgressTracker(0, input.databases.length, (progress) => context.progress(progress));
-  for (const db of input.databases) {
-    const file = db.finalDumpFile;
-    const countsFile = `${file}.counts`;
-    const sizeBytes = await databaseSize(source, db, signal);
-    const dumped = await streamDump(source, target, db, file, {
-      signal,
-      throttle: context.throttle,
-      onBytes: (n) => tracker.addBytes(n),
-      sizeBytes,
-      countsFile,
-      stagingDir: input.stagingDir,
-      hash: input.hash,
-    });
-    // The counts of the very snapshot dumped: the counts the target must have exactly.
-    const counted = await source.check(sh`cat -- ${countsFile} && rm -f -- ${countsFile}`, {
-      signal,
-      timeoutMs: QUICK_MS,
-    });
-    const sourceCounts = parseRowCounts(counted.stdout);
-    const snap: DatabaseSnapshot = {
-      engine: db.engine,
-      name: db.name,
-      dumpFile: file,
-      dumpSha256: dumped.sha256,
-      rowCounts: sourceCounts,
-    };
-    const counts = await restoreDatabase(target, db, snap, file, signal, dumped.bytes);
-    const differ = Object.keys({ ...sourceCounts, ...counts }).filter(
-      (table) => sourceCounts[table] !== counts[table],
-    );
-    if (differ.length > 0) {
-      throw new RemoteError(
-        "remote",
-        `row counts of ${db.name} differ after the final restore: ${differ.join(", ")}`,
-        {
-          host: target.host,
-          command: "row counts",
-          exitCode: null,
-        },
-      );
-    }
-    tracker.addFiles(1);
-    result.push({
-      name: db.name,
-      rowCounts: counts,
-      dumpBytes: dumped.sent,
-      dumpSize: dumped.bytes,
-      dumpBytesReused: dumped.reused,
-    });
-  }
-  tracker.flush();
-  await removeDumps(input, signal, source, target);
-  return result;
+  const tree =
+    there &&
+    (await syncedTree(
+      input,
+      context,
+      finalFile,
+      final,
+      new Map(files.rewrites.map((rewrite) => [rewrite.file, rewrite.after])),
+      there.unvouched.length,
+      sent.changedDuringTransfer,
+    ));
+  return { files, manifest: finalFile, totals: final, ...(tree ? { tree } : {}) };
 }

@@ -11,11 +11,9 @@
  */
 import { rm } from "node:fs/promises";
 import { RemoteError } from "../errors.ts";
-import { collectManifest } from "../manifest/collect.ts";
 import { collectToFile } from "../manifest/collect-file.ts";
 import { type ManifestEntry, totalBytes } from "../manifest/model.ts";
 import { readEntries } from "../manifest/store.ts";
-import { hashDeadlineMs, hashStallMs, largestFile } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { carryHashes } from "../transfer/delta.ts";
@@ -23,7 +21,7 @@ import { type CheckOutcome, runCheck } from "./checks.ts";
 import type { RehearseOutput } from "./contracts.ts";
 import { freezeDatabases, splitDatabases } from "./cutover-replication.ts";
 import { countRows } from "./db/engines.ts";
-import { metadataListing } from "./final-sync.ts";
+import { hashChanged, metadataListing } from "./final-sync.ts";
 import type { CheckInput, CutoverInput, VerifyInput } from "./inputs.ts";
 import { projectDowntimeMs } from "./projection.ts";
 import { dnsToTarget, proxiedToTarget, viaTrafficPath } from "./rehearse-checks.ts";
@@ -65,15 +63,7 @@ async function probeDelta(input: CutoverInput, context: StepContext, source: Rem
   for await (const entry of carryHashes(snapshot.entries(), readEntries(listed), needHash))
     if (entry.type === "file" && entry.hash === undefined) changed.push(entry);
   await rm(listed, { force: true });
-  const [, hashMs] = await timed(() =>
-    collectManifest(source, needHash, {
-      mode: "list",
-      hash: input.hash,
-      signal,
-      timeoutMs: hashDeadlineMs(totalBytes(changed)),
-      idleTimeoutMs: hashStallMs(largestFile(changed)),
-    }),
-  );
+  const [, hashMs] = await timed(() => hashChanged(source, needHash, changed, input.hash, signal));
   const rewritten = new Map(
     (context.outputsOf("reconfigure")?.rewrites ?? []).map((rewrite) => [rewrite.file, rewrite.after]),
   );

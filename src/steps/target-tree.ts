@@ -44,7 +44,7 @@ export interface TreeComparison {
 }
 
 /** Rewritten files whose SHA-256 on the target is the journaled after-hash. */
-async function rewritesHold(
+export async function rewritesHold(
   context: StepContext,
   target: Remote,
   rewritten: ReadonlyMap<string, string>,
@@ -66,16 +66,17 @@ async function rewritesHold(
 
 /**
  * The target as listed, each file with the digest evidence vouches for (written to `file`);
- * returns the files no evidence vouches for.
+ * returns the files no evidence vouches for, and the hard-linked files (their groups).
  */
-async function vouchedListing(
+export async function vouchedListing(
   context: StepContext,
   listing: string,
   file: string,
   host: string,
   hash: HashAlgorithm,
-): Promise<ManifestEntry[]> {
+): Promise<{ unvouched: ManifestEntry[]; linked: ManifestEntry[] }> {
   const unvouched: ManifestEntry[] = [];
+  const linked: ManifestEntry[] = [];
   const writer = new LineWriter(file, 0);
   await writer.write(JSON.stringify({ hash, roots: [] }));
   const joined = mergeJoin(
@@ -92,13 +93,35 @@ async function vouchedListing(
     const digest = vouchedDigest(entry, record);
     if (digest !== undefined) entry.hash = digest;
     else if (entry.type === "file") unvouched.push(entry);
+    if (entry.type === "file" && entry.nlink > 1) linked.push(entry);
     await writer.write(JSON.stringify(entry));
   }
   await writer.close();
-  return unvouched;
+  return { unvouched, linked };
 }
 
-async function* withHashes(
+/** Digests of `files` computed on the target, by path; a file gone meanwhile has none. */
+export async function hashOnTarget(
+  target: Remote,
+  files: readonly ManifestEntry[],
+  hash: HashAlgorithm,
+  signal: AbortSignal,
+): Promise<Map<string, string>> {
+  const hashed = await collectManifest(
+    target,
+    files.map((entry) => entry.path),
+    {
+      mode: "list",
+      hash,
+      signal,
+      timeoutMs: hashDeadlineMs(files.reduce((sum, entry) => sum + entry.size, 0)),
+      idleTimeoutMs: hashStallMs(largestFile(files)),
+    },
+  );
+  return new Map(hashed.map((entry) => [entry.path, entry.hash ?? ""]));
+}
+
+export async function* withHashes(
   entries: AsyncIterable<ManifestEntry>,
   fresh: ReadonlyMap<string, string>,
 ): AsyncGenerator<ManifestEntry> {
@@ -141,19 +164,8 @@ export async function compareTargetTree(
   let fresh = new Map<string, string>();
   if (!full) {
     actualFile = join(context.workDir, "target-vouched.jsonl.gz");
-    const unvouched = await vouchedListing(context, listed, actualFile, target.host, tree.hash);
-    const hashed = await collectManifest(
-      target,
-      unvouched.map((entry) => entry.path),
-      {
-        mode: "list",
-        hash: tree.hash,
-        signal,
-        timeoutMs: hashDeadlineMs(unvouched.reduce((sum, entry) => sum + entry.size, 0)),
-        idleTimeoutMs: hashStallMs(largestFile(unvouched)),
-      },
-    );
-    fresh = new Map(hashed.map((entry) => [entry.path, entry.hash ?? ""]));
+    const { unvouched } = await vouchedListing(context, listed, actualFile, target.host, tree.hash);
+    fresh = await hashOnTarget(target, unvouched, tree.hash, signal);
     filesHashed = unvouched.length;
   }
   try {

@@ -7,6 +7,7 @@
  */
 import { canonicalLine, comparePaths, type ManifestEntry } from "../manifest/model.ts";
 import { mergeJoin, type Sorted } from "../manifest/sorted-file.ts";
+import type { GroupOf } from "../manifest/store.ts";
 
 const byPath = {
   left: (e: ManifestEntry) => e.path,
@@ -101,12 +102,29 @@ export async function planDelta(
   snapshot: Sorted<ManifestEntry>,
   targetListing: Sorted<ManifestEntry>,
   rewritten: ReadonlySet<string>,
+  exact?: ExactTarget,
 ): Promise<DeltaPlan> {
   const pairs = async function* () {
     for await (const { left: entry, right: before } of mergeJoin(final, snapshot, byPath))
       if (entry !== undefined) yield before === undefined ? { entry } : { entry, before };
   };
-  return planDeltaOf(pairs(), targetListing, rewritten);
+  return planDeltaOf(pairs(), targetListing, rewritten, exact);
+}
+
+/**
+ * Hard-link groups of both sides, when the target's listing carries digests (vouched for by
+ * evidence or hashed there): then an entry is left alone only when its whole canonical line on
+ * the target equals the source's, so after the sync, with every sent entry verified, the target
+ * equals the final manifest without listing it again.
+ */
+export interface ExactTarget {
+  want: GroupOf;
+  have: GroupOf;
+}
+
+/** A rewritten file as the target must hold it: its content fields are the target's own. */
+export function rewrittenAs(entry: ManifestEntry, there: ManifestEntry): ManifestEntry {
+  return { ...entry, hash: there.hash, size: there.size, mtime: there.mtime };
 }
 
 /**
@@ -117,7 +135,10 @@ export async function planDeltaOf(
   finalPairs: AsyncIterable<Carried>,
   targetListing: Sorted<ManifestEntry>,
   rewritten: ReadonlySet<string>,
+  exact?: ExactTarget,
 ): Promise<DeltaPlan> {
+  const differs = (entry: ManifestEntry, there: ManifestEntry) =>
+    canonicalLine(entry, exact!.want(entry)) !== canonicalLine(there, exact!.have(there));
   const chosen = new Map<string, ManifestEntry>();
   const rewriteAgain: string[] = [];
   const remove: string[] = [];
@@ -145,14 +166,19 @@ export async function planDeltaOf(
     }
     const before = pair?.before;
     if (rewritten.has(entry.path)) {
-      if (before === undefined || canonicalLine(before) !== canonicalLine(entry)) {
+      // Exact: a rewritten copy the target no longer holds as rewritten is sent and rewritten again.
+      const lost = exact !== undefined && (!there || differs(rewrittenAs(entry, there), there));
+      if (before === undefined || canonicalLine(before) !== canonicalLine(entry) || lost) {
         chosen.set(entry.path, entry);
         rewriteAgain.push(entry.path);
       }
       continue;
     }
     if (there && there.type !== entry.type) remove.push(entry.path);
-    if (!there || metadataDiffers(entry, there) || before?.hash !== entry.hash) chosen.set(entry.path, entry);
+    const send = exact
+      ? !there || differs(entry, there)
+      : !there || metadataDiffers(entry, there) || before?.hash !== entry.hash;
+    if (send) chosen.set(entry.path, entry);
   }
   for (const members of groups.values()) {
     if (members.some((member) => chosen.has(member.path)))

@@ -2,7 +2,12 @@
  * The final delta sync at cutover: after the transfer, the live source keeps changing and the
  * target picks up a stray file; the cutover sends only what changed, deletes what vanished and
  * the stray (inside the workload's paths only), and the result verifies against the source.
+ * A file changed on the target behind the transfer's back, its size and mtime put back, is found
+ * by the one listing of the target (its ctime voids the evidence, so it is hashed there) and sent
+ * again, instead of failing the tree check after the sync.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { apply, finished, journal, preparePlan, resetFleet, sh } from "./support/pipeline.ts";
 
@@ -34,7 +39,9 @@ describe.skipIf(skipReason !== "")("pipeline: final delta sync at cutover", () =
     );
     await sh(
       "tgt-1",
-      "printf stray > /srv/portal/htdocs/stray.txt; printf keep > /srv/outside-the-paths.txt",
+      `printf stray > /srv/portal/htdocs/stray.txt; printf keep > /srv/outside-the-paths.txt
+       f=/srv/portal/htdocs/js/site.js; m=$(stat -c %y "$f")
+       printf X | dd of="$f" bs=1 count=1 conv=notrunc 2>/dev/null; touch -d "$m" "$f"`,
     );
     const second = await apply(prepared.planFile, stateDir, ["--only", "portal"]);
     resumed = { exitCode: second.exitCode, stderr: second.stderr };
@@ -56,5 +63,18 @@ describe.skipIf(skipReason !== "")("pipeline: final delta sync at cutover", () =
     expect(delta.filesSent).toBeGreaterThanOrEqual(2);
     expect(delta.filesSent).toBeLessThan(50);
     expect((await sh("tgt-1", "cat /srv/outside-the-paths.txt")).stdout).toBe("keep");
+  });
+
+  it("lists the target once in the cutover and sends again what changed there", () => {
+    const runs = join(stateDir, "fleet-city-bureaus", "runs");
+    const last = readdirSync(runs).sort().at(-1)!;
+    const records = readFileSync(join(runs, last, "log.ndjson"), "utf8")
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as { host?: string; command?: string });
+    const treeListings = records.filter(
+      (record) => record.host === "tgt-1" && /migrate-manifest'? '?tree'? /.test(record.command ?? ""),
+    );
+    expect(treeListings).toHaveLength(1);
   });
 });

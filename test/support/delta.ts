@@ -1,6 +1,6 @@
 /** The streaming delta functions over small unsorted arrays, sorted first as on disk. */
 import { type ManifestEntry, sortEntries } from "../../src/manifest/model.ts";
-import { carryHashes, planDelta } from "../../src/transfer/delta.ts";
+import { carryHashes, type ExactTarget, planDelta } from "../../src/transfer/delta.ts";
 
 export async function carry(before: ManifestEntry[], listing: ManifestEntry[]) {
   const needHash: string[] = [];
@@ -15,4 +15,5 @@ export const delta = (
   snapshot: ManifestEntry[],
   target: ManifestEntry[],
   rewritten: ReadonlySet<string>,
-) => planDelta(sortEntries(final), sortEntries(snapshot), sortEntries(target), rewritten);
+  exact?: ExactTarget,
+) => planDelta(sortEntries(final), sortEntries(snapshot), sortEntries(target), rewritten, exact);

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ManifestEntry } from "../../../src/manifest/model.ts";
-import { insideRoots, unchanged } from "../../../src/transfer/delta.ts";
+import { linkGroupsOf } from "../../../src/manifest/store.ts";
+import { type ExactTarget, insideRoots, unchanged } from "../../../src/transfer/delta.ts";
 import { carry, delta } from "../../support/delta.ts";
 import { file } from "../../support/manifest-entries.ts";
 
@@ -188,6 +189,48 @@ describe("planning the delta", () => {
     const links = [link("/l1", "t"), link("/l2", "t")].map((entry) => ({ ...entry, nlink: 2, ino: "L" }));
     const l1Differs = [{ ...links[0]!, mode: 0o700 }, links[1]!];
     expect((await delta(links, links, l1Differs, none)).send.map((e) => e.path)).toEqual(["/l1"]);
+  });
+});
+
+describe("planning against a target whose digests are known (the target listed once)", () => {
+  const none = new Set<string>();
+  const groups = async (source: ManifestEntry[], target: ManifestEntry[]): Promise<ExactTarget> => ({
+    want: await linkGroupsOf(source),
+    have: await linkGroupsOf(target),
+  });
+
+  it("sends a file whose bytes differ there though its metadata and snapshot hash agree, and one nothing vouched for", async () => {
+    const tree = [file("/same"), file("/edited"), file("/unvouched")];
+    const target = [
+      file("/same"),
+      file("/edited", { hash: "other", ctime: "later" }),
+      file("/unvouched", { hash: undefined }),
+    ];
+    // Planned by metadata and the snapshot's hashes, only the tree check after would see them.
+    expect((await delta(tree, tree, target, none)).send).toEqual([]);
+    const exact = await delta(tree, tree, target, none, await groups(tree, target));
+    expect(exact.send.map((entry) => entry.path)).toEqual(["/edited", "/unvouched"]);
+  });
+
+  it("sends a hard-link group whose links differ on the target, whatever each member's line", async () => {
+    const source = [file("/a", { nlink: 2, ino: "A" }), file("/b", { nlink: 2, ino: "A" }), file("/c")];
+    // On the target /b and /c are linked and /a stands alone; each holds the right bytes.
+    const target = [file("/a"), file("/b", { nlink: 2, ino: "B" }), file("/c", { nlink: 2, ino: "B" })];
+    const exact = await delta(source, source, target, none, await groups(source, target));
+    expect(exact.send.map((entry) => entry.path)).toEqual(["/a", "/b", "/c"]);
+    expect((await delta(source, source, source, none, await groups(source, source))).send).toEqual([]);
+  });
+
+  it("sends and rewrites again a rewritten file the target no longer holds as rewritten", async () => {
+    const tree = [file("/etc/kept.conf"), file("/etc/lost.conf")];
+    // Both rewritten on the target (other bytes and size); lost.conf's mode changed since.
+    const target = [
+      file("/etc/kept.conf", { hash: "r", size: 12 }),
+      file("/etc/lost.conf", { hash: "r", size: 12, mode: 0o600 }),
+    ];
+    const rewritten = new Set(["/etc/kept.conf", "/etc/lost.conf"]);
+    const plan = await delta(tree, tree, target, rewritten, await groups(tree, target));
+    expect(plan).toEqual({ send: [tree[1]], remove: [], rewriteAgain: ["/etc/lost.conf"] });
   });
 });
 
