@@ -6,8 +6,13 @@
  *   b. large files: BENCH_LARGE (default 2) files of BENCH_LARGE_GIB (default 1) GiB, then the
  *      resume: the transfer is stopped at 75 % of the first file and run again from its
  *      checkpoint; the figure is the bytes sent twice against the file's size (target < 5 %).
- * Each contender writes its own tree; nothing is deleted on the target until the end (see
- * transfer.bench.ts on ext4's inode quarantine).
+ *      With BENCH_LARGE_REFLINK=1 the source tree is a loop-mounted XFS image (reflink=1) on the
+ *      source host: one file of random data and reflinked copies whose first MiB is overwritten
+ *      with other random data, so the contents differ but the source holds about one file's
+ *      blocks (8 × 4 GiB needs 4 GiB there instead of 32); it needs xfsprogs and loop devices.
+ * Each contender writes its own tree; small trees are deleted on the target only at the end (see
+ * transfer.bench.ts on ext4's inode quarantine), each large copy as soon as it is timed (the
+ * disk holds one at a time).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -22,6 +27,9 @@ const LARGE = Number(process.env.BENCH_LARGE ?? 2);
 const LARGE_GIB = Number(process.env.BENCH_LARGE_GIB ?? 1);
 const DIR = "/opt/migrate-shapes";
 const SEED = "/var/tmp/migrate-shapes-seed";
+const REFLINK = process.env.BENCH_LARGE_REFLINK === "1";
+/** The XFS image behind the reflinked source tree, in the source host's own /opt layer. */
+const IMAGE = `${DIR}-large.xfs`;
 const MiB = 1024 * 1024;
 
 async function onHost(host: string, script: string): Promise<string> {
@@ -62,6 +70,32 @@ open(f"{d}/.complete", "w").close()
   return dir;
 }
 
+/**
+ * The large tree on the source as reflinked copies on a loop-mounted XFS image: the first file
+ * is random data, every other one a reflink of it whose first MiB is new random data.
+ */
+async function reflinkTree(tree: string): Promise<void> {
+  const gib = Math.ceil(LARGE_GIB) + 1;
+  await onHost(
+    "portal-src",
+    `set -e
+truncate -s ${gib}G ${IMAGE} && mkfs.xfs -q -f -m reflink=1 ${IMAGE}
+mkdir -p ${tree} && mount -o loop ${IMAGE} ${tree}
+python3 -c 'import os, sys
+with open(sys.argv[1], "wb") as f:
+    for _ in range(int(float(sys.argv[2]) * 64)): f.write(os.urandom(16 << 20))' ${tree}/archive-0.bin ${LARGE_GIB}
+for n in $(seq 1 ${LARGE - 1}); do
+  cp --reflink=always ${tree}/archive-0.bin ${tree}/archive-$n.bin
+  dd if=/dev/urandom of=${tree}/archive-$n.bin bs=1M count=1 conv=notrunc status=none
+done
+sync`,
+  );
+}
+
+async function dropReflinkTree(tree: string): Promise<void> {
+  await onHost("portal-src", `umount ${tree} 2>/dev/null; rm -rf ${tree} ${IMAGE}`);
+}
+
 function seconds(run: () => void): number {
   const started = performance.now();
   run();
@@ -80,29 +114,39 @@ export async function run(): Promise<void> {
       if (result.status !== 0) throw new Error(`tar pipe: ${result.stderr}`);
     });
   const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  const shapes = (process.env.BENCH_SHAPES ?? "small,large").split(",") as ("small" | "large")[];
+  if (REFLINK) await dropReflinkTree(`${DIR}-large`);
   await Promise.all(["tgt-1", "portal-src"].map((host) => onHost(host, `rm -rf ${DIR}-*`)));
 
-  for (const shape of ["small", "large"] as const) {
-    const seeded = seed(shape);
+  for (const shape of shapes) {
     const tree = `${DIR}-${shape}`;
+    if (shape === "large" && REFLINK) await reflinkTree(tree);
+    else await onHost("portal-src", `cp -a ${seed(shape)} ${tree} && rm ${tree}/.complete`);
     const out = await onHost(
       "portal-src",
-      `cp -a ${seeded} ${tree} && rm ${tree}/.complete && echo "$(find ${tree} -type f | wc -l) $(du -sb ${tree} | cut -f1)"`,
+      `echo "$(find ${tree} -type f | wc -l) $(du -sb --apparent-size ${tree} | cut -f1)"`,
     );
     const [files = 0, bytes = 0] = out.trim().split(" ").map(Number);
+    // One large copy at a time on the target: each is deleted once timed.
+    const drop = (copy: string) =>
+      shape === "large" ? onHost("tgt-1", `rm -rf ${copy}`) : Promise.resolve("");
     const before = pipe(tree, `${DIR}-pipe-${shape}-1`);
+    await drop(`${DIR}-pipe-${shape}-1`);
     const bench = benchRun(fleet.planFile, { source: "portal-src", target: "tgt-1", paths: [tree] });
     bench.record("snapshot", await snapshot.run(bench.inputs.snapshot, bench.context("snapshot")));
     const started = performance.now();
     const moved = await peakRss(() => transfer.run(bench.inputs.transfer, bench.context("transfer")));
     const ours = (performance.now() - started) / 1000;
+    await drop(tree);
     const after = pipe(tree, `${DIR}-pipe-${shape}-2`);
+    await drop(`${DIR}-pipe-${shape}-2`);
     const baseline = (before + after) / 2;
     console.log(
       `${shape}: ${files} files, ${(bytes / MiB).toFixed(0)} MiB | pipe ${before.toFixed(1)} s, ${after.toFixed(1)} s | migrate transfer ${ours.toFixed(1)} s (${moved.value.bytesSent} bytes on the wire, peak RSS ${(moved.peakBytes / MiB).toFixed(0)} MiB) => ${(baseline / ours).toFixed(2)}x the pipe's throughput (target >= 0.9x); load ${load()}`,
     );
     await bench.close();
     if (shape === "large") await resume(fleet.planFile, tree);
+    if (shape === "large" && REFLINK) await dropReflinkTree(tree);
   }
   await Promise.all(["tgt-1", "portal-src"].map((host) => onHost(host, `rm -rf ${DIR}-*`)));
 }

@@ -4,6 +4,7 @@
  * command (signal KILL, then channel close) and is reported as timedOut / canceled.
  */
 import type { Readable, Writable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import type { Client, ClientChannel } from "ssh2";
 import { RemoteError } from "../errors.ts";
 import type { OnCommand } from "./audit.ts";
@@ -127,6 +128,8 @@ export class SshRemote implements Remote {
     let bytesIn = 0;
     let bytesOut = 0;
     let stdout = "";
+    // A character's bytes may straddle two SSH packets: decode across chunks, never per chunk.
+    const decoder = new StringDecoder("utf8");
     let stdoutBytes = 0;
     let stderr = "";
     let exitCode: number | null;
@@ -221,7 +224,7 @@ export class SshRemote implements Remote {
           }
           return;
         }
-        stdout += chunk.toString("utf8");
+        stdout += decoder.write(chunk);
       });
       feedStdin(channel, options.stdin, (n) => {
         bytesOut += n;
@@ -275,7 +278,7 @@ export class SshRemote implements Remote {
         command,
         exitCode: timedOut || canceled ? null : exitCode,
         signal: timedOut || canceled ? (signalName ?? "KILL") : signalName,
-        stdout,
+        stdout: stdout + decoder.end(),
         stderr: stderr + note + extra,
         durationMs: Math.round(performance.now() - started),
         timedOut,

@@ -1,36 +1,21 @@
 /**
  * Moves a list of manifest entries from source to target in batches: send a batch as one tar
  * stream, verify it on the target against the manifest (sizes, modes, owners, mtimes, link
- * targets, hard links, hashes), checkpoint it, and move on. Verifying batch N overlaps sending
- * batch N+1. Batches already verified by an earlier attempt are skipped, not resent.
+ * targets, hard links, hashes; batch-verify.ts), checkpoint it, and move on. Verifying batch N
+ * overlaps sending batch N+1. Batches already verified by an earlier attempt are skipped, not resent.
  */
-import { RemoteError } from "../errors.ts";
-import { collectManifest } from "../manifest/collect.ts";
-import {
-  canonicalLines,
-  type HashAlgorithm,
-  type ManifestEntry,
-  mismatchedPaths,
-  totalBytes,
-} from "../manifest/model.ts";
-import {
-  hashDeadlineMs,
-  hashStallMs,
-  largestFile,
-  transferDeadlineMs,
-  transferStallMs,
-} from "../remote/deadline.ts";
-import { sh } from "../remote/shell.ts";
+import { type HashAlgorithm, type ManifestEntry, totalBytes } from "../manifest/model.ts";
+import { transferDeadlineMs, transferStallMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
 import { archiveBytes } from "./archive-size.ts";
 import { type EntrySource, streamBatches, survey } from "./batch-stream.ts";
+import { verifyBatch, verifyWidth } from "./batch-verify.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS } from "./batches.ts";
 import { ProgressTracker } from "./meter.ts";
 import { pythonReceives } from "./range-receive.ts";
 import { sendByRanges } from "./range-send.ts";
 import type { LargeProgress } from "./ranges.ts";
 import { keepAttributes, rootRedirects, sendBatch } from "./tar-pipe.ts";
-import { appendEvidence, evidenceOf } from "./target-evidence.ts";
 import type { Progress, Throttle } from "./types.ts";
 
 export interface SyncOptions {
@@ -89,60 +74,6 @@ export interface SyncResult {
  */
 export function batchTimeoutMs(bytes: number, throttle?: Throttle): number {
   return transferDeadlineMs(bytes, throttle?.budget);
-}
-
-/** Collect the batch on the target; entries that differ are accepted only if the source changed too. */
-async function verifyBatch(
-  options: SyncOptions,
-  batch: readonly ManifestEntry[],
-  bytes: number,
-): Promise<string[]> {
-  const paths = batch.map((entry) => entry.path);
-  const collect = {
-    mode: "list",
-    hash: options.hash,
-    signal: options.signal,
-    timeoutMs: hashDeadlineMs(bytes),
-    idleTimeoutMs: hashStallMs(largestFile(batch)),
-  } as const;
-  // The target's clock before it lists, what the evidence of these digests is dated by.
-  const at =
-    options.evidenceFile === undefined
-      ? ""
-      : (
-          await options.target.check(sh`date +%s.%N`, { signal: options.signal, timeoutMs: 30_000 })
-        ).stdout.trim();
-  const actual = await collectManifest(options.target, paths, { ...collect, roots: options.roots });
-  if (options.evidenceFile !== undefined)
-    await appendEvidence(options.evidenceFile, evidenceOf(actual, options.target.host, options.hash, at));
-  const differing = mismatchedPaths(batch, actual);
-  if (differing.length === 0) return [];
-  const sourceNow = await collectManifest(options.source, differing, collect);
-  const targetNow = actual.filter((entry) => differing.includes(entry.path));
-  let stillWrong: string[];
-  if (options.live) {
-    const listed = canonicalLines(batch);
-    const now = canonicalLines(sourceNow);
-    stillWrong = differing.filter((path) => now.get(path) === listed.get(path));
-  } else {
-    stillWrong = mismatchedPaths(sourceNow, targetNow).concat(
-      differing.filter(
-        (path) => !sourceNow.some((entry) => entry.path === path) && targetNow.some((e) => e.path === path),
-      ),
-    );
-  }
-  if (stillWrong.length > 0) {
-    throw new RemoteError(
-      "remote",
-      `${stillWrong.length} file(s) differ on ${options.target.host} after transfer, e.g. ${JSON.stringify(stillWrong[0])}`,
-      { host: options.target.host, command: "verify batch", exitCode: null },
-      {
-        retryable: true,
-        hint: "the batch is sent again on retry; if it keeps failing, check the target's disk",
-      },
-    );
-  }
-  return differing;
 }
 
 /** The workload root `path` lies under (every path lies under one: batchRoots checks tar's). */
@@ -232,9 +163,10 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     filesByRanges: 0,
   };
 
-  const [attributes, redirects] = await Promise.all([
+  const [attributes, redirects, width] = await Promise.all([
     keepAttributes([options.source, options.target], surveyed.withAttributes, options.signal),
     rootRedirects(options.target, options.roots, options.signal),
+    verifyWidth(options.target, options.signal),
   ]);
   if (large.length > 0) await sendLarge(options, large, tracker, result);
   let verifying: Promise<void> = Promise.resolve();
@@ -270,7 +202,7 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     // At most one verification runs beside the next send; wait for the previous one first.
     await verifying;
     const verified = index;
-    verifying = verifyBatch(options, batch, bytes).then(async (changed) => {
+    verifying = verifyBatch({ ...options, width }, batch, bytes).then(async (changed) => {
       result.changedDuringTransfer += changed.length;
       done.add(verified);
       tracker.addFiles(batch.length);

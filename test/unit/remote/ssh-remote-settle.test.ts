@@ -1,5 +1,6 @@
 /**
- * `done` of a streamed command always settles: a real ssh2 server in this process (loopback)
+ * SshRemote against a real ssh2 server in this process (loopback): `done` of a streamed command
+ * always settles, and a run's stdout keeps characters split across packets. The server
  * runs no shell; it sends stdout the client never reads, then drops or stalls the connection.
  */
 import type { AddressInfo } from "node:net";
@@ -114,4 +115,23 @@ describe("SshRemote stream: done settles", () => {
     expect(result).toMatchObject({ timedOut: true, exitCode: null, signal: "KILL" });
     expect(result.stderr).toMatch(/did not close after the command was killed/);
   }, 15_000);
+});
+
+describe("SshRemote run: stdout", () => {
+  it("keeps a character whose bytes arrive in two packets (a non-ASCII file name in a digest list)", async () => {
+    const line = Buffer.from("f8cd2e3d *规划计划-004.html\n");
+    const client = await serve((stream) => {
+      stream.stderr.write("migrate-pid:4242\n");
+      // The first packet ends inside 规 (three bytes in UTF-8).
+      stream.write(line.subarray(0, 11));
+      setTimeout(() => {
+        stream.write(line.subarray(11));
+        stream.exit(0);
+        stream.end();
+      }, 50);
+    });
+    const result = await remoteOver(client).run(sh`openssl dgst -r`, { timeoutMs: 10_000 });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(line.toString("utf8"));
+  });
 });

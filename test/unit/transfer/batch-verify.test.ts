@@ -1,0 +1,74 @@
+/**
+ * A batch check lists the batch without digests and hashes its files beside the listing with
+ * OpenSSL; what it sees must be exactly what the manifest script's own hashing listing sees, for
+ * every kind of entry and name, or a batch could pass or fail on the way it was looked at.
+ */
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { collectManifest } from "../../../src/manifest/collect.ts";
+import { canonicalLines, type HashAlgorithm } from "../../../src/manifest/model.ts";
+import { listBatch } from "../../../src/transfer/batch-verify.ts";
+import { LocalRemote } from "../../support/local-remote.ts";
+
+const signal = new AbortController().signal;
+const local = new LocalRemote();
+
+describe("listing a batch for its check", () => {
+  const root = mkdtempSync(join(tmpdir(), "batch-verify-"));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, "sub"));
+  const files: Record<string, string | Buffer> = {
+    "a.txt": "hello",
+    empty: "",
+    "big.bin": Buffer.alloc(2 * 1024 * 1024 + 3, 7),
+    "back\\slash": "odd name: openssl escapes it",
+    "new\nline": "odd name too",
+    "公文 'quoted' -dash": "名字",
+    "sub/deep.txt": "deep",
+  };
+  for (const [name, data] of Object.entries(files)) writeFileSync(join(root, name), data);
+  chmodSync(join(root, "a.txt"), 0o640);
+  symlinkSync("a.txt", join(root, "link"));
+  linkSync(join(root, "sub/deep.txt"), join(root, "hard"));
+
+  for (const hash of ["sha256", "sm3"] as HashAlgorithm[]) {
+    it(`sees what the hashing manifest listing sees (${hash})`, async () => {
+      const tree = await collectManifest(local, [root], {
+        mode: "tree",
+        hash: "none",
+        signal,
+        timeoutMs: 60_000,
+      });
+      const paths = tree.map((entry) => entry.path);
+      const expected = await collectManifest(local, paths, { mode: "list", hash, signal, timeoutMs: 60_000 });
+      const options = { source: local, target: local, hash, signal, roots: [root], width: 2 };
+      const seen = await listBatch(options, tree, 4 * 1024 * 1024);
+      expect(seen.filter((entry) => entry.type === "file" && entry.hash !== undefined)).toHaveLength(8);
+      expect(canonicalLines(seen)).toEqual(canonicalLines(expected));
+    });
+  }
+
+  it("gives a file that vanished since the manifest no digest, so it differs", async () => {
+    const gone = join(root, "gone.txt");
+    writeFileSync(gone, "soon gone");
+    const [entry] = await collectManifest(local, [gone], {
+      mode: "list",
+      hash: "sha256",
+      signal,
+      timeoutMs: 60_000,
+    });
+    rmSync(gone);
+    const options = {
+      source: local,
+      target: local,
+      hash: "sha256" as const,
+      signal,
+      roots: [root],
+      width: 1,
+    };
+    const seen = await listBatch(options, [entry!], 16);
+    expect(seen.some((found) => found.path === gone && found.hash !== undefined)).toBe(false);
+  });
+});
