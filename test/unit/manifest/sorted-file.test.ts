@@ -4,12 +4,12 @@
  * streams, and the saved file whose digest equals the in-memory digest — with names that break
  * naive line or locale handling: newlines, spaces, UTF-8 beyond the BMP, very long paths.
  */
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { comparePaths, type ManifestEntry, manifestDigest, toJsonl } from "../../../src/manifest/model.ts";
-import { mergeJoin, SortedWriter } from "../../../src/manifest/sorted-file.ts";
+import { MERGE_FAN_IN, mergeJoin, SortedWriter } from "../../../src/manifest/sorted-file.ts";
 import {
   digestFile,
   entrySorter,
@@ -89,6 +89,79 @@ describe("external sort", () => {
       ["a", 3],
       ["b", 2],
       ["c", 1],
+    ]);
+  });
+});
+
+describe("merge fan-in", () => {
+  /** Files of the sort's temporary directory this process holds open (Linux /proc). */
+  async function openRuns(): Promise<number> {
+    const fds = await readdir("/proc/self/fd");
+    const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => "")));
+    return targets.filter((target) => target.startsWith(join(dir, ".sort-"))).length;
+  }
+
+  it("never reads more than MERGE_FAN_IN runs at once, however many were spilled", async () => {
+    // Every open run costs memory of its own: a merge of all of a million files' 100 runs at
+    // once made the snapshot's peak grow with the number of files.
+    const runs = 3 * MERGE_FAN_IN + 5;
+    const sorter = entrySorter(dir, 10);
+    for (let i = 0; i < runs * 10; i++) {
+      sorter.add(file(`/srv/${String((i * 7919) % (runs * 10)).padStart(6, "0")}`));
+      await sorter.settle();
+    }
+    let most = 0;
+    let count = 0;
+    let last = "";
+    for await (const entry of sorter.sorted()) {
+      if (count++ % 50 === 0) most = Math.max(most, await openRuns());
+      expect(comparePaths(last, entry.path)).toBeLessThan(0);
+      last = entry.path;
+    }
+    expect(count).toBe(runs * 10);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(MERGE_FAN_IN);
+    expect((await readdir(dir)).some((name) => name.startsWith(".sort-"))).toBe(false);
+  });
+
+  it("keeps the record added last of equal keys when runs are merged in groups first", async () => {
+    const sorter = new SortedWriter<[string, number]>({
+      key: (r) => r[0],
+      compare: comparePaths,
+      workDir: dir,
+      runRecords: 2,
+      fanIn: 2,
+    });
+    // Seven runs of two: "a" in runs 0, 3 and 6, "b" in runs 1 and 4; groups of two, then again.
+    const records: [string, number][] = [
+      ["a", 1],
+      ["x", 1],
+      ["b", 1],
+      ["y", 1],
+      ["c", 1],
+      ["z", 1],
+      ["a", 2],
+      ["w", 1],
+      ["b", 2],
+      ["c", 2],
+      ["v", 1],
+      ["u", 1],
+      ["a", 3],
+    ];
+    for (const record of records) {
+      sorter.add(record);
+      await sorter.settle();
+    }
+    expect(await collect(sorter.sorted())).toEqual([
+      ["a", 3],
+      ["b", 2],
+      ["c", 2],
+      ["u", 1],
+      ["v", 1],
+      ["w", 1],
+      ["x", 1],
+      ["y", 1],
+      ["z", 1],
     ]);
   });
 });
