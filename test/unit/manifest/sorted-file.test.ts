@@ -46,6 +46,22 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return result;
 }
 
+/** Pairs sorted by a SortedWriter of small runs (and fan-in), a later pair replacing an earlier. */
+async function sortPairs(records: [string, number][], runRecords: number, fanIn?: number) {
+  const sorter = new SortedWriter<[string, number]>({
+    key: (r) => r[0],
+    compare: comparePaths,
+    workDir: dir,
+    runRecords,
+    ...(fanIn === undefined ? {} : { fanIn }),
+  });
+  for (const record of records) {
+    sorter.add(record);
+    await sorter.settle();
+  }
+  return collect(sorter.sorted());
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "sorted-file-"));
@@ -67,12 +83,6 @@ describe("external sort", () => {
   });
 
   it("keeps the record added last of equal keys, within a run and across runs", async () => {
-    const sorter = new SortedWriter<[string, number]>({
-      key: (r) => r[0],
-      compare: comparePaths,
-      workDir: dir,
-      runRecords: 2,
-    });
     const records: [string, number][] = [
       ["b", 1],
       ["a", 1],
@@ -81,11 +91,7 @@ describe("external sort", () => {
       ["a", 2],
       ["a", 3],
     ];
-    for (const record of records) {
-      sorter.add(record);
-      await sorter.settle();
-    }
-    expect(await collect(sorter.sorted())).toEqual([
+    expect(await sortPairs(records, 2)).toEqual([
       ["a", 3],
       ["b", 2],
       ["c", 1],
@@ -125,13 +131,6 @@ describe("merge fan-in", () => {
   });
 
   it("keeps the record added last of equal keys when runs are merged in groups first", async () => {
-    const sorter = new SortedWriter<[string, number]>({
-      key: (r) => r[0],
-      compare: comparePaths,
-      workDir: dir,
-      runRecords: 2,
-      fanIn: 2,
-    });
     // Seven runs of two: "a" in runs 0, 3 and 6, "b" in runs 1 and 4; groups of two, then again.
     const records: [string, number][] = [
       ["a", 1],
@@ -148,11 +147,7 @@ describe("merge fan-in", () => {
       ["u", 1],
       ["a", 3],
     ];
-    for (const record of records) {
-      sorter.add(record);
-      await sorter.settle();
-    }
-    expect(await collect(sorter.sorted())).toEqual([
+    expect(await sortPairs(records, 2, 2)).toEqual([
       ["a", 3],
       ["b", 2],
       ["c", 2],
