@@ -10,6 +10,8 @@
  * Sizes: SCALE_FILES (default 10000,100000; add 1000000 for the long run). MIGRATE_BIN runs
  * another build of migrate (an older checkout's bin/migrate) for before/after figures.
  * SCALE_CPU_PROF=<dir> profiles the cutover run; SCALE_KEEP_STATE=1 keeps its run logs.
+ * SCALE_NAME (default `bench`) names the workload, its tree and its key file on the hosts, so a
+ * second run can share the fleet with a long one.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,8 +24,9 @@ import { readFleet } from "../fixtures/fleet/index.ts";
 import { changeOnePercent, seedScaleTree } from "../test/support/scale-tree.ts";
 import { benchPlanInput } from "./transfer-context.ts";
 
-const TREE = "/opt/migrate-scale";
-const KEY_ON_SOURCE = "/root/.migrate-scale-key";
+const NAME = process.env.SCALE_NAME ?? "bench";
+const TREE = NAME === "bench" ? "/opt/migrate-scale" : `/opt/migrate-scale-${NAME}`;
+const KEY_ON_SOURCE = NAME === "bench" ? "/root/.migrate-scale-key" : `/root/.migrate-scale-key-${NAME}`;
 const PER_DIR = 500;
 
 async function onHost(host: string, script: string): Promise<string> {
@@ -120,12 +123,13 @@ export async function run(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), "bench-scale-"));
     const plan = join(dir, "plan.yaml");
     const input = benchPlanInput(fleet.planFile, { source: "portal-src", target: "tgt-1", paths: [TREE] });
+    (input.workloads[0] as { name: string }).name = NAME;
     writeFileSync(
       plan,
       stringify({ ...input, metadata: { ...(input.metadata as object), name: "bench-scale" } }),
     );
     const state = join(dir, "state");
-    const moved = measuredApply(binary, plan, state, { MIGRATE_FAIL_AFTER: "bench/reconfigure" });
+    const moved = measuredApply(binary, plan, state, { MIGRATE_FAIL_AFTER: `${NAME}/reconfigure` });
     if (moved.code !== 3) throw new Error(`apply of ${files} files exited ${moved.code}`);
     const steps = stepSeconds(state, "bench-scale");
     // rsync's copy of the target's tree as the transfer left it, then the same 1 % change.

@@ -18,7 +18,7 @@ import { planHosts, SshPool } from "../remote/pool.ts";
 import { createRenderer, type Renderer, type RendererOptions } from "../render/index.ts";
 import type { Throttle } from "../transfer/types.ts";
 import { createInterrupts, type Interrupts, plainStopView } from "./interrupts.ts";
-import { collectingThrottle, collectOnStepStart } from "./memory-policy.ts";
+import { collectingThrottle, collectOnStepStart, collectWhileRunning } from "./memory-policy.ts";
 
 export interface SessionSpec {
   /** The state root (`stateRoot` in ./paths.ts) and the plan's name: where lock and journal are. */
@@ -87,6 +87,7 @@ export async function withCommandSession(
       started = true;
       const interrupts = createInterrupts({ view: plainStopView() });
       release.push(() => interrupts.release());
+      release.push(collectWhileRunning());
       scrubber = scrubberForPlan(run.plan);
       const renderer = run.renderer ? await startRenderer(run.renderer, interrupts) : undefined;
       if (renderer) release.push(() => renderer.close());

@@ -28,7 +28,7 @@ function collectionsDuring(body: string, flags = [...shebangFlags, ...ATOMIC_GC]
   const script = `
 import { constants, PerformanceObserver, performance } from "node:perf_hooks";
 import { setImmediate as turn } from "node:timers/promises";
-import { collectBetweenSteps, collectingThrottle, collectOnStepStart, noteBytesMoved } from ${JSON.stringify(heap)};
+import { collectBetweenSteps, collectingThrottle, collectOnStepStart, collectWhileRunning, noteBytesMoved } from ${JSON.stringify(heap)};
 const seen = [];
 let delivered = () => {};
 const observer = new PerformanceObserver((list) => {
@@ -138,6 +138,26 @@ await mark("started");
 if (forwarded.join() !== "step-end,step-progress,step-start") throw new Error(forwarded.join());`);
     expect(majorsBetween(seen, "grown", "progress"), seen.join(" ")).toEqual([]);
     expect(majorsBetween(seen, "progress", "started"), seen.join(" ")).toEqual(["major"]);
+  });
+
+  it("collects while a command runs once the heap has grown by 16 MiB, without a step starting", () => {
+    const seen = collectionsDuring(`
+for (let i = 0; i < 600_000; i++) keep.push({ i, s: "w" + i });
+collectBetweenSteps();
+await mark("start");
+const stop = collectWhileRunning();
+await new Promise((resolve) => setTimeout(resolve, 600));
+await mark("idle");
+for (let i = 0; i < 600_000; i++) keep.push({ i, s: "x" + i });
+await new Promise((resolve) => setTimeout(resolve, 600));
+await mark("grown");
+stop();
+for (let i = 0; i < 600_000; i++) keep.push({ i, s: "y" + i });
+await new Promise((resolve) => setTimeout(resolve, 600));
+await mark("stopped");`);
+    expect(majorsBetween(seen, "start", "idle"), seen.join(" ")).toEqual([]);
+    expect(majorsBetween(seen, "idle", "grown"), seen.join(" ")).toEqual(["major"]);
+    expect(majorsBetween(seen, "grown", "stopped"), seen.join(" ")).toEqual([]);
   });
 
   it("does nothing when node runs without --expose-gc", () => {

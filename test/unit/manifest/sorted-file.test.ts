@@ -4,12 +4,12 @@
  * streams, and the saved file whose digest equals the in-memory digest — with names that break
  * naive line or locale handling: newlines, spaces, UTF-8 beyond the BMP, very long paths.
  */
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { comparePaths, type ManifestEntry, manifestDigest, toJsonl } from "../../../src/manifest/model.ts";
-import { mergeJoin, SortedWriter } from "../../../src/manifest/sorted-file.ts";
+import { MERGE_FAN_IN, mergeJoin, SortedWriter } from "../../../src/manifest/sorted-file.ts";
 import {
   digestFile,
   entrySorter,
@@ -46,6 +46,22 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return result;
 }
 
+/** Pairs sorted by a SortedWriter of small runs (and fan-in), a later pair replacing an earlier. */
+async function sortPairs(records: [string, number][], runRecords: number, fanIn?: number) {
+  const sorter = new SortedWriter<[string, number]>({
+    key: (r) => r[0],
+    compare: comparePaths,
+    workDir: dir,
+    runRecords,
+    ...(fanIn === undefined ? {} : { fanIn }),
+  });
+  for (const record of records) {
+    sorter.add(record);
+    await sorter.settle();
+  }
+  return collect(sorter.sorted());
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "sorted-file-"));
@@ -67,12 +83,6 @@ describe("external sort", () => {
   });
 
   it("keeps the record added last of equal keys, within a run and across runs", async () => {
-    const sorter = new SortedWriter<[string, number]>({
-      key: (r) => r[0],
-      compare: comparePaths,
-      workDir: dir,
-      runRecords: 2,
-    });
     const records: [string, number][] = [
       ["b", 1],
       ["a", 1],
@@ -81,14 +91,72 @@ describe("external sort", () => {
       ["a", 2],
       ["a", 3],
     ];
-    for (const record of records) {
-      sorter.add(record);
-      await sorter.settle();
-    }
-    expect(await collect(sorter.sorted())).toEqual([
+    expect(await sortPairs(records, 2)).toEqual([
       ["a", 3],
       ["b", 2],
       ["c", 1],
+    ]);
+  });
+});
+
+describe("merge fan-in", () => {
+  /** Files of the sort's temporary directory this process holds open (Linux /proc). */
+  async function openRuns(): Promise<number> {
+    const fds = await readdir("/proc/self/fd");
+    const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => "")));
+    return targets.filter((target) => target.startsWith(join(dir, ".sort-"))).length;
+  }
+
+  it("never reads more than MERGE_FAN_IN runs at once, however many were spilled", async () => {
+    // Every open run costs memory of its own: a merge of all of a million files' 100 runs at
+    // once made the snapshot's peak grow with the number of files.
+    const runs = 3 * MERGE_FAN_IN + 5;
+    const sorter = entrySorter(dir, 10);
+    for (let i = 0; i < runs * 10; i++) {
+      sorter.add(file(`/srv/${String((i * 7919) % (runs * 10)).padStart(6, "0")}`));
+      await sorter.settle();
+    }
+    let most = 0;
+    let count = 0;
+    let last = "";
+    for await (const entry of sorter.sorted()) {
+      if (count++ % 50 === 0) most = Math.max(most, await openRuns());
+      expect(comparePaths(last, entry.path)).toBeLessThan(0);
+      last = entry.path;
+    }
+    expect(count).toBe(runs * 10);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(MERGE_FAN_IN);
+    expect((await readdir(dir)).some((name) => name.startsWith(".sort-"))).toBe(false);
+  });
+
+  it("keeps the record added last of equal keys when runs are merged in groups first", async () => {
+    // Seven runs of two: "a" in runs 0, 3 and 6, "b" in runs 1 and 4; groups of two, then again.
+    const records: [string, number][] = [
+      ["a", 1],
+      ["x", 1],
+      ["b", 1],
+      ["y", 1],
+      ["c", 1],
+      ["z", 1],
+      ["a", 2],
+      ["w", 1],
+      ["b", 2],
+      ["c", 2],
+      ["v", 1],
+      ["u", 1],
+      ["a", 3],
+    ];
+    expect(await sortPairs(records, 2, 2)).toEqual([
+      ["a", 3],
+      ["b", 2],
+      ["c", 2],
+      ["u", 1],
+      ["v", 1],
+      ["w", 1],
+      ["x", 1],
+      ["y", 1],
+      ["z", 1],
     ]);
   });
 });
