@@ -13,7 +13,6 @@
  * SCALE_NAME (default `bench`) names the workload, its tree and its key file on the hosts, so a
  * second run can share the fleet with a long one.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +21,7 @@ import { stringify } from "yaml";
 import { hostExec } from "../fixtures/fleet/host-exec.ts";
 import { readFleet } from "../fixtures/fleet/index.ts";
 import { changeOnePercent, seedScaleTree } from "../test/support/scale-tree.ts";
+import { measuredApply, stepSeconds } from "./apply-process.ts";
 import { benchPlanInput } from "./transfer-context.ts";
 
 const NAME = process.env.SCALE_NAME ?? "bench";
@@ -41,44 +41,6 @@ async function seed(files: number): Promise<void> {
   await onHost("portal-src", `rm -rf ${TREE} && cp -a ${tree} ${TREE}`);
 }
 
-interface Measured {
-  code: number;
-  seconds: number;
-  peakMiB: number;
-  /** When the sampled RSS (every 0.2 s) was highest: the step running then is the one to look at. */
-  peakAt: number;
-}
-
-function measuredApply(
-  binary: string,
-  plan: string,
-  stateDir: string,
-  env: Record<string, string>,
-  runner: string[] = [],
-): Measured {
-  const script =
-    "import resource, subprocess, sys, time\n" +
-    "t = time.time(); child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n" +
-    "top, at = 0, t\n" +
-    "while child.poll() is None:\n" +
-    "  try:\n" +
-    "    rss = int([l for l in open(f'/proc/{child.pid}/status') if l.startswith('VmRSS')][0].split()[1])\n" +
-    "    if rss > top: top, at = rss, time.time()\n" +
-    "  except Exception: pass\n" +
-    "  time.sleep(0.2)\n" +
-    "print(child.returncode, time.time() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, at)";
-  const run = spawnSync(
-    "python3",
-    ["-c", script, ...runner, binary, "apply", plan, "--yes", "--state-dir", stateDir],
-    {
-      encoding: "utf8",
-      env: { ...process.env, ...env },
-    },
-  );
-  const [code, seconds, kib, at] = run.stdout.trim().split(" ").map(Number);
-  return { code: code ?? -1, seconds: seconds ?? 0, peakMiB: (kib ?? 0) / 1024, peakAt: (at ?? 0) * 1000 };
-}
-
 /** The step that was running at `at` (ms since the epoch), from the journal. */
 function stepAt(stateDir: string, plan: string, at: number): string {
   const text = readFileSync(join(stateDir, plan, "journal.jsonl"), "utf8");
@@ -91,21 +53,6 @@ function stepAt(stateDir: string, plan: string, at: number): string {
     if (record.type === "step-finish" && record.key) step = `after ${record.key.split("/")[1]}`;
   }
   return step;
-}
-
-/** Seconds each step took, from the journal's start and finish records. */
-function stepSeconds(stateDir: string, plan: string): Record<string, number> {
-  const text = readFileSync(join(stateDir, plan, "journal.jsonl"), "utf8");
-  const started = new Map<string, number>();
-  const result: Record<string, number> = {};
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
-    const record = JSON.parse(line) as { type: string; key?: string; at: string };
-    if (record.type === "step-start" && record.key) started.set(record.key, Date.parse(record.at));
-    if (record.type === "step-finish" && record.key && started.has(record.key))
-      result[record.key.split("/")[1]!] = (Date.parse(record.at) - started.get(record.key)!) / 1000;
-  }
-  return result;
 }
 
 export async function run(): Promise<void> {
