@@ -21,6 +21,7 @@ import { readFleet } from "../fixtures/fleet/index.ts";
 import { cutover } from "../src/steps/cutover.ts";
 import { snapshot } from "../src/steps/snapshot.ts";
 import { transfer } from "../src/steps/transfer.ts";
+import { measuredApply } from "./apply-process.ts";
 import { type BenchRun, benchPlanInput, benchRun, peakRss } from "./transfer-context.ts";
 
 // Whole bytes: the seeding script parses the figure as an integer (1.1 GiB is not one).
@@ -270,21 +271,12 @@ function wholeApplyRss(planFile: string, tree: string, bytes: number): void {
     stringify({ ...input, metadata: { ...(input.metadata as object), name: "bench-apply" } }),
   );
   spawnSync("sh", ["-c", `ssh -F ${readFleet().client.sshConfig} tgt-1 'rm -rf ${tree}'`]);
-  const script =
-    "import resource, subprocess, sys, time\n" +
-    "t = time.time(); code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n" +
-    "print(code, time.time() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
   const binary = new URL("../bin/migrate", import.meta.url).pathname;
-  const result = spawnSync(
-    "python3",
-    ["-c", script, binary, "apply", plan, "--yes", "--output", "plain", "--state-dir", join(dir, "state")],
-    { encoding: "utf8" },
-  );
-  const [code, seconds, kib] = result.stdout.trim().split(" ").map(Number);
-  if (code !== 0) throw new Error(`migrate apply of ${tree} exited ${code}: ${result.stderr}`);
+  const { code, seconds, peakMiB, stderr } = measuredApply(binary, plan, join(dir, "state"));
+  if (code !== 0) throw new Error(`migrate apply of ${tree} exited ${code}: ${stderr}`);
   console.log(`whole \`migrate apply\` process, ${(bytes / MiB).toFixed(0)} MiB through all five steps:`);
   console.log(
-    `  peak RSS                      ${((kib ?? 0) / 1024).toFixed(0)} MiB (${(((kib ?? 0) * 1024) / 1e6).toFixed(0)} MB; target < 200 MB) in ${(seconds ?? 0).toFixed(1)} s`,
+    `  peak RSS                      ${peakMiB.toFixed(0)} MiB (${((peakMiB * MiB) / 1e6).toFixed(0)} MB; target < 200 MB) in ${seconds.toFixed(1)} s`,
   );
   rmSync(dir, { recursive: true, force: true });
 }
