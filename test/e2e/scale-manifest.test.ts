@@ -25,9 +25,12 @@ const REPO = join(import.meta.dirname, "../..");
  * and the heap is collected inside long steps, not only between them. Measured with the scale
  * bench: 121 MiB at 10,000 files, 139 MiB at 100,000 (docs/performance.md, issue 13 — memory).
  * Before the collections inside steps: first run 153–174 MiB, cutover run 176–196 MiB at this
- * size (305 MiB before manifests streamed); the issue's target is < 250 MiB and flat.
+ * size (305 MiB before manifests streamed); the issue's target is < 250 MiB and flat. With the
+ * cutover's and the batch checks' changes merged: 145 / 140 MiB. The bound leaves a quarter for
+ * another machine's allocator and still fails the old code as measured this session (its cutover
+ * runs peaked at 193 and 202 MiB).
  */
-const WHOLE_APPLY_RSS_MIB = 170;
+const WHOLE_APPLY_RSS_MIB = 180;
 
 /** `bin/migrate apply` under python's getrusage: exit code, seconds and the child's peak RSS. */
 function measuredApply(planFile: string, stateDir: string, env: Record<string, string> = {}) {
