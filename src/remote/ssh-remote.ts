@@ -130,6 +130,7 @@ export class SshRemote implements Remote {
     let stdout = "";
     // A character's bytes may straddle two SSH packets: decode across chunks, never per chunk.
     const decoder = new StringDecoder("utf8");
+    const stderrDecoder = new StringDecoder("utf8");
     let stdoutBytes = 0;
     let stderr = "";
     let exitCode: number | null;
@@ -196,7 +197,7 @@ export class SshRemote implements Remote {
     const addStderr = (chunk: Buffer) => {
       bytesIn += chunk.length;
       touch();
-      stderr = tail(stderr + chunk.toString("utf8"), mode.kind === "run" ? mode.maxBuffer : STDERR_TAIL);
+      stderr = tail(stderr + stderrDecoder.write(chunk), mode.kind === "run" ? mode.maxBuffer : STDERR_TAIL);
     };
     channel.stderr.on("data", (chunk: Buffer) => {
       const hadPid = sniffer.pid !== undefined;
@@ -279,7 +280,7 @@ export class SshRemote implements Remote {
         exitCode: timedOut || canceled ? null : exitCode,
         signal: timedOut || canceled ? (signalName ?? "KILL") : signalName,
         stdout: stdout + decoder.end(),
-        stderr: stderr + note + extra,
+        stderr: stderr + stderrDecoder.end() + note + extra,
         durationMs: Math.round(performance.now() - started),
         timedOut,
         canceled,

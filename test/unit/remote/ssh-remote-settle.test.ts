@@ -1,6 +1,6 @@
 /**
  * SshRemote against a real ssh2 server in this process (loopback): `done` of a streamed command
- * always settles, and a run's stdout keeps characters split across packets. The server
+ * always settles, and a run's stdout and stderr keep characters split across packets. The server
  * runs no shell; it sends stdout the client never reads, then drops or stalls the connection.
  */
 import type { AddressInfo } from "node:net";
@@ -117,7 +117,7 @@ describe("SshRemote stream: done settles", () => {
   }, 15_000);
 });
 
-describe("SshRemote run: stdout", () => {
+describe("SshRemote run: output", () => {
   it("keeps a character whose bytes arrive in two packets (a non-ASCII file name in a digest list)", async () => {
     const line = Buffer.from("f8cd2e3d *规划计划-004.html\n");
     const client = await serve((stream) => {
@@ -133,5 +133,22 @@ describe("SshRemote run: stdout", () => {
     const result = await remoteOver(client).run(sh`openssl dgst -r`, { timeoutMs: 10_000 });
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe(line.toString("utf8"));
+  });
+
+  it("keeps a character split between two packets of stderr (an unreadable file's name)", async () => {
+    const line = Buffer.from("unreadable: 1\n/srv/规划/计划.html\n");
+    const client = await serve((stream) => {
+      stream.stderr.write("migrate-pid:4242\n");
+      const cut = line.indexOf("规") + 1;
+      stream.stderr.write(line.subarray(0, cut));
+      setTimeout(() => {
+        stream.stderr.write(line.subarray(cut));
+        stream.exit(4);
+        stream.end();
+      }, 50);
+    });
+    const result = await remoteOver(client).run(sh`find`, { timeoutMs: 10_000 });
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toContain(line.toString("utf8"));
   });
 });
