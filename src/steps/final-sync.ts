@@ -159,6 +159,16 @@ export async function syncFiles(
     exact,
   );
   const final = await savedDurably(context, await writer.close());
+  // Files the frozen source did not change since the snapshot, which the target no longer holds
+  // as the transfer verified them: something changed the target (a hand, a process, its disk).
+  // The sync puts the source's copy back, and says so, since the operator should know why.
+  const repaired = delta.send.filter(
+    (entry) => entry.type === "file" && !fresh.has(entry.path) && !rewritten.has(entry.path),
+  );
+  if (repaired.length > 0)
+    context.log.warn(
+      `${repaired.length} file(s) on ${target.host} differed from what the transfer verified though the source did not change them, e.g. ${JSON.stringify(repaired[0]!.path)}; sent again from the frozen source`,
+    );
   await rm(sourceFile, { force: true });
   await rm(targetFile, { force: true });
   await rm(vouchedFile, { force: true });
