@@ -218,7 +218,7 @@ export function manifestCommand(
   mode: ManifestMode,
   hash: HashAlgorithm | "none",
   rootLinks: "refuse" | "follow" = "follow",
-  /** Sorted on the host where it can (a `tree` listing with hash `none`): see the top. */
+  /** Sorted on the host where it can (a `tree` listing, hashed or not): see the top. */
   sorted = false,
 ): ShellCommand {
   const order = sorted && mode === "tree" ? "sorted" : "unsorted";
