@@ -1,7 +1,9 @@
 /**
- * A manifest collected straight to disk: the script's entries and hashes (in the order find and
- * the parallel hashers print them) go to two external sorts, are joined by path and written as a
- * sorted manifest file. Memory holds one sort run at a time, whatever the tree's size.
+ * A manifest collected straight to disk. Most hosts sort it (script.ts: entries and hashes joined
+ * in one `sort -z`), so its records are written as they arrive. Otherwise the script's entries
+ * and hashes (in the order find and the parallel hashers print them) go to two external sorts,
+ * are joined by path and written as a sorted manifest file. Memory holds one sort run at a time,
+ * whatever the tree's size.
  */
 import { type CollectOptions, refuseUnhashed, runManifestScript } from "./collect.ts";
 import { comparePaths, type HashAlgorithm, type ManifestEntry } from "./model.ts";
@@ -36,7 +38,7 @@ export async function collectToFile(
   });
   const hash = options.hash === "none" ? "sha256" : options.hash;
   const header: ManifestHeader = { hash, roots: [...roots] };
-  // Sorted on the host (a metadata-only listing): entries go straight to the file, in order.
+  // Sorted on the host: entries (with their hashes) go straight to the file, in order.
   const inOrder = new InOrder(() => new ManifestWriter(file, header, options.digest ?? true));
   const parser = new ManifestParser(options.hash !== "none", {
     entry: (entry) => (parser.sorted ? inOrder.add(entry) : entries.add(entry)),
@@ -47,11 +49,15 @@ export async function collectToFile(
     await entries.settle();
     await hashes.settle();
   };
-  const sorted = options.hash === "none";
-  const collect = { ...options, mode: "tree", sorted } as const;
+  const collect = { ...options, mode: "tree", sorted: true } as const;
   const stderr = await runManifestScript(remote, paths, "tree", collect, parser, drain);
   const xattrs = parser.finishStream();
-  if (parser.sorted) return inOrder.close();
+  if (parser.sorted) {
+    const summary = await inOrder.close();
+    if (parser.unhashed.length > 0)
+      await refuseUnhashed(remote, parser.unhashed, { ...options, mode: "tree" }, stderr);
+    return summary;
+  }
   const unhashed: string[] = [];
   const hashed = options.hash !== "none";
   const joined = joinHashes(entries.sorted(), hashes.sorted(), xattrs, hashed, unhashed);

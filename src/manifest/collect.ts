@@ -33,7 +33,7 @@ export interface CollectOptions {
   rootLinks?: "refuse" | "follow";
   /** `list` mode: the workload's paths; a listed root is read through a symlink like in `tree`. */
   roots?: readonly string[];
-  /** A metadata-only `tree` listing sorted on the host where it can be (script.ts). */
+  /** A `tree` listing sorted on the host where it can be, hashes joined in (script.ts). */
   sorted?: boolean;
 }
 

@@ -5,7 +5,7 @@
 
 import { isUtf8 } from "node:buffer";
 import { comparePaths, type EntryType, type ManifestEntry } from "./model.ts";
-import { HASHES_MARKER, NO_XATTRS_MARKER, SORTED_MARKER, XATTRS_MARKER } from "./script.ts";
+import { HASHES_MARKER, NO_XATTRS_MARKER, SORTED_MARKER, WAIT_MARKER, XATTRS_MARKER } from "./script.ts";
 
 const TYPES: Record<string, EntryType> = {
   f: "file",
@@ -147,6 +147,8 @@ export class ManifestParser {
   sorted = false;
   private stage: "first" | "attrs" | "dump" | "records" | "end" = "first";
   private last: string | undefined;
+  /** A hash record of sorted output: it comes right before its file's entry. */
+  private keyed: { path: string; hex: string } | undefined;
 
   private sortedField(text: string): void {
     if (this.stage === "attrs" && (text === XATTRS_MARKER || text === NO_XATTRS_MARKER)) {
@@ -161,17 +163,28 @@ export class ManifestParser {
       this.xattrsDone = true;
     } else if (this.stage === "records") {
       const first = text.indexOf("\u0001");
+      const path = text.slice(0, first);
+      if (first !== -1 && text[first + 1] === "#") {
+        const hex = text.slice(first + 2);
+        if (!/^[0-9a-f]{64}$/.test(hex))
+          throw new ManifestParseError(`bad hash record ${JSON.stringify(text.slice(0, 80))}`);
+        this.ordered(path);
+        this.keyed = { path, hex };
+        return;
+      }
       const second = text.indexOf("\u0001", first + 1);
       if (first === -1 || second === -1)
         throw new ManifestParseError(`bad sorted record ${JSON.stringify(text.slice(0, 80))}`);
-      const path = text.slice(0, first);
-      if (this.last !== undefined && comparePaths(this.last, path) > 0)
-        throw new ManifestParseError(
-          `the host's listing is not in byte order: ${JSON.stringify(path)} after ${JSON.stringify(this.last)}`,
-        );
-      this.last = path;
+      this.ordered(path);
       const entry = parseMeta(text.slice(first + 1, second), path, text.slice(second + 1));
       if (entry === undefined) return;
+      if (entry.type === "file" && this.hashed) {
+        if (this.keyed?.path !== path) {
+          this.unhashed.push(path);
+          return;
+        }
+        entry.hash = this.keyed.hex;
+      }
       const xattrs = this.xattrs.get(path);
       if (xattrs !== undefined) entry.xattrs = xattrs;
       if (this.sink) this.sink.entry(entry);
@@ -180,11 +193,20 @@ export class ManifestParser {
       throw new ManifestParseError(`unexpected field in sorted output ${JSON.stringify(text.slice(0, 80))}`);
   }
 
+  private ordered(path: string): void {
+    if (this.last !== undefined && comparePaths(this.last, path) > 0)
+      throw new ManifestParseError(
+        `the host's listing is not in byte order: ${JSON.stringify(path)} after ${JSON.stringify(this.last)}`,
+      );
+    this.last = path;
+  }
+
   private field(text: string): void {
     if (this.sorted) {
       this.sortedField(text);
       return;
     }
+    if (this.stage === "first" && text === WAIT_MARKER) return;
     if (this.stage === "first") {
       this.stage = "attrs";
       if (text === SORTED_MARKER) {
@@ -243,7 +265,7 @@ export class ManifestParser {
     this.finishStream();
     const result: ManifestEntry[] = [];
     for (const entry of this.entries.values()) {
-      if (entry.type === "file" && this.hashed) {
+      if (entry.type === "file" && this.hashed && entry.hash === undefined) {
         const hash = this.hashes.get(entry.path);
         if (hash === undefined) {
           this.unhashed.push(entry.path);

@@ -5,16 +5,20 @@
  *
  * Output: metadata triples `<meta>\0<path>\0<symlink target>\0`, then the field `#hashes`, then
  * `<hex>  <path>\0` per regular file, then `#xattrs` and getfattr's dump as one field (or
- * `#noxattrs` without getfattr). parse.ts reads it. The tree is walked once for metadata,
- * readability and attributes (hashing walks it again for the files).
+ * `#noxattrs` without getfattr). parse.ts reads it. The tree is walked once: that walk streams
+ * the metadata out while it feeds readability checks, attributes and the hashers of files under
+ * 1 MiB (their records held until the metadata is out); files of 1 MiB and more are hashed after
+ * it, their records leaving as each file is done.
  *
- * Sorted (a metadata-only tree listing, when asked): the field `#sorted`, the attributes section,
- * then one field `<path>\1<meta>\1<symlink target>` per entry, sorted by `LC_ALL=C sort -z` —
+ * Sorted (a tree listing, when asked): fields `#wait` while the host works, then `#sorted`, the
+ * attributes section, then one field `<path>\1<meta>\1<symlink target>` per entry and, right
+ * before a regular file's entry, its hash as `<path>\1#<hex>`, all sorted by `LC_ALL=C sort -z` —
  * byte order, which is the manifest's order (UTF-8 byte order = comparePaths) — then `#hashes`.
- * The orchestrator then sorts nothing. Whole records sort by path only while no path holds a
- * \1 byte (then the path's end, \1, sorts before any byte a longer path goes on with); a record
- * with more than two \1 bytes (in its name or link target), or a host whose sort has no -z,
- * gets the unsorted output instead.
+ * The orchestrator then sorts and joins nothing. Whole records sort by path only while no path
+ * holds a \1 byte (then the path's end, \1, sorts before any byte a longer path goes on with,
+ * and `#` before any entry type); a record with more than two \1 bytes (in its name or link
+ * target), or a host whose sort has no -z (or, hashing, whose sed has no -z), gets the unsorted
+ * output instead.
  */
 import { type ShellCommand, sh } from "../remote/shell.ts";
 import type { HashAlgorithm } from "./model.ts";
@@ -32,6 +36,8 @@ export const LISTING_FAILED_EXIT = 6;
 export const HASHES_MARKER = "#hashes";
 /** First field of sorted output: attributes, then one `path\1meta\1link` field per entry, in order. */
 export const SORTED_MARKER = "#sorted";
+/** Before SORTED_MARKER, any number of times: the host is still walking or hashing (no data). */
+export const WAIT_MARKER = "#wait";
 /** Then one field: getfattr's text dump (names, hex values) of every entry that has any. */
 export const XATTRS_MARKER = "#xattrs";
 /** Instead of XATTRS_MARKER: the host has no getfattr, so ACLs and xattrs are not known. */
@@ -39,7 +45,7 @@ export const NO_XATTRS_MARKER = "#noxattrs";
 
 const SCRIPT = `
 list=$(mktemp) || exit 70
-trap 'rm -f "$list" "$list".*' EXIT
+trap 'if [ -n "\${ticker:-}" ]; then kill "$ticker"; fi; rm -rf "$list" "$list".*' EXIT
 cat > "$list"
 # find options: list/top look at exactly the listed paths; tree and top follow a root that is a
 # symlink to a directory (a target's data disk), never a symlink below it.
@@ -53,14 +59,22 @@ if [ "$1" = tree ]; then
     xargs -0 -r sh -c 'for p; do if [ -L "$p" ]; then printf "%s -> %s\\n" "$p" "$(readlink -f -- "$p")" >&2; exit 1; fi; done' roots < "$list" || exit ${ROOT_SYMLINK_EXIT}
   fi
 fi
-# One walk of the tree does three things: it prints every entry's metadata; it notes, per find
-# run (the shell's pid: xargs may start several), every file this login cannot read and every
-# directory it cannot list; and it feeds every entry to getfattr, which reads the extended
-# attributes meanwhile, through a FIFO this shell holds open until the walk is done.
+# One walk of the tree does it all: it prints every entry's metadata; it notes, per find run
+# (the shell's pid: xargs may start several), every file this login cannot read and every
+# directory it cannot list, and every file of 1 MiB or more (hashed after the walk); and through
+# FIFOs this shell holds open until the walk is done it feeds every entry to getfattr, which
+# reads the extended attributes meanwhile, and every smaller file to the hashers, which hash
+# meanwhile.
 META='%y %s %m %U %G %T@ %C@ %D %i %n'
-export FMT="$META\\0%p\\0%l\\0" UNREADABLE="$list.u" ATTRS=/dev/null
+D="$list.d"
+mkdir "$D" || exit 70
+export FMT="$META\\0%p\\0%l\\0" UNREADABLE="$list.u" ATTRS=/dev/null SMALL=/dev/null LARGE="$D/large" D
 SORTED=
-if [ "$4" = sorted ] && [ "$(printf 'b\\000a\\000' | LC_ALL=C sort -z 2>/dev/null | tr '\\000' ,)" = a,b, ]; then
+SEP=$(printf '\\001')
+# Hash records become \`<path>\\1#<hex>\` fields (sed -z), sorted with the entries: each right before its entry.
+KEYED='s/^\\([0-9a-f]\\{64\\}\\) [ *]\\(.*\\)$/\\2'"$SEP"'#\\1/'
+if [ "$4" = sorted ] && [ "$(printf 'b\\000a\\000' | LC_ALL=C sort -z 2>/dev/null | tr '\\000' ,)" = a,b, ] &&
+  { [ "$2" = none ] || [ "$(printf '%064d  a\\nb\\000' 0 | LC_ALL=C sed -z "$KEYED" 2>/dev/null | tr '\\000\\001\\n' ',;+')" = "a+b;#$(printf '%064d' 0)," ]; }; then
   SORTED="$list.s"
   FMT="%p\\001$META\\001%l\\0"
 fi
@@ -71,12 +85,70 @@ if command -v getfattr >/dev/null 2>&1; then
   attrs=$!
   exec 5> "$ATTRS"
 fi
+# Hashing uses every core of the host: xargs runs one hasher per core over slices of the file
+# list. Each writes its records to a file of its own and, when its slice is done, copies it to
+# its output under a lock (flock, or a directory where the host has no flock: mkdir is atomic),
+# so records never interleave. Order does not matter: the reader sorts by path.
+export FLOCK=
+if command -v flock >/dev/null 2>&1; then FLOCK=flock; fi
+P=$(nproc 2>/dev/null || echo 1)
+export P
+# $1: files per hasher; the rest: the hasher's command and arguments, the files appended.
+hashers() {
+  n=$1
+  shift
+  xargs -0 -r -P "$P" -n "$n" sh -c 'out=$(mktemp "$D/out.XXXXXX") || exit 70; "$@" > "$out"; if [ -n "$FLOCK" ]; then flock "$D/lock" cat -- "$out"; else until mkdir "$D/lock.d" 2>/dev/null; do sleep 0.01 2>/dev/null || sleep 1; done; cat -- "$out"; rmdir "$D/lock.d"; fi; rm -f -- "$out"' hash "$@"
+}
+# One openssl per file: SM3 always; SHA-256 for files of 1 MiB and more, where OpenSSL's
+# SHA-NI code is several times faster than coreutils' sha256sum (which wins on small files).
+# A file that fails to hash prints no record; the reader asks whether it still exists.
+ONE='for f; do h=$(openssl dgst "-$0" -r < "$f") && printf "%s  %s\\000" "\${h%% *}" "$f"; done'
+small() {
+  if [ "$1" = sm3 ]; then hashers 50 sh -c "$ONE" sm3; else hashers 500 sha256sum -z; fi
+}
+# A large file is one hasher's whole slice, so its record leaves as soon as it is hashed.
+large() {
+  if [ "$1" = sm3 ]; then hashers 1 sh -c "$ONE" sm3
+  elif command -v openssl >/dev/null 2>&1; then hashers 1 sh -c "$ONE" sha256
+  else hashers 1 sha256sum -z; fi
+}
+if [ "$2" != none ]; then
+  # The small files' records are held in a file until the walk's records are all out.
+  SMALL="$D/small"
+  mkfifo "$SMALL" || exit 70
+  # Closed for good (not saved as a redirection would be), or getfattr would never see its end.
+  (exec 5>&-; small "$2") < "$SMALL" > "$D/held" 2> "$D/errors" &
+  hashing=$!
+  exec 6> "$SMALL"
+fi
+# Sorted output starts only once all is hashed and sorted: until then a field \`#wait\` every few
+# seconds in which the walk or the hashers made progress, so the reader's stall window still
+# tells a stuck host (no progress, no field) from a busy one.
+if [ -n "$SORTED" ]; then
+  : > "$SORTED"
+  [ -e "$D/held" ] || : > "$D/held"
+  (
+    exec 5>&- 6>&-
+    last=
+    while sleep 5 > /dev/null 2>&1; do
+      now="$(wc -c < "$SORTED") $(wc -c < "$D/held") $(wc -c < "$D/keyed" 2>/dev/null)"
+      if [ "$now" != "$last" ]; then printf '${WAIT_MARKER}\\000'; last=$now; fi
+    done
+  ) &
+  ticker=$!
+fi
+# Stopped (and waited for) before anything else is written to the output.
+quiet() {
+  if [ -n "\${ticker:-}" ]; then kill "$ticker" 2>/dev/null; wait "$ticker" 2>/dev/null; ticker=; fi
+}
 # Sockets cannot be archived; leave them out of the manifest rather than fail later.
 walk() {
-  xargs -0 -r sh -c 'exec find $H "$@" \${MIGRATE_DEPTH:+-maxdepth 0} ! -type s -fprint0 "$ATTRS" \\( \\( \\( -type f ! -readable \\) -o \\( -type d \\( ! -readable -o ! -executable \\) \\) \\) -fprint0 "$UNREADABLE.$$" , -printf "$FMT" \\)' meta < "$list" 2> "$list.x"
+  xargs -0 -r sh -c 'exec find $H "$@" \${MIGRATE_DEPTH:+-maxdepth 0} ! -type s -fprint0 "$ATTRS" \\( \\( \\( -type f ! -readable \\) -o \\( -type d \\( ! -readable -o ! -executable \\) \\) \\) -fprint0 "$UNREADABLE.$$" , -type f -size -1024k -fprint0 "$SMALL" , -type f -size +1023k -fprint0 "$LARGE.$$" , -printf "$FMT" \\)' meta < "$list" 2> "$list.x"
 }
 if [ -n "$SORTED" ]; then walk > "$SORTED"; else walk; fi
 if [ -n "\${attrs:-}" ]; then exec 5>&-; wait "$attrs"; fi
+# The hashers finish the little the walk queued last (a FIFO holds 64 KiB of names).
+if [ -n "\${hashing:-}" ]; then exec 6>&-; wait "$hashing"; fi
 # ACLs, file capabilities, SELinux labels and user xattrs, all as extended attributes.
 xattrs() {
   if [ -n "\${attrs:-}" ]; then
@@ -100,56 +172,37 @@ if [ -s "$list.x" ] && grep -v -e 'No such file or directory$' "$list.x" | grep 
 if [ -n "$SORTED" ]; then
   # Exactly two \\1 bytes in every record, or whole records would not sort by path: unsorted then.
   if tr -cd '\\001\\000' < "$SORTED" | tr '\\000' '\\n' | grep -q -v -x "$(printf '\\001\\001')"; then
-    # Walked again for the unsorted records alone (readability and attributes are known).
+    # Walked again for the unsorted records alone (readability and attributes are known; the
+    # small files' hashes are held, the large ones' hashed below).
+    quiet
     FMT="$META\\0%p\\0%l\\0"
     ATTRS=/dev/null
+    SMALL=/dev/null
     UNREADABLE="$list.v"
+    LARGE="$D/again"
     walk
   else
+    keyed=
+    if [ "$2" != none ]; then
+      cat -- "$D/errors" >&2
+      cat -- "$LARGE".* 2>/dev/null | large "$2" >> "$D/held"
+      keyed="$D/keyed"
+      LC_ALL=C sed -z "$KEYED" "$D/held" > "$keyed" || exit ${LISTING_FAILED_EXIT}
+    fi
+    quiet
     printf '${SORTED_MARKER}\\000'
     xattrs
     # A sort that fails (its temporary disk full) would leave entries out: a failed listing.
-    LC_ALL=C sort -z -- "$SORTED" || exit ${LISTING_FAILED_EXIT}
+    LC_ALL=C sort -z -- "$SORTED" \${keyed:+"$keyed"} || exit ${LISTING_FAILED_EXIT}
     printf '${HASHES_MARKER}\\000'
     exit 0
   fi
 fi
 printf '${HASHES_MARKER}\\000'
-# $1: extra find tests selecting files by size (unquoted on purpose: constant words or nothing).
-files() {
-  SIZE=$1 xargs -0 -r sh -c 'if [ -n "$MIGRATE_DEPTH" ]; then exec find $H "$@" -maxdepth 0 -type f $SIZE -print0; else exec find $H "$@" -type f $SIZE -print0; fi' files < "$list"
-}
-# Hashing uses every core of the host: xargs runs one hasher per core over slices of the file
-# list. Each writes its records to a file of its own and, when its slice is done, copies it to
-# the output under a lock (flock), so records never interleave and output keeps flowing (the
-# reader's stall window). Without flock the hashers run one at a time. Order does not matter:
-# the reader sorts by path.
-P=1
-if command -v flock >/dev/null 2>&1; then P=$(nproc 2>/dev/null || echo 1); fi
-export P LOCK="$list.l"
-: > "$LOCK"
-# $1: files per hasher; the rest: the hasher's command and arguments, the files appended.
-parallel() {
-  n=$1
-  shift
-  xargs -0 -r -P "$P" -n "$n" sh -c 'out=$(mktemp) || exit 70; "$@" > "$out"; if [ "$P" -gt 1 ]; then flock "$LOCK" cat -- "$out"; else cat -- "$out"; fi; rm -f -- "$out"' hash "$@"
-}
-# One openssl per file: SM3 always; SHA-256 for files of 1 MiB and more, where OpenSSL's
-# SHA-NI code is several times faster than coreutils' sha256sum (which wins on small files).
-# A file that fails to hash prints no record; the reader asks whether it still exists.
-# $1: the algorithm; $2: files per hasher (one for large files, so a slice is one file's work).
-per_file() {
-  parallel "$2" sh -c 'for f; do h=$(openssl dgst "-$0" -r < "$f") && printf "%s  %s\\000" "\${h%% *}" "$f"; done' "$1"
-}
-if [ "$2" = none ]; then
-  :
-elif [ "$2" = sm3 ]; then
-  files "" | per_file sm3 50
-elif command -v openssl >/dev/null 2>&1; then
-  files "-size -1024k" | parallel 500 sha256sum -z
-  files "-size +1023k" | per_file sha256 1
-else
-  files "" | parallel 500 sha256sum -z
+if [ "$2" != none ]; then
+  cat -- "$D/errors" >&2
+  cat -- "$D/held"
+  cat -- "$LARGE".* 2>/dev/null | large "$2"
 fi
 xattrs
 exit 0
@@ -165,10 +218,10 @@ export function manifestCommand(
   mode: ManifestMode,
   hash: HashAlgorithm | "none",
   rootLinks: "refuse" | "follow" = "follow",
-  /** Sorted on the host where it can (a `tree` listing with hash `none`): see the top. */
+  /** Sorted on the host where it can (a `tree` listing, hashed or not): see the top. */
   sorted = false,
 ): ShellCommand {
-  const order = sorted && mode === "tree" && hash === "none" ? "sorted" : "unsorted";
+  const order = sorted && mode === "tree" ? "sorted" : "unsorted";
   return sh`sh -c ${SCRIPT} migrate-manifest ${mode} ${hash} ${rootLinks === "refuse" ? "refuse-links" : "follow-links"} ${order}`;
 }
 

@@ -101,3 +101,31 @@ describe("manifest output", () => {
     );
   });
 });
+
+describe("sorted output with hashes", () => {
+  const entry = (type: string, path: string) =>
+    `${path}\u0001${type} 42 644 1001 1002 1700000000.5 1700000001.25 2049 7340033 1\u0001\0`;
+  const keyed = (path: string, hex = HASH) => `${path}\u0001#${hex}\0`;
+
+  it("skips #wait fields, joins each hash to the entry after it, and leaves out files without one", () => {
+    const parser = new ManifestParser();
+    parser.push(
+      Buffer.from(
+        `#wait\0#wait\0#sorted\0#noxattrs\0${entry("d", "/x")}${keyed("/x/a")}${entry("f", "/x/a")}${entry("f", "/x/gone")}${keyed("/x/中")}${entry("f", "/x/中")}#hashes\0`,
+      ),
+    );
+    expect(parser.finish().map((e) => [e.path, e.hash])).toEqual([
+      ["/x", undefined],
+      ["/x/a", HASH],
+      ["/x/中", HASH],
+    ]);
+    expect(parser.unhashed).toEqual(["/x/gone"]);
+  });
+
+  it("refuses a hash record that is not 64 hex digits, or out of order", () => {
+    const refuse = (text: string) => () =>
+      parseManifestOutput(Buffer.from(`#sorted\0#noxattrs\0${text}#hashes\0`));
+    expect(refuse(`${keyed("/a", "xyz")}${entry("f", "/a")}`)).toThrow(/bad hash record/);
+    expect(refuse(`${keyed("/b")}${keyed("/a")}`)).toThrow(/not in byte order/);
+  });
+});
