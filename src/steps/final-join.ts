@@ -17,7 +17,7 @@ import { canonicalLine, comparePaths, type Manifest, type ManifestEntry } from "
 import { LineWriter, mergeJoin, readLines, type Sorted } from "../manifest/sorted-file.ts";
 import { linkGroupsOf, type ManifestSummary, ManifestWriter, readEntries } from "../manifest/store.ts";
 import { type Carried, carried, type DeltaPlan, rewrittenAs } from "../transfer/delta.ts";
-import { type EvidenceRecord, vouchedDigest } from "../transfer/target-evidence.ts";
+import { type EvidenceRecord, vouchedEntries } from "../transfer/target-evidence.ts";
 
 /** An entry decided only once the hashes are in. */
 interface Waiting {
@@ -45,26 +45,6 @@ export interface JoinedTrees {
 
 const isLinked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink >= 2;
 
-/** The target's listing with the digests evidence vouches for; the rest noted in `unvouched`. */
-async function* vouched(
-  listing: AsyncIterable<ManifestEntry>,
-  evidence: Sorted<EvidenceRecord>,
-  unvouched: ManifestEntry[],
-): AsyncGenerator<ManifestEntry> {
-  const pairs = mergeJoin(listing, evidence, {
-    left: (entry) => entry.path,
-    right: (record) => record.path,
-    compare: comparePaths,
-  });
-  for await (const { left: entry, right: record } of pairs) {
-    if (entry === undefined) continue;
-    const digest = vouchedDigest(entry, record);
-    if (digest !== undefined) entry.hash = digest;
-    else if (entry.type === "file") unvouched.push(entry);
-    yield entry;
-  }
-}
-
 /**
  * Join the trees (see the top of the file). The snapshot's digest mismatch throws after its
  * last entry, before this returns: nothing has changed anywhere by then.
@@ -91,7 +71,7 @@ export async function joinTrees(options: {
   const scratch = new LineWriter(scratchFile, 0);
   const sides = mergeJoin(
     carried(options.snapshot, readEntries(options.sourceListing), needHash),
-    vouched(readEntries(options.targetListing), options.evidence, unvouched),
+    vouchedEntries(readEntries(options.targetListing), options.evidence, unvouched),
     { left: (pair: Carried) => pair.entry.path, right: (entry) => entry.path, compare: comparePaths },
   );
   let last = "";

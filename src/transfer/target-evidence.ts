@@ -20,7 +20,7 @@ import { dirname } from "node:path";
 import { z } from "zod";
 import { mergeRuns } from "../manifest/merge-runs.ts";
 import { comparePaths, type HashAlgorithm, type ManifestEntry } from "../manifest/model.ts";
-import { MERGE_FAN_IN, readLines, SortedWriter } from "../manifest/sorted-file.ts";
+import { MERGE_FAN_IN, mergeJoin, readLines, type Sorted, SortedWriter } from "../manifest/sorted-file.ts";
 
 export const EVIDENCE_FILE = "target-evidence.jsonl";
 
@@ -253,6 +253,29 @@ export function vouchedDigest(there: ManifestEntry, record: EvidenceRecord | und
     record.ctime === there.ctime;
   const settled = Number(there.ctime) < Number(record.at) - racySeconds(there.ctime);
   return same && settled ? record.digest : undefined;
+}
+
+/**
+ * A target's listing (path order) with the digests `evidence` (path order) vouches for; the
+ * files it does not vouch for are pushed to `unvouched`.
+ */
+export async function* vouchedEntries(
+  listing: Sorted<ManifestEntry>,
+  evidence: Sorted<EvidenceRecord>,
+  unvouched: ManifestEntry[],
+): AsyncGenerator<ManifestEntry> {
+  const pairs = mergeJoin(listing, evidence, {
+    left: (entry) => entry.path,
+    right: (record) => record.path,
+    compare: comparePaths,
+  });
+  for await (const { left: entry, right: record } of pairs) {
+    if (entry === undefined) continue;
+    const digest = vouchedDigest(entry, record);
+    if (digest !== undefined) entry.hash = digest;
+    else if (entry.type === "file") unvouched.push(entry);
+    yield entry;
+  }
 }
 
 /** Evidence for files just hashed on `host` (entries as the target listed them, with `hash`). */

@@ -5,7 +5,8 @@
  * changed, new, gone, vanished while hashed, type changes, hard links on either side, rewritten
  * files, damaged and unvouched target files, attributes.
  */
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtempSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -113,18 +114,15 @@ const freshOf = (needHash: readonly string[]) =>
 const targetHashes = new Map([["/r/unvouched", "h-/r/unvouched"]]);
 
 describe("the final sync's plan in one pass", () => {
-  let work: string;
-  let snapshotFile: string;
-  let sourceFile: string;
-  let targetFile: string;
+  const work = mkdtempSync(join(tmpdir(), "final-join-"));
+  const [snapshotFile, sourceFile, targetFile] = ["snapshot.jsonl.gz", "source", "target"].map((name) =>
+    join(work, name),
+  ) as [string, string, string];
+  const header = { hash: "sha256", roots: ["/r"] } as const;
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), "final-join-"));
-    snapshotFile = join(work, "snapshot.jsonl.gz");
-    sourceFile = join(work, "source.jsonl");
-    targetFile = join(work, "target.jsonl");
-    await writeManifestFile(snapshotFile, { hash: "sha256", roots: ["/r"] }, snapshot);
-    await writeManifestFile(sourceFile, { hash: "sha256", roots: ["/r"] }, source, false);
-    await writeManifestFile(targetFile, { hash: "sha256", roots: ["/r"] }, target, false);
+    await writeManifestFile(snapshotFile, { ...header, roots: ["/r"] }, snapshot);
+    await writeManifestFile(sourceFile, { ...header, roots: ["/r"] }, source, false);
+    await writeManifestFile(targetFile, { ...header, roots: ["/r"] }, target, false);
   });
   afterAll(() => rm(work, { recursive: true, force: true }));
 
