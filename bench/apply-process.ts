@@ -1,6 +1,6 @@
 /**
  * A whole `bin/migrate apply` process as an operator runs it, measured from outside: its wall
- * time, its peak RSS as the kernel counts it (ru_maxrss of the child, read by python's
+ * time, its CPU time, its peak RSS as the kernel counts it (ru_maxrss of the child, read by python's
  * getrusage) and when the sampled RSS was highest, so the step running then can be named.
  */
 import { spawnSync } from "node:child_process";
@@ -14,6 +14,8 @@ export interface MeasuredApply {
   peakMiB: number;
   /** When the sampled RSS (every 0.2 s) was highest, in ms since the epoch. */
   peakAt: number;
+  /** CPU seconds the process used (user + system): its own work, whatever else loads the machine. */
+  cpuSeconds: number;
   stderr: string;
 }
 
@@ -27,7 +29,8 @@ const WATCH =
   "    if rss > top: top, at = rss, time.time()\n" +
   "  except Exception: pass\n" +
   "  time.sleep(0.2)\n" +
-  "print(child.returncode, time.time() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, at)";
+  "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n" +
+  "print(child.returncode, time.time() - t, u.ru_maxrss, at, u.ru_utime + u.ru_stime)";
 
 /**
  * `migrate apply <plan> --yes --state-dir <stateDir>` with `env` added; `runner` goes before the
@@ -48,7 +51,7 @@ export function measuredApply(
     ["-c", WATCH, errors, ...runner, binary, "apply", plan, "--yes", "--state-dir", stateDir],
     { encoding: "utf8", env: { ...process.env, ...env } },
   );
-  const [code, seconds, kib, at] = run.stdout.trim().split(" ").map(Number);
+  const [code, seconds, kib, at, cpu] = run.stdout.trim().split(" ").map(Number);
   const stderr = readFileSync(errors, "utf8");
   rmSync(dir, { recursive: true, force: true });
   return {
@@ -56,6 +59,7 @@ export function measuredApply(
     seconds: seconds ?? 0,
     peakMiB: (kib ?? 0) / 1024,
     peakAt: (at ?? 0) * 1000,
+    cpuSeconds: cpu ?? 0,
     stderr,
   };
 }

@@ -112,7 +112,7 @@ export async function run(): Promise<void> {
       `    apply to reconfigure       ${moved.seconds.toFixed(1)} s (snapshot ${steps.snapshot?.toFixed(1)} s, transfer ${steps.transfer?.toFixed(1)} s), peak RSS ${moved.peakMiB.toFixed(0)} MiB (in ${stepAt(state, "bench-scale", moved.peakAt)})`,
     );
     console.log(
-      `    cutover run                ${cut.seconds.toFixed(1)} s, peak RSS ${cut.peakMiB.toFixed(0)} MiB (in ${stepAt(state, "bench-scale", cut.peakAt)}); peak of both ${peak.toFixed(0)} MiB = ${(peak / rows[0]!.peak).toFixed(2)}x the ${rows[0]!.files}-file tree's`,
+      `    cutover run                ${cut.seconds.toFixed(1)} s (node's CPU ${cut.cpuSeconds.toFixed(1)} s), peak RSS ${cut.peakMiB.toFixed(0)} MiB (in ${stepAt(state, "bench-scale", cut.peakAt)}); peak of both ${peak.toFixed(0)} MiB = ${(peak / rows[0]!.peak).toFixed(2)}x the ${rows[0]!.files}-file tree's`,
     );
     console.log(`    rsync -a --delete (baseline) ${rsyncSeconds.toFixed(2)} s for the 1 % change`);
     console.log(

@@ -36,14 +36,24 @@ const GZIP_MAGIC = 0x1f8b;
  * file ahead of its reader, and a merge of a million records opens a hundred runs at once. Here
  * a reader holds one chunk.
  */
-export async function* readLines(file: string): AsyncGenerator<string> {
-  const handle = await open(file, "r");
-  const magic = Buffer.alloc(2);
-  const { bytesRead } = await handle.read(magic, 0, 2, 0);
-  await handle.close();
-  const raw = createReadStream(file, { highWaterMark: 16 * 1024 });
-  const stream: Readable =
-    bytesRead === 2 && magic.readUInt16BE(0) === GZIP_MAGIC ? raw.pipe(createGunzip()) : raw;
+export async function* readLines(
+  file: string,
+  /** Bytes [start, end) of a plain (uncompressed) file only. */
+  range?: { start: number; end: number },
+): AsyncGenerator<string> {
+  let gzip = false;
+  if (range === undefined) {
+    const handle = await open(file, "r");
+    const magic = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    await handle.close();
+    gzip = bytesRead === 2 && magic.readUInt16BE(0) === GZIP_MAGIC;
+  } else if (range.end <= range.start) return;
+  const raw = createReadStream(file, {
+    highWaterMark: 16 * 1024,
+    ...(range === undefined ? {} : { start: range.start, end: range.end - 1 }),
+  });
+  const stream: Readable = gzip ? raw.pipe(createGunzip()) : raw;
   raw.on("error", (error) => stream.destroy(error));
   const decoder = new StringDecoder("utf8");
   let rest = "";

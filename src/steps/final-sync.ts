@@ -16,16 +16,24 @@ import { linkGroupsOf, type ManifestSummary, ManifestWriter, readEntries } from 
 import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
-import { type Carried, carried, carryHashes, insideRoots, planDeltaOf } from "../transfer/delta.ts";
+import {
+  type Carried,
+  carried,
+  carryHashes,
+  type DeltaPlan,
+  insideRoots,
+  planDeltaOf,
+} from "../transfer/delta.ts";
 import { syncEntries } from "../transfer/sync.ts";
-import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
+import { EVIDENCE_FILE, evidenceSorted } from "../transfer/target-evidence.ts";
 import type { FinalFiles } from "./cutover-checkpoint.ts";
+import { joinTrees } from "./final-join.ts";
 import type { CutoverInput } from "./inputs.ts";
 import { rewriteBackupDir } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
-import { digestChecked, manifestPath, savedDurably, snapshotManifestUnchecked } from "./support.ts";
+import { latestManifestFile, type ManifestFile, manifestPath, savedDurably } from "./support.ts";
 import { syncedTree } from "./synced-tree.ts";
-import { hashOnTarget, type TreeComparison, vouchedListing, withHashes } from "./target-tree.ts";
+import { hashOnTarget, type TreeComparison } from "./target-tree.ts";
 import type { StepContext } from "./types.ts";
 
 /** Fresh hashes for the changed files, in path order; a file gone meanwhile has none and is left out. */
@@ -83,6 +91,92 @@ export function hashChanged(
   });
 }
 
+/** What the two ways of planning return: the plan, the final manifest's totals, the fresh hashes. */
+interface Planned {
+  delta: DeltaPlan;
+  summary: ManifestSummary;
+  fresh: ReadonlyMap<string, ManifestEntry>;
+  filesHashed: number;
+  /** Target files hashed there because no evidence vouched for them (exact plans only). */
+  unvouched?: number;
+}
+
+interface Sides {
+  input: CutoverInput;
+  context: StepContext;
+  source: Remote;
+  target: Remote;
+  sourceFile: string;
+  targetFile: string;
+  /** The target's listing, written to `targetFile` when this settles. */
+  targetListed: Promise<unknown>;
+  finalFile: string;
+  rewritten: ReadonlySet<string>;
+}
+
+/**
+ * The target's listing joined with the evidence, the rest hashed there, so an entry is left
+ * alone only when its whole canonical line there equals the final manifest's (final-join.ts).
+ */
+async function planExact(sides: Sides, snapshot: ManifestFile): Promise<Planned> {
+  const { input, context, source, target } = sides;
+  await sides.targetListed;
+  const joined = await joinTrees({
+    snapshot: snapshot.entries(),
+    sourceListing: sides.sourceFile,
+    targetListing: sides.targetFile,
+    evidence: evidenceSorted(join(context.workDir, EVIDENCE_FILE), context.workDir, target.host, input.hash),
+    rewritten: sides.rewritten,
+    workDir: context.workDir,
+  });
+  // Both hosts hash at once: the source what changed, the target what no evidence vouches for.
+  const [hashed, targetHashes] = await Promise.all([
+    hashChanged(source, joined.needHash, joined.changed, input.hash, context.signal),
+    hashOnTarget(target, joined.unvouched, input.hash, context.signal),
+  ]);
+  const fresh = new Map(hashed.map((entry) => [entry.path, entry]));
+  const header = { hash: input.hash, roots: input.paths };
+  const { delta, summary } = await joined.finish(fresh, targetHashes, sides.finalFile, header);
+  return { delta, summary, fresh, filesHashed: joined.needHash.length, unvouched: joined.unvouched.length };
+}
+
+/**
+ * `verify: { full: true }` hashes the whole target after the sync: the plan compares the
+ * metadata listed there and what the source changed since the snapshot, as before evidence.
+ */
+async function planAgainstListing(sides: Sides, snapshot: ManifestFile): Promise<Planned> {
+  const { input, context, source } = sides;
+  // Only what the stat evidence says changed since the snapshot is hashed (rsync's and git's
+  // quick check); the rest keeps its snapshot hash.
+  const needHash: string[] = [];
+  const changed: ManifestEntry[] = [];
+  // The hard-linked files as listed: their groups let the final manifest be digested as it is
+  // written, instead of read twice more.
+  const linked: ManifestEntry[] = [];
+  for await (const entry of carryHashes(snapshot.entries(), readEntries(sides.sourceFile), needHash)) {
+    if (entry.type === "file" && entry.hash === undefined) changed.push(entry);
+    if (entry.type === "file" && entry.nlink > 1) linked.push(entry);
+  }
+  const hashed = await hashChanged(source, needHash, changed, input.hash, context.signal);
+  const fresh = new Map(hashed.map((entry) => [entry.path, entry]));
+  await sides.targetListed;
+  // A file that vanished between listing and hashing is left out, like in the snapshot; if it
+  // was hard-linked, the groups are read from the written file instead.
+  const gone = (entry: ManifestEntry) => entry.hash === undefined && !fresh.has(entry.path);
+  const writer = new ManifestWriter(
+    sides.finalFile,
+    { hash: input.hash, roots: input.paths },
+    linked.some(gone) || (await linkGroupsOf(linked)),
+  );
+  // One pass writes the final manifest and plans the delta against the target's listing.
+  const delta = await planDeltaOf(
+    writing(withFresh(carried(snapshot.entries(), readEntries(sides.sourceFile), []), fresh), writer),
+    readEntries(sides.targetFile),
+    sides.rewritten,
+  );
+  return { delta, summary: await writer.close(), fresh, filesHashed: needHash.length };
+}
+
 export async function syncFiles(
   input: CutoverInput,
   context: StepContext,
@@ -107,58 +201,28 @@ export async function syncFiles(
     input.paths,
   );
   sourceListed.catch(() => {});
-  // Unless the target is hashed whole afterwards, this listing is the only one of the target:
-  // joined with the evidence of what was hashed there, and the rest hashed there too.
-  const vouchedFile = join(context.workDir, "target-vouched.jsonl");
-  const targetSide = full
-    ? undefined
-    : targetListed.then(() => vouchedListing(context, targetFile, vouchedFile, target.host, input.hash));
-  targetSide?.catch(() => {});
-  // Its digest is checked in the first pass over it, before anything changes.
-  const { manifest: snapshot, digest } = await snapshotManifestUnchecked(context, input.workload);
+  // The snapshot is read, its digest checked, while both hosts list: node waits for them anyway
+  // (a listing sorted on its host arrives only when the host has walked its whole tree).
+  const checked = latestManifestFile(context, ["snapshot"], input.workload);
+  checked.catch(() => {});
   await sourceListed;
-  // Only what the stat evidence says changed since the snapshot is hashed (rsync's and git's
-  // quick check); the rest keeps its snapshot hash.
-  const needHash: string[] = [];
-  const changed: ManifestEntry[] = [];
-  // The hard-linked files as listed: their groups let the final manifest be digested as it is
-  // written, instead of read twice more.
-  const linked: ManifestEntry[] = [];
-  for await (const entry of carryHashes(digestChecked(snapshot, digest), readEntries(sourceFile), needHash)) {
-    if (entry.type === "file" && entry.hash === undefined) changed.push(entry);
-    if (entry.type === "file" && entry.nlink > 1) linked.push(entry);
-  }
-  const there = await targetSide;
-  // Both hosts hash at once: the source what changed, the target what no evidence vouches for.
-  const [hashed, targetHashes] = await Promise.all([
-    hashChanged(source, needHash, changed, input.hash, signal),
-    there && hashOnTarget(target, there.unvouched, input.hash, signal),
-  ]);
-  const fresh = new Map(hashed.map((entry) => [entry.path, entry]));
-  const finalFile = await manifestPath(context, "final");
-  // A file that vanished between listing and hashing is left out, like in the snapshot; if it
-  // was hard-linked, the groups are read from the written file instead.
-  const gone = (entry: ManifestEntry) => entry.hash === undefined && !fresh.has(entry.path);
-  const vanished = linked.some(gone);
-  const writer = new ManifestWriter(
-    finalFile,
-    { hash: input.hash, roots: input.paths },
-    vanished || (await linkGroupsOf(linked)),
-  );
-  await targetListed;
-  const exact = there && {
-    want: await linkGroupsOf(linked.filter((entry) => !gone(entry))),
-    have: await linkGroupsOf(there.linked),
-  };
-  // One pass writes the final manifest and plans the delta against the target's listing.
+  const snapshot = await checked;
   const rewritten = new Set(input.rewrites.map((rewrite) => rewrite.file));
-  const delta = await planDeltaOf(
-    writing(withFresh(carried(snapshot.entries(), readEntries(sourceFile), []), fresh), writer),
-    targetHashes ? withHashes(readEntries(vouchedFile), targetHashes) : readEntries(targetFile),
+  const finalFile = await manifestPath(context, "final");
+  const sides = {
+    input,
+    context,
+    source,
+    target,
+    sourceFile,
+    targetFile,
+    targetListed,
+    finalFile,
     rewritten,
-    exact,
-  );
-  const final = await savedDurably(context, await writer.close());
+  };
+  const planned = full ? await planAgainstListing(sides, snapshot) : await planExact(sides, snapshot);
+  const { delta, fresh } = planned;
+  const final = await savedDurably(context, planned.summary);
   // Files the frozen source did not change since the snapshot, which the target no longer holds
   // as the transfer verified them: something changed the target (a hand, a process, its disk).
   // The sync puts the source's copy back, and says so, since the operator should know why.
@@ -171,7 +235,6 @@ export async function syncFiles(
     );
   await rm(sourceFile, { force: true });
   await rm(targetFile, { force: true });
-  await rm(vouchedFile, { force: true });
   const outside = delta.remove.filter((path) => !insideRoots(path, input.paths));
   if (outside.length > 0)
     throw new BugError(`refusing to delete outside the workload's paths: ${outside[0]}`);
@@ -206,7 +269,7 @@ export async function syncFiles(
     manifestFile: finalFile,
     manifestDigest: final.digest,
     delta: {
-      filesHashed: needHash.length,
+      filesHashed: planned.filesHashed,
       filesSent: delta.send.filter((entry) => entry.type !== "dir").length,
       dirsRestored: delta.send.filter((entry) => entry.type === "dir").length,
       filesDeleted: delta.remove.length,
@@ -221,14 +284,14 @@ export async function syncFiles(
     })),
   };
   const tree =
-    there &&
+    planned.unvouched !== undefined &&
     (await syncedTree(
       input,
       context,
       finalFile,
       final,
       new Map(files.rewrites.map((rewrite) => [rewrite.file, rewrite.after])),
-      there.unvouched.length,
+      planned.unvouched,
       sent.changedDuringTransfer,
     ));
   return { files, manifest: finalFile, totals: final, ...(tree ? { tree } : {}) };

@@ -7,11 +7,9 @@ import { BugError, RemoteError, UserError } from "../errors.ts";
 import { type Manifest, type ManifestEntry, sortEntries } from "../manifest/model.ts";
 import {
   digestFile,
-  linkGroupsOfFile,
   type ManifestSummary,
   readEntries,
   readHeader,
-  StreamDigest,
   writeManifestFile,
 } from "../manifest/store.ts";
 import { checkResult } from "../remote/check-result.ts";
@@ -153,35 +151,6 @@ export async function openManifest(file: string, digest: string): Promise<Manife
   if ((await digestFile(file)) !== digest) throw digestMismatch(file, digest);
   const header = await readHeader(file);
   return { file, hash: header.hash, roots: header.roots, entries: () => readEntries(file) };
-}
-
-/**
- * A saved manifest's entries with its journaled digest checked as they pass, instead of in a
- * pass of its own (one read of the file fewer inside the downtime): a mismatch throws after the
- * last entry, so the caller reads it whole before it changes anything.
- */
-export async function* digestChecked(manifest: ManifestFile, digest: string): AsyncGenerator<ManifestEntry> {
-  const streamed = new StreamDigest(manifest.hash, await linkGroupsOfFile(manifest.file));
-  for await (const entry of readEntries(manifest.file)) {
-    streamed.add(entry);
-    yield entry;
-  }
-  if (streamed.value() !== digest) throw digestMismatch(manifest.file, digest);
-}
-
-/** The snapshot's manifest, its digest not checked yet: read it first through `digestChecked`. */
-export async function snapshotManifestUnchecked(
-  context: StepContext,
-  workload: string,
-): Promise<{ manifest: ManifestFile; digest: string }> {
-  const outputs = context.outputsOf("snapshot");
-  if (!outputs) throw new BugError(`no manifest recorded by snapshot for ${workload}`);
-  const file = localArtifact(context, outputs.manifestFile);
-  const header = await readHeader(file);
-  return {
-    manifest: { file, hash: header.hash, roots: header.roots, entries: () => readEntries(file) },
-    digest: outputs.manifestDigest,
-  };
 }
 
 /** The saved manifest of the latest finished step: the cutover's final one, else the snapshot's. */

@@ -27,7 +27,7 @@ import {
 import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
-import { EVIDENCE_FILE, evidenceSorted, vouchedDigest } from "../transfer/target-evidence.ts";
+import { EVIDENCE_FILE, evidenceSorted, vouchedEntries } from "../transfer/target-evidence.ts";
 import type { VerifyInput } from "./inputs.ts";
 import { manifestPath, QUICK_MS } from "./support.ts";
 import type { StepContext } from "./types.ts";
@@ -66,7 +66,7 @@ export async function rewritesHold(
 
 /**
  * The target as listed, each file with the digest evidence vouches for (written to `file`);
- * returns the files no evidence vouches for, and the hard-linked files (their groups).
+ * returns the files no evidence vouches for.
  */
 export async function vouchedListing(
   context: StepContext,
@@ -74,30 +74,15 @@ export async function vouchedListing(
   file: string,
   host: string,
   hash: HashAlgorithm,
-): Promise<{ unvouched: ManifestEntry[]; linked: ManifestEntry[] }> {
+): Promise<{ unvouched: ManifestEntry[] }> {
   const unvouched: ManifestEntry[] = [];
-  const linked: ManifestEntry[] = [];
   const writer = new LineWriter(file, 0);
   await writer.write(JSON.stringify({ hash, roots: [] }));
-  const joined = mergeJoin(
-    readEntries(listing),
-    evidenceSorted(join(context.workDir, EVIDENCE_FILE), context.workDir, host, hash),
-    {
-      left: (entry) => entry.path,
-      right: (record) => record.path,
-      compare: comparePaths,
-    },
-  );
-  for await (const { left: entry, right: record } of joined) {
-    if (entry === undefined) continue;
-    const digest = vouchedDigest(entry, record);
-    if (digest !== undefined) entry.hash = digest;
-    else if (entry.type === "file") unvouched.push(entry);
-    if (entry.type === "file" && entry.nlink > 1) linked.push(entry);
+  const evidence = evidenceSorted(join(context.workDir, EVIDENCE_FILE), context.workDir, host, hash);
+  for await (const entry of vouchedEntries(readEntries(listing), evidence, unvouched))
     await writer.write(JSON.stringify(entry));
-  }
   await writer.close();
-  return { unvouched, linked };
+  return { unvouched };
 }
 
 /** Digests of `files` computed on the target, by path; a file gone meanwhile has none. */

@@ -14,11 +14,13 @@
  * the next in-place check, in the workload's local work directory beside its manifests: a lost
  * state directory loses it too, and then every candidate is hashed again.
  */
+import { createReadStream } from "node:fs";
 import { appendFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
+import { mergeRuns } from "../manifest/merge-runs.ts";
 import { comparePaths, type HashAlgorithm, type ManifestEntry } from "../manifest/model.ts";
-import { readLines, SortedWriter } from "../manifest/sorted-file.ts";
+import { MERGE_FAN_IN, mergeJoin, readLines, type Sorted, SortedWriter } from "../manifest/sorted-file.ts";
 
 export const EVIDENCE_FILE = "target-evidence.jsonl";
 
@@ -93,17 +95,127 @@ function asEvidence(value: unknown): EvidenceRecord | undefined {
   return record as EvidenceRecord;
 }
 
+const PATH_KEY = Buffer.from('"path":"');
+
 /**
- * The evidence about `host` in path order (a later record of a path wins), sorted on disk in
- * `workDir`: read beside a sorted listing without holding either. No file is no evidence.
+ * The path a line's `"path"` key holds, read from its bytes without parsing the record (a
+ * quote inside a string is escaped, so the key's text occurs nowhere else); undefined when the
+ * line has none (torn, not a record).
+ */
+function pathIn(chunk: Buffer, start: number, end: number): string | undefined {
+  const key = chunk.indexOf(PATH_KEY, start);
+  if (key === -1 || key >= end) return undefined;
+  const from = key + PATH_KEY.length;
+  let escaped = false;
+  for (let index = from; index < end; index++) {
+    const byte = chunk[index];
+    if (byte === 0x5c) {
+      escaped = true;
+      index++;
+    } else if (byte === 0x22) {
+      const text = chunk.toString("utf8", from, index);
+      if (!escaped) return text;
+      try {
+        return JSON.parse(`"${text}"`) as string;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Byte ranges of `file` in each of which the records' paths ascend, or undefined when there are
+ * more than `limit`. The transfer appends each batch's evidence in path order and batches in
+ * order, so the file is a few ascending runs: merged as they lie, it needs no sort (which cost
+ * ~0.7 s of a 50,000-file cutover's downtime: every record parsed, written and parsed again).
+ */
+async function ascendingRanges(
+  file: string,
+  limit: number,
+): Promise<{ start: number; end: number }[] | undefined> {
+  const ranges: { start: number; end: number }[] = [];
+  let start = 0;
+  let offset = 0;
+  let last: string | undefined;
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const read of createReadStream(file, { highWaterMark: 64 * 1024 })) {
+    const chunk = rest.length > 0 ? Buffer.concat([rest, read as Buffer]) : (read as Buffer);
+    let from = 0;
+    for (let end = chunk.indexOf(10); end !== -1; end = chunk.indexOf(10, from)) {
+      const path = pathIn(chunk, from, end);
+      if (path !== undefined) {
+        if (last !== undefined && comparePaths(last, path) >= 0) {
+          ranges.push({ start, end: offset + from });
+          if (ranges.length >= limit) return undefined;
+          start = offset + from;
+        }
+        last = path;
+      }
+      from = end + 1;
+    }
+    offset += from;
+    rest = chunk.subarray(from);
+  }
+  ranges.push({ start, end: offset + rest.length });
+  return ranges.length > limit ? undefined : ranges;
+}
+
+/** The records about `host` with `hash` in a range of the file, each path above the one before. */
+async function* recordsIn(
+  file: string,
+  range: { start: number; end: number },
+  host: string,
+  hash: HashAlgorithm,
+): AsyncGenerator<EvidenceRecord> {
+  let last: string | undefined;
+  for await (const line of readLines(file, range)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      continue; // a torn line is no evidence
+    }
+    const record = asEvidence(parsed);
+    if (record === undefined || record.host !== host || record.hash !== hash) continue;
+    // Out of order only if the line's text misled the split (a key given twice): left out, so
+    // the merge stays in order; the file it vouched for is hashed again.
+    if (last !== undefined && comparePaths(last, record.path) >= 0) continue;
+    last = record.path;
+    yield record;
+  }
+}
+
+/**
+ * The evidence about `host` in path order (a later record of a path wins): the file's ascending
+ * runs merged as they lie, or, when there are many, sorted on disk in `workDir`. Read beside a
+ * sorted listing without holding either. No file is no evidence.
  */
 export async function* evidenceSorted(
   file: string,
   workDir: string,
   host: string,
   hash: HashAlgorithm,
-  runRecords?: number,
+  /** Smaller in tests: `ranges: 0` always sorts. */
+  tuning: { runRecords?: number; ranges?: number } = {},
 ): AsyncGenerator<EvidenceRecord> {
+  const { runRecords } = tuning;
+  let ranges: { start: number; end: number }[] | undefined;
+  try {
+    ranges = await ascendingRanges(file, tuning.ranges ?? MERGE_FAN_IN);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  if (ranges !== undefined) {
+    yield* mergeRuns(
+      ranges.map((range) => recordsIn(file, range, host, hash)),
+      (record) => record.path,
+      comparePaths,
+    );
+    return;
+  }
   const sorter = new SortedWriter<EvidenceRecord>({
     key: (record) => record.path,
     compare: comparePaths,
@@ -141,6 +253,29 @@ export function vouchedDigest(there: ManifestEntry, record: EvidenceRecord | und
     record.ctime === there.ctime;
   const settled = Number(there.ctime) < Number(record.at) - racySeconds(there.ctime);
   return same && settled ? record.digest : undefined;
+}
+
+/**
+ * A target's listing (path order) with the digests `evidence` (path order) vouches for; the
+ * files it does not vouch for are pushed to `unvouched`.
+ */
+export async function* vouchedEntries(
+  listing: Sorted<ManifestEntry>,
+  evidence: Sorted<EvidenceRecord>,
+  unvouched: ManifestEntry[],
+): AsyncGenerator<ManifestEntry> {
+  const pairs = mergeJoin(listing, evidence, {
+    left: (entry) => entry.path,
+    right: (record) => record.path,
+    compare: comparePaths,
+  });
+  for await (const { left: entry, right: record } of pairs) {
+    if (entry === undefined) continue;
+    const digest = vouchedDigest(entry, record);
+    if (digest !== undefined) entry.hash = digest;
+    else if (entry.type === "file") unvouched.push(entry);
+    yield entry;
+  }
 }
 
 /** Evidence for files just hashed on `host` (entries as the target listed them, with `hash`). */

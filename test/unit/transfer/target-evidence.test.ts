@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { comparePaths } from "../../../src/manifest/model.ts";
 import {
   appendEvidence,
   type EvidenceRecord,
@@ -91,13 +92,46 @@ describe("evidence of digests computed on the target", () => {
     writeFileSync(path, `${readFileSync(path, "utf8")}{"host":"tgt-1",`);
     const sorted = [];
     // Runs of one record: every record goes through the on-disk sort's merge.
-    for await (const one of evidenceSorted(path, dir, "tgt-1", "sha256", 1)) sorted.push(one);
+    for await (const one of evidenceSorted(path, dir, "tgt-1", "sha256", { runRecords: 1, ranges: 0 }))
+      sorted.push(one);
     expect(sorted.map((one) => [one.path, one.digest[0]])).toEqual([
       ["/srv/a", "b"],
       ["/srv/c", "a"],
     ]);
+    // The same file merged as its ascending runs lie (c | a b | b d | a).
+    const merged = [];
+    for await (const one of evidenceSorted(path, dir, "tgt-1", "sha256")) merged.push(one);
+    expect(merged).toEqual(sorted);
     const none = [];
     for await (const one of evidenceSorted(join(dir, "none.jsonl"), dir, "tgt-1", "sha256")) none.push(one);
     expect(none).toEqual([]);
+  });
+
+  it("merges appended batches as they lie, names with quotes, backslashes and non-ASCII included", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "evidence-"));
+    const path = join(dir, "target-evidence.jsonl");
+    const names = ['/srv/"q"', "/srv/a\\b", "/srv/é", "/srv/z", "/srv/a\nb", "/srv/\u{1F600}", "/srv/b"];
+    const batch = (picked: string[], digit: string) =>
+      evidenceOf(
+        [...picked].sort(comparePaths).map((name) => file(name, { hash: digit.repeat(64) })),
+        "tgt-1",
+        "sha256",
+        "1",
+      );
+    // Three batches, the later ones overlapping the first: their records win.
+    await appendEvidence(path, batch(names, "a"));
+    await appendEvidence(path, batch(names.slice(2, 5), "b"));
+    await appendEvidence(path, batch(names.slice(4), "c"));
+    const read = async (tuning?: { ranges: number }) => {
+      const records = [];
+      for await (const one of evidenceSorted(path, dir, "tgt-1", "sha256", tuning)) records.push(one);
+      return records.map((one) => [one.path, one.digest[0]]);
+    };
+    const sorted = await read({ ranges: 0 });
+    expect(sorted.map(([name]) => name)).toEqual([...names].sort(comparePaths));
+    expect(sorted.filter(([, digit]) => digit === "c")).toHaveLength(3);
+    expect(await read()).toEqual(sorted);
+    // More runs than merged at once: sorted on disk instead, with the same result.
+    expect(await read({ ranges: 2 })).toEqual(sorted);
   });
 });

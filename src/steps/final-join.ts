@@ -1,0 +1,184 @@
+/**
+ * The final sync's plan in one pass over the trees (unless the target is hashed whole after it:
+ * final-sync.ts). The snapshot (its digest checked as it passes), the source's listing, the
+ * target's listing and the evidence of what was hashed there are read together, once, in path
+ * order. An entry whose final form and target form are both known — neither hashed afresh, nor
+ * hard-linked, nor rewritten — is decided at once by comparing whole canonical lines, and its
+ * final manifest line is kept serialized in a scratch file; the rest (the change, unvouched
+ * target files, hard links, rewrites: memory holds them) waits for the hashes. After hashing,
+ * the final manifest is written from the scratch file without parsing it again.
+ *
+ * The decisions are planDeltaOf's for an exact target (transfer/delta.ts), which the full
+ * verification's path still uses; test/unit/steps/final-join.test.ts compares the two.
+ */
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { canonicalLine, comparePaths, type Manifest, type ManifestEntry } from "../manifest/model.ts";
+import { LineWriter, mergeJoin, readLines, type Sorted } from "../manifest/sorted-file.ts";
+import { linkGroupsOf, type ManifestSummary, ManifestWriter, readEntries } from "../manifest/store.ts";
+import { type Carried, carried, type DeltaPlan, rewrittenAs } from "../transfer/delta.ts";
+import { type EvidenceRecord, vouchedEntries } from "../transfer/target-evidence.ts";
+
+/** An entry decided only once the hashes are in. */
+interface Waiting {
+  /** The final entry as listed (without a hash when it is hashed afresh). */
+  entry: ManifestEntry;
+  before?: ManifestEntry;
+  /** The target's entry, its digest vouched for (none: hashed there now). */
+  there?: ManifestEntry;
+}
+
+/** What the join found; `finish` writes the final manifest and completes the plan. */
+export interface JoinedTrees {
+  /** Source paths whose stat changed since the snapshot: hashed afresh. */
+  needHash: string[];
+  changed: ManifestEntry[];
+  /** Target files no evidence vouches for: hashed there. */
+  unvouched: ManifestEntry[];
+  finish(
+    fresh: ReadonlyMap<string, ManifestEntry>,
+    targetHashes: ReadonlyMap<string, string>,
+    finalFile: string,
+    header: Pick<Manifest, "hash" | "roots">,
+  ): Promise<{ delta: DeltaPlan; summary: ManifestSummary }>;
+}
+
+const isLinked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink >= 2;
+
+/**
+ * Join the trees (see the top of the file). The snapshot's digest mismatch throws after its
+ * last entry, before this returns: nothing has changed anywhere by then.
+ */
+export async function joinTrees(options: {
+  snapshot: AsyncIterable<ManifestEntry>;
+  sourceListing: string;
+  targetListing: string;
+  evidence: Sorted<EvidenceRecord>;
+  rewritten: ReadonlySet<string>;
+  workDir: string;
+}): Promise<JoinedTrees> {
+  const needHash: string[] = [];
+  const changed: ManifestEntry[] = [];
+  const unvouched: ManifestEntry[] = [];
+  // The target's hard-linked files as listed: their groups.
+  const targetLinked: ManifestEntry[] = [];
+  // Final entries kept in memory, in path order: the changed and the hard-linked ones.
+  const held: ManifestEntry[] = [];
+  const waiting: Waiting[] = [];
+  const chosen = new Map<string, ManifestEntry>();
+  const remove: string[] = [];
+  const scratchFile = join(options.workDir, "final-sync-lines.tmp");
+  const scratch = new LineWriter(scratchFile, 0);
+  const sides = mergeJoin(
+    carried(options.snapshot, readEntries(options.sourceListing), needHash),
+    vouchedEntries(readEntries(options.targetListing), options.evidence, unvouched),
+    { left: (pair: Carried) => pair.entry.path, right: (entry) => entry.path, compare: comparePaths },
+  );
+  let last = "";
+  try {
+    for await (const { left: pair, right: there } of sides) {
+      if (there && isLinked(there)) targetLinked.push(there);
+      if (pair === undefined) {
+        if (there) remove.push(there.path);
+        continue;
+      }
+      const { entry, before } = pair;
+      if (last !== "" && comparePaths(last, entry.path) >= 0)
+        throw new Error(`listing out of order: ${JSON.stringify(entry.path)} after ${JSON.stringify(last)}`);
+      last = entry.path;
+      const fresh = entry.type === "file" && entry.hash === undefined;
+      if (fresh) changed.push(entry);
+      let line: string | undefined;
+      if (fresh || isLinked(entry)) {
+        held.push(entry);
+        await scratch.write("-");
+      } else {
+        line = canonicalLine(entry);
+        await scratch.write(`${entry.type === "file" ? entry.size : ""}\t${line}\t${JSON.stringify(entry)}`);
+      }
+      if (entry.type === "dir") {
+        if (there && there.type !== "dir") remove.push(entry.path);
+        chosen.set(entry.path, entry);
+      } else if (
+        line === undefined ||
+        options.rewritten.has(entry.path) ||
+        (there && ((there.type === "file" && there.hash === undefined) || isLinked(there)))
+      )
+        waiting.push({ entry, ...(before ? { before } : {}), ...(there ? { there } : {}) });
+      else {
+        if (there && there.type !== entry.type) remove.push(entry.path);
+        if (!there || canonicalLine(there) !== line) chosen.set(entry.path, entry);
+      }
+    }
+  } catch (error) {
+    await scratch.close().catch(() => {});
+    await rm(scratchFile, { force: true });
+    throw error;
+  }
+  await scratch.close();
+  const finish: JoinedTrees["finish"] = async (fresh, targetHashes, finalFile, header) => {
+    // The changed files with their fresh entries; one gone since it was listed is left out.
+    const now = (entry: ManifestEntry) =>
+      entry.type === "file" && entry.hash === undefined ? fresh.get(entry.path) : entry;
+    const want = await linkGroupsOf(held.flatMap((entry) => now(entry) ?? []).filter(isLinked));
+    const have = await linkGroupsOf(targetLinked);
+    const writer = new ManifestWriter(finalFile, header, want);
+    let next = 0;
+    try {
+      for await (const text of readLines(scratchFile)) {
+        if (text === "-") {
+          const entry = now(held[next++]!);
+          if (entry === undefined) continue;
+          const size = entry.type === "file" ? entry.size : undefined;
+          await writer.addLine(JSON.stringify(entry), canonicalLine(entry, want(entry)), size);
+          continue;
+        }
+        const tab = text.indexOf("\t");
+        const json = text.indexOf("\t", tab + 1);
+        const size = tab === 0 ? undefined : Number(text.slice(0, tab));
+        await writer.addLine(text.slice(json + 1), text.slice(tab + 1, json), size);
+      }
+    } finally {
+      await rm(scratchFile, { force: true });
+    }
+    const summary = await writer.close();
+    const differs = (entry: ManifestEntry, there: ManifestEntry) =>
+      canonicalLine(entry, want(entry)) !== canonicalLine(there, have(there));
+    const rewriteAgain: string[] = [];
+    for (const { entry: listed, before, there: vouchedThere } of waiting) {
+      const entry = now(listed);
+      const hashed = vouchedThere && targetHashes.get(vouchedThere.path);
+      const there = hashed === undefined ? vouchedThere : { ...vouchedThere!, hash: hashed };
+      if (entry === undefined) {
+        if (there) remove.push(there.path);
+        continue;
+      }
+      if (options.rewritten.has(entry.path)) {
+        // A rewritten copy the target no longer holds as rewritten is sent and rewritten again.
+        const lost = !there || differs(rewrittenAs(entry, there), there);
+        if (before === undefined || canonicalLine(before) !== canonicalLine(entry) || lost) {
+          chosen.set(entry.path, entry);
+          rewriteAgain.push(entry.path);
+        }
+        continue;
+      }
+      if (there && there.type !== entry.type) remove.push(entry.path);
+      if (!there || differs(entry, there)) chosen.set(entry.path, entry);
+    }
+    // A hard-link group travels whole, or tar cannot link its members on the target.
+    const groups = new Map<string, ManifestEntry[]>();
+    for (const entry of held) {
+      const final = now(entry);
+      if (final === undefined || !isLinked(final)) continue;
+      const key = `${final.dev}:${final.ino}`;
+      groups.set(key, [...(groups.get(key) ?? []), final]);
+    }
+    for (const members of groups.values())
+      if (members.some((member) => chosen.has(member.path)))
+        for (const member of members) chosen.set(member.path, member);
+    const send = [...chosen.values()].sort((a, b) => comparePaths(a.path, b.path));
+    remove.sort(comparePaths);
+    return { delta: { send, remove, rewriteAgain }, summary };
+  };
+  return { needHash, changed, unvouched, finish };
+}

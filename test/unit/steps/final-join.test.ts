@@ -1,0 +1,197 @@
+/**
+ * The final sync's one-pass join decides what planDeltaOf decides for an exact target (the
+ * target's listing with digests vouched for by evidence or hashed there), and writes the same
+ * final manifest, digest included: on a tree with every kind of difference the sync meets —
+ * changed, new, gone, vanished while hashed, type changes, hard links on either side, rewritten
+ * files, damaged and unvouched target files, attributes.
+ */
+import { mkdtempSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ManifestEntry, manifestDigest, sortEntries } from "../../../src/manifest/model.ts";
+import { linkGroupsOf, readEntries, writeManifestFile } from "../../../src/manifest/store.ts";
+import { joinTrees } from "../../../src/steps/final-join.ts";
+import { carried, planDeltaOf } from "../../../src/transfer/delta.ts";
+import { type EvidenceRecord, evidenceOf } from "../../../src/transfer/target-evidence.ts";
+import { file } from "../../support/manifest-entries.ts";
+
+const unhashed = (entry: ManifestEntry) => {
+  const { hash: _hash, ...rest } = entry;
+  return rest as ManifestEntry;
+};
+const dir = (path: string) =>
+  file(path, { type: "dir", size: 4096, mode: 0o755, hash: undefined, ino: `i-${path}` });
+const symlink = (path: string, target: string) => file(path, { type: "symlink", target, hash: undefined });
+const changedStat = { ctime: "2026-12-02T00:00:00.000Z", size: 11 };
+const tctime = "1000.5";
+/** The target's copy of a source entry: its own identity, the transfer's ctime. */
+const onTarget = (entry: ManifestEntry, extra: Partial<ManifestEntry> = {}) =>
+  unhashed({ ...entry, dev: "900", ino: `t-${entry.path}`, ctime: tctime, ...extra });
+
+// The snapshot, as the transfer left it on the target too.
+const snapshot = sortEntries([
+  dir("/r"),
+  file("/r/a"),
+  file("/r/changed"),
+  file("/r/damaged"),
+  file("/r/gone"),
+  file("/r/l1", { nlink: 2, ino: "L" }),
+  file("/r/l2", { nlink: 2, ino: "L" }),
+  file("/r/nolonger-linked", { nlink: 1 }),
+  file("/r/rw-same"),
+  file("/r/rw-changed"),
+  file("/r/to-dir"),
+  symlink("/r/sym", "a"),
+  file("/r/unvouched"),
+  file("/r/vanished"),
+  file("/r/xattr"),
+  file("/r/z"),
+]);
+// The frozen source's listing (no hashes): what changed since the snapshot.
+const source = sortEntries([
+  dir("/r"),
+  file("/r/a"),
+  file("/r/changed", changedStat),
+  file("/r/damaged"),
+  file("/r/l1", { nlink: 2, ino: "L" }),
+  file("/r/l2", { nlink: 2, ino: "L" }),
+  file("/r/new"),
+  file("/r/nolonger-linked", { nlink: 1 }),
+  file("/r/rw-same"),
+  file("/r/rw-changed", changedStat),
+  dir("/r/to-dir"),
+  symlink("/r/sym", "b"),
+  file("/r/unvouched"),
+  file("/r/vanished", changedStat),
+  file("/r/xattr", { xattrs: "user.a=0x01" }),
+  file("/r/z"),
+]).map(unhashed);
+// The target: one file damaged behind the transfer's back, one with no evidence, a hard link
+// made there, an extra file, the rewritten files as rewritten.
+const target = sortEntries([
+  onTarget(dir("/r")),
+  onTarget(file("/r/a")),
+  onTarget(file("/r/changed")),
+  onTarget(file("/r/damaged")),
+  onTarget(file("/r/extra")),
+  onTarget(file("/r/gone")),
+  onTarget(file("/r/l1", { nlink: 2 }), { ino: "TL" }),
+  onTarget(file("/r/l2", { nlink: 2 }), { ino: "TL" }),
+  onTarget(file("/r/nolonger-linked", { nlink: 2 }), { ino: "TX" }),
+  onTarget(file("/r/rw-same"), { size: 12 }),
+  onTarget(file("/r/rw-changed"), { size: 12 }),
+  onTarget(file("/r/to-dir")),
+  onTarget(symlink("/r/sym", "a")),
+  onTarget(file("/r/unvouched")),
+  onTarget(file("/r/vanished")),
+  onTarget(file("/r/x-extra", { nlink: 2 }), { ino: "TX" }),
+  onTarget(file("/r/xattr")),
+  onTarget(file("/r/z")),
+]);
+const rewritten = new Set(["/r/rw-same", "/r/rw-changed"]);
+// Evidence: what the transfer hashed there (the damaged file's digest no longer holds).
+const evidence: EvidenceRecord[] = evidenceOf(
+  target
+    .filter((entry) => entry.type === "file" && entry.path !== "/r/unvouched")
+    .map((entry) => ({
+      ...entry,
+      hash: entry.path === "/r/damaged" ? "h-damage" : `h-${entry.path}`,
+      ...(entry.path.startsWith("/r/rw-") ? { hash: `after-${entry.path}` } : {}),
+    })),
+  "tgt-1",
+  "sha256",
+  "2000",
+);
+// Hashing: the source's changed files (one vanished meanwhile), the target's unvouched one.
+const freshOf = (needHash: readonly string[]) =>
+  new Map(
+    source
+      .filter((entry) => needHash.includes(entry.path) && entry.path !== "/r/vanished")
+      .map((entry) => [entry.path, { ...entry, hash: `new-${entry.path}` }]),
+  );
+const targetHashes = new Map([["/r/unvouched", "h-/r/unvouched"]]);
+
+describe("the final sync's plan in one pass", () => {
+  const work = mkdtempSync(join(tmpdir(), "final-join-"));
+  const [snapshotFile, sourceFile, targetFile] = ["snapshot.jsonl.gz", "source", "target"].map((name) =>
+    join(work, name),
+  ) as [string, string, string];
+  const header = { hash: "sha256", roots: ["/r"] } as const;
+  beforeAll(async () => {
+    await writeManifestFile(snapshotFile, { ...header, roots: ["/r"] }, snapshot);
+    await writeManifestFile(sourceFile, { ...header, roots: ["/r"] }, source, false);
+    await writeManifestFile(targetFile, { ...header, roots: ["/r"] }, target, false);
+  });
+  afterAll(() => rm(work, { recursive: true, force: true }));
+
+  /** planDeltaOf's plan and the final manifest, from the same inputs, the way it was planned before. */
+  async function reference() {
+    const needHash: string[] = [];
+    const pairs = [];
+    for await (const pair of carried(snapshot, source, needHash)) pairs.push(pair);
+    const fresh = freshOf(needHash);
+    const finalPairs = pairs.flatMap((pair) =>
+      pair.entry.type === "file" && pair.entry.hash === undefined
+        ? fresh.has(pair.entry.path)
+          ? [{ ...pair, entry: fresh.get(pair.entry.path)! }]
+          : []
+        : [pair],
+    );
+    const byPath = new Map(evidence.map((record) => [record.path, record.digest]));
+    const there = target.map((entry) => {
+      const hash =
+        entry.type === "file" ? (byPath.get(entry.path) ?? targetHashes.get(entry.path)) : undefined;
+      return hash === undefined ? entry : { ...entry, hash };
+    });
+    const entries = finalPairs.map((pair) => pair.entry);
+    const exact = { want: await linkGroupsOf(entries), have: await linkGroupsOf(there) };
+    const streamed = async function* () {
+      yield* finalPairs;
+    };
+    const delta = await planDeltaOf(streamed(), there, rewritten, exact);
+    return { delta, digest: manifestDigest({ hash: "sha256", roots: ["/r"], entries }), entries };
+  }
+
+  it("plans what planDeltaOf plans and writes the same final manifest", async () => {
+    const joined = await joinTrees({
+      snapshot: readEntries(snapshotFile),
+      sourceListing: sourceFile,
+      targetListing: targetFile,
+      evidence,
+      rewritten,
+      workDir: work,
+    });
+    expect(joined.needHash).toEqual(["/r/changed", "/r/new", "/r/rw-changed", "/r/vanished"]);
+    expect(joined.unvouched.map((entry) => entry.path)).toEqual(["/r/unvouched"]);
+    const finalFile = join(work, "final.jsonl.gz");
+    const { delta, summary } = await joined.finish(freshOf(joined.needHash), targetHashes, finalFile, {
+      hash: "sha256",
+      roots: ["/r"],
+    });
+    const want = await reference();
+    expect(delta).toEqual(want.delta);
+    expect(summary.digest).toBe(want.digest);
+    const written = [];
+    for await (const entry of readEntries(finalFile)) written.push(entry);
+    expect(written).toEqual(want.entries);
+    expect(summary).toMatchObject({ entries: want.entries.length, files: 12, bytes: 10 * 10 + 2 * 11 });
+    // What the plan holds: the damaged and unvouched-but-equal files told apart, the target's
+    // own hard link undone, the extras and the vanished file deleted.
+    expect(delta.send.map((entry) => entry.path)).toEqual([
+      "/r",
+      "/r/changed",
+      "/r/damaged",
+      "/r/new",
+      "/r/nolonger-linked",
+      "/r/rw-changed",
+      "/r/sym",
+      "/r/to-dir",
+      "/r/xattr",
+    ]);
+    expect(delta.remove).toEqual(["/r/extra", "/r/gone", "/r/to-dir", "/r/vanished", "/r/x-extra"]);
+    expect(delta.rewriteAgain).toEqual(["/r/rw-changed"]);
+    expect((await readdir(work)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
+});
