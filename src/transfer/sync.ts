@@ -7,15 +7,15 @@
 import { type HashAlgorithm, type ManifestEntry, totalBytes } from "../manifest/model.ts";
 import { transferDeadlineMs, transferStallMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
-import { archiveBytes } from "./archive-size.ts";
-import { type EntrySource, streamBatches, survey } from "./batch-stream.ts";
+import { archiveBytes, membersBytes } from "./archive-size.ts";
+import { type EntrySource, type Survey, streamBatches, survey } from "./batch-stream.ts";
 import { verifyBatch, verifyWidth } from "./batch-verify.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS } from "./batches.ts";
-import { ProgressTracker } from "./meter.ts";
+import { BatchProgress, ProgressTracker } from "./meter.ts";
 import { pythonReceives } from "./range-receive.ts";
 import { sendByRanges } from "./range-send.ts";
 import type { LargeProgress } from "./ranges.ts";
-import { keepAttributes, rootRedirects, sendBatch } from "./tar-pipe.ts";
+import { compressBatches, keepAttributes, rootRedirects, sendBatch } from "./tar-pipe.ts";
 import type { Progress, Throttle } from "./types.ts";
 
 export interface SyncOptions {
@@ -121,6 +121,23 @@ async function sendLarge(
   }
 }
 
+/** Archive bytes and entries of the batches not yet verified: one pass over the entries. */
+async function countPending(
+  entries: EntrySource,
+  surveyed: Survey,
+  limits: BatchLimits,
+  done: ReadonlySet<number>,
+): Promise<{ bytes: number; files: number }> {
+  let index = 0;
+  const pending = { bytes: 0, files: 0 };
+  for await (const batch of streamBatches(entries, surveyed, limits)) {
+    if (done.has(index++)) continue;
+    pending.bytes += archiveBytes(batch);
+    pending.files += batch.length;
+  }
+  return pending;
+}
+
 export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   const started = Date.now();
   const limits = options.limits ?? DEFAULT_BATCH_LIMITS;
@@ -129,30 +146,27 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   const done = new Set(options.verified ?? []);
   const largeFrom = options.ranges?.from;
   const largePending = large.slice(largeFrom?.done ?? 0);
-  // A pass to count: progress shows its total before the first byte moves, in archive bytes for
-  // batches and content bytes for ranges (what passes the meter). Nothing of it is kept.
-  let batches = 0;
-  let pendingBytes = 0;
-  let pendingFiles = 0;
-  for await (const batch of streamBatches(options.entries, surveyed, limits)) {
-    if (!done.has(batches++)) {
-      pendingBytes += archiveBytes(batch);
-      pendingFiles += batch.length;
-    }
-  }
+  // Progress shows its total before the first byte moves, in archive bytes for batches and
+  // content bytes for ranges (what passes the meter). With nothing verified yet it is the
+  // survey's (each batch adds its end blocks and padding when it is cut); a resumed transfer
+  // counts the batches left in a pass of their own.
+  const fresh = done.size === 0;
+  const pending = fresh
+    ? { bytes: surveyed.members, files: surveyed.entries - large.length }
+    : await countPending(options.entries, surveyed, limits, done);
   const tracker = new ProgressTracker(
-    pendingBytes +
+    pending.bytes +
       totalBytes(largePending) -
       (largeFrom?.current && largePending[0]?.path === largeFrom.current.path
         ? largeFrom.current.through
         : 0),
-    pendingFiles + largePending.length,
+    pending.files + largePending.length,
     options.progress,
   );
   // The total is on screen before the first byte moves (with what was found in place).
   tracker.flush();
   const result: SyncResult = {
-    batches,
+    batches: 0,
     filesSent: 0,
     filesSkipped: 0,
     bytesSent: 0,
@@ -163,11 +177,13 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     filesByRanges: 0,
   };
 
-  const [attributes, redirects, width] = await Promise.all([
+  const [attributes, redirects, width, compress] = await Promise.all([
     keepAttributes([options.source, options.target], surveyed.withAttributes, options.signal),
     rootRedirects(options.target, options.roots, options.signal),
     verifyWidth(options.target, options.signal),
+    compressBatches([options.source, options.target], options.signal),
   ]);
+  const progress = new BatchProgress(tracker, compress);
   if (large.length > 0) await sendLarge(options, large, tracker, result);
   let verifying: Promise<void> = Promise.resolve();
   let index = -1;
@@ -180,6 +196,8 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     }
     const bytes = totalBytes(batch);
     const estimate = archiveBytes(batch);
+    if (fresh) tracker.adjustTotal(estimate - membersBytes(batch));
+    const counting = progress.batch(estimate);
     const sent = await sendBatch(
       options.source,
       options.target,
@@ -187,16 +205,16 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
       {
         signal: options.signal,
         throttle: options.throttle,
-        onBytes: (n) => tracker.addBytes(n),
+        onBytes: counting.onBytes,
         timeoutMs: batchTimeoutMs(estimate, options.throttle),
         idleTimeoutMs: transferStallMs(options.throttle.budget),
         roots: options.roots,
         attributes,
         redirects,
+        compress,
       },
     );
-    // The estimate is exact for ordinary names; whatever it missed is settled batch by batch.
-    tracker.adjustTotal(sent - estimate);
+    counting.sent(sent);
     result.bytesSent += sent;
     result.filesSent += batch.length;
     // At most one verification runs beside the next send; wait for the previous one first.
@@ -215,6 +233,7 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     verifying.catch(() => {});
   }
   await verifying;
+  result.batches = index + 1;
   tracker.flush();
   result.durationMs = Date.now() - started;
   result.averageBps = tracker.averageBps();
