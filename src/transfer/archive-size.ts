@@ -67,8 +67,8 @@ export function memberBytes(entry: ManifestEntry, data: boolean): number {
   return BLOCK + blocks(records) + BLOCK + content;
 }
 
-/** Archive bytes of a batch's members (a hard-link group's data with its first name). */
-export function membersBytes(batch: Iterable<ManifestEntry>): number {
+/** Archive bytes of a batch as tar-pipe.ts sends it: members, two end blocks, padded to a record. */
+export function archiveBytes(batch: readonly ManifestEntry[]): number {
   const seen = new Set<string>();
   let bytes = 0;
   for (const entry of batch) {
@@ -77,10 +77,5 @@ export function membersBytes(batch: Iterable<ManifestEntry>): number {
     if (key !== undefined) seen.add(key);
     bytes += memberBytes(entry, first);
   }
-  return bytes;
-}
-
-/** Archive bytes of a batch as tar-pipe.ts sends it: members, two end blocks, padded to a record. */
-export function archiveBytes(batch: readonly ManifestEntry[]): number {
-  return Math.ceil((membersBytes(batch) + 2 * BLOCK) / RECORD) * RECORD;
+  return Math.ceil((bytes + 2 * BLOCK) / RECORD) * RECORD;
 }

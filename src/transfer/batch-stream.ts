@@ -10,7 +10,6 @@
  */
 import type { ManifestEntry } from "../manifest/model.ts";
 import type { Sorted } from "../manifest/sorted-file.ts";
-import { memberBytes } from "./archive-size.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS } from "./batches.ts";
 import { byRanges } from "./ranges.ts";
 
@@ -30,43 +29,23 @@ export interface Survey {
   /** Entries carrying xattrs, ACLs or capabilities (tar must be able to keep them). */
   withAttributes: ManifestEntry[];
   entries: number;
-  /**
-   * Archive bytes of every member the batches send (membersBytes), without each archive's end
-   * blocks and padding: the progress total of a transfer that resumes nothing, so it needs no
-   * pass of its own.
-   */
-  members: number;
 }
 
 const inode = (entry: ManifestEntry) => `${entry.dev}:${entry.ino}`;
 const linked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink > 1;
 
 export async function survey(source: EntrySource, ranges: boolean): Promise<Survey> {
-  const result: Survey = {
-    large: [],
-    links: new Map(),
-    dirs: [],
-    withAttributes: [],
-    entries: 0,
-    members: 0,
-  };
+  const result: Survey = { large: [], links: new Map(), dirs: [], withAttributes: [], entries: 0 };
   for await (const entry of readSource(source)) {
     result.entries++;
     if (entry.xattrs !== undefined) result.withAttributes.push(entry);
-    if (ranges && byRanges(entry)) {
-      result.large.push(entry);
-      continue;
-    }
-    if (entry.type === "dir") result.dirs.push(entry);
+    if (ranges && byRanges(entry)) result.large.push(entry);
+    else if (entry.type === "dir") result.dirs.push(entry);
     else if (linked(entry)) {
       const members = result.links.get(inode(entry));
-      // A group's data travels once, with its first member (streamBatches).
-      result.members += memberBytes(entry, members === undefined);
       if (members) members.push(entry);
       else result.links.set(inode(entry), [entry]);
-      continue;
     }
-    result.members += memberBytes(entry, true);
   }
   return result;
 }

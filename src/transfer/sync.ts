@@ -7,8 +7,8 @@
 import { type HashAlgorithm, type ManifestEntry, totalBytes } from "../manifest/model.ts";
 import { transferDeadlineMs, transferStallMs } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
-import { archiveBytes, membersBytes } from "./archive-size.ts";
-import { type EntrySource, type Survey, streamBatches, survey } from "./batch-stream.ts";
+import { archiveBytes } from "./archive-size.ts";
+import { type EntrySource, streamBatches, survey } from "./batch-stream.ts";
 import { verifyBatch, verifyWidth } from "./batch-verify.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS } from "./batches.ts";
 import { BatchProgress, ProgressTracker } from "./meter.ts";
@@ -121,23 +121,6 @@ async function sendLarge(
   }
 }
 
-/** Archive bytes and entries of the batches not yet verified: one pass over the entries. */
-async function countPending(
-  entries: EntrySource,
-  surveyed: Survey,
-  limits: BatchLimits,
-  done: ReadonlySet<number>,
-): Promise<{ bytes: number; files: number }> {
-  let index = 0;
-  const pending = { bytes: 0, files: 0 };
-  for await (const batch of streamBatches(entries, surveyed, limits)) {
-    if (done.has(index++)) continue;
-    pending.bytes += archiveBytes(batch);
-    pending.files += batch.length;
-  }
-  return pending;
-}
-
 export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   const started = Date.now();
   const limits = options.limits ?? DEFAULT_BATCH_LIMITS;
@@ -146,27 +129,30 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   const done = new Set(options.verified ?? []);
   const largeFrom = options.ranges?.from;
   const largePending = large.slice(largeFrom?.done ?? 0);
-  // Progress shows its total before the first byte moves, in archive bytes for batches and
-  // content bytes for ranges (what passes the meter). With nothing verified yet it is the
-  // survey's (each batch adds its end blocks and padding when it is cut); a resumed transfer
-  // counts the batches left in a pass of their own.
-  const fresh = done.size === 0;
-  const pending = fresh
-    ? { bytes: surveyed.members, files: surveyed.entries - large.length }
-    : await countPending(options.entries, surveyed, limits, done);
+  // A pass to count: progress shows its total before the first byte moves, in archive bytes for
+  // batches and content bytes for ranges (what passes the meter). Nothing of it is kept.
+  let batches = 0;
+  let pendingBytes = 0;
+  let pendingFiles = 0;
+  for await (const batch of streamBatches(options.entries, surveyed, limits)) {
+    if (!done.has(batches++)) {
+      pendingBytes += archiveBytes(batch);
+      pendingFiles += batch.length;
+    }
+  }
   const tracker = new ProgressTracker(
-    pending.bytes +
+    pendingBytes +
       totalBytes(largePending) -
       (largeFrom?.current && largePending[0]?.path === largeFrom.current.path
         ? largeFrom.current.through
         : 0),
-    pending.files + largePending.length,
+    pendingFiles + largePending.length,
     options.progress,
   );
   // The total is on screen before the first byte moves (with what was found in place).
   tracker.flush();
   const result: SyncResult = {
-    batches: 0,
+    batches,
     filesSent: 0,
     filesSkipped: 0,
     bytesSent: 0,
@@ -196,7 +182,6 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     }
     const bytes = totalBytes(batch);
     const estimate = archiveBytes(batch);
-    if (fresh) tracker.adjustTotal(estimate - membersBytes(batch));
     const counting = progress.batch(estimate);
     const sent = await sendBatch(
       options.source,
@@ -233,7 +218,6 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     verifying.catch(() => {});
   }
   await verifying;
-  result.batches = index + 1;
   tracker.flush();
   result.durationMs = Date.now() - started;
   result.averageBps = tracker.averageBps();

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { ManifestEntry } from "../../../src/manifest/model.ts";
-import { archiveBytes, membersBytes } from "../../../src/transfer/archive-size.ts";
 import { streamBatches, survey } from "../../../src/transfer/batch-stream.ts";
 import { planBatches } from "../../../src/transfer/batches.ts";
 import { LARGE_FILE_BYTES } from "../../../src/transfer/ranges.ts";
@@ -72,20 +71,5 @@ describe("batches cut from a sorted stream", () => {
     // Without ranges the large file travels in a batch like any other.
     const plain = await collect(streamBatches(disk.source, await survey(disk.source, false)));
     expect(plain.flat()).toContain("/a/big");
-  });
-
-  it("counts the archive bytes of every member the batches send, so a fresh transfer needs no counting pass", async () => {
-    const big = file("/a/big", { size: LARGE_FILE_BYTES });
-    const entries = [...tree.slice(0, 2), big, ...tree.slice(2)];
-    const limits = { maxBytes: 100, maxFiles: 3 };
-    const surveyed = await survey(entries, true);
-    const batches: ManifestEntry[][] = [];
-    for await (const batch of streamBatches(entries, surveyed, limits)) batches.push(batch);
-    // What sync.ts shows as the total before the first batch, plus each batch's end blocks and
-    // padding added as it is cut, is the sum of the batches' archive sizes: hard-link groups
-    // count their data once, the large file (sent by ranges) not at all.
-    const padded = batches.reduce((sum, batch) => sum + archiveBytes(batch) - membersBytes(batch), 0);
-    expect(surveyed.members + padded).toBe(batches.reduce((sum, batch) => sum + archiveBytes(batch), 0));
-    expect(surveyed.members).toBe(membersBytes(entries.filter((entry) => entry !== big)));
   });
 });
