@@ -102,17 +102,19 @@ export async function verifyBatch(
     idleTimeoutMs: hashStallMs(largestFile(batch)),
   } as const;
   const sourceNow = await collectManifest(options.source, differing, collect);
-  const targetNow = actual.filter((entry) => differing.includes(entry.path));
+  // Sets, not array scans: on a live source a whole batch of thousands can differ.
+  const differs = new Set(differing);
+  const targetNow = actual.filter((entry) => differs.has(entry.path));
   let stillWrong: string[];
   if (options.live) {
     const listed = canonicalLines(batch);
     const now = canonicalLines(sourceNow);
     stillWrong = differing.filter((path) => now.get(path) === listed.get(path));
   } else {
+    const onSource = new Set(sourceNow.map((entry) => entry.path));
+    const onTarget = new Set(targetNow.map((entry) => entry.path));
     stillWrong = mismatchedPaths(sourceNow, targetNow).concat(
-      differing.filter(
-        (path) => !sourceNow.some((entry) => entry.path === path) && targetNow.some((e) => e.path === path),
-      ),
+      differing.filter((path) => !onSource.has(path) && onTarget.has(path)),
     );
   }
   if (stillWrong.length > 0) {

@@ -96,3 +96,45 @@ export class ProgressTracker {
     if (Date.now() - this.lastReport >= this.intervalMs) this.flush();
   }
 }
+
+/**
+ * Progress of batches in archive bytes, the unit of the total (archive-size.ts). Uncompressed,
+ * the wire bytes are the archive's, and a batch's estimate is corrected by what it really took.
+ * Compressed, the wire carries fewer: while a batch streams, each wire byte counts as the archive
+ * bytes per wire byte of the batches before it (1 for the first), never past the batch's
+ * estimate, and what is left of the estimate is counted when the batch is done.
+ */
+export class BatchProgress {
+  private archive = 0;
+  private wire = 0;
+
+  constructor(
+    private readonly tracker: ProgressTracker,
+    private readonly compressed: boolean,
+  ) {}
+
+  /** The meter's callback for one batch of `estimate` archive bytes, and what to call once it is sent. */
+  batch(estimate: number): { onBytes: (bytes: number) => void; sent: (wireBytes: number) => void } {
+    const tracker = this.tracker;
+    if (!this.compressed)
+      return {
+        onBytes: (bytes) => tracker.addBytes(bytes),
+        sent: (wire) => tracker.adjustTotal(wire - estimate),
+      };
+    const ratio = this.wire > 0 ? this.archive / this.wire : 1;
+    let counted = 0;
+    return {
+      onBytes: (bytes) => {
+        const add = Math.min(estimate - counted, Math.round(bytes * ratio));
+        if (add <= 0) return;
+        counted += add;
+        tracker.addBytes(add);
+      },
+      sent: (wire) => {
+        tracker.addBytes(estimate - counted);
+        this.archive += estimate;
+        this.wire += wire;
+      },
+    };
+  }
+}

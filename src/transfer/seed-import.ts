@@ -18,7 +18,14 @@ import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import type { SeedChunk, SeedIndex } from "./seed-bundle.ts";
 import { batchTimeoutMs } from "./sync.ts";
-import { attributeOptions, keepAttributes, rootRedirects, sendBatch, tarList } from "./tar-pipe.ts";
+import {
+  attributeOptions,
+  compressBatches,
+  keepAttributes,
+  rootRedirects,
+  sendBatch,
+  tarList,
+} from "./tar-pipe.ts";
 import { appendEvidence, evidenceOf } from "./target-evidence.ts";
 import type { Throttle } from "./types.ts";
 
@@ -108,9 +115,10 @@ async function resend(options: ImportOptions, paths: readonly string[], bytesHin
   const { source, target, signal } = options;
   const timeoutMs = batchTimeoutMs(bytesHint);
   const expected = paths.flatMap((path) => options.entries.get(path) ?? []);
-  const [attributes, redirects] = await Promise.all([
+  const [attributes, redirects, compress] = await Promise.all([
     keepAttributes([source, target], expected, signal),
     rootRedirects(target, options.roots, signal),
+    compressBatches([source, target], signal),
   ]);
   const bytes = await sendBatch(source, target, paths, {
     signal,
@@ -120,6 +128,7 @@ async function resend(options: ImportOptions, paths: readonly string[], bytesHin
     roots: options.roots,
     attributes,
     redirects,
+    compress,
   });
   const collect = { mode: "list", hash: options.index.hash, signal, timeoutMs } as const;
   const [sourceNow, targetNow] = await Promise.all([

@@ -11,11 +11,11 @@ import { archiveBytes } from "./archive-size.ts";
 import { type EntrySource, streamBatches, survey } from "./batch-stream.ts";
 import { verifyBatch, verifyWidth } from "./batch-verify.ts";
 import { type BatchLimits, DEFAULT_BATCH_LIMITS } from "./batches.ts";
-import { ProgressTracker } from "./meter.ts";
+import { BatchProgress, ProgressTracker } from "./meter.ts";
 import { pythonReceives } from "./range-receive.ts";
 import { sendByRanges } from "./range-send.ts";
 import type { LargeProgress } from "./ranges.ts";
-import { keepAttributes, rootRedirects, sendBatch } from "./tar-pipe.ts";
+import { compressBatches, keepAttributes, rootRedirects, sendBatch } from "./tar-pipe.ts";
 import type { Progress, Throttle } from "./types.ts";
 
 export interface SyncOptions {
@@ -163,11 +163,13 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     filesByRanges: 0,
   };
 
-  const [attributes, redirects, width] = await Promise.all([
+  const [attributes, redirects, width, compress] = await Promise.all([
     keepAttributes([options.source, options.target], surveyed.withAttributes, options.signal),
     rootRedirects(options.target, options.roots, options.signal),
     verifyWidth(options.target, options.signal),
+    compressBatches([options.source, options.target], options.signal),
   ]);
+  const progress = new BatchProgress(tracker, compress);
   if (large.length > 0) await sendLarge(options, large, tracker, result);
   let verifying: Promise<void> = Promise.resolve();
   let index = -1;
@@ -180,6 +182,7 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     }
     const bytes = totalBytes(batch);
     const estimate = archiveBytes(batch);
+    const counting = progress.batch(estimate);
     const sent = await sendBatch(
       options.source,
       options.target,
@@ -187,16 +190,16 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
       {
         signal: options.signal,
         throttle: options.throttle,
-        onBytes: (n) => tracker.addBytes(n),
+        onBytes: counting.onBytes,
         timeoutMs: batchTimeoutMs(estimate, options.throttle),
         idleTimeoutMs: transferStallMs(options.throttle.budget),
         roots: options.roots,
         attributes,
         redirects,
+        compress,
       },
     );
-    // The estimate is exact for ordinary names; whatever it missed is settled batch by batch.
-    tracker.adjustTotal(sent - estimate);
+    counting.sent(sent);
     result.bytesSent += sent;
     result.filesSent += batch.length;
     // At most one verification runs beside the next send; wait for the previous one first.

@@ -1,7 +1,7 @@
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { MeterStream, ProgressTracker } from "../../../src/transfer/meter.ts";
+import { BatchProgress, MeterStream, ProgressTracker } from "../../../src/transfer/meter.ts";
 import type { Throttle } from "../../../src/transfer/types.ts";
 
 describe("meter", () => {
@@ -45,5 +45,46 @@ describe("meter", () => {
     tracker.flush();
     expect(reports).toHaveLength(2);
     expect(reports.at(-1)).toMatchObject({ bytesDone: 30, filesDone: 1, bytesTotal: 100, filesTotal: 2 });
+  });
+});
+
+describe("batch progress in archive bytes", () => {
+  const tracking = (total: number) => {
+    const reports: { bytesDone: number; bytesTotal: number }[] = [];
+    const tracker = new ProgressTracker(total, 2, (progress) => reports.push(progress), 0);
+    return { tracker, last: () => reports.at(-1)! };
+  };
+
+  it("uncompressed, counts wire bytes and corrects the total by what a batch really took", () => {
+    const { tracker, last } = tracking(3000);
+    const progress = new BatchProgress(tracker, false);
+    const batch = progress.batch(3000);
+    batch.onBytes(1000);
+    batch.onBytes(2100);
+    batch.sent(3100);
+    tracker.flush();
+    expect(last()).toMatchObject({ bytesDone: 3100, bytesTotal: 3100 });
+  });
+
+  it("compressed, scales wire bytes by the ratio of the batches before and ends each batch at its estimate", () => {
+    const { tracker, last } = tracking(20_000);
+    const progress = new BatchProgress(tracker, true);
+    const first = progress.batch(10_000);
+    first.onBytes(4000);
+    // No ratio known yet: a wire byte counts as one archive byte.
+    expect(last().bytesDone).toBe(4000);
+    first.onBytes(1000);
+    first.sent(5000);
+    expect(last()).toMatchObject({ bytesDone: 10_000, bytesTotal: 20_000 });
+    const second = progress.batch(10_000);
+    second.onBytes(2500);
+    // Two archive bytes per wire byte, learnt from the first batch.
+    expect(last().bytesDone).toBe(15_000);
+    second.onBytes(4000);
+    // Never past the batch's estimate while it streams.
+    expect(last().bytesDone).toBe(20_000);
+    second.sent(6500);
+    tracker.flush();
+    expect(last()).toMatchObject({ bytesDone: 20_000, bytesTotal: 20_000 });
   });
 });

@@ -3,12 +3,12 @@ import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { batchRoots, tarExtract } from "../../../src/transfer/tar-pipe.ts";
+import { batchRoots, tarCreate, tarExtract, tarList } from "../../../src/transfer/tar-pipe.ts";
 
 describe("tar extraction on the target", () => {
   it("names the batch's roots as the only members to extract, after --", () => {
     expect(tarExtract(["/srv/portal", "/etc/portal"], false).text).toBe(
-      "tar -C / -xpf - --numeric-owner   -- srv/portal etc/portal",
+      "tar -C / -xpf - --numeric-owner    -- srv/portal etc/portal",
     );
   });
 
@@ -40,5 +40,25 @@ describe("tar extraction on the target", () => {
     execFileSync("sh", ["-c", extract.text.replace("-C /", `-C '${join(dir, "dst")}'`)], { input: archive });
     expect(readdirSync(join(dir, "dst/data/x&y"))).toEqual(["f"]);
     expect(readdirSync(join(dir, "dst"))).toEqual(["data", "srv"]);
+  });
+
+  it("with GNU tar and zstd, sends a batch compressed and extracts it as sent", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tar-pipe-"));
+    const files = Array.from({ length: 50 }, (_, n) => `src/srv/a/f-${n}`);
+    mkdirSync(join(dir, "src/srv/a"), { recursive: true });
+    mkdirSync(join(dir, "dst"));
+    for (const file of files) writeFileSync(join(dir, file), `${file}\n`.repeat(20));
+    const at = (command: string, root: string) => command.replace("-C /", `-C '${join(dir, root)}'`);
+    const list = tarList(files.map((file) => `/${file.slice("src/".length)}`));
+    const plain = execFileSync("sh", ["-c", at(tarCreate(false).text, "src")], { input: list });
+    const packed = execFileSync("sh", ["-c", at(tarCreate(false, true).text, "src")], { input: list });
+    // zstd's frame magic, and the headers of 50 small members shrink to a fraction.
+    expect(packed.subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]));
+    expect(packed.length).toBeLessThan(plain.length / 5);
+    execFileSync("sh", ["-c", at(tarExtract(["/srv/a"], false, new Map(), true).text, "dst")], {
+      input: packed,
+    });
+    expect(readdirSync(join(dir, "dst/srv/a"))).toHaveLength(50);
+    expect(execFileSync("diff", ["-r", join(dir, "src"), join(dir, "dst")]).length).toBe(0);
   });
 });
