@@ -175,13 +175,7 @@ export class ManifestWriter {
         `manifest entries out of order: ${JSON.stringify(entry.path)} after ${JSON.stringify(this.last)}`,
       );
     this.last = entry.path;
-    const summary = this.summary;
-    summary.entries++;
-    if (entry.type === "file") {
-      summary.files++;
-      summary.bytes += entry.size;
-      summary.largest = Math.max(summary.largest, entry.size);
-    }
+    this.count(entry.type === "file" ? entry.size : undefined);
     this.inline?.add(entry);
     await this.started;
     await this.writer.write(JSON.stringify(entry));
@@ -193,17 +187,21 @@ export class ManifestWriter {
    * path order (it compared the paths when it serialized them): a line need not be parsed again.
    */
   async addLine(json: string, canonical: string, size?: number): Promise<void> {
-    const summary = this.summary;
-    summary.entries++;
-    if (size !== undefined) {
-      summary.files++;
-      summary.bytes += size;
-      summary.largest = Math.max(summary.largest, size);
-    }
     if (this.inline === undefined) throw new Error("addLine needs the hard-link groups up front");
+    this.count(size);
     this.inline.addLine(canonical);
     await this.started;
     await this.writer.write(json);
+  }
+
+  /** One entry more in the summary; `size` only for a regular file. */
+  private count(size: number | undefined): void {
+    const summary = this.summary;
+    summary.entries++;
+    if (size === undefined) return;
+    summary.files++;
+    summary.bytes += size;
+    summary.largest = Math.max(summary.largest, size);
   }
 
   async close(): Promise<ManifestSummary> {
