@@ -1,5 +1,6 @@
 /** The inventory's live host table in a real terminal (tmux), against the real fleet. */
-import { readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { readFleet } from "../../fixtures/fleet/index.ts";
@@ -14,7 +15,10 @@ describe.skipIf(skipReason !== "")("inventory live view in a terminal", () => {
 
   it("lists every fleet host with its outcome while stdout stays the data", async () => {
     const fleet = readFleet();
-    const out = join(root, ".fleet", `tui-inventory-${process.pid}.txt`);
+    // A directory of its own: the fleet's directory is not this test's, and in one CI run the
+    // terminal's shell could not create a file there.
+    const dir = mkdtempSync(join(tmpdir(), "tui-inventory-"));
+    const out = join(dir, "table.txt");
     term = openTerminal(`${join(root, "bin/migrate")} inventory ${fleet.planFile} > ${out}`, {
       cwd: root,
     });
@@ -27,7 +31,7 @@ describe.skipIf(skipReason !== "")("inventory live view in a terminal", () => {
     expect(end).toContain("Hosts: 8 ok · 0 unreachable · 0 asking · 0 waiting");
     // The live view went to the terminal (stderr); the table on stdout is untouched by it.
     const table = readFileSync(out, "utf8");
-    rmSync(out);
+    rmSync(dir, { recursive: true });
     expect(table).toMatch(/^HOST\s+ROLE\s+STATUS/);
     expect(table).not.toContain("Hosts: 8 ok");
   });
