@@ -23,7 +23,7 @@ export class ManifestParseError extends Error {}
  * when the result holds U+FFFD (which a valid name may hold too): a strict decoder needs a view
  * per field, and a manifest has three fields per file.
  */
-function decode(chunk: Buffer, start = 0, end = chunk.length): string {
+export function decode(chunk: Buffer, start = 0, end = chunk.length): string {
   const text = chunk.toString("utf8", start, end);
   if (!text.includes("\uFFFD") || isUtf8(chunk.subarray(start, end))) return text;
   const field = chunk.subarray(start, end);
@@ -32,7 +32,7 @@ function decode(chunk: Buffer, start = 0, end = chunk.length): string {
   );
 }
 
-function parseMeta(meta: string, path: string, target: string): ManifestEntry | undefined {
+export function parseMeta(meta: string, path: string, target: string): ManifestEntry | undefined {
   const parts = meta.split(" ");
   if (parts.length !== 10)
     throw new ManifestParseError(`bad metadata record ${JSON.stringify(meta)} for ${path}`);

@@ -53,6 +53,11 @@ export const SnapshotOutput = z.object({
   files: z.number(),
   bytes: z.number(),
   databases: z.array(DatabaseSnapshot),
+  /**
+   * The snapshot's sorted metadata listing, kept in the source's staging directory for the final
+   * sync to compare with on the host (manifest/host-diff.ts); its sha256 ties it to this snapshot.
+   */
+  keptListing: z.object({ file: z.string(), sha256: z.string() }).optional(),
 });
 export type SnapshotOutput = z.infer<typeof SnapshotOutput>;
 

@@ -43,6 +43,33 @@ export interface JoinedTrees {
   ): Promise<{ delta: DeltaPlan; summary: ManifestSummary }>;
 }
 
+/**
+ * The source's change since the snapshot as its host found it (manifest/host-diff.ts), read
+ * again in list mode: its files hashed, attributes read.
+ */
+export interface SourceChange {
+  /** Every path whose record differs from the snapshot's listing, on either side. */
+  differs: ReadonlySet<string>;
+  /** Those paths' entries now, in path order (a path gone since: none). */
+  now: readonly ManifestEntry[];
+}
+
+/**
+ * The snapshot patched with the change: an entry whose record did not change is the snapshot's
+ * own (the quick check's rule, applied to the whole record); a changed one is its entry now.
+ */
+export async function* patched(
+  snapshot: Sorted<ManifestEntry>,
+  change: SourceChange,
+): AsyncGenerator<Carried> {
+  const path = (entry: ManifestEntry) => entry.path;
+  const byPath = { left: path, right: path, compare: comparePaths };
+  for await (const { left: before, right: now } of mergeJoin(snapshot, change.now, byPath)) {
+    if (now !== undefined) yield before === undefined ? { entry: now } : { entry: now, before };
+    else if (before !== undefined && !change.differs.has(before.path)) yield { entry: before, before };
+  }
+}
+
 const isLinked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink >= 2;
 
 /**
@@ -51,7 +78,8 @@ const isLinked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink 
  */
 export async function joinTrees(options: {
   snapshot: AsyncIterable<ManifestEntry>;
-  sourceListing: string;
+  /** The source's listing (a file), or what its host found changed since the snapshot. */
+  sourceListing: string | SourceChange;
   targetListing: string;
   evidence: Sorted<EvidenceRecord>;
   rewritten: ReadonlySet<string>;
@@ -70,7 +98,9 @@ export async function joinTrees(options: {
   const scratchFile = join(options.workDir, "final-sync-lines.tmp");
   const scratch = new LineWriter(scratchFile, 0);
   const sides = mergeJoin(
-    carried(options.snapshot, readEntries(options.sourceListing), needHash),
+    typeof options.sourceListing === "string"
+      ? carried(options.snapshot, readEntries(options.sourceListing), needHash)
+      : patched(options.snapshot, options.sourceListing),
     vouchedEntries(readEntries(options.targetListing), options.evidence, unvouched),
     { left: (pair: Carried) => pair.entry.path, right: (entry) => entry.path, compare: comparePaths },
   );

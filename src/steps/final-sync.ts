@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { BugError } from "../errors.ts";
 import { collectManifest } from "../manifest/collect.ts";
 import { collectToFile } from "../manifest/collect-file.ts";
+import { diffOnHost } from "../manifest/host-diff.ts";
 import { type HashAlgorithm, type ManifestEntry, totalBytes } from "../manifest/model.ts";
 import { nulList } from "../manifest/script.ts";
 import { linkGroupsOf, type ManifestSummary, ManifestWriter, readEntries } from "../manifest/store.ts";
@@ -27,7 +28,7 @@ import {
 import { syncEntries } from "../transfer/sync.ts";
 import { EVIDENCE_FILE, evidenceSorted } from "../transfer/target-evidence.ts";
 import type { FinalFiles } from "./cutover-checkpoint.ts";
-import { joinTrees } from "./final-join.ts";
+import { joinTrees, type SourceChange } from "./final-join.ts";
 import type { CutoverInput } from "./inputs.ts";
 import { rewriteBackupDir } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
@@ -101,12 +102,59 @@ interface Planned {
   unvouched?: number;
 }
 
+/** The source as listed: its listing (a file), or its change since the snapshot found on its host. */
+interface SourceSide {
+  listing: string | SourceChange;
+  /** The change's entries read afresh (files hashed), by path. */
+  fresh: ReadonlyMap<string, ManifestEntry>;
+  filesHashed: number;
+}
+
+/**
+ * List the source. With the snapshot's listing kept there (and no full verification) the host
+ * compares and sends only what differs, which is then read afresh (files hashed, attributes
+ * read); a listing missing, another snapshot's, or one the host cannot compare means the whole
+ * source is listed as before.
+ */
+async function listSource(
+  input: CutoverInput,
+  context: StepContext,
+  source: Remote,
+  sourceFile: string,
+  full: boolean,
+): Promise<SourceSide> {
+  const listing = { ...metadataListing(context), rootLinks: "refuse" } as const;
+  const kept = full ? undefined : context.outputsOf("snapshot")?.keptListing;
+  if (kept !== undefined) {
+    const diff = await diffOnHost(source, input.paths, listing, kept);
+    if (diff !== undefined) {
+      const paths = diff.now.map((entry) => entry.path);
+      const now = await hashChanged(source, paths, diff.now, input.hash, context.signal);
+      const differs = new Set([...diff.before, ...paths]);
+      context.log.info(
+        `compared on ${source.host} with the snapshot's listing: ${differs.size} path(s) changed since the snapshot`,
+      );
+      return {
+        listing: { differs, now },
+        fresh: new Map(now.filter((entry) => entry.type === "file").map((entry) => [entry.path, entry])),
+        filesHashed: diff.now.filter((entry) => entry.type === "file").length,
+      };
+    }
+    context.log.info(
+      `the snapshot's listing kept on ${source.host} is missing or not this snapshot's; listing the whole source`,
+    );
+  }
+  await collectToFile(source, input.paths, listing, sourceFile, input.paths);
+  return { listing: sourceFile, fresh: new Map(), filesHashed: 0 };
+}
+
 interface Sides {
   input: CutoverInput;
   context: StepContext;
   source: Remote;
   target: Remote;
   sourceFile: string;
+  sourceSide: SourceSide;
   targetFile: string;
   /** The target's listing, written to `targetFile` when this settles. */
   targetListed: Promise<unknown>;
@@ -123,7 +171,7 @@ async function planExact(sides: Sides, snapshot: ManifestFile): Promise<Planned>
   await sides.targetListed;
   const joined = await joinTrees({
     snapshot: snapshot.entries(),
-    sourceListing: sides.sourceFile,
+    sourceListing: sides.sourceSide.listing,
     targetListing: sides.targetFile,
     evidence: evidenceSorted(join(context.workDir, EVIDENCE_FILE), context.workDir, target.host, input.hash),
     rewritten: sides.rewritten,
@@ -134,10 +182,11 @@ async function planExact(sides: Sides, snapshot: ManifestFile): Promise<Planned>
     hashChanged(source, joined.needHash, joined.changed, input.hash, context.signal),
     hashOnTarget(target, joined.unvouched, input.hash, context.signal),
   ]);
-  const fresh = new Map(hashed.map((entry) => [entry.path, entry]));
+  const fresh = new Map([...sides.sourceSide.fresh, ...hashed.map((entry) => [entry.path, entry] as const)]);
   const header = { hash: input.hash, roots: input.paths };
   const { delta, summary } = await joined.finish(fresh, targetHashes, sides.finalFile, header);
-  return { delta, summary, fresh, filesHashed: joined.needHash.length, unvouched: joined.unvouched.length };
+  const filesHashed = sides.sourceSide.filesHashed + joined.needHash.length;
+  return { delta, summary, fresh, filesHashed, unvouched: joined.unvouched.length };
 }
 
 /**
@@ -193,19 +242,13 @@ export async function syncFiles(
   const targetListed = collectToFile(target, input.paths, listing, targetFile, input.paths);
   targetListed.catch(() => {});
   const sourceFile = await manifestPath(context, "listing-source");
-  const sourceListed = collectToFile(
-    source,
-    input.paths,
-    { ...listing, rootLinks: "refuse" },
-    sourceFile,
-    input.paths,
-  );
+  const sourceListed = listSource(input, context, source, sourceFile, full);
   sourceListed.catch(() => {});
   // The snapshot is read, its digest checked, while both hosts list: node waits for them anyway
   // (a listing sorted on its host arrives only when the host has walked its whole tree).
   const checked = latestManifestFile(context, ["snapshot"], input.workload);
   checked.catch(() => {});
-  await sourceListed;
+  const sourceSide = await sourceListed;
   const snapshot = await checked;
   const rewritten = new Set(input.rewrites.map((rewrite) => rewrite.file));
   const finalFile = await manifestPath(context, "final");
@@ -215,6 +258,7 @@ export async function syncFiles(
     source,
     target,
     sourceFile,
+    sourceSide,
     targetFile,
     targetListed,
     finalFile,

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ManifestEntry, manifestDigest, sortEntries } from "../../../src/manifest/model.ts";
 import { linkGroupsOf, readEntries, writeManifestFile } from "../../../src/manifest/store.ts";
-import { joinTrees } from "../../../src/steps/final-join.ts";
+import { joinTrees, type SourceChange } from "../../../src/steps/final-join.ts";
 import { carried, planDeltaOf } from "../../../src/transfer/delta.ts";
 import { type EvidenceRecord, evidenceOf } from "../../../src/transfer/target-evidence.ts";
 import { file } from "../../support/manifest-entries.ts";
@@ -105,9 +105,9 @@ const evidence: EvidenceRecord[] = evidenceOf(
   "2000",
 );
 // Hashing: the source's changed files (one vanished meanwhile), the target's unvouched one.
-const freshOf = (needHash: readonly string[]) =>
+const freshOf = (needHash: readonly string[], listed = source) =>
   new Map(
-    source
+    listed
       .filter((entry) => needHash.includes(entry.path) && entry.path !== "/r/vanished")
       .map((entry) => [entry.path, { ...entry, hash: `new-${entry.path}` }]),
   );
@@ -127,11 +127,11 @@ describe("the final sync's plan in one pass", () => {
   afterAll(() => rm(work, { recursive: true, force: true }));
 
   /** planDeltaOf's plan and the final manifest, from the same inputs, the way it was planned before. */
-  async function reference() {
+  async function reference(listed = source) {
     const needHash: string[] = [];
     const pairs = [];
-    for await (const pair of carried(snapshot, source, needHash)) pairs.push(pair);
-    const fresh = freshOf(needHash);
+    for await (const pair of carried(snapshot, listed, needHash)) pairs.push(pair);
+    const fresh = freshOf(needHash, listed);
     const finalPairs = pairs.flatMap((pair) =>
       pair.entry.type === "file" && pair.entry.hash === undefined
         ? fresh.has(pair.entry.path)
@@ -193,5 +193,71 @@ describe("the final sync's plan in one pass", () => {
     expect(delta.remove).toEqual(["/r/extra", "/r/gone", "/r/to-dir", "/r/vanished", "/r/x-extra"]);
     expect(delta.rewriteAgain).toEqual(["/r/rw-changed"]);
     expect((await readdir(work)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
+
+  /**
+   * What the source's host sends when it compares with the snapshot's kept listing: every path
+   * whose whole record (no digest, no attributes) differs or exists on one side only, and those
+   * paths' entries read again with their digests (the vanished file: none).
+   */
+  function hostChange(listed: ManifestEntry[]): SourceChange {
+    const record = (entry: ManifestEntry) => {
+      const { hash: _hash, xattrs: _xattrs, ...rest } = entry;
+      return JSON.stringify(rest);
+    };
+    const before = new Map(snapshot.map((entry) => [entry.path, record(entry)]));
+    const listedPaths = new Set(listed.map((entry) => entry.path));
+    const changed = listed.filter((entry) => before.get(entry.path) !== record(entry));
+    const gone = snapshot.filter((entry) => !listedPaths.has(entry.path)).map((entry) => entry.path);
+    const fresh = freshOf(
+      changed.map((entry) => entry.path),
+      listed,
+    );
+    return {
+      differs: new Set([...gone, ...changed.map((entry) => entry.path)]),
+      now: changed.flatMap((entry) => (entry.type === "file" ? (fresh.get(entry.path) ?? []) : [entry])),
+    };
+  }
+
+  it("plans the same from the change its host found as from the whole listing", async () => {
+    // On a host, setting an attribute changes the ctime: the record differs, so it is sent.
+    const listed = source.map((entry) =>
+      entry.path === "/r/xattr" ? { ...entry, ctime: changedStat.ctime } : entry,
+    );
+    const change = hostChange(listed);
+    expect([...change.differs].sort()).toEqual([
+      "/r/changed",
+      "/r/gone",
+      "/r/new",
+      "/r/rw-changed",
+      "/r/sym",
+      "/r/to-dir",
+      "/r/vanished",
+      "/r/xattr",
+    ]);
+    const joined = await joinTrees({
+      snapshot: readEntries(snapshotFile),
+      sourceListing: change,
+      targetListing: targetFile,
+      evidence,
+      rewritten,
+      workDir: work,
+    });
+    expect(joined.needHash).toEqual([]);
+    const finalFile = join(work, "final-diff.jsonl.gz");
+    const fresh = new Map(change.now.map((entry) => [entry.path, entry]));
+    const { delta, summary } = await joined.finish(fresh, targetHashes, finalFile, {
+      hash: "sha256",
+      roots: ["/r"],
+    });
+    const want = await reference(listed);
+    expect(delta).toEqual(want.delta);
+    expect(summary.digest).toBe(want.digest);
+    const written = [];
+    for await (const entry of readEntries(finalFile)) written.push(entry);
+    expect(written).toEqual(want.entries);
+    expect(delta.remove).toEqual(["/r/extra", "/r/gone", "/r/to-dir", "/r/vanished", "/r/x-extra"]);
+    expect(delta.rewriteAgain).toEqual(["/r/rw-changed"]);
+    expect(delta.send.map((entry) => entry.path)).toContain("/r/damaged");
   });
 });
