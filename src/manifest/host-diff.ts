@@ -8,7 +8,7 @@
  */
 import { type CollectOptions, runManifestScript } from "./collect.ts";
 import type { ManifestEntry } from "./model.ts";
-import { decode, ManifestParseError, parseMeta } from "./parse.ts";
+import { ManifestParseError, parseMeta, pushFields } from "./parse.ts";
 import { DIFF_MARKER, END_MARKER, STALE_MARKER, WAIT_MARKER } from "./script.ts";
 
 /** What differs from the kept listing. */
@@ -21,23 +21,13 @@ export interface HostDiff {
 
 /** Reads the script's `diff` output: `#wait`s, then `#stale`, or `#diff`, the records and `#end`. */
 export class DiffParser {
-  private pending: Buffer[] = [];
+  private readonly pending: Buffer[] = [];
   private stage: "first" | "records" | "end" = "first";
   stale = false;
   readonly diff: HostDiff = { before: new Set(), now: [] };
 
   push(chunk: Buffer): void {
-    let start = 0;
-    for (let index = chunk.indexOf(0, start); index !== -1; index = chunk.indexOf(0, start)) {
-      if (this.pending.length === 0) this.field(decode(chunk, start, index));
-      else {
-        this.pending.push(chunk.subarray(start, index));
-        this.field(decode(Buffer.concat(this.pending)));
-        this.pending = [];
-      }
-      start = index + 1;
-    }
-    if (start < chunk.length) this.pending.push(Buffer.from(chunk.subarray(start)));
+    pushFields(this.pending, chunk, (text) => this.field(text));
   }
 
   private field(text: string): void {

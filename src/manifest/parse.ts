@@ -23,13 +23,31 @@ export class ManifestParseError extends Error {}
  * when the result holds U+FFFD (which a valid name may hold too): a strict decoder needs a view
  * per field, and a manifest has three fields per file.
  */
-export function decode(chunk: Buffer, start = 0, end = chunk.length): string {
+function decode(chunk: Buffer, start = 0, end = chunk.length): string {
   const text = chunk.toString("utf8", start, end);
   if (!text.includes("\uFFFD") || isUtf8(chunk.subarray(start, end))) return text;
   const field = chunk.subarray(start, end);
   throw new ManifestParseError(
     `file name is not valid UTF-8: ${JSON.stringify(field.toString("latin1"))} (hex ${field.toString("hex")})`,
   );
+}
+
+/**
+ * Splits a byte stream on NUL: each whole field of `chunk`, decoded, goes to `field`; the bytes
+ * of a field the next chunk ends are kept in `pending`.
+ */
+export function pushFields(pending: Buffer[], chunk: Buffer, field: (text: string) => void): void {
+  let start = 0;
+  for (let index = chunk.indexOf(0, start); index !== -1; index = chunk.indexOf(0, start)) {
+    if (pending.length === 0) field(decode(chunk, start, index));
+    else {
+      pending.push(chunk.subarray(start, index));
+      field(decode(Buffer.concat(pending)));
+      pending.length = 0;
+    }
+    start = index + 1;
+  }
+  if (start < chunk.length) pending.push(Buffer.from(chunk.subarray(start)));
 }
 
 export function parseMeta(meta: string, path: string, target: string): ManifestEntry | undefined {
@@ -109,7 +127,7 @@ export interface ManifestSink {
  * and hashes go to it instead and `finishStream()` ends the parse: nothing is held here.
  */
 export class ManifestParser {
-  private pending: Buffer[] = [];
+  private readonly pending: Buffer[] = [];
   private fields: string[] = [];
   private inHashes = false;
   /** After XATTRS_MARKER: the next field is getfattr's dump; then the output ends. */
@@ -130,17 +148,7 @@ export class ManifestParser {
   ) {}
 
   push(chunk: Buffer): void {
-    let start = 0;
-    for (let index = chunk.indexOf(0, start); index !== -1; index = chunk.indexOf(0, start)) {
-      if (this.pending.length === 0) this.field(decode(chunk, start, index));
-      else {
-        this.pending.push(chunk.subarray(start, index));
-        this.field(decode(Buffer.concat(this.pending)));
-        this.pending = [];
-      }
-      start = index + 1;
-    }
-    if (start < chunk.length) this.pending.push(Buffer.from(chunk.subarray(start)));
+    pushFields(this.pending, chunk, (text) => this.field(text));
   }
 
   /** Sorted output (script.ts): entries arrive in path order, attributes known before them. */
