@@ -6,6 +6,8 @@
  * unchanged is the entry the kept listing described, its attributes included, since changing
  * an attribute changes the ctime.
  */
+import { sh } from "../remote/shell.ts";
+import type { Remote } from "../remote/types.ts";
 import { type CollectOptions, runManifestScript } from "./collect.ts";
 import type { ManifestEntry } from "./model.ts";
 import { ManifestParseError, parseMeta, pushFields } from "./parse.ts";
@@ -90,4 +92,15 @@ export async function diffOnHost(
     parser,
   );
   return parser.finish();
+}
+
+/** A kept listing's sha256, or undefined when the host did not keep it (no `comm -z`, odd names). */
+export async function keptListingDigest(
+  remote: Remote,
+  file: string,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const result = await remote.run(sh`test -f ${file} && sha256sum < ${file}`, { signal, timeoutMs: 60_000 });
+  const digest = result.exitCode === 0 ? result.stdout.slice(0, 64) : "";
+  return /^[0-9a-f]{64}$/.test(digest) ? digest : undefined;
 }

@@ -116,6 +116,19 @@ export const ReconfigureCheckpoint = z.object({
 });
 export type ReconfigureCheckpoint = z.infer<typeof ReconfigureCheckpoint>;
 
+/**
+ * The target's listing kept on the target after the reconfigure (steps/target-kept.ts): its
+ * sha256, the snapshot it was compared with, and the paths that differed from it then.
+ */
+export const KeptTarget = z.object({
+  file: z.string(),
+  sha256: z.string(),
+  snapshotDigest: z.string(),
+  doubtfulFile: z.string(),
+  doubtfulDigest: z.string(),
+});
+export type KeptTarget = z.infer<typeof KeptTarget>;
+
 export const ReconfigureOutput = z.object({
   rewrites: z.array(Rewrite),
   commandsRun: z.number(),
@@ -130,6 +143,7 @@ export const ReconfigureOutput = z.object({
   ),
   /** Databases replicating to the target, by name: the cutover catches them up and tears them down. */
   replication: z.record(z.string(), ReplicationStateRecord).optional(),
+  keptTarget: KeptTarget.optional(),
 });
 export type ReconfigureOutput = z.infer<typeof ReconfigureOutput>;
 

@@ -44,11 +44,12 @@ export interface JoinedTrees {
 }
 
 /**
- * The source's change since the snapshot as its host found it (manifest/host-diff.ts), read
- * again in list mode: its files hashed, attributes read.
+ * A tree's change since a listing kept on its host (manifest/host-diff.ts), read again in list
+ * mode: its files hashed, attributes read. The source's is since the snapshot; the target's,
+ * since the listing kept after the reconfigure, plus the paths doubtful then.
  */
-export interface SourceChange {
-  /** Every path whose record differs from the snapshot's listing, on either side. */
+export interface TreeChange {
+  /** Every path whose record differs from the kept listing, on either side. */
   differs: ReadonlySet<string>;
   /** Those paths' entries now, in path order (a path gone since: none). */
   now: readonly ManifestEntry[];
@@ -60,13 +61,16 @@ export interface SourceChange {
  */
 export async function* patched(
   snapshot: Sorted<ManifestEntry>,
-  change: SourceChange,
+  change: TreeChange,
+  /** Told each snapshot entry the source no longer has. */
+  gone?: (before: ManifestEntry) => void,
 ): AsyncGenerator<Carried> {
   const path = (entry: ManifestEntry) => entry.path;
   const byPath = { left: path, right: path, compare: comparePaths };
   for await (const { left: before, right: now } of mergeJoin(snapshot, change.now, byPath)) {
     if (now !== undefined) yield before === undefined ? { entry: now } : { entry: now, before };
     else if (before !== undefined && !change.differs.has(before.path)) yield { entry: before, before };
+    else if (before !== undefined) gone?.(before);
   }
 }
 
@@ -79,8 +83,12 @@ const isLinked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink 
 export async function joinTrees(options: {
   snapshot: AsyncIterable<ManifestEntry>;
   /** The source's listing (a file), or what its host found changed since the snapshot. */
-  sourceListing: string | SourceChange;
-  targetListing: string;
+  sourceListing: string | TreeChange;
+  /**
+   * The target's listing (a file, read with the evidence), or what its host found changed since
+   * its kept listing (steps/target-kept.ts): elsewhere the target holds the snapshot's entry.
+   */
+  targetListing: string | TreeChange;
   evidence: Sorted<EvidenceRecord>;
   rewritten: ReadonlySet<string>;
   workDir: string;
@@ -95,18 +103,29 @@ export async function joinTrees(options: {
   const waiting: Waiting[] = [];
   const chosen = new Map<string, ManifestEntry>();
   const remove: string[] = [];
+  // Compared on the target's host, a path it did not find changed holds the snapshot's entry
+  // there: one the source no longer has is deleted there.
+  const targetChange = typeof options.targetListing === "string" ? undefined : options.targetListing;
+  const goneFromSource = (before: ManifestEntry) => {
+    if (targetChange && !targetChange.differs.has(before.path)) remove.push(before.path);
+  };
   const scratchFile = join(options.workDir, "final-sync-lines.tmp");
   const scratch = new LineWriter(scratchFile, 0);
   const sides = mergeJoin(
     typeof options.sourceListing === "string"
-      ? carried(options.snapshot, readEntries(options.sourceListing), needHash)
-      : patched(options.snapshot, options.sourceListing),
-    vouchedEntries(readEntries(options.targetListing), options.evidence, unvouched),
+      ? carried(options.snapshot, readEntries(options.sourceListing), needHash, goneFromSource)
+      : patched(options.snapshot, options.sourceListing, goneFromSource),
+    typeof options.targetListing === "string"
+      ? vouchedEntries(readEntries(options.targetListing), options.evidence, unvouched)
+      : options.targetListing.now,
     { left: (pair: Carried) => pair.entry.path, right: (entry) => entry.path, compare: comparePaths },
   );
   let last = "";
   try {
-    for await (const { left: pair, right: there } of sides) {
+    for await (const { left: pair, right: listed } of sides) {
+      // A path the target's host found unchanged, and not doubtful, holds the snapshot's entry.
+      const same = targetChange && pair?.before && !targetChange.differs.has(pair.before.path);
+      const there = listed ?? (same ? pair.before : undefined);
       if (there && isLinked(there)) targetLinked.push(there);
       if (pair === undefined) {
         if (there) remove.push(there.path);

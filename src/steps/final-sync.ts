@@ -8,13 +8,10 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { BugError } from "../errors.ts";
-import { collectManifest } from "../manifest/collect.ts";
-import { collectToFile } from "../manifest/collect-file.ts";
-import { diffOnHost } from "../manifest/host-diff.ts";
-import { type HashAlgorithm, type ManifestEntry, totalBytes } from "../manifest/model.ts";
+import type { ManifestEntry } from "../manifest/model.ts";
 import { nulList } from "../manifest/script.ts";
 import { linkGroupsOf, type ManifestSummary, ManifestWriter, readEntries } from "../manifest/store.ts";
-import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
+import { hashDeadlineMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import {
@@ -28,7 +25,8 @@ import {
 import { syncEntries } from "../transfer/sync.ts";
 import { EVIDENCE_FILE, evidenceSorted } from "../transfer/target-evidence.ts";
 import type { FinalFiles } from "./cutover-checkpoint.ts";
-import { joinTrees, type SourceChange } from "./final-join.ts";
+import { joinTrees } from "./final-join.ts";
+import { hashChanged, listSource, listTarget, type SourceSide, type TargetSide } from "./final-listings.ts";
 import type { CutoverInput } from "./inputs.ts";
 import { rewriteBackupDir } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
@@ -59,39 +57,6 @@ async function* writing(pairs: AsyncIterable<Carried>, writer: ManifestWriter): 
   }
 }
 
-/**
- * How the final sync lists a tree (metadata only, to a sorted file on disk). Listing streams a
- * line per entry, so a stall shows within STALL_MS; the whole deadline follows the size the
- * snapshot found.
- */
-export function metadataListing(context: StepContext) {
-  return {
-    hash: "none",
-    signal: context.signal,
-    timeoutMs: hashDeadlineMs(context.outputsOf("snapshot")?.bytes ?? 0),
-    idleTimeoutMs: STALL_MS,
-    workDir: context.workDir,
-    digest: false,
-  } as const;
-}
-
-/** Hash on the source what the quick check says changed: `changed`, at `paths`. */
-export function hashChanged(
-  source: Remote,
-  paths: readonly string[],
-  changed: readonly ManifestEntry[],
-  hash: HashAlgorithm,
-  signal: AbortSignal,
-): Promise<ManifestEntry[]> {
-  return collectManifest(source, paths, {
-    mode: "list",
-    hash,
-    signal,
-    timeoutMs: hashDeadlineMs(totalBytes(changed)),
-    idleTimeoutMs: hashStallMs(largestFile(changed)),
-  });
-}
-
 /** What the two ways of planning return: the plan, the final manifest's totals, the fresh hashes. */
 interface Planned {
   delta: DeltaPlan;
@@ -102,52 +67,6 @@ interface Planned {
   unvouched?: number;
 }
 
-/** The source as listed: its listing (a file), or its change since the snapshot found on its host. */
-interface SourceSide {
-  listing: string | SourceChange;
-  /** The change's entries read afresh (files hashed), by path. */
-  fresh: ReadonlyMap<string, ManifestEntry>;
-  filesHashed: number;
-}
-
-/**
- * List the source. With the snapshot's listing kept there (and no full verification) the host
- * compares and sends only what differs, which is then read afresh (files hashed, attributes
- * read); a listing missing, another snapshot's, or one the host cannot compare means the whole
- * source is listed as before.
- */
-async function listSource(
-  input: CutoverInput,
-  context: StepContext,
-  source: Remote,
-  sourceFile: string,
-  full: boolean,
-): Promise<SourceSide> {
-  const listing = { ...metadataListing(context), rootLinks: "refuse" } as const;
-  const kept = full ? undefined : context.outputsOf("snapshot")?.keptListing;
-  if (kept !== undefined) {
-    const diff = await diffOnHost(source, input.paths, listing, kept);
-    if (diff !== undefined) {
-      const paths = diff.now.map((entry) => entry.path);
-      const now = await hashChanged(source, paths, diff.now, input.hash, context.signal);
-      const differs = new Set([...diff.before, ...paths]);
-      context.log.info(
-        `compared on ${source.host} with the snapshot's listing: ${differs.size} path(s) changed since the snapshot`,
-      );
-      return {
-        listing: { differs, now },
-        fresh: new Map(now.filter((entry) => entry.type === "file").map((entry) => [entry.path, entry])),
-        filesHashed: diff.now.filter((entry) => entry.type === "file").length,
-      };
-    }
-    context.log.info(
-      `the snapshot's listing kept on ${source.host} is missing or not this snapshot's; listing the whole source`,
-    );
-  }
-  await collectToFile(source, input.paths, listing, sourceFile, input.paths);
-  return { listing: sourceFile, fresh: new Map(), filesHashed: 0 };
-}
-
 interface Sides {
   input: CutoverInput;
   context: StepContext;
@@ -156,8 +75,8 @@ interface Sides {
   sourceFile: string;
   sourceSide: SourceSide;
   targetFile: string;
-  /** The target's listing, written to `targetFile` when this settles. */
-  targetListed: Promise<unknown>;
+  /** The target as listed (written to `targetFile` unless compared on its host). */
+  targetListed: Promise<TargetSide>;
   finalFile: string;
   rewritten: ReadonlySet<string>;
 }
@@ -168,11 +87,11 @@ interface Sides {
  */
 async function planExact(sides: Sides, snapshot: ManifestFile): Promise<Planned> {
   const { input, context, source, target } = sides;
-  await sides.targetListed;
+  const targetSide = await sides.targetListed;
   const joined = await joinTrees({
     snapshot: snapshot.entries(),
     sourceListing: sides.sourceSide.listing,
-    targetListing: sides.targetFile,
+    targetListing: targetSide.listing,
     evidence: evidenceSorted(join(context.workDir, EVIDENCE_FILE), context.workDir, target.host, input.hash),
     rewritten: sides.rewritten,
     workDir: context.workDir,
@@ -186,7 +105,8 @@ async function planExact(sides: Sides, snapshot: ManifestFile): Promise<Planned>
   const header = { hash: input.hash, roots: input.paths };
   const { delta, summary } = await joined.finish(fresh, targetHashes, sides.finalFile, header);
   const filesHashed = sides.sourceSide.filesHashed + joined.needHash.length;
-  return { delta, summary, fresh, filesHashed, unvouched: joined.unvouched.length };
+  const unvouched = joined.unvouched.length + targetSide.filesHashed;
+  return { delta, summary, fresh, filesHashed, unvouched };
 }
 
 /**
@@ -235,11 +155,11 @@ export async function syncFiles(
   full = false,
 ): Promise<{ files: FinalFiles; manifest: string; totals: ManifestSummary; tree?: TreeComparison }> {
   const { signal } = context;
-  // The downtime clock runs: both hosts list at once (metadata only, each to a sorted file on disk).
+  // The downtime clock runs: both hosts list at once (metadata only; compared there, or each
+  // to a sorted file on disk).
   const treeBytes = context.outputsOf("snapshot")?.bytes ?? 0;
-  const listing = metadataListing(context);
   const targetFile = await manifestPath(context, "listing-target");
-  const targetListed = collectToFile(target, input.paths, listing, targetFile, input.paths);
+  const targetListed = listTarget(input, context, target, targetFile, full);
   targetListed.catch(() => {});
   const sourceFile = await manifestPath(context, "listing-source");
   const sourceListed = listSource(input, context, source, sourceFile, full);

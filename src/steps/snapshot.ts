@@ -9,6 +9,7 @@
 
 import { join } from "node:path";
 import { collectToFile } from "../manifest/collect-file.ts";
+import { keptListingDigest } from "../manifest/host-diff.ts";
 import { databaseDeadlineMs, hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
@@ -20,7 +21,7 @@ import { withDatabasePassword } from "./db/password.ts";
 import { parseRowCounts } from "./db/postgres.ts";
 import type { SnapshotInput } from "./inputs.ts";
 import { chooseMode } from "./replication-mode.ts";
-import { ensureStaging, manifestPath, QUICK_MS, savedDurably } from "./support.ts";
+import { ensureStaging, manifestPath, savedDurably } from "./support.ts";
 import { treeSize } from "./tree-size.ts";
 import type { Step, StepContext } from "./types.ts";
 
@@ -130,16 +131,6 @@ async function keepIn(
   }
 }
 
-/** The kept listing's sha256, or undefined when the host did not keep it (no `comm -z`, odd names). */
-async function keptDigest(source: Remote, file: string, signal: AbortSignal): Promise<string | undefined> {
-  const result = await source.run(sh`test -f ${file} && sha256sum < ${file}`, {
-    signal,
-    timeoutMs: QUICK_MS,
-  });
-  const digest = result.exitCode === 0 ? result.stdout.slice(0, 64) : "";
-  return /^[0-9a-f]{64}$/.test(digest) ? digest : undefined;
-}
-
 export const snapshot: Step<"snapshot"> = {
   name: "snapshot",
   async run(input, context) {
@@ -175,7 +166,7 @@ export const snapshot: Step<"snapshot"> = {
           input.paths,
         ),
       );
-      const sha256 = keep === undefined ? undefined : await keptDigest(source, keep, signal);
+      const sha256 = keep === undefined ? undefined : await keptListingDigest(source, keep, signal);
       if (keep !== undefined && sha256 !== undefined) kept = { file: keep, sha256 };
       databases = await dumpDatabases(input, context);
     } catch (error) {
