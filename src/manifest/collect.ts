@@ -9,6 +9,7 @@ import type { Remote } from "../remote/types.ts";
 import { type HashAlgorithm, type ManifestEntry, sortEntries } from "./model.ts";
 import { ManifestParseError, ManifestParser } from "./parse.ts";
 import {
+  type KeptListing,
   LISTING_FAILED_EXIT,
   type ManifestMode,
   MISSING_ROOT_EXIT,
@@ -35,6 +36,8 @@ export interface CollectOptions {
   roots?: readonly string[];
   /** A `tree` listing sorted on the host where it can be, hashes joined in (script.ts). */
   sorted?: boolean;
+  /** A sorted listing kept on the host, or compared there with the one kept (script.ts). */
+  kept?: KeptListing;
 }
 
 const BECOME_HINT =
@@ -85,10 +88,16 @@ export async function runManifestScript(
   paths: readonly string[],
   mode: ManifestMode,
   options: CollectOptions,
-  parser: ManifestParser,
+  parser: Pick<ManifestParser, "push">,
   drain?: () => Promise<void>,
 ): Promise<string> {
-  const command = manifestCommand(mode, options.hash, options.rootLinks ?? "follow", options.sorted);
+  const command = manifestCommand(
+    mode,
+    options.hash,
+    options.rootLinks ?? "follow",
+    options.sorted,
+    options.kept,
+  );
   const handle = await remote.stream(command, {
     signal: options.signal,
     timeoutMs: options.timeoutMs,

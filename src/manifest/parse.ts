@@ -32,7 +32,25 @@ function decode(chunk: Buffer, start = 0, end = chunk.length): string {
   );
 }
 
-function parseMeta(meta: string, path: string, target: string): ManifestEntry | undefined {
+/**
+ * Splits a byte stream on NUL: each whole field of `chunk`, decoded, goes to `field`; the bytes
+ * of a field the next chunk ends are kept in `pending`.
+ */
+export function pushFields(pending: Buffer[], chunk: Buffer, field: (text: string) => void): void {
+  let start = 0;
+  for (let index = chunk.indexOf(0, start); index !== -1; index = chunk.indexOf(0, start)) {
+    if (pending.length === 0) field(decode(chunk, start, index));
+    else {
+      pending.push(chunk.subarray(start, index));
+      field(decode(Buffer.concat(pending)));
+      pending.length = 0;
+    }
+    start = index + 1;
+  }
+  if (start < chunk.length) pending.push(Buffer.from(chunk.subarray(start)));
+}
+
+export function parseMeta(meta: string, path: string, target: string): ManifestEntry | undefined {
   const parts = meta.split(" ");
   if (parts.length !== 10)
     throw new ManifestParseError(`bad metadata record ${JSON.stringify(meta)} for ${path}`);
@@ -109,7 +127,7 @@ export interface ManifestSink {
  * and hashes go to it instead and `finishStream()` ends the parse: nothing is held here.
  */
 export class ManifestParser {
-  private pending: Buffer[] = [];
+  private readonly pending: Buffer[] = [];
   private fields: string[] = [];
   private inHashes = false;
   /** After XATTRS_MARKER: the next field is getfattr's dump; then the output ends. */
@@ -130,17 +148,7 @@ export class ManifestParser {
   ) {}
 
   push(chunk: Buffer): void {
-    let start = 0;
-    for (let index = chunk.indexOf(0, start); index !== -1; index = chunk.indexOf(0, start)) {
-      if (this.pending.length === 0) this.field(decode(chunk, start, index));
-      else {
-        this.pending.push(chunk.subarray(start, index));
-        this.field(decode(Buffer.concat(this.pending)));
-        this.pending = [];
-      }
-      start = index + 1;
-    }
-    if (start < chunk.length) this.pending.push(Buffer.from(chunk.subarray(start)));
+    pushFields(this.pending, chunk, (text) => this.field(text));
   }
 
   /** Sorted output (script.ts): entries arrive in path order, attributes known before them. */

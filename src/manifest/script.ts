@@ -38,6 +38,11 @@ export const HASHES_MARKER = "#hashes";
 export const SORTED_MARKER = "#sorted";
 /** Before SORTED_MARKER, any number of times: the host is still walking or hashing (no data). */
 export const WAIT_MARKER = "#wait";
+/** Instead of SORTED_MARKER (a listing compared with a kept one): the records that differ, then END_MARKER. */
+export const DIFF_MARKER = "#diff";
+/** Instead of DIFF_MARKER: the kept listing is missing or not the one named, or this listing cannot be compared. */
+export const STALE_MARKER = "#stale";
+export const END_MARKER = "#end";
 /** Then one field: getfattr's text dump (names, hex values) of every entry that has any. */
 export const XATTRS_MARKER = "#xattrs";
 /** Instead of XATTRS_MARKER: the host has no getfattr, so ACLs and xattrs are not known. */
@@ -78,7 +83,20 @@ if [ "$4" = sorted ] && [ "$(printf 'b\\000a\\000' | LC_ALL=C sort -z 2>/dev/nul
   SORTED="$list.s"
   FMT="%p\\001$META\\001%l\\0"
 fi
-if command -v getfattr >/dev/null 2>&1; then
+# $5 keep: the sorted metadata records are also kept in the file $6 (a private staging file), for
+# a later listing to be compared with on this host; only where comm has -z. $5 diff: this
+# listing is compared with the one kept in $6, which must have the sha256 $7; only the records
+# that differ leave (\`comm -3\`: a record only in the kept listing as it is, one only in this
+# listing after a tab). Attributes are not read then: a changed attribute changes the entry's
+# ctime, so its record differs and the caller reads that entry again.
+if [ "$5" = keep ]; then
+  rm -f -- "$6" "$6.tmp"
+  [ "$(printf 'a\\000b\\000' | LC_ALL=C comm -z -3 - /dev/null 2>/dev/null | tr '\\000' ,)" = a,b, ] || set -- "$1" "$2" "$3" "$4"
+fi
+if [ "$5" = diff ]; then
+  if [ -z "$SORTED" ] || [ ! -f "$6" ] || [ "$(sha256sum < "$6" 2>/dev/null)" != "$7  -" ]; then printf '${STALE_MARKER}\\000'; exit 0; fi
+fi
+if [ "$5" != diff ] && command -v getfattr >/dev/null 2>&1; then
   ATTRS="$list.p"
   mkfifo "$ATTRS" || exit 70
   xargs -0 -r getfattr -h -d -m - -e hex --absolute-names -- < "$ATTRS" > "$list.a" 2>/dev/null &
@@ -175,6 +193,7 @@ if [ -n "$SORTED" ]; then
     # Walked again for the unsorted records alone (readability and attributes are known; the
     # small files' hashes are held, the large ones' hashed below).
     quiet
+    if [ "$5" = diff ]; then printf '${STALE_MARKER}\\000'; exit 0; fi
     FMT="$META\\0%p\\0%l\\0"
     ATTRS=/dev/null
     SMALL=/dev/null
@@ -188,6 +207,17 @@ if [ -n "$SORTED" ]; then
       cat -- "$LARGE".* 2>/dev/null | large "$2" >> "$D/held"
       keyed="$D/keyed"
       LC_ALL=C sed -z "$KEYED" "$D/held" > "$keyed" || exit ${LISTING_FAILED_EXIT}
+    fi
+    if [ "$5" = keep ]; then
+      (umask 077 && LC_ALL=C sort -z -o "$6.tmp" -- "$SORTED" && mv -f -- "$6.tmp" "$6") || rm -f -- "$6.tmp"
+    fi
+    if [ "$5" = diff ]; then
+      LC_ALL=C sort -z -o "$list.n" -- "$SORTED" || exit ${LISTING_FAILED_EXIT}
+      quiet
+      printf '${DIFF_MARKER}\\000'
+      LC_ALL=C comm -z -3 -- "$6" "$list.n" || exit ${LISTING_FAILED_EXIT}
+      printf '${END_MARKER}\\000'
+      exit 0
     fi
     quiet
     printf '${SORTED_MARKER}\\000'
@@ -220,9 +250,21 @@ export function manifestCommand(
   rootLinks: "refuse" | "follow" = "follow",
   /** Sorted on the host where it can (a `tree` listing, hashed or not): see the top. */
   sorted = false,
+  /** A sorted metadata listing kept on the host, or compared with the one kept there (see the script). */
+  kept?: KeptListing,
 ): ShellCommand {
   const order = sorted && mode === "tree" ? "sorted" : "unsorted";
-  return sh`sh -c ${SCRIPT} migrate-manifest ${mode} ${hash} ${rootLinks === "refuse" ? "refuse-links" : "follow-links"} ${order}`;
+  const links = rootLinks === "refuse" ? "refuse-links" : "follow-links";
+  if (kept === undefined || order !== "sorted")
+    return sh`sh -c ${SCRIPT} migrate-manifest ${mode} ${hash} ${links} ${order}`;
+  return sh`sh -c ${SCRIPT} migrate-manifest ${mode} ${hash} ${links} ${order} ${kept.use} ${kept.file} ${kept.sha256 ?? ""}`;
+}
+
+/** `keep`: keep the listing in `file`; `diff` (metadata only): compare with the one kept there, whose sha256 is `sha256`. */
+export interface KeptListing {
+  use: "keep" | "diff";
+  file: string;
+  sha256?: string;
 }
 
 /** Roots (or the listed paths) as the script's stdin. */

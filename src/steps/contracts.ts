@@ -53,6 +53,11 @@ export const SnapshotOutput = z.object({
   files: z.number(),
   bytes: z.number(),
   databases: z.array(DatabaseSnapshot),
+  /**
+   * The snapshot's sorted metadata listing, kept in the source's staging directory for the final
+   * sync to compare with on the host (manifest/host-diff.ts); its sha256 ties it to this snapshot.
+   */
+  keptListing: z.object({ file: z.string(), sha256: z.string() }).optional(),
 });
 export type SnapshotOutput = z.infer<typeof SnapshotOutput>;
 
@@ -111,6 +116,19 @@ export const ReconfigureCheckpoint = z.object({
 });
 export type ReconfigureCheckpoint = z.infer<typeof ReconfigureCheckpoint>;
 
+/**
+ * The target's listing kept on the target after the reconfigure (steps/target-kept.ts): its
+ * sha256, the snapshot it was compared with, and the paths that differed from it then.
+ */
+export const KeptTarget = z.object({
+  file: z.string(),
+  sha256: z.string(),
+  snapshotDigest: z.string(),
+  doubtfulFile: z.string(),
+  doubtfulDigest: z.string(),
+});
+export type KeptTarget = z.infer<typeof KeptTarget>;
+
 export const ReconfigureOutput = z.object({
   rewrites: z.array(Rewrite),
   commandsRun: z.number(),
@@ -125,6 +143,7 @@ export const ReconfigureOutput = z.object({
   ),
   /** Databases replicating to the target, by name: the cutover catches them up and tears them down. */
   replication: z.record(z.string(), ReplicationStateRecord).optional(),
+  keptTarget: KeptTarget.optional(),
 });
 export type ReconfigureOutput = z.infer<typeof ReconfigureOutput>;
 

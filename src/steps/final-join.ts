@@ -43,6 +43,37 @@ export interface JoinedTrees {
   ): Promise<{ delta: DeltaPlan; summary: ManifestSummary }>;
 }
 
+/**
+ * A tree's change since a listing kept on its host (manifest/host-diff.ts), read again in list
+ * mode: its files hashed, attributes read. The source's is since the snapshot; the target's,
+ * since the listing kept after the reconfigure, plus the paths doubtful then.
+ */
+export interface TreeChange {
+  /** Every path whose record differs from the kept listing, on either side. */
+  differs: ReadonlySet<string>;
+  /** Those paths' entries now, in path order (a path gone since: none). */
+  now: readonly ManifestEntry[];
+}
+
+/**
+ * The snapshot patched with the change: an entry whose record did not change is the snapshot's
+ * own (the quick check's rule, applied to the whole record); a changed one is its entry now.
+ */
+export async function* patched(
+  snapshot: Sorted<ManifestEntry>,
+  change: TreeChange,
+  /** Told each snapshot entry the source no longer has. */
+  gone?: (before: ManifestEntry) => void,
+): AsyncGenerator<Carried> {
+  const path = (entry: ManifestEntry) => entry.path;
+  const byPath = { left: path, right: path, compare: comparePaths };
+  for await (const { left: before, right: now } of mergeJoin(snapshot, change.now, byPath)) {
+    if (now !== undefined) yield before === undefined ? { entry: now } : { entry: now, before };
+    else if (before !== undefined && !change.differs.has(before.path)) yield { entry: before, before };
+    else if (before !== undefined) gone?.(before);
+  }
+}
+
 const isLinked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink >= 2;
 
 /**
@@ -51,8 +82,13 @@ const isLinked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink 
  */
 export async function joinTrees(options: {
   snapshot: AsyncIterable<ManifestEntry>;
-  sourceListing: string;
-  targetListing: string;
+  /** The source's listing (a file), or what its host found changed since the snapshot. */
+  sourceListing: string | TreeChange;
+  /**
+   * The target's listing (a file, read with the evidence), or what its host found changed since
+   * its kept listing (steps/target-kept.ts): elsewhere the target holds the snapshot's entry.
+   */
+  targetListing: string | TreeChange;
   evidence: Sorted<EvidenceRecord>;
   rewritten: ReadonlySet<string>;
   workDir: string;
@@ -67,16 +103,29 @@ export async function joinTrees(options: {
   const waiting: Waiting[] = [];
   const chosen = new Map<string, ManifestEntry>();
   const remove: string[] = [];
+  // Compared on the target's host, a path it did not find changed holds the snapshot's entry
+  // there: one the source no longer has is deleted there.
+  const targetChange = typeof options.targetListing === "string" ? undefined : options.targetListing;
+  const goneFromSource = (before: ManifestEntry) => {
+    if (targetChange && !targetChange.differs.has(before.path)) remove.push(before.path);
+  };
   const scratchFile = join(options.workDir, "final-sync-lines.tmp");
   const scratch = new LineWriter(scratchFile, 0);
   const sides = mergeJoin(
-    carried(options.snapshot, readEntries(options.sourceListing), needHash),
-    vouchedEntries(readEntries(options.targetListing), options.evidence, unvouched),
+    typeof options.sourceListing === "string"
+      ? carried(options.snapshot, readEntries(options.sourceListing), needHash, goneFromSource)
+      : patched(options.snapshot, options.sourceListing, goneFromSource),
+    typeof options.targetListing === "string"
+      ? vouchedEntries(readEntries(options.targetListing), options.evidence, unvouched)
+      : options.targetListing.now,
     { left: (pair: Carried) => pair.entry.path, right: (entry) => entry.path, compare: comparePaths },
   );
   let last = "";
   try {
-    for await (const { left: pair, right: there } of sides) {
+    for await (const { left: pair, right: listed } of sides) {
+      // A path the target's host found unchanged, and not doubtful, holds the snapshot's entry.
+      const same = targetChange && pair?.before && !targetChange.differs.has(pair.before.path);
+      const there = listed ?? (same ? pair.before : undefined);
       if (there && isLinked(there)) targetLinked.push(there);
       if (pair === undefined) {
         if (there) remove.push(there.path);

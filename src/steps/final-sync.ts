@@ -8,12 +8,10 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { BugError } from "../errors.ts";
-import { collectManifest } from "../manifest/collect.ts";
-import { collectToFile } from "../manifest/collect-file.ts";
-import { type HashAlgorithm, type ManifestEntry, totalBytes } from "../manifest/model.ts";
+import type { ManifestEntry } from "../manifest/model.ts";
 import { nulList } from "../manifest/script.ts";
 import { linkGroupsOf, type ManifestSummary, ManifestWriter, readEntries } from "../manifest/store.ts";
-import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
+import { hashDeadlineMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import {
@@ -28,6 +26,7 @@ import { syncEntries } from "../transfer/sync.ts";
 import { EVIDENCE_FILE, evidenceSorted } from "../transfer/target-evidence.ts";
 import type { FinalFiles } from "./cutover-checkpoint.ts";
 import { joinTrees } from "./final-join.ts";
+import { hashChanged, listSource, listTarget, type SourceSide, type TargetSide } from "./final-listings.ts";
 import type { CutoverInput } from "./inputs.ts";
 import { rewriteBackupDir } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
@@ -58,39 +57,6 @@ async function* writing(pairs: AsyncIterable<Carried>, writer: ManifestWriter): 
   }
 }
 
-/**
- * How the final sync lists a tree (metadata only, to a sorted file on disk). Listing streams a
- * line per entry, so a stall shows within STALL_MS; the whole deadline follows the size the
- * snapshot found.
- */
-export function metadataListing(context: StepContext) {
-  return {
-    hash: "none",
-    signal: context.signal,
-    timeoutMs: hashDeadlineMs(context.outputsOf("snapshot")?.bytes ?? 0),
-    idleTimeoutMs: STALL_MS,
-    workDir: context.workDir,
-    digest: false,
-  } as const;
-}
-
-/** Hash on the source what the quick check says changed: `changed`, at `paths`. */
-export function hashChanged(
-  source: Remote,
-  paths: readonly string[],
-  changed: readonly ManifestEntry[],
-  hash: HashAlgorithm,
-  signal: AbortSignal,
-): Promise<ManifestEntry[]> {
-  return collectManifest(source, paths, {
-    mode: "list",
-    hash,
-    signal,
-    timeoutMs: hashDeadlineMs(totalBytes(changed)),
-    idleTimeoutMs: hashStallMs(largestFile(changed)),
-  });
-}
-
 /** What the two ways of planning return: the plan, the final manifest's totals, the fresh hashes. */
 interface Planned {
   delta: DeltaPlan;
@@ -107,9 +73,10 @@ interface Sides {
   source: Remote;
   target: Remote;
   sourceFile: string;
+  sourceSide: SourceSide;
   targetFile: string;
-  /** The target's listing, written to `targetFile` when this settles. */
-  targetListed: Promise<unknown>;
+  /** The target as listed (written to `targetFile` unless compared on its host). */
+  targetListed: Promise<TargetSide>;
   finalFile: string;
   rewritten: ReadonlySet<string>;
 }
@@ -120,11 +87,11 @@ interface Sides {
  */
 async function planExact(sides: Sides, snapshot: ManifestFile): Promise<Planned> {
   const { input, context, source, target } = sides;
-  await sides.targetListed;
+  const targetSide = await sides.targetListed;
   const joined = await joinTrees({
     snapshot: snapshot.entries(),
-    sourceListing: sides.sourceFile,
-    targetListing: sides.targetFile,
+    sourceListing: sides.sourceSide.listing,
+    targetListing: targetSide.listing,
     evidence: evidenceSorted(join(context.workDir, EVIDENCE_FILE), context.workDir, target.host, input.hash),
     rewritten: sides.rewritten,
     workDir: context.workDir,
@@ -134,10 +101,12 @@ async function planExact(sides: Sides, snapshot: ManifestFile): Promise<Planned>
     hashChanged(source, joined.needHash, joined.changed, input.hash, context.signal),
     hashOnTarget(target, joined.unvouched, input.hash, context.signal),
   ]);
-  const fresh = new Map(hashed.map((entry) => [entry.path, entry]));
+  const fresh = new Map([...sides.sourceSide.fresh, ...hashed.map((entry) => [entry.path, entry] as const)]);
   const header = { hash: input.hash, roots: input.paths };
   const { delta, summary } = await joined.finish(fresh, targetHashes, sides.finalFile, header);
-  return { delta, summary, fresh, filesHashed: joined.needHash.length, unvouched: joined.unvouched.length };
+  const filesHashed = sides.sourceSide.filesHashed + joined.needHash.length;
+  const unvouched = joined.unvouched.length + targetSide.filesHashed;
+  return { delta, summary, fresh, filesHashed, unvouched };
 }
 
 /**
@@ -186,26 +155,20 @@ export async function syncFiles(
   full = false,
 ): Promise<{ files: FinalFiles; manifest: string; totals: ManifestSummary; tree?: TreeComparison }> {
   const { signal } = context;
-  // The downtime clock runs: both hosts list at once (metadata only, each to a sorted file on disk).
+  // The downtime clock runs: both hosts list at once (metadata only; compared there, or each
+  // to a sorted file on disk).
   const treeBytes = context.outputsOf("snapshot")?.bytes ?? 0;
-  const listing = metadataListing(context);
   const targetFile = await manifestPath(context, "listing-target");
-  const targetListed = collectToFile(target, input.paths, listing, targetFile, input.paths);
+  const targetListed = listTarget(input, context, target, targetFile, full);
   targetListed.catch(() => {});
   const sourceFile = await manifestPath(context, "listing-source");
-  const sourceListed = collectToFile(
-    source,
-    input.paths,
-    { ...listing, rootLinks: "refuse" },
-    sourceFile,
-    input.paths,
-  );
+  const sourceListed = listSource(input, context, source, sourceFile, full);
   sourceListed.catch(() => {});
   // The snapshot is read, its digest checked, while both hosts list: node waits for them anyway
   // (a listing sorted on its host arrives only when the host has walked its whole tree).
   const checked = latestManifestFile(context, ["snapshot"], input.workload);
   checked.catch(() => {});
-  await sourceListed;
+  const sourceSide = await sourceListed;
   const snapshot = await checked;
   const rewritten = new Set(input.rewrites.map((rewrite) => rewrite.file));
   const finalFile = await manifestPath(context, "final");
@@ -215,6 +178,7 @@ export async function syncFiles(
     source,
     target,
     sourceFile,
+    sourceSide,
     targetFile,
     targetListed,
     finalFile,

@@ -20,6 +20,7 @@ import { engineOf, newState, replicationContext, reportingLag } from "./replicat
 import { type RewriteRecord, rewriteFile, undoRewrite } from "./rewrite.ts";
 
 import { checkDumpDigest, QUICK_MS, readState, writeState } from "./support.ts";
+import { keepTargetListing } from "./target-kept.ts";
 import type { Step, StepContext } from "./types.ts";
 
 const COMMAND_MS = 10 * 60_000;
@@ -165,6 +166,8 @@ export const reconfigure: Step<"reconfigure"> = {
         durationMs: Math.round(performance.now() - t0),
       });
     }
+    // Last, with the target's tree as the cutover will find it: its listing kept there.
+    const keptTarget = await keepTargetListing(input, context, target);
     return {
       rewrites: rewrites.map(({ file, before, after, replacements }) => ({
         file,
@@ -175,6 +178,7 @@ export const reconfigure: Step<"reconfigure"> = {
       commandsRun: input.commands.length - done,
       databases,
       ...(Object.keys(replication).length > 0 ? { replication } : {}),
+      ...(keptTarget ? { keptTarget } : {}),
     };
   },
   async undo(input, context) {

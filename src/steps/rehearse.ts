@@ -21,7 +21,7 @@ import { type CheckOutcome, runCheck } from "./checks.ts";
 import type { RehearseOutput } from "./contracts.ts";
 import { freezeDatabases, splitDatabases } from "./cutover-replication.ts";
 import { countRows } from "./db/engines.ts";
-import { hashChanged, metadataListing } from "./final-sync.ts";
+import { hashChanged, metadataListing } from "./final-listings.ts";
 import type { CheckInput, CutoverInput, VerifyInput } from "./inputs.ts";
 import { projectDowntimeMs } from "./projection.ts";
 import { dnsToTarget, proxiedToTarget, viaTrafficPath } from "./rehearse-checks.ts";

@@ -9,11 +9,13 @@
 
 import { join } from "node:path";
 import { collectToFile } from "../manifest/collect-file.ts";
+import { keptListingDigest } from "../manifest/host-diff.ts";
 import { databaseDeadlineMs, hashDeadlineMs, hashStallMs } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
+import type { Remote } from "../remote/types.ts";
 import { preHashTarget } from "../transfer/pre-hash.ts";
 import { EVIDENCE_FILE } from "../transfer/target-evidence.ts";
-import type { DatabaseSnapshot } from "./contracts.ts";
+import type { DatabaseSnapshot, SnapshotOutput } from "./contracts.ts";
 import { databaseSize, engineFor } from "./db/engines.ts";
 import { withDatabasePassword } from "./db/password.ts";
 import { parseRowCounts } from "./db/postgres.ts";
@@ -104,6 +106,31 @@ async function preHash(input: SnapshotInput, context: StepContext, stop: AbortSi
   }
 }
 
+/** Where the snapshot keeps its sorted listing on the source (in the private staging directory). */
+export function keptListingFile(stagingDir: string): string {
+  return `${stagingDir}/listing-snapshot`;
+}
+
+/**
+ * The private staging directory for the kept listing; undefined (the final sync then lists the
+ * whole source) when the login cannot make it: the listing is a shortcut, never required.
+ */
+async function keepIn(
+  input: SnapshotInput,
+  context: StepContext,
+  source: Remote,
+): Promise<string | undefined> {
+  try {
+    await ensureStaging(source, input.stagingDir, context.signal);
+    return keptListingFile(input.stagingDir);
+  } catch (error) {
+    context.log.info(
+      `not keeping the snapshot's listing on ${source.host} (${(error as Error).message}); the final sync lists the whole source`,
+    );
+    return undefined;
+  }
+}
+
 export const snapshot: Step<"snapshot"> = {
   name: "snapshot",
   async run(input, context) {
@@ -113,11 +140,13 @@ export const snapshot: Step<"snapshot"> = {
     const size = await treeSize(source, input.paths, signal);
     // Collected straight to a sorted file on disk: memory stays flat whatever the tree's size.
     const file = await manifestPath(context, "snapshot");
+    const keep = await keepIn(input, context, source);
     const stop = new AbortController();
     const targetSide = preHash(input, context, stop.signal, hashDeadlineMs(size.bytes));
     // The dumps overlap the target's hashing too; only a failure stops it early.
     let saved: Awaited<ReturnType<typeof savedDurably>>;
     let databases: DatabaseSnapshot[];
+    let kept: SnapshotOutput["keptListing"];
     try {
       saved = await savedDurably(
         context,
@@ -131,11 +160,14 @@ export const snapshot: Step<"snapshot"> = {
             idleTimeoutMs: hashStallMs(size.largest),
             rootLinks: "refuse",
             workDir: context.workDir,
+            ...(keep === undefined ? {} : { kept: { use: "keep", file: keep } as const }),
           },
           file,
           input.paths,
         ),
       );
+      const sha256 = keep === undefined ? undefined : await keptListingDigest(source, keep, signal);
+      if (keep !== undefined && sha256 !== undefined) kept = { file: keep, sha256 };
       databases = await dumpDatabases(input, context);
     } catch (error) {
       stop.abort();
@@ -150,6 +182,7 @@ export const snapshot: Step<"snapshot"> = {
       files: saved.entries,
       bytes: saved.bytes,
       databases,
+      ...(kept ? { keptListing: kept } : {}),
     };
   },
 };

@@ -47,9 +47,14 @@ export async function* carried(
   previous: Sorted<ManifestEntry>,
   listing: Sorted<ManifestEntry>,
   needHash: string[],
+  /** Told each previous entry the listing no longer has. */
+  gone?: (before: ManifestEntry) => void,
 ): AsyncGenerator<Carried> {
   for await (const { left: old, right: entry } of mergeJoin(previous, listing, byPath)) {
-    if (entry === undefined) continue;
+    if (entry === undefined) {
+      if (old !== undefined) gone?.(old);
+      continue;
+    }
     const before = old === undefined ? {} : { before: old };
     if (entry.type !== "file") yield { entry, ...before };
     else if (old?.hash !== undefined && unchanged(old, entry))

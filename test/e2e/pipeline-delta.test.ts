@@ -76,5 +76,17 @@ describe.skipIf(skipReason !== "")("pipeline: final delta sync at cutover", () =
       (record) => record.host === "tgt-1" && /migrate-manifest'? '?tree'? /.test(record.command ?? ""),
     );
     expect(treeListings).toHaveLength(1);
+    // Compared on the target's host with the listing kept there after the reconfigure.
+    expect(treeListings[0]!.command).toMatch(
+      /sorted'? '?diff'? '?\/var\/lib\/migrate\/portal\/listing-target/,
+    );
+    // The source is listed once too, compared on its host with the snapshot's kept listing.
+    const sourceListings = records.filter(
+      (record) => record.host === "portal-src" && /migrate-manifest'? '?tree'? /.test(record.command ?? ""),
+    );
+    expect(sourceListings).toHaveLength(1);
+    expect(sourceListings[0]!.command).toMatch(
+      /sorted'? '?diff'? '?\/var\/lib\/migrate\/portal\/listing-snapshot/,
+    );
   });
 });

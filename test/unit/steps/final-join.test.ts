@@ -12,9 +12,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ManifestEntry, manifestDigest, sortEntries } from "../../../src/manifest/model.ts";
 import { linkGroupsOf, readEntries, writeManifestFile } from "../../../src/manifest/store.ts";
-import { joinTrees } from "../../../src/steps/final-join.ts";
+import { joinTrees, type TreeChange } from "../../../src/steps/final-join.ts";
+import { doubtfulOf } from "../../../src/steps/target-kept.ts";
 import { carried, planDeltaOf } from "../../../src/transfer/delta.ts";
-import { type EvidenceRecord, evidenceOf } from "../../../src/transfer/target-evidence.ts";
+import { type EvidenceRecord, evidenceOf, vouchedEntries } from "../../../src/transfer/target-evidence.ts";
 import { file } from "../../support/manifest-entries.ts";
 
 const unhashed = (entry: ManifestEntry) => {
@@ -105,9 +106,9 @@ const evidence: EvidenceRecord[] = evidenceOf(
   "2000",
 );
 // Hashing: the source's changed files (one vanished meanwhile), the target's unvouched one.
-const freshOf = (needHash: readonly string[]) =>
+const freshOf = (needHash: readonly string[], listed = source) =>
   new Map(
-    source
+    listed
       .filter((entry) => needHash.includes(entry.path) && entry.path !== "/r/vanished")
       .map((entry) => [entry.path, { ...entry, hash: `new-${entry.path}` }]),
   );
@@ -127,11 +128,11 @@ describe("the final sync's plan in one pass", () => {
   afterAll(() => rm(work, { recursive: true, force: true }));
 
   /** planDeltaOf's plan and the final manifest, from the same inputs, the way it was planned before. */
-  async function reference() {
+  async function reference(listed = source, targetNow = target, hashedNow = new Map<string, string>()) {
     const needHash: string[] = [];
     const pairs = [];
-    for await (const pair of carried(snapshot, source, needHash)) pairs.push(pair);
-    const fresh = freshOf(needHash);
+    for await (const pair of carried(snapshot, listed, needHash)) pairs.push(pair);
+    const fresh = freshOf(needHash, listed);
     const finalPairs = pairs.flatMap((pair) =>
       pair.entry.type === "file" && pair.entry.hash === undefined
         ? fresh.has(pair.entry.path)
@@ -140,9 +141,11 @@ describe("the final sync's plan in one pass", () => {
         : [pair],
     );
     const byPath = new Map(evidence.map((record) => [record.path, record.digest]));
-    const there = target.map((entry) => {
+    const there = targetNow.map((entry) => {
       const hash =
-        entry.type === "file" ? (byPath.get(entry.path) ?? targetHashes.get(entry.path)) : undefined;
+        entry.type === "file"
+          ? (hashedNow.get(entry.path) ?? byPath.get(entry.path) ?? targetHashes.get(entry.path))
+          : undefined;
       return hash === undefined ? entry : { ...entry, hash };
     });
     const entries = finalPairs.map((pair) => pair.entry);
@@ -193,5 +196,155 @@ describe("the final sync's plan in one pass", () => {
     expect(delta.remove).toEqual(["/r/extra", "/r/gone", "/r/to-dir", "/r/vanished", "/r/x-extra"]);
     expect(delta.rewriteAgain).toEqual(["/r/rw-changed"]);
     expect((await readdir(work)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
+
+  /**
+   * What the source's host sends when it compares with the snapshot's kept listing: every path
+   * whose whole record (no digest, no attributes) differs or exists on one side only, and those
+   * paths' entries read again with their digests (the vanished file: none).
+   */
+  function hostChange(listed: ManifestEntry[]): TreeChange {
+    const record = (entry: ManifestEntry) => {
+      const { hash: _hash, xattrs: _xattrs, ...rest } = entry;
+      return JSON.stringify(rest);
+    };
+    const before = new Map(snapshot.map((entry) => [entry.path, record(entry)]));
+    const listedPaths = new Set(listed.map((entry) => entry.path));
+    const changed = listed.filter((entry) => before.get(entry.path) !== record(entry));
+    const gone = snapshot.filter((entry) => !listedPaths.has(entry.path)).map((entry) => entry.path);
+    const fresh = freshOf(
+      changed.map((entry) => entry.path),
+      listed,
+    );
+    return {
+      differs: new Set([...gone, ...changed.map((entry) => entry.path)]),
+      now: changed.flatMap((entry) => (entry.type === "file" ? (fresh.get(entry.path) ?? []) : [entry])),
+    };
+  }
+
+  it("plans the same from the change its host found as from the whole listing", async () => {
+    // On a host, setting an attribute changes the ctime: the record differs, so it is sent.
+    const listed = source.map((entry) =>
+      entry.path === "/r/xattr" ? { ...entry, ctime: changedStat.ctime } : entry,
+    );
+    const change = hostChange(listed);
+    expect([...change.differs].sort()).toEqual([
+      "/r/changed",
+      "/r/gone",
+      "/r/new",
+      "/r/rw-changed",
+      "/r/sym",
+      "/r/to-dir",
+      "/r/vanished",
+      "/r/xattr",
+    ]);
+    const joined = await joinTrees({
+      snapshot: readEntries(snapshotFile),
+      sourceListing: change,
+      targetListing: targetFile,
+      evidence,
+      rewritten,
+      workDir: work,
+    });
+    expect(joined.needHash).toEqual([]);
+    const finalFile = join(work, "final-diff.jsonl.gz");
+    const fresh = new Map(change.now.map((entry) => [entry.path, entry]));
+    const { delta, summary } = await joined.finish(fresh, targetHashes, finalFile, {
+      hash: "sha256",
+      roots: ["/r"],
+    });
+    const want = await reference(listed);
+    expect(delta).toEqual(want.delta);
+    expect(summary.digest).toBe(want.digest);
+    const written = [];
+    for await (const entry of readEntries(finalFile)) written.push(entry);
+    expect(written).toEqual(want.entries);
+    expect(delta.remove).toEqual(["/r/extra", "/r/gone", "/r/to-dir", "/r/vanished", "/r/x-extra"]);
+    expect(delta.rewriteAgain).toEqual(["/r/rw-changed"]);
+    expect(delta.send.map((entry) => entry.path)).toContain("/r/damaged");
+  });
+
+  it("plans the same from what both hosts found changed as from both whole listings", async () => {
+    const listed = source.map((entry) =>
+      entry.path === "/r/xattr" ? { ...entry, ctime: changedStat.ctime } : entry,
+    );
+    // After the reconfigure the target's listing was kept as `target` is; since then, behind
+    // the migration's back, a file the evidence vouched for was changed there and one deleted.
+    const hashedNow = new Map([["/r/a", "tampered"]]);
+    const targetNow = target
+      .filter((entry) => entry.path !== "/r/z")
+      .map((entry) => (entry.path === "/r/a" ? { ...entry, ctime: "3000.5" } : entry));
+    const vouched = [];
+    for await (const entry of vouchedEntries(
+      target.map((entry) => ({ ...entry })),
+      evidence,
+      [],
+    ))
+      vouched.push(entry);
+    const doubtful = [];
+    for await (const entry of doubtfulOf(snapshot, vouched, rewritten)) doubtful.push(entry.path);
+    expect(doubtful).toEqual([
+      "/r/damaged",
+      "/r/extra",
+      "/r/l1",
+      "/r/l2",
+      "/r/nolonger-linked",
+      "/r/rw-changed",
+      "/r/rw-same",
+      "/r/unvouched",
+      "/r/x-extra",
+    ]);
+    // The target's host compares with the kept listing: only the records of those two differ.
+    const kept = new Map(target.map((entry) => [entry.path, JSON.stringify(entry)]));
+    const nowPaths = new Set(targetNow.map((entry) => entry.path));
+    const differing = [
+      ...targetNow
+        .filter((entry) => kept.get(entry.path) !== JSON.stringify(entry))
+        .map((entry) => entry.path),
+      ...target.filter((entry) => !nowPaths.has(entry.path)).map((entry) => entry.path),
+    ];
+    expect(differing).toEqual(["/r/a", "/r/z"]);
+    const byPath = new Map(evidence.map((record) => [record.path, record.digest]));
+    const look = new Set([...differing, ...doubtful]);
+    const targetChange: TreeChange = {
+      differs: look,
+      now: targetNow
+        .filter((entry) => look.has(entry.path))
+        .map((entry) =>
+          entry.type === "file"
+            ? {
+                ...entry,
+                hash: hashedNow.get(entry.path) ?? byPath.get(entry.path) ?? targetHashes.get(entry.path)!,
+              }
+            : entry,
+        ),
+    };
+    const change = hostChange(listed);
+    const joined = await joinTrees({
+      snapshot: readEntries(snapshotFile),
+      sourceListing: change,
+      targetListing: targetChange,
+      evidence: [],
+      rewritten,
+      workDir: work,
+    });
+    expect(joined.needHash).toEqual([]);
+    expect(joined.unvouched).toEqual([]);
+    const finalFile = join(work, "final-both.jsonl.gz");
+    const fresh = new Map(change.now.map((entry) => [entry.path, entry]));
+    const { delta, summary } = await joined.finish(fresh, new Map(), finalFile, {
+      hash: "sha256",
+      roots: ["/r"],
+    });
+    const want = await reference(listed, targetNow, hashedNow);
+    expect(delta).toEqual(want.delta);
+    expect(summary.digest).toBe(want.digest);
+    const written = [];
+    for await (const entry of readEntries(finalFile)) written.push(entry);
+    expect(written).toEqual(want.entries);
+    // The tampered file is sent again; the rest of the plan is the one from whole listings.
+    expect(delta.send.map((entry) => entry.path)).toEqual(expect.arrayContaining(["/r/a", "/r/z"]));
+    expect(delta.remove).toEqual(["/r/extra", "/r/gone", "/r/to-dir", "/r/vanished", "/r/x-extra"]);
+    expect(delta.rewriteAgain).toEqual(["/r/rw-changed"]);
   });
 });
