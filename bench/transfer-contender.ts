@@ -6,7 +6,7 @@
  * Usage: node <flags> --import tsx bench/transfer-contender.ts <checkout> <plan file> <tree>
  */
 import { join } from "node:path";
-import { PerformanceObserver } from "node:perf_hooks";
+import { constants, PerformanceObserver } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 
 const [checkout, planFile, tree] = process.argv.slice(2) as [string, string, string];
@@ -17,11 +17,15 @@ const { benchRun, peakRss } = await from("bench/transfer-context.ts");
 
 const bench = benchRun(planFile, { source: "portal-src", target: "tgt-1", paths: [tree] });
 bench.record("snapshot", await snapshot.run(bench.inputs.snapshot, bench.context("snapshot")));
-const gc = { count: 0, ms: 0 };
+const gc = { count: 0, ms: 0, majors: 0, majorMs: 0 };
 const observer = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     gc.count++;
     gc.ms += entry.duration;
+    if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+      gc.majors++;
+      gc.majorMs += entry.duration;
+    }
   }
 });
 observer.observe({ entryTypes: ["gc"] });
@@ -39,6 +43,8 @@ console.log(
     cpuSystem: used.system / 1e6,
     gcCount: gc.count,
     gcSeconds: gc.ms / 1000,
+    gcMajors: gc.majors,
+    gcMajorSeconds: gc.majorMs / 1000,
     bytesSent: moved.value.bytesSent,
     peakRssMiB: moved.peakBytes / 1024 / 1024,
   }),

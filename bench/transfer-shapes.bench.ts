@@ -13,10 +13,11 @@
  * Each contender writes its own tree; small trees are deleted on the target only at the end (see
  * transfer.bench.ts on ext4's inode quarantine), each large copy as soon as it is timed (the
  * disk holds one at a time).
- * With BENCH_BASE=<another checkout> (npm ci'd), the small shape is a before/after in one run
- * instead: BENCH_PAIRS (default 2) pairs of that checkout's transfer and this one's, in turn
- * (the order swapped every pair), each in a process of its own with its checkout's bin/migrate
- * V8 flags (transfer-contender.ts), a pipe before the first pair and after every pair.
+ * With BENCH_BASE=<another checkout>[,<another>…] (npm ci'd), the small shape is a before/after
+ * in one run instead: BENCH_PAIRS (default 2) rounds of those checkouts' transfers and this
+ * one's, in turn (the order reversed every round), each in a process of its own with its
+ * checkout's bin/migrate V8 flags (transfer-contender.ts), a pipe before the first round and
+ * after every round.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -167,6 +168,8 @@ interface Contender {
   cpuSystem: number;
   gcCount: number;
   gcSeconds: number;
+  gcMajors: number;
+  gcMajorSeconds: number;
   bytesSent: number;
   peakRssMiB: number;
 }
@@ -188,9 +191,9 @@ function contender(checkout: string, planFile: string, tree: string): Contender 
   return JSON.parse(child.stdout.trim().split("\n").at(-1)!) as Contender;
 }
 
-/** Before/after pairs of the small shape: `base`'s transfer and this checkout's, in turn. */
+/** Before/after rounds of the small shape: the `bases`' transfers and this checkout's, in turn. */
 async function compare(
-  base: string,
+  bases: string,
   planFile: string,
   tree: string,
   pipe: (tree: string, to: string) => number,
@@ -201,7 +204,8 @@ async function compare(
   let pipes = [pipe(tree, `${DIR}-pipe-0`)];
   let copies = 0;
   for (let pair = 0; pair < pairs; pair++) {
-    const order = pair % 2 === 0 ? [base, ours] : [ours, base];
+    const contenders = [...bases.split(","), ours];
+    const order = pair % 2 === 0 ? contenders : contenders.reverse();
     const runs = [];
     for (const checkout of order) {
       const result = contender(checkout, planFile, tree);
@@ -214,7 +218,7 @@ async function compare(
     const mean = (pipes[0]! + pipes[1]!) / 2;
     for (const { checkout, result: r } of runs)
       console.log(
-        `small, pair ${pair + 1}, ${checkout === base ? "base" : "this checkout"} (${checkout}): transfer ${r.seconds.toFixed(1)} s, node CPU ${(r.cpuUser + r.cpuSystem).toFixed(1)} s (user ${r.cpuUser.toFixed(1)}, system ${r.cpuSystem.toFixed(1)}), gc ${r.gcSeconds.toFixed(2)} s in ${r.gcCount}, ${r.bytesSent} bytes on the wire, peak RSS ${r.peakRssMiB.toFixed(0)} MiB | pipes ${pipes.map((s) => s.toFixed(1)).join(" s, ")} s => ${(mean / r.seconds).toFixed(2)}x the mean pipe, ${(faster / r.seconds).toFixed(2)}x the faster; load ${load()}`,
+        `small, pair ${pair + 1}, ${checkout === ours ? "this checkout" : "base"} (${checkout}): transfer ${r.seconds.toFixed(1)} s, node CPU ${(r.cpuUser + r.cpuSystem).toFixed(1)} s (user ${r.cpuUser.toFixed(1)}, system ${r.cpuSystem.toFixed(1)}), gc ${r.gcSeconds.toFixed(2)} s in ${r.gcCount} (major ${r.gcMajorSeconds.toFixed(2)} s in ${r.gcMajors}), ${r.bytesSent} bytes on the wire, peak RSS ${r.peakRssMiB.toFixed(0)} MiB | pipes ${pipes.map((s) => s.toFixed(1)).join(" s, ")} s => ${(mean / r.seconds).toFixed(2)}x the mean pipe, ${(faster / r.seconds).toFixed(2)}x the faster; load ${load()}`,
       );
   }
 }
