@@ -61,34 +61,32 @@ describe("listing a batch for its check", () => {
     });
   }
 
+  /** A check of a tree on this machine, hashing with SHA-256. */
+  const checkOptions = (extra: { target?: Remote; evidenceFile?: string } = {}) => ({
+    source: local,
+    target: local,
+    hash: "sha256" as const,
+    signal,
+    roots: [root],
+    width: 1,
+    ...extra,
+  });
+  const listed = (path: string) =>
+    collectManifest(local, [path], { mode: "list", hash: "sha256", signal, timeoutMs: 60_000 });
+
   it("gives a file that vanished since the manifest no digest, so it differs", async () => {
     const gone = join(root, "gone.txt");
     writeFileSync(gone, "soon gone");
-    const [entry] = await collectManifest(local, [gone], {
-      mode: "list",
-      hash: "sha256",
-      signal,
-      timeoutMs: 60_000,
-    });
+    const [entry] = await listed(gone);
     rmSync(gone);
-    const options = {
-      source: local,
-      target: local,
-      hash: "sha256" as const,
-      signal,
-      roots: [root],
-      width: 1,
-    };
-    const seen = await listBatch(options, [entry!], 16);
+    const seen = await listBatch(checkOptions(), [entry!], 16);
     expect(seen.some((found) => found.path === gone && found.hash !== undefined)).toBe(false);
   });
 
   it("lists at once but appends its evidence only after the check before it, whatever ends first", async () => {
     const work = mkdtempSync(join(tmpdir(), "batch-verify-order-"));
     const evidenceFile = join(work, "evidence.jsonl");
-    const list = (name: string) =>
-      collectManifest(local, [join(root, name)], { mode: "list", hash: "sha256", signal, timeoutMs: 60_000 });
-    const [first, second] = [await list("a.txt"), await list("sub/deep.txt")];
+    const [first, second] = [await listed(join(root, "a.txt")), await listed(join(root, "sub/deep.txt"))];
     // The target as the checks see it, counting the commands that ended (clock, listing, digests).
     let ended = 0;
     const count = <T>(promise: Promise<T>) => promise.finally(() => ended++);
@@ -101,15 +99,7 @@ describe("listing a batch for its check", () => {
         return { ...handle, done: count(handle.done) };
       },
     };
-    const options = {
-      source: local,
-      target,
-      hash: "sha256" as const,
-      signal,
-      roots: [root],
-      width: 1,
-      evidenceFile,
-    };
+    const options = checkOptions({ target, evidenceFile });
     let release: () => void = () => {};
     const before = new Promise<void>((resolve) => {
       release = resolve;
@@ -132,21 +122,8 @@ describe("listing a batch for its check", () => {
   it("fails when the check before it failed, and appends nothing", async () => {
     const work = mkdtempSync(join(tmpdir(), "batch-verify-order-"));
     const evidenceFile = join(work, "evidence.jsonl");
-    const batch = await collectManifest(local, [join(root, "a.txt")], {
-      mode: "list",
-      hash: "sha256",
-      signal,
-      timeoutMs: 60_000,
-    });
-    const options = {
-      source: local,
-      target: local,
-      hash: "sha256" as const,
-      signal,
-      roots: [root],
-      width: 1,
-      evidenceFile,
-    };
+    const batch = await listed(join(root, "a.txt"));
+    const options = checkOptions({ evidenceFile });
     const failed = Promise.reject(new Error("the batch before differs"));
     // As sync.ts does with every check it chains: handled, and awaited by the next one.
     failed.catch(() => {});
