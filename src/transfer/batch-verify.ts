@@ -76,17 +76,11 @@ export async function verifyWidth(target: Remote, signal: AbortSignal): Promise<
   return Math.max(1, Math.floor((Number.parseInt(found.stdout, 10) || 1) / 2));
 }
 
-/**
- * Collect the batch on the target; entries that differ are accepted only if the source changed too.
- * The listing starts at once; its evidence is appended only once `turn` (the check of the batch
- * before) settled, so checks can overlap and the evidence file still grows in path order
- * (target-evidence.ts merges it as it lies). A failed `turn` fails this check too.
- */
+/** Collect the batch on the target; entries that differ are accepted only if the source changed too. */
 export async function verifyBatch(
   options: VerifyOptions,
   batch: readonly ManifestEntry[],
   bytes: number,
-  turn: Promise<unknown> = Promise.resolve(),
 ): Promise<string[]> {
   // The target's clock before it lists, what the evidence of these digests is dated by.
   const at =
@@ -95,11 +89,7 @@ export async function verifyBatch(
       : (
           await options.target.check(sh`date +%s.%N`, { signal: options.signal, timeoutMs: 30_000 })
         ).stdout.trim();
-  const listing = listBatch(options, batch, bytes);
-  // Settled below, whatever `turn` does: a failed turn must not leave it unhandled.
-  listing.catch(() => {});
-  await turn;
-  const actual = await listing;
+  const actual = await listBatch(options, batch, bytes);
   if (options.evidenceFile !== undefined)
     await appendEvidence(options.evidenceFile, evidenceOf(actual, options.target.host, options.hash, at));
   const differing = mismatchedPaths(batch, actual);

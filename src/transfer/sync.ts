@@ -2,8 +2,7 @@
  * Moves a list of manifest entries from source to target in batches: send a batch as one tar
  * stream, verify it on the target against the manifest (sizes, modes, owners, mtimes, link
  * targets, hard links, hashes; batch-verify.ts), checkpoint it, and move on. Verifying batch N
- * overlaps sending batches N+1 and N+2. Batches already verified by an earlier attempt are
- * skipped, not resent.
+ * overlaps sending batch N+1. Batches already verified by an earlier attempt are skipped, not resent.
  */
 import { type HashAlgorithm, type ManifestEntry, totalBytes } from "../manifest/model.ts";
 import { transferDeadlineMs, transferStallMs } from "../remote/deadline.ts";
@@ -122,13 +121,6 @@ async function sendLarge(
   }
 }
 
-/**
- * Batch checks at once beside a send. A check of 4,000 small files takes about as long as a
- * send on a loaded machine, so with one the next send often waited for it; two let a slow check
- * overlap two sends (measured: docs/performance.md, "small-file throughput, third pass").
- */
-const MAX_CHECKS = 2;
-
 export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   const started = Date.now();
   const limits = options.limits ?? DEFAULT_BATCH_LIMITS;
@@ -179,9 +171,7 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   ]);
   const progress = new BatchProgress(tracker, compress);
   if (large.length > 0) await sendLarge(options, large, tracker, result);
-  // Checks in flight, oldest first; each one's end (evidence, journal) waits for the one before.
-  const checking: Promise<void>[] = [];
-  let newest: Promise<void> = Promise.resolve();
+  let verifying: Promise<void> = Promise.resolve();
   let index = -1;
   for await (const batch of streamBatches(options.entries, surveyed, limits)) {
     index++;
@@ -212,10 +202,10 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     counting.sent(sent);
     result.bytesSent += sent;
     result.filesSent += batch.length;
-    // At most MAX_CHECKS verifications run beside the next send; wait for the oldest first.
-    if (checking.length >= MAX_CHECKS) await checking.shift();
+    // At most one verification runs beside the next send; wait for the previous one first.
+    await verifying;
     const verified = index;
-    newest = verifyBatch({ ...options, width }, batch, bytes, newest).then(async (changed) => {
+    verifying = verifyBatch({ ...options, width }, batch, bytes).then(async (changed) => {
       result.changedDuringTransfer += changed.length;
       done.add(verified);
       tracker.addFiles(batch.length);
@@ -225,11 +215,9 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
       );
     });
     // Keep a failure from surfacing as unhandled before it is awaited above or below.
-    newest.catch(() => {});
-    checking.push(newest);
+    verifying.catch(() => {});
   }
-  // The newest check settles after every one before it, and fails when any of them failed.
-  await newest;
+  await verifying;
   tracker.flush();
   result.durationMs = Date.now() - started;
   result.averageBps = tracker.averageBps();
