@@ -35,8 +35,8 @@ function fullCollection(): void {
  * and a full one when buffers that outlived those (queued behind a slow peer) add up to 16 MiB —
  * on a busy machine they did, and apply peaked at 188–192 MiB without it. A stream of small
  * files allocates enough on the heap that V8's own minor collections free the buffers first,
- * so none is forced there: forcing one every 2 MiB regardless cost the 100,000-file transfer
- * about a tenth of its collections and more of their time (docs/performance.md, "third pass").
+ * so none is forced there (forcing one every 2 MiB regardless added 20–90 collections to a
+ * 100,000-file transfer: docs/performance.md, "small-file throughput, third pass").
  */
 const TRANSFER_BYTES_PER_LOOK = 2 * 1024 * 1024;
 const EXTERNAL_GROWTH_PER_MINOR = 8 * 1024 * 1024;
