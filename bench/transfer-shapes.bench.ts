@@ -13,9 +13,15 @@
  * Each contender writes its own tree; small trees are deleted on the target only at the end (see
  * transfer.bench.ts on ext4's inode quarantine), each large copy as soon as it is timed (the
  * disk holds one at a time).
+ * With BENCH_BASE=<another checkout>[,<another>…] (npm ci'd), the small shape is a before/after
+ * in one run instead: BENCH_PAIRS (default 2) rounds of those checkouts' transfers and this
+ * one's, in turn (the order reversed every round), each in a process of its own with its
+ * checkout's bin/migrate V8 flags (transfer-contender.ts), a pipe before the first round and
+ * after every round.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { hostExec } from "../fixtures/fleet/host-exec.ts";
 import { readFleet } from "../fixtures/fleet/index.ts";
 import { snapshot } from "../src/steps/snapshot.ts";
@@ -120,6 +126,11 @@ export async function run(): Promise<void> {
 
   for (const shape of shapes) {
     const tree = `${DIR}-${shape}`;
+    if (shape === "small" && process.env.BENCH_BASE) {
+      await onHost("portal-src", `cp -a ${seed(shape)} ${tree} && rm ${tree}/.complete`);
+      await compare(process.env.BENCH_BASE, fleet.planFile, tree, pipe, load);
+      continue;
+    }
     if (shape === "large" && REFLINK) await reflinkTree(tree);
     else await onHost("portal-src", `cp -a ${seed(shape)} ${tree} && rm ${tree}/.complete`);
     const out = await onHost(
@@ -149,6 +160,67 @@ export async function run(): Promise<void> {
     if (shape === "large" && REFLINK) await dropReflinkTree(tree);
   }
   await Promise.all(["tgt-1", "portal-src"].map((host) => onHost(host, `rm -rf ${DIR}-*`)));
+}
+
+interface Contender {
+  seconds: number;
+  cpuUser: number;
+  cpuSystem: number;
+  gcCount: number;
+  gcSeconds: number;
+  gcMajors: number;
+  gcMajorSeconds: number;
+  bytesSent: number;
+  peakRssMiB: number;
+}
+
+/** The V8 flags a checkout's bin/migrate starts node with (its shebang). */
+function cliFlags(checkout: string): string[] {
+  const shebang = readFileSync(`${checkout}/bin/migrate`, "utf8").split("\n")[0] ?? "";
+  return shebang.split(/\s+/).filter((word) => word.startsWith("--"));
+}
+
+function contender(checkout: string, planFile: string, tree: string): Contender {
+  const here = fileURLToPath(new URL(".", import.meta.url));
+  const child = spawnSync(
+    process.execPath,
+    [...cliFlags(checkout), "--import", "tsx", `${here}transfer-contender.ts`, checkout, planFile, tree],
+    { cwd: `${here}..`, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+  );
+  if (child.status !== 0) throw new Error(`contender ${checkout} failed: ${child.stdout}`);
+  return JSON.parse(child.stdout.trim().split("\n").at(-1)!) as Contender;
+}
+
+/** Before/after rounds of the small shape: the `bases`' transfers and this checkout's, in turn. */
+async function compare(
+  bases: string,
+  planFile: string,
+  tree: string,
+  pipe: (tree: string, to: string) => number,
+  load: () => string,
+): Promise<void> {
+  const ours = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+  const pairs = Number(process.env.BENCH_PAIRS ?? 2);
+  let pipes = [pipe(tree, `${DIR}-pipe-0`)];
+  let copies = 0;
+  for (let pair = 0; pair < pairs; pair++) {
+    const contenders = [...bases.split(","), ours];
+    const order = pair % 2 === 0 ? contenders : contenders.reverse();
+    const runs = [];
+    for (const checkout of order) {
+      const result = contender(checkout, planFile, tree);
+      // The next contender writes a fresh tree: a rename, not a deletion (ext4's quarantine).
+      await onHost("tgt-1", `mv ${tree} ${DIR}-copy-${copies++}`);
+      runs.push({ checkout, result });
+    }
+    pipes = [pipes.at(-1)!, pipe(tree, `${DIR}-pipe-${pair + 1}`)];
+    const faster = Math.min(...pipes);
+    const mean = (pipes[0]! + pipes[1]!) / 2;
+    for (const { checkout, result: r } of runs)
+      console.log(
+        `small, pair ${pair + 1}, ${checkout === ours ? "this checkout" : "base"} (${checkout}): transfer ${r.seconds.toFixed(1)} s, node CPU ${(r.cpuUser + r.cpuSystem).toFixed(1)} s (user ${r.cpuUser.toFixed(1)}, system ${r.cpuSystem.toFixed(1)}), gc ${r.gcSeconds.toFixed(2)} s in ${r.gcCount} (major ${r.gcMajorSeconds.toFixed(2)} s in ${r.gcMajors}), ${r.bytesSent} bytes on the wire, peak RSS ${r.peakRssMiB.toFixed(0)} MiB | pipes ${pipes.map((s) => s.toFixed(1)).join(" s, ")} s => ${(mean / r.seconds).toFixed(2)}x the mean pipe, ${(faster / r.seconds).toFixed(2)}x the faster; load ${load()}`,
+      );
+  }
 }
 
 /**

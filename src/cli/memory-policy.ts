@@ -30,21 +30,34 @@ function fullCollection(): void {
  * Every transferred chunk leaves ~6 buffers of garbage outside the heap (ssh2 allocates one
  * per packet to decrypt, frame and encrypt, twice through the bastion), but V8 counts only their
  * small wrappers towards a minor collection and lets 64 MiB of such memory pile up before a full
- * one. So: a minor collection every 2 MiB moved frees them while they are young, and a full one
- * when buffers that outlived two of those (queued behind a slow peer) add up to 16 MiB — on a
- * busy machine they did, and apply peaked at 188–192 MiB without it.
+ * one. So every 2 MiB moved the buffers outside the heap are looked at: when they grew by 8 MiB
+ * since the last look after a collection, a minor collection frees them while they are young;
+ * and a full one when buffers that outlived those (queued behind a slow peer) add up to 16 MiB —
+ * on a busy machine they did, and apply peaked at 188–192 MiB without it. A stream of small
+ * files allocates enough on the heap that V8's own minor collections free the buffers first,
+ * so none is forced there (forcing one every 2 MiB regardless added 20–90 collections to a
+ * 100,000-file transfer: docs/performance.md, "small-file throughput, third pass").
  */
-const TRANSFER_BYTES_PER_COLLECTION = 2 * 1024 * 1024;
+const TRANSFER_BYTES_PER_LOOK = 2 * 1024 * 1024;
+const EXTERNAL_GROWTH_PER_MINOR = 8 * 1024 * 1024;
 const PROMOTED_BUFFERS_LIMIT = 16 * 1024 * 1024;
-let movedSinceCollection = 0;
+let movedSinceLook = 0;
+/** Buffers outside the heap at the last look, or lower when V8 has freed some since. */
+let externalBaseline = 0;
 
 export function noteBytesMoved(bytes: number): void {
   if (collect === undefined) return;
-  movedSinceCollection += bytes;
-  if (movedSinceCollection < TRANSFER_BYTES_PER_COLLECTION) return;
-  movedSinceCollection = 0;
+  movedSinceLook += bytes;
+  if (movedSinceLook < TRANSFER_BYTES_PER_LOOK) return;
+  movedSinceLook = 0;
+  const external = getHeapStatistics().external_memory;
+  if (external - externalBaseline < EXTERNAL_GROWTH_PER_MINOR) {
+    externalBaseline = Math.min(externalBaseline, external);
+    return;
+  }
   collect({ type: "minor" });
-  if (getHeapStatistics().external_memory - externalAfterFull > PROMOTED_BUFFERS_LIMIT) fullCollection();
+  externalBaseline = getHeapStatistics().external_memory;
+  if (externalBaseline - externalAfterFull > PROMOTED_BUFFERS_LIMIT) fullCollection();
 }
 
 /**

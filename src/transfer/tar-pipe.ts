@@ -232,11 +232,26 @@ export async function sendBatch(
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
   };
   const members = batchRoots(paths, options.roots);
-  const extract = await target.stream(
-    tarExtract(members, options.attributes, options.redirects, options.compress),
-    streamOptions,
-  );
-  const create = await source.stream(tarCreate(options.attributes, options.compress), streamOptions);
+  // Both channels open at once (a round trip each, per batch); when one cannot, the other's
+  // stdin is closed so its tar ends instead of waiting for a stream that never comes.
+  const [extracting, creating] = await Promise.allSettled([
+    target.stream(
+      tarExtract(members, options.attributes, options.redirects, options.compress),
+      streamOptions,
+    ),
+    source.stream(tarCreate(options.attributes, options.compress), streamOptions),
+  ]);
+  if (extracting.status === "rejected" || creating.status === "rejected") {
+    for (const opened of [extracting, creating])
+      if (opened.status === "fulfilled") {
+        opened.value.stdin.on("error", () => {});
+        opened.value.stdin.destroy();
+        opened.value.done.catch(() => {});
+      }
+    throw extracting.status === "rejected" ? extracting.reason : (creating as PromiseRejectedResult).reason;
+  }
+  const extract = extracting.value;
+  const create = creating.value;
   const meter = new MeterStream(options.throttle, options.signal, options.onBytes);
   create.stdin.on("error", () => {});
   create.stdin.end(tarList(paths));

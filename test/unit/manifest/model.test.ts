@@ -6,8 +6,10 @@
 import { describe, expect, it } from "vitest";
 import {
   canonicalLine,
+  canonicalLines,
   fromJsonl,
   linkGroups,
+  type ManifestEntry,
   manifestDigest,
   mismatchedPaths,
   sortEntries,
@@ -99,6 +101,34 @@ describe("digest and comparison", () => {
     const actual = [file("/a"), file("/a/b", { uid: 1 }), file("/extra")];
     expect(mismatchedPaths(tree, actual)).toEqual(["/a/b", "/c"]);
     expect(mismatchedPaths(tree, tree)).toEqual([]);
+  });
+
+  it("finds a path differing exactly where its canonical lines differ", () => {
+    const base = file("/f", { xattrs: "user.a=1" });
+    const variants = [
+      base,
+      { ...base, size: 11 },
+      { ...base, mode: 0o600 },
+      { ...base, uid: 1 },
+      { ...base, gid: 1 },
+      { ...base, mtime: "2026-12-01T00:00:00.001Z" },
+      { ...base, hash: "other" },
+      { ...base, hash: undefined },
+      { ...base, type: "symlink" as const, target: "/a" },
+      { ...base, xattrs: undefined },
+      { ...base, xattrs: "user.a=2" },
+      { ...base, ino: "99", dev: "7", ctime: "other", nlink: 1 },
+      { ...base, nlink: 2 },
+    ];
+    // A second name of the same inode, so link groups enter the comparison too.
+    const twin = (entry: ManifestEntry) => [entry, { ...entry, path: "/g" }];
+    for (const left of variants)
+      for (const right of variants) {
+        const [expected, actual] = [twin(left), twin(right)];
+        const lines = canonicalLines(actual);
+        const byLines = [...canonicalLines(expected)].filter(([path, line]) => lines.get(path) !== line);
+        expect(mismatchedPaths(expected, actual)).toEqual(byLines.map(([path]) => path));
+      }
   });
 
   it("counts the bytes of files only", () => {
