@@ -13,12 +13,13 @@
  */
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { BugError } from "../errors.ts";
 import { canonicalLine, comparePaths, type Manifest, type ManifestEntry } from "../manifest/model.ts";
 import { LineWriter, mergeJoin, readLines, type Sorted } from "../manifest/sorted-file.ts";
 import { linkGroupsOf, type ManifestSummary, ManifestWriter, readEntries } from "../manifest/store.ts";
 import { type Carried, carried, type DeltaPlan, rewrittenAs } from "../transfer/delta.ts";
 import { type EvidenceRecord, vouchedEntries } from "../transfer/target-evidence.ts";
-import { isKept, type Kept, keptEntry, snapshotItems } from "./snapshot-lines.ts";
+import { isKept, type Kept, snapshotItems } from "./snapshot-lines.ts";
 
 /** An entry decided only once the hashes are in. */
 interface Waiting {
@@ -79,11 +80,12 @@ export async function* patched(
 ): AsyncGenerator<Carried | Kept> {
   const byPath = { left: (item: ManifestEntry | Kept) => item.path, right: path, compare: comparePaths };
   for await (const { left: item, right: now } of mergeJoin(snapshot, change.now, byPath)) {
-    if (item !== undefined && isKept(item) && now === undefined) {
+    if (item !== undefined && isKept(item)) {
+      if (now !== undefined) throw new BugError(`a kept snapshot line meets a change at ${item.path}`);
       yield item;
       continue;
     }
-    const before = item !== undefined && isKept(item) ? keptEntry(item) : item;
+    const before = item;
     if (now !== undefined) yield before === undefined ? { entry: now } : { entry: now, before };
     else if (before !== undefined && !change.differs.has(before.path)) yield { entry: before, before };
     else if (before !== undefined) gone?.(before);
@@ -93,8 +95,6 @@ export async function* patched(
 const path = (entry: ManifestEntry) => entry.path;
 
 const isLinked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink >= 2;
-
-const unchanged = (entry: ManifestEntry): Carried => ({ entry, before: entry });
 
 /**
  * Join the trees (see the top of the file). The snapshot's digest mismatch throws after its
@@ -143,7 +143,8 @@ export async function joinTrees(options: {
     snapshotLines !== undefined && targetChange !== undefined && typeof sourceListing !== "string"
       ? snapshotItems(
           snapshotLines,
-          (path) => targetChange.differs.has(path) || sourceListing.differs.has(path),
+          (at) => targetChange.differs.has(at) || sourceListing.differs.has(at),
+          [...sourceListing.now, ...targetChange.now].map(path).sort(comparePaths),
         )
       : options.snapshot;
   const sides = mergeJoin(
@@ -166,14 +167,14 @@ export async function joinTrees(options: {
     last = path;
   };
   try {
-    for await (const { left: item, right: listed } of sides) {
-      // Neither host changed it: the snapshot's line goes to the final manifest as it is.
-      if (item !== undefined && isKept(item) && listed === undefined) {
-        inOrder(item.path);
-        await scratch.write(item.line);
+    for await (const { left: pair, right: listed } of sides) {
+      // Neither host changed them: the snapshot's lines go to the final manifest as they are.
+      if (pair !== undefined && isKept(pair)) {
+        if (listed !== undefined) throw new BugError(`a kept snapshot line meets a change at ${pair.path}`);
+        inOrder(pair.path);
+        await scratch.write(pair.lines);
         continue;
       }
-      const pair = item !== undefined && isKept(item) ? unchanged(keptEntry(item)) : item;
       // A path the target's host found unchanged, and not doubtful, holds the snapshot's entry.
       const same = targetChange && pair?.before && !targetChange.differs.has(pair.before.path);
       const there = listed ?? (same ? pair.before : undefined);

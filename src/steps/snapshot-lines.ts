@@ -9,23 +9,31 @@
  * is parsed and decided as before.
  */
 import { rm } from "node:fs/promises";
-import type { ManifestEntry } from "../manifest/model.ts";
+import { comparePaths, type ManifestEntry } from "../manifest/model.ts";
 import { LineWriter, readLines } from "../manifest/sorted-file.ts";
 import type { EachEntry } from "../manifest/store.ts";
 
-/** A snapshot entry both hosts hold unchanged: its line in the join's scratch file, ready. */
+/**
+ * Snapshot entries in a row that both hosts hold unchanged, with no changed path between them:
+ * their lines in the join's scratch file, ready. Passed on as one, so the join's per-entry
+ * steps run once per row.
+ */
 export interface Kept {
+  /** The row's first path. */
   path: string;
-  /** `size\tcanonical line\tJSON` (size empty unless a regular file). */
-  line: string;
+  /** `size\tcanonical line\tJSON` per entry (size empty unless a regular file), joined by newlines. */
+  lines: string;
 }
 
-export const isKept = <T extends object>(item: T | Kept): item is Kept => "line" in item;
+export const isKept = <T extends object>(item: T | Kept): item is Kept => "lines" in item;
 
-/** The entry a kept line holds, parsed (a path a change lists after all). */
-export function keptEntry(kept: Kept): ManifestEntry {
-  const canonicalEnd = kept.line.indexOf("\t", kept.line.indexOf("\t") + 1);
-  return JSON.parse(kept.line.slice(canonicalEnd + 1)) as ManifestEntry;
+/** A row is passed on at this size, so memory holds no more of the snapshot than this. */
+const ROW_CHARS = 64 * 1024;
+
+/** The entry a kept line holds. */
+function entryOf(line: string): ManifestEntry {
+  const canonicalEnd = line.indexOf("\t", line.indexOf("\t") + 1);
+  return JSON.parse(line.slice(canonicalEnd + 1)) as ManifestEntry;
 }
 
 /** A line that holds an entry to parse, not one ready to copy; a path's JSON starts with `"`. */
@@ -59,19 +67,34 @@ export class SnapshotLines {
 
 /**
  * The snapshot from its kept lines, in path order: a path in `parse` (what either host found
- * differing) or marked is parsed, every other path stays a kept line.
+ * differing) or marked is parsed, every other path joins a row of kept lines. A row ends before
+ * a path of `changes` (what either host lists now, path order), so it never spans one.
  */
 export async function* snapshotItems(
   file: string,
   parse: (path: string) => boolean,
+  changes: readonly string[],
 ): AsyncGenerator<ManifestEntry | Kept> {
+  let row: Kept | undefined;
+  let next = 0;
   for await (const text of readLines(file)) {
-    if (text.startsWith(PARSE)) {
-      yield JSON.parse(text.slice(PARSE.length)) as ManifestEntry;
-      continue;
-    }
     const tab = text.indexOf("\t");
-    const kept = { path: JSON.parse(text.slice(0, tab)) as string, line: text.slice(tab + 1) };
-    yield parse(kept.path) ? keptEntry(kept) : kept;
+    const path = text.startsWith(PARSE) ? undefined : (JSON.parse(text.slice(0, tab)) as string);
+    if (row !== undefined && (path === undefined || parse(path) || row.lines.length >= ROW_CHARS)) {
+      yield row;
+      row = undefined;
+    }
+    if (path === undefined) yield JSON.parse(text.slice(PARSE.length)) as ManifestEntry;
+    else if (parse(path)) yield entryOf(text.slice(tab + 1));
+    else {
+      while (next < changes.length && comparePaths(changes[next]!, path) < 0) {
+        next++;
+        if (row !== undefined) yield row;
+        row = undefined;
+      }
+      if (row === undefined) row = { path, lines: text.slice(tab + 1) };
+      else row.lines += `\n${text.slice(tab + 1)}`;
+    }
   }
+  if (row !== undefined) yield row;
 }

@@ -363,18 +363,18 @@ describe("the final sync's plan in one pass", () => {
 
   it("writes the same final manifest, byte for byte, from the snapshot's kept lines", async () => {
     const { change, targetChange } = await bothChanges();
-    const plan = async (snapshotLines?: string, targetListing = targetChange) => {
+    const plan = async (snapshotLines?: string, targetListing = targetChange, sourceListing = change) => {
       const joined = await joinTrees({
         snapshot: readEntries(snapshotFile),
         ...(snapshotLines === undefined ? {} : { snapshotLines }),
-        sourceListing: change,
+        sourceListing,
         targetListing,
         evidence: [],
         rewritten,
         workDir: work,
       });
       const finalFile = join(work, `final-${snapshotLines === undefined ? "parsed" : "kept"}.jsonl.gz`);
-      const fresh = new Map(change.now.map((entry) => [entry.path, entry]));
+      const fresh = new Map(sourceListing.now.map((entry) => [entry.path, entry]));
       const planned = await joined.finish(fresh, new Map(), finalFile, { hash: "sha256", roots: ["/r"] });
       const text = [];
       for await (const line of readLines(finalFile)) text.push(line);
@@ -386,12 +386,20 @@ describe("the final sync's plan in one pass", () => {
       manifestDigest({ hash: "sha256", roots: ["/r"], entries: snapshot }),
     );
     await lines.close();
-    const kept = [];
-    for await (const item of snapshotItems(lines.file, () => false)) if (isKept(item)) kept.push(item.path);
-    // The unchanged files and symlinks; not the directory, the hard links or a file to hash.
+    const rows = [];
+    for await (const item of snapshotItems(lines.file, () => false, []))
+      if (isKept(item)) rows.push(item.lines);
+    const kept = rows.flatMap((row) =>
+      row
+        .split("\n")
+        .map((line) => JSON.parse(line.slice(line.indexOf("\t", line.indexOf("\t") + 1) + 1)).path),
+    );
+    // The unchanged files and symlinks, in rows between the lines to parse: not the directory,
+    // the hard links or a file to hash.
     expect(kept).toEqual(
       snapshot.filter((entry) => entry.type !== "dir" && entry.nlink < 2).map((entry) => entry.path),
     );
+    expect(rows).toHaveLength(2);
     const parsed = await plan();
     const copied = await plan(lines.file);
     expect(copied.delta).toEqual(parsed.delta);
@@ -401,13 +409,37 @@ describe("the final sync's plan in one pass", () => {
     // A rewritten file neither host reports (on the target it is always doubtful) is decided as
     // before: the target holds it as the snapshot, left alone.
     const quiet = {
-      ...targetChange,
       differs: new Set([...targetChange.differs].filter((p) => p !== "/r/rw-same")),
+      now: targetChange.now.filter((entry) => entry.path !== "/r/rw-same"),
     };
     const [parsedQuiet, copiedQuiet] = [await plan(undefined, quiet), await plan(lines.file, quiet)];
     expect(parsedQuiet.delta.rewriteAgain).not.toContain("/r/rw-same");
     expect(copiedQuiet.delta).toEqual(parsedQuiet.delta);
     expect(copiedQuiet.text).toEqual(parsedQuiet.text);
+    // A file new on the source, then one extra on the target, between two kept lines.
+    const added = file("/r/b-new");
+    const extra = onTarget(file("/r/b-extra"), { hash: "h-/r/b-extra" });
+    const sourceBetween = {
+      differs: new Set([...change.differs, added.path]),
+      now: sortEntries([...change.now, added]),
+    };
+    const targetBetween = {
+      differs: new Set([...targetChange.differs, extra.path]),
+      now: sortEntries([...targetChange.now, extra]),
+    };
+    for (const [targetListing, sourceListing] of [
+      [targetChange, sourceBetween],
+      [targetBetween, change],
+    ] as const) {
+      const parsedBetween = await plan(undefined, targetListing, sourceListing);
+      const copiedBetween = await plan(lines.file, targetListing, sourceListing);
+      expect([
+        ...parsedBetween.delta.send.map((entry) => entry.path),
+        ...parsedBetween.delta.remove,
+      ]).toContain(sourceListing === change ? extra.path : added.path);
+      expect(copiedBetween.delta).toEqual(parsedBetween.delta);
+      expect(copiedBetween.text).toEqual(parsedBetween.text);
+    }
     await lines.remove();
     expect((await readdir(work)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
