@@ -229,11 +229,17 @@ export async function writeManifestFile(
   return writer.close();
 }
 
+/** Told each entry of a manifest as it is digested, with its canonical line (hard-link group included). */
+export type EachEntry = (entry: ManifestEntry, canonical: string) => Promise<void>;
+
 /** The digest of a saved manifest, read from the file. */
-export async function digestFile(file: string): Promise<string> {
+export async function digestFile(file: string, each?: EachEntry): Promise<string> {
   const header = await readHeader(file);
   const digest = new StreamDigest(header.hash, await linkGroupsOfFile(file));
-  for await (const entry of readEntries(file)) digest.add(entry);
+  for await (const entry of readEntries(file)) {
+    const canonical = digest.add(entry);
+    if (each) await each(entry, canonical);
+  }
   return digest.value();
 }
 

@@ -13,11 +13,13 @@
  */
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { BugError } from "../errors.ts";
 import { canonicalLine, comparePaths, type Manifest, type ManifestEntry } from "../manifest/model.ts";
 import { LineWriter, mergeJoin, readLines, type Sorted } from "../manifest/sorted-file.ts";
 import { linkGroupsOf, type ManifestSummary, ManifestWriter, readEntries } from "../manifest/store.ts";
 import { type Carried, carried, type DeltaPlan, rewrittenAs } from "../transfer/delta.ts";
 import { type EvidenceRecord, vouchedEntries } from "../transfer/target-evidence.ts";
+import { isKept, type Kept, snapshotItems } from "./snapshot-lines.ts";
 
 /** An entry decided only once the hashes are in. */
 interface Waiting {
@@ -57,22 +59,40 @@ export interface TreeChange {
 
 /**
  * The snapshot patched with the change: an entry whose record did not change is the snapshot's
- * own (the quick check's rule, applied to the whole record); a changed one is its entry now.
+ * own (the quick check's rule, applied to the whole record); a changed one is its entry now. A
+ * snapshot line kept ready (snapshot-lines.ts) passes as it is.
  */
-export async function* patched(
+export function patched(
   snapshot: Sorted<ManifestEntry>,
+  change: TreeChange,
+  gone?: (before: ManifestEntry) => void,
+): AsyncGenerator<Carried>;
+export function patched(
+  snapshot: Sorted<ManifestEntry | Kept>,
+  change: TreeChange,
+  gone?: (before: ManifestEntry) => void,
+): AsyncGenerator<Carried | Kept>;
+export async function* patched(
+  snapshot: Sorted<ManifestEntry | Kept>,
   change: TreeChange,
   /** Told each snapshot entry the source no longer has. */
   gone?: (before: ManifestEntry) => void,
-): AsyncGenerator<Carried> {
-  const path = (entry: ManifestEntry) => entry.path;
-  const byPath = { left: path, right: path, compare: comparePaths };
-  for await (const { left: before, right: now } of mergeJoin(snapshot, change.now, byPath)) {
+): AsyncGenerator<Carried | Kept> {
+  const byPath = { left: (item: ManifestEntry | Kept) => item.path, right: path, compare: comparePaths };
+  for await (const { left: item, right: now } of mergeJoin(snapshot, change.now, byPath)) {
+    if (item !== undefined && isKept(item)) {
+      if (now !== undefined) throw new BugError(`a kept snapshot line meets a change at ${item.path}`);
+      yield item;
+      continue;
+    }
+    const before = item;
     if (now !== undefined) yield before === undefined ? { entry: now } : { entry: now, before };
     else if (before !== undefined && !change.differs.has(before.path)) yield { entry: before, before };
     else if (before !== undefined) gone?.(before);
   }
 }
+
+const path = (entry: ManifestEntry) => entry.path;
 
 const isLinked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink >= 2;
 
@@ -82,6 +102,11 @@ const isLinked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink 
  */
 export async function joinTrees(options: {
   snapshot: AsyncIterable<ManifestEntry>;
+  /**
+   * The snapshot's lines kept as its digest was checked (snapshot-lines.ts): read instead of
+   * `snapshot` when both hosts compared their trees.
+   */
+  snapshotLines?: string;
   /** The source's listing (a file), or what its host found changed since the snapshot. */
   sourceListing: string | TreeChange;
   /**
@@ -111,18 +136,45 @@ export async function joinTrees(options: {
   };
   const scratchFile = join(options.workDir, "final-sync-lines.tmp");
   const scratch = new LineWriter(scratchFile, 0);
+  const { sourceListing, snapshotLines } = options;
+  // Both hosts compared: a path neither found changed stays a kept line (a rewritten file is
+  // doubtful on the target, so its host reports it).
+  const snapshot =
+    snapshotLines !== undefined && targetChange !== undefined && typeof sourceListing !== "string"
+      ? snapshotItems(
+          snapshotLines,
+          (at) => targetChange.differs.has(at) || sourceListing.differs.has(at),
+          [...sourceListing.now, ...targetChange.now].map(path).sort(comparePaths),
+        )
+      : options.snapshot;
   const sides = mergeJoin(
-    typeof options.sourceListing === "string"
-      ? carried(options.snapshot, readEntries(options.sourceListing), needHash, goneFromSource)
-      : patched(options.snapshot, options.sourceListing, goneFromSource),
+    typeof sourceListing === "string"
+      ? carried(options.snapshot, readEntries(sourceListing), needHash, goneFromSource)
+      : patched(snapshot, sourceListing, goneFromSource),
     typeof options.targetListing === "string"
       ? vouchedEntries(readEntries(options.targetListing), options.evidence, unvouched)
       : options.targetListing.now,
-    { left: (pair: Carried) => pair.entry.path, right: (entry) => entry.path, compare: comparePaths },
+    {
+      left: (item: Carried | Kept) => (isKept(item) ? item.path : item.entry.path),
+      right: path,
+      compare: comparePaths,
+    },
   );
   let last = "";
+  const inOrder = (path: string) => {
+    if (last !== "" && comparePaths(last, path) >= 0)
+      throw new Error(`listing out of order: ${JSON.stringify(path)} after ${JSON.stringify(last)}`);
+    last = path;
+  };
   try {
     for await (const { left: pair, right: listed } of sides) {
+      // Neither host changed them: the snapshot's lines go to the final manifest as they are.
+      if (pair !== undefined && isKept(pair)) {
+        if (listed !== undefined) throw new BugError(`a kept snapshot line meets a change at ${pair.path}`);
+        inOrder(pair.path);
+        await scratch.write(pair.lines);
+        continue;
+      }
       // A path the target's host found unchanged, and not doubtful, holds the snapshot's entry.
       const same = targetChange && pair?.before && !targetChange.differs.has(pair.before.path);
       const there = listed ?? (same ? pair.before : undefined);
@@ -132,9 +184,7 @@ export async function joinTrees(options: {
         continue;
       }
       const { entry, before } = pair;
-      if (last !== "" && comparePaths(last, entry.path) >= 0)
-        throw new Error(`listing out of order: ${JSON.stringify(entry.path)} after ${JSON.stringify(last)}`);
-      last = entry.path;
+      inOrder(entry.path);
       const fresh = entry.type === "file" && entry.hash === undefined;
       if (fresh) changed.push(entry);
       let line: string | undefined;

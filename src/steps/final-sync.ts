@@ -30,6 +30,7 @@ import { hashChanged, listSource, listTarget, type SourceSide, type TargetSide }
 import type { CutoverInput } from "./inputs.ts";
 import { rewriteBackupDir } from "./reconfigure.ts";
 import { rewriteFile } from "./rewrite.ts";
+import { SnapshotLines } from "./snapshot-lines.ts";
 import { latestManifestFile, type ManifestFile, manifestPath, savedDurably } from "./support.ts";
 import { syncedTree } from "./synced-tree.ts";
 import { hashOnTarget, type TreeComparison } from "./target-tree.ts";
@@ -79,6 +80,8 @@ interface Sides {
   targetListed: Promise<TargetSide>;
   finalFile: string;
   rewritten: ReadonlySet<string>;
+  /** The snapshot's lines kept as its digest was checked (snapshot-lines.ts), if they were. */
+  snapshotLines?: string;
 }
 
 /**
@@ -95,6 +98,7 @@ async function planExact(sides: Sides, snapshot: ManifestFile): Promise<Planned>
     evidence: evidenceSorted(join(context.workDir, EVIDENCE_FILE), context.workDir, target.host, input.hash),
     rewritten: sides.rewritten,
     workDir: context.workDir,
+    ...(sides.snapshotLines === undefined ? {} : { snapshotLines: sides.snapshotLines }),
   });
   // Both hosts hash at once: the source what changed, the target what no evidence vouches for.
   const [hashed, targetHashes] = await Promise.all([
@@ -165,26 +169,43 @@ export async function syncFiles(
   const sourceListed = listSource(input, context, source, sourceFile, full);
   sourceListed.catch(() => {});
   // The snapshot is read, its digest checked, while both hosts list: node waits for them anyway
-  // (a listing sorted on its host arrives only when the host has walked its whole tree).
-  const checked = latestManifestFile(context, ["snapshot"], input.workload);
+  // (a listing sorted on its host arrives only when the host has walked its whole tree). When
+  // both hosts are to compare their trees there, its lines are kept as they pass, so the join
+  // need not parse the part neither host changed.
+  const compared =
+    !full &&
+    context.outputsOf("snapshot")?.keptListing !== undefined &&
+    context.outputsOf("reconfigure")?.keptTarget !== undefined;
+  const lines = compared ? new SnapshotLines(join(context.workDir, "final-sync-snapshot.tmp")) : undefined;
+  const checked = latestManifestFile(context, ["snapshot"], input.workload, lines?.add).finally(() =>
+    lines?.close(),
+  );
   checked.catch(() => {});
-  const sourceSide = await sourceListed;
-  const snapshot = await checked;
   const rewritten = new Set(input.rewrites.map((rewrite) => rewrite.file));
   const finalFile = await manifestPath(context, "final");
-  const sides = {
-    input,
-    context,
-    source,
-    target,
-    sourceFile,
-    sourceSide,
-    targetFile,
-    targetListed,
-    finalFile,
-    rewritten,
-  };
-  const planned = full ? await planAgainstListing(sides, snapshot) : await planExact(sides, snapshot);
+  let planned: Planned;
+  try {
+    const sourceSide = await sourceListed;
+    const snapshot = await checked;
+    const sides = {
+      input,
+      context,
+      source,
+      target,
+      sourceFile,
+      sourceSide,
+      targetFile,
+      targetListed,
+      finalFile,
+      rewritten,
+      ...(lines === undefined ? {} : { snapshotLines: lines.file }),
+    };
+    planned = full ? await planAgainstListing(sides, snapshot) : await planExact(sides, snapshot);
+  } finally {
+    // Its writer is done before the file goes, on the way out of an error too.
+    await checked.catch(() => {});
+    await lines?.remove();
+  }
   const { delta, fresh } = planned;
   const final = await savedDurably(context, planned.summary);
   // Files the frozen source did not change since the snapshot, which the target no longer holds

@@ -7,6 +7,7 @@ import { BugError, RemoteError, UserError } from "../errors.ts";
 import { type Manifest, type ManifestEntry, sortEntries } from "../manifest/model.ts";
 import {
   digestFile,
+  type EachEntry,
   type ManifestSummary,
   readEntries,
   readHeader,
@@ -146,9 +147,12 @@ function digestMismatch(file: string, digest: string): UserError {
   });
 }
 
-/** Open a manifest an earlier step saved, refusing one that no longer matches its journaled digest. */
-export async function openManifest(file: string, digest: string): Promise<ManifestFile> {
-  if ((await digestFile(file)) !== digest) throw digestMismatch(file, digest);
+/**
+ * Open a manifest an earlier step saved, refusing one that no longer matches its journaled
+ * digest; `each` is told every entry as the digest is checked.
+ */
+export async function openManifest(file: string, digest: string, each?: EachEntry): Promise<ManifestFile> {
+  if ((await digestFile(file, each)) !== digest) throw digestMismatch(file, digest);
   const header = await readHeader(file);
   return { file, hash: header.hash, roots: header.roots, entries: () => readEntries(file) };
 }
@@ -158,10 +162,12 @@ export async function latestManifestFile(
   context: StepContext,
   steps: ("cutover" | "snapshot")[],
   workload: string,
+  each?: EachEntry,
 ): Promise<ManifestFile> {
   for (const step of steps) {
     const outputs = context.outputsOf(step);
-    if (outputs) return openManifest(localArtifact(context, outputs.manifestFile), outputs.manifestDigest);
+    if (outputs)
+      return openManifest(localArtifact(context, outputs.manifestFile), outputs.manifestDigest, each);
   }
   throw new BugError(`no manifest recorded by ${steps.join(" or ")} for ${workload}`);
 }

@@ -11,8 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ManifestEntry, manifestDigest, sortEntries } from "../../../src/manifest/model.ts";
-import { linkGroupsOf, readEntries, writeManifestFile } from "../../../src/manifest/store.ts";
+import { readLines } from "../../../src/manifest/sorted-file.ts";
+import { digestFile, linkGroupsOf, readEntries, writeManifestFile } from "../../../src/manifest/store.ts";
 import { joinTrees, type TreeChange } from "../../../src/steps/final-join.ts";
+import { isKept, SnapshotLines, snapshotItems } from "../../../src/steps/snapshot-lines.ts";
 import { doubtfulOf } from "../../../src/steps/target-kept.ts";
 import { carried, planDeltaOf } from "../../../src/transfer/delta.ts";
 import { type EvidenceRecord, evidenceOf, vouchedEntries } from "../../../src/transfer/target-evidence.ts";
@@ -35,6 +37,8 @@ const onTarget = (entry: ManifestEntry, extra: Partial<ManifestEntry> = {}) =>
 const snapshot = sortEntries([
   dir("/r"),
   file("/r/a"),
+  file("/r/b"),
+  symlink("/r/b-sym", "b"),
   file("/r/changed"),
   file("/r/damaged"),
   file("/r/gone"),
@@ -54,6 +58,8 @@ const snapshot = sortEntries([
 const source = sortEntries([
   dir("/r"),
   file("/r/a"),
+  file("/r/b"),
+  symlink("/r/b-sym", "b"),
   file("/r/changed", changedStat),
   file("/r/damaged"),
   file("/r/l1", { nlink: 2, ino: "L" }),
@@ -74,6 +80,8 @@ const source = sortEntries([
 const target = sortEntries([
   onTarget(dir("/r")),
   onTarget(file("/r/a")),
+  onTarget(file("/r/b")),
+  onTarget(symlink("/r/b-sym", "b")),
   onTarget(file("/r/changed")),
   onTarget(file("/r/damaged")),
   onTarget(file("/r/extra")),
@@ -179,7 +187,7 @@ describe("the final sync's plan in one pass", () => {
     const written = [];
     for await (const entry of readEntries(finalFile)) written.push(entry);
     expect(written).toEqual(want.entries);
-    expect(summary).toMatchObject({ entries: want.entries.length, files: 12, bytes: 10 * 10 + 2 * 11 });
+    expect(summary).toMatchObject({ entries: want.entries.length, files: 13, bytes: 11 * 10 + 2 * 11 });
     // What the plan holds: the damaged and unvouched-but-equal files told apart, the target's
     // own hard link undone, the extras and the vanished file deleted.
     expect(delta.send.map((entry) => entry.path)).toEqual([
@@ -264,7 +272,8 @@ describe("the final sync's plan in one pass", () => {
     expect(delta.send.map((entry) => entry.path)).toContain("/r/damaged");
   });
 
-  it("plans the same from what both hosts found changed as from both whole listings", async () => {
+  /** What both hosts found changed: see the test below. */
+  async function bothChanges() {
     const listed = source.map((entry) =>
       entry.path === "/r/xattr" ? { ...entry, ctime: changedStat.ctime } : entry,
     );
@@ -319,7 +328,11 @@ describe("the final sync's plan in one pass", () => {
             : entry,
         ),
     };
-    const change = hostChange(listed);
+    return { listed, targetNow, hashedNow, change: hostChange(listed), targetChange };
+  }
+
+  it("plans the same from what both hosts found changed as from both whole listings", async () => {
+    const { listed, targetNow, hashedNow, change, targetChange } = await bothChanges();
     const joined = await joinTrees({
       snapshot: readEntries(snapshotFile),
       sourceListing: change,
@@ -346,5 +359,88 @@ describe("the final sync's plan in one pass", () => {
     expect(delta.send.map((entry) => entry.path)).toEqual(expect.arrayContaining(["/r/a", "/r/z"]));
     expect(delta.remove).toEqual(["/r/extra", "/r/gone", "/r/to-dir", "/r/vanished", "/r/x-extra"]);
     expect(delta.rewriteAgain).toEqual(["/r/rw-changed"]);
+  });
+
+  it("writes the same final manifest, byte for byte, from the snapshot's kept lines", async () => {
+    const { change, targetChange } = await bothChanges();
+    const plan = async (snapshotLines?: string, targetListing = targetChange, sourceListing = change) => {
+      const joined = await joinTrees({
+        snapshot: readEntries(snapshotFile),
+        ...(snapshotLines === undefined ? {} : { snapshotLines }),
+        sourceListing,
+        targetListing,
+        evidence: [],
+        rewritten,
+        workDir: work,
+      });
+      const finalFile = join(work, `final-${snapshotLines === undefined ? "parsed" : "kept"}.jsonl.gz`);
+      const fresh = new Map(sourceListing.now.map((entry) => [entry.path, entry]));
+      const planned = await joined.finish(fresh, new Map(), finalFile, { hash: "sha256", roots: ["/r"] });
+      const text = [];
+      for await (const line of readLines(finalFile)) text.push(line);
+      return { ...planned, text };
+    };
+    // The snapshot's lines kept as its digest is checked, as the final sync does.
+    const lines = new SnapshotLines(join(work, "snapshot-lines.tmp"));
+    expect(await digestFile(snapshotFile, lines.add)).toBe(
+      manifestDigest({ hash: "sha256", roots: ["/r"], entries: snapshot }),
+    );
+    await lines.close();
+    const rows = [];
+    for await (const item of snapshotItems(lines.file, () => false, []))
+      if (isKept(item)) rows.push(item.lines);
+    const kept = rows.flatMap((row) =>
+      row
+        .split("\n")
+        .map((line) => JSON.parse(line.slice(line.indexOf("\t", line.indexOf("\t") + 1) + 1)).path),
+    );
+    // The unchanged files and symlinks, in rows between the lines to parse: not the directory,
+    // the hard links or a file to hash.
+    expect(kept).toEqual(
+      snapshot.filter((entry) => entry.type !== "dir" && entry.nlink < 2).map((entry) => entry.path),
+    );
+    expect(rows).toHaveLength(2);
+    const parsed = await plan();
+    const copied = await plan(lines.file);
+    expect(copied.delta).toEqual(parsed.delta);
+    expect(copied.summary).toEqual(parsed.summary);
+    expect(copied.text).toEqual(parsed.text);
+    expect(copied.text).toContain(JSON.stringify(snapshot.find((entry) => entry.path === "/r/b")));
+    // A rewritten file neither host reports (on the target it is always doubtful) is decided as
+    // before: the target holds it as the snapshot, left alone.
+    const quiet = {
+      differs: new Set([...targetChange.differs].filter((p) => p !== "/r/rw-same")),
+      now: targetChange.now.filter((entry) => entry.path !== "/r/rw-same"),
+    };
+    const [parsedQuiet, copiedQuiet] = [await plan(undefined, quiet), await plan(lines.file, quiet)];
+    expect(parsedQuiet.delta.rewriteAgain).not.toContain("/r/rw-same");
+    expect(copiedQuiet.delta).toEqual(parsedQuiet.delta);
+    expect(copiedQuiet.text).toEqual(parsedQuiet.text);
+    // A file new on the source, then one extra on the target, between two kept lines.
+    const added = file("/r/b-new");
+    const extra = onTarget(file("/r/b-extra"), { hash: "h-/r/b-extra" });
+    const sourceBetween = {
+      differs: new Set([...change.differs, added.path]),
+      now: sortEntries([...change.now, added]),
+    };
+    const targetBetween = {
+      differs: new Set([...targetChange.differs, extra.path]),
+      now: sortEntries([...targetChange.now, extra]),
+    };
+    for (const [targetListing, sourceListing] of [
+      [targetChange, sourceBetween],
+      [targetBetween, change],
+    ] as const) {
+      const parsedBetween = await plan(undefined, targetListing, sourceListing);
+      const copiedBetween = await plan(lines.file, targetListing, sourceListing);
+      expect([
+        ...parsedBetween.delta.send.map((entry) => entry.path),
+        ...parsedBetween.delta.remove,
+      ]).toContain(sourceListing === change ? extra.path : added.path);
+      expect(copiedBetween.delta).toEqual(parsedBetween.delta);
+      expect(copiedBetween.text).toEqual(parsedBetween.text);
+    }
+    await lines.remove();
+    expect((await readdir(work)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 });
