@@ -54,7 +54,8 @@ interface Group {
 
 const inodeKey = (entry: ManifestEntry) => `${entry.dev}:${entry.ino}`;
 
-function linkCandidate(entry: ManifestEntry): boolean {
+/** A regular file with more than one name: a member of a hard-link group, if another is listed. */
+export function linkCandidate(entry: ManifestEntry): boolean {
   return entry.type === "file" && entry.nlink >= 2;
 }
 

@@ -16,7 +16,13 @@ import { join } from "node:path";
 import { BugError } from "../errors.ts";
 import { canonicalLine, comparePaths, type Manifest, type ManifestEntry } from "../manifest/model.ts";
 import { LineWriter, mergeJoin, readLines, type Sorted } from "../manifest/sorted-file.ts";
-import { linkGroupsOf, type ManifestSummary, ManifestWriter, readEntries } from "../manifest/store.ts";
+import {
+  linkCandidate,
+  linkGroupsOf,
+  type ManifestSummary,
+  ManifestWriter,
+  readEntries,
+} from "../manifest/store.ts";
 import { type Carried, carried, type DeltaPlan, rewrittenAs } from "../transfer/delta.ts";
 import { type EvidenceRecord, vouchedEntries } from "../transfer/target-evidence.ts";
 import { isKept, type Kept, snapshotItems } from "./snapshot-lines.ts";
@@ -93,8 +99,6 @@ export async function* patched(
 }
 
 const path = (entry: ManifestEntry) => entry.path;
-
-const isLinked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink >= 2;
 
 /**
  * Join the trees (see the top of the file). The snapshot's digest mismatch throws after its
@@ -178,7 +182,7 @@ export async function joinTrees(options: {
       // A path the target's host found unchanged, and not doubtful, holds the snapshot's entry.
       const same = targetChange && pair?.before && !targetChange.differs.has(pair.before.path);
       const there = listed ?? (same ? pair.before : undefined);
-      if (there && isLinked(there)) targetLinked.push(there);
+      if (there && linkCandidate(there)) targetLinked.push(there);
       if (pair === undefined) {
         if (there) remove.push(there.path);
         continue;
@@ -188,7 +192,7 @@ export async function joinTrees(options: {
       const fresh = entry.type === "file" && entry.hash === undefined;
       if (fresh) changed.push(entry);
       let line: string | undefined;
-      if (fresh || isLinked(entry)) {
+      if (fresh || linkCandidate(entry)) {
         held.push(entry);
         await scratch.write("-");
       } else {
@@ -201,7 +205,7 @@ export async function joinTrees(options: {
       } else if (
         line === undefined ||
         options.rewritten.has(entry.path) ||
-        (there && ((there.type === "file" && there.hash === undefined) || isLinked(there)))
+        (there && ((there.type === "file" && there.hash === undefined) || linkCandidate(there)))
       )
         waiting.push({ entry, ...(before ? { before } : {}), ...(there ? { there } : {}) });
       else {
@@ -219,7 +223,7 @@ export async function joinTrees(options: {
     // The changed files with their fresh entries; one gone since it was listed is left out.
     const now = (entry: ManifestEntry) =>
       entry.type === "file" && entry.hash === undefined ? fresh.get(entry.path) : entry;
-    const want = await linkGroupsOf(held.flatMap((entry) => now(entry) ?? []).filter(isLinked));
+    const want = await linkGroupsOf(held.flatMap((entry) => now(entry) ?? []).filter(linkCandidate));
     const have = await linkGroupsOf(targetLinked);
     const writer = new ManifestWriter(finalFile, header, want);
     let next = 0;
@@ -268,7 +272,7 @@ export async function joinTrees(options: {
     const groups = new Map<string, ManifestEntry[]>();
     for (const entry of held) {
       const final = now(entry);
-      if (final === undefined || !isLinked(final)) continue;
+      if (final === undefined || !linkCandidate(final)) continue;
       const key = `${final.dev}:${final.ino}`;
       groups.set(key, [...(groups.get(key) ?? []), final]);
     }

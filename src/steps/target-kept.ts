@@ -14,7 +14,7 @@ import { collectToFile } from "../manifest/collect-file.ts";
 import { keptListingDigest } from "../manifest/host-diff.ts";
 import { canonicalLine, comparePaths, type ManifestEntry } from "../manifest/model.ts";
 import { mergeJoin, type Sorted } from "../manifest/sorted-file.ts";
-import { ManifestWriter, readEntries } from "../manifest/store.ts";
+import { linkCandidate, ManifestWriter, readEntries } from "../manifest/store.ts";
 import { hashDeadlineMs, STALL_MS } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
 import { EVIDENCE_FILE, evidenceSorted, vouchedEntries } from "../transfer/target-evidence.ts";
@@ -25,8 +25,6 @@ import type { StepContext } from "./types.ts";
 
 /** More doubtful paths than this share of the tree: comparing on the host would not pay. */
 const MOST_DOUBTFUL = 0.1;
-
-const isLinked = (entry: ManifestEntry) => entry.type === "file" && entry.nlink >= 2;
 
 /**
  * The paths the target does not hold exactly as the snapshot (path order): missing, extra, not
@@ -51,8 +49,8 @@ export async function* doubtfulOf(
     const same =
       want !== undefined &&
       have !== undefined &&
-      !isLinked(want) &&
-      !isLinked(have) &&
+      !linkCandidate(want) &&
+      !linkCandidate(have) &&
       !rewritten.has(want.path) &&
       canonicalLine(want) === canonicalLine(have);
     if (!same) yield (have ?? want)!;
