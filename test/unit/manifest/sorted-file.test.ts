@@ -9,7 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { comparePaths, type ManifestEntry, manifestDigest, toJsonl } from "../../../src/manifest/model.ts";
-import { MERGE_FAN_IN, mergeJoin, SortedWriter } from "../../../src/manifest/sorted-file.ts";
+import {
+  LineWriter,
+  MERGE_FAN_IN,
+  mergeJoin,
+  readLines,
+  SortedWriter,
+} from "../../../src/manifest/sorted-file.ts";
 import {
   digestFile,
   entrySorter,
@@ -241,5 +247,34 @@ describe("manifest file", () => {
     await expect(
       writeManifestFile(join(dir, "bad.jsonl.gz"), { hash: "sha256", roots: [] }, [file("/b"), file("/a")]),
     ).rejects.toThrow(/out of order/);
+  });
+});
+
+describe("LineWriter", () => {
+  // Lines that fill a chunk to its last bytes in every way: multi-byte characters, a surrogate
+  // pair, a lone surrogate (written as U+FFFD, as Buffer.from writes it), lines longer than a
+  // chunk, and an empty one.
+  const lines = Array.from({ length: 6_000 }, (_, i) => {
+    const pick = i % 7;
+    if (pick === 0) return `${"中文".repeat(i % 97)}/${i}`;
+    if (pick === 1) return `😀${"x".repeat(i % 301)}`;
+    if (pick === 2) return `lone \ud800 ${i}`;
+    if (pick === 3) return i % 2000 === 3 ? "界".repeat(200_000) : `plain ${i}`;
+    if (pick === 4) return "";
+    return `${JSON.stringify({ path: `/srv/d${i}/f ${i}.txt`, size: i })}`;
+  });
+
+  it.each([0, 1])("writes every line as Buffer.from would, at gzip level %i", async (level) => {
+    const target = join(dir, `lines-${level}`);
+    const writer = new LineWriter(target, level);
+    for (const line of lines) await writer.write(line);
+    await writer.close();
+    const expected = Buffer.from(lines.map((line) => `${line}\n`).join(""));
+    const written = await readFile(target);
+    if (level === 0) expect(written.equals(expected)).toBe(true);
+    // readLines skips empty lines; everything else comes back as written.
+    expect(await collect(readLines(target))).toEqual(
+      lines.filter((line) => line !== "").map((line) => line.replace("\ud800", "\ufffd")),
+    );
   });
 });
