@@ -261,7 +261,7 @@ describe("LineWriter", () => {
     if (pick === 2) return `lone \ud800 ${i}`;
     if (pick === 3) return i % 2000 === 3 ? "界".repeat(200_000) : `plain ${i}`;
     if (pick === 4) return "";
-    return `${JSON.stringify({ path: `/srv/d${i}/f ${i}.txt`, size: i })}`;
+    return JSON.stringify({ path: `/srv/d${i}/f ${i}.txt`, size: i });
   });
 
   it.each([0, 1])("writes every line as Buffer.from would, at gzip level %i", async (level) => {
