@@ -93,9 +93,14 @@ if [ "$5" = keep ]; then
   rm -f -- "$6" "$6.tmp"
   [ "$(printf 'a\\000b\\000' | LC_ALL=C comm -z -3 - /dev/null 2>/dev/null | tr '\\000' ,)" = a,b, ] || set -- "$1" "$2" "$3" "$4"
 fi
+# OpenSSL's SHA-256 is several times faster than sha256sum's on a listing of a million entries.
 if [ "$5" = diff ]; then
-  if [ -z "$SORTED" ] || [ ! -f "$6" ] || [ "$(sha256sum < "$6" 2>/dev/null)" != "$7  -" ]; then printf '${STALE_MARKER}\\000'; exit 0; fi
+  if [ -f "$6" ] && command -v openssl >/dev/null 2>&1; then kept=$(openssl dgst -sha256 -r < "$6" 2>/dev/null); kept=\${kept%% *}
+  elif [ -f "$6" ]; then kept=$(sha256sum < "$6" 2>/dev/null); kept=\${kept%% *}
+  fi
+  if [ -z "$SORTED" ] || [ "\${kept:-}" != "$7" ]; then printf '${STALE_MARKER}\\000'; exit 0; fi
 fi
+COMPARE=\${5:-}
 if [ "$5" != diff ] && command -v getfattr >/dev/null 2>&1; then
   ATTRS="$list.p"
   mkfifo "$ATTRS" || exit 70
@@ -149,7 +154,7 @@ if [ -n "$SORTED" ]; then
     exec 5>&- 6>&-
     last=
     while sleep 5 > /dev/null 2>&1; do
-      now="$(wc -c < "$SORTED") $(wc -c < "$D/held") $(wc -c < "$D/keyed" 2>/dev/null)"
+      now="$(wc -c < "$SORTED") $(wc -c < "$D/held") $(wc -c 2>/dev/null < "$D/keyed")"
       if [ "$now" != "$last" ]; then printf '${WAIT_MARKER}\\000'; last=$now; fi
     done
   ) &
@@ -160,7 +165,15 @@ quiet() {
   if [ -n "\${ticker:-}" ]; then kill "$ticker" 2>/dev/null; wait "$ticker" 2>/dev/null; ticker=; fi
 }
 # Sockets cannot be archived; leave them out of the manifest rather than fail later.
+# Compared with a kept listing, only metadata is listed: a file that differs is read again (list
+# mode, its readability checked then) and one that does not need not be read at all, so the walk
+# asks only whether each directory can be listed (asking it of every file was a quarter of find's
+# time on a million files).
 walk() {
+  if [ "$COMPARE" = diff ]; then
+    xargs -0 -r sh -c 'exec find $H "$@" \${MIGRATE_DEPTH:+-maxdepth 0} ! -type s \\( \\( -type d \\( ! -readable -o ! -executable \\) -fprint0 "$UNREADABLE.$$" \\) , -printf "$FMT" \\)' meta < "$list" 2> "$list.x"
+    return
+  fi
   xargs -0 -r sh -c 'exec find $H "$@" \${MIGRATE_DEPTH:+-maxdepth 0} ! -type s -fprint0 "$ATTRS" \\( \\( \\( -type f ! -readable \\) -o \\( -type d \\( ! -readable -o ! -executable \\) \\) \\) -fprint0 "$UNREADABLE.$$" , -type f -size -1024k -fprint0 "$SMALL" , -type f -size +1023k -fprint0 "$LARGE.$$" , -printf "$FMT" \\)' meta < "$list" 2> "$list.x"
 }
 if [ -n "$SORTED" ]; then walk > "$SORTED"; else walk; fi

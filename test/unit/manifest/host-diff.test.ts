@@ -15,6 +15,7 @@ import {
   link,
   mkdir,
   mkdtemp,
+  readdir,
   readFile,
   rm,
   symlink,
@@ -168,6 +169,30 @@ describe("the final sync's listing compared on the host", () => {
     ).toBeUndefined();
     const missing = join(root, "no-such-listing");
     expect(await diffOnHost(new LocalRemote(), [tree], options, { file: missing, sha256 })).toBeUndefined();
+  });
+
+  it("checks the kept listing with sha256sum on a host without openssl", async () => {
+    const withOpenssl = await diffOnHost(new LocalRemote(), [tree], options, { file: kept, sha256 });
+    // Every command of the usual PATH but openssl.
+    const bin = join(root, "no-openssl-bin");
+    await mkdir(bin);
+    for (const dir of ["/usr/local/bin", "/usr/bin", "/bin"])
+      for (const name of await readdir(dir).catch(() => []))
+        if (name !== "openssl" && !existsSync(join(bin, name)))
+          await symlink(join(dir, name), join(bin, name));
+    const path = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      expect(execFileSync("sh", ["-c", "command -v openssl || echo none"]).toString().trim()).toBe("none");
+      const without = await diffOnHost(new LocalRemote(), [tree], options, { file: kept, sha256 });
+      expect(without).toEqual(withOpenssl);
+      const other = "0".repeat(64);
+      expect(
+        await diffOnHost(new LocalRemote(), [tree], options, { file: kept, sha256: other }),
+      ).toBeUndefined();
+    } finally {
+      process.env.PATH = path;
+    }
   });
 
   it("keeps no listing on a host whose comm has no -z", async () => {
