@@ -5,7 +5,7 @@
  * memory, and only for files with more than one link.
  */
 import { createHash } from "node:crypto";
-import { rename } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { canonicalLine, comparePaths, type HashAlgorithm, type ManifestEntry } from "./model.ts";
 import { LineWriter, readLines, type Sorted, SortedWriter } from "./sorted-file.ts";
 
@@ -195,6 +195,22 @@ export class ManifestWriter {
     await this.writer.write(json);
   }
 
+  /**
+   * Adds a row of entries serialized before, none hard-linked: their JSON lines and canonical
+   * lines, each joined by newlines, and their totals. Path order is the caller's, as for addLine.
+   */
+  async addRow(row: { json: string; canonical: string } & Omit<ManifestSummary, "digest">): Promise<void> {
+    if (this.inline === undefined) throw new Error("addRow needs the hard-link groups up front");
+    const summary = this.summary;
+    summary.entries += row.entries;
+    summary.files += row.files;
+    summary.bytes += row.bytes;
+    summary.largest = Math.max(summary.largest, row.largest);
+    this.inline.addLine(row.canonical);
+    await this.started;
+    await this.writer.write(row.json);
+  }
+
   /** One entry more in the summary; `size` only for a regular file. */
   private count(size: number | undefined): void {
     const summary = this.summary;
@@ -203,6 +219,13 @@ export class ManifestWriter {
     summary.files++;
     summary.bytes += size;
     summary.largest = Math.max(summary.largest, size);
+  }
+
+  /** Leaves no file behind: for a manifest whose writing failed half-way. */
+  async discard(): Promise<void> {
+    await this.started.catch(() => {});
+    await this.writer.close().catch(() => {});
+    await rm(`${this.file}.tmp`, { force: true });
   }
 
   async close(): Promise<ManifestSummary> {

@@ -81,7 +81,7 @@ interface Sides {
   finalFile: string;
   rewritten: ReadonlySet<string>;
   /** The snapshot's lines kept as its digest was checked (snapshot-lines.ts), if they were. */
-  snapshotLines?: string;
+  snapshotLines?: SnapshotLines;
 }
 
 /**
@@ -98,6 +98,8 @@ async function planExact(sides: Sides, snapshot: ManifestFile): Promise<Planned>
     evidence: evidenceSorted(join(context.workDir, EVIDENCE_FILE), context.workDir, target.host, input.hash),
     rewritten: sides.rewritten,
     workDir: context.workDir,
+    finalFile: sides.finalFile,
+    header: { hash: input.hash, roots: input.paths },
     ...(sides.snapshotLines === undefined ? {} : { snapshotLines: sides.snapshotLines }),
   });
   // Both hosts hash at once: the source what changed, the target what no evidence vouches for.
@@ -106,8 +108,7 @@ async function planExact(sides: Sides, snapshot: ManifestFile): Promise<Planned>
     hashOnTarget(target, joined.unvouched, input.hash, context.signal),
   ]);
   const fresh = new Map([...sides.sourceSide.fresh, ...hashed.map((entry) => [entry.path, entry] as const)]);
-  const header = { hash: input.hash, roots: input.paths };
-  const { delta, summary } = await joined.finish(fresh, targetHashes, sides.finalFile, header);
+  const { delta, summary } = await joined.finish(fresh, targetHashes);
   const filesHashed = sides.sourceSide.filesHashed + joined.needHash.length;
   const unvouched = joined.unvouched.length + targetSide.filesHashed;
   return { delta, summary, fresh, filesHashed, unvouched };
@@ -198,7 +199,7 @@ export async function syncFiles(
       targetListed,
       finalFile,
       rewritten,
-      ...(lines === undefined ? {} : { snapshotLines: lines.file }),
+      ...(lines === undefined ? {} : { snapshotLines: lines }),
     };
     planned = full ? await planAgainstListing(sides, snapshot) : await planExact(sides, snapshot);
   } finally {

@@ -2,38 +2,64 @@
  * The snapshot's entries kept as the final manifest needs them, so the final sync need not parse
  * the unchanged part of the tree under the freeze. While the snapshot's digest is checked — node
  * waits for both hosts to list then — each entry that can only be carried over as it is (not a
- * directory, not hard-linked, a file with its digest) is written as the line the join writes for
- * it (its size, canonical line and JSON); the rest, marked, as JSON to be parsed. After both hosts
- * have compared their trees (manifest/host-diff.ts), a path neither found changed is copied
- * into the final manifest from that line, without parsing it (final-join.ts); every other path
- * is parsed and decided as before.
+ * directory, not hard-linked, a file with its digest) is written as its size, canonical line and
+ * JSON; the rest, marked, as JSON to be parsed. After both hosts have compared their trees
+ * (manifest/host-diff.ts), the paths neither found changed go into the final manifest in rows,
+ * from those lines, without parsing them (final-join.ts); every other path is parsed and
+ * decided as before.
  */
 import { rm } from "node:fs/promises";
 import { comparePaths, type ManifestEntry } from "../manifest/model.ts";
 import { LineWriter, readLines } from "../manifest/sorted-file.ts";
-import type { EachEntry } from "../manifest/store.ts";
+import { type EachEntry, linkCandidate } from "../manifest/store.ts";
 
 /**
  * Snapshot entries in a row that both hosts hold unchanged, with no changed path between them:
- * their lines in the join's scratch file, ready. Passed on as one, so the join's per-entry
- * steps run once per row.
+ * ready for the final manifest as they are. Passed on as one, so the join's per-entry steps run
+ * once per row and the final manifest takes the row's lines at once.
  */
 export interface Kept {
   /** The row's first path. */
   path: string;
-  /** `size\tcanonical line\tJSON` per entry (size empty unless a regular file), joined by newlines. */
-  lines: string;
+  /** The entries' JSON lines, joined by newlines. */
+  json: string;
+  /** Their canonical lines (no hard-link group: none is hard-linked), joined by newlines. */
+  canonical: string;
+  /** Their totals, as a manifest counts them. */
+  entries: number;
+  files: number;
+  bytes: number;
+  largest: number;
 }
 
-export const isKept = <T extends object>(item: T | Kept): item is Kept => "lines" in item;
+export const isKept = <T extends object>(item: T | Kept): item is Kept => "canonical" in item;
 
 /** A row is passed on at this size, so memory holds no more of the snapshot than this. */
 const ROW_CHARS = 64 * 1024;
 
-/** The entry a kept line holds. */
+/** The entry a kept line (after its path) holds. */
 function entryOf(line: string): ManifestEntry {
   const canonicalEnd = line.indexOf("\t", line.indexOf("\t") + 1);
   return JSON.parse(line.slice(canonicalEnd + 1)) as ManifestEntry;
+}
+
+/** Starts a row with, or adds to it, the kept line `line` (after its path's tab at `tab`). */
+function addToRow(row: Kept | undefined, path: string, line: string, tab: number): Kept {
+  const sizeEnd = line.indexOf("\t", tab + 1);
+  const canonicalEnd = line.indexOf("\t", sizeEnd + 1);
+  const canonical = line.slice(sizeEnd + 1, canonicalEnd);
+  const json = line.slice(canonicalEnd + 1);
+  const next = row ?? { path, json: "", canonical: "", entries: 0, files: 0, bytes: 0, largest: 0 };
+  next.json = next.entries === 0 ? json : `${next.json}\n${json}`;
+  next.canonical = next.entries === 0 ? canonical : `${next.canonical}\n${canonical}`;
+  next.entries++;
+  if (sizeEnd > tab + 1) {
+    const size = Number(line.slice(tab + 1, sizeEnd));
+    next.files++;
+    next.bytes += size;
+    if (size > next.largest) next.largest = size;
+  }
+  return next;
 }
 
 /** A line that holds an entry to parse, not one ready to copy; a path's JSON starts with `"`. */
@@ -42,6 +68,8 @@ const PARSE = "-\t";
 /** Writes the snapshot's lines (a scratch file of the work directory) as its digest is checked. */
 export class SnapshotLines {
   private readonly writer: LineWriter;
+  /** The snapshot's hard-linked files: the final manifest's link groups are known before it is written. */
+  readonly linked: ManifestEntry[] = [];
 
   constructor(readonly file: string) {
     this.writer = new LineWriter(file, 0);
@@ -49,6 +77,7 @@ export class SnapshotLines {
 
   readonly add: EachEntry = (entry, canonical) => {
     const json = JSON.stringify(entry);
+    if (linkCandidate(entry)) this.linked.push(entry);
     const asIs =
       entry.type !== "dir" && (entry.type !== "file" || (entry.nlink < 2 && entry.hash !== undefined));
     if (!asIs) return this.writer.write(`${PARSE}${json}`);
@@ -80,7 +109,7 @@ export async function* snapshotItems(
   for await (const text of readLines(file)) {
     const tab = text.indexOf("\t");
     const path = text.startsWith(PARSE) ? undefined : (JSON.parse(text.slice(0, tab)) as string);
-    if (row !== undefined && (path === undefined || parse(path) || row.lines.length >= ROW_CHARS)) {
+    if (row !== undefined && (path === undefined || parse(path) || row.json.length >= ROW_CHARS)) {
       yield row;
       row = undefined;
     }
@@ -92,8 +121,7 @@ export async function* snapshotItems(
         if (row !== undefined) yield row;
         row = undefined;
       }
-      if (row === undefined) row = { path, lines: text.slice(tab + 1) };
-      else row.lines += `\n${text.slice(tab + 1)}`;
+      row = addToRow(row, path, text, tab);
     }
   }
   if (row !== undefined) yield row;

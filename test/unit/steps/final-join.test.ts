@@ -5,16 +5,21 @@
  * changed, new, gone, vanished while hashed, type changes, hard links on either side, rewritten
  * files, damaged and unvouched target files, attributes.
  */
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ManifestEntry, manifestDigest, sortEntries } from "../../../src/manifest/model.ts";
+import {
+  canonicalLine,
+  type ManifestEntry,
+  manifestDigest,
+  sortEntries,
+} from "../../../src/manifest/model.ts";
 import { readLines } from "../../../src/manifest/sorted-file.ts";
 import { digestFile, linkGroupsOf, readEntries, writeManifestFile } from "../../../src/manifest/store.ts";
 import { joinTrees, type TreeChange } from "../../../src/steps/final-join.ts";
-import { isKept, SnapshotLines, snapshotItems } from "../../../src/steps/snapshot-lines.ts";
+import { isKept, type Kept, SnapshotLines, snapshotItems } from "../../../src/steps/snapshot-lines.ts";
 import { doubtfulOf } from "../../../src/steps/target-kept.ts";
 import { carried, planDeltaOf } from "../../../src/transfer/delta.ts";
 import { type EvidenceRecord, evidenceOf, vouchedEntries } from "../../../src/transfer/target-evidence.ts";
@@ -127,7 +132,7 @@ describe("the final sync's plan in one pass", () => {
   const [snapshotFile, sourceFile, targetFile] = ["snapshot.jsonl.gz", "source", "target"].map((name) =>
     join(work, name),
   ) as [string, string, string];
-  const header = { hash: "sha256", roots: ["/r"] } as const;
+  const header = { hash: "sha256" as const, roots: ["/r"] };
   beforeAll(async () => {
     await writeManifestFile(snapshotFile, { ...header, roots: ["/r"] }, snapshot);
     await writeManifestFile(sourceFile, { ...header, roots: ["/r"] }, source, false);
@@ -173,14 +178,13 @@ describe("the final sync's plan in one pass", () => {
       evidence,
       rewritten,
       workDir: work,
+      finalFile: join(work, "final.jsonl.gz"),
+      header,
     });
     expect(joined.needHash).toEqual(["/r/changed", "/r/new", "/r/rw-changed", "/r/vanished"]);
     expect(joined.unvouched.map((entry) => entry.path)).toEqual(["/r/unvouched"]);
     const finalFile = join(work, "final.jsonl.gz");
-    const { delta, summary } = await joined.finish(freshOf(joined.needHash), targetHashes, finalFile, {
-      hash: "sha256",
-      roots: ["/r"],
-    });
+    const { delta, summary } = await joined.finish(freshOf(joined.needHash), targetHashes);
     const want = await reference();
     expect(delta).toEqual(want.delta);
     expect(summary.digest).toBe(want.digest);
@@ -253,14 +257,13 @@ describe("the final sync's plan in one pass", () => {
       evidence,
       rewritten,
       workDir: work,
+      finalFile: join(work, "final-diff.jsonl.gz"),
+      header,
     });
     expect(joined.needHash).toEqual([]);
     const finalFile = join(work, "final-diff.jsonl.gz");
     const fresh = new Map(change.now.map((entry) => [entry.path, entry]));
-    const { delta, summary } = await joined.finish(fresh, targetHashes, finalFile, {
-      hash: "sha256",
-      roots: ["/r"],
-    });
+    const { delta, summary } = await joined.finish(fresh, targetHashes);
     const want = await reference(listed);
     expect(delta).toEqual(want.delta);
     expect(summary.digest).toBe(want.digest);
@@ -340,15 +343,14 @@ describe("the final sync's plan in one pass", () => {
       evidence: [],
       rewritten,
       workDir: work,
+      finalFile: join(work, "final-both.jsonl.gz"),
+      header,
     });
     expect(joined.needHash).toEqual([]);
     expect(joined.unvouched).toEqual([]);
     const finalFile = join(work, "final-both.jsonl.gz");
     const fresh = new Map(change.now.map((entry) => [entry.path, entry]));
-    const { delta, summary } = await joined.finish(fresh, new Map(), finalFile, {
-      hash: "sha256",
-      roots: ["/r"],
-    });
+    const { delta, summary } = await joined.finish(fresh, new Map());
     const want = await reference(listed, targetNow, hashedNow);
     expect(delta).toEqual(want.delta);
     expect(summary.digest).toBe(want.digest);
@@ -363,7 +365,12 @@ describe("the final sync's plan in one pass", () => {
 
   it("writes the same final manifest, byte for byte, from the snapshot's kept lines", async () => {
     const { change, targetChange } = await bothChanges();
-    const plan = async (snapshotLines?: string, targetListing = targetChange, sourceListing = change) => {
+    const plan = async (
+      snapshotLines?: SnapshotLines,
+      targetListing = targetChange,
+      sourceListing = change,
+    ) => {
+      const finalFile = join(work, `final-${snapshotLines === undefined ? "parsed" : "kept"}.jsonl.gz`);
       const joined = await joinTrees({
         snapshot: readEntries(snapshotFile),
         ...(snapshotLines === undefined ? {} : { snapshotLines }),
@@ -372,10 +379,11 @@ describe("the final sync's plan in one pass", () => {
         evidence: [],
         rewritten,
         workDir: work,
+        finalFile,
+        header,
       });
-      const finalFile = join(work, `final-${snapshotLines === undefined ? "parsed" : "kept"}.jsonl.gz`);
       const fresh = new Map(sourceListing.now.map((entry) => [entry.path, entry]));
-      const planned = await joined.finish(fresh, new Map(), finalFile, { hash: "sha256", roots: ["/r"] });
+      const planned = await joined.finish(fresh, new Map());
       const text = [];
       for await (const line of readLines(finalFile)) text.push(line);
       return { ...planned, text };
@@ -386,14 +394,19 @@ describe("the final sync's plan in one pass", () => {
       manifestDigest({ hash: "sha256", roots: ["/r"], entries: snapshot }),
     );
     await lines.close();
-    const rows = [];
-    for await (const item of snapshotItems(lines.file, () => false, []))
-      if (isKept(item)) rows.push(item.lines);
-    const kept = rows.flatMap((row) =>
-      row
-        .split("\n")
-        .map((line) => JSON.parse(line.slice(line.indexOf("\t", line.indexOf("\t") + 1) + 1)).path),
+    const rows: Kept[] = [];
+    for await (const item of snapshotItems(lines.file, () => false, [])) if (isKept(item)) rows.push(item);
+    const keptEntries = rows.flatMap((row) => row.json.split("\n").map((line) => JSON.parse(line)));
+    const kept = keptEntries.map((entry: ManifestEntry) => entry.path);
+    // Each row carries its entries' canonical lines and totals as a manifest counts them.
+    expect(rows.flatMap((row) => row.canonical.split("\n"))).toEqual(
+      keptEntries.map((e) => canonicalLine(e)),
     );
+    const files = keptEntries.filter((entry: ManifestEntry) => entry.type === "file");
+    expect(rows.reduce((sum, row) => sum + row.entries, 0)).toBe(keptEntries.length);
+    expect(rows.reduce((sum, row) => sum + row.files, 0)).toBe(files.length);
+    expect(rows.reduce((sum, row) => sum + row.bytes, 0)).toBe(files.reduce((sum, e) => sum + e.size, 0));
+    expect(Math.max(...rows.map((row) => row.largest))).toBe(Math.max(...files.map((e) => e.size)));
     // The unchanged files and symlinks, in rows between the lines to parse: not the directory,
     // the hard links or a file to hash.
     expect(kept).toEqual(
@@ -401,7 +414,7 @@ describe("the final sync's plan in one pass", () => {
     );
     expect(rows).toHaveLength(2);
     const parsed = await plan();
-    const copied = await plan(lines.file);
+    const copied = await plan(lines);
     expect(copied.delta).toEqual(parsed.delta);
     expect(copied.summary).toEqual(parsed.summary);
     expect(copied.text).toEqual(parsed.text);
@@ -412,7 +425,7 @@ describe("the final sync's plan in one pass", () => {
       differs: new Set([...targetChange.differs].filter((p) => p !== "/r/rw-same")),
       now: targetChange.now.filter((entry) => entry.path !== "/r/rw-same"),
     };
-    const [parsedQuiet, copiedQuiet] = [await plan(undefined, quiet), await plan(lines.file, quiet)];
+    const [parsedQuiet, copiedQuiet] = [await plan(undefined, quiet), await plan(lines, quiet)];
     expect(parsedQuiet.delta.rewriteAgain).not.toContain("/r/rw-same");
     expect(copiedQuiet.delta).toEqual(parsedQuiet.delta);
     expect(copiedQuiet.text).toEqual(parsedQuiet.text);
@@ -432,7 +445,7 @@ describe("the final sync's plan in one pass", () => {
       [targetBetween, change],
     ] as const) {
       const parsedBetween = await plan(undefined, targetListing, sourceListing);
-      const copiedBetween = await plan(lines.file, targetListing, sourceListing);
+      const copiedBetween = await plan(lines, targetListing, sourceListing);
       expect([
         ...parsedBetween.delta.send.map((entry) => entry.path),
         ...parsedBetween.delta.remove,
@@ -440,6 +453,11 @@ describe("the final sync's plan in one pass", () => {
       expect(copiedBetween.delta).toEqual(parsedBetween.delta);
       expect(copiedBetween.text).toEqual(parsedBetween.text);
     }
+    // A join that fails half-way leaves no final manifest, nor its temporary file, behind.
+    const unordered = { differs: change.differs, now: [...change.now].reverse() };
+    await rm(join(work, "final-kept.jsonl.gz"));
+    await expect(plan(lines, targetChange, unordered)).rejects.toThrow();
+    expect(existsSync(join(work, "final-kept.jsonl.gz"))).toBe(false);
     await lines.remove();
     expect((await readdir(work)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
