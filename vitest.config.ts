@@ -1,10 +1,7 @@
 import { defineConfig } from "vitest/config";
-import { e2eFleetCount } from "./test/e2e/fleet-slots.ts";
 
 // Two tiers: `unit` (pure core, no hosts) and `e2e` (real OpenSSH, PostgreSQL and nginx on the
-// loopback fleet). The e2e tier never silently skips in CI: its global setup fails instead. Its
-// files run on E2E_FLEETS fleets at once (default 2), one file per fleet at a time: a worker's
-// pool slot picks its fleet (test/e2e/fleet-slots.ts), so no two files ever share hosts.
+// loopback fleet). The e2e tier never silently skips in CI: its global setup fails instead.
 // `vitest run` runs the unit tier first and the e2e tier after it (sequence.groupOrder), so on a
 // 2-core machine the unit tier's CPU-bound workers never compete with e2e timing; the e2e tests'
 // timing claims are still written to hold with the unit tier running beside them. Both tiers run
@@ -27,10 +24,9 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
           include: ["test/e2e/**/*.test.ts"],
           globalSetup: ["test/support/fresh-dist.ts", "test/e2e/global-setup.ts"],
-          setupFiles: ["test/e2e/fleet-slot-setup.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,
-          maxWorkers: e2eFleetCount(),
+          fileParallelism: false,
         },
       },
     ],
