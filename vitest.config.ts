@@ -27,8 +27,8 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           // One file at a time: the files share the fleet's hosts. A second fleet per worker was
-          // tried: on two cores the tier keeps the CPU 70-90 % busy already, each file took about
-          // twice as long and timing-bound figures failed, so it went no faster.
+          // tried: on two cores the tier keeps the CPU 70-90 % busy already, so each file took
+          // about twice as long (the tier no faster) and tests failed (docs/performance.md).
           fileParallelism: false,
         },
       },
