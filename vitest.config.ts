@@ -27,7 +27,7 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           // One file at a time: the files share the fleet's hosts. A second fleet per worker was
-          // tried: on two cores the tier keeps the CPU 70-90 % busy already, so each file took
+          // tried: on two cores the tier keeps the CPU 67-83 % busy already, so each file took
           // about twice as long (the tier no faster) and tests failed (docs/performance.md).
           fileParallelism: false,
         },
