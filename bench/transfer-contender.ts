@@ -2,7 +2,8 @@
  * One contender of transfer-shapes.bench.ts's before/after comparison, in a process of its own
  * started with the V8 flags of its checkout's bin/migrate: the snapshot and transfer steps of
  * the checkout given (its own src/, its own node_modules), timed over the transfer step alone.
- * Prints one JSON line: wall and CPU seconds of the step, garbage collection, wire bytes, peak RSS.
+ * Prints one JSON line: wall and CPU seconds of the step (node's, and the whole machine's: the
+ * fleet's hosts run on it), garbage collection, wire bytes, peak RSS.
  * Usage: node <flags> --import tsx bench/transfer-contender.ts <checkout> <plan file> <tree>
  */
 import { join } from "node:path";
@@ -14,6 +15,8 @@ const from = (path: string) => import(pathToFileURL(join(checkout, path)).href);
 const { snapshot } = await from("src/steps/snapshot.ts");
 const { transfer } = await from("src/steps/transfer.ts");
 const { benchRun, peakRss } = await from("bench/transfer-context.ts");
+// This checkout's, not the contender's: an older checkout may not have it.
+const { machineCpuSeconds } = await import("./transfer-context.ts");
 
 const bench = benchRun(planFile, { source: "portal-src", target: "tgt-1", paths: [tree] });
 bench.record("snapshot", await snapshot.run(bench.inputs.snapshot, bench.context("snapshot")));
@@ -30,10 +33,12 @@ const observer = new PerformanceObserver((list) => {
 });
 observer.observe({ entryTypes: ["gc"] });
 const cpu = process.cpuUsage();
+const machine = machineCpuSeconds();
 const started = performance.now();
 const moved = await peakRss(() => transfer.run(bench.inputs.transfer, bench.context("transfer")));
 const seconds = (performance.now() - started) / 1000;
 const used = process.cpuUsage(cpu);
+const machineCpu = machineCpuSeconds() - machine;
 observer.disconnect();
 await bench.close();
 console.log(
@@ -41,6 +46,7 @@ console.log(
     seconds,
     cpuUser: used.user / 1e6,
     cpuSystem: used.system / 1e6,
+    machineCpu,
     gcCount: gc.count,
     gcSeconds: gc.ms / 1000,
     gcMajors: gc.majors,

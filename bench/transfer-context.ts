@@ -98,3 +98,19 @@ export async function peakRss<T>(body: () => Promise<T>): Promise<{ value: T; pe
     clearInterval(timer);
   }
 }
+
+/**
+ * Seconds of CPU the whole machine spent so far (user, nice, system, irq, softirq of
+ * /proc/stat's first line, at 100 ticks a second): the fleet's hosts share this machine's cores,
+ * so a step's difference counts every host's work and the orchestrator's alike.
+ */
+export function machineCpuSeconds(): number {
+  const fields = readFileSync("/proc/stat", "utf8")
+    .split("\n", 1)[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
+  return (user + nice + system + irq + softirq) / 100;
+}

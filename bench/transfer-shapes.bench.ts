@@ -26,7 +26,7 @@ import { hostExec } from "../fixtures/fleet/host-exec.ts";
 import { readFleet } from "../fixtures/fleet/index.ts";
 import { snapshot } from "../src/steps/snapshot.ts";
 import { transfer } from "../src/steps/transfer.ts";
-import { benchRun, peakRss } from "./transfer-context.ts";
+import { benchRun, machineCpuSeconds, peakRss } from "./transfer-context.ts";
 
 const SMALL = Number(process.env.BENCH_SMALL ?? 100_000);
 const LARGE = Number(process.env.BENCH_LARGE ?? 2);
@@ -102,15 +102,20 @@ async function dropReflinkTree(tree: string): Promise<void> {
   await onHost("portal-src", `umount ${tree} 2>/dev/null; rm -rf ${tree} ${IMAGE}`);
 }
 
-function seconds(run: () => void): number {
+/** Wall seconds of `run`; the machine's CPU seconds over it go to `cpu` when given. */
+function seconds(run: () => void, cpu?: number[]): number {
+  const machine = machineCpuSeconds();
   const started = performance.now();
   run();
+  cpu?.push(machineCpuSeconds() - machine);
   return (performance.now() - started) / 1000;
 }
 
 export async function run(): Promise<void> {
   const fleet = readFleet();
   const config = fleet.client.sshConfig;
+  // The machine's CPU seconds of every pipe, in order (the hosts share its cores).
+  const pipeCpu: number[] = [];
   const pipe = (tree: string, to: string) =>
     seconds(() => {
       const result = spawnSync("sh", [
@@ -118,7 +123,7 @@ export async function run(): Promise<void> {
         `ssh -F ${config} portal-src 'tar -C / -cf - ${tree.slice(1)}' | ssh -F ${config} tgt-1 'mkdir -p ${to} && tar -C ${to} -xpf -'`,
       ]);
       if (result.status !== 0) throw new Error(`tar pipe: ${result.stderr}`);
-    });
+    }, pipeCpu);
   const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   const shapes = (process.env.BENCH_SHAPES ?? "small,large").split(",") as ("small" | "large")[];
   if (REFLINK) await dropReflinkTree(`${DIR}-large`);
@@ -128,7 +133,7 @@ export async function run(): Promise<void> {
     const tree = `${DIR}-${shape}`;
     if (shape === "small" && process.env.BENCH_BASE) {
       await onHost("portal-src", `cp -a ${seed(shape)} ${tree} && rm ${tree}/.complete`);
-      await compare(process.env.BENCH_BASE, fleet.planFile, tree, pipe, load);
+      await compare(process.env.BENCH_BASE, fleet.planFile, tree, pipe, load, pipeCpu);
       continue;
     }
     if (shape === "large" && REFLINK) await reflinkTree(tree);
@@ -166,6 +171,8 @@ interface Contender {
   seconds: number;
   cpuUser: number;
   cpuSystem: number;
+  /** The whole machine's CPU seconds over the step (absent from an older contender script). */
+  machineCpu?: number;
   gcCount: number;
   gcSeconds: number;
   gcMajors: number;
@@ -198,6 +205,7 @@ async function compare(
   tree: string,
   pipe: (tree: string, to: string) => number,
   load: () => string,
+  pipeCpu: readonly number[],
 ): Promise<void> {
   const ours = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
   const pairs = Number(process.env.BENCH_PAIRS ?? 2);
@@ -216,9 +224,10 @@ async function compare(
     pipes = [pipes.at(-1)!, pipe(tree, `${DIR}-pipe-${pair + 1}`)];
     const faster = Math.min(...pipes);
     const mean = (pipes[0]! + pipes[1]!) / 2;
+    const pipesCpu = pipeCpu.slice(-2).map((s) => s.toFixed(1));
     for (const { checkout, result: r } of runs)
       console.log(
-        `small, pair ${pair + 1}, ${checkout === ours ? "this checkout" : "base"} (${checkout}): transfer ${r.seconds.toFixed(1)} s, node CPU ${(r.cpuUser + r.cpuSystem).toFixed(1)} s (user ${r.cpuUser.toFixed(1)}, system ${r.cpuSystem.toFixed(1)}), gc ${r.gcSeconds.toFixed(2)} s in ${r.gcCount} (major ${r.gcMajorSeconds.toFixed(2)} s in ${r.gcMajors}), ${r.bytesSent} bytes on the wire, peak RSS ${r.peakRssMiB.toFixed(0)} MiB | pipes ${pipes.map((s) => s.toFixed(1)).join(" s, ")} s => ${(mean / r.seconds).toFixed(2)}x the mean pipe, ${(faster / r.seconds).toFixed(2)}x the faster; load ${load()}`,
+        `small, pair ${pair + 1}, ${checkout === ours ? "this checkout" : "base"} (${checkout}): transfer ${r.seconds.toFixed(1)} s, machine CPU ${r.machineCpu?.toFixed(1) ?? "?"} s (the pipes' ${pipesCpu.join(" s, ")} s), node CPU ${(r.cpuUser + r.cpuSystem).toFixed(1)} s (user ${r.cpuUser.toFixed(1)}, system ${r.cpuSystem.toFixed(1)}), gc ${r.gcSeconds.toFixed(2)} s in ${r.gcCount} (major ${r.gcMajorSeconds.toFixed(2)} s in ${r.gcMajors}), ${r.bytesSent} bytes on the wire, peak RSS ${r.peakRssMiB.toFixed(0)} MiB | pipes ${pipes.map((s) => s.toFixed(1)).join(" s, ")} s => ${(mean / r.seconds).toFixed(2)}x the mean pipe, ${(faster / r.seconds).toFixed(2)}x the faster; load ${load()}`,
       );
   }
 }
