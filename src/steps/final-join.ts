@@ -8,16 +8,15 @@
  * target files, hard links, rewrites: memory holds them) waits for the hashes. After hashing,
  * the final manifest is written from the scratch file without parsing it again. When both hosts
  * compared their trees, the source's change arrives hashed and the snapshot's hard links are
- * known from its check: the plan then parses only the paths either host found changed (and the
- * directories and hard links), looking each kept line up by its path alone, and the final
- * manifest is written from the kept lines afterwards, while the caller sends the change, so the
- * send need not wait for a million lines to be compressed and digested under the freeze.
+ * known from its check, so the final manifest is written in the pass itself, no scratch file:
+ * one pass over a million lines instead of three (write, read, write) under the freeze.
  *
  * The decisions are planDeltaOf's for an exact target (transfer/delta.ts), which the full
  * verification's path still uses; test/unit/steps/final-join.test.ts compares the two.
  */
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { BugError } from "../errors.ts";
 import { canonicalLine, comparePaths, type Manifest, type ManifestEntry } from "../manifest/model.ts";
 import { LineWriter, mergeJoin, readLines, type Sorted } from "../manifest/sorted-file.ts";
 import {
@@ -30,9 +29,7 @@ import {
 } from "../manifest/store.ts";
 import { type Carried, carried, type DeltaPlan, rewrittenAs } from "../transfer/delta.ts";
 import { type EvidenceRecord, vouchedEntries } from "../transfer/target-evidence.ts";
-import { writeKeptManifestApart } from "./kept-manifest.ts";
-import { type SnapshotLines, snapshotParsed } from "./snapshot-lines.ts";
-import { patched, type TreeChange } from "./tree-change.ts";
+import { isKept, type Kept, type SnapshotLines, snapshotItems } from "./snapshot-lines.ts";
 
 /** An entry decided only once the hashes are in. */
 interface Waiting {
@@ -43,22 +40,64 @@ interface Waiting {
   there?: ManifestEntry;
 }
 
-/** What the join found; `finish` completes the plan and writes the final manifest. */
+/** What the join found; `finish` writes the final manifest and completes the plan. */
 export interface JoinedTrees {
   /** Source paths whose stat changed since the snapshot: hashed afresh. */
   needHash: string[];
   changed: ManifestEntry[];
   /** Target files no evidence vouches for: hashed there. */
   unvouched: ManifestEntry[];
-  /**
-   * The plan, and the final manifest: when both hosts compared their trees it is still being
-   * written from the snapshot's lines as this resolves (they must stay until it settles, and it
-   * must be awaited); otherwise it is already written.
-   */
   finish(
     fresh: ReadonlyMap<string, ManifestEntry>,
     targetHashes: ReadonlyMap<string, string>,
-  ): Promise<{ delta: DeltaPlan; manifest: Promise<ManifestSummary> }>;
+  ): Promise<{ delta: DeltaPlan; summary: ManifestSummary }>;
+}
+
+/**
+ * A tree's change since a listing kept on its host (manifest/host-diff.ts), read again in list
+ * mode: its files hashed, attributes read. The source's is since the snapshot; the target's,
+ * since the listing kept after the reconfigure, plus the paths doubtful then.
+ */
+export interface TreeChange {
+  /** Every path whose record differs from the kept listing, on either side. */
+  differs: ReadonlySet<string>;
+  /** Those paths' entries now, in path order (a path gone since: none). */
+  now: readonly ManifestEntry[];
+}
+
+/**
+ * The snapshot patched with the change: an entry whose record did not change is the snapshot's
+ * own (the quick check's rule, applied to the whole record); a changed one is its entry now. A
+ * snapshot line kept ready (snapshot-lines.ts) passes as it is.
+ */
+export function patched(
+  snapshot: Sorted<ManifestEntry>,
+  change: TreeChange,
+  gone?: (before: ManifestEntry) => void,
+): AsyncGenerator<Carried>;
+export function patched(
+  snapshot: Sorted<ManifestEntry | Kept>,
+  change: TreeChange,
+  gone?: (before: ManifestEntry) => void,
+): AsyncGenerator<Carried | Kept>;
+export async function* patched(
+  snapshot: Sorted<ManifestEntry | Kept>,
+  change: TreeChange,
+  /** Told each snapshot entry the source no longer has. */
+  gone?: (before: ManifestEntry) => void,
+): AsyncGenerator<Carried | Kept> {
+  const byPath = { left: (item: ManifestEntry | Kept) => item.path, right: path, compare: comparePaths };
+  for await (const { left: item, right: now } of mergeJoin(snapshot, change.now, byPath)) {
+    if (item !== undefined && isKept(item)) {
+      if (now !== undefined) throw new BugError(`a kept snapshot line meets a change at ${item.path}`);
+      yield item;
+      continue;
+    }
+    const before = item;
+    if (now !== undefined) yield before === undefined ? { entry: now } : { entry: now, before };
+    else if (before !== undefined && !change.differs.has(before.path)) yield { entry: before, before };
+    else if (before !== undefined) gone?.(before);
+  }
 }
 
 const path = (entry: ManifestEntry) => entry.path;
@@ -114,13 +153,16 @@ export async function joinTrees(options: {
     snapshotLines !== undefined && targetChange !== undefined && typeof sourceListing !== "string"
       ? { lines: snapshotLines, change: sourceListing }
       : undefined;
-  const changedPaths = direct && [...direct.change.differs, ...targetChange!.differs];
-  const snapshot = changedPaths
-    ? snapshotParsed(direct.lines.file, new Set(changedPaths.map((at) => JSON.stringify(at))))
+  const snapshot = direct
+    ? snapshotItems(
+        direct.lines.file,
+        (at) => targetChange!.differs.has(at) || direct.change.differs.has(at),
+        [...direct.change.now, ...targetChange!.now].map(path).sort(comparePaths),
+      )
     : options.snapshot;
   let want: GroupOf | undefined;
-  // The final manifest's hard-linked files when both hosts compared (its writer's groups).
-  let keptLinked: ManifestEntry[] = [];
+  let writer: ManifestWriter | undefined;
+  let summary: ManifestSummary | undefined;
   // The changed files with their fresh entries; one gone since it was listed is left out.
   let hashedNow: ReadonlyMap<string, ManifestEntry> = new Map();
   const now = (entry: ManifestEntry) =>
@@ -128,11 +170,12 @@ export async function joinTrees(options: {
   if (direct) {
     // The final manifest's hard-linked files: the snapshot's the source did not change, and
     // those it lists now.
-    keptLinked = [
+    const linked = [
       ...direct.lines.linked.filter((entry) => !direct.change.differs.has(entry.path)),
       ...direct.change.now.filter(linkCandidate),
     ].sort((a, b) => comparePaths(a.path, b.path));
-    want = await linkGroupsOf(keptLinked);
+    want = await linkGroupsOf(linked);
+    writer = new ManifestWriter(options.finalFile, options.header, want);
     hashedNow = new Map(direct.change.now.filter((entry) => entry.type === "file").map((e) => [e.path, e]));
   }
   const scratchFile = join(options.workDir, "final-sync-lines.tmp");
@@ -144,7 +187,11 @@ export async function joinTrees(options: {
     typeof options.targetListing === "string"
       ? vouchedEntries(readEntries(options.targetListing), options.evidence, unvouched)
       : options.targetListing.now,
-    { left: (item: Carried) => item.entry.path, right: path, compare: comparePaths },
+    {
+      left: (item: Carried | Kept) => (isKept(item) ? item.path : item.entry.path),
+      right: path,
+      compare: comparePaths,
+    },
   );
   let last = "";
   const inOrder = (path: string) => {
@@ -154,6 +201,13 @@ export async function joinTrees(options: {
   };
   try {
     for await (const { left: pair, right: listed } of sides) {
+      // Neither host changed them: the snapshot's lines go to the final manifest as they are.
+      if (pair !== undefined && isKept(pair)) {
+        if (listed !== undefined) throw new BugError(`a kept snapshot line meets a change at ${pair.path}`);
+        inOrder(pair.path);
+        await writer!.addRow(pair);
+        continue;
+      }
       // A path the target's host found unchanged, and not doubtful, holds the snapshot's entry.
       const same = targetChange && pair?.before && !targetChange.differs.has(pair.before.path);
       const there = listed ?? (same ? pair.before : undefined);
@@ -169,10 +223,16 @@ export async function joinTrees(options: {
       let line: string | undefined;
       if (fresh || linkCandidate(entry)) {
         held.push(entry);
-        await scratch?.write("-");
+        const final = writer && now(entry);
+        if (final)
+          await writer!.addLine(JSON.stringify(final), canonicalLine(final, want!(final)), sizeOf(final));
+        else await scratch?.write("-");
       } else {
         line = canonicalLine(entry);
-        await scratch?.write(`${sizeOf(entry) ?? ""}\t${line}\t${JSON.stringify(entry)}`);
+        const json = JSON.stringify(entry);
+        const size = sizeOf(entry);
+        if (writer) await writer.addLine(json, line, size);
+        else await scratch!.write(`${size ?? ""}\t${line}\t${json}`);
       }
       if (entry.type === "dir") {
         if (there && there.type !== "dir") remove.push(entry.path);
@@ -188,7 +248,9 @@ export async function joinTrees(options: {
         if (!there || canonicalLine(there) !== line) chosen.set(entry.path, entry);
       }
     }
+    if (writer) summary = await writer.close();
   } catch (error) {
+    await writer?.discard();
     await scratch?.close().catch(() => {});
     await rm(scratchFile, { force: true });
     throw error;
@@ -219,7 +281,7 @@ export async function joinTrees(options: {
   };
   const finish: JoinedTrees["finish"] = async (hashed, targetHashes) => {
     if (!direct) hashedNow = hashed;
-    const written = direct ? undefined : await writeFinal();
+    const written = summary ?? (await writeFinal());
     const groupOf = want!;
     const have = await linkGroupsOf(targetLinked);
     const differs = (entry: ManifestEntry, there: ManifestEntry) =>
@@ -258,20 +320,7 @@ export async function joinTrees(options: {
         for (const member of members) chosen.set(member.path, member);
     const send = [...chosen.values()].sort((a, b) => comparePaths(a.path, b.path));
     remove.sort(comparePaths);
-    const delta = { send, remove, rewriteAgain };
-    // Both hosts compared: the final manifest is written from the snapshot's kept lines on a
-    // thread of its own while the caller sends the change (kept-manifest.ts).
-    const manifest = written
-      ? Promise.resolve(written)
-      : writeKeptManifestApart({
-          finalFile: options.finalFile,
-          header: options.header,
-          linesFile: direct!.lines.file,
-          linked: keptLinked,
-          source: { differs: [...direct!.change.differs], now: [...direct!.change.now] },
-          target: { differs: [...targetChange!.differs], now: [...targetChange!.now] },
-        });
-    return { delta, manifest };
+    return { delta: { send, remove, rewriteAgain }, summary: written };
   };
   return { needHash, changed, unvouched, finish };
 }

@@ -11,9 +11,9 @@ import { diffOnHost } from "../manifest/host-diff.ts";
 import { comparePaths, type HashAlgorithm, type ManifestEntry, totalBytes } from "../manifest/model.ts";
 import { hashDeadlineMs, hashStallMs, largestFile, STALL_MS } from "../remote/deadline.ts";
 import type { Remote } from "../remote/types.ts";
+import type { TreeChange } from "./final-join.ts";
 import type { CutoverInput } from "./inputs.ts";
 import { localArtifact, openManifest } from "./support.ts";
-import type { TreeChange } from "./tree-change.ts";
 import type { StepContext } from "./types.ts";
 
 /**

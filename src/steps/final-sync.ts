@@ -61,8 +61,7 @@ async function* writing(pairs: AsyncIterable<Carried>, writer: ManifestWriter): 
 /** What the two ways of planning return: the plan, the final manifest's totals, the fresh hashes. */
 interface Planned {
   delta: DeltaPlan;
-  /** Still being written when both hosts compared their trees (final-join.ts): the send goes meanwhile. */
-  manifest: Promise<ManifestSummary>;
+  summary: ManifestSummary;
   fresh: ReadonlyMap<string, ManifestEntry>;
   filesHashed: number;
   /** Target files hashed there because no evidence vouched for them (exact plans only). */
@@ -109,10 +108,10 @@ async function planExact(sides: Sides, snapshot: ManifestFile): Promise<Planned>
     hashOnTarget(target, joined.unvouched, input.hash, context.signal),
   ]);
   const fresh = new Map([...sides.sourceSide.fresh, ...hashed.map((entry) => [entry.path, entry] as const)]);
-  const { delta, manifest } = await joined.finish(fresh, targetHashes);
+  const { delta, summary } = await joined.finish(fresh, targetHashes);
   const filesHashed = sides.sourceSide.filesHashed + joined.needHash.length;
   const unvouched = joined.unvouched.length + targetSide.filesHashed;
-  return { delta, manifest, fresh, filesHashed, unvouched };
+  return { delta, summary, fresh, filesHashed, unvouched };
 }
 
 /**
@@ -149,8 +148,7 @@ async function planAgainstListing(sides: Sides, snapshot: ManifestFile): Promise
     readEntries(sides.targetFile),
     sides.rewritten,
   );
-  const summary = await writer.close();
-  return { delta, manifest: Promise.resolve(summary), fresh, filesHashed: needHash.length };
+  return { delta, summary: await writer.close(), fresh, filesHashed: needHash.length };
 }
 
 export async function syncFiles(
@@ -187,8 +185,6 @@ export async function syncFiles(
   const rewritten = new Set(input.rewrites.map((rewrite) => rewrite.file));
   const finalFile = await manifestPath(context, "final");
   let planned: Planned;
-  let writing: Promise<ManifestSummary> | undefined;
-  let sent: Awaited<ReturnType<typeof syncEntries>>;
   try {
     const sourceSide = await sourceListed;
     const snapshot = await checked;
@@ -206,52 +202,47 @@ export async function syncFiles(
       ...(lines === undefined ? {} : { snapshotLines: lines }),
     };
     planned = full ? await planAgainstListing(sides, snapshot) : await planExact(sides, snapshot);
-    writing = planned.manifest;
-    const { delta, fresh } = planned;
-    // Files the frozen source did not change since the snapshot, which the target no longer holds
-    // as the transfer verified them: something changed the target (a hand, a process, its disk).
-    // The sync puts the source's copy back, and says so, since the operator should know why.
-    const repaired = delta.send.filter(
-      (entry) => entry.type === "file" && !fresh.has(entry.path) && !rewritten.has(entry.path),
-    );
-    if (repaired.length > 0)
-      context.log.warn(
-        `${repaired.length} file(s) on ${target.host} differed from what the transfer verified though the source did not change them, e.g. ${JSON.stringify(repaired[0]!.path)}; sent again from the frozen source`,
-      );
-    await rm(sourceFile, { force: true });
-    await rm(targetFile, { force: true });
-    const outside = delta.remove.filter((path) => !insideRoots(path, input.paths));
-    if (outside.length > 0)
-      throw new BugError(`refusing to delete outside the workload's paths: ${outside[0]}`);
-    if (delta.remove.length > 0) {
-      const sorted = [...delta.remove].sort().reverse();
-      await target.check(sh`xargs -0 -r rm -rf --`, {
-        stdin: nulList(sorted),
-        signal,
-        timeoutMs: hashDeadlineMs(treeBytes),
-      });
-    }
-    sent = await syncEntries({
-      source,
-      target,
-      roots: input.paths,
-      entries: delta.send,
-      hash: input.hash,
-      signal,
-      throttle: context.throttle,
-      progress: (progress) => context.progress(progress),
-      evidenceFile: join(context.workDir, EVIDENCE_FILE),
-    });
   } finally {
-    // The final manifest may still be written from the snapshot's lines while the change goes
-    // (final-join.ts): it settles before they go, on the way out of an error too, and so does
-    // the digest check's writer.
-    await writing?.catch(() => {});
+    // Its writer is done before the file goes, on the way out of an error too.
     await checked.catch(() => {});
     await lines?.remove();
   }
-  const final = await savedDurably(context, await planned.manifest);
-  const { delta } = planned;
+  const { delta, fresh } = planned;
+  const final = await savedDurably(context, planned.summary);
+  // Files the frozen source did not change since the snapshot, which the target no longer holds
+  // as the transfer verified them: something changed the target (a hand, a process, its disk).
+  // The sync puts the source's copy back, and says so, since the operator should know why.
+  const repaired = delta.send.filter(
+    (entry) => entry.type === "file" && !fresh.has(entry.path) && !rewritten.has(entry.path),
+  );
+  if (repaired.length > 0)
+    context.log.warn(
+      `${repaired.length} file(s) on ${target.host} differed from what the transfer verified though the source did not change them, e.g. ${JSON.stringify(repaired[0]!.path)}; sent again from the frozen source`,
+    );
+  await rm(sourceFile, { force: true });
+  await rm(targetFile, { force: true });
+  const outside = delta.remove.filter((path) => !insideRoots(path, input.paths));
+  if (outside.length > 0)
+    throw new BugError(`refusing to delete outside the workload's paths: ${outside[0]}`);
+  if (delta.remove.length > 0) {
+    const sorted = [...delta.remove].sort().reverse();
+    await target.check(sh`xargs -0 -r rm -rf --`, {
+      stdin: nulList(sorted),
+      signal,
+      timeoutMs: hashDeadlineMs(treeBytes),
+    });
+  }
+  const sent = await syncEntries({
+    source,
+    target,
+    roots: input.paths,
+    entries: delta.send,
+    hash: input.hash,
+    signal,
+    throttle: context.throttle,
+    progress: (progress) => context.progress(progress),
+    evidenceFile: join(context.workDir, EVIDENCE_FILE),
+  });
   const again = new Set(delta.rewriteAgain);
   const rewrites = [];
   for (const { file, replace } of input.rewrites) {

@@ -95,24 +95,6 @@ export class SnapshotLines {
 }
 
 /**
- * Only the snapshot's entries to parse, in path order: the marked lines and the paths in
- * `parse`, given as the lines hold them (JSON-encoded), so a kept line costs one lookup. What the
- * final sync's plan needs; the final manifest takes the rest from `snapshotItems` afterwards.
- */
-export async function* snapshotParsed(
-  file: string,
-  parse: ReadonlySet<string>,
-): AsyncGenerator<ManifestEntry> {
-  for await (const text of readLines(file)) {
-    if (text.startsWith(PARSE)) yield JSON.parse(text.slice(PARSE.length)) as ManifestEntry;
-    else {
-      const tab = text.indexOf("\t");
-      if (parse.has(text.slice(0, tab))) yield entryOf(text.slice(tab + 1));
-    }
-  }
-}
-
-/**
  * The snapshot from its kept lines, in path order: a path in `parse` (what either host found
  * differing) or marked is parsed, every other path joins a row of kept lines. A row ends before
  * a path of `changes` (what either host lists now, path order), so it never spans one.

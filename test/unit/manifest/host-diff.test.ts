@@ -31,7 +31,7 @@ import { collectToFile } from "../../../src/manifest/collect-file.ts";
 import { diffOnHost } from "../../../src/manifest/host-diff.ts";
 import type { ManifestEntry } from "../../../src/manifest/model.ts";
 import { readEntries } from "../../../src/manifest/store.ts";
-import { patched } from "../../../src/steps/tree-change.ts";
+import { patched } from "../../../src/steps/final-join.ts";
 import { LocalRemote } from "../../support/local-remote.ts";
 
 const options = { signal: AbortSignal.timeout(60_000), timeoutMs: 60_000 };

@@ -18,10 +18,9 @@ import {
 } from "../../../src/manifest/model.ts";
 import { readLines } from "../../../src/manifest/sorted-file.ts";
 import { digestFile, linkGroupsOf, readEntries, writeManifestFile } from "../../../src/manifest/store.ts";
-import { joinTrees } from "../../../src/steps/final-join.ts";
+import { joinTrees, type TreeChange } from "../../../src/steps/final-join.ts";
 import { isKept, type Kept, SnapshotLines, snapshotItems } from "../../../src/steps/snapshot-lines.ts";
 import { doubtfulOf } from "../../../src/steps/target-kept.ts";
-import type { TreeChange } from "../../../src/steps/tree-change.ts";
 import { carried, planDeltaOf } from "../../../src/transfer/delta.ts";
 import { type EvidenceRecord, evidenceOf, vouchedEntries } from "../../../src/transfer/target-evidence.ts";
 import { file } from "../../support/manifest-entries.ts";
@@ -185,8 +184,7 @@ describe("the final sync's plan in one pass", () => {
     expect(joined.needHash).toEqual(["/r/changed", "/r/new", "/r/rw-changed", "/r/vanished"]);
     expect(joined.unvouched.map((entry) => entry.path)).toEqual(["/r/unvouched"]);
     const finalFile = join(work, "final.jsonl.gz");
-    const { delta, manifest } = await joined.finish(freshOf(joined.needHash), targetHashes);
-    const summary = await manifest;
+    const { delta, summary } = await joined.finish(freshOf(joined.needHash), targetHashes);
     const want = await reference();
     expect(delta).toEqual(want.delta);
     expect(summary.digest).toBe(want.digest);
@@ -265,8 +263,7 @@ describe("the final sync's plan in one pass", () => {
     expect(joined.needHash).toEqual([]);
     const finalFile = join(work, "final-diff.jsonl.gz");
     const fresh = new Map(change.now.map((entry) => [entry.path, entry]));
-    const { delta, manifest } = await joined.finish(fresh, targetHashes);
-    const summary = await manifest;
+    const { delta, summary } = await joined.finish(fresh, targetHashes);
     const want = await reference(listed);
     expect(delta).toEqual(want.delta);
     expect(summary.digest).toBe(want.digest);
@@ -353,8 +350,7 @@ describe("the final sync's plan in one pass", () => {
     expect(joined.unvouched).toEqual([]);
     const finalFile = join(work, "final-both.jsonl.gz");
     const fresh = new Map(change.now.map((entry) => [entry.path, entry]));
-    const { delta, manifest } = await joined.finish(fresh, new Map());
-    const summary = await manifest;
+    const { delta, summary } = await joined.finish(fresh, new Map());
     const want = await reference(listed, targetNow, hashedNow);
     expect(delta).toEqual(want.delta);
     expect(summary.digest).toBe(want.digest);
@@ -375,7 +371,6 @@ describe("the final sync's plan in one pass", () => {
       sourceListing = change,
     ) => {
       const finalFile = join(work, `final-${snapshotLines === undefined ? "parsed" : "kept"}.jsonl.gz`);
-      await rm(finalFile, { force: true });
       const joined = await joinTrees({
         snapshot: readEntries(snapshotFile),
         ...(snapshotLines === undefined ? {} : { snapshotLines }),
@@ -388,14 +383,10 @@ describe("the final sync's plan in one pass", () => {
         header,
       });
       const fresh = new Map(sourceListing.now.map((entry) => [entry.path, entry]));
-      const { delta, manifest } = await joined.finish(fresh, new Map());
-      // From the kept lines, the plan comes first and the final manifest is written after it, while
-      // the final sync sends the change.
-      const planFirst = !existsSync(finalFile);
-      const summary = await manifest;
+      const planned = await joined.finish(fresh, new Map());
       const text = [];
       for await (const line of readLines(finalFile)) text.push(line);
-      return { delta, summary, planFirst, text };
+      return { ...planned, text };
     };
     // The snapshot's lines kept as its digest is checked, as the final sync does.
     const lines = new SnapshotLines(join(work, "snapshot-lines.tmp"));
@@ -424,8 +415,6 @@ describe("the final sync's plan in one pass", () => {
     expect(rows).toHaveLength(2);
     const parsed = await plan();
     const copied = await plan(lines);
-    expect(parsed.planFirst).toBe(false);
-    expect(copied.planFirst).toBe(true);
     expect(copied.delta).toEqual(parsed.delta);
     expect(copied.summary).toEqual(parsed.summary);
     expect(copied.text).toEqual(parsed.text);
