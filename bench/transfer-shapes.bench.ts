@@ -150,15 +150,22 @@ export async function run(): Promise<void> {
     await drop(`${DIR}-pipe-${shape}-1`);
     const bench = benchRun(fleet.planFile, { source: "portal-src", target: "tgt-1", paths: [tree] });
     bench.record("snapshot", await snapshot.run(bench.inputs.snapshot, bench.context("snapshot")));
+    const machine = machineCpuSeconds();
     const started = performance.now();
     const moved = await peakRss(() => transfer.run(bench.inputs.transfer, bench.context("transfer")));
     const ours = (performance.now() - started) / 1000;
+    const oursCpu = machineCpuSeconds() - machine;
     await drop(tree);
     const after = pipe(tree, `${DIR}-pipe-${shape}-2`);
     await drop(`${DIR}-pipe-${shape}-2`);
     const baseline = (before + after) / 2;
     console.log(
-      `${shape}: ${files} files, ${(bytes / MiB).toFixed(0)} MiB | pipe ${before.toFixed(1)} s, ${after.toFixed(1)} s | migrate transfer ${ours.toFixed(1)} s (${moved.value.bytesSent} bytes on the wire, peak RSS ${(moved.peakBytes / MiB).toFixed(0)} MiB) => ${(baseline / ours).toFixed(2)}x the pipe's throughput (target >= 0.9x); load ${load()}`,
+      `${shape}: ${files} files, ${(bytes / MiB).toFixed(0)} MiB | pipe ${before.toFixed(1)} s, ${after.toFixed(1)} s | migrate transfer ${ours.toFixed(1)} s (machine CPU ${oursCpu.toFixed(1)} s against the pipes' ${pipeCpu
+        .slice(-2)
+        .map((cpu) => cpu.toFixed(1))
+        .join(
+          " s, ",
+        )} s; ${moved.value.bytesSent} bytes on the wire, peak RSS ${(moved.peakBytes / MiB).toFixed(0)} MiB) => ${(baseline / ours).toFixed(2)}x the pipe's throughput (target >= 0.9x); load ${load()}`,
     );
     await bench.close();
     if (shape === "large") await resume(fleet.planFile, tree);
