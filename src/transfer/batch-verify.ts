@@ -1,10 +1,12 @@
 /**
  * Verifying a batch on the target against the manifest (sizes, modes, owners, mtimes, link
- * targets, hard links, attributes, hashes). The target lists the batch without hashing it and,
- * beside that listing, hashes its files with OpenSSL (target-digests.ts: many files per process,
- * SHA-NI): about half the manifest script's time for small files, and the verification overlaps
- * the next batch's send on the same cores. A file that differs is accepted only when the source
- * changed it too (a live source; the final sync sends it).
+ * targets, hard links, attributes, hashes). Where the target can run the receiver, the batch
+ * arrives with its receipt (receipt.ts): digests of what tar was given and a listing of what it
+ * wrote, taken in the extraction's own process, so nothing is read back. Otherwise, and for any
+ * entry the receipt shows differently from the manifest, the target lists the entries without
+ * hashing them and, beside that listing, hashes the files with OpenSSL (target-digests.ts: many
+ * files per process, SHA-NI), overlapping the next batch's send. A file that differs is
+ * accepted only when the source changed it too (a live source; the final sync sends it).
  */
 import { RemoteError } from "../errors.ts";
 import { collectManifest } from "../manifest/collect.ts";
@@ -17,6 +19,7 @@ import {
 import { hashDeadlineMs, hashStallMs, largestFile } from "../remote/deadline.ts";
 import { sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
+import type { Receipt } from "./receipt.ts";
 import { targetDigests } from "./target-digests.ts";
 import { appendEvidence, evidenceOf } from "./target-evidence.ts";
 
@@ -76,22 +79,65 @@ export async function verifyWidth(target: Remote, signal: AbortSignal): Promise<
   return Math.max(1, Math.floor((Number.parseInt(found.stdout, 10) || 1) / 2));
 }
 
-/** Collect the batch on the target; entries that differ are accepted only if the source changed too. */
+/**
+ * The batch as the target holds it, with the target's clock that dates its digests: the
+ * receipt where the extraction wrote one, an entry of it that differs from the manifest listed
+ * again the ordinary way (a receipt only makes the check cheaper); else the ordinary listing.
+ */
+async function observe(
+  options: VerifyOptions,
+  batch: readonly ManifestEntry[],
+  bytes: number,
+  receipt: Receipt | undefined,
+): Promise<{ at: string; actual: ManifestEntry[]; again: ReadonlySet<string> }> {
+  if (receipt === undefined) {
+    // The target's clock before it lists, what the evidence of these digests is dated by.
+    const at =
+      options.evidenceFile === undefined
+        ? ""
+        : (
+            await options.target.check(sh`date +%s.%N`, { signal: options.signal, timeoutMs: 30_000 })
+          ).stdout.trim();
+    return { at, actual: await listBatch(options, batch, bytes), again: new Set() };
+  }
+  const wanted = new Set(batch.map((entry) => entry.path));
+  const received = receipt.entries.filter((entry) => wanted.has(entry.path));
+  const again = new Set(mismatchedPaths(batch, received));
+  if (again.size === 0) return { at: receipt.at, actual: received, again };
+  const relisted = await listBatch(
+    options,
+    batch.filter((entry) => again.has(entry.path)),
+    bytes,
+  );
+  return {
+    at: receipt.at,
+    actual: received.filter((entry) => !again.has(entry.path)).concat(relisted),
+    again,
+  };
+}
+
+/**
+ * Check the batch on the target (from its receipt when the extraction wrote one); entries that
+ * differ are accepted only if the source changed too.
+ */
 export async function verifyBatch(
   options: VerifyOptions,
   batch: readonly ManifestEntry[],
   bytes: number,
+  receipt?: Receipt,
 ): Promise<string[]> {
-  // The target's clock before it lists, what the evidence of these digests is dated by.
-  const at =
-    options.evidenceFile === undefined
-      ? ""
-      : (
-          await options.target.check(sh`date +%s.%N`, { signal: options.signal, timeoutMs: 30_000 })
-        ).stdout.trim();
-  const actual = await listBatch(options, batch, bytes);
+  const { at, actual, again } = await observe(options, batch, bytes, receipt);
+  // Entries listed again are dated by that listing, not by the receipt's clock: left out.
   if (options.evidenceFile !== undefined)
-    await appendEvidence(options.evidenceFile, evidenceOf(actual, options.target.host, options.hash, at));
+    await appendEvidence(
+      options.evidenceFile,
+      evidenceOf(
+        again.size === 0 ? actual : actual.filter((entry) => !again.has(entry.path)),
+        options.target.host,
+        options.hash,
+        at,
+      ),
+    );
   const differing = mismatchedPaths(batch, actual);
   if (differing.length === 0) return [];
   const collect = {

@@ -120,7 +120,7 @@ async function resend(options: ImportOptions, paths: readonly string[], bytesHin
     rootRedirects(target, options.roots, signal),
     compressBatches([source, target], signal),
   ]);
-  const bytes = await sendBatch(source, target, paths, {
+  const { bytes } = await sendBatch(source, target, paths, {
     signal,
     throttle: options.throttle,
     onBytes: () => {},

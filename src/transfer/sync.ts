@@ -163,11 +163,12 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     filesByRanges: 0,
   };
 
-  const [attributes, redirects, width, compress] = await Promise.all([
+  const [attributes, redirects, width, compress, receives] = await Promise.all([
     keepAttributes([options.source, options.target], surveyed.withAttributes, options.signal),
     rootRedirects(options.target, options.roots, options.signal),
     verifyWidth(options.target, options.signal),
     compressBatches([options.source, options.target], options.signal),
+    pythonReceives(options.target, options.hash, options.signal),
   ]);
   const progress = new BatchProgress(tracker, compress);
   if (large.length > 0) await sendLarge(options, large, tracker, result);
@@ -197,15 +198,18 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
         attributes,
         redirects,
         compress,
+        // Directories (the last batch) are checked by listing: a root the target holds as a
+        // symlink to a data disk is listed as the workload sees it, not as the link.
+        ...(receives && !batch.some((entry) => entry.type === "dir") ? { receipt: options.hash } : {}),
       },
     );
-    counting.sent(sent);
-    result.bytesSent += sent;
+    counting.sent(sent.bytes);
+    result.bytesSent += sent.bytes;
     result.filesSent += batch.length;
     // At most one verification runs beside the next send; wait for the previous one first.
     await verifying;
     const verified = index;
-    verifying = verifyBatch({ ...options, width }, batch, bytes).then(async (changed) => {
+    verifying = verifyBatch({ ...options, width }, batch, bytes, sent.receipt).then(async (changed) => {
       result.changedDuringTransfer += changed.length;
       done.add(verified);
       tracker.addFiles(batch.length);

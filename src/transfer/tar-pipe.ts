@@ -4,13 +4,14 @@
  * flows through the orchestrator's meter into GNU tar on the target. Nothing is buffered
  * beyond the stream windows, so file size does not matter.
  */
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import { BugError, RemoteError } from "../errors.ts";
-import type { ManifestEntry } from "../manifest/model.ts";
+import type { HashAlgorithm, ManifestEntry } from "../manifest/model.ts";
 import { checkResult } from "../remote/check-result.ts";
 import { type ShellCommand, sh } from "../remote/shell.ts";
 import type { Remote } from "../remote/types.ts";
 import { MeterStream } from "./meter.ts";
+import { parseReceipt, type Receipt, receiptCommand } from "./receipt.ts";
 import type { Throttle } from "./types.ts";
 
 /**
@@ -202,6 +203,18 @@ export interface SendOptions {
   redirects: ReadonlyMap<string, string>;
   /** Compress the archive on the wire (compressBatches). */
   compress: boolean;
+  /**
+   * Extract through the receiver (receipt.ts), which hashes the members with this algorithm as
+   * they arrive and lists what tar wrote: the target needs pythonReceives for it.
+   */
+  receipt?: HashAlgorithm;
+}
+
+export interface SentBatch {
+  /** Bytes that crossed the wire (compressed or not). */
+  bytes: number;
+  /** What the target's receiver saw and listed, when one was asked for and tar succeeded. */
+  receipt?: Receipt;
 }
 
 /**
@@ -219,13 +232,21 @@ function onlyVanished(exitCode: number | null, stderr: string): boolean {
   );
 }
 
-/** Stream the listed paths from source to target; resolves with the bytes sent (compressed or not). */
+/** The target's side of a batch: tar itself, or the receiver feeding it. */
+function extraction(members: readonly string[], options: SendOptions): ShellCommand {
+  if (options.receipt === undefined)
+    return tarExtract(members, options.attributes, options.redirects, options.compress);
+  const plain = tarExtract(members, options.attributes, options.redirects, false);
+  return receiptCommand(plain, members, options.receipt, options.compress);
+}
+
+/** Stream the listed paths from source to target. */
 export async function sendBatch(
   source: Remote,
   target: Remote,
   paths: readonly string[],
   options: SendOptions,
-): Promise<number> {
+): Promise<SentBatch> {
   const streamOptions = {
     signal: options.signal,
     timeoutMs: options.timeoutMs,
@@ -235,10 +256,7 @@ export async function sendBatch(
   // Both channels open at once (a round trip each, per batch); when one cannot, the other's
   // stdin is closed so its tar ends instead of waiting for a stream that never comes.
   const [extracting, creating] = await Promise.allSettled([
-    target.stream(
-      tarExtract(members, options.attributes, options.redirects, options.compress),
-      streamOptions,
-    ),
+    target.stream(extraction(members, options), streamOptions),
     source.stream(tarCreate(options.attributes, options.compress), streamOptions),
   ]);
   if (extracting.status === "rejected" || creating.status === "rejected") {
@@ -255,6 +273,9 @@ export async function sendBatch(
   const meter = new MeterStream(options.throttle, options.signal, options.onBytes);
   create.stdin.on("error", () => {});
   create.stdin.end(tarList(paths));
+  // The receipt comes after tar has exited: a few hundred bytes per file, read as it comes.
+  const receipt: Buffer[] = [];
+  extract.stdout.on("data", (chunk: Buffer) => receipt.push(chunk));
   const piped = pipeline(create.stdout, meter, extract.stdin, { signal: options.signal });
   const [pipeResult, created, extracted] = await Promise.allSettled([piped, create.done, extract.done]);
   if (created.status === "rejected") throw created.reason;
@@ -265,5 +286,12 @@ export async function sendBatch(
   if (!onlyVanished(extracted.value.exitCode, extracted.value.stderr))
     checkResult(extracted.value, { what: "tar", retryable: true });
   if (pipeResult.status === "rejected") throw pipeResult.reason;
-  return meter.bytes;
+  if (options.receipt === undefined) return { bytes: meter.bytes };
+  // The command's close follows its stdout's end on the channel; here, past our transform too.
+  const whole = await finished(extract.stdout).then(
+    () => true,
+    () => false,
+  );
+  const parsed = whole ? parseReceipt(Buffer.concat(receipt)) : undefined;
+  return parsed === undefined ? { bytes: meter.bytes } : { bytes: meter.bytes, receipt: parsed };
 }

@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { collectManifest } from "../../../src/manifest/collect.ts";
-import { canonicalLines, type HashAlgorithm } from "../../../src/manifest/model.ts";
-import { listBatch } from "../../../src/transfer/batch-verify.ts";
+import { canonicalLines, type HashAlgorithm, type ManifestEntry } from "../../../src/manifest/model.ts";
+import { listBatch, verifyBatch } from "../../../src/transfer/batch-verify.ts";
+import { readEvidence } from "../../../src/transfer/target-evidence.ts";
 import { LocalRemote } from "../../support/local-remote.ts";
 
 const signal = new AbortController().signal;
@@ -70,5 +71,42 @@ describe("listing a batch for its check", () => {
     };
     const seen = await listBatch(options, [entry!], 16);
     expect(seen.some((found) => found.path === gone && found.hash !== undefined)).toBe(false);
+  });
+
+  it("lists again what a receipt shows differently, and dates only the receipt's own digests by its clock", async () => {
+    const tree = await collectManifest(
+      local,
+      [join(root, "a.txt"), join(root, "empty"), join(root, "link")],
+      {
+        mode: "list",
+        hash: "sha256",
+        signal,
+        timeoutMs: 60_000,
+      },
+    );
+    const [a, empty, link] = tree as [ManifestEntry, ManifestEntry, ManifestEntry];
+    // As a host whose tools print differently would: an mtime in another form, a digest left out.
+    const receipt = {
+      at: "4000000000.5",
+      entries: [{ ...a, mtime: a.mtime.slice(0, -1) }, { ...empty, hash: undefined }, link],
+    };
+    const evidenceFile = join(root, "evidence.jsonl");
+    const options = {
+      source: local,
+      target: local,
+      hash: "sha256" as const,
+      signal,
+      roots: [root],
+      width: 1,
+      evidenceFile,
+    };
+    expect(await verifyBatch(options, tree, 16, receipt)).toEqual([]);
+    expect([...(await readEvidence(evidenceFile, "local", "sha256")).values()]).toEqual([]);
+    // A receipt that shows the batch as the manifest has it is taken as it is.
+    const exact = { at: "4000000000.5", entries: tree };
+    expect(await verifyBatch(options, tree, 16, exact)).toEqual([]);
+    const records = await readEvidence(evidenceFile, "local", "sha256");
+    expect([...records.keys()].sort()).toEqual([a.path, empty.path].sort());
+    expect(records.get(a.path)?.at).toBe("4000000000.5");
   });
 });
