@@ -104,6 +104,10 @@ export const TransferOutput = z.object({
   bytesResumed: z.number().optional(),
   /** Large files sent by ranges. */
   filesByRanges: z.number().optional(),
+  /** Entries checked on the target as they arrived (the receiver's receipt), nothing read back. */
+  checkedOnArrival: z.number().optional(),
+  /** Entries the receipt showed differently from the manifest, listed and hashed again. */
+  listedAgain: z.number().optional(),
 });
 export type TransferOutput = z.infer<typeof TransferOutput>;
 

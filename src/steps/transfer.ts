@@ -191,6 +191,8 @@ export const transfer: Step<"transfer"> = {
       averageBps: result.averageBps,
       bytesResumed: result.bytesResumed,
       filesByRanges: result.filesByRanges,
+      checkedOnArrival: result.checkedOnArrival,
+      listedAgain: result.listedAgain,
     };
   },
 };

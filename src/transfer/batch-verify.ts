@@ -116,6 +116,15 @@ async function observe(
   };
 }
 
+export interface BatchCheck {
+  /** Entries that differ because the source changed them (a live source; the final sync sends them). */
+  changed: string[];
+  /** Entries the receipt showed as the manifest has them: checked on arrival, nothing read back. */
+  onArrival: number;
+  /** Entries the receipt showed differently, listed and hashed again on the target. */
+  listedAgain: number;
+}
+
 /**
  * Check the batch on the target (from its receipt when the extraction wrote one); entries that
  * differ are accepted only if the source changed too.
@@ -125,8 +134,12 @@ export async function verifyBatch(
   batch: readonly ManifestEntry[],
   bytes: number,
   receipt?: Receipt,
-): Promise<string[]> {
+): Promise<BatchCheck> {
   const { at, actual, again } = await observe(options, batch, bytes, receipt);
+  const counts = {
+    onArrival: receipt === undefined ? 0 : batch.length - again.size,
+    listedAgain: again.size,
+  };
   // Entries listed again are dated by that listing, not by the receipt's clock: left out.
   if (options.evidenceFile !== undefined)
     await appendEvidence(
@@ -139,7 +152,7 @@ export async function verifyBatch(
       ),
     );
   const differing = mismatchedPaths(batch, actual);
-  if (differing.length === 0) return [];
+  if (differing.length === 0) return { changed: [], ...counts };
   const collect = {
     mode: "list",
     hash: options.hash,
@@ -174,5 +187,5 @@ export async function verifyBatch(
       },
     );
   }
-  return differing;
+  return { changed: differing, ...counts };
 }

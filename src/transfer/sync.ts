@@ -65,6 +65,10 @@ export interface SyncResult {
   /** Bytes of large files an earlier attempt had verified, not sent again. */
   bytesResumed: number;
   filesByRanges: number;
+  /** Entries checked from the target's receipt as they arrived (receipt.ts). */
+  checkedOnArrival: number;
+  /** Entries the receipt showed differently, listed and hashed again on the target. */
+  listedAgain: number;
 }
 
 /**
@@ -161,6 +165,8 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     averageBps: 0,
     bytesResumed: 0,
     filesByRanges: 0,
+    checkedOnArrival: 0,
+    listedAgain: 0,
   };
 
   const [attributes, redirects, width, compress, receives] = await Promise.all([
@@ -209,8 +215,10 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     // At most one verification runs beside the next send; wait for the previous one first.
     await verifying;
     const verified = index;
-    verifying = verifyBatch({ ...options, width }, batch, bytes, sent.receipt).then(async (changed) => {
-      result.changedDuringTransfer += changed.length;
+    verifying = verifyBatch({ ...options, width }, batch, bytes, sent.receipt).then(async (check) => {
+      result.changedDuringTransfer += check.changed.length;
+      result.checkedOnArrival += check.onArrival;
+      result.listedAgain += check.listedAgain;
       done.add(verified);
       tracker.addFiles(batch.length);
       await options.onVerified?.(

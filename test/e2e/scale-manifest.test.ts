@@ -97,6 +97,14 @@ describe.skipIf(skipReason !== "")(
       expect(changed).toBe(FILES / 100);
     });
 
+    it("checks the transfer's batches as they arrive, reading nothing back on the target", () => {
+      // Every file's batch came with the receiver's receipt, and it matched the manifest.
+      expect(outputsOf(stateDir, "bench/transfer")).toMatchObject({
+        checkedOnArrival: FILES,
+        listedAgain: 0,
+      });
+    });
+
     it("keeps the orchestrator's peak RSS under the bound", () => {
       console.log(
         `scale e2e: ${FILES} files; first apply ${first.seconds.toFixed(1)} s, peak RSS ${first.peakMiB.toFixed(0)} MiB; cutover run ${second.seconds.toFixed(1)} s, peak RSS ${second.peakMiB.toFixed(0)} MiB`,

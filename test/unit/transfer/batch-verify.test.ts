@@ -100,11 +100,19 @@ describe("listing a batch for its check", () => {
       width: 1,
       evidenceFile,
     };
-    expect(await verifyBatch(options, tree, 16, receipt)).toEqual([]);
+    expect(await verifyBatch(options, tree, 16, receipt)).toEqual({
+      changed: [],
+      onArrival: 1,
+      listedAgain: 2,
+    });
     expect([...(await readEvidence(evidenceFile, "local", "sha256")).values()]).toEqual([]);
     // A receipt that shows the batch as the manifest has it is taken as it is.
     const exact = { at: "4000000000.5", entries: tree };
-    expect(await verifyBatch(options, tree, 16, exact)).toEqual([]);
+    expect(await verifyBatch(options, tree, 16, exact)).toEqual({
+      changed: [],
+      onArrival: 3,
+      listedAgain: 0,
+    });
     const records = await readEvidence(evidenceFile, "local", "sha256");
     expect([...records.keys()].sort()).toEqual([a.path, empty.path].sort());
     expect(records.get(a.path)?.at).toBe("4000000000.5");
