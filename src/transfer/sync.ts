@@ -15,7 +15,7 @@ import { BatchProgress, ProgressTracker } from "./meter.ts";
 import { pythonReceives } from "./range-receive.ts";
 import { sendByRanges } from "./range-send.ts";
 import type { LargeProgress } from "./ranges.ts";
-import { compressBatches, keepAttributes, rootRedirects, sendBatch } from "./tar-pipe.ts";
+import { type BatchFlight, compressBatches, keepAttributes, launchBatch, rootRedirects } from "./tar-pipe.ts";
 import type { Progress, Throttle } from "./types.ts";
 
 export interface SyncOptions {
@@ -178,6 +178,10 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
   ]);
   const progress = new BatchProgress(tracker, compress);
   if (large.length > 0) await sendLarge(options, large, tracker, result);
+  // A batch's extraction ends and its check runs beside the next batch's stream; when one
+  // fails, the batch in flight is stopped and the failure is the one reported.
+  const inFlight = new AbortController();
+  const signal = AbortSignal.any([options.signal, inFlight.signal]);
   let verifying: Promise<void> = Promise.resolve();
   let index = -1;
   for await (const batch of streamBatches(options.entries, surveyed, limits)) {
@@ -190,44 +194,56 @@ export async function syncEntries(options: SyncOptions): Promise<SyncResult> {
     const bytes = totalBytes(batch);
     const estimate = archiveBytes(batch);
     const counting = progress.batch(estimate);
-    const sent = await sendBatch(
-      options.source,
-      options.target,
-      batch.map((entry) => entry.path),
-      {
-        signal: options.signal,
-        throttle: options.throttle,
-        onBytes: counting.onBytes,
-        timeoutMs: batchTimeoutMs(estimate, options.throttle),
-        idleTimeoutMs: transferStallMs(options.throttle.budget),
-        roots: options.roots,
-        attributes,
-        redirects,
-        compress,
-        // Directories (the last batch) are checked by listing: a root the target holds as a
-        // symlink to a data disk is listed as the workload sees it, not as the link.
-        ...(receives && !batch.some((entry) => entry.type === "dir") ? { receipt: options.hash } : {}),
-      },
-    );
-    counting.sent(sent.bytes);
-    result.bytesSent += sent.bytes;
+    const dirs = batch.some((entry) => entry.type === "dir");
+    // Directories come last so their restored mtimes outlive the files written into them:
+    // every batch before them has landed before they go.
+    if (dirs) await verifying;
+    let flight: BatchFlight;
+    try {
+      flight = await launchBatch(
+        options.source,
+        options.target,
+        batch.map((entry) => entry.path),
+        {
+          signal,
+          throttle: options.throttle,
+          onBytes: counting.onBytes,
+          timeoutMs: batchTimeoutMs(estimate, options.throttle),
+          idleTimeoutMs: transferStallMs(options.throttle.budget),
+          roots: options.roots,
+          attributes,
+          redirects,
+          compress,
+          // Directories (the last batch) are checked by listing: a root the target holds as a
+          // symlink to a data disk is listed as the workload sees it, not as the link.
+          ...(receives && !dirs ? { receipt: options.hash } : {}),
+        },
+      );
+    } catch (error) {
+      if (inFlight.signal.aborted) await verifying;
+      throw error;
+    }
+    const wire = await flight.streamed;
+    counting.sent(wire);
+    result.bytesSent += wire;
     result.filesSent += batch.length;
-    // At most one verification runs beside the next send; wait for the previous one first.
+    // At most one batch lands beside the next one's stream; wait for the one before first.
     await verifying;
     const verified = index;
-    verifying = verifyBatch({ ...options, width }, batch, bytes, sent.receipt).then(async (check) => {
-      result.changedDuringTransfer += check.changed.length;
-      result.checkedOnArrival += check.onArrival;
-      result.listedAgain += check.listedAgain;
-      done.add(verified);
-      tracker.addFiles(batch.length);
-      await options.onVerified?.(
-        verified,
-        [...done].sort((a, b) => a - b),
-      );
-    });
-    // Keep a failure from surfacing as unhandled before it is awaited above or below.
-    verifying.catch(() => {});
+    verifying = flight.landed
+      .then((sent) => verifyBatch({ ...options, width }, batch, bytes, sent.receipt))
+      .then(async (check) => {
+        result.changedDuringTransfer += check.changed.length;
+        result.checkedOnArrival += check.onArrival;
+        result.listedAgain += check.listedAgain;
+        done.add(verified);
+        tracker.addFiles(batch.length);
+        await options.onVerified?.(
+          verified,
+          [...done].sort((a, b) => a - b),
+        );
+      });
+    verifying.catch(() => inFlight.abort());
   }
   await verifying;
   tracker.flush();

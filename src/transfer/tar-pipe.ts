@@ -240,13 +240,25 @@ function extraction(members: readonly string[], options: SendOptions): ShellComm
   return receiptCommand(plain, members, options.receipt, options.compress);
 }
 
-/** Stream the listed paths from source to target. */
-export async function sendBatch(
+/** A batch on its way: first its stream, then its extraction. */
+export interface BatchFlight {
+  /**
+   * The bytes that crossed the wire, once the source's tar is done and every byte is on its way
+   * to the target, or the stream failed (never rejects): the next batch may start while this
+   * one's extraction ends.
+   */
+  streamed: Promise<number>;
+  /** The batch's outcome, once the target's side is done too; every failure surfaces here. */
+  landed: Promise<SentBatch>;
+}
+
+/** Start streaming the listed paths from source to target. */
+export async function launchBatch(
   source: Remote,
   target: Remote,
   paths: readonly string[],
   options: SendOptions,
-): Promise<SentBatch> {
+): Promise<BatchFlight> {
   const streamOptions = {
     signal: options.signal,
     timeoutMs: options.timeoutMs,
@@ -277,21 +289,37 @@ export async function sendBatch(
   const receipt: Buffer[] = [];
   extract.stdout.on("data", (chunk: Buffer) => receipt.push(chunk));
   const piped = pipeline(create.stdout, meter, extract.stdin, { signal: options.signal });
-  const [pipeResult, created, extracted] = await Promise.allSettled([piped, create.done, extract.done]);
-  if (created.status === "rejected") throw created.reason;
-  if (extracted.status === "rejected") throw extracted.reason;
-  // tar exits 1 when a file changed while it was read; the batch verification decides then.
-  // A broken pipe or a reset connection is worth another attempt; the batch is resent whole.
-  if ((created.value.exitCode ?? 2) > 1) checkResult(created.value, { what: "tar", retryable: true });
-  if (!onlyVanished(extracted.value.exitCode, extracted.value.stderr))
-    checkResult(extracted.value, { what: "tar", retryable: true });
-  if (pipeResult.status === "rejected") throw pipeResult.reason;
-  if (options.receipt === undefined) return { bytes: meter.bytes };
-  // The command's close follows its stdout's end on the channel; here, past our transform too.
-  const whole = await finished(extract.stdout).then(
-    () => true,
-    () => false,
-  );
-  const parsed = whole ? parseReceipt(Buffer.concat(receipt)) : undefined;
-  return parsed === undefined ? { bytes: meter.bytes } : { bytes: meter.bytes, receipt: parsed };
+  const streamed = Promise.allSettled([piped, create.done]).then(() => meter.bytes);
+  const landed = (async (): Promise<SentBatch> => {
+    const [pipeResult, created, extracted] = await Promise.allSettled([piped, create.done, extract.done]);
+    if (created.status === "rejected") throw created.reason;
+    if (extracted.status === "rejected") throw extracted.reason;
+    // tar exits 1 when a file changed while it was read; the batch verification decides then.
+    // A broken pipe or a reset connection is worth another attempt; the batch is resent whole.
+    if ((created.value.exitCode ?? 2) > 1) checkResult(created.value, { what: "tar", retryable: true });
+    if (!onlyVanished(extracted.value.exitCode, extracted.value.stderr))
+      checkResult(extracted.value, { what: "tar", retryable: true });
+    if (pipeResult.status === "rejected") throw pipeResult.reason;
+    if (options.receipt === undefined) return { bytes: meter.bytes };
+    // The command's close follows its stdout's end on the channel; here, past our transform too.
+    const whole = await finished(extract.stdout).then(
+      () => true,
+      () => false,
+    );
+    const parsed = whole ? parseReceipt(Buffer.concat(receipt)) : undefined;
+    return parsed === undefined ? { bytes: meter.bytes } : { bytes: meter.bytes, receipt: parsed };
+  })();
+  // Awaited by the caller in order; a failure must not surface as unhandled before that.
+  landed.catch(() => {});
+  return { streamed, landed };
+}
+
+/** Stream the listed paths from source to target, and wait for the target's side too. */
+export async function sendBatch(
+  source: Remote,
+  target: Remote,
+  paths: readonly string[],
+  options: SendOptions,
+): Promise<SentBatch> {
+  return (await launchBatch(source, target, paths, options)).landed;
 }
