@@ -12,23 +12,33 @@ import { canonicalLines, type HashAlgorithm, type ManifestEntry } from "../../..
 import { listBatch, verifyBatch } from "../../../src/transfer/batch-verify.ts";
 import { readEvidence } from "../../../src/transfer/target-evidence.ts";
 import { LocalRemote } from "../../support/local-remote.ts";
+import { oddFiles } from "../../support/odd-files.ts";
 
 const signal = new AbortController().signal;
 const local = new LocalRemote();
+
+/** What the check needs of a sync's options, all on this machine. */
+function checking(root: string, width = 1, evidenceFile?: string) {
+  return {
+    source: local,
+    target: local,
+    hash: "sha256" as const,
+    signal,
+    roots: [root],
+    width,
+    ...(evidenceFile === undefined ? {} : { evidenceFile }),
+  };
+}
+
+/** The manifest script's own hashing listing of `paths`. */
+const listed = (paths: string[]) =>
+  collectManifest(local, paths, { mode: "list", hash: "sha256", signal, timeoutMs: 60_000 });
 
 describe("listing a batch for its check", () => {
   const root = mkdtempSync(join(tmpdir(), "batch-verify-"));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, "sub"));
-  const files: Record<string, string | Buffer> = {
-    "a.txt": "hello",
-    empty: "",
-    "big.bin": Buffer.alloc(2 * 1024 * 1024 + 3, 7),
-    "back\\slash": "odd name: openssl escapes it",
-    "new\nline": "odd name too",
-    "公文 'quoted' -dash": "名字",
-    "sub/deep.txt": "deep",
-  };
+  const files = oddFiles();
   for (const [name, data] of Object.entries(files)) writeFileSync(join(root, name), data);
   chmodSync(join(root, "a.txt"), 0o640);
   symlinkSync("a.txt", join(root, "link"));
@@ -54,36 +64,14 @@ describe("listing a batch for its check", () => {
   it("gives a file that vanished since the manifest no digest, so it differs", async () => {
     const gone = join(root, "gone.txt");
     writeFileSync(gone, "soon gone");
-    const [entry] = await collectManifest(local, [gone], {
-      mode: "list",
-      hash: "sha256",
-      signal,
-      timeoutMs: 60_000,
-    });
+    const [entry] = await listed([gone]);
     rmSync(gone);
-    const options = {
-      source: local,
-      target: local,
-      hash: "sha256" as const,
-      signal,
-      roots: [root],
-      width: 1,
-    };
-    const seen = await listBatch(options, [entry!], 16);
+    const seen = await listBatch(checking(root), [entry!], 16);
     expect(seen.some((found) => found.path === gone && found.hash !== undefined)).toBe(false);
   });
 
   it("lists again what a receipt shows differently, and dates only the receipt's own digests by its clock", async () => {
-    const tree = await collectManifest(
-      local,
-      [join(root, "a.txt"), join(root, "empty"), join(root, "link")],
-      {
-        mode: "list",
-        hash: "sha256",
-        signal,
-        timeoutMs: 60_000,
-      },
-    );
+    const tree = await listed([join(root, "a.txt"), join(root, "empty"), join(root, "link")]);
     const [a, empty, link] = tree as [ManifestEntry, ManifestEntry, ManifestEntry];
     // As a host whose tools print differently would: an mtime in another form, a digest left out.
     const receipt = {
@@ -91,15 +79,7 @@ describe("listing a batch for its check", () => {
       entries: [{ ...a, mtime: a.mtime.slice(0, -1) }, { ...empty, hash: undefined }, link],
     };
     const evidenceFile = join(root, "evidence.jsonl");
-    const options = {
-      source: local,
-      target: local,
-      hash: "sha256" as const,
-      signal,
-      roots: [root],
-      width: 1,
-      evidenceFile,
-    };
+    const options = checking(root, 1, evidenceFile);
     expect(await verifyBatch(options, tree, 16, receipt)).toEqual({
       changed: [],
       onArrival: 1,
