@@ -122,12 +122,23 @@ hashers() {
   shift
   xargs -0 -r -P "$P" -n "$n" sh -c 'out=$(mktemp "$D/out.XXXXXX") || exit 70; "$@" > "$out"; if [ -n "$FLOCK" ]; then flock "$D/lock" cat -- "$out"; else until mkdir "$D/lock.d" 2>/dev/null; do sleep 0.01 2>/dev/null || sleep 1; done; cat -- "$out"; rmdir "$D/lock.d"; fi; rm -f -- "$out"' hash "$@"
 }
-# One openssl per file: SM3 always; SHA-256 for files of 1 MiB and more, where OpenSSL's
-# SHA-NI code is several times faster than coreutils' sha256sum (which wins on small files).
-# A file that fails to hash prints no record; the reader asks whether it still exists.
+# One openssl per file: SHA-256 for files of 1 MiB and more, where OpenSSL's SHA-NI code is
+# several times faster than coreutils' sha256sum (which wins on small files), and SM3 for a name
+# OpenSSL would escape in its output (a backslash or a newline). A file that fails to hash prints
+# no record; the reader asks whether it still exists.
 ONE='for f; do h=$(openssl dgst "-$0" -r < "$f") && printf "%s  %s\\000" "\${h%% *}" "$f"; done'
+# Small files with SM3: one openssl per slice, its \`<hex> *<name>\` lines turned into records;
+# a slice holding a name OpenSSL would escape goes one file at a time. (Every name here is
+# absolute, so none reads as an option.)
+MANY='for f; do case $f in *\\\\*|*"
+"*) exec sh -c "$ONE" "$0" "$@" ;; esac; done
+openssl dgst "-$0" -r "$@" | sed "s/^\\([0-9a-f]\\{64\\}\\) \\*/\\1  /" | tr "\\n" "\\000"'
+export ONE
+# Thousands of files per hasher: each slice starts half a dozen processes (a few ms each), and
+# 500 per slice made that most of the hashing's cost on small files. (xargs still cuts a slice
+# at its 128-KiB command line.)
 small() {
-  if [ "$1" = sm3 ]; then hashers 50 sh -c "$ONE" sm3; else hashers 500 sha256sum -z; fi
+  if [ "$1" = sm3 ]; then hashers 4000 sh -c "$MANY" sm3; else hashers 4000 sha256sum -z; fi
 }
 # A large file is one hasher's whole slice, so its record leaves as soon as it is hashed.
 large() {

@@ -143,6 +143,30 @@ describe("manifest script on a real host shell", () => {
     expect(entry?.hash).toBe(expected);
   });
 
+  it("hashes a slice of files with SM3 in one openssl, and a slice holding a name it would escape one file at a time", async () => {
+    const odd = join(dir, "back\\slash\nnew line");
+    await writeFile(odd, "odd");
+    const files = NASTY.map((name) => join(dir, name));
+    const sm3 = async (paths: string[]) =>
+      (
+        await collectManifest(new LocalRemote(), paths, {
+          mode: "list",
+          hash: "sm3",
+          signal: AbortSignal.timeout(10_000),
+          timeoutMs: 10_000,
+        })
+      ).map((entry) => [entry.path, entry.hash]);
+    const one = async (path: string) =>
+      (await new LocalRemote().check(sh`openssl dgst -sm3 -r < ${path}`)).stdout.split(" ")[0];
+    const expected = async (paths: string[]) =>
+      Promise.all([...paths].sort().map(async (path) => [path, await one(path)]));
+    const plain = files.filter((path) => !/[\\\n]/.test(path));
+    expect(plain.length).toBe(files.length - 2);
+    expect(await sm3(plain)).toEqual(await expected(plain));
+    expect(await sm3([...files, odd])).toEqual(await expected([...files, odd]));
+    await rm(odd);
+  });
+
   it("digest is stable through JSONL and changes when a mode changes", async () => {
     const options = {
       mode: "tree",
